@@ -1,0 +1,118 @@
+// jsonx.c — see jsonx.h. cJSON stores numbers as double, so integers are accepted only when the
+// double is integral and within +-2^53 (exactly representable).
+#include "jsonx.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "fsx.h"
+#include "mem.h"
+
+int jsonx_parse(const char *text, size_t len, const char *what, cJSON **out, struct px_err *err)
+{
+    *out = NULL;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (j == NULL) {
+        size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0;
+        const char *ep = cJSON_GetErrorPtr();
+        if (end == NULL && ep != NULL && ep >= text && ep <= text + len) {
+            off = (size_t)(ep - text);
+        }
+        // cJSON also fails on allocation failure; we cannot tell the two apart from here.
+        return px_fail(err, PX_EFORMAT, "%s: invalid JSON near byte %zu", what, off);
+    }
+    *out = j;
+    return PX_OK;
+}
+
+int jsonx_parse_file(const char *path, size_t max, cJSON **out, struct px_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int rc = fsx_read_file(path, max, &text, &len, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    rc = jsonx_parse(text, len, path, out, err);
+    px_free(text);
+    return rc;
+}
+
+static int missing(bool required, const char *key, const char *what, struct px_err *err)
+{
+    if (required) {
+        return px_fail(err, PX_EFORMAT, "%s: required key \"%s\" is missing", what, key);
+    }
+    return PX_OK;
+}
+
+int jsonx_get_int(const cJSON *obj, const char *key, bool required, int64_t dflt, int64_t min,
+                  int64_t max, int64_t *out, const char *what, struct px_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = dflt;
+    if (v == NULL || cJSON_IsNull(v)) {
+        return missing(required, key, what, err);
+    }
+    double d = v->valuedouble;
+    if (!cJSON_IsNumber(v) || !isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0) {
+        return px_fail(err, PX_EFORMAT, "%s: \"%s\" must be an integer", what, key);
+    }
+    if (d < (double)min || d > (double)max) {
+        return px_fail(err, PX_EFORMAT, "%s: \"%s\" is %.0f, outside %lld..%lld", what, key, d,
+                       (long long)min, (long long)max);
+    }
+    *out = (int64_t)d;
+    return PX_OK;
+}
+
+int jsonx_get_double(const cJSON *obj, const char *key, bool required, double dflt, double min,
+                     double max, double *out, const char *what, struct px_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = dflt;
+    if (v == NULL || cJSON_IsNull(v)) {
+        return missing(required, key, what, err);
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        return px_fail(err, PX_EFORMAT, "%s: \"%s\" must be a finite number", what, key);
+    }
+    if (v->valuedouble < min || v->valuedouble > max) {
+        return px_fail(err, PX_EFORMAT, "%s: \"%s\" is %g, outside %g..%g", what, key,
+                       v->valuedouble, min, max);
+    }
+    *out = v->valuedouble;
+    return PX_OK;
+}
+
+int jsonx_get_bool(const cJSON *obj, const char *key, bool required, bool dflt, bool *out,
+                   const char *what, struct px_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = dflt;
+    if (v == NULL || cJSON_IsNull(v)) {
+        return missing(required, key, what, err);
+    }
+    if (!cJSON_IsBool(v)) {
+        return px_fail(err, PX_EFORMAT, "%s: \"%s\" must be true or false", what, key);
+    }
+    *out = cJSON_IsTrue(v);
+    return PX_OK;
+}
+
+int jsonx_get_string(const cJSON *obj, const char *key, bool required, const char *dflt,
+                     const char **out, const char *what, struct px_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = dflt;
+    if (v == NULL || cJSON_IsNull(v)) {
+        return missing(required, key, what, err);
+    }
+    if (!cJSON_IsString(v) || v->valuestring == NULL) {
+        return px_fail(err, PX_EFORMAT, "%s: \"%s\" must be a string", what, key);
+    }
+    *out = v->valuestring;
+    return PX_OK;
+}

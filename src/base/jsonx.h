@@ -1,0 +1,36 @@
+// jsonx.h — thin cJSON helpers: parse a bounded file, and typed getters that range-check and
+// fill a px_err naming the file and key.
+//
+// Ownership: jsonx_parse_file returns an owned cJSON tree (cJSON_Delete). Getters borrow.
+#ifndef PX_JSONX_H
+#define PX_JSONX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "err.h"
+
+// Parses path (at most max bytes) into *out (owned; cJSON_Delete). Errors name the file and
+// the byte offset where parsing stopped.
+int jsonx_parse_file(const char *path, size_t max, cJSON **out, struct px_err *err);
+// Parses len bytes of text (need not be NUL-terminated); what names the source in errors.
+int jsonx_parse(const char *text, size_t len, const char *what, cJSON **out, struct px_err *err);
+
+// Reads obj[key] as an integer in [min, max]. When the key is absent: *out = dflt and PX_OK if
+// !required, else PX_EFORMAT. A non-integer or out-of-range value is PX_EFORMAT. `what` names
+// the file for the message.
+int jsonx_get_int(const cJSON *obj, const char *key, bool required, int64_t dflt, int64_t min,
+                  int64_t max, int64_t *out, const char *what, struct px_err *err);
+// Reads obj[key] as a finite number in [min, max], same rules.
+int jsonx_get_double(const cJSON *obj, const char *key, bool required, double dflt, double min,
+                     double max, double *out, const char *what, struct px_err *err);
+// Reads obj[key] as a boolean, same rules.
+int jsonx_get_bool(const cJSON *obj, const char *key, bool required, bool dflt, bool *out,
+                   const char *what, struct px_err *err);
+// Reads obj[key] as a string. *out is borrowed from obj (valid while obj lives), or dflt.
+int jsonx_get_string(const cJSON *obj, const char *key, bool required, const char *dflt,
+                     const char **out, const char *what, struct px_err *err);
+
+#endif

@@ -1,0 +1,102 @@
+// testutil.c — see testutil.h.
+#include "testutil.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int tu_shared_path(char *out, size_t n, const char *rel)
+{
+    const char *s = getenv("PROSPECT_SHARED");
+    snprintf(out, n, "%s/%s", s ? s : "../shared", rel);
+    struct stat st;
+    return stat(out, &st) == 0;
+}
+
+void tu_data_path(char *out, size_t n, const char *rel)
+{
+    const char *s = getenv("PROSPECT_TEST_DATA");
+    snprintf(out, n, "%s/%s", s ? s : "tests/data", rel);
+}
+
+void tu_mkdtemp(char *out, size_t n)
+{
+    snprintf(out, n, "/tmp/prospect-test-XXXXXX");
+    assert_non_null(mkdtemp(out));
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void tu_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *slash = strrchr(path, '/');
+    if (slash != NULL && slash != path) {
+        // create one level of subdirectory (e.g. 1_Pooling/config.json)
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%.*s", (int)(slash - path), path);
+        mkdir(sub, 0755);
+    }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (len > 0) {
+        assert_int_equal(fwrite(data, 1, len, f), len);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+void tu_write_text(const char *dir, const char *name, const char *text)
+{
+    tu_write_file(dir, name, text, strlen(text));
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return strdup("");
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+int tu_run_prospect(const char *args, const char *in_path, char **out, char **errout)
+{
+    const char *bin = getenv("PROSPECT_BIN");
+    assert_non_null(bin);
+    char dir[256];
+    tu_mkdtemp(dir, sizeof dir);
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "%s %s < %s > %s/out 2> %s/err", bin, args,
+             in_path ? in_path : "/dev/null", dir, dir);
+    int st = system(cmd);
+    char p[512];
+    snprintf(p, sizeof p, "%s/out", dir);
+    *out = slurp(p);
+    snprintf(p, sizeof p, "%s/err", dir);
+    *errout = slurp(p);
+    tu_rmtree(dir);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
