@@ -24,8 +24,9 @@ enum px_status {
     PX_EINTERNAL = 11,   // 11: a bug: an invariant did not hold
 };
 
-// 512 rather than curl's 256: messages carry file paths and the offending value.
-#define PX_ERR_MSG_MAX 512
+// 1024 rather than curl's 256: messages carry file paths, the offending value and, for a
+// missing model, how to get it.
+#define PX_ERR_MSG_MAX 1024
 
 struct px_err {
     int code;                 // enum px_status

@@ -11,6 +11,8 @@
 
 #include "mem.h"
 
+static void fsync_parent(const char *path);
+
 static int fail_errno(struct px_err *err, const char *what, const char *path, int e)
 {
     return px_fail(err, e == ENOENT ? PX_ENOENT : PX_EIO, "%s '%s': %s", what, path, strerror(e));
@@ -159,7 +161,18 @@ int fsx_write_atomic(const char *path, const void *data, size_t len, struct px_e
         rc = fail_errno(err, "cannot rename into", path, errno);
         goto done;
     }
-    // Make the rename itself durable.
+    fsync_parent(path); // make the rename itself durable
+    return PX_OK;
+done:
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(tmp);
+    return rc;
+}
+
+static void fsync_parent(const char *path)
+{
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -175,13 +188,68 @@ int fsx_write_atomic(const char *path, const void *data, size_t len, struct px_e
         fsync(dfd);
         close(dfd);
     }
-    return PX_OK;
-done:
-    if (fd >= 0) {
-        close(fd);
+}
+
+int fsx_atomic_open(const char *path, struct fsx_atomic *a, struct px_err *err)
+{
+    memset(a, 0, sizeof *a);
+    int n = snprintf(a->path, sizeof a->path, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof a->path) {
+        return px_fail(err, PX_ELIMIT, "path too long: '%s'", path);
     }
-    unlink(tmp);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        a->tmp[0] = '\0';
+        return fail_errno(err, "cannot create", path, e);
+    }
+    a->f = fdopen(fd, "wb");
+    if (a->f == NULL) {
+        int e = errno;
+        close(fd);
+        unlink(a->tmp);
+        a->tmp[0] = '\0';
+        return fail_errno(err, "cannot open", path, e);
+    }
+    return PX_OK;
+}
+
+int fsx_atomic_commit(struct fsx_atomic *a, struct px_err *err)
+{
+    int rc = PX_OK;
+    if (a->f == NULL) {
+        return px_fail(err, PX_EINTERNAL, "atomic write of '%s' is not open", a->path);
+    }
+    if (fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0) {
+        rc = fail_errno(err, "cannot write", a->path, errno);
+    }
+    if (fclose(a->f) != 0 && rc == PX_OK) {
+        rc = fail_errno(err, "cannot close", a->path, errno);
+    }
+    a->f = NULL;
+    if (rc == PX_OK && rename(a->tmp, a->path) != 0) {
+        rc = fail_errno(err, "cannot rename into", a->path, errno);
+    }
+    if (rc != PX_OK) {
+        unlink(a->tmp);
+    } else {
+        fsync_parent(a->path);
+    }
+    a->tmp[0] = '\0';
     return rc;
+}
+
+void fsx_atomic_abort(struct fsx_atomic *a)
+{
+    if (a->f != NULL) {
+        fclose(a->f);
+        a->f = NULL;
+    }
+    if (a->tmp[0] != '\0') {
+        unlink(a->tmp);
+        a->tmp[0] = '\0';
+    }
 }
 
 bool fsx_is_file(const char *path)

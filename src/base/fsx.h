@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -22,6 +23,19 @@ int fsx_map_file(const char *path, struct fsx_map *m, struct px_err *err);
 void fsx_unmap(struct fsx_map *m);
 // Writes len bytes to path atomically: readers see the old file or the new one, never a mix.
 int fsx_write_atomic(const char *path, const void *data, size_t len, struct px_err *err);
+
+// Streaming atomic write: fsx_atomic_open creates "<path>.tmp.<pid>" and returns its FILE in
+// a->f; fsx_atomic_commit flushes, fsyncs and renames it into place; fsx_atomic_abort (safe after
+// commit, and on a zeroed struct) removes the temporary file.
+struct fsx_atomic {
+    FILE *f;         // owned until commit/abort
+    char path[4096]; // final path
+    char tmp[4128];  // temporary path
+};
+int fsx_atomic_open(const char *path, struct fsx_atomic *a, struct px_err *err);
+int fsx_atomic_commit(struct fsx_atomic *a, struct px_err *err);
+void fsx_atomic_abort(struct fsx_atomic *a);
+
 bool fsx_is_file(const char *path);
 bool fsx_is_dir(const char *path);
 // Joins dir and name with one '/' into out (size n); PX_ELIMIT when it does not fit.

@@ -11,6 +11,7 @@
 #ifndef PX_SAFETENSORS_H
 #define PX_SAFETENSORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,5 +73,13 @@ size_t safetensors_dtype_size(enum safetensors_dtype dtype);
 // Converts an F32, F16 or BF16 tensor to float32. dst: (t->n_elems). Other dtypes:
 // PX_EUNSUPPORTED naming the tensor.
 int safetensors_to_f32(const struct safetensors_tensor *t, float *dst, struct px_err *err);
+
+// ---- conversion kernels behind safetensors_to_f32 (exposed for the SIMD-vs-scalar test) ----
+// src: (n) little-endian IEEE binary16, any alignment; dst: (n). Exact for every input; a NaN
+// keeps its sign and payload and comes out quiet (the F16C instruction's rule, so both agree).
+void safetensors_f16_to_f32_ref(const void *src, float *dst, size_t n);
+// F16C variant, bit-identical to the reference. Returns false (writing nothing) when the CPU
+// lacks it (cpu_features()->avx2 false, or PROSPECT_NO_SIMD=1).
+bool safetensors_f16_to_f32_f16c(const void *src, float *dst, size_t n);
 
 #endif

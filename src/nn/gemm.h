@@ -1,0 +1,34 @@
+// gemm.h — the one matrix-multiply entry point: C = A · Wᵀ + bias, for weights stored the way
+// PyTorch's nn.Linear stores them, (out, in).
+//
+// Above a size threshold the work goes to cblas_sgemm (OpenBLAS, RowMajor, NoTrans, Trans);
+// below it, to the reference loop gemm_ref. OpenBLAS's own threading is switched off once
+// (gemm_init): prospect splits work across its own pool (rows or columns by (ith, nth)), so the
+// thread count the user asked for is the number of threads that run.
+#ifndef PX_GEMM_H
+#define PX_GEMM_H
+
+#include <stddef.h>
+
+// Sets OpenBLAS to one thread per call. Idempotent and thread-safe; gemm() calls it itself.
+void gemm_init(void);
+// Name of the BLAS core in use (OpenBLAS's corename, e.g. "Haswell", "SkylakeX"), borrowed.
+const char *gemm_blas_core(void);
+
+// A: (M, lda) rows, first K used; W: (N, ldw), first K used; bias: (N) or NULL;
+// C: (M, ldc) rows, first N written. C = A · Wᵀ (+ bias). Chooses BLAS or the reference.
+void gemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *W, size_t ldw,
+          const float *bias, float *C, size_t ldc);
+// Reference triple loop with the same contract (double accumulator).
+void gemm_ref(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *W,
+              size_t ldw, const float *bias, float *C, size_t ldc);
+// C = A · B (+ beta·C), B: (K, ldb) rows — for attention's probabilities × values.
+void gemm_nn(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb,
+             float beta, float *C, size_t ldc);
+void gemm_nn_ref(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
+                 size_t ldb, float beta, float *C, size_t ldc);
+
+// Work (M·N·K) under which the reference loop is used: BLAS call overhead dominates below it.
+#define GEMM_BLAS_MIN_WORK 4096u
+
+#endif
