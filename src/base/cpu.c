@@ -2,6 +2,9 @@
 // report no features and run the scalar reference kernels.
 #include "cpu.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +21,15 @@ static void detect(void)
     }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    g_feat.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                  __builtin_cpu_supports("f16c");
+    // F16C is read from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not
+    // know the "f16c" name.
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+    g_feat.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
     g_feat.avx512f = __builtin_cpu_supports("avx512f");
+    g_feat.avx512 = g_feat.avx512f && __builtin_cpu_supports("avx512cd") &&
+                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                    __builtin_cpu_supports("avx512vl");
 #endif
 }
 

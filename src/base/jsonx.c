@@ -22,6 +22,15 @@ int jsonx_parse(const char *text, size_t len, const char *what, cJSON **out, str
         // cJSON also fails on allocation failure; we cannot tell the two apart from here.
         return px_fail(err, PX_EFORMAT, "%s: invalid JSON near byte %zu", what, off);
     }
+    // cJSON stops after the first value; anything but whitespace after it is an error (a second
+    // object would otherwise be silently ignored).
+    for (const char *p = end; p != NULL && p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete(j);
+            return px_fail(err, PX_EFORMAT, "%s: unexpected data after the JSON value at byte %zu",
+                           what, (size_t)(p - text));
+        }
+    }
     *out = j;
     return PX_OK;
 }

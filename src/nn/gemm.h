@@ -10,10 +10,19 @@
 
 #include <stddef.h>
 
-// Sets OpenBLAS to one thread per call. Idempotent and thread-safe; gemm() calls it itself.
+#include "err.h"
+
+// Sets OpenBLAS to one thread per call and, unless $OPENBLAS_CORETYPE is set, makes sure it
+// uses kernels that match this CPU (see gemm.c). Idempotent and thread-safe; gemm() calls it.
 void gemm_init(void);
 // Name of the BLAS core in use (OpenBLAS's corename, e.g. "Haswell", "SkylakeX"), borrowed.
 const char *gemm_blas_core(void);
+// Name of the core OpenBLAS chose by itself at load time, before gemm_init corrected it.
+const char *gemm_blas_core_detected(void);
+// Switches OpenBLAS to the named core ("Haswell", "SkylakeX", "Cooperlake", "Prescott", ...), as
+// $OPENBLAS_CORETYPE would at start-up; for benchmarks comparing cores. Call only while no
+// other thread is in a BLAS call. Returns PX_EUNSUPPORTED when this BLAS cannot switch.
+int gemm_select_blas_core(const char *name);
 
 // A: (M, lda) rows, first K used; W: (N, ldw), first K used; bias: (N) or NULL;
 // C: (M, ldc) rows, first N written. C = A · Wᵀ (+ bias). Chooses BLAS or the reference.

@@ -359,15 +359,6 @@ static int check_sorted(const struct safetensors *st, const char *what, struct p
 // The header may be padded with spaces after the object, but nothing else may follow it.
 // jsonx_parse does not report where the object ended, so this checks that the last non-space
 // byte closes an object; "{...} {...}" would slip through, and only the first object is used.
-static bool header_tail_ok(const char *text, size_t n)
-{
-    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\n' ||
-                     text[n - 1] == '\r')) {
-        n--;
-    }
-    return n > 0 && text[n - 1] == '}';
-}
-
 static void handle_free(struct safetensors *st)
 {
     if (st != NULL) {
@@ -422,10 +413,6 @@ static int validate(const unsigned char *data, size_t size, const char *what,
     rc = PX_EFORMAT;
     if (!cJSON_IsObject(root)) {
         rc = px_fail(err, PX_EFORMAT, "%s: header is not a JSON object", what);
-        goto done;
-    }
-    if (!header_tail_ok(text, (size_t)n_header)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: unexpected bytes after the header JSON object", what);
         goto done;
     }
     struct st_counts c;

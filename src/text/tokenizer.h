@@ -4,7 +4,8 @@
 // ' ') -> space around CJK ideographs -> split on whitespace -> per word: lowercase, NFD, drop
 // combining marks (when lowercasing) -> split on punctuation -> greedy longest-match WordPiece
 // with "##" continuations ([UNK] for words over 100 chars or with no match) -> [CLS] ... [SEP],
-// truncated to max_tokens keeping [SEP].
+// truncated to max_tokens keeping [SEP]. As in HF, the special tokens ([CLS] [SEP] [UNK] [PAD]
+// [MASK]) written literally in the text become their own ids.
 //
 // A struct tokenizer is immutable after open: tokenizer_encode may be called from many threads
 // at once on the same tokenizer.

@@ -56,6 +56,7 @@ static void add(struct stw *w, const struct testmodel_spec *s, const char *name,
     if (s->nan_tensor != NULL && strcmp(s->nan_tensor, name) == 0) {
         v[0] = NAN;
     }
+    bool as_int = s->int_tensor != NULL && strcmp(s->int_tensor, name) == 0;
     char full[160];
     char nm[128];
     snprintf(nm, sizeof nm, "%s", name);
@@ -68,7 +69,11 @@ static void add(struct stw *w, const struct testmodel_spec *s, const char *name,
         }
     }
     snprintf(full, sizeof full, "%s%s", s->prefix, nm);
-    stw_add_f32(w, full, s->dtype, n_dims, shape, v);
+    if (as_int) {
+        stw_add_raw(w, full, "I32", n_dims, shape, NULL, n * 4);
+    } else {
+        stw_add_f32(w, full, s->dtype, n_dims, shape, v);
+    }
     free(v);
 }
 

@@ -23,6 +23,7 @@ struct testmodel_spec {
     int max_seq_length;         // sentence_bert_config.json value (0: no such file)
     bool write_weights;         // false: leave model.safetensors out
     uint32_t seed;
+    const char *int_tensor;     // declared name written with dtype I32, or NULL
 };
 
 // Defaults: hidden 16, 2 layers, 4 heads, intermediate 32, 64 positions, F32, no prefix, gelu,

@@ -451,7 +451,7 @@ static const struct bad_case k_bad[] = {
     /* 23 */ {"{\"\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4, -1, NULL,
               PX_EFORMAT, "tensor #0 has an empty name"},
     /* 24 */ {NULL, 0, -1, build_long_name, PX_ELIMIT, "over LIMIT_TENSOR_NAME_BYTES (256)"},
-    /* 25 */ {"{}  x", 0, -1, NULL, PX_EFORMAT, "unexpected bytes after the header JSON object"},
+    /* 25 */ {"{}  x", 0, -1, NULL, PX_EFORMAT, "unexpected data after the JSON value at byte 4"},
     /* 26 */ {T("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]"), 4, -1, NULL, PX_EFORMAT,
               "tensor 'w': \"data_offsets\" must be [begin, end]"},
     /* 27 */ {T("\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]"), 4, -1, NULL, PX_EFORMAT,
