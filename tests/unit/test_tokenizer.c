@@ -20,7 +20,7 @@ static const char *const k_vocab[] = {
     "##ed",  "wa",    "runn",  "##ing", ",",      ".",    "!",     "'",     "s",      "hello",
     "world", "##world", "cafe", "café", "Café",   "中",   "国",    "a",     "##a",    "$",
     "5",     "##0",   "i",     "σ",     "##σ",    "e",    "##e",   "é",     "A",      "##é",
-    "Hello", "?",     "-",     "©",     "##s",
+    "Hello", "?",     "-",     "©",     "##s",    "##want",
 };
 #define N_VOCAB (sizeof k_vocab / sizeof k_vocab[0])
 
@@ -230,6 +230,13 @@ static void test_word_length_limit(void **state)
     char *e101 = repeat("\xc3\xa9", 101, "");
     expect_tokens("101 é", g_tok[V_DEFAULT], e101, strlen(e101), "[CLS] [UNK] [SEP]", 0, 0,
                   TOKENIZER_UTF8_STRICT);
+    // Runs of marks longer than the normalization chunk (no safe place to cut them)
+    char *marks = repeat("\xcc\x81", 300, "a");
+    expect_tokens("300 marks, stripped", g_tok[V_DEFAULT], marks, strlen(marks),
+                  "[CLS] a [SEP]", 0, 0, TOKENIZER_UTF8_STRICT);
+    expect_tokens("300 marks, cased", g_tok[V_CASED], marks, strlen(marks), "[CLS] [UNK] [SEP]",
+                  0, 0, TOKENIZER_UTF8_STRICT);
+    free(marks);
     free(a100);
     free(a101);
     free(want);
@@ -248,7 +255,7 @@ static void test_long_words(void **state)
         const char *unit_want; // tokens of one unit, each followed by a space
         size_t n;
     } cases[] = {
-        {V_DEFAULT, "a,", "a , ", 200},
+        {V_DEFAULT, "a,", "a , ", 300},             // 600 pieces: truncated
         {V_DEFAULT, "ae\xcc\x81,", "a ##e , ", 150},     // decomposed é, stripped
         {V_DEFAULT, "A\xc3\xa9,", "a ##e , ", 170},
         {V_CASED, "Ae\xcc\x81,", "A ##é , ", 150},       // composed across any cut
