@@ -163,8 +163,12 @@ static void test_embed_formats(void **state)
     // empty input: nothing out, an npy of shape (0, 16)
     snprintf(args, sizeof args, "embed --model %s", g_model);
     expect(args, "", 0, NULL, NULL);
-    snprintf(args, sizeof args, "embed --model %s --format npy | head -c 80", g_model);
-    expect(args, "", 0, "'shape': (0, 16)", NULL);
+    tu_write_text(g_dir, "empty.txt", "");
+    snprintf(args, sizeof args,
+             "embed --model %s --format npy --input %s/empty.txt --output %s/e.npy; head -c 80 "
+             "%s/e.npy",
+             g_model, g_dir, g_dir, g_dir);
+    expect(args, NULL, 0, "'shape': (0, 16)", NULL);
 }
 
 static void test_bad_input_is_located(void **state)
