@@ -165,8 +165,8 @@ static void test_embed_formats(void **state)
     expect(args, "", 0, NULL, NULL);
     tu_write_text(g_dir, "empty.txt", "");
     snprintf(args, sizeof args,
-             "embed --model %s --format npy --input %s/empty.txt --output %s/e.npy; head -c 80 "
-             "%s/e.npy",
+             "embed --model %s --format npy --input %s/empty.txt --output %s/e.npy; head -n 1 "
+             "%s/e.npy | cut -b 11-",
              g_model, g_dir, g_dir, g_dir);
     expect(args, NULL, 0, "'shape': (0, 16)", NULL);
 }
