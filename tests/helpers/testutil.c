@@ -90,8 +90,7 @@ int tu_run_prospect(const char *args, const char *in_path, char **out, char **er
     tu_mkdtemp(dir, sizeof dir);
     char cmd[16384];
     // grouped, so redirections apply to everything args chains after the binary
-    snprintf(cmd, sizeof cmd, "{ %s %s
-} < %s > %s/out 2> %s/err", bin, args,
+    snprintf(cmd, sizeof cmd, "{ %s %s\n} < %s > %s/out 2> %s/err", bin, args,
              in_path ? in_path : "/dev/null", dir, dir);
     int st = system(cmd);
     char p[512];
