@@ -17,6 +17,7 @@ int g_cli_verbose;
 
 int cli_fail(const char *cmd, const struct px_err *err)
 {
+    fflush(stdout); // keep what was already printed ahead of the error
     fprintf(stderr, "prospect %s: error: %s\n", cmd, err->msg[0] ? err->msg : px_status_str(err->code));
     return CLI_FAIL;
 }
