@@ -76,17 +76,25 @@ static void add_weights_hint(struct px_err *err, const char *dir)
     err->msg[len + add] = '\0';
 }
 
+// Resolves the model directory into dir (n bytes) and copies it to dir_out when asked.
+static int resolve(const char *flag, char *dir, size_t n, char *dir_out, size_t n_out,
+                   struct px_err *err)
+{
+    int rc = app_model_dir(flag, dir, n, NULL, err);
+    if (rc == PX_OK && dir_out != NULL) {
+        snprintf(dir_out, n_out, "%s", dir);
+    }
+    return rc;
+}
+
 int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, size_t n,
                       struct px_err *err)
 {
     char dir[4096];
     *out = NULL;
-    int rc = app_model_dir(flag, dir, sizeof dir, NULL, err);
+    int rc = resolve(flag, dir, sizeof dir, dir_out, n, err);
     if (rc != PX_OK) {
         return rc;
-    }
-    if (dir_out != NULL) {
-        snprintf(dir_out, n, "%s", dir);
     }
     rc = embedder_open(dir, out, err);
     add_weights_hint(err, dir);
@@ -98,12 +106,6 @@ int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, 
 {
     char dir[4096];
     *out = NULL;
-    int rc = app_model_dir(flag, dir, sizeof dir, NULL, err);
-    if (rc != PX_OK) {
-        return rc;
-    }
-    if (dir_out != NULL) {
-        snprintf(dir_out, n, "%s", dir);
-    }
-    return embedder_open_tokenizer(dir, out, err);
+    int rc = resolve(flag, dir, sizeof dir, dir_out, n, err);
+    return rc == PX_OK ? embedder_open_tokenizer(dir, out, err) : rc;
 }

@@ -1,6 +1,9 @@
 // testutil.c — see testutil.h.
 #include "testutil.h"
 
+#include "err.h"
+#include "mem.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,4 +103,32 @@ int tu_run_prospect(const char *args, const char *in_path, char **out, char **er
     *errout = slurp(p);
     tu_rmtree(dir);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+long tu_check_alloc_failures(int (*open)(void *user, struct px_err *err),
+                             void (*release)(void *user), void *user)
+{
+    size_t base = px_mem_live_bytes();
+    for (long n = 1; n < 100000; n++) {
+        struct px_err err = {0};
+        px_mem_fail_at(n);
+        int rc = open(user, &err);
+        int fired = px_mem_fault_fired();
+        px_mem_fail_at(0);
+        release(user);
+        if (px_mem_live_bytes() != base) {
+            fail_msg("allocation %ld: %zu bytes leaked", n, px_mem_live_bytes() - base);
+        }
+        if (!fired) {
+            if (rc != PX_OK) {
+                fail_msg("no injected failure, yet status %d (%s)", rc, err.msg);
+            }
+            return n - 1;
+        }
+        if (rc != PX_ENOMEM) {
+            fail_msg("allocation %ld failed but the status is %d (%s)", n, rc, err.msg);
+        }
+    }
+    fail_msg("never succeeded");
+    return -1;
 }

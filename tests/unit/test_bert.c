@@ -384,6 +384,28 @@ static void test_forward_rejects_bad_batches(void **state)
     tu_rmtree(dir);
 }
 
+struct fault_job {
+    const char *cfg, *weights;
+    struct bert_model *m;
+    struct bert_ctx *c;
+};
+
+static int fault_open(void *user, struct px_err *err)
+{
+    struct fault_job *j = user;
+    int rc = bert_model_open(j->cfg, j->weights, &j->m, err);
+    return rc == PX_OK ? bert_ctx_new(j->m, NULL, &j->c, err) : rc;
+}
+
+static void fault_release(void *user)
+{
+    struct fault_job *j = user;
+    bert_ctx_free(j->c);
+    bert_model_close(j->m);
+    j->c = NULL;
+    j->m = NULL;
+}
+
 static void test_open_survives_allocation_failures(void **state)
 {
     (void)state;
@@ -392,33 +414,9 @@ static void test_open_survives_allocation_failures(void **state)
     struct testmodel_spec s = testmodel_default_spec();
     assert_int_equal(testmodel_write(dir, &s), 0);
     model_paths(dir, cfg, wp);
-    size_t base = px_mem_live_bytes();
-    long n = 1;
-    for (; n < 1000; n++) {
-        struct px_err err = {0};
-        struct bert_model *m = NULL;
-        struct bert_ctx *c = NULL;
-        px_mem_fail_at(n);
-        int rc = bert_model_open(cfg, wp, &m, &err);
-        if (rc == PX_OK) {
-            rc = bert_ctx_new(m, NULL, &c, &err);
-        }
-        int fired = px_mem_fault_fired();
-        px_mem_fail_at(0);
-        bert_ctx_free(c);
-        bert_model_close(m);
-        assert_int_equal(px_mem_live_bytes(), base);
-        if (!fired) {
-            assert_int_equal(rc, PX_OK);
-            break;
-        }
-        // cJSON allocates with plain malloc, so an injected fault surfaces as ENOMEM from our
-        // code, or (when it hit safetensors' header parse) as the JSON error jsonx reports.
-        if (rc != PX_ENOMEM && rc != PX_EFORMAT) {
-            fail_msg("allocation %ld: status %d (%s)", n, rc, err.msg);
-        }
-    }
-    printf("bert_model_open + bert_ctx_new: %ld allocation points checked\n", n - 1);
+    struct fault_job job = {cfg, wp, NULL, NULL};
+    long n = tu_check_alloc_failures(fault_open, fault_release, &job);
+    printf("bert_model_open + bert_ctx_new: %ld allocation points checked\n", n);
     tu_rmtree(dir);
 }
 

@@ -186,6 +186,28 @@ static void test_embedding_behaviour(void **state)
     tu_rmtree(dir);
 }
 
+struct fault_job {
+    const char *dir;
+    struct embedder *e;
+    struct embed_ctx *c;
+};
+
+static int fault_open(void *user, struct px_err *err)
+{
+    struct fault_job *j = user;
+    int rc = embedder_open(j->dir, &j->e, err);
+    return rc == PX_OK ? embed_ctx_new(j->e, NULL, &j->c, err) : rc;
+}
+
+static void fault_release(void *user)
+{
+    struct fault_job *j = user;
+    embed_ctx_free(j->c);
+    embedder_close(j->e);
+    j->c = NULL;
+    j->e = NULL;
+}
+
 static void test_open_survives_allocation_failures(void **state)
 {
     (void)state;
@@ -193,31 +215,9 @@ static void test_open_survives_allocation_failures(void **state)
     tu_mkdtemp(dir, sizeof dir);
     struct testmodel_spec s = testmodel_default_spec();
     assert_int_equal(testmodel_write(dir, &s), 0);
-    size_t base = px_mem_live_bytes();
-    long n = 1;
-    for (; n < 2000; n++) {
-        struct px_err err = {0};
-        struct embedder *e = NULL;
-        struct embed_ctx *c = NULL;
-        px_mem_fail_at(n);
-        int rc = embedder_open(dir, &e, &err);
-        if (rc == PX_OK) {
-            rc = embed_ctx_new(e, NULL, &c, &err);
-        }
-        int fired = px_mem_fault_fired();
-        px_mem_fail_at(0);
-        embed_ctx_free(c);
-        embedder_close(e);
-        assert_int_equal(px_mem_live_bytes(), base);
-        if (!fired) {
-            assert_int_equal(rc, PX_OK);
-            break;
-        }
-        if (rc != PX_ENOMEM && rc != PX_EFORMAT) {
-            fail_msg("allocation %ld: status %d (%s)", n, rc, err.msg);
-        }
-    }
-    printf("embedder_open + embed_ctx_new: %ld allocation points checked\n", n - 1);
+    struct fault_job job = {dir, NULL, NULL};
+    long n = tu_check_alloc_failures(fault_open, fault_release, &job);
+    printf("embedder_open + embed_ctx_new: %ld allocation points checked\n", n);
     tu_rmtree(dir);
 }
 
