@@ -14,13 +14,15 @@
 // point with combining class 0 that no canonical composition takes as its second element), so
 // chunking changes nothing. Only a run of more than RAW_CAP / 2 code points with no safe starter
 // (combining marks or Hangul jamo) is cut anywhere; such a run sits in one piece of over 100 code
-// points, which is [UNK] either way, unless accents are stripped, which drop the marks anyway.
+// points, which is [UNK] either way, unless accents are stripped, which drop the marks anyway
+// (the one gap: such a word that strips down to a special token's text stays ordinary text).
 //
 // Matching HF, in the order HF applies it:
 //  - PreTrainedTokenizer.tokenize lowercases character by character (a regex with "(.+?)"), so
 //    there is no final-sigma rule, but U+0130 becomes "i" U+0307 (Python's full lowercase).
 //    The special tokens ([CLS] [SEP] [UNK] [PAD] [MASK], case-sensitive, anywhere in the raw
-//    text) are cut out by its trie and become their own ids.
+//    text) are cut out by its trie and become their own ids. Without lowercasing, a word that
+//    spells one only once cleaned and normalized ("[CL\x00S]") is one too (never_split).
 //  - _clean_text drops U+0000, U+FFFD and category C* except \t \n \r; those and Zs are spaces.
 //  - Python's str.split() also splits on U+2028 and U+2029 (Zl, Zp), which cleaning keeps.
 //  - The text is NFC-normalized before the word split; per word lower() and, with accents
@@ -40,7 +42,7 @@
 
 #define N_SPECIAL 5
 #define RAW_CAP 256               // code points of one word held before normalizing a chunk
-#define NORM_CAP (RAW_CAP * 4)    // lowercase (<= 2) then canonical decomposition (<= 4 each)
+#define NORM_CAP (RAW_CAP * 4)    // NFD expands at most 4x (UAX #15); lowercasing U+0130 gives 2
 #define PIECE_CAP (LIMIT_WORDPIECE_WORD_CHARS + 1)
 
 struct special {
@@ -560,6 +562,7 @@ struct enc {
     size_t n_raw;
     int32_t piece[PIECE_CAP]; // the current piece after normalization (first PIECE_CAP kept)
     size_t n_piece;           // its full length in code points
+    bool drained;             // part of the current word was normalized already
 };
 
 static void emit(struct enc *e, int32_t id)
@@ -691,11 +694,11 @@ static void canonical_order(int32_t *s, size_t n)
     }
 }
 
-// Normalizes raw[0..n) (lowercase, then NFD minus Mn or NFC) and feeds the result to the
-// punctuation splitter.
-static int normalize(struct enc *e, const int32_t *raw, size_t n, struct px_err *err)
+// Normalizes raw[0..n) (lowercase, then NFD minus Mn, or NFC) into out (NORM_CAP); *m is the
+// count written.
+static int normalize(const struct tokenizer_params *p, const int32_t *raw, size_t n,
+                     int32_t *out, size_t *m_out, struct px_err *err)
 {
-    const struct tokenizer_params *p = &e->t->params;
     bool ascii = true;
     for (size_t k = 0; k < n && ascii; k++) {
         ascii = raw[k] < 0x80;
@@ -703,11 +706,11 @@ static int normalize(struct enc *e, const int32_t *raw, size_t n, struct px_err 
     if (ascii) { // already in every normal form
         for (size_t k = 0; k < n; k++) {
             int32_t c = raw[k];
-            piece_push(e, p->do_lower_case && c >= 'A' && c <= 'Z' ? c + 32 : c);
+            out[k] = p->do_lower_case && c >= 'A' && c <= 'Z' ? c + 32 : c;
         }
+        *m_out = n;
         return PX_OK;
     }
-    int32_t norm[NORM_CAP];
     size_t m = 0;
     for (size_t k = 0; k < n; k++) {
         int32_t lc[2] = {raw[k], 0};
@@ -723,7 +726,7 @@ static int normalize(struct enc *e, const int32_t *raw, size_t n, struct px_err 
         }
         for (size_t a = 0; a < n_lc; a++) {
             int bound = 0;
-            utf8proc_ssize_t r = utf8proc_decompose_char(lc[a], norm + m,
+            utf8proc_ssize_t r = utf8proc_decompose_char(lc[a], out + m,
                                                          (utf8proc_ssize_t)(NORM_CAP - m),
                                                          UTF8PROC_DECOMPOSE, &bound);
             if (r < 0 || (size_t)r > NORM_CAP - m) {
@@ -733,21 +736,63 @@ static int normalize(struct enc *e, const int32_t *raw, size_t n, struct px_err 
             m += (size_t)r;
         }
     }
-    canonical_order(norm, m);
+    canonical_order(out, m);
     if (p->strip_accents) {
+        size_t w = 0;
         for (size_t k = 0; k < m; k++) {
-            if (norm[k] < 0x300 || utf8proc_category(norm[k]) != UTF8PROC_CATEGORY_MN) {
-                piece_push(e, norm[k]);
+            if (out[k] < 0x300 || utf8proc_category(out[k]) != UTF8PROC_CATEGORY_MN) {
+                out[w++] = out[k];
             }
         }
+        m = w;
     } else {
-        utf8proc_ssize_t r = utf8proc_normalize_utf32(norm, (utf8proc_ssize_t)m, UTF8PROC_COMPOSE);
+        utf8proc_ssize_t r = utf8proc_normalize_utf32(out, (utf8proc_ssize_t)m, UTF8PROC_COMPOSE);
         if (r < 0) {
             return px_fail(err, PX_EINTERNAL, "NFC composition failed: %s", utf8proc_errmsg(r));
         }
-        for (size_t k = 0; k < (size_t)r; k++) {
-            piece_push(e, norm[k]);
+        m = (size_t)r;
+    }
+    *m_out = m;
+    return PX_OK;
+}
+
+// The special token whose text is exactly s[0..n), or -1 (an index into t->special).
+static int32_t special_word(const struct tokenizer *t, const int32_t *s, size_t n)
+{
+    for (int k = 0; k < t->n_special; k++) {
+        const struct special *sp = &t->special[k];
+        size_t j = 0;
+        while (j < sp->len && j < n && s[j] == (unsigned char)sp->text[j]) {
+            j++;
         }
+        if (j == sp->len && j == n) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+// Normalizes raw[0..n) and feeds it to the punctuation splitter. When whole is set, raw is a
+// whole word, and one that normalizes to a special token's text becomes that token: HF's
+// BasicTokenizer keeps such a word whole (never_split) and WordPiece finds it in the vocabulary.
+// With lowercasing no word can spell one (PreTrainedTokenizer lowercased every other character
+// already); without it "[CL\x00S]" or "\u030b[SEP]" do, once cleaned and stripped.
+static int normalize_feed(struct enc *e, const int32_t *raw, size_t n, bool whole,
+                          struct px_err *err)
+{
+    int32_t norm[NORM_CAP];
+    size_t m = 0;
+    int rc = normalize(&e->t->params, raw, n, norm, &m, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    int32_t s = whole && !e->t->params.do_lower_case ? special_word(e->t, norm, m) : -1;
+    if (s >= 0) {
+        emit(e, e->t->special[s].id);
+        return PX_OK;
+    }
+    for (size_t k = 0; k < m; k++) {
+        piece_push(e, norm[k]);
     }
     return PX_OK;
 }
@@ -768,9 +813,10 @@ static int word_push(struct enc *e, int32_t cp, struct px_err *err)
                 }
             }
         }
-        rc = normalize(e, e->raw, cut, err);
+        rc = normalize_feed(e, e->raw, cut, false, err);
         memmove(e->raw, e->raw + cut, (RAW_CAP - cut) * sizeof *e->raw);
         e->n_raw = RAW_CAP - cut;
+        e->drained = true;
     }
     e->raw[e->n_raw++] = cp;
     return rc;
@@ -780,9 +826,10 @@ static int word_end(struct enc *e, struct px_err *err)
 {
     int rc = PX_OK;
     if (e->n_raw > 0) {
-        rc = normalize(e, e->raw, e->n_raw, err);
+        rc = normalize_feed(e, e->raw, e->n_raw, !e->drained, err);
         e->n_raw = 0;
     }
+    e->drained = false;
     piece_flush(e);
     return rc;
 }
@@ -830,6 +877,7 @@ int tokenizer_encode(const struct tokenizer *t, const char *text, size_t len,
     e.n_truncated = 0;
     e.n_raw = 0;
     e.n_piece = 0;
+    e.drained = false;
     ids[e.n_ids++] = t->cls;
 
     const unsigned char *u = (const unsigned char *)text;

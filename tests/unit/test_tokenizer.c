@@ -169,6 +169,9 @@ static const struct tcase k_cases[] = {
     {V_DEFAULT, "hello[MASK]world", "[CLS] hello [MASK] world [SEP]", 0},
     {V_DEFAULT, "[UNK][PAD]", "[CLS] [UNK] [PAD] [SEP]", 0},
     {V_DEFAULT, "[cls]", "[CLS] [UNK] [UNK] [UNK] [SEP]", 0},   // case-sensitive
+    {V_DEFAULT, "[CL\x01S]", "[CLS] [UNK] [UNK] [UNK] [SEP]", 0}, // lowercased before cleaning
+    {V_CASED, "[CL\x01S] x", "[CLS] [CLS] [UNK] [SEP]", 0},     // never_split after cleaning
+    {V_CASED, "[MAS\xe2\x84\xaa]", "[CLS] [MASK] [SEP]", 0},    // Kelvin sign, NFC -> K
     // truncation keeps [SEP]
     {V_MAX5, "the the the", "[CLS] the the the [SEP]", 0},
     {V_MAX5, "the the the the the", "[CLS] the the the [SEP]", 2},
