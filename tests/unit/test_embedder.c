@@ -3,6 +3,7 @@
 // does not need PyTorch: input order kept, batching invisible, pooling modes, normalisation,
 // truncation counted, per-text errors located.
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,70 @@ static void test_embedding_behaviour(void **state)
     tu_rmtree(dir);
 }
 
+// One loaded embedder, several threads each with its own embed_ctx (and 2 encoder threads each):
+// every thread gets exactly the vectors a lone sequential run gets.
+struct shared_job {
+    const struct embedder *e;
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    float *out; // (n, 16)
+    int rc;
+};
+
+static void *shared_worker(void *arg)
+{
+    struct shared_job *j = arg;
+    struct px_err err = {0};
+    struct embed_ctx_params p = embed_ctx_default_params();
+    p.n_threads = 2;
+    p.batch_size = 3;
+    struct embed_ctx *c = NULL;
+    j->rc = embed_ctx_new(j->e, &p, &c, &err);
+    for (int rep = 0; rep < 20 && j->rc == PX_OK; rep++) {
+        j->rc = embed_texts(c, j->texts, j->lens, j->n, j->out, NULL, NULL, NULL, &err);
+    }
+    embed_ctx_free(c);
+    return NULL;
+}
+
+static void test_one_model_many_threads(void **state)
+{
+    (void)state;
+    char dir[256];
+    tu_mkdtemp(dir, sizeof dir);
+    struct testmodel_spec s = testmodel_default_spec();
+    assert_int_equal(testmodel_write(dir, &s), 0);
+    struct embedder *e = open_ok(dir);
+    const char *texts[] = {"the customer", "a young customer with a loan", "high income",
+                           "credit score over 3", "save", "invest and retire"};
+    size_t lens[6];
+    for (int i = 0; i < 6; i++) lens[i] = strlen(texts[i]);
+    float ref[6 * 16];
+    struct shared_job one = {e, texts, lens, 6, ref, 0};
+    shared_worker(&one);
+    assert_int_equal(one.rc, PX_OK);
+    enum { N_WORKERS = 4 };
+    pthread_t th[N_WORKERS];
+    struct shared_job jobs[N_WORKERS];
+    float outs[N_WORKERS][6 * 16];
+    for (int t = 0; t < N_WORKERS; t++) {
+        jobs[t] = (struct shared_job){e, texts, lens, 6, outs[t], -1};
+        assert_int_equal(pthread_create(&th[t], NULL, shared_worker, &jobs[t]), 0);
+    }
+    for (int t = 0; t < N_WORKERS; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(jobs[t].rc, PX_OK);
+        for (int k = 0; k < 6 * 16; k++) {
+            if (fabsf(outs[t][k] - ref[k]) > 1e-6f) {
+                fail_msg("thread %d value %d: %g vs %g", t, k, outs[t][k], ref[k]);
+            }
+        }
+    }
+    embedder_close(e);
+    tu_rmtree(dir);
+}
+
 struct fault_job {
     const char *dir;
     struct embedder *e;
@@ -228,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_sentence_bert_config_wins),
         cmocka_unit_test(test_broken_directories),
         cmocka_unit_test(test_embedding_behaviour),
+        cmocka_unit_test(test_one_model_many_threads),
         cmocka_unit_test(test_open_survives_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
