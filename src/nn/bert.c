@@ -142,6 +142,8 @@ struct bert_layer {
     const float *b_o2;  // (H)
     const float *ln2_g; // (H)     output LayerNorm
     const float *ln2_b; // (H)
+    // the four weight matrices again, packed for short batches (panels NULL when not packed)
+    struct gemm_packed p_qkv, p_o, p_i, p_o2;
 };
 
 struct bert_model {
@@ -154,6 +156,7 @@ struct bert_model {
     const float *emb_ln_g;     // (H)
     const float *emb_ln_b;     // (H)
     struct bert_layer *layers; // owned: (n_layers)
+    float *packed;             // owned: packed panels of every layer's matrices, or NULL
     char file_dtype[8];        // dtype the weights had on disk
 };
 
@@ -376,6 +379,35 @@ static int check_unexpected(const struct safetensors *st, const char *wpath,
     return PX_OK;
 }
 
+// With the packed kernel available, keeps a second copy of each layer's matrices in panels
+// (gemm.h) for short batches: +42 MB for MiniLM-L6, and a single query runs ~2.5x faster.
+static int pack_layers(struct bert_model *m, struct px_err *err)
+{
+    if (!gemm_packed_available()) {
+        return PX_OK;
+    }
+    const size_t H = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate;
+    const size_t per_layer = gemm_packed_floats(3 * H, H) + gemm_packed_floats(H, H) +
+                             gemm_packed_floats(I, H) + gemm_packed_floats(H, I);
+    m->packed = px_malloc_aligned((size_t)m->cfg.n_layers * per_layer * sizeof(float), 64);
+    if (m->packed == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory packing the encoder weights");
+    }
+    float *dst = m->packed;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        struct bert_layer *L = &m->layers[l];
+        gemm_pack(L->w_qkv, 3 * H, H, dst, &L->p_qkv);
+        dst += gemm_packed_floats(3 * H, H);
+        gemm_pack(L->w_o, H, H, dst, &L->p_o);
+        dst += gemm_packed_floats(H, H);
+        gemm_pack(L->w_i, I, H, dst, &L->p_i);
+        dst += gemm_packed_floats(I, H);
+        gemm_pack(L->w_o2, H, I, dst, &L->p_o2);
+        dst += gemm_packed_floats(H, I);
+    }
+    return PX_OK;
+}
+
 int bert_model_open(const char *config_path, const char *weights_path, struct bert_model **out,
                     struct px_err *err)
 {
@@ -450,6 +482,10 @@ int bert_model_open(const char *config_path, const char *weights_path, struct be
         L->ln2_b = b + d[15].offset;
     }
     snprintf(m->file_dtype, sizeof m->file_dtype, "%s", dtype_seen ? dtype_seen : "?");
+    rc = pack_layers(m, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
     *out = m;
     m = NULL;
     rc = PX_OK;
@@ -466,6 +502,7 @@ void bert_model_close(struct bert_model *m)
         return;
     }
     px_free(m->block);
+    px_free(m->packed);
     px_free(m->layers);
     px_free(m);
 }
@@ -582,14 +619,18 @@ void bert_ctx_free(struct bert_ctx *c)
 #define SPLIT_ROWS_MIN_PER_THREAD 32
 
 // out (M, N) = in (M, K) · Wᵀ + b for this thread's share: rows [r0, r1) of all columns, or all
-// rows of columns [n0, n1).
-static void linear_part(const float *in, size_t M, size_t K, const float *W, const float *b,
-                        size_t N, float *out, bool by_rows, const struct pool_task *t)
+// rows of columns [n0, n1) — through the packed panels pw when the model has them.
+static void linear_part(const float *in, size_t M, size_t K, const float *W,
+                        const struct gemm_packed *pw, const float *b, size_t N, float *out,
+                        bool by_rows, const struct pool_task *t)
 {
     size_t lo, hi;
     if (by_rows) {
         pool_split(M, t->ith, t->nth, &lo, &hi);
         gemm(hi - lo, N, K, in + lo * K, K, W, K, b, out + lo * N, N);
+    } else if (pw->panels != NULL) {
+        pool_split(pw->n_panels, t->ith, t->nth, &lo, &hi);
+        gemm_packed_panels(M, in, K, pw, b, out, N, lo, hi);
     } else {
         pool_split(N, t->ith, t->nth, &lo, &hi);
         gemm(M, hi - lo, K, in, K, W + lo * K, K, b + lo, out + lo, N);
@@ -606,7 +647,9 @@ static void activation(enum bert_act act, float *x, size_t n)
 }
 
 // Applies act to this thread's share of out (M, N), matching linear_part's split.
-static void activation_part(enum bert_act act, float *out, size_t M, size_t N, bool by_rows,
+// (The column ranges must be exactly linear_part's: no barrier separates the two.)
+static void activation_part(enum bert_act act, float *out, size_t M, size_t N,
+                            const struct gemm_packed *pw, bool by_rows,
                             const struct pool_task *t)
 {
     size_t lo, hi;
@@ -614,7 +657,13 @@ static void activation_part(enum bert_act act, float *out, size_t M, size_t N, b
         pool_split(M, t->ith, t->nth, &lo, &hi);
         activation(act, out + lo * N, (hi - lo) * N);
     } else {
-        pool_split(N, t->ith, t->nth, &lo, &hi);
+        if (pw->panels != NULL) {
+            pool_split(pw->n_panels, t->ith, t->nth, &lo, &hi);
+            lo = lo * GEMM_PANEL < N ? lo * GEMM_PANEL : N;
+            hi = hi * GEMM_PANEL < N ? hi * GEMM_PANEL : N;
+        } else {
+            pool_split(N, t->ith, t->nth, &lo, &hi);
+        }
         for (size_t r = 0; r < M; r++) {
             activation(act, out + r * N + lo, hi - lo);
         }
@@ -689,20 +738,20 @@ static void forward_thread(void *arg, const struct pool_task *t)
 
     for (int l = 0; l < cfg->n_layers; l++) {
         const struct bert_layer *L = &m->layers[l];
-        linear_part(c->x, T, H, L->w_qkv, L->b_qkv, 3 * H, c->qkv, by_rows, t);
+        linear_part(c->x, T, H, L->w_qkv, &L->p_qkv, L->b_qkv, 3 * H, c->qkv, by_rows, t);
         pool_barrier(t);
         attention_part(c, t);
         pool_barrier(t);
-        linear_part(c->att, T, H, L->w_o, L->b_o, H, c->tmp, by_rows, t);
+        linear_part(c->att, T, H, L->w_o, &L->p_o, L->b_o, H, c->tmp, by_rows, t);
         if (!by_rows) {
             pool_barrier(t);
         }
         residual_ln_part(c->x, c->tmp, L->ln1_g, L->ln1_b, T, H, eps, t);
         pool_barrier(t);
-        linear_part(c->x, T, H, L->w_i, L->b_i, I, c->ffn, by_rows, t);
-        activation_part(cfg->act, c->ffn, T, I, by_rows, t);
+        linear_part(c->x, T, H, L->w_i, &L->p_i, L->b_i, I, c->ffn, by_rows, t);
+        activation_part(cfg->act, c->ffn, T, I, &L->p_i, by_rows, t);
         pool_barrier(t);
-        linear_part(c->ffn, T, I, L->w_o2, L->b_o2, H, c->tmp, by_rows, t);
+        linear_part(c->ffn, T, I, L->w_o2, &L->p_o2, L->b_o2, H, c->tmp, by_rows, t);
         if (!by_rows) {
             pool_barrier(t);
         }

@@ -169,3 +169,33 @@ void gemm_nn(size_t M, size_t N, size_t K, const float *A, size_t lda, const flo
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, A,
                 (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
+
+// ---- packed weights ----
+
+bool gemm_packed_available(void)
+{
+    return cpu_features()->avx512;
+}
+
+size_t gemm_packed_floats(size_t N, size_t K)
+{
+    return (N + GEMM_PANEL - 1) / GEMM_PANEL * K * GEMM_PANEL;
+}
+
+void gemm_pack(const float *W, size_t N, size_t K, float *dst, struct gemm_packed *p)
+{
+    size_t n_panels = (N + GEMM_PANEL - 1) / GEMM_PANEL;
+    for (size_t q = 0; q < n_panels; q++) {
+        float *panel = dst + q * K * GEMM_PANEL; // (K, GEMM_PANEL)
+        for (size_t k = 0; k < K; k++) {
+            for (size_t j = 0; j < GEMM_PANEL; j++) {
+                size_t n = q * GEMM_PANEL + j;
+                panel[k * GEMM_PANEL + j] = n < N ? W[n * K + k] : 0.0f;
+            }
+        }
+    }
+    p->panels = dst;
+    p->N = N;
+    p->K = K;
+    p->n_panels = n_panels;
+}
