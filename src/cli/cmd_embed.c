@@ -79,10 +79,17 @@ static void write_rows(FILE *f, enum format fmt, const float *v, size_t rows, in
     }
 }
 
+// embed_texts reports progress within the chunk it was given; this adds the chunk's offset.
+struct chunk_progress {
+    struct progress *bar;
+    size_t base; // lines before the current chunk
+};
+
 static void on_progress(size_t done, size_t total, void *user)
 {
+    struct chunk_progress *cp = user;
     (void)total;
-    progress_update(user, done);
+    progress_update(cp->bar, cp->base + done);
 }
 
 static double now_s(void)
@@ -183,8 +190,9 @@ int cmd_embed(int argc, char **argv)
     for (size_t base = 0; base < lines.n; base += chunk) {
         size_t m = lines.n - base < chunk ? lines.n - base : chunk;
         struct embed_stats st;
-        if (embed_texts(ctx, lines.text + base, lines.len + base, m, vec, NULL, NULL, &st, &err) !=
-            PX_OK) {
+        struct chunk_progress cp = {&bar, base};
+        if (embed_texts(ctx, lines.text + base, lines.len + base, m, vec, on_progress, &cp, &st,
+                        &err) != PX_OK) {
             px_err_prefix(&err, "line %zu", base + st.i_error + 1);
             rc = cli_fail("embed", &err);
             goto done;
@@ -198,7 +206,6 @@ int cmd_embed(int argc, char **argv)
         total.n_tokens += st.n_tokens;
         total.n_truncated += st.n_truncated;
         total.n_invalid_utf8 += st.n_invalid_utf8;
-        on_progress(base + m, lines.n, &bar);
     }
     progress_end(&bar);
     if (output != NULL) {
