@@ -189,71 +189,68 @@ static bool is_ignorable(const char *name)
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+// Appends declaration *n at float offset *off and advances both. The next tensor starts on a
+// 16-float (64-byte) boundary unless `joined`: q, k and v are declared joined so their weights
+// form one (3H, H) matrix and their biases one (3H) vector.
+static void add_decl(struct decl *d, int *n, size_t *off, const char *name, int n_dims,
+                     int64_t d0, int64_t d1, bool joined)
+{
+    struct decl *x = &d[(*n)++];
+    snprintf(x->name, sizeof x->name, "%s", name);
+    x->n_dims = n_dims;
+    x->shape[0] = d0;
+    x->shape[1] = n_dims == 2 ? d1 : 0;
+    x->offset = *off;
+    x->found = false;
+    size_t size = (size_t)d0 * (size_t)(n_dims == 2 ? d1 : 1);
+    *off = joined ? *off + size : round16(*off + size);
+}
+
 // Fills decls (capacity 5 + 16 * n_layers) in block order; returns the block size in floats.
+// Order within a layer is relied on by bert_model_open when it wires the named pointers.
 static size_t declare(const struct bert_config *c, struct decl *d, int *n_decl)
 {
     const int64_t H = c->hidden, I = c->intermediate;
     size_t off = 0;
     int n = 0;
-#define DECL1(nm, d0)                                                                       \
-    do {                                                                                    \
-        snprintf(d[n].name, sizeof d[n].name, "%s", nm);                                    \
-        d[n].n_dims = 1;                                                                    \
-        d[n].shape[0] = (d0);                                                               \
-        d[n].shape[1] = 0;                                                                  \
-        d[n].offset = off;                                                                  \
-        d[n].found = false;                                                                 \
-        off += round16((size_t)(d0));                                                       \
-        n++;                                                                                \
-    } while (0)
-#define DECL2(nm, d0, d1, pad)                                                              \
-    do {                                                                                    \
-        snprintf(d[n].name, sizeof d[n].name, "%s", nm);                                    \
-        d[n].n_dims = 2;                                                                    \
-        d[n].shape[0] = (d0);                                                               \
-        d[n].shape[1] = (d1);                                                               \
-        d[n].offset = off;                                                                  \
-        d[n].found = false;                                                                 \
-        off += (pad) ? round16((size_t)((d0) * (d1))) : (size_t)((d0) * (d1));              \
-        n++;                                                                                \
-    } while (0)
-    DECL2("embeddings.word_embeddings.weight", c->vocab_size, H, true);
-    DECL2("embeddings.position_embeddings.weight", c->max_positions, H, true);
-    DECL2("embeddings.token_type_embeddings.weight", c->type_vocab_size, H, true);
-    DECL1("embeddings.LayerNorm.weight", H);
-    DECL1("embeddings.LayerNorm.bias", H);
-    char nm[96];
+    add_decl(d, &n, &off, "embeddings.word_embeddings.weight", 2, c->vocab_size, H, false);
+    add_decl(d, &n, &off, "embeddings.position_embeddings.weight", 2, c->max_positions, H, false);
+    add_decl(d, &n, &off, "embeddings.token_type_embeddings.weight", 2, c->type_vocab_size, H,
+             false);
+    add_decl(d, &n, &off, "embeddings.LayerNorm.weight", 1, H, 0, false);
+    add_decl(d, &n, &off, "embeddings.LayerNorm.bias", 1, H, 0, false);
+    static const struct {
+        const char *suffix;
+        int n_dims;
+        char d0, d1; // 'H' or 'I'
+        bool joined;
+    } layer[16] = {
+        {"attention.self.query.weight", 2, 'H', 'H', true}, // [0]  \ w_qkv
+        {"attention.self.key.weight", 2, 'H', 'H', true},   // [1]  |
+        {"attention.self.value.weight", 2, 'H', 'H', false},// [2]  /
+        {"attention.self.query.bias", 1, 'H', 0, true},     // [3]  \ b_qkv
+        {"attention.self.key.bias", 1, 'H', 0, true},       // [4]  |
+        {"attention.self.value.bias", 1, 'H', 0, false},    // [5]  /
+        {"attention.output.dense.weight", 2, 'H', 'H', false},
+        {"attention.output.dense.bias", 1, 'H', 0, false},
+        {"attention.output.LayerNorm.weight", 1, 'H', 0, false},
+        {"attention.output.LayerNorm.bias", 1, 'H', 0, false},
+        {"intermediate.dense.weight", 2, 'I', 'H', false},
+        {"intermediate.dense.bias", 1, 'I', 0, false},
+        {"output.dense.weight", 2, 'H', 'I', false},
+        {"output.dense.bias", 1, 'H', 0, false},
+        {"output.LayerNorm.weight", 1, 'H', 0, false},
+        {"output.LayerNorm.bias", 1, 'H', 0, false},
+    };
     for (int l = 0; l < c->n_layers; l++) {
-#define LNAME(suffix) (snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, suffix), nm)
-        // q, k, v weights back to back (no padding between them: they form one (3H, H) matrix)
-        DECL2(LNAME("attention.self.query.weight"), H, H, false);
-        DECL2(LNAME("attention.self.key.weight"), H, H, false);
-        DECL2(LNAME("attention.self.value.weight"), H, H, true);
-        off = round16(off);
-        size_t bq = off;
-        DECL1(LNAME("attention.self.query.bias"), H);
-        d[n - 1].offset = bq;
-        off = bq + (size_t)H;
-        DECL1(LNAME("attention.self.key.bias"), H);
-        d[n - 1].offset = bq + (size_t)H;
-        off = bq + 2 * (size_t)H;
-        DECL1(LNAME("attention.self.value.bias"), H);
-        d[n - 1].offset = bq + 2 * (size_t)H;
-        off = round16(bq + 3 * (size_t)H);
-        DECL2(LNAME("attention.output.dense.weight"), H, H, true);
-        DECL1(LNAME("attention.output.dense.bias"), H);
-        DECL1(LNAME("attention.output.LayerNorm.weight"), H);
-        DECL1(LNAME("attention.output.LayerNorm.bias"), H);
-        DECL2(LNAME("intermediate.dense.weight"), I, H, true);
-        DECL1(LNAME("intermediate.dense.bias"), I);
-        DECL2(LNAME("output.dense.weight"), H, I, true);
-        DECL1(LNAME("output.dense.bias"), H);
-        DECL1(LNAME("output.LayerNorm.weight"), H);
-        DECL1(LNAME("output.LayerNorm.bias"), H);
-#undef LNAME
+        for (int k = 0; k < 16; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "encoder.layer.%d.%s", l, layer[k].suffix);
+            int64_t d0 = layer[k].d0 == 'I' ? I : H;
+            int64_t d1 = layer[k].d1 == 'I' ? I : H;
+            add_decl(d, &n, &off, name, layer[k].n_dims, d0, d1, layer[k].joined);
+        }
     }
-#undef DECL1
-#undef DECL2
     *n_decl = n;
     return off;
 }
