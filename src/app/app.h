@@ -9,8 +9,10 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "embedder.h"
 #include "err.h"
+#include "query.h"
 #include "tokenizer.h"
 
 #define APP_DEFAULT_MODEL "all-MiniLM-L6-v2"
@@ -37,5 +39,87 @@ int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, si
 // Resolves and opens only the tokenizer (works without weights). Returns owned *out.
 int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, size_t n,
                        struct px_err *err);
+
+// ---- indexing: customer rows -> profile text -> vectors in the store ----
+
+struct app_index_stats {
+    size_t n_customers; // rows in the store
+    size_t n_embedded;  // vectors computed by this run
+    size_t n_skipped;   // already had a vector for this model
+    char model_id[80];  // "sha256:<hex of model.safetensors>"
+};
+
+typedef void (*app_progress_fn)(size_t done, size_t total, void *user);
+
+// Embeds every customer of the database at db_path that has no vector for the model (resolved
+// from model_flag as app_open_embedder does), in batches, each stored in its own transaction: an
+// interrupted run loses at most one batch and a re-run resumes without duplicates.
+int app_index(const char *db_path, const char *model_flag, int n_threads,
+              app_progress_fn progress, void *user, struct app_index_stats *stats,
+              struct px_err *err);
+
+// ---- the customer book, loaded for searching ----
+//
+// app_book_open reads the whole customer table once: a columnar copy for filters, the profile
+// texts and a BM25 index for the lexical path, the query schema (values and distributions taken
+// from the data) and, when the model's weights are present and `prospect index` has run for
+// them, the vectors for the dense path. Read-only afterwards; app_book_search calls on one book
+// must not run concurrently (the embedder context is shared).
+
+struct app_book;
+
+struct app_book_params {
+    const char *db_path;      // default "prospect.db"
+    const char *model_flag;   // --model, or NULL for the usual lookup
+    const char *lexicon_path; // a user lexicon merged over the built-in one, or NULL
+    int n_threads;            // default 1
+};
+
+struct app_book_params app_book_default_params(void);
+int app_book_open(const struct app_book_params *params, struct app_book **out,
+                  struct px_err *err);
+void app_book_close(struct app_book *b);
+// Why the dense (sentence-transformer) path is off — weights missing, or no vectors for this
+// model yet — or NULL when it is on. Borrowed.
+const char *app_book_dense_status(const struct app_book *b);
+size_t app_book_n_rows(const struct app_book *b);
+size_t app_book_n_columns(const struct app_book *b);
+const char *app_book_column_name(const struct app_book *b, size_t col);
+const char *app_book_column_label(const struct app_book *b, size_t col);
+bool app_book_column_is_id(const struct app_book *b, size_t col);
+// Customer id and formatted value of a row (borrowed; "" when missing).
+const char *app_book_id(const struct app_book *b, size_t row);
+const char *app_book_value(const struct app_book *b, size_t row, size_t col);
+// Row of a customer id, or -1.
+long app_book_find(const struct app_book *b, const char *id);
+
+struct app_hit {
+    size_t row;
+    double score;      // final ranking score
+    double similarity; // cosine with the query text (dense path), NAN when not computed
+    double lexical;    // BM25 score, 0 when the text does not match
+    double boost;      // sum of the satisfied boosts' weights
+};
+
+struct app_result {
+    struct query_plan *plan; // owned (NULL for app_book_similar)
+    struct app_hit *hits;    // owned: (n_hits), best first
+    size_t n_hits;
+    size_t n_candidates;     // rows passing every hard filter
+    bool dense;              // the dense path took part
+};
+
+// Parses the query, filters, ranks; top in 1..LIMIT_VINDEX_K.
+int app_book_search(struct app_book *b, const char *query, size_t len, size_t top,
+                    struct app_result *res, struct px_err *err);
+// Customers most like the given ones (the centroid of their vectors, or of their profile text
+// on the lexical path), excluding them.
+int app_book_similar(struct app_book *b, const char *const *ids, size_t n_ids, size_t top,
+                     struct app_result *res, struct px_err *err);
+void app_result_free(struct app_result *res);
+// The JSON answer: {"query", "filters", "boosts", "semantic_text", "conflicts", "dense",
+// "candidates", "results": [{"customer_id", "score", "similarity", "lexical", "boost", "row"}]}.
+int app_result_to_json(const struct app_book *b, const char *query, size_t len,
+                       const struct app_result *res, struct buf *out, struct px_err *err);
 
 #endif

@@ -30,6 +30,7 @@ static void detect(void)
     g_feat.avx512 = g_feat.avx512f && __builtin_cpu_supports("avx512cd") &&
                     __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
                     __builtin_cpu_supports("avx512vl");
+    g_feat.avx512vnni = g_feat.avx512 && __builtin_cpu_supports("avx512vnni");
 #endif
 }
 

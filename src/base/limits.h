@@ -45,4 +45,77 @@
 #define LIMIT_BATCH 4096
 #define LIMIT_THREADS 256
 
+// ---- demo bank generator (src/data) ----
+// Rows of one `prospect generate` run: 100 M rows is ~45 GB of CSV (twice what one import takes,
+// LIMIT_CSV_ROWS); rows stream one at a time, so this bounds output size, not memory.
+#define LIMIT_GENERATE_ROWS 100000000ull
+// One generated CSV line: the longest possible row (every product, interest and life event) is
+// under 1.5 KiB; the generator's stack line buffer has this size.
+#define LIMIT_GENERATE_ROW_BYTES 4096
+
+// ---- customer store and CSV import (src/store) ----
+// One CSV field: 64 KiB holds any realistic cell (free-text notes included); libcsv's field
+// buffer is checked against it after every line fed, so a runaway quote cannot grow unbounded.
+#define LIMIT_CSV_FIELD_BYTES (64u << 10)
+// One record (all fields): 1 MiB.
+#define LIMIT_CSV_ROW_BYTES (1u << 20)
+// Columns per file: wide exports reach a few hundred; SQLite's default SQLITE_MAX_COLUMN is 2000.
+#define LIMIT_CSV_COLUMNS 1000
+// Header names (bytes) and customer ids (bytes).
+#define LIMIT_CSV_NAME_BYTES 256
+#define LIMIT_CUSTOMER_ID_BYTES 256
+// Data rows per import: 50 M customers is far beyond a bank's retail book.
+#define LIMIT_CSV_ROWS 50000000u
+// Distinct values a column may have and still be inferred 'category' (or distinct items of a
+// 'list' column); above it the column is plain text.
+#define LIMIT_CATEGORY_VALUES 100
+// Row errors kept with their text in an import result (all are counted).
+#define LIMIT_IMPORT_ERRORS_KEPT 1000
+// Vector dimension stored per customer (MiniLM: 384; the largest sentence encoders: 4096).
+#define LIMIT_VECTOR_DIM 8192
+
+// ---- query parser (src/search/query) ----
+// A query is typed by a person: 4 KiB is a long paragraph; more is a paste accident.
+#define LIMIT_QUERY_BYTES 4096
+// Filters + boosts of one plan (also the most filter clauses the search ANDs).
+#define LIMIT_QUERY_ITEMS 64
+// Values of one IN / NOT_IN filter ("Affluent or Private or Mass").
+#define LIMIT_QUERY_FILTER_VALUES 16
+// Columns of a query schema (LIMIT_CSV_COLUMNS), and values per categorical/list column.
+#define LIMIT_QUERY_COLUMNS 1000
+#define LIMIT_QUERY_VALUES 1000
+// Distribution points of a numeric column (101 = every percentile).
+#define LIMIT_QUERY_QUANTILES 101
+// Words of one phrase (label, value, lexicon entry): longer ones are never typed whole.
+#define LIMIT_QUERY_PHRASE_WORDS 12
+#define LIMIT_QUERY_PHRASE_BYTES 256
+// The lexicon data file, and its entries (phrases) in all sections together.
+#define LIMIT_LEXICON_BYTES (1u << 20)
+#define LIMIT_LEXICON_ENTRIES 20000
+
+// ---- vector index and lexical index (src/search) ----
+// Row ids are bit positions in candidate bitmaps and index slots: 2^28 rows (268 M) is far past
+// any customer base we serve, and keeps row * dim products well inside size_t.
+#define LIMIT_VINDEX_ROWS (1u << 28)
+// Embedding width; MiniLM is 384, the largest sentence-transformers are 4096.
+#define LIMIT_VINDEX_DIM 4096
+// Rows per chunk (a multiple of 64: a chunk's validity bitmap is whole words).
+#define LIMIT_VINDEX_CHUNK_ROWS 65536
+// Largest k of one search: results are returned in a caller array, a page is never this long.
+#define LIMIT_VINDEX_K 10000
+// Largest re-scoring pool per search (rows re-scored in f32 after the int4 scan).
+#define LIMIT_VINDEX_RESCORE (1u << 20)
+// Bits of one candidate bitmap (one bit per row id).
+#define LIMIT_BITMAP_BITS LIMIT_VINDEX_ROWS
+// BM25: documents (doc ids are bit positions too), distinct terms, one term's bytes (longer
+// words are cut, as no customer-profile word is this long), terms per document and per query.
+#define LIMIT_BM25_DOCS LIMIT_VINDEX_ROWS
+#define LIMIT_BM25_TERMS 50000000u
+#define LIMIT_BM25_TERM_BYTES 64
+#define LIMIT_BM25_DOC_TERMS 100000
+#define LIMIT_BM25_QUERY_TERMS 64
+// Ranked lists fused by one call, and entries per list.
+#define LIMIT_FUSE_LISTS 8
+#define LIMIT_FUSE_ITEMS 1000000
+
 #endif

@@ -15,6 +15,11 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_embed(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_similar(int argc, char **argv);
 
 // Prints "prospect <cmd>: error: <msg>" to stderr and returns CLI_FAIL.
 int cli_fail(const char *cmd, const struct px_err *err);

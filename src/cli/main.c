@@ -18,6 +18,11 @@ static const struct command k_commands[] = {
     {"embed", cmd_embed, "embed texts (one per line) with a sentence-transformer"},
     {"tokenize", cmd_tokenize, "print the WordPiece ids of texts (one per line)"},
     {"model", cmd_model, "show which model is used and whether its weights are present"},
+    {"generate", cmd_generate, "write a generated demo bank's customer table as CSV"},
+    {"import", cmd_import, "import a customer CSV into the database"},
+    {"index", cmd_index, "embed every customer that has no vector for the model yet"},
+    {"search", cmd_search, "find customers from a plain-English query"},
+    {"similar", cmd_similar, "find the customers most like given ones"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,997 @@
+// book.c — the customer book: indexing (rows -> profile text -> vectors in the store) and
+// search (query plan -> candidate bitmap -> dense + lexical rankings -> fusion with boosts).
+//
+// Loading (app_book_open) walks the store once, in customer order, and keeps per row: its id,
+// each column's formatted value (rowtext), a columnar copy for filters (search/filter.h) and
+// its profile text, which feeds a BM25 index. The query schema is built from the same pass:
+// numeric columns get 11 distribution points (min, deciles, max) from the data, categorical and
+// list columns their distinct values. Vectors are loaded when the model's weights are present
+// and the store holds vectors for that model (model id = sha256 of model.safetensors).
+//
+// Ranking (app_book_search):
+//   1. hard filters -> candidate bitmap (every result passes every listed filter);
+//   2. dense: the plan's semantic text embedded, top K cosine among candidates (vindex);
+//      lexical: BM25 of the semantic text among candidates;  K = max(100, 20 * top);
+//   3. reciprocal rank fusion of the two lists (k = 60, fuse.h) plus boosts, a boost of weight w
+//      counting as w * 2 / (k + 1) — a weight-1 boost is worth two first places, so satisfied
+//      soft terms lead and the text decides within them;
+//   4. no semantic text (a pure filter query): candidates by boost, then customer order.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "bm25.h"
+#include "coltype.h"
+#include "filter.h"
+#include "fsx.h"
+#include "fuse.h"
+#include "limits.h"
+#include "mem.h"
+#include "pool.h"
+#include "rowtext.h"
+#include "sha256.h"
+#include "store.h"
+#include "vindex.h"
+
+extern const unsigned char px_asset_lexicon[];
+extern const size_t px_asset_lexicon_len;
+
+#define N_DIST_POINTS 11
+#define RRF_K 60.0
+
+// ---- shared helpers ----
+
+static enum rowtext_kind kind_of(enum coltype t)
+{
+    switch (t) {
+    case COLTYPE_INTEGER: return ROWTEXT_INTEGER;
+    case COLTYPE_REAL: return ROWTEXT_REAL;
+    case COLTYPE_CURRENCY: return ROWTEXT_CURRENCY;
+    case COLTYPE_PERCENT: return ROWTEXT_PERCENT;
+    case COLTYPE_BOOL: return ROWTEXT_BOOL;
+    case COLTYPE_LIST: return ROWTEXT_LIST;
+    default: return ROWTEXT_TEXT;
+    }
+}
+
+// One row's values as rowtext fields; text points into vals or into scratch (numbers).
+static void row_fields(const struct store_schema *sc, const struct coltype_value *vals,
+                       struct rowtext_field *f, char (*scratch)[48])
+{
+    for (size_t c = 0; c < sc->n_cols; c++) {
+        const struct store_column *col = &sc->cols[c];
+        const struct coltype_value *v = &vals[c];
+        f[c] = (struct rowtext_field){col->name, col->label, kind_of(col->type), NULL, 0};
+        if (v->missing) {
+            continue;
+        }
+        const char *sql = coltype_sql_type(col->type);
+        if (strcmp(sql, "INTEGER") == 0) {
+            f[c].num = (double)v->i;
+            snprintf(scratch[c], sizeof scratch[c], "%lld", (long long)v->i);
+            f[c].value = scratch[c];
+        } else if (strcmp(sql, "REAL") == 0) {
+            f[c].num = v->d;
+            snprintf(scratch[c], sizeof scratch[c], "%.17g", v->d);
+            f[c].value = scratch[c];
+        } else {
+            size_t n = v->len < sizeof scratch[c] - 1 ? v->len : sizeof scratch[c] - 1;
+            if (v->s != NULL && v->len == strlen(v->s)) {
+                f[c].value = v->s; // NUL-terminated text from the store
+            } else {
+                memcpy(scratch[c], v->s ? v->s : "", n);
+                scratch[c][n] = '\0';
+                f[c].value = scratch[c];
+            }
+        }
+    }
+}
+
+static int model_id_of(const char *dir, char *out, size_t n, struct px_err *err)
+{
+    char path[4200], hex[65];
+    int rc = fsx_join(path, sizeof path, dir, "model.safetensors", err);
+    if (rc == PX_OK) {
+        rc = sha256_file_hex(path, hex, err);
+    }
+    if (rc == PX_OK) {
+        snprintf(out, n, "sha256:%s", hex);
+    }
+    return rc;
+}
+
+// ---- indexing ----
+
+#define INDEX_BATCH 256
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int app_index(const char *db_path, const char *model_flag, int n_threads,
+              app_progress_fn progress, void *user, struct app_index_stats *stats,
+              struct px_err *err)
+{
+    int rc = PX_OK;
+    struct store *st = NULL;
+    struct store_schema sc = {0};
+    struct store_ids todo = {0};
+    struct embedder *e = NULL;
+    struct embed_ctx *ctx = NULL;
+    struct store_iter *it = NULL;
+    struct rowtext_field *fields = NULL;
+    char(*scratch)[48] = NULL;
+    struct buf texts[INDEX_BATCH];
+    const char *ptr[INDEX_BATCH];
+    size_t lens[INDEX_BATCH];
+    char *ids[INDEX_BATCH] = {0};
+    float *vecs = NULL;
+    size_t n_batch = 0;
+    char dir[4096];
+    memset(stats, 0, sizeof *stats);
+    for (int i = 0; i < INDEX_BATCH; i++) {
+        buf_init(&texts[i], LIMIT_TEXT_BYTES);
+    }
+    rc = app_open_embedder(model_flag, &e, dir, sizeof dir, err);
+    if (rc == PX_OK) {
+        rc = model_id_of(dir, stats->model_id, sizeof stats->model_id, err);
+    }
+    if (rc == PX_OK) {
+        struct embed_ctx_params ep = embed_ctx_default_params();
+        ep.n_threads = n_threads;
+        rc = embed_ctx_new(e, &ep, &ctx, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_open(db_path, NULL, &st, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_schema(st, &sc, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_count_customers(st, &stats->n_customers, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_customers_without_vector(st, stats->model_id, &todo, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    stats->n_skipped = stats->n_customers - todo.n;
+    if (todo.n == 0) {
+        goto done;
+    }
+    qsort(todo.ids, todo.n, sizeof *todo.ids, cmp_str);
+    const int dim = embedder_info(e)->dim;
+    fields = px_calloc(sc.n_cols ? sc.n_cols : 1, sizeof *fields);
+    scratch = px_calloc(sc.n_cols ? sc.n_cols : 1, sizeof *scratch);
+    vecs = px_malloc((size_t)INDEX_BATCH * (size_t)dim * sizeof *vecs);
+    if (fields == NULL || scratch == NULL || vecs == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory indexing");
+        goto done;
+    }
+    rc = store_iter_new(st, &sc, &it, err);
+    bool has_row = true;
+    while (rc == PX_OK) {
+        const char *id = NULL;
+        const struct coltype_value *vals = NULL;
+        rc = store_iter_next(it, &has_row, &id, &vals, err);
+        if (rc != PX_OK) {
+            break;
+        }
+        if (has_row && bsearch(&id, todo.ids, todo.n, sizeof *todo.ids, cmp_str) != NULL) {
+            row_fields(&sc, vals, fields, scratch);
+            buf_reset(&texts[n_batch]);
+            rc = rowtext_render(NULL, fields, sc.n_cols, &texts[n_batch], err);
+            if (rc == PX_OK && (ids[n_batch] = px_strdup(id)) == NULL) {
+                rc = px_fail(err, PX_ENOMEM, "out of memory indexing");
+            }
+            if (rc != PX_OK) {
+                break;
+            }
+            ptr[n_batch] = texts[n_batch].data ? texts[n_batch].data : "";
+            lens[n_batch] = texts[n_batch].len;
+            n_batch++;
+        }
+        if (n_batch == INDEX_BATCH || (!has_row && n_batch > 0)) {
+            struct embed_stats es;
+            rc = embed_texts(ctx, ptr, lens, n_batch, vecs, NULL, NULL, &es, err);
+            if (rc != PX_OK) {
+                px_err_prefix(err, "customer '%s'", ids[es.i_error]);
+                break;
+            }
+            rc = store_put_vectors(st, stats->model_id, (const char *const *)ids, vecs, n_batch,
+                                   dim, err);
+            if (rc != PX_OK) {
+                break;
+            }
+            stats->n_embedded += n_batch;
+            for (size_t i = 0; i < n_batch; i++) {
+                px_free(ids[i]);
+                ids[i] = NULL;
+            }
+            n_batch = 0;
+            if (progress != NULL) {
+                progress(stats->n_embedded, todo.n, user);
+            }
+        }
+        if (!has_row) {
+            break;
+        }
+    }
+done:
+    for (int i = 0; i < INDEX_BATCH; i++) {
+        buf_free(&texts[i]);
+        px_free(ids[i]);
+    }
+    px_free(vecs);
+    px_free(fields);
+    px_free(scratch);
+    store_iter_free(it);
+    store_ids_free(&todo);
+    store_schema_free(&sc);
+    store_close(st);
+    embed_ctx_free(ctx);
+    embedder_close(e);
+    return rc;
+}
+
+// ---- the book ----
+
+struct app_book {
+    struct store_schema sc;       // owned
+    size_t n_rows, n_cols;
+    char **ids;                   // owned: (n_rows)
+    uint32_t *by_id;              // owned: (n_rows) rows sorted by id, for app_book_find
+    char *raw;                    // owned: every raw value, NUL-terminated, back to back
+    size_t *raw_off;              // owned: (n_rows * n_cols) offsets into raw
+    double *num;                  // owned: (n_cols * n_rows) numbers (numeric, bool), NaN missing
+    struct query_schema *qs;      // owned
+    struct query_lexicon *lex;    // owned
+    struct coltable *table;       // owned
+    struct bm25 *bm25;            // owned
+    struct vindex *vx;            // owned, NULL without the dense path
+    float *vectors;               // owned: (n_rows, dim) for app_book_similar, NULL without
+    bool *has_vec;                // owned: (n_rows)
+    int dim;
+    struct embedder *e;           // owned, NULL without the dense path
+    struct embed_ctx *ectx;       // owned
+    struct pool *pool;            // owned
+    char dense_status[PX_ERR_MSG_MAX + 4200]; // "" when the dense path runs without remark
+};
+
+struct app_book_params app_book_default_params(void)
+{
+    struct app_book_params p = {"prospect.db", NULL, NULL, 1};
+    return p;
+}
+
+static int cmp_f64(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static const struct app_book *g_sort_book; // only during app_book_open's qsort (single caller)
+
+static int cmp_row_id(const void *a, const void *b)
+{
+    return strcmp(g_sort_book->ids[*(const uint32_t *)a], g_sort_book->ids[*(const uint32_t *)b]);
+}
+
+static bool is_number_type(enum coltype t)
+{
+    return coltype_is_numeric(t) || t == COLTYPE_BOOL;
+}
+
+// Pass over the store: ids, raw values, numbers, profile texts into BM25.
+static int load_rows(struct app_book *b, struct store *st, struct px_err *err)
+{
+    int rc = PX_OK;
+    struct store_iter *it = NULL;
+    struct rowtext_field *fields = NULL;
+    char(*scratch)[48] = NULL;
+    struct buf raw, text;
+    size_t cap_rows = 0;
+    buf_init(&raw, (size_t)1 << 34);
+    buf_init(&text, LIMIT_TEXT_BYTES);
+    size_t nc = b->n_cols;
+    rc = store_count_customers(st, &cap_rows, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    fields = px_calloc(nc ? nc : 1, sizeof *fields);
+    scratch = px_calloc(nc ? nc : 1, sizeof *scratch);
+    b->ids = px_calloc(cap_rows ? cap_rows : 1, sizeof *b->ids);
+    b->raw_off = px_malloc((cap_rows ? cap_rows : 1) * (nc ? nc : 1) * sizeof *b->raw_off);
+    b->num = px_malloc((cap_rows ? cap_rows : 1) * (nc ? nc : 1) * sizeof *b->num);
+    if (!fields || !scratch || !b->ids || !b->raw_off || !b->num) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory loading %zu customers", cap_rows);
+        goto done;
+    }
+    struct bm25_params bp = bm25_default_params();
+    rc = bm25_new(&bp, &b->bm25, err);
+    if (rc == PX_OK) {
+        rc = store_iter_new(st, &b->sc, &it, err);
+    }
+    while (rc == PX_OK) {
+        bool has_row = false;
+        const char *id = NULL;
+        const struct coltype_value *vals = NULL;
+        rc = store_iter_next(it, &has_row, &id, &vals, err);
+        if (rc != PX_OK || !has_row) {
+            break;
+        }
+        size_t r = b->n_rows;
+        if (r >= cap_rows) {
+            rc = px_fail(err, PX_EINTERNAL, "the customer table grew while loading");
+            break;
+        }
+        b->ids[r] = px_strdup(id);
+        if (b->ids[r] == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory loading customers");
+            break;
+        }
+        b->n_rows++;
+        row_fields(&b->sc, vals, fields, scratch);
+        for (size_t c = 0; c < nc && rc == PX_OK; c++) {
+            b->raw_off[r * nc + c] = raw.len;
+            const char *v = fields[c].value ? fields[c].value : "";
+            rc = buf_append(&raw, v, strlen(v) + 1, err);
+            b->num[c * cap_rows + r] =
+                is_number_type(b->sc.cols[c].type) && !vals[c].missing ? fields[c].num : NAN;
+        }
+        buf_reset(&text);
+        if (rc == PX_OK) {
+            rc = rowtext_render(NULL, fields, nc, &text, err);
+        }
+        if (rc == PX_OK) {
+            rc = bm25_add_doc(b->bm25, (uint32_t)r, text.data ? text.data : "", text.len, err);
+        }
+    }
+    if (rc == PX_OK) {
+        rc = bm25_finalize(b->bm25, err);
+    }
+    b->raw = buf_take(&raw);
+done:
+    buf_free(&raw);
+    buf_free(&text);
+    px_free(fields);
+    px_free(scratch);
+    store_iter_free(it);
+    return rc;
+}
+
+static const char *raw_at(const struct app_book *b, size_t r, size_t c)
+{
+    return b->raw ? b->raw + b->raw_off[r * b->n_cols + c] : "";
+}
+
+// Query schema from the data: distribution points for numbers, distinct values for categories.
+static int build_query_schema(struct app_book *b, size_t stride, struct px_err *err)
+{
+    int rc = query_schema_new(&b->qs, err);
+    double *tmp = px_malloc((b->n_rows ? b->n_rows : 1) * sizeof *tmp);
+    const char **vals = px_malloc((b->n_rows ? b->n_rows : 1) * 8 * sizeof *vals);
+    if (rc == PX_OK && (tmp == NULL || vals == NULL)) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory building the query schema");
+    }
+    for (size_t c = 0; c < b->n_cols && rc == PX_OK; c++) {
+        const struct store_column *col = &b->sc.cols[c];
+        if (col->is_id || (int)c == b->sc.i_id) {
+            rc = query_schema_add_other(b->qs, col->name, col->label, QUERY_COL_ID, err);
+        } else if (coltype_is_numeric(col->type)) {
+            size_t n = 0;
+            for (size_t r = 0; r < b->n_rows; r++) {
+                double v = b->num[c * stride + r];
+                if (!isnan(v)) {
+                    tmp[n++] = v;
+                }
+            }
+            if (n == 0) {
+                rc = query_schema_add_other(b->qs, col->name, col->label, QUERY_COL_TEXT, err);
+                continue;
+            }
+            qsort(tmp, n, sizeof *tmp, cmp_f64);
+            double q[N_DIST_POINTS];
+            for (int k = 0; k < N_DIST_POINTS; k++) {
+                q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
+            }
+            enum query_unit unit = col->type == COLTYPE_CURRENCY  ? QUERY_UNIT_CURRENCY
+                                   : col->type == COLTYPE_PERCENT ? QUERY_UNIT_PERCENT
+                                                                  : QUERY_UNIT_NONE;
+            rc = query_schema_add_numeric(b->qs, col->name, col->label, unit, 1.0, q,
+                                          N_DIST_POINTS, err);
+        } else if (col->type == COLTYPE_BOOL) {
+            rc = query_schema_add_bool(b->qs, col->name, col->label, err);
+        } else if (col->type == COLTYPE_CATEGORY || col->type == COLTYPE_LIST) {
+            // distinct values (list items split at ';'), kept in first-seen order
+            size_t n = 0;
+            for (size_t r = 0; r < b->n_rows && rc == PX_OK; r++) {
+                const char *v = raw_at(b, r, c);
+                char item[256];
+                while (*v != '\0') {
+                    const char *semi = col->type == COLTYPE_LIST ? strchr(v, ';') : NULL;
+                    size_t len = semi ? (size_t)(semi - v) : strlen(v);
+                    const char *a = v, *z = v + len;
+                    while (a < z && *a == ' ') a++;
+                    while (z > a && z[-1] == ' ') z--;
+                    size_t il = (size_t)(z - a) < sizeof item - 1 ? (size_t)(z - a) : sizeof item - 1;
+                    memcpy(item, a, il);
+                    item[il] = '\0';
+                    bool seen = il == 0;
+                    for (size_t k = 0; k < n && !seen; k++) {
+                        seen = strcmp(vals[k], item) == 0;
+                    }
+                    if (!seen && n < LIMIT_QUERY_VALUES) {
+                        vals[n] = px_strdup(item);
+                        if (vals[n] == NULL) {
+                            rc = px_fail(err, PX_ENOMEM, "out of memory");
+                            break;
+                        }
+                        n++;
+                    }
+                    v = semi ? semi + 1 : v + len;
+                }
+            }
+            if (rc == PX_OK) {
+                rc = query_schema_add_category(b->qs, col->name, col->label, vals, n,
+                                               col->type == COLTYPE_LIST, err);
+            }
+            for (size_t k = 0; k < n; k++) {
+                px_free((void *)vals[k]);
+            }
+        } else {
+            rc = query_schema_add_other(b->qs, col->name, col->label, QUERY_COL_TEXT, err);
+        }
+    }
+    px_free(tmp);
+    px_free(vals);
+    return rc;
+}
+
+static int fill_table(struct app_book *b, size_t stride, struct px_err *err)
+{
+    int rc = coltable_new(b->qs, b->n_rows, &b->table, err);
+    for (size_t c = 0; c < b->n_cols && rc == PX_OK; c++) {
+        enum query_col_kind k = query_schema_column_kind(b->qs, c);
+        for (size_t r = 0; r < b->n_rows && rc == PX_OK; r++) {
+            double v = b->num[c * stride + r];
+            switch (k) {
+            case QUERY_COL_NUMERIC: rc = coltable_set_number(b->table, r, c, v, err); break;
+            case QUERY_COL_BOOL:
+                rc = coltable_set_bool(b->table, r, c, isnan(v) ? -1 : v != 0, err);
+                break;
+            case QUERY_COL_CATEGORY:
+            case QUERY_COL_LIST: rc = coltable_set_text(b->table, r, c, raw_at(b, r, c), err); break;
+            default: break;
+            }
+        }
+    }
+    return rc;
+}
+
+// The dense path: the model's weights, and vectors for that model in the store.
+static void load_dense(struct app_book *b, struct store *st, const struct app_book_params *p)
+{
+    struct px_err err = {0};
+    struct store_vectors sv = {0};
+    char dir[4096], model_id[80];
+    bool dense_ok = false;
+    if (app_open_embedder(p->model_flag, &b->e, dir, sizeof dir, &err) != PX_OK) {
+        snprintf(b->dense_status, sizeof b->dense_status,
+                 "semantic search is off, searching on filters and keywords only: %s", err.msg);
+        return;
+    }
+    struct embed_ctx_params ep = embed_ctx_default_params();
+    ep.n_threads = p->n_threads;
+    if (model_id_of(dir, model_id, sizeof model_id, &err) != PX_OK ||
+        embed_ctx_new(b->e, &ep, &b->ectx, &err) != PX_OK ||
+        store_load_vectors(st, model_id, &sv, &err) != PX_OK) {
+        snprintf(b->dense_status, sizeof b->dense_status, "semantic search is off: %s", err.msg);
+        goto done;
+    }
+    if (sv.n == 0) {
+        snprintf(b->dense_status, sizeof b->dense_status,
+                 "semantic search is off: no customer has a vector for the model in %s yet; run "
+                 "`prospect index`",
+                 dir);
+        goto done;
+    }
+    b->dim = sv.dim;
+    b->vectors = px_calloc(b->n_rows * (size_t)sv.dim, sizeof *b->vectors);
+    b->has_vec = px_calloc(b->n_rows ? b->n_rows : 1, sizeof *b->has_vec);
+    if (b->vectors == NULL || b->has_vec == NULL ||
+        vindex_new((size_t)sv.dim, NULL, &b->vx, &err) != PX_OK) {
+        snprintf(b->dense_status, sizeof b->dense_status, "semantic search is off: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < sv.n; i++) {
+        long r = app_book_find(b, sv.ids[i]);
+        if (r < 0) {
+            continue;
+        }
+        const float *v = sv.data + i * (size_t)sv.dim;
+        if (vindex_add(b->vx, (uint32_t)r, v, (size_t)sv.dim, &err) != PX_OK) {
+            snprintf(b->dense_status, sizeof b->dense_status, "semantic search is off: %s",
+                     err.msg);
+            goto done;
+        }
+        memcpy(b->vectors + (size_t)r * (size_t)sv.dim, v, (size_t)sv.dim * sizeof *v);
+        b->has_vec[r] = true;
+    }
+    if (sv.n < b->n_rows) {
+        snprintf(b->dense_status, sizeof b->dense_status,
+                 "semantic search is on, but %zu of %zu customers have no vector yet (run `prospect index`); they "
+                 "are found by filters and keywords only",
+                 b->n_rows - sv.n, b->n_rows);
+    }
+    dense_ok = true;
+done:
+    store_vectors_free(&sv);
+    if (!dense_ok) {
+        vindex_free(b->vx);
+        b->vx = NULL;
+        embed_ctx_free(b->ectx);
+        b->ectx = NULL;
+        embedder_close(b->e);
+        b->e = NULL;
+    }
+}
+
+int app_book_open(const struct app_book_params *params, struct app_book **out,
+                  struct px_err *err)
+{
+    int rc = PX_ENOMEM;
+    struct app_book_params p = params ? *params : app_book_default_params();
+    struct store *st = NULL;
+    struct app_book *b = px_calloc(1, sizeof *b);
+    *out = NULL;
+    if (b == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    if (!fsx_is_file(p.db_path)) {
+        rc = px_fail(err, PX_ENOENT,
+                     "no database at '%s': import customers first (prospect import --csv FILE)",
+                     p.db_path);
+        goto done;
+    }
+    rc = store_open(p.db_path, NULL, &st, err);
+    if (rc == PX_OK) {
+        rc = store_schema(st, &b->sc, err);
+    }
+    if (rc == PX_OK && b->sc.n_cols == 0) {
+        rc = px_fail(err, PX_ENOENT, "the database '%s' has no customers yet: run prospect import",
+                     p.db_path);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    b->n_cols = b->sc.n_cols;
+    size_t cap = 0;
+    rc = load_rows(b, st, err);
+    if (rc == PX_OK) {
+        rc = store_count_customers(st, &cap, err);
+    }
+    if (rc == PX_OK) {
+        rc = build_query_schema(b, cap, err);
+    }
+    if (rc == PX_OK) {
+        rc = fill_table(b, cap, err);
+    }
+    if (rc == PX_OK) {
+        rc = query_lexicon_parse((const char *)px_asset_lexicon, px_asset_lexicon_len, &b->lex,
+                                 err);
+    }
+    if (rc == PX_OK && p.lexicon_path != NULL) {
+        rc = query_lexicon_load(b->lex, p.lexicon_path, err);
+    }
+    if (rc == PX_OK) {
+        b->by_id = px_malloc((b->n_rows ? b->n_rows : 1) * sizeof *b->by_id);
+        if (b->by_id == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == PX_OK) {
+        for (size_t r = 0; r < b->n_rows; r++) {
+            b->by_id[r] = (uint32_t)r;
+        }
+        g_sort_book = b;
+        qsort(b->by_id, b->n_rows, sizeof *b->by_id, cmp_row_id);
+        g_sort_book = NULL;
+        rc = pool_new(p.n_threads, &b->pool, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    load_dense(b, st, &p);
+    *out = b;
+    b = NULL;
+done:
+    store_close(st);
+    app_book_close(b);
+    return rc;
+}
+
+void app_book_close(struct app_book *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    for (size_t r = 0; b->ids != NULL && r < b->n_rows; r++) {
+        px_free(b->ids[r]);
+    }
+    px_free(b->ids);
+    px_free(b->by_id);
+    px_free(b->raw);
+    px_free(b->raw_off);
+    px_free(b->num);
+    px_free(b->vectors);
+    px_free(b->has_vec);
+    query_schema_free(b->qs);
+    query_lexicon_free(b->lex);
+    coltable_free(b->table);
+    bm25_free(b->bm25);
+    vindex_free(b->vx);
+    embed_ctx_free(b->ectx);
+    embedder_close(b->e);
+    pool_free(b->pool);
+    store_schema_free(&b->sc);
+    px_free(b);
+}
+
+const char *app_book_dense_status(const struct app_book *b)
+{
+    return b->dense_status[0] ? b->dense_status : NULL;
+}
+size_t app_book_n_rows(const struct app_book *b) { return b->n_rows; }
+size_t app_book_n_columns(const struct app_book *b) { return b->n_cols; }
+const char *app_book_column_name(const struct app_book *b, size_t c) { return b->sc.cols[c].name; }
+const char *app_book_column_label(const struct app_book *b, size_t c) { return b->sc.cols[c].label; }
+const char *app_book_id(const struct app_book *b, size_t r) { return b->ids[r]; }
+bool app_book_column_is_id(const struct app_book *b, size_t c)
+{
+    return b->sc.cols[c].is_id || (int)c == b->sc.i_id;
+}
+const char *app_book_value(const struct app_book *b, size_t r, size_t c) { return raw_at(b, r, c); }
+
+long app_book_find(const struct app_book *b, const char *id)
+{
+    size_t lo = 0, hi = b->n_rows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(b->ids[b->by_id[mid]], id);
+        if (c == 0) {
+            return (long)b->by_id[mid];
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
+}
+
+// ---- search ----
+
+// Ranks for app_book_search / app_book_similar: dense (query vector q, may be NULL) and lexical
+// (text) lists among candidates, fused with boosts (plan may be NULL). exclude: rows left out.
+static int rank(struct app_book *b, const float *q, const char *text, size_t text_len,
+                const struct query_plan *plan, const struct bitmap *cand, size_t top,
+                struct app_result *res, struct px_err *err)
+{
+    int rc = PX_OK;
+    size_t K = top * 20 > 100 ? top * 20 : 100;
+    if (K > LIMIT_VINDEX_K) {
+        K = LIMIT_VINDEX_K;
+    }
+    struct vindex_hit *dh = px_calloc(K, sizeof *dh);
+    struct bm25_hit *lh = px_calloc(K, sizeof *lh);
+    uint32_t *dids = px_calloc(K, sizeof *dids), *lids = px_calloc(K, sizeof *lids);
+    struct fuse_boost *fb = px_calloc(2 * K, sizeof *fb);
+    struct fuse_hit *fh = px_calloc(top, sizeof *fh);
+    size_t nd = 0, nl = 0, nf = 0, nfh = 0;
+    if (!dh || !lh || !dids || !lids || !fb || !fh) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory ranking");
+        goto done;
+    }
+    if (q != NULL && b->vx != NULL) {
+        rc = vindex_search(b->vx, q, (size_t)b->dim, K, cand, b->pool, dh, &nd, err);
+        res->dense = true;
+    }
+    if (rc == PX_OK && text_len > 0) {
+        rc = bm25_search(b->bm25, text, text_len, cand, K, lh, &nl, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    const struct query_boost *boosts = plan ? plan->boosts : NULL;
+    size_t n_boosts = plan ? plan->n_boosts : 0;
+    res->hits = px_calloc(top, sizeof *res->hits);
+    if (res->hits == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory ranking");
+        goto done;
+    }
+    if (nd == 0 && nl == 0) {
+        // no text to rank by: candidates by boost, then customer order
+        for (size_t r = bitmap_next(cand, 0); r < b->n_rows; r = bitmap_next(cand, r + 1)) {
+            double bs = boost_score(b->table, boosts, n_boosts, r);
+            size_t pos = res->n_hits;
+            if (pos == top && !(bs > res->hits[top - 1].boost)) {
+                continue;
+            }
+            if (pos == top) {
+                pos--;
+            } else {
+                res->n_hits++;
+            }
+            while (pos > 0 && bs > res->hits[pos - 1].boost) {
+                res->hits[pos] = res->hits[pos - 1];
+                pos--;
+            }
+            res->hits[pos] = (struct app_hit){r, bs, NAN, 0, bs};
+        }
+        goto done;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        dids[i] = dh[i].row_id;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        lids[i] = lh[i].doc_id;
+    }
+    struct fuse_list lists[2] = {{dids, nd, 1.0f}, {lids, nl, 1.0f}};
+    const double unit = 2.0 / (RRF_K + 1.0); // a weight-1 boost = two first places
+    for (size_t i = 0; i < nd + nl; i++) {
+        uint32_t id = i < nd ? dids[i] : lids[i - nd];
+        double bs = boost_score(b->table, boosts, n_boosts, id);
+        if (bs != 0) {
+            fb[nf++] = (struct fuse_boost){id, (float)(bs * unit)};
+        }
+    }
+    // each id's boost once: fuse adds repeated boosts, so drop duplicates
+    for (size_t i = 0; i < nf; i++) {
+        for (size_t j = i + 1; j < nf; j++) {
+            if (fb[j].id == fb[i].id) {
+                fb[j--] = fb[--nf];
+            }
+        }
+    }
+    rc = fuse_rrf(lists, 2, fb, nf, NULL, top, fh, &nfh, err);
+    for (size_t i = 0; i < nfh && rc == PX_OK; i++) {
+        struct app_hit *h = &res->hits[res->n_hits++];
+        h->row = fh[i].id;
+        h->score = fh[i].score;
+        h->similarity = NAN;
+        h->lexical = 0;
+        h->boost = boost_score(b->table, boosts, n_boosts, h->row);
+        for (size_t k = 0; k < nd; k++) {
+            if (dh[k].row_id == h->row) {
+                h->similarity = dh[k].score;
+            }
+        }
+        for (size_t k = 0; k < nl; k++) {
+            if (lh[k].doc_id == h->row) {
+                h->lexical = lh[k].score;
+            }
+        }
+        if (isnan(h->similarity) && q != NULL && b->has_vec != NULL && b->has_vec[h->row]) {
+            const float *v = b->vectors + h->row * (size_t)b->dim;
+            double dot = 0, nq = 0, nv = 0;
+            for (int k = 0; k < b->dim; k++) {
+                dot += (double)q[k] * v[k];
+                nq += (double)q[k] * q[k];
+                nv += (double)v[k] * v[k];
+            }
+            h->similarity = nq > 0 && nv > 0 ? dot / sqrt(nq * nv) : NAN;
+        }
+    }
+done:
+    px_free(dh);
+    px_free(lh);
+    px_free(dids);
+    px_free(lids);
+    px_free(fb);
+    px_free(fh);
+    return rc;
+}
+
+int app_book_search(struct app_book *b, const char *query, size_t len, size_t top,
+                    struct app_result *res, struct px_err *err)
+{
+    int rc = PX_OK;
+    struct bitmap *cand = NULL;
+    float *q = NULL;
+    memset(res, 0, sizeof *res);
+    if (top < 1 || top > LIMIT_VINDEX_K) {
+        return px_fail(err, PX_EINVAL, "top must be 1..%d, got %zu", LIMIT_VINDEX_K, top);
+    }
+    rc = query_parse(b->qs, b->lex, query, len, &res->plan, err);
+    if (rc == PX_OK) {
+        rc = bitmap_new(b->n_rows, &cand, err);
+    }
+    if (rc == PX_OK) {
+        rc = filter_apply(b->table, res->plan->filters, res->plan->n_filters, cand, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    res->n_candidates = bitmap_count(cand);
+    const char *sem = res->plan->semantic_text;
+    size_t sem_len = res->plan->semantic_len;
+    if (b->vx != NULL && sem_len > 0) {
+        q = px_malloc((size_t)b->dim * sizeof *q);
+        if (q == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = embed_texts(b->ectx, &sem, &sem_len, 1, q, NULL, NULL, NULL, err);
+    }
+    if (rc == PX_OK && res->n_candidates > 0) {
+        rc = rank(b, q, sem, sem_len, res->plan, cand, top, res, err);
+    }
+done:
+    px_free(q);
+    bitmap_free(cand);
+    if (rc != PX_OK) {
+        app_result_free(res);
+    }
+    return rc;
+}
+
+int app_book_similar(struct app_book *b, const char *const *ids, size_t n_ids, size_t top,
+                     struct app_result *res, struct px_err *err)
+{
+    int rc = PX_OK;
+    struct bitmap *cand = NULL;
+    float *q = NULL;
+    struct buf text;
+    buf_init(&text, (size_t)LIMIT_TEXT_BYTES);
+    memset(res, 0, sizeof *res);
+    if (n_ids == 0 || top < 1 || top > LIMIT_VINDEX_K) {
+        return px_fail(err, PX_EINVAL, "give at least one customer id and top in 1..%d",
+                       LIMIT_VINDEX_K);
+    }
+    rc = bitmap_new(b->n_rows, &cand, err);
+    if (rc == PX_OK && b->vx != NULL) {
+        q = px_calloc((size_t)b->dim, sizeof *q);
+        if (q == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+        }
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    bitmap_fill(cand);
+    size_t n_vec = 0;
+    for (size_t i = 0; i < n_ids && rc == PX_OK; i++) {
+        long r = app_book_find(b, ids[i]);
+        if (r < 0) {
+            rc = px_fail(err, PX_ENOENT, "no customer with id '%s'", ids[i]);
+            break;
+        }
+        bitmap_clear(cand, (size_t)r);
+        if (q != NULL && b->has_vec[r]) {
+            for (int k = 0; k < b->dim; k++) {
+                q[k] += b->vectors[(size_t)r * (size_t)b->dim + (size_t)k];
+            }
+            n_vec++;
+        }
+        // the lexical path uses the customers' values as the query text
+        for (size_t c = 0; c < b->n_cols && rc == PX_OK; c++) {
+            if (!(b->sc.cols[c].is_id || (int)c == b->sc.i_id)) {
+                rc = buf_printf(&text, err, "%s ", raw_at(b, (size_t)r, c));
+            }
+        }
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    res->n_candidates = bitmap_count(cand);
+    if (res->n_candidates > 0) {
+        rc = rank(b, n_vec > 0 ? q : NULL, text.data, text.len, NULL, cand, top, res, err);
+    }
+done:
+    buf_free(&text);
+    px_free(q);
+    bitmap_free(cand);
+    if (rc != PX_OK) {
+        app_result_free(res);
+    }
+    return rc;
+}
+
+void app_result_free(struct app_result *res)
+{
+    query_plan_free(res->plan);
+    px_free(res->hits);
+    memset(res, 0, sizeof *res);
+}
+
+static int put_json_string(struct buf *o, const char *s, size_t len, struct px_err *err)
+{
+    int rc = buf_append(o, "\"", 1, err);
+    for (size_t i = 0; i < len && rc == PX_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            rc = buf_printf(o, err, "\\%c", c);
+        } else if (c < 0x20) {
+            rc = buf_printf(o, err, "\\u%04x", c);
+        } else {
+            rc = buf_append(o, &s[i], 1, err);
+        }
+    }
+    return rc == PX_OK ? buf_append(o, "\"", 1, err) : rc;
+}
+
+static int put_number(struct buf *o, double v, struct px_err *err)
+{
+    return isfinite(v) ? buf_printf(o, err, "%.6g", v) : buf_append(o, "null", 4, err);
+}
+
+int app_result_to_json(const struct app_book *b, const char *query, size_t len,
+                       const struct app_result *res, struct buf *out, struct px_err *err)
+{
+    int rc = buf_append(out, "{\"query\": ", 10, err);
+    if (rc == PX_OK) {
+        rc = put_json_string(out, query ? query : "", query ? len : 0, err);
+    }
+    if (rc == PX_OK && res->plan != NULL) {
+        // the plan's own JSON object, spliced in without its braces
+        struct buf plan;
+        buf_init(&plan, out->max);
+        rc = query_plan_to_json(res->plan, b->qs, query, len, &plan, err);
+        if (rc == PX_OK && plan.len > 2) {
+            rc = buf_append(out, ", ", 2, err);
+            if (rc == PX_OK) {
+                rc = buf_append(out, plan.data + 1, plan.len - 2, err);
+            }
+        }
+        buf_free(&plan);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(out, err, ", \"dense\": %s, \"candidates\": %zu, \"results\": [",
+                        res->dense ? "true" : "false", res->n_candidates);
+    }
+    for (size_t i = 0; i < res->n_hits && rc == PX_OK; i++) {
+        const struct app_hit *h = &res->hits[i];
+        rc = buf_printf(out, err, "%s{\"customer_id\": ", i ? ", " : "");
+        if (rc == PX_OK) rc = put_json_string(out, b->ids[h->row], strlen(b->ids[h->row]), err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"score\": ", 11, err);
+        if (rc == PX_OK) rc = put_number(out, h->score, err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"similarity\": ", 16, err);
+        if (rc == PX_OK) rc = put_number(out, h->similarity, err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"lexical\": ", 13, err);
+        if (rc == PX_OK) rc = put_number(out, h->lexical, err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"boost\": ", 11, err);
+        if (rc == PX_OK) rc = put_number(out, h->boost, err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"row\": {", 10, err);
+        for (size_t c = 0; c < b->n_cols && rc == PX_OK; c++) {
+            const char *name = b->sc.cols[c].name;
+            const char *v = raw_at(b, h->row, c);
+            rc = buf_append(out, c ? ", " : "", c ? 2 : 0, err);
+            if (rc == PX_OK) rc = put_json_string(out, name, strlen(name), err);
+            if (rc == PX_OK) rc = buf_append(out, ": ", 2, err);
+            if (rc != PX_OK) break;
+            if (v[0] == '\0') {
+                rc = buf_append(out, "null", 4, err);
+            } else if (b->sc.cols[c].type == COLTYPE_BOOL) {
+                rc = buf_append(out, strcmp(v, "0") == 0 ? "false" : "true",
+                                strcmp(v, "0") == 0 ? 5 : 4, err);
+            } else if (coltype_is_numeric(b->sc.cols[c].type)) {
+                double d = strtod(v, NULL);
+                rc = isfinite(d) ? buf_printf(out, err, "%.15g", d)
+                                 : buf_append(out, "null", 4, err);
+            } else {
+                rc = put_json_string(out, v, strlen(v), err);
+            }
+        }
+        if (rc == PX_OK) rc = buf_append(out, "}}", 2, err);
+    }
+    if (rc == PX_OK) {
+        rc = buf_append(out, "]}", 2, err);
+    }
+    return rc;
+}

@@ -1,0 +1,354 @@
+// filter.c — see filter.h. Values a plan names come from the schema's spelling and are matched
+// to the table's dictionaries ASCII-case-insensitively, so "private" finds "Private".
+#include "filter.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mem.h"
+
+#define CODE_MISSING UINT32_MAX
+#define LIST_PRESENT ((uint64_t)1 << 63)
+
+struct column {
+    enum query_col_kind kind;
+    double *num;    // NUMERIC: (n_rows)
+    uint32_t *code; // CATEGORY: (n_rows)
+    uint64_t *mask; // LIST: (n_rows)
+    int8_t *flag;   // BOOL: (n_rows)
+    char **dict;    // CATEGORY / LIST: owned strings
+    size_t n_dict, cap_dict;
+};
+
+struct coltable {
+    const struct query_schema *schema;
+    size_t n_rows, n_cols;
+    struct column *cols; // (n_cols)
+};
+
+int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltable **out,
+                 struct px_err *err)
+{
+    int rc = PX_ENOMEM;
+    struct coltable *t = px_calloc(1, sizeof *t);
+    *out = NULL;
+    if (t == NULL) {
+        goto done;
+    }
+    t->schema = schema;
+    t->n_rows = n_rows;
+    t->n_cols = query_schema_n_columns(schema);
+    t->cols = px_calloc(t->n_cols ? t->n_cols : 1, sizeof *t->cols);
+    if (t->cols == NULL) {
+        goto done;
+    }
+    size_t n = n_rows ? n_rows : 1;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        struct column *c = &t->cols[i];
+        c->kind = query_schema_column_kind(schema, i);
+        switch (c->kind) {
+        case QUERY_COL_NUMERIC:
+            c->num = px_malloc(n * sizeof *c->num);
+            if (c->num == NULL) goto done;
+            for (size_t r = 0; r < n_rows; r++) c->num[r] = NAN;
+            break;
+        case QUERY_COL_CATEGORY:
+            c->code = px_malloc(n * sizeof *c->code);
+            if (c->code == NULL) goto done;
+            for (size_t r = 0; r < n_rows; r++) c->code[r] = CODE_MISSING;
+            break;
+        case QUERY_COL_LIST:
+            c->mask = px_calloc(n, sizeof *c->mask);
+            if (c->mask == NULL) goto done;
+            break;
+        case QUERY_COL_BOOL:
+            c->flag = px_malloc(n * sizeof *c->flag);
+            if (c->flag == NULL) goto done;
+            memset(c->flag, -1, n * sizeof *c->flag);
+            break;
+        case QUERY_COL_TEXT:
+        case QUERY_COL_ID:
+            break;
+        }
+    }
+    *out = t;
+    t = NULL;
+    rc = PX_OK;
+done:
+    if (rc != PX_OK) {
+        px_fail(err, rc, "out of memory building a %zu-row filter table", n_rows);
+    }
+    coltable_free(t);
+    return rc;
+}
+
+void coltable_free(struct coltable *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (size_t i = 0; t->cols != NULL && i < t->n_cols; i++) {
+        struct column *c = &t->cols[i];
+        px_free(c->num);
+        px_free(c->code);
+        px_free(c->mask);
+        px_free(c->flag);
+        for (size_t k = 0; k < c->n_dict; k++) {
+            px_free(c->dict[k]);
+        }
+        px_free(c->dict);
+    }
+    px_free(t->cols);
+    px_free(t);
+}
+
+size_t coltable_rows(const struct coltable *t) { return t->n_rows; }
+
+static int check(const struct coltable *t, size_t row, size_t i_col, enum query_col_kind k1,
+                 enum query_col_kind k2, struct px_err *err)
+{
+    if (row >= t->n_rows || i_col >= t->n_cols) {
+        return px_fail(err, PX_EINVAL, "filter table: row %zu / column %zu out of range", row,
+                       i_col);
+    }
+    if (t->cols[i_col].kind != k1 && t->cols[i_col].kind != k2) {
+        return px_fail(err, PX_EINVAL, "filter table: column '%s' does not hold this kind",
+                       query_schema_column_name(t->schema, i_col));
+    }
+    return PX_OK;
+}
+
+// Code of s (len bytes, trimmed by the caller) in c's dictionary, adding it when absent. Values
+// differing only in ASCII case share a code (the first spelling is kept), as plans match them.
+static int intern(struct column *c, const char *s, size_t len, uint32_t *code,
+                  struct px_err *err)
+{
+    for (size_t k = 0; k < c->n_dict; k++) {
+        if (strlen(c->dict[k]) == len && strncasecmp(c->dict[k], s, len) == 0) {
+            *code = (uint32_t)k;
+            return PX_OK;
+        }
+    }
+    if (c->n_dict == c->cap_dict) {
+        size_t cap = c->cap_dict ? c->cap_dict * 2 : 16;
+        char **d = px_realloc(c->dict, cap * sizeof *d);
+        if (d == NULL) {
+            return px_fail(err, PX_ENOMEM, "out of memory growing a value dictionary");
+        }
+        c->dict = d;
+        c->cap_dict = cap;
+    }
+    c->dict[c->n_dict] = px_strndup(s, len);
+    if (c->dict[c->n_dict] == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory growing a value dictionary");
+    }
+    *code = (uint32_t)c->n_dict++;
+    return PX_OK;
+}
+
+int coltable_set_number(struct coltable *t, size_t row, size_t i_col, double v,
+                        struct px_err *err)
+{
+    int rc = check(t, row, i_col, QUERY_COL_NUMERIC, QUERY_COL_NUMERIC, err);
+    if (rc == PX_OK) {
+        t->cols[i_col].num[row] = isfinite(v) ? v : NAN;
+    }
+    return rc;
+}
+
+int coltable_set_bool(struct coltable *t, size_t row, size_t i_col, int v, struct px_err *err)
+{
+    int rc = check(t, row, i_col, QUERY_COL_BOOL, QUERY_COL_BOOL, err);
+    if (rc == PX_OK) {
+        t->cols[i_col].flag[row] = (int8_t)(v < 0 ? -1 : v != 0);
+    }
+    return rc;
+}
+
+int coltable_set_text(struct coltable *t, size_t row, size_t i_col, const char *s,
+                      struct px_err *err)
+{
+    int rc = check(t, row, i_col, QUERY_COL_CATEGORY, QUERY_COL_LIST, err);
+    if (rc != PX_OK || s == NULL || s[0] == '\0') {
+        return rc;
+    }
+    struct column *c = &t->cols[i_col];
+    if (c->kind == QUERY_COL_CATEGORY) {
+        return intern(c, s, strlen(s), &c->code[row], err);
+    }
+    uint64_t mask = 0;
+    const char *p = s;
+    while (*p != '\0') {
+        const char *semi = strchr(p, ';');
+        size_t len = semi ? (size_t)(semi - p) : strlen(p);
+        const char *a = p, *z = p + len;
+        while (a < z && *a == ' ') a++;
+        while (z > a && z[-1] == ' ') z--;
+        if (z > a) {
+            uint32_t code = 0;
+            rc = intern(c, a, (size_t)(z - a), &code, err);
+            if (rc != PX_OK) {
+                return rc;
+            }
+            if (code >= COLTABLE_MAX_LIST_VALUES) {
+                return px_fail(err, PX_ELIMIT,
+                               "column '%s' has more than %d distinct list values",
+                               query_schema_column_name(t->schema, i_col),
+                               COLTABLE_MAX_LIST_VALUES);
+            }
+            mask |= (uint64_t)1 << code;
+        }
+        p = semi ? semi + 1 : p + len;
+    }
+    c->mask[row] = mask != 0 ? mask | LIST_PRESENT : 0;
+    return PX_OK;
+}
+
+// ---- evaluation ----
+
+// Dictionary code of a plan value, or CODE_MISSING when no row holds it.
+static uint32_t lookup(const struct column *c, const char *v)
+{
+    for (size_t k = 0; k < c->n_dict; k++) {
+        if (strcasecmp(c->dict[k], v) == 0) {
+            return (uint32_t)k;
+        }
+    }
+    return CODE_MISSING;
+}
+
+static bool num_test(enum query_op op, double x, double lo, double hi)
+{
+    switch (op) {
+    case QUERY_OP_LT: return x < lo;
+    case QUERY_OP_LE: return x <= lo;
+    case QUERY_OP_GT: return x > lo;
+    case QUERY_OP_GE: return x >= lo;
+    case QUERY_OP_EQ: return x == lo;
+    case QUERY_OP_NE: return x != lo;
+    case QUERY_OP_BETWEEN: return x >= lo && x <= hi;
+    default: return false;
+    }
+}
+
+// Bit mask (list) or membership test (category) of a filter's values.
+static uint64_t values_mask(const struct column *c, const char *const *values, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t code = lookup(c, values[i]);
+        if (code != CODE_MISSING && code < COLTABLE_MAX_LIST_VALUES) {
+            m |= (uint64_t)1 << code;
+        }
+    }
+    return m;
+}
+
+static bool code_in(const struct column *c, uint32_t code, const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(c->dict[code], values[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool filter_row(const struct coltable *t, const struct query_filter *f, size_t row)
+{
+    if (f->i_col >= t->n_cols || row >= t->n_rows) {
+        return false;
+    }
+    const struct column *c = &t->cols[f->i_col];
+    switch (c->kind) {
+    case QUERY_COL_NUMERIC: {
+        double x = c->num[row];
+        return !isnan(x) && num_test(f->op, x, f->lo, f->hi);
+    }
+    case QUERY_COL_CATEGORY: {
+        uint32_t code = c->code[row];
+        if (code == CODE_MISSING) {
+            return false;
+        }
+        bool in = code_in(c, code, f->values, f->n_values);
+        switch (f->op) {
+        case QUERY_OP_EQ:
+        case QUERY_OP_IN:
+        case QUERY_OP_CONTAINS: return in;
+        case QUERY_OP_NE:
+        case QUERY_OP_NOT_IN:
+        case QUERY_OP_NOT_CONTAINS: return !in;
+        default: return false;
+        }
+    }
+    case QUERY_COL_LIST: {
+        uint64_t held = c->mask[row], want = values_mask(c, f->values, f->n_values);
+        if (held == 0) {
+            return false; // missing
+        }
+        switch (f->op) {
+        case QUERY_OP_CONTAINS:
+        case QUERY_OP_EQ:
+        case QUERY_OP_IN: return (held & want) != 0;
+        case QUERY_OP_NOT_CONTAINS:
+        case QUERY_OP_NE:
+        case QUERY_OP_NOT_IN: return (held & want) == 0;
+        default: return false;
+        }
+    }
+    case QUERY_COL_BOOL: {
+        int8_t v = c->flag[row];
+        return v >= 0 && (f->op == QUERY_OP_IS_TRUE ? v == 1 : f->op == QUERY_OP_IS_FALSE && v == 0);
+    }
+    case QUERY_COL_TEXT:
+    case QUERY_COL_ID: return false;
+    }
+    return false;
+}
+
+int filter_apply(const struct coltable *t, const struct query_filter *filters, size_t n,
+                 struct bitmap *out, struct px_err *err)
+{
+    if (bitmap_size(out) != t->n_rows) {
+        return px_fail(err, PX_EINVAL, "candidate bitmap has %zu bits for %zu rows",
+                       bitmap_size(out), t->n_rows);
+    }
+    bitmap_fill(out);
+    for (size_t i = 0; i < n; i++) {
+        const struct query_filter *f = &filters[i];
+        if (f->i_col >= t->n_cols) {
+            return px_fail(err, PX_EINVAL, "filter %zu names column %zu of %zu", i, f->i_col,
+                           t->n_cols);
+        }
+        enum query_col_kind k = t->cols[f->i_col].kind;
+        if (k == QUERY_COL_TEXT || k == QUERY_COL_ID) {
+            return px_fail(err, PX_EINVAL, "column '%s' cannot be filtered",
+                           query_schema_column_name(t->schema, f->i_col));
+        }
+        for (size_t r = bitmap_next(out, 0); r < t->n_rows; r = bitmap_next(out, r + 1)) {
+            if (!filter_row(t, f, r)) {
+                bitmap_clear(out, r);
+            }
+        }
+    }
+    return PX_OK;
+}
+
+double boost_score(const struct coltable *t, const struct query_boost *boosts, size_t n,
+                   size_t row)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const struct query_boost *b = &boosts[i];
+        struct query_filter f = {.i_col = b->i_col, .op = b->op, .lo = b->lo, .hi = b->hi};
+        if (b->value != NULL) {
+            f.values[0] = b->value;
+            f.n_values = 1;
+        }
+        if (filter_row(t, &f, row)) {
+            s += b->weight;
+        }
+    }
+    return s;
+}

@@ -1,0 +1,57 @@
+// filter.h — a columnar copy of the filterable customer fields, and the evaluation of a query
+// plan's hard filters (→ candidate bitmap) and soft boosts (→ per-row score) over it.
+//
+// Columns are aligned with the query_schema the plan was parsed against (column i of the table =
+// column i of the schema). Storage per kind:
+//   numeric   double per row, NaN = missing
+//   category  uint32 code per row into the column's dictionary, CODE_MISSING = missing
+//   list      uint64 bit mask per row over the column's dictionary (at most 63 distinct values;
+//             bit 63 marks a present value, so an empty cell is missing, not an empty list)
+//   bool      int8 per row: 1, 0, or -1 = missing
+//   text / id not stored (never filtered)
+// A missing value satisfies no filter and no boost, negated ones included: "not in the Private
+// segment" returns customers known to be in another segment, so every result provably passes
+// every filter the answer lists.
+//
+// Immutable after filling; filter_apply and boost_score may run from many threads.
+#ifndef PX_FILTER_H
+#define PX_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bitmap.h"
+#include "err.h"
+#include "query.h"
+
+#define COLTABLE_MAX_LIST_VALUES 63
+
+struct coltable;
+
+// A table of n_rows rows whose columns follow schema (borrowed; must outlive the table).
+// Returns owned *out (coltable_free).
+int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltable **out,
+                 struct px_err *err);
+void coltable_free(struct coltable *t);
+size_t coltable_rows(const struct coltable *t);
+
+// Fills one row's value of column i_col from its text form as stored (numeric: v; category,
+// list ("A; B"), bool: s). Missing: v NaN / s NULL or "". PX_EINVAL when the kind differs,
+// PX_ELIMIT when a list column exceeds COLTABLE_MAX_LIST_VALUES distinct values.
+int coltable_set_number(struct coltable *t, size_t row, size_t i_col, double v,
+                        struct px_err *err);
+int coltable_set_text(struct coltable *t, size_t row, size_t i_col, const char *s,
+                      struct px_err *err);
+int coltable_set_bool(struct coltable *t, size_t row, size_t i_col, int v, struct px_err *err);
+
+// out (bitmap of coltable_rows bits) = rows passing every filter. PX_EINVAL for a filter on a
+// column whose kind cannot be filtered.
+int filter_apply(const struct coltable *t, const struct query_filter *filters, size_t n,
+                 struct bitmap *out, struct px_err *err);
+// True when row passes filter f.
+bool filter_row(const struct coltable *t, const struct query_filter *f, size_t row);
+// Sum of the weights of the boosts row satisfies.
+double boost_score(const struct coltable *t, const struct query_boost *boosts, size_t n,
+                   size_t row);
+
+#endif

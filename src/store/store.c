@@ -1,0 +1,822 @@
+// store.c — SQLite customer store (schema in store.h).
+//
+// Design:
+//   - Customers get one SQL column per CSV column, named "c<position>", so header names never
+//     reach SQL text (no quoting bugs, no case-insensitive clashes); meta_columns maps positions
+//     to names, labels and types.
+//   - Migrations are a list of SQL scripts indexed by version; store_open runs those above
+//     PRAGMA user_version inside one transaction and then bumps it.
+//   - Statements used per row (exists, upsert, vector put) are prepared once per store_upsert /
+//     per call and always reset in the cleanup block (C5).
+//   - Every SQLite failure is copied into px_err at once with sqlite3_errmsg: the next call on
+//     the connection would overwrite it.
+#include "store.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "limits.h"
+#include "mem.h"
+
+struct store {
+    sqlite3 *db;
+    bool in_tx;
+    sqlite3_stmt *st_dedup; // cached: one step per imported row
+};
+
+// Migrations: k_migrations[v] takes the schema from version v to v + 1.
+static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
+    "CREATE TABLE meta_columns ("
+    " position INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " label TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " is_id INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE customers (id TEXT NOT NULL PRIMARY KEY);"
+    "CREATE TABLE imports ("
+    " id INTEGER PRIMARY KEY, time TEXT NOT NULL, file TEXT NOT NULL, bytes INTEGER NOT NULL,"
+    " rows_read INTEGER NOT NULL, rows_inserted INTEGER NOT NULL,"
+    " rows_updated INTEGER NOT NULL, rows_failed INTEGER NOT NULL);"
+    "CREATE TABLE vectors ("
+    " customer_id TEXT NOT NULL, model_id TEXT NOT NULL, dim INTEGER NOT NULL,"
+    " vec BLOB NOT NULL, PRIMARY KEY (customer_id, model_id)) WITHOUT ROWID;",
+};
+
+static int sql_fail(struct store *s, struct px_err *err, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    int px = code == SQLITE_NOMEM                              ? PX_ENOMEM
+             : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? PX_EFORMAT
+             : code == SQLITE_TOOBIG                           ? PX_ELIMIT
+                                                               : PX_EIO;
+    return px_fail(err, px, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, const char *what, struct px_err *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        return sql_fail(s, err, what);
+    }
+    return PX_OK;
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct px_err *err)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return sql_fail(s, err, "preparing a statement");
+    }
+    return PX_OK;
+}
+
+static int pragma_int(struct store *s, const char *sql, int *out, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, sql, &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = sql_fail(s, err, "reading the database header");
+    } else {
+        *out = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+struct store_params store_default_params(void)
+{
+    struct store_params p = {.read_only = false, .busy_timeout_ms = 5000};
+    return p;
+}
+
+static int migrate(struct store *s, const char *path, struct px_err *err)
+{
+    int version = 0, app_id = 0, n_tables = 0;
+    int rc = pragma_int(s, "PRAGMA user_version", &version, err);
+    if (rc == PX_OK) {
+        rc = pragma_int(s, "PRAGMA application_id", &app_id, err);
+    }
+    if (rc == PX_OK) {
+        rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &n_tables, err);
+    }
+    if (rc != PX_OK) {
+        return px_err_prefix(err, "%s", path);
+    }
+    if (app_id != STORE_APPLICATION_ID && (app_id != 0 || version != 0 || n_tables != 0)) {
+        return px_fail(err, PX_EFORMAT, "%s: an SQLite database, but not a prospect store", path);
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        return px_fail(err, PX_EFORMAT,
+                       "%s: store schema version %d is newer than this prospect's (%d)", path,
+                       version, STORE_SCHEMA_VERSION);
+    }
+    if (version == STORE_SCHEMA_VERSION) {
+        return PX_OK;
+    }
+    rc = store_begin(s, err);
+    for (int v = version; rc == PX_OK && v < STORE_SCHEMA_VERSION; v++) {
+        rc = exec(s, k_migrations[v], "migrating the store schema", err);
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d;",
+             STORE_SCHEMA_VERSION, STORE_APPLICATION_ID);
+    if (rc == PX_OK) {
+        rc = exec(s, sql, "setting the schema version", err);
+    }
+    if (rc == PX_OK) {
+        rc = store_commit(s, err);
+    }
+    if (rc != PX_OK) {
+        store_rollback(s);
+        px_err_prefix(err, "%s", path);
+    }
+    return rc;
+}
+
+int store_open(const char *path, const struct store_params *params, struct store **out,
+               struct px_err *err)
+{
+    struct store_params p = params ? *params : store_default_params();
+    struct store *s = NULL;
+    int rc = PX_ENOMEM;
+    *out = NULL;
+    s = px_calloc(1, sizeof *s);
+    if (s == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory opening %s", path);
+        goto done;
+    }
+    int flags = p.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = s->db ? px_fail(err, PX_EIO, "cannot open %s: %s", path, sqlite3_errmsg(s->db))
+                   : px_fail(err, PX_ENOMEM, "out of memory opening %s", path);
+        goto done;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    sqlite3_busy_timeout(s->db, p.busy_timeout_ms);
+    if (!p.read_only) {
+        // WAL: readers (the server) never block the importer/indexer; NORMAL sync is durable
+        // across process crashes (kill -9), which is what resuming an index run needs.
+        rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", path, err);
+        if (rc != PX_OK) {
+            goto done;
+        }
+        rc = migrate(s, path, err);
+    } else {
+        int version = 0;
+        rc = pragma_int(s, "PRAGMA user_version", &version, err);
+        if (rc == PX_OK && version != STORE_SCHEMA_VERSION) {
+            rc = px_fail(err, PX_EFORMAT, "%s: store schema version %d, expected %d", path, version,
+                         STORE_SCHEMA_VERSION);
+        }
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    *out = s;
+    s = NULL;
+    rc = PX_OK;
+done:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    store_rollback(s);
+    sqlite3_finalize(s->st_dedup);
+    sqlite3_close_v2(s->db);
+    px_free(s);
+}
+
+int store_begin(struct store *s, struct px_err *err)
+{
+    if (s->in_tx) {
+        return px_fail(err, PX_EINTERNAL, "store_begin: a transaction is already open");
+    }
+    int rc = exec(s, "BEGIN IMMEDIATE", "starting a transaction", err);
+    s->in_tx = rc == PX_OK;
+    return rc;
+}
+
+int store_commit(struct store *s, struct px_err *err)
+{
+    if (!s->in_tx) {
+        return px_fail(err, PX_EINTERNAL, "store_commit: no transaction is open");
+    }
+    int rc = exec(s, "COMMIT", "committing", err);
+    if (rc != PX_OK) {
+        store_rollback(s);
+    }
+    s->in_tx = false;
+    return rc;
+}
+
+void store_rollback(struct store *s)
+{
+    if (s->in_tx) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->in_tx = false;
+    }
+}
+
+// ---- schema ----
+
+void store_schema_free(struct store_schema *sc)
+{
+    if (sc == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < sc->n_cols; i++) {
+        px_free(sc->cols[i].name);
+        px_free(sc->cols[i].label);
+    }
+    px_free(sc->cols);
+    memset(sc, 0, sizeof *sc);
+    sc->i_id = -1;
+}
+
+int store_schema(struct store *s, struct store_schema *out, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof *out);
+    out->i_id = -1;
+    int count = 0;
+    int rc = pragma_int(s, "SELECT count(*) FROM meta_columns", &count, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    n = (size_t)count;
+    if (n > 0) {
+        out->cols = px_calloc(n, sizeof *out->cols);
+        if (out->cols == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory reading %zu columns", n);
+            goto done;
+        }
+    }
+    rc = prepare(s, "SELECT position, name, label, type, is_id FROM meta_columns ORDER BY position",
+                 &st, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && out->n_cols < n) {
+        struct store_column *c = &out->cols[out->n_cols];
+        c->position = sqlite3_column_int(st, 0);
+        const char *type = (const char *)sqlite3_column_text(st, 3);
+        if (type == NULL || !coltype_from_name(type, &c->type)) {
+            rc = px_fail(err, PX_EFORMAT, "meta_columns: column %d has unknown type '%s'",
+                         c->position, type ? type : "");
+            goto done;
+        }
+        c->name = px_strdup((const char *)sqlite3_column_text(st, 1));
+        c->label = px_strdup((const char *)sqlite3_column_text(st, 2));
+        out->n_cols++;
+        if (c->name == NULL || c->label == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory reading the schema");
+            goto done;
+        }
+        c->is_id = sqlite3_column_int(st, 4) != 0;
+        if (c->is_id) {
+            out->i_id = (int)out->n_cols - 1;
+        }
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sql_fail(s, err, "reading meta_columns");
+        goto done;
+    }
+    rc = PX_OK;
+done:
+    sqlite3_finalize(st);
+    if (rc != PX_OK) {
+        store_schema_free(out);
+    }
+    return rc;
+}
+
+int store_schema_find(const struct store_schema *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->n_cols; i++) {
+        if (strcmp(sc->cols[i].name, name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int store_add_column(struct store *s, const char *name, const char *label, enum coltype type,
+                     bool is_id, int *position, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int pos = 0;
+    int rc = pragma_int(s, "SELECT coalesce(max(position), 0) + 1 FROM meta_columns", &pos, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    rc = prepare(s,
+                 "INSERT INTO meta_columns (position, name, label, type, is_id) "
+                 "VALUES (?, ?, ?, ?, ?)",
+                 &st, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    sqlite3_bind_int(st, 1, pos);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, coltype_name(type), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, is_id);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_fail(s, err, "adding a column");
+        px_err_prefix(err, "column '%s'", name);
+        goto done;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "ALTER TABLE customers ADD COLUMN c%d %s", pos,
+             coltype_sql_type(type));
+    rc = exec(s, sql, "adding a column", err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    *position = pos;
+    rc = PX_OK;
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+// ---- customers ----
+
+int store_count_customers(struct store *s, size_t *n, struct px_err *err)
+{
+    int c = 0;
+    int rc = pragma_int(s, "SELECT count(*) FROM customers", &c, err);
+    *n = rc == PX_OK ? (size_t)c : 0;
+    return rc;
+}
+
+struct store_upsert {
+    struct store *s;
+    sqlite3_stmt *exists, *upsert;
+    enum coltype *types; // (n)
+    size_t n;
+};
+
+int store_upsert_new(struct store *s, const int *positions, const enum coltype *types, size_t n,
+                     struct store_upsert **out, struct px_err *err)
+{
+    struct store_upsert *u = NULL;
+    struct buf sql;
+    int rc = PX_ENOMEM;
+    buf_init(&sql, 64 + n * 48);
+    *out = NULL;
+    u = px_calloc(1, sizeof *u);
+    if (u == NULL || (u->types = px_calloc(n ? n : 1, sizeof *u->types)) == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory preparing an upsert");
+        goto done;
+    }
+    u->s = s;
+    u->n = n;
+    memcpy(u->types, types, n * sizeof *types);
+    rc = buf_printf(&sql, err, "INSERT INTO customers (id");
+    for (size_t i = 0; rc == PX_OK && i < n; i++) {
+        rc = buf_printf(&sql, err, ", c%d", positions[i]);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(&sql, err, ") VALUES (?");
+    }
+    for (size_t i = 0; rc == PX_OK && i < n; i++) {
+        rc = buf_printf(&sql, err, ", ?");
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(&sql, err, n ? ") ON CONFLICT (id) DO UPDATE SET " : ")");
+    }
+    for (size_t i = 0; rc == PX_OK && i < n; i++) {
+        rc = buf_printf(&sql, err, "%sc%d = excluded.c%d", i ? ", " : "", positions[i],
+                        positions[i]);
+    }
+    if (rc == PX_OK && n == 0) {
+        rc = buf_printf(&sql, err, " ON CONFLICT (id) DO NOTHING");
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    rc = prepare(s, sql.data, &u->upsert, err);
+    if (rc == PX_OK) {
+        rc = prepare(s, "SELECT 1 FROM customers WHERE id = ?", &u->exists, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    *out = u;
+    u = NULL;
+    rc = PX_OK;
+done:
+    buf_free(&sql);
+    store_upsert_free(u);
+    return rc;
+}
+
+int store_upsert_row(struct store_upsert *u, const char *id, size_t id_len,
+                     const struct coltype_value *vals, bool *inserted, struct px_err *err)
+{
+    int rc = PX_EIO;
+    sqlite3_bind_text(u->exists, 1, id, (int)id_len, SQLITE_STATIC);
+    int step = sqlite3_step(u->exists);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sql_fail(u->s, err, "looking up a customer");
+        goto done;
+    }
+    *inserted = step == SQLITE_DONE;
+    sqlite3_bind_text(u->upsert, 1, id, (int)id_len, SQLITE_STATIC);
+    for (size_t i = 0; i < u->n; i++) {
+        const struct coltype_value *v = &vals[i];
+        int k = (int)i + 2;
+        const char *sqlt = coltype_sql_type(u->types[i]);
+        if (v->missing) {
+            sqlite3_bind_null(u->upsert, k);
+        } else if (sqlt[0] == 'I') {
+            sqlite3_bind_int64(u->upsert, k, v->i);
+        } else if (sqlt[0] == 'R') {
+            sqlite3_bind_double(u->upsert, k, v->d);
+        } else {
+            sqlite3_bind_text(u->upsert, k, v->s, (int)v->len, SQLITE_STATIC);
+        }
+    }
+    if (sqlite3_step(u->upsert) != SQLITE_DONE) {
+        rc = sql_fail(u->s, err, "storing a customer");
+        goto done;
+    }
+    rc = PX_OK;
+done:
+    sqlite3_reset(u->exists);
+    sqlite3_clear_bindings(u->exists);
+    sqlite3_reset(u->upsert);
+    sqlite3_clear_bindings(u->upsert);
+    return rc;
+}
+
+void store_upsert_free(struct store_upsert *u)
+{
+    if (u == NULL) {
+        return;
+    }
+    sqlite3_finalize(u->exists);
+    sqlite3_finalize(u->upsert);
+    px_free(u->types);
+    px_free(u);
+}
+
+int store_dedup_reset(struct store *s, struct px_err *err)
+{
+    return exec(s,
+                "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY, line INTEGER);"
+                "DELETE FROM temp.import_seen;",
+                "preparing the duplicate-id check", err);
+}
+
+int store_dedup_check(struct store *s, const char *id, size_t id_len, size_t line,
+                      size_t *first_line, struct px_err *err)
+{
+    *first_line = 0;
+    int rc = PX_OK;
+    if (s->st_dedup == NULL) {
+        rc = prepare(s,
+                     "INSERT INTO temp.import_seen (id, line) VALUES (?1, ?2) "
+                     "ON CONFLICT (id) DO UPDATE SET line = line RETURNING line",
+                     &s->st_dedup, err);
+        if (rc != PX_OK) {
+            return rc;
+        }
+    }
+    sqlite3_stmt *st = s->st_dedup;
+    sqlite3_bind_text(st, 1, id, (int)id_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)line);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = sql_fail(s, err, "checking for a duplicate id");
+    } else {
+        size_t seen = (size_t)sqlite3_column_int64(st, 0);
+        *first_line = seen == line ? 0 : seen;
+        sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+struct store_iter {
+    struct store *s;
+    const struct store_schema *sc;
+    sqlite3_stmt *st;
+    struct coltype_value *vals; // (sc->n_cols)
+};
+
+int store_iter_new(struct store *s, const struct store_schema *sc, struct store_iter **out,
+                   struct px_err *err)
+{
+    struct store_iter *it = NULL;
+    struct buf sql;
+    int rc = PX_ENOMEM;
+    buf_init(&sql, 64 + sc->n_cols * 16);
+    *out = NULL;
+    it = px_calloc(1, sizeof *it);
+    if (it == NULL ||
+        (it->vals = px_calloc(sc->n_cols ? sc->n_cols : 1, sizeof *it->vals)) == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory reading customers");
+        goto done;
+    }
+    it->s = s;
+    it->sc = sc;
+    rc = buf_printf(&sql, err, "SELECT id");
+    for (size_t i = 0; rc == PX_OK && i < sc->n_cols; i++) {
+        rc = buf_printf(&sql, err, ", c%d", sc->cols[i].position);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(&sql, err, " FROM customers ORDER BY rowid");
+    }
+    if (rc == PX_OK) {
+        rc = prepare(s, sql.data, &it->st, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    *out = it;
+    it = NULL;
+    rc = PX_OK;
+done:
+    buf_free(&sql);
+    store_iter_free(it);
+    return rc;
+}
+
+int store_iter_next(struct store_iter *it, bool *has_row, const char **id,
+                    const struct coltype_value **vals, struct px_err *err)
+{
+    *has_row = false;
+    int step = sqlite3_step(it->st);
+    if (step == SQLITE_DONE) {
+        return PX_OK;
+    }
+    if (step != SQLITE_ROW) {
+        return sql_fail(it->s, err, "reading customers");
+    }
+    *id = (const char *)sqlite3_column_text(it->st, 0);
+    for (size_t i = 0; i < it->sc->n_cols; i++) {
+        struct coltype_value *v = &it->vals[i];
+        int k = (int)i + 1;
+        memset(v, 0, sizeof *v);
+        v->missing = sqlite3_column_type(it->st, k) == SQLITE_NULL;
+        if (v->missing) {
+            continue;
+        }
+        const char *sqlt = coltype_sql_type(it->sc->cols[i].type);
+        if (sqlt[0] == 'I') {
+            v->i = sqlite3_column_int64(it->st, k);
+            v->d = (double)v->i;
+        } else if (sqlt[0] == 'R') {
+            v->d = sqlite3_column_double(it->st, k);
+        } else {
+            v->s = (const char *)sqlite3_column_text(it->st, k);
+            v->len = (size_t)sqlite3_column_bytes(it->st, k);
+            if (v->s == NULL) {
+                return px_fail(err, PX_ENOMEM, "out of memory reading customers");
+            }
+        }
+    }
+    *vals = it->vals;
+    *has_row = true;
+    return PX_OK;
+}
+
+void store_iter_free(struct store_iter *it)
+{
+    if (it == NULL) {
+        return;
+    }
+    sqlite3_finalize(it->st);
+    px_free(it->vals);
+    px_free(it);
+}
+
+int store_log_import(struct store *s, const struct store_import_log *log, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s,
+                     "INSERT INTO imports (time, file, bytes, rows_read, rows_inserted, "
+                     "rows_updated, rows_failed) VALUES "
+                     "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?, ?, ?)",
+                     &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, log->file, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)log->bytes);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)log->rows_read);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)log->rows_inserted);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)log->rows_updated);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)log->rows_failed);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_fail(s, err, "logging the import");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+// ---- vectors ----
+
+int store_put_vectors(struct store *s, const char *model_id, const char *const *ids,
+                      const float *vecs, size_t n, int dim, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = PX_EINVAL;
+    if (dim < 1 || dim > LIMIT_VECTOR_DIM) {
+        return px_fail(err, PX_EINVAL, "vector dimension %d is outside 1..%d", dim,
+                       LIMIT_VECTOR_DIM);
+    }
+    if (model_id == NULL || model_id[0] == '\0') {
+        return px_fail(err, PX_EINVAL, "empty model id");
+    }
+    for (size_t r = 0; r < n; r++) {
+        for (int k = 0; k < dim; k++) {
+            if (!isfinite(vecs[r * (size_t)dim + (size_t)k])) {
+                return px_fail(err, PX_EINVAL,
+                               "vector %zu (customer '%s'), element %d is not finite", r, ids[r],
+                               k);
+            }
+        }
+    }
+    bool own_tx = !s->in_tx;
+    if (own_tx && (rc = store_begin(s, err)) != PX_OK) {
+        return rc;
+    }
+    rc = prepare(s,
+                 "INSERT OR REPLACE INTO vectors (customer_id, model_id, dim, vec) "
+                 "VALUES (?, ?, ?, ?)",
+                 &st, err);
+    for (size_t r = 0; rc == PX_OK && r < n; r++) {
+        sqlite3_bind_text(st, 1, ids[r], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, model_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, dim);
+        sqlite3_bind_blob(st, 4, vecs + r * (size_t)dim, dim * (int)sizeof(float), SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = sql_fail(s, err, "storing a vector");
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    sqlite3_finalize(st);
+    if (own_tx) {
+        if (rc == PX_OK) {
+            rc = store_commit(s, err);
+        } else {
+            store_rollback(s);
+        }
+    }
+    return rc;
+}
+
+void store_ids_free(struct store_ids *ids)
+{
+    if (ids == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < ids->n; i++) {
+        px_free(ids->ids[i]);
+    }
+    px_free(ids->ids);
+    memset(ids, 0, sizeof *ids);
+}
+
+// Appends a copy of s to a growing (cap) array of strings.
+static int push_str(char ***arr, size_t *n, size_t *cap, const char *s, struct px_err *err)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        char **na = px_realloc(*arr, nc * sizeof *na);
+        if (na == NULL) {
+            return px_fail(err, PX_ENOMEM, "out of memory listing %zu customers", *n);
+        }
+        *arr = na;
+        *cap = nc;
+    }
+    char *c = px_strdup(s ? s : "");
+    if (c == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory listing %zu customers", *n);
+    }
+    (*arr)[(*n)++] = c;
+    return PX_OK;
+}
+
+int store_customers_without_vector(struct store *s, const char *model_id, struct store_ids *out,
+                                   struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int step;
+    memset(out, 0, sizeof *out);
+    int rc = prepare(s,
+                     "SELECT id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM vectors v "
+                     "WHERE v.customer_id = c.id AND v.model_id = ?) ORDER BY c.rowid",
+                     &st, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = push_str(&out->ids, &out->n, &cap, (const char *)sqlite3_column_text(st, 0), err);
+        if (rc != PX_OK) {
+            goto done;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = sql_fail(s, err, "listing customers without vectors");
+        goto done;
+    }
+    rc = PX_OK;
+done:
+    sqlite3_finalize(st);
+    if (rc != PX_OK) {
+        store_ids_free(out);
+    }
+    return rc;
+}
+
+void store_vectors_free(struct store_vectors *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        px_free(v->ids[i]);
+    }
+    px_free(v->ids);
+    px_free(v->data);
+    memset(v, 0, sizeof *v);
+}
+
+int store_load_vectors(struct store *s, const char *model_id, struct store_vectors *out,
+                       struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0, cap_rows = 0;
+    int step;
+    memset(out, 0, sizeof *out);
+    int rc = prepare(s,
+                     "SELECT v.customer_id, v.dim, v.vec FROM vectors v JOIN customers c "
+                     "ON c.id = v.customer_id WHERE v.model_id = ? ORDER BY c.rowid",
+                     &st, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        int dim = sqlite3_column_int(st, 1);
+        const void *blob = sqlite3_column_blob(st, 2);
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 2);
+        if (dim < 1 || dim > LIMIT_VECTOR_DIM || bytes != (size_t)dim * sizeof(float) ||
+            blob == NULL || (out->n > 0 && dim != out->dim)) {
+            rc = px_fail(err, PX_EFORMAT,
+                         "vector of customer '%s' for model %s: dim %d, %zu bytes (expected %d)",
+                         id ? id : "", model_id, dim, bytes, out->n ? out->dim : dim);
+            goto done;
+        }
+        out->dim = dim;
+        if (out->n == cap_rows) {
+            size_t nc = cap_rows ? cap_rows * 2 : 256;
+            float *nd = px_realloc(out->data, nc * (size_t)dim * sizeof(float));
+            if (nd == NULL) {
+                rc = px_fail(err, PX_ENOMEM, "out of memory loading %zu vectors", out->n);
+                goto done;
+            }
+            out->data = nd;
+            cap_rows = nc;
+        }
+        size_t n_before = out->n;
+        rc = push_str(&out->ids, &out->n, &cap, id, err);
+        if (rc != PX_OK) {
+            goto done;
+        }
+        memcpy(out->data + n_before * (size_t)dim, blob, bytes);
+    }
+    if (step != SQLITE_DONE) {
+        rc = sql_fail(s, err, "loading vectors");
+        goto done;
+    }
+    rc = PX_OK;
+done:
+    sqlite3_finalize(st);
+    if (rc != PX_OK) {
+        store_vectors_free(out);
+    }
+    return rc;
+}

@@ -1,0 +1,177 @@
+// store.h — the customer store: one SQLite database file (`--db FILE`, default ./prospect.db)
+// holding the imported customers, the column schema inferred at import, an import log, and
+// embedding vectors per customer per model.
+//
+// Thread rules: a struct store is one SQLite connection; use it from one thread at a time (open
+// one store per thread to read concurrently; the file is in WAL mode so readers do not block the
+// writer). Every error from SQLite is copied into the caller's px_err at once.
+//
+// Schema (version 1, kept in PRAGMA user_version; PRAGMA application_id = 0x50525350 "PRSP"
+// marks a prospect database):
+//
+//   CREATE TABLE meta_columns (        -- one row per imported CSV column
+//     position INTEGER PRIMARY KEY,    -- 1, 2, ...: the column's SQL name in customers is
+//                                      --   "c<position>" (header names are kept here, so any
+//                                      --   header, quotes and case-twins included, is safe)
+//     name     TEXT NOT NULL UNIQUE,   -- the original header, exactly as in the file
+//     label    TEXT NOT NULL,          -- humanised ("CCAvg" -> "CC avg"), coltype_label
+//     type     TEXT NOT NULL,          -- coltype_name: text category list bool integer real
+//                                      --   currency percent date
+//     is_id    INTEGER NOT NULL DEFAULT 0);  -- 1 for the id column (exactly one)
+//   CREATE TABLE customers (           -- insertion order (rowid) is the customer order
+//     id TEXT NOT NULL PRIMARY KEY,    -- the id column's value as text
+//     c1 <INTEGER|REAL|TEXT>, ...);    -- added by ALTER TABLE as imports bring new columns;
+//                                      --   INTEGER: bool (0/1), integer; REAL: real, currency
+//                                      --   (units), percent (85 for "85%"); TEXT: date
+//                                      --   (YYYY-MM-DD), category, list ("A; B"), text;
+//                                      --   NULL: missing
+//   CREATE TABLE imports (             -- one row per committed import
+//     id INTEGER PRIMARY KEY, time TEXT NOT NULL,  -- UTC, ISO 8601
+//     file TEXT NOT NULL, bytes INTEGER NOT NULL,
+//     rows_read INTEGER NOT NULL, rows_inserted INTEGER NOT NULL,
+//     rows_updated INTEGER NOT NULL, rows_failed INTEGER NOT NULL);
+//   CREATE TABLE vectors (             -- embeddings; a model is named by its sha256 (hex)
+//     customer_id TEXT NOT NULL, model_id TEXT NOT NULL,
+//     dim INTEGER NOT NULL,            -- floats in vec
+//     vec BLOB NOT NULL,               -- dim little-endian float32
+//     PRIMARY KEY (customer_id, model_id)) WITHOUT ROWID;
+#ifndef PX_STORE_H
+#define PX_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coltype.h"
+#include "err.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_APPLICATION_ID 0x50525350
+
+struct store;
+
+struct store_params {
+    bool read_only;      // open without write access (default false)
+    int busy_timeout_ms; // wait this long for another writer's lock (default 5000)
+};
+
+struct store_params store_default_params(void);
+
+// Opens (creating when missing, unless read_only) the database at path (":memory:" for a
+// private in-memory one) and migrates it to STORE_SCHEMA_VERSION. params NULL = defaults.
+// *out returns owned (store_close). A file that is not a prospect database, or one from a newer
+// version, is PX_EFORMAT.
+int store_open(const char *path, const struct store_params *params, struct store **out,
+               struct px_err *err);
+// NULL is a no-op. Rolls back an open transaction.
+void store_close(struct store *s);
+
+// Transactions (BEGIN IMMEDIATE / COMMIT / ROLLBACK); no nesting. store_rollback never fails
+// the caller (it is used on error paths) and is a no-op outside a transaction.
+int store_begin(struct store *s, struct px_err *err);
+int store_commit(struct store *s, struct px_err *err);
+void store_rollback(struct store *s);
+
+// ---- schema ----
+
+struct store_column {
+    int position; // 1-based; SQL column "c<position>"
+    char *name;   // owned by the schema
+    char *label;  // owned by the schema
+    enum coltype type;
+    bool is_id;
+};
+
+struct store_schema {
+    struct store_column *cols; // (n_cols) ordered by position
+    size_t n_cols;
+    int i_id; // index into cols of the id column; -1 before the first import
+};
+
+// Reads the columns into *out (returns owned: store_schema_free). Empty before any import.
+int store_schema(struct store *s, struct store_schema *out, struct px_err *err);
+void store_schema_free(struct store_schema *sc);
+// Index of the column named name in sc, or -1.
+int store_schema_find(const struct store_schema *sc, const char *name);
+
+// Adds a column (meta_columns row + ALTER TABLE customers ADD COLUMN); *position returns its
+// position. Use inside a transaction to keep imports atomic.
+int store_add_column(struct store *s, const char *name, const char *label, enum coltype type,
+                     bool is_id, int *position, struct px_err *err);
+
+// ---- customers ----
+
+int store_count_customers(struct store *s, size_t *n, struct px_err *err);
+
+// An upsert statement for a fixed list of columns: store_upsert_new, store_upsert_row per row,
+// store_upsert_free. Valid while the store is open.
+struct store_upsert;
+// positions: (n) column positions the rows will carry, borrowed for the call; types (n) their
+// types (what the values hold). *out returns owned (store_upsert_free).
+int store_upsert_new(struct store *s, const int *positions, const enum coltype *types, size_t n,
+                     struct store_upsert **out, struct px_err *err);
+// Inserts customer id with vals (n, in the order given to store_upsert_new; missing -> NULL), or
+// updates those columns of an existing one (other columns keep their values). *inserted says
+// which happened.
+int store_upsert_row(struct store_upsert *u, const char *id, size_t id_len,
+                     const struct coltype_value *vals, bool *inserted, struct px_err *err);
+void store_upsert_free(struct store_upsert *u);
+
+// Duplicate-id check for one import: store_dedup_reset empties a TEMP table of ids seen;
+// store_dedup_check records id (seen on line) and sets *first_line to 0 when it is new, or to the
+// line it was first seen on. Use inside the import's transaction.
+int store_dedup_reset(struct store *s, struct px_err *err);
+int store_dedup_check(struct store *s, const char *id, size_t id_len, size_t line,
+                      size_t *first_line, struct px_err *err);
+
+// Row-wise read in customer order: store_iter_new, then store_iter_next until *has_row is false.
+// Values are typed by the schema given at store_iter_new (it must outlive the iterator).
+struct store_iter;
+int store_iter_new(struct store *s, const struct store_schema *sc, struct store_iter **out,
+                   struct px_err *err);
+// *id and *vals ((sc->n_cols) values, in schema order; text borrowed) are valid until the next
+// store_iter_next / store_iter_free.
+int store_iter_next(struct store_iter *it, bool *has_row, const char **id,
+                    const struct coltype_value **vals, struct px_err *err);
+void store_iter_free(struct store_iter *it);
+
+// Appends a row to the imports log.
+struct store_import_log {
+    const char *file; // borrowed
+    uint64_t bytes;
+    size_t rows_read, rows_inserted, rows_updated, rows_failed;
+};
+int store_log_import(struct store *s, const struct store_import_log *log, struct px_err *err);
+
+// ---- vectors ----
+
+// Stores n vectors (n, dim) row-major for ids (n, borrowed) under model_id, replacing any
+// previous vector of the same (customer, model), in one transaction of its own (so a killed
+// indexer loses at most the batch in flight and never leaves half of one). Rejects dim outside
+// 1..LIMIT_VECTOR_DIM and non-finite values (naming the row and element).
+int store_put_vectors(struct store *s, const char *model_id, const char *const *ids,
+                      const float *vecs, size_t n, int dim, struct px_err *err);
+
+struct store_ids {
+    char **ids; // (n) owned strings
+    size_t n;
+};
+// Ids of the customers (in customer order) that have no vector for model_id. *out returns owned
+// (store_ids_free).
+int store_customers_without_vector(struct store *s, const char *model_id, struct store_ids *out,
+                                   struct px_err *err);
+void store_ids_free(struct store_ids *ids);
+
+struct store_vectors {
+    char **ids;  // (n) owned
+    float *data; // (n, dim) owned, row-major
+    size_t n;
+    int dim; // 0 when n == 0
+};
+// All vectors of model_id for existing customers, in customer order. *out returns owned
+// (store_vectors_free). Vectors of different dimensions under one model are PX_EFORMAT.
+int store_load_vectors(struct store *s, const char *model_id, struct store_vectors *out,
+                       struct px_err *err);
+void store_vectors_free(struct store_vectors *v);
+
+#endif

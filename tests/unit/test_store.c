@@ -1,0 +1,241 @@
+// test_store.c — src/store/store.c: open creates and migrates, reopen keeps data, foreign or
+// newer databases are refused; the row iterator; vectors: put / resume / replace without
+// duplicates / load in customer order / bad input; and allocation failures in open, schema,
+// iteration and vector loading.
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "testutil.h"
+
+#include "csvimport.h"
+#include "mem.h"
+#include "store.h"
+
+static const char *const k_csv = "ID,Age,Name\n10,30,ann\n11,40,bob\n12,50,cy\n13,60,dee\n";
+#define MODEL "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+static void import_base(struct store *s)
+{
+    struct csvimport_result r;
+    struct px_err err = {0};
+    assert_int_equal(csvimport_memory(s, k_csv, strlen(k_csv), "base.csv", NULL, &r, &err), PX_OK);
+    csvimport_result_free(&r);
+}
+
+static void test_open_migrate_reopen(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    tu_mkdtemp(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/p.db", dir);
+    struct store *s = NULL;
+    struct px_err err = {0};
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_OK);
+    struct store_schema sc;
+    assert_int_equal(store_schema(s, &sc, &err), PX_OK);
+    assert_int_equal(sc.n_cols, 0);
+    assert_int_equal(sc.i_id, -1);
+    store_schema_free(&sc);
+    import_base(s);
+    store_close(s);
+    // reopen: schema and rows are there; read-only works too
+    struct store_params p = store_default_params();
+    p.read_only = true;
+    assert_int_equal(store_open(path, &p, &s, &err), PX_OK);
+    size_t n = 0;
+    assert_int_equal(store_count_customers(s, &n, &err), PX_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(store_schema(s, &sc, &err), PX_OK);
+    assert_int_equal(sc.n_cols, 3);
+    assert_string_equal(sc.cols[2].name, "Name");
+    assert_int_equal(store_schema_find(&sc, "Age"), 1);
+    assert_int_equal(store_schema_find(&sc, "age"), -1);
+    store_schema_free(&sc);
+    store_close(s);
+    // a newer schema version is refused
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "version 99 is newer"));
+    assert_null(s);
+    // an unrelated SQLite database is refused, and so is a file that is not a database
+    snprintf(path, sizeof path, "%s/other.db", dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "not a prospect store"));
+    tu_write_text(dir, "junk.db", "this is not a database, just some text that is long enough");
+    snprintf(path, sizeof path, "%s/junk.db", dir);
+    assert_int_not_equal(store_open(path, NULL, &s, &err), PX_OK);
+    assert_non_null(strstr(err.msg, "junk.db"));
+    tu_rmtree(dir);
+}
+
+static void test_iter(void **state)
+{
+    (void)state;
+    struct store *s = NULL;
+    struct px_err err = {0};
+    assert_int_equal(store_open(":memory:", NULL, &s, &err), PX_OK);
+    import_base(s);
+    struct store_schema sc;
+    struct store_iter *it = NULL;
+    assert_int_equal(store_schema(s, &sc, &err), PX_OK);
+    assert_int_equal(store_iter_new(s, &sc, &it, &err), PX_OK);
+    const char *want_id[] = {"10", "11", "12", "13"};
+    const char *want_name[] = {"ann", "bob", "cy", "dee"};
+    for (int i = 0; i < 4; i++) {
+        bool has = false;
+        const char *id = NULL;
+        const struct coltype_value *v = NULL;
+        assert_int_equal(store_iter_next(it, &has, &id, &v, &err), PX_OK);
+        assert_true(has);
+        assert_string_equal(id, want_id[i]);
+        assert_int_equal(v[0].i, 10 + i);
+        assert_int_equal(v[1].i, 30 + 10 * i);
+        assert_int_equal(v[2].len, strlen(want_name[i]));
+        assert_memory_equal(v[2].s, want_name[i], v[2].len);
+    }
+    bool has = true;
+    const char *id = NULL;
+    const struct coltype_value *v = NULL;
+    assert_int_equal(store_iter_next(it, &has, &id, &v, &err), PX_OK);
+    assert_false(has);
+    store_iter_free(it);
+    store_schema_free(&sc);
+    store_close(s);
+}
+
+static void test_vectors_resume(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    tu_mkdtemp(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/v.db", dir);
+    struct store *s = NULL;
+    struct px_err err = {0};
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_OK);
+    import_base(s);
+    struct store_ids todo;
+    assert_int_equal(store_customers_without_vector(s, MODEL, &todo, &err), PX_OK);
+    assert_int_equal(todo.n, 4);
+    // first batch: two customers, then the "indexer" is killed (the store closed)
+    const char *ids[] = {"11", "10"};
+    float v[2 * 3] = {1, 2, 3, 4, 5, 6};
+    assert_int_equal(store_put_vectors(s, MODEL, ids, v, 2, 3, &err), PX_OK);
+    store_ids_free(&todo);
+    store_close(s);
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_OK);
+    assert_int_equal(store_customers_without_vector(s, MODEL, &todo, &err), PX_OK);
+    assert_int_equal(todo.n, 2);
+    assert_string_equal(todo.ids[0], "12");
+    assert_string_equal(todo.ids[1], "13");
+    // resume with an overlapping batch (11 again): replaced, not duplicated
+    const char *ids2[] = {"11", "12", "13"};
+    float v2[3 * 3] = {7, 8, 9, 10, 11, 12, 13, 14, 15};
+    assert_int_equal(store_put_vectors(s, MODEL, ids2, v2, 3, 3, &err), PX_OK);
+    store_ids_free(&todo);
+    assert_int_equal(store_customers_without_vector(s, MODEL, &todo, &err), PX_OK);
+    assert_int_equal(todo.n, 0);
+    store_ids_free(&todo);
+    // other models are separate
+    assert_int_equal(store_customers_without_vector(s, "other", &todo, &err), PX_OK);
+    assert_int_equal(todo.n, 4);
+    store_ids_free(&todo);
+    struct store_vectors vs;
+    assert_int_equal(store_load_vectors(s, MODEL, &vs, &err), PX_OK);
+    assert_int_equal(vs.n, 4);
+    assert_int_equal(vs.dim, 3);
+    const char *order[] = {"10", "11", "12", "13"};
+    const float want[4][3] = {{4, 5, 6}, {7, 8, 9}, {10, 11, 12}, {13, 14, 15}};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(vs.ids[i], order[i]);
+        assert_memory_equal(&vs.data[i * 3], want[i], sizeof want[i]);
+    }
+    store_vectors_free(&vs);
+    // bad input: NaN names its row and element, dims are bounded, dims must agree on load
+    float bad[3] = {0, 0, 0};
+    bad[2] = 0.0f / 0.0f;
+    assert_int_equal(store_put_vectors(s, MODEL, ids, bad, 1, 3, &err), PX_EINVAL);
+    assert_non_null(strstr(err.msg, "vector 0 (customer '11'), element 2 is not finite"));
+    assert_int_equal(store_put_vectors(s, MODEL, ids, v, 1, 0, &err), PX_EINVAL);
+    assert_int_equal(store_put_vectors(s, MODEL, ids, v, 1, 2, &err), PX_OK);
+    assert_int_equal(store_load_vectors(s, MODEL, &vs, &err), PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "dim 2"));
+    store_close(s);
+    tu_rmtree(dir);
+}
+
+// ---- allocation failures ----
+
+struct alloc_ctx {
+    struct store *s;
+    struct store_schema sc;
+    struct store_ids ids;
+    struct store_vectors vs;
+    struct store_iter *it;
+};
+
+static int open_all(void *user, struct px_err *err)
+{
+    struct alloc_ctx *c = user;
+    const char *ids[] = {"10", "12"};
+    float v[4] = {1, 2, 3, 4};
+    struct csvimport_result r;
+    int rc = store_open(":memory:", NULL, &c->s, err);
+    if (rc == PX_OK) {
+        rc = csvimport_memory(c->s, k_csv, strlen(k_csv), "a.csv", NULL, &r, err);
+        csvimport_result_free(&r);
+    }
+    if (rc == PX_OK) {
+        rc = store_schema(c->s, &c->sc, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_iter_new(c->s, &c->sc, &c->it, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_put_vectors(c->s, MODEL, ids, v, 2, 2, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_customers_without_vector(c->s, MODEL, &c->ids, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_load_vectors(c->s, MODEL, &c->vs, err);
+    }
+    return rc;
+}
+
+static void release_all(void *user)
+{
+    struct alloc_ctx *c = user;
+    store_iter_free(c->it);
+    store_schema_free(&c->sc);
+    store_ids_free(&c->ids);
+    store_vectors_free(&c->vs);
+    store_close(c->s);
+    memset(c, 0, sizeof *c);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    struct alloc_ctx c;
+    memset(&c, 0, sizeof c);
+    assert_true(tu_check_alloc_failures(open_all, release_all, &c) > 10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_migrate_reopen),
+        cmocka_unit_test(test_iter),
+        cmocka_unit_test(test_vectors_resume),
+        cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
