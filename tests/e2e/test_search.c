@@ -1,0 +1,324 @@
+// test_search.c — prospect search end to end: a generated bank and a CSV with a different
+// schema are imported, queried, and every result is checked against every hard filter the
+// answer lists (evaluated here, independently of src/search/filter.c). Also: indexing with a
+// tiny model resumes after kill -9 with exactly one vector per customer, and `similar`.
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <sqlite3.h>
+
+#include "testutil.h"
+#include "testmodel.h"
+
+static char g_dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(g_dir, sizeof g_dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(g_dir);
+    return 0;
+}
+
+static int run(const char *args, char **out, char **err)
+{
+    return tu_run_prospect(args, NULL, out, err);
+}
+
+static bool list_has(const char *list, const char *v)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+        while (*t == ' ') t++;
+        size_t n = strlen(t);
+        while (n > 0 && t[n - 1] == ' ') t[--n] = '\0';
+        if (strcasecmp(t, v) == 0) return true;
+    }
+    return false;
+}
+
+// Does row satisfy filter f (JSON from the answer)? Independent of the C filter code.
+static bool satisfies(const cJSON *row, const cJSON *f)
+{
+    const char *col = cJSON_GetObjectItem(f, "column")->valuestring;
+    const char *op = cJSON_GetObjectItem(f, "op")->valuestring;
+    const cJSON *want = cJSON_GetObjectItem(f, "value");
+    const cJSON *v = cJSON_GetObjectItem(row, col);
+    if (v == NULL || cJSON_IsNull(v)) return false;
+    if (cJSON_IsBool(v)) {
+        return strcmp(op, "is_true") == 0 ? cJSON_IsTrue(v) : strcmp(op, "is_false") == 0 && cJSON_IsFalse(v);
+    }
+    if (cJSON_IsNumber(v)) {
+        double x = v->valuedouble;
+        if (strcmp(op, "between") == 0) {
+            return x >= cJSON_GetArrayItem(want, 0)->valuedouble && x <= cJSON_GetArrayItem(want, 1)->valuedouble;
+        }
+        double w = want->valuedouble;
+        if (!strcmp(op, "gt")) return x > w;
+        if (!strcmp(op, "ge")) return x >= w;
+        if (!strcmp(op, "lt")) return x < w;
+        if (!strcmp(op, "le")) return x <= w;
+        if (!strcmp(op, "eq")) return x == w;
+        if (!strcmp(op, "ne")) return x != w;
+        return false;
+    }
+    const char *s = v->valuestring;
+    bool any = false;
+    if (cJSON_IsArray(want)) {
+        const cJSON *w;
+        cJSON_ArrayForEach(w, want) any |= list_has(s, w->valuestring);
+    } else {
+        any = list_has(s, want->valuestring);
+    }
+    if (!strcmp(op, "eq") || !strcmp(op, "in") || !strcmp(op, "contains")) return any;
+    if (!strcmp(op, "ne") || !strcmp(op, "not_in") || !strcmp(op, "not_contains")) return !any;
+    return false;
+}
+
+// Runs a JSON search; checks every result against every listed filter; returns the answer
+// (cJSON_Delete) and the number of filters through *n_filters.
+static cJSON *search_checked(const char *db, const char *query, int *n_filters, int *n_results)
+{
+    char args[2048], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "search --db %s --top 25 --json '%s'", db, query);
+    int rc = run(args, &out, &err);
+    if (rc != 0) fail_msg("search '%s' exit %d: %s", query, rc, err);
+    cJSON *j = cJSON_Parse(out);
+    if (j == NULL) fail_msg("search '%s': not JSON: %.300s", query, out);
+    const cJSON *filters = cJSON_GetObjectItem(j, "filters"), *res = cJSON_GetObjectItem(j, "results");
+    *n_filters = cJSON_GetArraySize(filters);
+    *n_results = cJSON_GetArraySize(res);
+    const cJSON *r, *f;
+    cJSON_ArrayForEach(r, res)
+    {
+        cJSON_ArrayForEach(f, filters)
+        {
+            if (!satisfies(cJSON_GetObjectItem(r, "row"), f)) {
+                char *fs = cJSON_PrintUnformatted(f);
+                fail_msg("'%s': customer %s fails filter %s", query,
+                         cJSON_GetObjectItem(r, "customer_id")->valuestring, fs);
+            }
+        }
+    }
+    free(out);
+    free(err);
+    return j;
+}
+
+static bool has_filter(const cJSON *j, const char *col, const char *op)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(j, "filters"))
+    {
+        if (!strcmp(cJSON_GetObjectItem(f, "column")->valuestring, col) &&
+            !strcmp(cJSON_GetObjectItem(f, "op")->valuestring, op)) return true;
+    }
+    return false;
+}
+
+static void test_generated_bank(void **state)
+{
+    (void)state;
+    char args[1024], db[400], *out = NULL, *err = NULL;
+    snprintf(db, sizeof db, "%s/bank.db", g_dir);
+    snprintf(args, sizeof args, "generate --rows 2000 --seed 3 --out %s/bank.csv && %s import --db %s --csv %s/bank.csv",
+             g_dir, getenv("PROSPECT_BIN"), db, g_dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    free(out);
+    free(err);
+    static const struct {
+        const char *q;
+        const char *col, *op; // a filter the answer must list (NULL: none required)
+    } cases[] = {
+        {"Customers with credit score over 750 interested in investment products", "credit_score", "gt"},
+        {"customers over 65 without a mortgage", "age", "gt"},
+        {"under 30 in the Mass segment", "age", "lt"},
+        {"not in the Private segment and credit score between 600 and 700", "segment", "ne"},
+        {"digital users with a brokerage account", NULL, NULL},
+        {"Find high-income professionals nearing retirement who might be interested in wealth management services", NULL, NULL},
+        {"Young professionals with good credit scores who might qualify for premium credit cards", NULL, NULL},
+        {"affluent customers with children in college who might need education loans", "children_in_college", "gt"},
+        {"customers in their 40s with income over $100k", "annual_income", "gt"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int nf = 0, nr = 0;
+        cJSON *j = search_checked(db, cases[i].q, &nf, &nr);
+        if (cases[i].col != NULL && !has_filter(j, cases[i].col, cases[i].op)) {
+            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "filters"));
+            fail_msg("case %zu '%s': no %s %s filter in %s", i, cases[i].q, cases[i].col, cases[i].op, s);
+        }
+        if (nr == 0) {
+            fail_msg("case %zu '%s': no results", i, cases[i].q);
+        }
+        printf("case %zu: %d filters, %d results\n", i, nf, nr);
+        cJSON_Delete(j);
+    }
+    // the table form names what it applied
+    snprintf(args, sizeof args, "search --db %s 'customers over 65'", db);
+    assert_int_equal(run(args, &out, &err), 0);
+    assert_non_null(strstr(out, "filters: Age gt 65"));
+    free(out);
+    free(err);
+}
+
+static void test_other_schema(void **state)
+{
+    (void)state;
+    char args[1024], db[400], *out = NULL, *err = NULL;
+    snprintf(db, sizeof db, "%s/other.db", g_dir);
+    FILE *f = NULL;
+    char path[400];
+    snprintf(path, sizeof path, "%s/other.csv", g_dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("ClientRef,Client Age,Salary,Tier,Holdings,Online\n", f);
+    static const char *tiers[] = {"Gold", "Silver", "Bronze"};
+    static const char *hold[] = {"Bonds; Funds", "Funds", "Bonds; Shares", "Shares"};
+    for (int i = 0; i < 300; i++) {
+        fprintf(f, "R%04d,%d,\"$%d,000\",%s,%s,%s\n", i, 20 + (i * 7) % 60, 20 + (i * 13) % 180,
+                tiers[i % 3], hold[i % 4], i % 5 ? "Yes" : "No");
+    }
+    fclose(f);
+    snprintf(args, sizeof args, "import --db %s --csv %s --id-column ClientRef", db, path);
+    if (run(args, &out, &err) != 0) fail_msg("import: %s", err);
+    free(out);
+    free(err);
+    static const struct {
+        const char *q, *col, *op;
+    } cases[] = {
+        {"clients over 40 in the Gold tier", "Client Age", "gt"},
+        {"salary over $150k holding shares", "Salary", "gt"},
+        {"not in the Bronze tier", "Tier", "ne"},
+        {"online clients under 30", "Online", "is_true"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int nf = 0, nr = 0;
+        cJSON *j = search_checked(db, cases[i].q, &nf, &nr);
+        // the column names come from this file's own header
+        const cJSON *fl;
+        bool found = false;
+        cJSON_ArrayForEach(fl, cJSON_GetObjectItem(j, "filters"))
+        {
+            const char *c = cJSON_GetObjectItem(fl, "column")->valuestring;
+            found |= strcasecmp(c, cases[i].col) == 0;
+        }
+        if (!found) {
+            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "filters"));
+            fail_msg("case %zu '%s': no filter on %s in %s", i, cases[i].q, cases[i].col, s);
+        }
+        printf("other schema case %zu: %d filters, %d results\n", i, nf, nr);
+        cJSON_Delete(j);
+    }
+}
+
+static long count_vectors(const char *db, long *distinct)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT COUNT(*), COUNT(DISTINCT customer_id) FROM vectors", -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        *distinct = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static void test_index_resumes_after_kill(void **state)
+{
+    (void)state;
+    char args[8192], db[400], model[400], *out = NULL, *err = NULL;
+    snprintf(db, sizeof db, "%s/idx.db", g_dir);
+    snprintf(model, sizeof model, "%s/model", g_dir);
+    mkdir(model, 0755);
+    // big enough that indexing 3,000 customers takes a few seconds, so the kill lands mid-run
+    struct testmodel_spec s = testmodel_default_spec();
+    s.hidden = 64;
+    s.intermediate = 256;
+    s.layers = 4;
+    s.max_positions = 256;
+    s.max_seq_length = 256;
+    assert_int_equal(testmodel_write(model, &s), 0);
+    snprintf(args, sizeof args, "generate --rows 3000 --seed 5 --out %s/i.csv && %s import --db %s --csv %s/i.csv",
+             g_dir, getenv("PROSPECT_BIN"), db, g_dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    free(out);
+    free(err);
+    // start, kill -9 shortly after, run again twice
+    snprintf(args, sizeof args,
+             "index --db %s --model %s --threads 1 & pid=$!; sleep 1; kill -9 $pid 2>/dev/null; wait $pid; "
+             "%s index --db %s --model %s && %s index --db %s --model %s",
+             db, model, getenv("PROSPECT_BIN"), db, model, getenv("PROSPECT_BIN"), db, model);
+    int rc = run(args, &out, &err);
+    if (rc != 0) fail_msg("index: exit %d: %s", rc, err);
+    assert_non_null(strstr(err, "3000 customers, 0 embedded now, 3000 already indexed"));
+    free(out);
+    free(err);
+    long distinct = 0, n = count_vectors(db, &distinct);
+    assert_int_equal(n, 3000);
+    assert_int_equal(distinct, 3000);
+    // the dense path is on now, and `similar` never returns the customer itself
+    snprintf(args, sizeof args, "similar --db %s --model %s --top 5 --json --id CUST-000010", db, model);
+    assert_int_equal(run(args, &out, &err), 0);
+    cJSON *j = cJSON_Parse(out);
+    assert_non_null(j);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "dense")));
+    const cJSON *r;
+    int nr = 0;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "results"))
+    {
+        assert_string_not_equal(cJSON_GetObjectItem(r, "customer_id")->valuestring, "CUST-000010");
+        nr++;
+    }
+    assert_int_equal(nr, 5);
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    char args[1024], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "search --db %s/none.db 'x'", g_dir);
+    assert_int_equal(run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "import customers first"));
+    free(out);
+    free(err);
+    assert_int_equal(run("search", &out, &err), 2);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "similar --db %s/bank.db --id NOPE", g_dir);
+    assert_int_equal(run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "no customer with id 'NOPE'"));
+    free(out);
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_generated_bank),
+        cmocka_unit_test(test_other_schema),
+        cmocka_unit_test(test_index_resumes_after_kill),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
