@@ -13,9 +13,9 @@
 // into a plan whose JSON form (query_plan_to_json) is
 //
 //   {"filters":  [{"column":"credit_score","label":"Credit score","op":"gt","value":750,
-//                  "span":[15,36],"text":"credit score over 750"}],
+//                  "span":[15,21],"text":"credit score over 750"}],
 //    "boosts":   [{"column":"interests","label":"Interests","op":"contains",
-//                  "value":"Investment Products","weight":0.5,"span":[51,70],
+//                  "value":"Investment Products","weight":0.5,"span":[51,19],
 //                  "text":"investment products"}],
 //    "semantic_text": "investment products",
 //    "conflicts": []}
@@ -36,8 +36,9 @@
 //   what gets embedded. Mentions of list values that became boosts stay in it (the topic is
 //   still semantic content), soft words and filters leave it.
 // - conflicts lists pairs of filters that no row can satisfy together ("over 80" and "under
-//   20" on age, IS_TRUE and IS_FALSE on one flag). Contradictions are kept, not rejected: the
-//   search then returns nothing and says why, which is easier to act on than a parse error.
+//   20" on age, IS_TRUE and IS_FALSE on one flag), as {"filters":[i, j], "message": "filters
+//   i and j on 'age' cannot both hold"}. Contradictions are kept, not rejected: the search then
+//   returns nothing and says why, which is easier to act on than a parse error.
 //
 // ## Grammar and binding rules (in the order they are tried)
 //
