@@ -54,9 +54,11 @@ typedef void (*app_progress_fn)(size_t done, size_t total, void *user);
 // Embeds every customer of the database at db_path that has no vector for the model (resolved
 // from model_flag as app_open_embedder does), in batches, each stored in its own transaction: an
 // interrupted run loses at most one batch and a re-run resumes without duplicates.
-int app_index(const char *db_path, const char *model_flag, int n_threads,
-              app_progress_fn progress, void *user, struct app_index_stats *stats,
-              struct px_err *err);
+// template_path: a profile-text template (rowtext.h) instead of the default rendering, or NULL;
+// search must then be given the same template so its keyword index sees the same text.
+int app_index(const char *db_path, const char *model_flag, const char *template_path,
+              int n_threads, app_progress_fn progress, void *user,
+              struct app_index_stats *stats, struct px_err *err);
 
 // ---- the customer book, loaded for searching ----
 //
@@ -73,6 +75,7 @@ struct app_book_params {
     const char *model_flag;   // --model, or NULL for the usual lookup
     const char *lexicon_path; // a user lexicon merged over the built-in one, or NULL
     int n_threads;            // default 1
+    const char *template_path; // profile-text template (as given to app_index), or NULL
 };
 
 struct app_book_params app_book_default_params(void);

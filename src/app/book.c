@@ -102,6 +102,35 @@ static int model_id_of(const char *dir, char *out, size_t n, struct px_err *err)
     return rc;
 }
 
+// Compiles the template file at path (NULL: *out = NULL, the default rendering) against the
+// schema's column names and labels.
+static int load_template(const char *path, const struct store_schema *sc,
+                         struct rowtext_template **out, struct px_err *err)
+{
+    *out = NULL;
+    if (path == NULL) {
+        return PX_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    struct rowtext_field *f = px_calloc(sc->n_cols ? sc->n_cols : 1, sizeof *f);
+    int rc = f == NULL ? px_fail(err, PX_ENOMEM, "out of memory")
+                       : fsx_read_file(path, LIMIT_CONFIG_FILE_BYTES, &text, &len, err);
+    for (size_t c = 0; rc == PX_OK && c < sc->n_cols; c++) {
+        f[c].name = sc->cols[c].name;
+        f[c].label = sc->cols[c].label;
+    }
+    if (rc == PX_OK) {
+        rc = rowtext_template_compile(text, len, f, sc->n_cols, out, err);
+        if (rc != PX_OK) {
+            px_err_prefix(err, "%s", path);
+        }
+    }
+    px_free(text);
+    px_free(f);
+    return rc;
+}
+
 // ---- indexing ----
 
 #define INDEX_BATCH 256
@@ -111,11 +140,12 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int app_index(const char *db_path, const char *model_flag, int n_threads,
-              app_progress_fn progress, void *user, struct app_index_stats *stats,
-              struct px_err *err)
+int app_index(const char *db_path, const char *model_flag, const char *template_path,
+              int n_threads, app_progress_fn progress, void *user,
+              struct app_index_stats *stats, struct px_err *err)
 {
     int rc = PX_OK;
+    struct rowtext_template *tpl = NULL;
     struct store *st = NULL;
     struct store_schema sc = {0};
     struct store_ids todo = {0};
@@ -151,6 +181,9 @@ int app_index(const char *db_path, const char *model_flag, int n_threads,
         rc = store_schema(st, &sc, err);
     }
     if (rc == PX_OK) {
+        rc = load_template(template_path, &sc, &tpl, err);
+    }
+    if (rc == PX_OK) {
         rc = store_count_customers(st, &stats->n_customers, err);
     }
     if (rc == PX_OK) {
@@ -184,7 +217,7 @@ int app_index(const char *db_path, const char *model_flag, int n_threads,
         if (has_row && bsearch(&id, todo.ids, todo.n, sizeof *todo.ids, cmp_str) != NULL) {
             row_fields(&sc, vals, fields, scratch);
             buf_reset(&texts[n_batch]);
-            rc = rowtext_render(NULL, fields, sc.n_cols, &texts[n_batch], err);
+            rc = rowtext_render(tpl, fields, sc.n_cols, &texts[n_batch], err);
             if (rc == PX_OK && (ids[n_batch] = px_strdup(id)) == NULL) {
                 rc = px_fail(err, PX_ENOMEM, "out of memory indexing");
             }
@@ -229,6 +262,7 @@ done:
     px_free(vecs);
     px_free(fields);
     px_free(scratch);
+    rowtext_template_free(tpl);
     store_iter_free(it);
     store_ids_free(&todo);
     store_schema_free(&sc);
@@ -264,7 +298,7 @@ struct app_book {
 
 struct app_book_params app_book_default_params(void)
 {
-    struct app_book_params p = {"prospect.db", NULL, NULL, 1};
+    struct app_book_params p = {"prospect.db", NULL, NULL, 1, NULL};
     return p;
 }
 
@@ -287,10 +321,12 @@ static bool is_number_type(enum coltype t)
 }
 
 // Pass over the store: ids, raw values, numbers, profile texts into BM25.
-static int load_rows(struct app_book *b, struct store *st, struct px_err *err)
+static int load_rows(struct app_book *b, struct store *st, const char *template_path,
+                     struct px_err *err)
 {
     int rc = PX_OK;
     struct store_iter *it = NULL;
+    struct rowtext_template *tpl = NULL;
     struct rowtext_field *fields = NULL;
     char(*scratch)[48] = NULL;
     struct buf raw, text;
@@ -312,7 +348,10 @@ static int load_rows(struct app_book *b, struct store *st, struct px_err *err)
         goto done;
     }
     struct bm25_params bp = bm25_default_params();
-    rc = bm25_new(&bp, &b->bm25, err);
+    rc = load_template(template_path, &b->sc, &tpl, err);
+    if (rc == PX_OK) {
+        rc = bm25_new(&bp, &b->bm25, err);
+    }
     if (rc == PX_OK) {
         rc = store_iter_new(st, &b->sc, &it, err);
     }
@@ -345,7 +384,7 @@ static int load_rows(struct app_book *b, struct store *st, struct px_err *err)
         }
         buf_reset(&text);
         if (rc == PX_OK) {
-            rc = rowtext_render(NULL, fields, nc, &text, err);
+            rc = rowtext_render(tpl, fields, nc, &text, err);
         }
         if (rc == PX_OK) {
             rc = bm25_add_doc(b->bm25, (uint32_t)r, text.data ? text.data : "", text.len, err);
@@ -360,6 +399,7 @@ done:
     buf_free(&text);
     px_free(fields);
     px_free(scratch);
+    rowtext_template_free(tpl);
     store_iter_free(it);
     return rc;
 }
@@ -571,7 +611,7 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
     }
     b->n_cols = b->sc.n_cols;
     size_t cap = 0;
-    rc = load_rows(b, st, err);
+    rc = load_rows(b, st, p.template_path, err);
     if (rc == PX_OK) {
         rc = store_count_customers(st, &cap, err);
     }

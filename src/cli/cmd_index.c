@@ -9,7 +9,7 @@
 #include "progress.h"
 
 static const char *const k_usage =
-    "usage: prospect index [--db FILE] [--model DIR] [--threads N]\n"
+    "usage: prospect index [--db FILE] [--model DIR] [--threads N] [--template FILE]\n"
     "\n"
     "Renders every customer of the database as profile text (\"Age: 58, Annual income:\n"
     "$412,000, ...\") and stores its sentence embedding, for the model identified by the sha256\n"
@@ -18,7 +18,10 @@ static const char *const k_usage =
     "\n"
     "  --db FILE      database (default ./prospect.db)\n"
     "  --model DIR    model directory (same lookup as `prospect embed`)\n"
-    "  --threads N    encoder threads (default: the number of CPUs)\n";
+    "  --threads N    encoder threads (default: the number of CPUs)\n"
+    "  --template F   profile text from a template instead of \"Label: value, ...\": plain text\n"
+    "                 with {column} placeholders (header name or label), {{ and }} for braces;\n"
+    "                 give the same --template to prospect search\n";
 
 static void on_progress(size_t done, size_t total, void *user)
 {
@@ -28,21 +31,23 @@ static void on_progress(size_t done, size_t total, void *user)
 
 int cmd_index(int argc, char **argv)
 {
-    const char *db = "prospect.db", *model = NULL;
+    const char *db = "prospect.db", *model = NULL, *tpl = NULL;
     int threads = cpu_count() < LIMIT_THREADS ? cpu_count() : LIMIT_THREADS;
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"model", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 't'},
+        {"template", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:m:t:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:m:t:T:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'm': model = optarg; break;
+        case 'T': tpl = optarg; break;
         case 't':
             if (!cli_parse_int(optarg, 1, LIMIT_THREADS, &threads)) {
                 return cli_usage_error("index", "--threads must be 1..%d, got '%s'",
@@ -60,7 +65,7 @@ int cmd_index(int argc, char **argv)
     struct app_index_stats st;
     struct progress bar;
     progress_begin(&bar, "index", 0);
-    int rc = app_index(db, model, threads, on_progress, &bar, &st, &err);
+    int rc = app_index(db, model, tpl, threads, on_progress, &bar, &st, &err);
     bar.total = st.n_customers - st.n_skipped;
     progress_end(&bar);
     if (rc != PX_OK) {

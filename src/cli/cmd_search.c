@@ -25,7 +25,8 @@ static const char *const k_usage_search =
     "  --model DIR     model directory (same lookup as `prospect embed`)\n"
     "  --top N         results (default 10)\n"
     "  --json          print the JSON answer instead of a table\n"
-    "  --lexicon FILE  extra aliases and soft words, merged over the built-in lexicon\n";
+    "  --lexicon FILE  extra aliases and soft words, merged over the built-in lexicon\n"
+    "  --template FILE the profile-text template given to prospect index, if any\n";
 
 static const char *const k_usage_similar =
     "usage: prospect similar [--db FILE] [--model DIR] [--top N] [--json] --id ID [--id ID ...]\n"
@@ -36,7 +37,7 @@ static const char *const k_usage_similar =
 #define MAX_IDS 64
 
 struct opts {
-    const char *db, *model, *lexicon;
+    const char *db, *model, *lexicon, *tpl;
     int top;
     bool json;
     const char *ids[MAX_IDS];
@@ -49,16 +50,18 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, stru
         {"db", required_argument, NULL, 'd'},    {"model", required_argument, NULL, 'm'},
         {"top", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
         {"lexicon", required_argument, NULL, 'l'}, {"id", required_argument, NULL, 'i'},
+        {"template", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    *o = (struct opts){"prospect.db", NULL, NULL, 10, false, {0}, 0};
+    *o = (struct opts){"prospect.db", NULL, NULL, NULL, 10, false, {0}, 0};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:m:n:jl:i:h", lopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:m:n:jl:i:T:h", lopts, NULL)) != -1) {
         switch (ch) {
         case 'd': o->db = optarg; break;
         case 'm': o->model = optarg; break;
         case 'l': o->lexicon = optarg; break;
+        case 'T': o->tpl = optarg; break;
         case 'j': o->json = true; break;
         case 'i':
             if (o->n_ids == MAX_IDS) {
@@ -154,6 +157,7 @@ static int run(const char *cmd, struct opts *o, const char *query)
     bp.db_path = o->db;
     bp.model_flag = o->model;
     bp.lexicon_path = o->lexicon;
+    bp.template_path = o->tpl;
     bp.n_threads = cpu_count() < LIMIT_THREADS ? cpu_count() : LIMIT_THREADS;
     if (app_book_open(&bp, &b, &err) != PX_OK) {
         rc = cli_fail(cmd, &err);
