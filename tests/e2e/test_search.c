@@ -150,6 +150,7 @@ static void test_generated_bank(void **state)
         {"not in the Private segment and credit score between 600 and 700", "segment", "ne"},
         {"digital users with a brokerage account", NULL, NULL},
         {"Find high-income professionals nearing retirement who might be interested in wealth management services", NULL, NULL},
+        {"wealthy customers nearing retirement", NULL, NULL},
         {"Young professionals with good credit scores who might qualify for premium credit cards", NULL, NULL},
         {"affluent customers with children in college who might need education loans", "children_in_college", "gt"},
         {"customers in their 40s with income over $100k", "annual_income", "gt"},
@@ -163,6 +164,15 @@ static void test_generated_bank(void **state)
         }
         if (nr == 0) {
             fail_msg("case %zu '%s': no results", i, cases[i].q);
+        }
+        // soft terms lead the ranking: when the query has boosts, the top 5 satisfy some
+        if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "boosts")) > 0) {
+            for (int k = 0; k < 5 && k < nr; k++) {
+                const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), k);
+                if (!(cJSON_GetObjectItem(r, "boost")->valuedouble > 0)) {
+                    fail_msg("case %zu '%s': result %d satisfies no boost", i, cases[i].q, k + 1);
+                }
+            }
         }
         printf("case %zu: %d filters, %d results\n", i, nf, nr);
         cJSON_Delete(j);
