@@ -27,6 +27,7 @@
 #include "filter.h"
 #include "fsx.h"
 #include "fuse.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "mem.h"
 #include "pool.h"
@@ -950,22 +951,6 @@ void app_result_free(struct app_result *res)
     memset(res, 0, sizeof *res);
 }
 
-static int put_json_string(struct buf *o, const char *s, size_t len, struct px_err *err)
-{
-    int rc = buf_append(o, "\"", 1, err);
-    for (size_t i = 0; i < len && rc == PX_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            rc = buf_printf(o, err, "\\%c", c);
-        } else if (c < 0x20) {
-            rc = buf_printf(o, err, "\\u%04x", c);
-        } else {
-            rc = buf_append(o, &s[i], 1, err);
-        }
-    }
-    return rc == PX_OK ? buf_append(o, "\"", 1, err) : rc;
-}
-
 static int put_number(struct buf *o, double v, struct px_err *err)
 {
     return isfinite(v) ? buf_printf(o, err, "%.6g", v) : buf_append(o, "null", 4, err);
@@ -976,7 +961,7 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
 {
     int rc = buf_append(out, "{\"query\": ", 10, err);
     if (rc == PX_OK) {
-        rc = put_json_string(out, query ? query : "", query ? len : 0, err);
+        rc = jsonx_put_string(out, query ? query : "", query ? len : 0, err);
     }
     if (rc == PX_OK && res->plan != NULL) {
         // the plan's own JSON object, spliced in without its braces
@@ -998,7 +983,7 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
     for (size_t i = 0; i < res->n_hits && rc == PX_OK; i++) {
         const struct app_hit *h = &res->hits[i];
         rc = buf_printf(out, err, "%s{\"customer_id\": ", i ? ", " : "");
-        if (rc == PX_OK) rc = put_json_string(out, b->ids[h->row], strlen(b->ids[h->row]), err);
+        if (rc == PX_OK) rc = jsonx_put_string(out, b->ids[h->row], strlen(b->ids[h->row]), err);
         if (rc == PX_OK) rc = buf_append(out, ", \"score\": ", 11, err);
         if (rc == PX_OK) rc = put_number(out, h->score, err);
         if (rc == PX_OK) rc = buf_append(out, ", \"similarity\": ", 16, err);
@@ -1012,7 +997,7 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
             const char *name = b->sc.cols[c].name;
             const char *v = raw_at(b, h->row, c);
             rc = buf_append(out, c ? ", " : "", c ? 2 : 0, err);
-            if (rc == PX_OK) rc = put_json_string(out, name, strlen(name), err);
+            if (rc == PX_OK) rc = jsonx_put_string(out, name, strlen(name), err);
             if (rc == PX_OK) rc = buf_append(out, ": ", 2, err);
             if (rc != PX_OK) break;
             if (v[0] == '\0') {
@@ -1025,7 +1010,7 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
                 rc = isfinite(d) ? buf_printf(out, err, "%.15g", d)
                                  : buf_append(out, "null", 4, err);
             } else {
-                rc = put_json_string(out, v, strlen(v), err);
+                rc = jsonx_put_string(out, v, strlen(v), err);
             }
         }
         if (rc == PX_OK) rc = buf_append(out, "}}", 2, err);

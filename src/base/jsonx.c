@@ -125,3 +125,25 @@ int jsonx_get_string(const cJSON *obj, const char *key, bool required, const cha
     *out = v->valuestring;
     return PX_OK;
 }
+
+int jsonx_put_string(struct buf *out, const char *s, size_t n, struct px_err *err)
+{
+    int rc = buf_append(out, "\"", 1, err);
+    size_t run = 0; // start of the pending run of bytes that need no escape
+    for (size_t i = 0; i < n && rc == PX_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f) {
+            continue;
+        }
+        rc = buf_append(out, s + run, i - run, err);
+        if (rc == PX_OK) {
+            rc = c == '"' || c == '\\' ? buf_printf(out, err, "\\%c", c)
+                                        : buf_printf(out, err, "\\u%04x", c);
+        }
+        run = i + 1;
+    }
+    if (rc == PX_OK) {
+        rc = buf_append(out, s + run, n - run, err);
+    }
+    return rc == PX_OK ? buf_append(out, "\"", 1, err) : rc;
+}

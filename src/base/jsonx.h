@@ -10,6 +10,7 @@
 
 #include <cJSON.h>
 
+#include "buf.h"
 #include "err.h"
 
 // Parses path (at most max bytes) into *out (owned; cJSON_Delete). Errors name the file and
@@ -32,5 +33,9 @@ int jsonx_get_bool(const cJSON *obj, const char *key, bool required, bool dflt, 
 // Reads obj[key] as a string. *out is borrowed from obj (valid while obj lives), or dflt.
 int jsonx_get_string(const cJSON *obj, const char *key, bool required, const char *dflt,
                      const char **out, const char *what, struct px_err *err);
+
+// Appends n bytes of s as a JSON string literal (quotes, backslash escapes for '"' and '\\',
+// \u00XX for control bytes and DEL) to out. UTF-8 passes through unchanged.
+int jsonx_put_string(struct buf *out, const char *s, size_t n, struct px_err *err);
 
 #endif

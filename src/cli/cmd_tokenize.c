@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "buf.h"
 #include "cli.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "mem.h"
 
@@ -21,21 +23,6 @@ static const char *const k_usage =
     "  --tokens      print the token strings instead of ids\n"
     "  --json        one JSON object per line: {\"ids\": [...], \"tokens\": [...]}\n"
     "  --replace-invalid-utf8   replace invalid UTF-8 with [UNK] instead of failing\n";
-
-static void put_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            fprintf(f, "\\%c", *p);
-        } else if (*p < 0x20) {
-            fprintf(f, "\\u%04x", *p);
-        } else {
-            fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
 
 int cmd_tokenize(int argc, char **argv)
 {
@@ -69,6 +56,8 @@ int cmd_tokenize(int argc, char **argv)
     struct tokenizer *tok = NULL;
     struct cli_lines lines = {0};
     int32_t *ids = NULL;
+    struct buf js;
+    buf_init(&js, (size_t)LIMIT_VOCAB_TOKEN_BYTES * 8);
     if (app_open_tokenizer(model, &tok, NULL, 0, &err) != PX_OK ||
         cli_read_lines(input, &lines, &err) != PX_OK) {
         rc = cli_fail("tokenize", &err);
@@ -95,8 +84,13 @@ int cmd_tokenize(int argc, char **argv)
             }
             fputs("], \"tokens\": [", stdout);
             for (size_t k = 0; k < res.n_ids; k++) {
-                fputs(k ? ", " : "", stdout);
-                put_json_string(stdout, tokenizer_token(tok, ids[k]));
+                const char *t = tokenizer_token(tok, ids[k]);
+                buf_reset(&js);
+                if (jsonx_put_string(&js, t, strlen(t), &err) != PX_OK) {
+                    rc = cli_fail("tokenize", &err);
+                    goto done;
+                }
+                printf("%s%s", k ? ", " : "", js.data);
             }
             printf("], \"truncated\": %zu}\n", res.n_truncated);
         } else {
@@ -117,6 +111,7 @@ int cmd_tokenize(int argc, char **argv)
     }
     rc = CLI_OK;
 done:
+    buf_free(&js);
     px_free(ids);
     cli_lines_free(&lines);
     tokenizer_free(tok);

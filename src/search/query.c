@@ -2074,19 +2074,7 @@ const char *query_op_name(enum query_op op)
 
 static int json_str(struct buf *b, const char *s, size_t n, struct px_err *err)
 {
-    int rc = buf_append(b, "\"", 1, err);
-    for (size_t i = 0; i < n && rc == PX_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            rc = buf_append(b, e, 2, err);
-        } else if (c < 0x20 || c == 0x7f) {
-            rc = buf_printf(b, err, "\\u%04x", c);
-        } else {
-            rc = buf_append(b, &s[i], 1, err);
-        }
-    }
-    return rc == PX_OK ? buf_append(b, "\"", 1, err) : rc;
+    return jsonx_put_string(b, s, n, err);
 }
 
 static int json_cstr(struct buf *b, const char *s, struct px_err *err)

@@ -1,0 +1,83 @@
+// test_jsonx.c — JSON helpers: string escaping round-trips through cJSON, trailing data after a
+// value is rejected with its offset, typed getters range-check and name the key.
+#include <string.h>
+
+#include "testutil.h"
+
+#include "jsonx.h"
+
+static void test_put_string(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {"", "plain", "quote \" and \\ backslash", "tab\there",
+                                        "nul-free \x01\x1f\x7f ctl", "UTF-8 Zürich 北京 😀"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct buf b;
+        buf_init(&b, 1024);
+        assert_int_equal(jsonx_put_string(&b, cases[i], strlen(cases[i]), NULL), PX_OK);
+        cJSON *j = cJSON_Parse(b.data);
+        if (j == NULL || !cJSON_IsString(j) || strcmp(j->valuestring, cases[i]) != 0) {
+            fail_msg("case %zu: '%s' does not round-trip", i, b.data);
+        }
+        cJSON_Delete(j);
+        buf_free(&b);
+    }
+    struct buf small;
+    buf_init(&small, 4);
+    struct px_err err = {0};
+    assert_int_equal(jsonx_put_string(&small, "toolong", 7, &err), PX_ELIMIT);
+    buf_free(&small);
+}
+
+static void test_parse_and_getters(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int code;
+        const char *msg;
+    } cases[] = {
+        {"{\"a\": 1}  \n", PX_OK, ""},
+        {"{\"a\": 1} {\"b\": 2}", PX_EFORMAT, "unexpected data after the JSON value at byte 9"},
+        {"{\"a\": ", PX_EFORMAT, "invalid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *j = NULL;
+        struct px_err err = {0};
+        int rc = jsonx_parse(cases[i].text, strlen(cases[i].text), "t.json", &j, &err);
+        if (rc != cases[i].code || strstr(err.msg, cases[i].msg) == NULL) {
+            fail_msg("case %zu: %d '%s'", i, rc, err.msg);
+        }
+        cJSON_Delete(j);
+    }
+    cJSON *j = cJSON_Parse("{\"n\": 7, \"f\": 2.5, \"s\": \"x\", \"b\": true}");
+    int64_t n = 0;
+    double d = 0;
+    const char *s = NULL;
+    bool b = false;
+    struct px_err err = {0};
+    assert_int_equal(jsonx_get_int(j, "n", true, 0, 0, 10, &n, "t", &err), PX_OK);
+    assert_int_equal(n, 7);
+    assert_int_equal(jsonx_get_int(j, "n", true, 0, 0, 5, &n, "t", &err), PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "\"n\" is 7, outside 0..5"));
+    assert_int_equal(jsonx_get_int(j, "f", true, 0, 0, 5, &n, "t", &err), PX_EFORMAT);
+    assert_int_equal(jsonx_get_double(j, "f", true, 0, 0, 5, &d, "t", &err), PX_OK);
+    assert_int_equal(jsonx_get_string(j, "s", true, NULL, &s, "t", &err), PX_OK);
+    assert_string_equal(s, "x");
+    assert_int_equal(jsonx_get_bool(j, "b", true, false, &b, "t", &err), PX_OK);
+    assert_true(b);
+    assert_int_equal(jsonx_get_bool(j, "zz", true, false, &b, "t", &err), PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "required key \"zz\" is missing"));
+    assert_int_equal(jsonx_get_bool(j, "zz", false, true, &b, "t", &err), PX_OK);
+    assert_true(b);
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_string),
+        cmocka_unit_test(test_parse_and_getters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
