@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "assets.h"
 #include "bm25.h"
 #include "coltype.h"
 #include "filter.h"
@@ -36,8 +37,6 @@
 #include "store.h"
 #include "vindex.h"
 
-extern const unsigned char px_asset_lexicon[];
-extern const size_t px_asset_lexicon_len;
 
 #define N_DIST_POINTS 11
 #define RRF_K 60.0

@@ -1,5 +1,5 @@
 // fuzz_query.c — query_parse on arbitrary bytes against a fixed retail-like schema. The lexicon
-// is a small inline one, with data/lexicon.json merged over it when PROSPECT_TEST_DATA is set
+// is a small inline one, with data/lexicon.json (compiled in, src/app/assets.h) merged over it
 // (ctest sets it), so the replay exercises the real vocabulary. Invariants: the call returns
 // PX_OK, PX_EUTF8 or PX_ELIMIT (and a NULL plan on failure); every span lies inside the input;
 // every column index, value count and conflict index is valid; the semantic text is no longer
@@ -15,6 +15,7 @@
 
 #include "limits.h"
 #include "mem.h"
+#include "assets.h"
 #include "query.h"
 
 #define CHECK(cond)                                                                             \
@@ -68,12 +69,9 @@ static void build(void)
     CHECK(query_schema_add_bool(s, "digital_user", NULL, NULL) == PX_OK);
     g_schema = s;
     CHECK(query_lexicon_parse(k_lexicon, sizeof k_lexicon - 1, &g_lex, NULL) == PX_OK);
-    const char *data = getenv("PROSPECT_TEST_DATA");
-    if (data != NULL) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/../../data/lexicon.json", data);
-        CHECK(query_lexicon_load(g_lex, path, NULL) == PX_OK);
-    }
+    // the real lexicon, as compiled into the binary, merged over the inline one
+    CHECK(query_lexicon_merge(g_lex, (const char *)px_asset_lexicon, px_asset_lexicon_len,
+                              "data/lexicon.json", NULL) == PX_OK);
 }
 
 static void check_span(struct query_span sp, size_t size)

@@ -8,6 +8,8 @@
 
 #include "testutil.h"
 
+#include "assets.h"
+
 #include <cJSON.h>
 
 #include "mem.h"
@@ -18,18 +20,11 @@
 static struct query_lexicon *g_lex;
 static struct query_schema *g_retail, *g_thera;
 
+// The lexicon the binary uses: data/lexicon.json, compiled in (src/app/assets.h).
 static void read_lexicon_text(char **text, size_t *len)
 {
-    char path[1024];
-    tu_data_path(path, sizeof path, "../../data/lexicon.json");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s", path);
-    }
-    static char buf[1 << 20];
-    *len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    *text = buf;
+    *text = (char *)px_asset_lexicon;
+    *len = px_asset_lexicon_len;
 }
 
 #define ADD(call) assert_int_equal((call), PX_OK)
