@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "cli.h"
@@ -26,7 +27,9 @@ static const char *const k_usage_search =
     "  --top N         results (default 10)\n"
     "  --json          print the JSON answer instead of a table\n"
     "  --lexicon FILE  extra aliases and soft words, merged over the built-in lexicon\n"
-    "  --template FILE the profile-text template given to prospect index, if any\n";
+    "  --template FILE the profile-text template given to prospect index, if any\n"
+    "  --columns A,B   columns shown in the table (header names or labels); default: the\n"
+    "                  columns the query used, then the first columns of the table\n";
 
 static const char *const k_usage_similar =
     "usage: prospect similar [--db FILE] [--model DIR] [--top N] [--json] --id ID [--id ID ...]\n"
@@ -37,7 +40,7 @@ static const char *const k_usage_similar =
 #define MAX_IDS 64
 
 struct opts {
-    const char *db, *model, *lexicon, *tpl;
+    const char *db, *model, *lexicon, *tpl, *columns;
     int top;
     bool json;
     const char *ids[MAX_IDS];
@@ -51,17 +54,19 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, stru
         {"top", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
         {"lexicon", required_argument, NULL, 'l'}, {"id", required_argument, NULL, 'i'},
         {"template", required_argument, NULL, 'T'},
+        {"columns", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    *o = (struct opts){"prospect.db", NULL, NULL, NULL, 10, false, {0}, 0};
+    *o = (struct opts){"prospect.db", NULL, NULL, NULL, NULL, 10, false, {0}, 0};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:m:n:jl:i:T:h", lopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:m:n:jl:i:T:c:h", lopts, NULL)) != -1) {
         switch (ch) {
         case 'd': o->db = optarg; break;
         case 'm': o->model = optarg; break;
         case 'l': o->lexicon = optarg; break;
         case 'T': o->tpl = optarg; break;
+        case 'c': o->columns = optarg; break;
         case 'j': o->json = true; break;
         case 'i':
             if (o->n_ids == MAX_IDS) {
@@ -81,18 +86,48 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, stru
     return CLI_OK;
 }
 
-// Table: rank, id, score, then the columns the query talked about, then the first others.
-static void print_table(const struct app_book *b, const struct app_result *res)
+#define TABLE_COLS 6
+
+// Column of the book named (header or label, case-insensitive) by name[0..len), or -1.
+static long find_column(const struct app_book *b, const char *name, size_t len)
 {
-    size_t cols[6], n_cols = 0;
+    for (size_t c = 0; c < app_book_n_columns(b); c++) {
+        const char *n = app_book_column_name(b, c), *l = app_book_column_label(b, c);
+        if ((strlen(n) == len && strncasecmp(n, name, len) == 0) ||
+            (strlen(l) == len && strncasecmp(l, name, len) == 0)) {
+            return (long)c;
+        }
+    }
+    return -1;
+}
+
+// Table: rank, id, score, then the --columns given, or the columns the query talked about and
+// then the first others.
+static int print_table(const struct app_book *b, const struct app_result *res, const char *want)
+{
+    size_t cols[TABLE_COLS], n_cols = 0;
     const struct query_plan *p = res->plan;
-    for (size_t i = 0; p != NULL && i < p->n_filters + p->n_boosts && n_cols < 6; i++) {
+    for (const char *w = want; w != NULL && *w != '\0' && n_cols < TABLE_COLS;) {
+        const char *comma = strchr(w, ',');
+        size_t len = comma ? (size_t)(comma - w) : strlen(w);
+        long c = find_column(b, w, len);
+        if (c < 0) {
+            fprintf(stderr, "prospect search: no column named '%.*s'\n", (int)len, w);
+            return CLI_USAGE;
+        }
+        cols[n_cols++] = (size_t)c;
+        w = comma ? comma + 1 : w + len;
+    }
+    if (want != NULL) {
+        p = NULL; // only what was asked for
+    }
+    for (size_t i = 0; p != NULL && i < p->n_filters + p->n_boosts && n_cols < TABLE_COLS; i++) {
         size_t c = i < p->n_filters ? p->filters[i].i_col : p->boosts[i - p->n_filters].i_col;
         bool dup = false;
         for (size_t k = 0; k < n_cols; k++) dup |= cols[k] == c;
         if (!dup) cols[n_cols++] = c;
     }
-    for (size_t c = 0; c < app_book_n_columns(b) && n_cols < 6; c++) {
+    for (size_t c = 0; want == NULL && c < app_book_n_columns(b) && n_cols < TABLE_COLS; c++) {
         bool dup = app_book_column_is_id(b, c);
         for (size_t k = 0; k < n_cols; k++) dup |= cols[k] == c;
         if (!dup) cols[n_cols++] = c;
@@ -110,6 +145,7 @@ static void print_table(const struct app_book *b, const struct app_result *res)
         }
         putchar('\n');
     }
+    return CLI_OK;
 }
 
 static void print_plan(const struct app_book *b, const struct app_result *res)
@@ -180,7 +216,10 @@ static int run(const char *cmd, struct opts *o, const char *query)
         printf("%s\n", json.data);
     } else {
         print_plan(b, &res);
-        print_table(b, &res);
+        if (print_table(b, &res, o->columns) != CLI_OK) {
+            rc = CLI_USAGE;
+            goto done;
+        }
     }
     rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 done:
