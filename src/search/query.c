@@ -1603,8 +1603,16 @@ static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct 
             col = x->percent_col;
         } else if (col < 0) {
             enum item_kind nk = end < x->n_items ? x->items[end].kind : IT_BREAK;
-            if (nk != IT_WORD && nk != IT_VALUE && nk != IT_MENTION && nk != IT_NUM) {
-                col = x->people_col; // "customers over 65", "under 30"
+            if (nk != IT_WORD && nk != IT_VALUE && nk != IT_MENTION && nk != IT_NUM &&
+                x->people_col >= 0) {
+                // "customers over 65", "under 30" — but only for a plausible value: a number
+                // past twice the column's maximum ("credit score over 750" on a table without
+                // a credit score) is not an age, so it stays unbound (semantic text)
+                const struct qcol *pc = &x->s->cols[x->people_col];
+                double top = nc->op == QUERY_OP_BETWEEN ? nc->hi : nc->lo;
+                if (top >= 0 && top <= 2 * pc->q[pc->n_q - 1]) {
+                    col = x->people_col;
+                }
             }
         }
     }
