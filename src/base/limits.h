@@ -118,4 +118,25 @@
 #define LIMIT_FUSE_LISTS 8
 #define LIMIT_FUSE_ITEMS 1000000
 
+// ---- HTTP server (src/http) ----
+// One request body: an MLflow batch of LIMIT_HTTP_QUERIES queries of LIMIT_QUERY_BYTES fits.
+#define LIMIT_HTTP_BODY (1u << 20)
+// One response body (a page of search results with whole rows).
+#define LIMIT_HTTP_RESPONSE (64u << 20)
+// Queries in one POST /invocations.
+#define LIMIT_HTTP_QUERIES 64
+// Results per query over HTTP (top / top_n).
+#define LIMIT_HTTP_TOP 1000
+// Simultaneous connections, MHD's per-connection memory (headers, not our body buffer), idle
+// timeout, and worker threads.
+#define LIMIT_HTTP_CONNECTIONS 256
+#define LIMIT_HTTP_CONN_MEMORY (64u << 10)
+#define LIMIT_HTTP_TIMEOUT_S 30
+#define LIMIT_HTTP_THREADS 64
+// Query-string arguments kept per request (more are ignored), and bytes of a path parameter.
+#define LIMIT_HTTP_ARGS 16
+#define LIMIT_HTTP_PARAM_BYTES 256
+// Routes in the table (metrics keep one counter set per route).
+#define LIMIT_HTTP_ROUTES 32
+
 #endif

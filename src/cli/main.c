@@ -23,6 +23,7 @@ static const struct command k_commands[] = {
     {"index", cmd_index, "embed every customer that has no vector for the model yet"},
     {"search", cmd_search, "find customers from a plain-English query"},
     {"similar", cmd_similar, "find the customers most like given ones"},
+    {"serve", cmd_serve, "serve search and MLflow scoring over HTTP"},
 };
 
 static void usage(FILE *f)

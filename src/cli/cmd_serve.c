@@ -1,0 +1,149 @@
+// cmd_serve.c — `prospect serve`: the customer book behind HTTP (MLflow scoring protocol and the
+// REST search API, see src/http/routes.c) until SIGINT / SIGTERM.
+//
+// The signal handler only writes a byte to a self-pipe; the main thread blocks reading it, then
+// stops the server (requests in flight finish) and closes the book. `--port 0` binds a free port;
+// the URL printed on stderr ("prospect serve: listening on http://127.0.0.1:PORT") names it.
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "app.h"
+#include "cli.h"
+#include "cpu.h"
+#include "limits.h"
+#include "server.h"
+
+static const char *const k_usage =
+    "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--model DIR]\n"
+    "                      [--lexicon FILE] [--template FILE]\n"
+    "\n"
+    "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
+    "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
+    "                                 dataframe_records, instances; params top_n, show_score)\n"
+    "  GET  /ping /health /version    probes\n"
+    "  GET  /api/search?q=..&top=N    the JSON of prospect search --json\n"
+    "  GET  /api/customers/ID[/similar], /api/schema, /metrics, /openapi.json\n"
+    "\n"
+    "  --db FILE       database (default ./prospect.db)\n"
+    "  --bind ADDR     listen address (default 127.0.0.1; only loopback until API keys exist)\n"
+    "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
+    "  --threads N     request threads (default 4)\n"
+    "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n";
+
+static int g_sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+    ssize_t n = write(g_sig_pipe[1], &b, 1);
+    (void)n;
+    errno = saved;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        {"db", required_argument, NULL, 'd'},      {"bind", required_argument, NULL, 'b'},
+        {"port", required_argument, NULL, 'p'},    {"threads", required_argument, NULL, 't'},
+        {"model", required_argument, NULL, 'm'},   {"lexicon", required_argument, NULL, 'l'},
+        {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct app_book_params bp = app_book_default_params();
+    struct server_params sp = server_default_params();
+    bp.db_path = "prospect.db";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:b:p:t:m:l:T:h", lopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': bp.db_path = optarg; break;
+        case 'b': sp.bind = optarg; break;
+        case 'm': bp.model_flag = optarg; break;
+        case 'l': bp.lexicon_path = optarg; break;
+        case 'T': bp.template_path = optarg; break;
+        case 'p':
+            if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
+                return cli_usage_error("serve", "--port must be 0..65535, got '%s'", optarg);
+            }
+            break;
+        case 't':
+            if (!cli_parse_int(optarg, 1, LIMIT_HTTP_THREADS, &sp.n_threads)) {
+                return cli_usage_error("serve", "--threads must be 1..%d, got '%s'",
+                                       LIMIT_HTTP_THREADS, optarg);
+            }
+            break;
+        case 'h': fputs(k_usage, stdout); return CLI_OK;
+        default: return cli_usage_error("serve", "unknown option");
+        }
+    }
+    if (optind < argc) {
+        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    }
+    // refused before the (slow) book load
+    if (!server_is_loopback(sp.bind)) {
+        fprintf(stderr, "prospect serve: error: API keys are required to bind to %s; they arrive "
+                        "with `prospect keys`\n", sp.bind);
+        return CLI_FAIL;
+    }
+
+    int rc = CLI_FAIL;
+    struct px_err err = {0};
+    struct app_book *book = NULL;
+    struct api_ctx ctx = {0};
+    struct server *srv = NULL;
+    bool ctx_ok = false;
+    int n_cpu = cpu_count();
+    bp.n_threads = n_cpu < LIMIT_THREADS ? n_cpu : LIMIT_THREADS;
+    if (pipe(g_sig_pipe) != 0) {
+        perror("prospect serve: pipe");
+        goto done;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (app_book_open(&bp, &book, &err) != PX_OK) {
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    if (app_book_dense_status(book) != NULL) {
+        fprintf(stderr, "prospect serve: %s\n", app_book_dense_status(book));
+    }
+    if (api_ctx_init(&ctx, book, &err) != PX_OK) {
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    ctx_ok = true;
+    if (server_start(&sp, &ctx, &srv, &err) != PX_OK) {
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    fprintf(stderr, "prospect serve: listening on http://%s%s%s:%d (%zu customers); Ctrl-C stops\n",
+            strchr(sp.bind, ':') ? "[" : "", sp.bind, strchr(sp.bind, ':') ? "]" : "",
+            server_port(srv), app_book_n_rows(book));
+    fflush(stderr);
+    unsigned char sig = 0;
+    while (read(g_sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
+    fprintf(stderr, "prospect serve: signal %d, stopping\n", sig);
+    rc = CLI_OK;
+done:
+    server_stop(srv);
+    if (ctx_ok) api_ctx_free(&ctx);
+    app_book_close(book);
+    for (int i = 0; i < 2; i++) {
+        if (g_sig_pipe[i] >= 0) close(g_sig_pipe[i]);
+        g_sig_pipe[i] = -1;
+    }
+    return rc;
+}

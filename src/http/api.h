@@ -1,0 +1,87 @@
+// api.h — the pure request handlers of the HTTP layer and the context they share.
+//
+// A handler takes a parsed request (method, path parameter, query arguments, body) and fills a
+// response (status, content type, body); it never sees a socket, so tests call it directly.
+// The server adapter (server.c) and the route table (routes.c) are the only callers.
+//
+// Threads: handlers run on libmicrohttpd's pool threads. The book is read-only and shared, but
+// app_book_search / app_book_similar must not run concurrently on one book (one embedder
+// context), so handlers take ctx->search_lock around them. A pool of contexts comes later.
+#ifndef PX_API_H
+#define PX_API_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "app.h"
+#include "buf.h"
+#include "err.h"
+#include "limits.h"
+#include "metrics.h"
+
+struct api_ctx {
+    struct app_book *book;        // borrowed: outlives the context
+    pthread_mutex_t search_lock;  // serialises app_book_search / app_book_similar
+    struct metrics metrics;       // request counters, rendered by GET /metrics
+    char *schema_json;            // owned: GET /api/schema's answer, built once at init
+    size_t schema_len;
+};
+
+// Builds the context over a book (borrowed; must outlive ctx) and precomputes the schema.
+int api_ctx_init(struct api_ctx *ctx, struct app_book *book, struct px_err *err);
+void api_ctx_free(struct api_ctx *ctx);
+
+struct api_arg {
+    const char *key, *value; // borrowed from the server (valid for the request)
+};
+
+struct api_req {
+    struct api_ctx *ctx;                 // borrowed
+    const char *method;                  // "GET", "POST", ...
+    const char *path;                    // decoded path, without the query string
+    char id[LIMIT_HTTP_PARAM_BYTES];     // the {id} path parameter, "" when the route has none
+    struct api_arg args[LIMIT_HTTP_ARGS]; // query-string arguments, in order
+    size_t n_args;
+    const char *content_type;            // borrowed, NULL when absent
+    const char *body;                    // borrowed: (body_len) bytes, NULL when empty
+    size_t body_len;
+};
+
+struct api_res {
+    int status;               // HTTP status; 0 until set (dispatch uses 200 on success)
+    const char *content_type; // static string; NULL means application/json
+    struct buf body;          // owned by the caller (buf_init with LIMIT_HTTP_RESPONSE)
+};
+
+// A handler: PX_OK with res filled, or a px_status with err filled; res->status may then hold
+// a more precise HTTP status (415, 405) than the px_status table gives.
+typedef int (*api_handler_fn)(const struct api_req *req, struct api_res *res, struct px_err *err);
+
+// Value of query argument key, or NULL (borrowed).
+const char *api_req_arg(const struct api_req *req, const char *key);
+
+// HTTP status and error code string ("bad_request", ...) for a px_status.
+int api_http_status(int px_status);
+const char *api_http_code(int http_status);
+// Replaces res's body with {"error": {"code", "message"}} for http_status; returns PX_OK or
+// PX_ENOMEM.
+int api_error_body(struct api_res *res, int http_status, const char *message);
+
+// The row of the book as a JSON object (typed: numbers, booleans, strings, null) appended to out.
+int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err);
+
+// ---- handlers (api_meta.c, api_search.c, api_mlflow.c) ----
+int api_ping(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_health(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_version(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_openapi(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_schema(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_search(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_customer(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_customer_similar(const struct api_req *req, struct api_res *res, struct px_err *err);
+// POST /invocations, MLflow's scoring protocol (see api_mlflow.c for the accepted shapes).
+int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err);
+
+#endif

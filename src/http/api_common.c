@@ -1,0 +1,216 @@
+// api_common.c — what every handler shares: the context, query arguments, the px_status → HTTP
+// table, JSON error bodies, and a customer row as JSON.
+//
+// Rows as JSON: app.h exposes raw values but not column types, while app_result_to_json writes
+// typed rows. api_row_json therefore renders a one-hit result and cuts its "row" object out: the
+// first `"row": ` after `"results": [` is the hit's key (a column named "row" comes later, and a
+// value's quotes are escaped), and the object ends 3 bytes before the end (`}]}`).
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "api.h"
+#include "jsonx.h"
+#include "mem.h"
+
+// ---- status table ----
+
+static const struct {
+    int px;   // enum px_status
+    int http; // HTTP status
+} k_status[] = {
+    {PX_OK, 200},          {PX_EINVAL, 400},      {PX_ENOMEM, 503},     {PX_EIO, 500},
+    {PX_ENOENT, 404},      {PX_EFORMAT, 400},     {PX_ELIMIT, 413},     {PX_EUTF8, 400},
+    {PX_ESHAPE, 500},      {PX_ENOWEIGHTS, 503},  {PX_EUNSUPPORTED, 501}, {PX_EINTERNAL, 500},
+};
+
+int api_http_status(int px_status)
+{
+    for (size_t i = 0; i < sizeof k_status / sizeof k_status[0]; i++) {
+        if (k_status[i].px == px_status) {
+            return k_status[i].http;
+        }
+    }
+    return 500;
+}
+
+const char *api_http_code(int http_status)
+{
+    switch (http_status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 413: return "payload_too_large";
+    case 415: return "unsupported_media_type";
+    case 501: return "not_implemented";
+    case 503: return "unavailable";
+    default: return http_status >= 500 ? "internal_error" : "error";
+    }
+}
+
+int api_error_body(struct api_res *res, int http_status, const char *message)
+{
+    struct px_err err = {0};
+    buf_reset(&res->body);
+    res->status = http_status;
+    res->content_type = NULL;
+    int rc = buf_printf(&res->body, &err, "{\"error\": {\"code\": \"%s\", \"message\": ",
+                        api_http_code(http_status));
+    if (rc == PX_OK) rc = jsonx_put_string(&res->body, message, strlen(message), &err);
+    if (rc == PX_OK) rc = buf_append(&res->body, "}}", 2, &err);
+    return rc;
+}
+
+const char *api_req_arg(const struct api_req *req, const char *key)
+{
+    for (size_t i = 0; i < req->n_args; i++) {
+        if (req->args[i].key != NULL && strcmp(req->args[i].key, key) == 0) {
+            return req->args[i].value ? req->args[i].value : "";
+        }
+    }
+    return NULL;
+}
+
+int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err)
+{
+    struct app_hit hit = {.row = row};
+    struct app_result one = {.hits = &hit, .n_hits = 1};
+    struct buf tmp;
+    buf_init(&tmp, out->max);
+    int rc = app_result_to_json(b, NULL, 0, &one, &tmp, err);
+    if (rc == PX_OK) {
+        const char *results = strstr(tmp.data, "\"results\": [");
+        const char *key = results ? strstr(results, "\"row\": {") : NULL;
+        if (key == NULL || tmp.len < 3) {
+            rc = px_fail(err, PX_EINTERNAL, "row %zu: unexpected result JSON", row);
+        } else {
+            const char *obj = key + 7;
+            rc = buf_append(out, obj, (size_t)(tmp.data + tmp.len - 3 - obj), err);
+        }
+    }
+    buf_free(&tmp);
+    return rc;
+}
+
+// ---- schema, built once ----
+
+#define SCHEMA_MAX_VALUES 50 // a text column with more distinct values gets no value set
+
+static const char *json_type(const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) return "number";
+    if (cJSON_IsBool(v)) return "boolean";
+    if (cJSON_IsString(v)) return "string";
+    return NULL;
+}
+
+// Column types from the first rows (a column empty in all of them is "string").
+static int schema_types(const struct app_book *b, const char **types, struct px_err *err)
+{
+    size_t n_cols = app_book_n_columns(b), n_known = 0;
+    struct buf row;
+    buf_init(&row, LIMIT_HTTP_RESPONSE);
+    int rc = PX_OK;
+    for (size_t r = 0; r < app_book_n_rows(b) && r < 64 && n_known < n_cols && rc == PX_OK; r++) {
+        buf_reset(&row);
+        rc = api_row_json(b, r, &row, err);
+        cJSON *j = NULL;
+        if (rc == PX_OK) rc = jsonx_parse(row.data, row.len, "row", &j, err);
+        for (size_t c = 0; c < n_cols && rc == PX_OK; c++) {
+            const char *t = json_type(cJSON_GetObjectItemCaseSensitive(j, app_book_column_name(b, c)));
+            if (types[c] == NULL && t != NULL) {
+                types[c] = t;
+                n_known++;
+            }
+        }
+        cJSON_Delete(j);
+    }
+    buf_free(&row);
+    return rc;
+}
+
+static int build_schema(const struct app_book *b, struct buf *out, struct px_err *err)
+{
+    size_t n_cols = app_book_n_columns(b), n_rows = app_book_n_rows(b);
+    const char **types = px_calloc(n_cols ? n_cols : 1, sizeof *types);
+    const char *vals[SCHEMA_MAX_VALUES];
+    int rc = types ? PX_OK : px_fail(err, PX_ENOMEM, "out of memory building the schema");
+    if (rc == PX_OK) rc = schema_types(b, types, err);
+    if (rc == PX_OK) {
+        const char *dense = app_book_dense_status(b);
+        rc = buf_printf(out, err, "{\"rows\": %zu, \"dense\": %s, \"columns\": [", n_rows,
+                        dense ? "false" : "true");
+    }
+    for (size_t c = 0; c < n_cols && rc == PX_OK; c++) {
+        const char *t = types[c] ? types[c] : "string";
+        rc = buf_append(out, c ? ", {\"name\": " : "{\"name\": ", c ? 11 : 9, err);
+        if (rc == PX_OK) rc = jsonx_put_string(out, app_book_column_name(b, c), strlen(app_book_column_name(b, c)), err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"label\": ", 11, err);
+        if (rc == PX_OK) rc = jsonx_put_string(out, app_book_column_label(b, c), strlen(app_book_column_label(b, c)), err);
+        if (rc == PX_OK) {
+            rc = buf_printf(out, err, ", \"type\": \"%s\", \"id\": %s", t,
+                            app_book_column_is_id(b, c) ? "true" : "false");
+        }
+        // distinct values of a text column, when there are few
+        size_t n_vals = 0;
+        bool many = app_book_column_is_id(b, c) || strcmp(t, "string") != 0;
+        for (size_t r = 0; r < n_rows && !many; r++) {
+            const char *v = app_book_value(b, r, c);
+            size_t k = 0;
+            while (k < n_vals && strcmp(vals[k], v) != 0) k++;
+            if (k == n_vals && v[0] != '\0') {
+                if (n_vals == SCHEMA_MAX_VALUES) {
+                    many = true;
+                } else {
+                    vals[n_vals++] = v;
+                }
+            }
+        }
+        if (rc == PX_OK && !many) {
+            rc = buf_append(out, ", \"values\": [", 13, err);
+            for (size_t k = 0; k < n_vals && rc == PX_OK; k++) {
+                if (k) rc = buf_append(out, ", ", 2, err);
+                if (rc == PX_OK) rc = jsonx_put_string(out, vals[k], strlen(vals[k]), err);
+            }
+            if (rc == PX_OK) rc = buf_append(out, "]", 1, err);
+        }
+        if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
+    }
+    if (rc == PX_OK) rc = buf_append(out, "]}", 2, err);
+    px_free(types);
+    return rc;
+}
+
+int api_ctx_init(struct api_ctx *ctx, struct app_book *book, struct px_err *err)
+{
+    struct buf schema;
+    buf_init(&schema, LIMIT_HTTP_RESPONSE);
+    memset(ctx, 0, sizeof *ctx);
+    ctx->book = book;
+    metrics_init(&ctx->metrics);
+    int rc = build_schema(book, &schema, err);
+    if (rc == PX_OK && pthread_mutex_init(&ctx->search_lock, NULL) != 0) {
+        rc = px_fail(err, PX_EINTERNAL, "pthread_mutex_init failed");
+    }
+    if (rc == PX_OK) {
+        ctx->schema_len = schema.len;
+        ctx->schema_json = buf_take(&schema);
+    }
+    buf_free(&schema);
+    if (rc != PX_OK) {
+        ctx->book = NULL; // nothing else to release: the mutex is made last
+    }
+    return rc;
+}
+
+void api_ctx_free(struct api_ctx *ctx)
+{
+    if (ctx == NULL || ctx->book == NULL) {
+        return;
+    }
+    pthread_mutex_destroy(&ctx->search_lock);
+    px_free(ctx->schema_json);
+    memset(ctx, 0, sizeof *ctx);
+}

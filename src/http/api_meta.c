@@ -1,0 +1,117 @@
+// api_meta.c — the handlers about the server itself: probes, version, schema, metrics and the
+// OpenAPI document, which is generated from the route table the server dispatches on.
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "jsonx.h"
+#include "routes.h"
+
+int api_ping(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    (void)req;
+    return buf_append(&res->body, "{\"status\": \"ok\"}", 16, err);
+}
+
+int api_health(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    const struct app_book *b = req->ctx->book;
+    const char *why = app_book_dense_status(b);
+    int rc = buf_printf(&res->body, err, "{\"status\": \"ok\", \"rows\": %zu, \"dense\": %s",
+                        app_book_n_rows(b), why ? "false" : "true");
+    if (rc == PX_OK && why != NULL) {
+        rc = buf_append(&res->body, ", \"dense_status\": ", 18, err);
+        if (rc == PX_OK) rc = jsonx_put_string(&res->body, why, strlen(why), err);
+    }
+    return rc == PX_OK ? buf_append(&res->body, "}", 1, err) : rc;
+}
+
+int api_version(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    (void)req;
+    return buf_printf(&res->body, err, "{\"name\": \"prospect\", \"version\": \"%s\"}", PX_VERSION);
+}
+
+int api_schema(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    return buf_append(&res->body, req->ctx->schema_json, req->ctx->schema_len, err);
+}
+
+int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return metrics_render(&req->ctx->metrics, &res->body, err);
+}
+
+// Appends a JSON string of s to out.
+static int put_str(struct buf *out, const char *s, struct px_err *err)
+{
+    return jsonx_put_string(out, s, strlen(s), err);
+}
+
+// One operation object: summary, parameters (path {id}, query arguments), request body.
+static int put_operation(struct buf *o, const struct route *r, struct px_err *err)
+{
+    int rc = buf_printf(o, err, "\"%s\": {\"summary\": ", strcmp(r->method, "POST") == 0 ? "post" : "get");
+    if (rc == PX_OK) rc = put_str(o, r->summary, err);
+    if (rc == PX_OK) rc = buf_append(o, ", \"parameters\": [", 17, err);
+    bool first = true;
+    if (rc == PX_OK && strstr(r->pattern, "{id}") != NULL) {
+        static const char k_id[] = "{\"name\": \"id\", \"in\": \"path\", \"required\": true, "
+                                   "\"schema\": {\"type\": \"string\"}}";
+        rc = buf_append(o, k_id, sizeof k_id - 1, err);
+        first = false;
+    }
+    for (const char *a = r->query_args; a != NULL && *a != '\0' && rc == PX_OK;) {
+        size_t n = strcspn(a, ",");
+        rc = buf_printf(o, err, "%s{\"name\": \"%.*s\", \"in\": \"query\", \"required\": %s, "
+                                "\"schema\": {\"type\": \"%s\"}}",
+                        first ? "" : ", ", (int)n, a, n == 1 && a[0] == 'q' ? "true" : "false",
+                        n == 1 && a[0] == 'q' ? "string" : "integer");
+        first = false;
+        a += n + (a[n] == ',');
+    }
+    if (rc == PX_OK) rc = buf_append(o, "]", 1, err);
+    if (rc == PX_OK && r->max_body > 0) {
+        static const char k_body[] = ", \"requestBody\": {\"required\": true, \"content\": "
+                                     "{\"application/json\": {\"schema\": {\"type\": \"object\"}}}}";
+        rc = buf_append(o, k_body, sizeof k_body - 1, err);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(o, err, ", \"responses\": {\"200\": {\"description\": \"OK\"}, "
+                                "\"default\": {\"description\": \"{\\\"error\\\": {\\\"code\\\", "
+                                "\\\"message\\\"}}\"}}}");
+    }
+    return rc;
+}
+
+int api_openapi(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    (void)req;
+    size_t n;
+    const struct route *r = routes_table(&n);
+    struct buf *o = &res->body;
+    int rc = buf_printf(o, err, "{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"prospect\", "
+                                "\"version\": \"%s\"}, \"paths\": {", PX_VERSION);
+    // one path object per distinct pattern, holding every method that serves it
+    for (size_t i = 0; i < n && rc == PX_OK; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i; k++) seen |= strcmp(r[k].pattern, r[i].pattern) == 0;
+        if (seen) {
+            continue;
+        }
+        rc = buf_append(o, i ? ", " : "", i ? 2 : 0, err);
+        if (rc == PX_OK) rc = put_str(o, r[i].pattern, err);
+        if (rc == PX_OK) rc = buf_append(o, ": {", 3, err);
+        bool first = true;
+        for (size_t k = i; k < n && rc == PX_OK; k++) {
+            if (strcmp(r[k].pattern, r[i].pattern) == 0) {
+                rc = buf_append(o, first ? "" : ", ", first ? 0 : 2, err);
+                if (rc == PX_OK) rc = put_operation(o, &r[k], err);
+                first = false;
+            }
+        }
+        if (rc == PX_OK) rc = buf_append(o, "}", 1, err);
+    }
+    return rc == PX_OK ? buf_append(o, "}}", 2, err) : rc;
+}

@@ -1,0 +1,95 @@
+// api_search.c — the REST search API: GET /api/search, /api/customers/{id} and
+// /api/customers/{id}/similar. Answers are app_result_to_json's, the same JSON as
+// `prospect search --json`. Searches hold ctx->search_lock (see api.h).
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "jsonx.h"
+
+// Parses the "top" argument (absent: dflt) in 1..LIMIT_HTTP_TOP.
+static int arg_top(const struct api_req *req, size_t dflt, size_t *out, struct px_err *err)
+{
+    const char *s = api_req_arg(req, "top");
+    if (s == NULL) {
+        *out = dflt;
+        return PX_OK;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < 1 || v > LIMIT_HTTP_TOP) {
+        return px_fail(err, PX_EINVAL, "top must be an integer in 1..%d", LIMIT_HTTP_TOP);
+    }
+    *out = (size_t)v;
+    return PX_OK;
+}
+
+int api_search(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    struct api_ctx *ctx = req->ctx;
+    struct app_result r = {0};
+    size_t top = 0;
+    const char *q = api_req_arg(req, "q");
+    int rc = q == NULL ? px_fail(err, PX_EINVAL, "missing query argument 'q'") : PX_OK;
+    if (rc == PX_OK && strlen(q) > LIMIT_QUERY_BYTES) {
+        rc = px_fail(err, PX_ELIMIT, "q is %zu bytes; the limit is %d (LIMIT_QUERY_BYTES)",
+                     strlen(q), LIMIT_QUERY_BYTES);
+        res->status = 400;
+    }
+    if (rc == PX_OK) rc = arg_top(req, 10, &top, err);
+    if (rc == PX_OK) {
+        pthread_mutex_lock(&ctx->search_lock);
+        rc = app_book_search(ctx->book, q, strlen(q), top, &r, err);
+        pthread_mutex_unlock(&ctx->search_lock);
+    }
+    if (rc == PX_OK) rc = app_result_to_json(ctx->book, q, strlen(q), &r, &res->body, err);
+    app_result_free(&r);
+    return rc;
+}
+
+// Row of the {id} path parameter, or PX_ENOENT.
+static int find_customer(const struct api_req *req, size_t *row, struct px_err *err)
+{
+    long r = app_book_find(req->ctx->book, req->id);
+    if (r < 0) {
+        // the id is the caller's own input: echoing it back is fine, logging it is not
+        return px_fail(err, PX_ENOENT, "no customer with id '%s'", req->id);
+    }
+    *row = (size_t)r;
+    return PX_OK;
+}
+
+int api_customer(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    size_t row = 0;
+    int rc = find_customer(req, &row, err);
+    if (rc == PX_OK) rc = buf_append(&res->body, "{\"customer_id\": ", 16, err);
+    if (rc == PX_OK) {
+        const char *id = app_book_id(req->ctx->book, row);
+        rc = jsonx_put_string(&res->body, id, strlen(id), err);
+    }
+    if (rc == PX_OK) rc = buf_append(&res->body, ", \"row\": ", 9, err);
+    if (rc == PX_OK) rc = api_row_json(req->ctx->book, row, &res->body, err);
+    if (rc == PX_OK) rc = buf_append(&res->body, "}", 1, err);
+    return rc;
+}
+
+int api_customer_similar(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    struct api_ctx *ctx = req->ctx;
+    struct app_result r = {0};
+    size_t row = 0, top = 0;
+    int rc = find_customer(req, &row, err);
+    if (rc == PX_OK) rc = arg_top(req, 10, &top, err);
+    if (rc == PX_OK) {
+        const char *ids[1] = {app_book_id(ctx->book, row)};
+        pthread_mutex_lock(&ctx->search_lock);
+        rc = app_book_similar(ctx->book, ids, 1, top, &r, err);
+        pthread_mutex_unlock(&ctx->search_lock);
+    }
+    if (rc == PX_OK) rc = app_result_to_json(ctx->book, NULL, 0, &r, &res->body, err);
+    app_result_free(&r);
+    return rc;
+}

@@ -1,0 +1,34 @@
+// metrics.h — request counters and a latency histogram per route, lock-free (atomics), rendered
+// as Prometheus text (exposition format 0.0.4).
+#ifndef PX_METRICS_H
+#define PX_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "limits.h"
+
+// Upper bounds (seconds) of the latency buckets; +Inf is implicit.
+#define METRICS_N_BUCKETS 10
+
+struct metrics_route {
+    atomic_ullong requests;                     // all answers
+    atomic_ullong errors;                       // answers with status >= 400
+    atomic_ullong bucket[METRICS_N_BUCKETS + 1]; // cumulative at render time; last is +Inf
+    atomic_ullong sum_us;                       // total latency, microseconds
+};
+
+// Slot LIMIT_HTTP_ROUTES counts requests that matched no route.
+struct metrics {
+    struct metrics_route route[LIMIT_HTTP_ROUTES + 1];
+};
+
+void metrics_init(struct metrics *m);
+// Records one answer of route i_route (or -1: unmatched) with its status and latency.
+void metrics_observe(struct metrics *m, int i_route, int http_status, double seconds);
+// Appends the Prometheus text to out; route labels come from the route table.
+int metrics_render(const struct metrics *m, struct buf *out, struct px_err *err);
+
+#endif

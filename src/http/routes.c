@@ -1,0 +1,105 @@
+// routes.c — the route table and dispatch.
+//
+// Matching is segment by segment: a literal segment must be equal, "{id}" takes any non-empty
+// segment (at most LIMIT_HTTP_PARAM_BYTES - 1 bytes). A path that matches some route under
+// another method answers 405, anything else 404. The body limit of the matched route is applied
+// by the server while the body arrives (413), before any handler runs.
+#include <stdio.h>
+#include <string.h>
+
+#include "logx.h"
+#include "routes.h"
+
+static const struct route k_routes[] = {
+    {"GET", "/ping", api_ping, 0, NULL, "liveness probe (MLflow scoring server)"},
+    {"GET", "/health", api_health, 0, NULL, "readiness: rows loaded, dense path on or off"},
+    {"GET", "/version", api_version, 0, NULL, "server version"},
+    {"POST", "/invocations", api_invocations, LIMIT_HTTP_BODY, NULL,
+     "MLflow scoring protocol: inputs, dataframe_split, dataframe_records or instances"},
+    {"GET", "/api/search", api_search, 0, "q,top", "search customers (prospect search --json)"},
+    {"GET", "/api/customers/{id}", api_customer, 0, NULL, "one customer's row"},
+    {"GET", "/api/customers/{id}/similar", api_customer_similar, 0, "top",
+     "customers most like this one"},
+    {"GET", "/api/schema", api_schema, 0, NULL, "columns, types and value sets"},
+    {"GET", "/metrics", api_metrics, 0, NULL, "Prometheus metrics: requests, latencies, errors"},
+    {"GET", "/openapi.json", api_openapi, 0, NULL, "this API as OpenAPI 3"},
+};
+
+_Static_assert(sizeof k_routes / sizeof k_routes[0] <= LIMIT_HTTP_ROUTES, "LIMIT_HTTP_ROUTES");
+
+const struct route *routes_table(size_t *n)
+{
+    *n = sizeof k_routes / sizeof k_routes[0];
+    return k_routes;
+}
+
+// Does path match pattern? Fills id (id_size bytes) from {id}.
+static int match_one(const char *pattern, const char *path, char *id, size_t id_size)
+{
+    const char *p = pattern, *s = path;
+    while (*p != '\0' && *s != '\0') {
+        if (strncmp(p, "{id}", 4) == 0) {
+            size_t n = strcspn(s, "/");
+            if (n == 0 || n >= id_size) {
+                return 0;
+            }
+            memcpy(id, s, n);
+            id[n] = '\0';
+            p += 4;
+            s += n;
+        } else if (*p++ != *s++) {
+            return 0;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+int routes_match(const char *method, const char *path, char *id, size_t id_size, int *path_ok)
+{
+    size_t n;
+    const struct route *r = routes_table(&n);
+    char tmp[LIMIT_HTTP_PARAM_BYTES];
+    *path_ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (match_one(r[i].pattern, path, tmp, sizeof tmp)) {
+            if (strcmp(r[i].method, method) == 0) {
+                if (id != NULL && id_size > 0) {
+                    snprintf(id, id_size, "%s", strchr(r[i].pattern, '{') ? tmp : "");
+                }
+                return (int)i;
+            }
+            *path_ok = 1;
+        }
+    }
+    return -1;
+}
+
+int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route)
+{
+    struct px_err err = {0};
+    int path_ok = 0;
+    int i = routes_match(req->method, req->path, req->id, sizeof req->id, &path_ok);
+    *i_route = i;
+    if (i < 0) {
+        return path_ok ? api_error_body(res, 405, "method not allowed for this path")
+                       : api_error_body(res, 404, "no such route (see GET /openapi.json)");
+    }
+    size_t n;
+    const struct route *r = routes_table(&n);
+    res->status = 0;
+    int rc = r[i].handler(req, res, &err);
+    if (rc == PX_OK) {
+        if (res->status == 0) {
+            res->status = 200;
+        }
+        return PX_OK;
+    }
+    if (rc == PX_ENOMEM) {
+        logx(LOGX_ERROR, "route %s %s: out of memory", r[i].method, r[i].pattern);
+    }
+    int status = res->status >= 400 ? res->status : api_http_status(rc);
+    if (status >= 500) {
+        logx(LOGX_ERROR, "route %s %s: %s", r[i].method, r[i].pattern, px_status_str(rc));
+    }
+    return api_error_body(res, status, err.msg[0] ? err.msg : px_status_str(rc));
+}

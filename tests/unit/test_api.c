@@ -1,0 +1,289 @@
+// test_api.c — the HTTP handlers called directly, without sockets: MLflow input forms, params
+// and every kind of bad body; search arguments; unknown customers; OpenAPI lists every route.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "api.h"
+#include "routes.h"
+#include "testutil.h"
+
+static char g_dir[256];
+static struct app_book *g_book;
+static struct api_ctx g_ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    char args[1024], *out = NULL, *err = NULL;
+    tu_mkdtemp(g_dir, sizeof g_dir);
+    snprintf(args, sizeof args, "generate --rows 300 --seed 7 --out %s/b.csv && $PROSPECT_BIN import --db %s/t.db --csv %s/b.csv",
+             g_dir, g_dir, g_dir);
+    int rc = tu_run_prospect(args, NULL, &out, &err);
+    if (rc != 0) fail_msg("setup: %s", err);
+    free(out);
+    free(err);
+    char db[512];
+    snprintf(db, sizeof db, "%s/t.db", g_dir);
+    struct app_book_params bp = app_book_default_params();
+    bp.db_path = db;
+    bp.model_flag = "/nonexistent-model"; // lexical path only: fast and deterministic
+    struct px_err e = {0};
+    if (app_book_open(&bp, &g_book, &e) != PX_OK) fail_msg("open: %s", e.msg);
+    if (api_ctx_init(&g_ctx, g_book, &e) != PX_OK) fail_msg("ctx: %s", e.msg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    api_ctx_free(&g_ctx);
+    app_book_close(g_book);
+    tu_rmtree(g_dir);
+    return 0;
+}
+
+// Dispatches method + path (+ "k=v&k=v" query, + body) and returns the parsed answer
+// (cJSON_Delete), the status in *status.
+static cJSON *call(const char *method, const char *path, const char *query, const char *ctype,
+                   const char *body, int *status)
+{
+    static char qbuf[1024];
+    struct api_req *req = calloc(1, sizeof *req);
+    struct api_res res = {0};
+    buf_init(&res.body, LIMIT_HTTP_RESPONSE);
+    req->ctx = &g_ctx;
+    req->method = method;
+    req->path = path;
+    req->content_type = ctype;
+    req->body = body;
+    req->body_len = body ? strlen(body) : 0;
+    snprintf(qbuf, sizeof qbuf, "%s", query ? query : "");
+    for (char *save = NULL, *t = strtok_r(qbuf, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(t, '=');
+        if (eq) *eq++ = '\0';
+        req->args[req->n_args++] = (struct api_arg){t, eq ? eq : ""};
+    }
+    int i_route;
+    assert_int_equal(routes_dispatch(req, &res, &i_route), PX_OK);
+    *status = res.status;
+    cJSON *j = res.body.data ? cJSON_Parse(res.body.data) : NULL;
+    if (j == NULL && (res.content_type == NULL)) fail_msg("%s %s: not JSON: %.200s", method, path, res.body.data);
+    buf_free(&res.body);
+    free(req);
+    return j;
+}
+
+static cJSON *invoke(const char *body, int *status)
+{
+    return call("POST", "/invocations", NULL, "application/json", body, status);
+}
+
+static void expect_error(cJSON *j, int status, int want)
+{
+    if (status != want) fail_msg("status %d, want %d", status, want);
+    const cJSON *e = cJSON_GetObjectItem(j, "error");
+    assert_non_null(e);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(e, "code")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(e, "message")));
+    cJSON_Delete(j);
+}
+
+static void check_prediction(const cJSON *p, bool score)
+{
+    const cJSON *c = cJSON_GetObjectItem(p, "Customer");
+    assert_true(cJSON_IsString(c));
+    assert_true(strncmp(c->valuestring, "Customer ID: CUST-", 18) == 0);
+    assert_non_null(strstr(c->valuestring, "Age: "));
+    assert_int_equal(cJSON_GetObjectItem(p, "Similarity") != NULL, score);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(p, "customer_id")));
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(p, "age")));
+}
+
+static void test_mlflow_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        int n_queries; // 1: flat list; more: list of lists
+        int top;
+        bool score;
+    } cases[] = {
+        {"{\"inputs\": {\"query\": [\"young customers with a mortgage\"]}, \"params\": {\"top_n\": 3, \"show_score\": true}}", 1, 3, true},
+        {"{\"inputs\": {\"query\": \"credit score over 700\"}}", 1, 5, true},
+        {"{\"inputs\": [\"affluent\", \"retired\"], \"params\": {\"top_n\": 2}}", 2, 2, true},
+        {"{\"dataframe_split\": {\"columns\": [\"query\"], \"data\": [[\"savers\"]]}, \"params\": {\"top_n\": 4, \"show_score\": false}}", 1, 4, false},
+        {"{\"dataframe_split\": {\"index\": [0, 1], \"columns\": [\"query\"], \"data\": [[\"savers\"], [\"under 30\"]]}}", 2, 5, true},
+        {"{\"dataframe_records\": [{\"query\": \"in the Private segment\"}]}", 1, 5, true},
+        {"{\"dataframe_records\": [{\"query\": \"a\"}, {\"query\": \"b\"}, {\"query\": \"c\"}], \"params\": {\"top_n\": 1}}", 3, 1, true},
+        {"{\"instances\": [{\"query\": \"has a brokerage account\"}]}", 1, 5, true},
+        {"{\"instances\": [\"over 60\", \"under 25\"], \"params\": {\"show_score\": false}}", 2, 5, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int status = 0;
+        cJSON *j = invoke(cases[i].body, &status);
+        if (status != 200) fail_msg("case %zu: status %d", i, status);
+        const cJSON *preds = cJSON_GetObjectItem(j, "predictions");
+        assert_true(cJSON_IsArray(preds));
+        if (cases[i].n_queries == 1) {
+            assert_int_equal(cJSON_GetArraySize(preds), cases[i].top);
+            const cJSON *p;
+            cJSON_ArrayForEach(p, preds) check_prediction(p, cases[i].score);
+        } else {
+            if (cJSON_GetArraySize(preds) != cases[i].n_queries) fail_msg("case %zu: %d lists", i, cJSON_GetArraySize(preds));
+            const cJSON *list, *p;
+            cJSON_ArrayForEach(list, preds)
+            {
+                assert_true(cJSON_IsArray(list));
+                assert_int_equal(cJSON_GetArraySize(list), cases[i].top);
+                cJSON_ArrayForEach(p, list) check_prediction(p, cases[i].score);
+            }
+        }
+        cJSON_Delete(j);
+    }
+}
+
+static void test_mlflow_errors(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{not json",
+        "[1, 2]",
+        "{}",
+        "{\"params\": {\"top_n\": 2}}",
+        "{\"inputs\": {\"query\": [\"a\"]}, \"instances\": [\"b\"]}",
+        "{\"inputs\": {\"q\": [\"a\"]}}",
+        "{\"inputs\": {\"query\": [1, 2]}}",
+        "{\"inputs\": {\"query\": []}}",
+        "{\"inputs\": {\"query\": [\"\"]}}",
+        "{\"inputs\": {\"query\": [\"a\"]}, \"params\": {\"top_n\": \"5\"}}",
+        "{\"inputs\": {\"query\": [\"a\"]}, \"params\": {\"top_n\": 0}}",
+        "{\"inputs\": {\"query\": [\"a\"]}, \"params\": {\"top_n\": 100000}}",
+        "{\"inputs\": {\"query\": [\"a\"]}, \"params\": {\"show_score\": \"yes\"}}",
+        "{\"inputs\": {\"query\": [\"a\"]}, \"params\": [1]}",
+        "{\"dataframe_split\": {\"columns\": [\"a\", \"b\"], \"data\": [[\"x\", \"y\"]]}}",
+        "{\"dataframe_split\": {\"columns\": [\"query\"], \"data\": [[\"x\", \"y\"]]}}",
+        "{\"dataframe_split\": [\"query\"]}",
+        "{\"dataframe_records\": [\"just a string\"]}",
+        "{\"instances\": 5}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int status = 0;
+        cJSON *j = invoke(bad[i], &status);
+        if (status != 400) fail_msg("case %zu (%s): status %d, want 400", i, bad[i], status);
+        expect_error(j, status, 400);
+    }
+    // too many queries
+    char big[8192] = "{\"instances\": [";
+    for (int i = 0; i <= LIMIT_HTTP_QUERIES; i++) strcat(big, i ? ", \"q\"" : "\"q\"");
+    strcat(big, "]}");
+    int status = 0;
+    { cJSON *e_ = invoke(big, &status); expect_error(e_, status, 400); }
+    // content type
+    static const char *const ctypes[] = {"text/plain", "application/jsonp", "", NULL};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *j = call("POST", "/invocations", NULL, ctypes[i], "{\"inputs\": [\"a\"]}", &status);
+        expect_error(j, status, 415);
+    }
+    cJSON *j = call("POST", "/invocations", NULL, "application/json; charset=utf-8", "{\"inputs\": [\"a\"]}", &status);
+    assert_int_equal(status, 200);
+    cJSON_Delete(j);
+}
+
+static void test_search(void **state)
+{
+    (void)state;
+    int status = 0;
+    cJSON *j = call("GET", "/api/search", "q=credit score over 700&top=7", NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    const cJSON *res = cJSON_GetObjectItem(j, "results"), *r;
+    assert_true(cJSON_GetArraySize(res) > 0 && cJSON_GetArraySize(res) <= 7);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "filters")), 1);
+    cJSON_ArrayForEach(r, res)
+    {
+        assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "row"), "credit_score")->valuedouble > 700);
+    }
+    cJSON_Delete(j);
+    static const char *const bad[] = {"", "top=5", "q=a&top=0", "q=a&top=x", "q=a&top=1001", "q=a&top="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        j = call("GET", "/api/search", bad[i], NULL, NULL, &status);
+        if (status != 400) fail_msg("case %zu: status %d", i, status);
+        expect_error(j, status, 400);
+    }
+}
+
+static void test_customers(void **state)
+{
+    (void)state;
+    int status = 0;
+    cJSON *j = call("GET", "/api/customers/CUST-000042", NULL, NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(cJSON_GetObjectItem(j, "customer_id")->valuestring, "CUST-000042");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "row"), "customer_id")->valuestring, "CUST-000042");
+    cJSON_Delete(j);
+    j = call("GET", "/api/customers/CUST-000042/similar", "top=3", NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "results")), 3);
+    cJSON_Delete(j);
+    { cJSON *e_ = call("GET", "/api/customers/NOPE", NULL, NULL, NULL, &status); expect_error(e_, status, 404); }
+    { cJSON *e_ = call("GET", "/api/customers/NOPE/similar", NULL, NULL, NULL, &status); expect_error(e_, status, 404); }
+    { cJSON *e_ = call("GET", "/api/nothing", NULL, NULL, NULL, &status); expect_error(e_, status, 404); }
+    { cJSON *e_ = call("GET", "/api/customers/", NULL, NULL, NULL, &status); expect_error(e_, status, 404); }
+    { cJSON *e_ = call("DELETE", "/api/customers/CUST-000042", NULL, NULL, NULL, &status); expect_error(e_, status, 405); }
+    { cJSON *e_ = call("GET", "/invocations", NULL, NULL, NULL, &status); expect_error(e_, status, 405); }
+}
+
+static void test_meta(void **state)
+{
+    (void)state;
+    int status = 0;
+    size_t n;
+    const struct route *r = routes_table(&n);
+    cJSON *j = call("GET", "/openapi.json", NULL, NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(cJSON_GetObjectItem(j, "openapi")->valuestring, "3.0.3");
+    const cJSON *paths = cJSON_GetObjectItem(j, "paths");
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(paths, r[i].pattern);
+        if (p == NULL) fail_msg("openapi lacks %s", r[i].pattern);
+        const char *m = strcmp(r[i].method, "POST") == 0 ? "post" : "get";
+        if (cJSON_GetObjectItem(p, m) == NULL) fail_msg("openapi lacks %s %s", m, r[i].pattern);
+    }
+    cJSON_Delete(j);
+    j = call("GET", "/api/schema", NULL, NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(cJSON_GetObjectItem(j, "rows")->valueint, 300);
+    const cJSON *c;
+    bool seg = false;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(j, "columns"))
+    {
+        if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring, "segment") == 0) {
+            seg = cJSON_GetArraySize(cJSON_GetObjectItem(c, "values")) > 1;
+        }
+        if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring, "age") == 0) {
+            assert_string_equal(cJSON_GetObjectItem(c, "type")->valuestring, "number");
+        }
+    }
+    assert_true(seg);
+    cJSON_Delete(j);
+    static const char *const probes[] = {"/ping", "/health", "/version"};
+    for (size_t i = 0; i < 3; i++) {
+        j = call("GET", probes[i], NULL, NULL, NULL, &status);
+        assert_int_equal(status, 200);
+        cJSON_Delete(j);
+    }
+    assert_null(call("GET", "/metrics", NULL, NULL, NULL, &status));
+    assert_int_equal(status, 200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mlflow_forms), cmocka_unit_test(test_mlflow_errors),
+        cmocka_unit_test(test_search),       cmocka_unit_test(test_customers),
+        cmocka_unit_test(test_meta),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
