@@ -90,6 +90,12 @@ size_t app_book_n_columns(const struct app_book *b);
 const char *app_book_column_name(const struct app_book *b, size_t col);
 const char *app_book_column_label(const struct app_book *b, size_t col);
 bool app_book_column_is_id(const struct app_book *b, size_t col);
+// The column's inferred type: "text", "category", "list", "bool", "integer", "real",
+// "currency", "percent" or "date" (store/coltype.h).
+const char *app_book_column_type(const struct app_book *b, size_t col);
+// Appends the row as a JSON object {"<column name>": value, ...}: numbers as numbers, bools as
+// true/false, missing as null, everything else as strings.
+int app_book_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err);
 // Customer id and formatted value of a row (borrowed; "" when missing).
 const char *app_book_id(const struct app_book *b, size_t row);
 const char *app_book_value(const struct app_book *b, size_t row, size_t col);

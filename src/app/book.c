@@ -955,6 +955,36 @@ static int put_number(struct buf *o, double v, struct px_err *err)
     return isfinite(v) ? buf_printf(o, err, "%.6g", v) : buf_append(o, "null", 4, err);
 }
 
+const char *app_book_column_type(const struct app_book *b, size_t c)
+{
+    return coltype_name(b->sc.cols[c].type);
+}
+
+int app_book_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err)
+{
+    int rc = buf_append(out, "{", 1, err);
+    for (size_t c = 0; c < b->n_cols && rc == PX_OK; c++) {
+        const char *name = b->sc.cols[c].name;
+        const char *v = raw_at(b, row, c);
+        rc = buf_append(out, c ? ", " : "", c ? 2 : 0, err);
+        if (rc == PX_OK) rc = jsonx_put_string(out, name, strlen(name), err);
+        if (rc == PX_OK) rc = buf_append(out, ": ", 2, err);
+        if (rc != PX_OK) break;
+        if (v[0] == '\0') {
+            rc = buf_append(out, "null", 4, err);
+        } else if (b->sc.cols[c].type == COLTYPE_BOOL) {
+            bool t = strcmp(v, "0") != 0;
+            rc = buf_append(out, t ? "true" : "false", t ? 4 : 5, err);
+        } else if (coltype_is_numeric(b->sc.cols[c].type)) {
+            double d = strtod(v, NULL);
+            rc = isfinite(d) ? buf_printf(out, err, "%.15g", d) : buf_append(out, "null", 4, err);
+        } else {
+            rc = jsonx_put_string(out, v, strlen(v), err);
+        }
+    }
+    return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
+}
+
 int app_result_to_json(const struct app_book *b, const char *query, size_t len,
                        const struct app_result *res, struct buf *out, struct px_err *err)
 {
@@ -991,28 +1021,9 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
         if (rc == PX_OK) rc = put_number(out, h->lexical, err);
         if (rc == PX_OK) rc = buf_append(out, ", \"boost\": ", 11, err);
         if (rc == PX_OK) rc = put_number(out, h->boost, err);
-        if (rc == PX_OK) rc = buf_append(out, ", \"row\": {", 10, err);
-        for (size_t c = 0; c < b->n_cols && rc == PX_OK; c++) {
-            const char *name = b->sc.cols[c].name;
-            const char *v = raw_at(b, h->row, c);
-            rc = buf_append(out, c ? ", " : "", c ? 2 : 0, err);
-            if (rc == PX_OK) rc = jsonx_put_string(out, name, strlen(name), err);
-            if (rc == PX_OK) rc = buf_append(out, ": ", 2, err);
-            if (rc != PX_OK) break;
-            if (v[0] == '\0') {
-                rc = buf_append(out, "null", 4, err);
-            } else if (b->sc.cols[c].type == COLTYPE_BOOL) {
-                rc = buf_append(out, strcmp(v, "0") == 0 ? "false" : "true",
-                                strcmp(v, "0") == 0 ? 5 : 4, err);
-            } else if (coltype_is_numeric(b->sc.cols[c].type)) {
-                double d = strtod(v, NULL);
-                rc = isfinite(d) ? buf_printf(out, err, "%.15g", d)
-                                 : buf_append(out, "null", 4, err);
-            } else {
-                rc = jsonx_put_string(out, v, strlen(v), err);
-            }
-        }
-        if (rc == PX_OK) rc = buf_append(out, "}}", 2, err);
+        if (rc == PX_OK) rc = buf_append(out, ", \"row\": ", 9, err);
+        if (rc == PX_OK) rc = app_book_row_json(b, h->row, out, err);
+        if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
     }
     if (rc == PX_OK) {
         rc = buf_append(out, "]}", 2, err);

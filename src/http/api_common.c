@@ -1,10 +1,6 @@
 // api_common.c — what every handler shares: the context, query arguments, the px_status → HTTP
 // table, JSON error bodies, and a customer row as JSON.
-//
-// Rows as JSON: app.h exposes raw values but not column types, while app_result_to_json writes
-// typed rows. api_row_json therefore renders a one-hit result and cuts its "row" object out: the
-// first `"row": ` after `"results": [` is the hit's key (a column named "row" comes later, and a
-// value's quotes are escaped), and the object ends 3 bytes before the end (`}]}`).
+
 #include <stdio.h>
 #include <string.h>
 
@@ -75,76 +71,25 @@ const char *api_req_arg(const struct api_req *req, const char *key)
 
 int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err)
 {
-    struct app_hit hit = {.row = row};
-    struct app_result one = {.hits = &hit, .n_hits = 1};
-    struct buf tmp;
-    buf_init(&tmp, out->max);
-    int rc = app_result_to_json(b, NULL, 0, &one, &tmp, err);
-    if (rc == PX_OK) {
-        const char *results = strstr(tmp.data, "\"results\": [");
-        const char *key = results ? strstr(results, "\"row\": {") : NULL;
-        if (key == NULL || tmp.len < 3) {
-            rc = px_fail(err, PX_EINTERNAL, "row %zu: unexpected result JSON", row);
-        } else {
-            const char *obj = key + 7;
-            rc = buf_append(out, obj, (size_t)(tmp.data + tmp.len - 3 - obj), err);
-        }
-    }
-    buf_free(&tmp);
-    return rc;
+    return app_book_row_json(b, row, out, err);
 }
 
 // ---- schema, built once ----
 
 #define SCHEMA_MAX_VALUES 50 // a text column with more distinct values gets no value set
 
-static const char *json_type(const cJSON *v)
-{
-    if (cJSON_IsNumber(v)) return "number";
-    if (cJSON_IsBool(v)) return "boolean";
-    if (cJSON_IsString(v)) return "string";
-    return NULL;
-}
-
-// Column types from the first rows (a column empty in all of them is "string").
-static int schema_types(const struct app_book *b, const char **types, struct px_err *err)
-{
-    size_t n_cols = app_book_n_columns(b), n_known = 0;
-    struct buf row;
-    buf_init(&row, LIMIT_HTTP_RESPONSE);
-    int rc = PX_OK;
-    for (size_t r = 0; r < app_book_n_rows(b) && r < 64 && n_known < n_cols && rc == PX_OK; r++) {
-        buf_reset(&row);
-        rc = api_row_json(b, r, &row, err);
-        cJSON *j = NULL;
-        if (rc == PX_OK) rc = jsonx_parse(row.data, row.len, "row", &j, err);
-        for (size_t c = 0; c < n_cols && rc == PX_OK; c++) {
-            const char *t = json_type(cJSON_GetObjectItemCaseSensitive(j, app_book_column_name(b, c)));
-            if (types[c] == NULL && t != NULL) {
-                types[c] = t;
-                n_known++;
-            }
-        }
-        cJSON_Delete(j);
-    }
-    buf_free(&row);
-    return rc;
-}
-
 static int build_schema(const struct app_book *b, struct buf *out, struct px_err *err)
 {
     size_t n_cols = app_book_n_columns(b), n_rows = app_book_n_rows(b);
-    const char **types = px_calloc(n_cols ? n_cols : 1, sizeof *types);
     const char *vals[SCHEMA_MAX_VALUES];
-    int rc = types ? PX_OK : px_fail(err, PX_ENOMEM, "out of memory building the schema");
-    if (rc == PX_OK) rc = schema_types(b, types, err);
-    if (rc == PX_OK) {
+    int rc = PX_OK;
+    {
         const char *dense = app_book_dense_status(b);
         rc = buf_printf(out, err, "{\"rows\": %zu, \"dense\": %s, \"columns\": [", n_rows,
                         dense ? "false" : "true");
     }
     for (size_t c = 0; c < n_cols && rc == PX_OK; c++) {
-        const char *t = types[c] ? types[c] : "string";
+        const char *t = app_book_column_type(b, c);
         rc = buf_append(out, c ? ", {\"name\": " : "{\"name\": ", c ? 11 : 9, err);
         if (rc == PX_OK) rc = jsonx_put_string(out, app_book_column_name(b, c), strlen(app_book_column_name(b, c)), err);
         if (rc == PX_OK) rc = buf_append(out, ", \"label\": ", 11, err);
@@ -153,9 +98,9 @@ static int build_schema(const struct app_book *b, struct buf *out, struct px_err
             rc = buf_printf(out, err, ", \"type\": \"%s\", \"id\": %s", t,
                             app_book_column_is_id(b, c) ? "true" : "false");
         }
-        // distinct values of a text column, when there are few
+        // the value set of a categorical column (at most SCHEMA_MAX_VALUES values)
         size_t n_vals = 0;
-        bool many = app_book_column_is_id(b, c) || strcmp(t, "string") != 0;
+        bool many = app_book_column_is_id(b, c) || strcmp(t, "category") != 0;
         for (size_t r = 0; r < n_rows && !many; r++) {
             const char *v = app_book_value(b, r, c);
             size_t k = 0;
@@ -179,7 +124,6 @@ static int build_schema(const struct app_book *b, struct buf *out, struct px_err
         if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
     }
     if (rc == PX_OK) rc = buf_append(out, "]}", 2, err);
-    px_free(types);
     return rc;
 }
 

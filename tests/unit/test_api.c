@@ -263,7 +263,10 @@ static void test_meta(void **state)
             seg = cJSON_GetArraySize(cJSON_GetObjectItem(c, "values")) > 1;
         }
         if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring, "age") == 0) {
-            assert_string_equal(cJSON_GetObjectItem(c, "type")->valuestring, "number");
+            assert_string_equal(cJSON_GetObjectItem(c, "type")->valuestring, "integer");
+        }
+        if (strcmp(cJSON_GetObjectItem(c, "name")->valuestring, "annual_income") == 0) {
+            assert_string_equal(cJSON_GetObjectItem(c, "type")->valuestring, "currency");
         }
     }
     assert_true(seg);
