@@ -308,11 +308,11 @@ static int cmp_f64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static const struct app_book *g_sort_book; // only during app_book_open's qsort (single caller)
-
-static int cmp_row_id(const void *a, const void *b)
+// qsort_r comparator (glibc argument order): rows by customer id.
+static int cmp_row_id(const void *a, const void *b, void *book)
 {
-    return strcmp(g_sort_book->ids[*(const uint32_t *)a], g_sort_book->ids[*(const uint32_t *)b]);
+    const struct app_book *bk = book;
+    return strcmp(bk->ids[*(const uint32_t *)a], bk->ids[*(const uint32_t *)b]);
 }
 
 static bool is_number_type(enum coltype t)
@@ -638,9 +638,7 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
         for (size_t r = 0; r < b->n_rows; r++) {
             b->by_id[r] = (uint32_t)r;
         }
-        g_sort_book = b;
-        qsort(b->by_id, b->n_rows, sizeof *b->by_id, cmp_row_id);
-        g_sort_book = NULL;
+        qsort_r(b->by_id, b->n_rows, sizeof *b->by_id, cmp_row_id, b);
         rc = pool_new(p.n_threads, &b->pool, err);
     }
     if (rc != PX_OK) {
