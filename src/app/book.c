@@ -35,6 +35,7 @@
 #include "rowtext.h"
 #include "sha256.h"
 #include "store.h"
+#include "strparse.h"
 #include "vindex.h"
 
 
@@ -414,7 +415,7 @@ static int build_query_schema(struct app_book *b, size_t stride, struct px_err *
 {
     int rc = query_schema_new(&b->qs, err);
     double *tmp = px_malloc((b->n_rows ? b->n_rows : 1) * sizeof *tmp);
-    const char **vals = px_malloc((b->n_rows ? b->n_rows : 1) * 8 * sizeof *vals);
+    const char **vals = px_malloc(LIMIT_QUERY_VALUES * sizeof *vals);
     if (rc == PX_OK && (tmp == NULL || vals == NULL)) {
         rc = px_fail(err, PX_ENOMEM, "out of memory building the query schema");
     }
@@ -450,30 +451,24 @@ static int build_query_schema(struct app_book *b, size_t stride, struct px_err *
             // distinct values (list items split at ';'), kept in first-seen order
             size_t n = 0;
             for (size_t r = 0; r < b->n_rows && rc == PX_OK; r++) {
-                const char *v = raw_at(b, r, c);
-                char item[256];
-                while (*v != '\0') {
-                    const char *semi = col->type == COLTYPE_LIST ? strchr(v, ';') : NULL;
-                    size_t len = semi ? (size_t)(semi - v) : strlen(v);
-                    const char *a = v, *z = v + len;
-                    while (a < z && *a == ' ') a++;
-                    while (z > a && z[-1] == ' ') z--;
-                    size_t il = (size_t)(z - a) < sizeof item - 1 ? (size_t)(z - a) : sizeof item - 1;
-                    memcpy(item, a, il);
-                    item[il] = '\0';
-                    bool seen = il == 0;
+                const char *v = raw_at(b, r, c), *item = v;
+                size_t len = strlen(v);
+                bool more = col->type == COLTYPE_LIST ? strparse_list_item(&v, &item, &len)
+                                                      : len > 0;
+                while (more && rc == PX_OK) {
+                    bool seen = false;
                     for (size_t k = 0; k < n && !seen; k++) {
-                        seen = strcmp(vals[k], item) == 0;
+                        seen = strlen(vals[k]) == len && memcmp(vals[k], item, len) == 0;
                     }
                     if (!seen && n < LIMIT_QUERY_VALUES) {
-                        vals[n] = px_strdup(item);
+                        vals[n] = px_strndup(item, len);
                         if (vals[n] == NULL) {
                             rc = px_fail(err, PX_ENOMEM, "out of memory");
-                            break;
+                        } else {
+                            n++;
                         }
-                        n++;
                     }
-                    v = semi ? semi + 1 : v + len;
+                    more = col->type == COLTYPE_LIST && strparse_list_item(&v, &item, &len);
                 }
             }
             if (rc == PX_OK) {

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "mem.h"
+#include "strparse.h"
 
 #define CODE_MISSING UINT32_MAX
 #define LIST_PRESENT ((uint64_t)1 << 63)
@@ -178,28 +179,19 @@ int coltable_set_text(struct coltable *t, size_t row, size_t i_col, const char *
         return intern(c, s, strlen(s), &c->code[row], err);
     }
     uint64_t mask = 0;
-    const char *p = s;
-    while (*p != '\0') {
-        const char *semi = strchr(p, ';');
-        size_t len = semi ? (size_t)(semi - p) : strlen(p);
-        const char *a = p, *z = p + len;
-        while (a < z && *a == ' ') a++;
-        while (z > a && z[-1] == ' ') z--;
-        if (z > a) {
-            uint32_t code = 0;
-            rc = intern(c, a, (size_t)(z - a), &code, err);
-            if (rc != PX_OK) {
-                return rc;
-            }
-            if (code >= COLTABLE_MAX_LIST_VALUES) {
-                return px_fail(err, PX_ELIMIT,
-                               "column '%s' has more than %d distinct list values",
-                               query_schema_column_name(t->schema, i_col),
-                               COLTABLE_MAX_LIST_VALUES);
-            }
-            mask |= (uint64_t)1 << code;
+    const char *p = s, *item = NULL;
+    size_t len = 0;
+    while (strparse_list_item(&p, &item, &len)) {
+        uint32_t code = 0;
+        rc = intern(c, item, len, &code, err);
+        if (rc != PX_OK) {
+            return rc;
         }
-        p = semi ? semi + 1 : p + len;
+        if (code >= COLTABLE_MAX_LIST_VALUES) {
+            return px_fail(err, PX_ELIMIT, "column '%s' has more than %d distinct list values",
+                           query_schema_column_name(t->schema, i_col), COLTABLE_MAX_LIST_VALUES);
+        }
+        mask |= (uint64_t)1 << code;
     }
     c->mask[row] = mask != 0 ? mask | LIST_PRESENT : 0;
     return PX_OK;

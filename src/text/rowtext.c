@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "mem.h"
+#include "strparse.h"
 
 struct part {
     size_t lit_off, lit_len; // literal bytes in text (when field < 0)
@@ -89,30 +90,16 @@ int rowtext_format_value(const struct rowtext_field *f, struct buf *out, struct 
         return f->num != 0 ? buf_append(out, "Yes", 3, err) : buf_append(out, "No", 2, err);
     case ROWTEXT_LIST: {
         // "A; B; C" -> "A, B and C"
-        const char *p = f->value;
-        size_t n_items = 0, total = 1;
-        for (const char *q = p; *q; q++) {
-            total += *q == ';';
-        }
-        while (*p != '\0' && rc == PX_OK) {
-            const char *semi = strchr(p, ';');
-            size_t len = semi ? (size_t)(semi - p) : strlen(p);
-            const char *a = p, *z = p + len;
-            while (a < z && *a == ' ') a++;
-            while (z > a && z[-1] == ' ') z--;
-            if (z > a) {
-                if (n_items > 0) {
-                    rc = n_items + 1 == total ? buf_append(out, " and ", 5, err)
-                                              : buf_append(out, ", ", 2, err);
-                }
-                if (rc == PX_OK) {
-                    rc = buf_append(out, a, (size_t)(z - a), err);
-                }
-                n_items++;
-            } else {
-                total--;
+        const char *p = f->value, *item = NULL;
+        size_t len = 0, total = strparse_list_count(f->value);
+        for (size_t i = 0; rc == PX_OK && strparse_list_item(&p, &item, &len); i++) {
+            if (i > 0) {
+                rc = i + 1 == total ? buf_append(out, " and ", 5, err)
+                                    : buf_append(out, ", ", 2, err);
             }
-            p = semi ? semi + 1 : p + len;
+            if (rc == PX_OK) {
+                rc = buf_append(out, item, len, err);
+            }
         }
         return rc;
     }
