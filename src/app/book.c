@@ -68,12 +68,12 @@ static void row_fields(const struct store_schema *sc, const struct coltype_value
         if (v->missing) {
             continue;
         }
-        const char *sql = coltype_sql_type(col->type);
-        if (strcmp(sql, "INTEGER") == 0) {
+        // the member that holds the value follows the column's SQL type (coltype.h)
+        if (col->type == COLTYPE_INTEGER || col->type == COLTYPE_BOOL) {
             f[c].num = (double)v->i;
             snprintf(scratch[c], sizeof scratch[c], "%lld", (long long)v->i);
             f[c].value = scratch[c];
-        } else if (strcmp(sql, "REAL") == 0) {
+        } else if (coltype_is_numeric(col->type)) {
             f[c].num = v->d;
             snprintf(scratch[c], sizeof scratch[c], "%.17g", v->d);
             f[c].value = scratch[c];
