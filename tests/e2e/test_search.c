@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -251,6 +253,24 @@ static long count_vectors(const char *db, long *distinct)
     return n;
 }
 
+// count_vectors, or 0 while the vectors table does not exist yet / the db is busy.
+static long vectors_if_any(const char *db, long *distinct)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT COUNT(*), COUNT(DISTINCT customer_id) FROM vectors", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        *distinct = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
 static void test_index_resumes_after_kill(void **state)
 {
     (void)state;
@@ -271,17 +291,36 @@ static void test_index_resumes_after_kill(void **state)
     assert_int_equal(run(args, &out, &err), 0);
     free(out);
     free(err);
-    // start, kill -9 shortly after, run again twice
-    snprintf(args, sizeof args,
-             "index --db %s --model %s --threads 1 & pid=$!; sleep 1; kill -9 $pid 2>/dev/null; wait $pid; "
-             "%s index --db %s --model %s && %s index --db %s --model %s",
-             db, model, getenv("PROSPECT_BIN"), db, model, getenv("PROSPECT_BIN"), db, model);
+    // start, and kill -9 as soon as the first batch is stored: the kill lands mid-run
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(getenv("PROSPECT_BIN"), "prospect", "index", "--db", db, "--model", model,
+              "--threads", "1", (char *)NULL);
+        _exit(127);
+    }
+    long distinct = 0, n = 0;
+    for (int i = 0; i < 6000 && n <= 0; i++) { // up to 60 s
+        usleep(10000);
+        n = vectors_if_any(db, &distinct);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    n = count_vectors(db, &distinct);
+    printf("after kill -9: %ld vectors\n", n);
+    assert_true(n > 0 && n < 3000); // the run was really interrupted
+    assert_true(n % 256 == 0);      // one transaction per batch of 256: no half batch
+    assert_int_equal(distinct, n);
+    snprintf(args, sizeof args, "index --db %s --model %s && %s index --db %s --model %s", db,
+             model, getenv("PROSPECT_BIN"), db, model);
     int rc = run(args, &out, &err);
     if (rc != 0) fail_msg("index: exit %d: %s", rc, err);
     assert_non_null(strstr(err, "3000 customers, 0 embedded now, 3000 already indexed"));
     free(out);
     free(err);
-    long distinct = 0, n = count_vectors(db, &distinct);
+    n = count_vectors(db, &distinct);
     assert_int_equal(n, 3000);
     assert_int_equal(distinct, 3000);
     // the dense path is on now, and `similar` never returns the customer itself
