@@ -978,6 +978,15 @@ int app_book_row_json(const struct app_book *b, size_t row, struct buf *out, str
     return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
 }
 
+int app_result_plan_json(const struct app_book *b, const char *query, size_t len,
+                         const struct app_result *res, struct buf *out, struct px_err *err)
+{
+    if (res->plan == NULL) {
+        return buf_append(out, "null", 4, err);
+    }
+    return query_plan_to_json(res->plan, b->qs, query, len, out, err);
+}
+
 int app_result_to_json(const struct app_book *b, const char *query, size_t len,
                        const struct app_result *res, struct buf *out, struct px_err *err)
 {

@@ -76,6 +76,7 @@ const char *px_status_str(int code)
     case PX_ENOWEIGHTS: return "model weights missing";
     case PX_EUNSUPPORTED: return "unsupported";
     case PX_EINTERNAL: return "internal error";
+    case PX_EAUTH: return "not authorised";
     default: return "unknown status";
     }
 }

@@ -21,7 +21,8 @@ enum px_status {
     PX_ESHAPE = 8,       // 8: tensor name, dtype or shape differs from the declaration
     PX_ENOWEIGHTS = 9,   // 9: a model directory has no weights file
     PX_EUNSUPPORTED = 10, // 10: valid, but a feature we do not implement
-    PX_EINTERNAL = 11,   // 11: a bug: an invariant did not hold
+    PX_EINTERNAL = 11,    // 11: a bug: an invariant did not hold
+    PX_EAUTH = 12,        // 12: missing, unknown or revoked credentials
 };
 
 // 1024 rather than curl's 256: messages carry file paths, the offending value and, for a

@@ -139,4 +139,13 @@
 // Routes in the table (metrics keep one counter set per route).
 #define LIMIT_HTTP_ROUTES 32
 
+// ---- API keys and the audit log (store, app/access.c) ----
+// Bytes of a key's name ("rm-desk-3"): a label for people, never a secret.
+#define LIMIT_KEY_NAME 64
+// Active keys one database may hold (each is checked by id, so this only bounds `keys list`).
+#define LIMIT_KEYS 10000
+// Rows `prospect audit` returns per call (--limit), and one row's id list in bytes.
+#define LIMIT_AUDIT_ROWS 1000000
+#define LIMIT_AUDIT_IDS_BYTES (4u << 20)
+
 #endif

@@ -2,8 +2,10 @@
 // searched, as a table or as JSON.
 #include <getopt.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "app.h"
@@ -181,6 +183,34 @@ static void print_plan(const struct app_book *b, const struct app_result *res)
            p->n_conflicts ? " (the filters contradict each other)" : "");
 }
 
+// The audit row of a CLI search (who: the OS user), written before anything is shown.
+static int audit(const char *cmd, const struct opts *o, const char *query, const struct app_book *b,
+                 const struct app_result *res, struct px_err *err)
+{
+    struct app_access *a = NULL;
+    char ids[LIMIT_QUERY_BYTES + 1] = "", user[64] = "";
+    struct passwd pw, *pwp = NULL;
+    char pwbuf[4096];
+    if (getpwuid_r(geteuid(), &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp != NULL) {
+        snprintf(user, sizeof user, "%s", pw.pw_name);
+    } else {
+        snprintf(user, sizeof user, "uid %u", (unsigned)geteuid());
+    }
+    if (query == NULL) { // similar: the ids asked about
+        size_t n = 0;
+        for (size_t i = 0; i < o->n_ids && n < sizeof ids; i++) {
+            n += (size_t)snprintf(ids + n, sizeof ids - n, "%s%s", i ? "," : "", o->ids[i]);
+        }
+    }
+    const char *q = query ? query : ids;
+    struct app_audit_entry e = {NULL, "cli", user, cmd, q, strlen(q)};
+    int rc = app_access_open(o->db, &a, err);
+    if (rc == PX_OK)
+        rc = app_access_log(a, &e, b, res, -1, err);
+    app_access_close(a);
+    return rc;
+}
+
 static int run(const char *cmd, struct opts *o, const char *query)
 {
     int rc = CLI_FAIL;
@@ -204,7 +234,7 @@ static int run(const char *cmd, struct opts *o, const char *query)
     }
     int st = query != NULL ? app_book_search(b, query, strlen(query), (size_t)o->top, &res, &err)
                            : app_book_similar(b, o->ids, o->n_ids, (size_t)o->top, &res, &err);
-    if (st != PX_OK) {
+    if (st != PX_OK || audit(cmd, o, query, b, &res, &err) != PX_OK) {
         rc = cli_fail(cmd, &err);
         goto done;
     }

@@ -19,8 +19,8 @@
 #include "server.h"
 
 static const char *const k_usage =
-    "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--model DIR]\n"
-    "                      [--lexicon FILE] [--template FILE]\n"
+    "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--require-keys]\n"
+    "                      [--model DIR] [--lexicon FILE] [--template FILE]\n"
     "\n"
     "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
     "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
@@ -30,10 +30,14 @@ static const char *const k_usage =
     "  GET  /api/customers/ID[/similar], /api/schema, /metrics, /openapi.json\n"
     "\n"
     "  --db FILE       database (default ./prospect.db)\n"
-    "  --bind ADDR     listen address (default 127.0.0.1; only loopback until API keys exist)\n"
+    "  --bind ADDR     listen address (default 127.0.0.1); any other address requires API keys\n"
+    "                  (prospect keys create) on /api/*, /invocations and /metrics\n"
+    "  --require-keys  require API keys on loopback too (say, behind a reverse proxy)\n"
     "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N     request threads (default 4)\n"
-    "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n";
+    "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n"
+    "\n"
+    "Every search and customer lookup is written to the audit log of --db (prospect audit).\n";
 
 static int g_sig_pipe[2] = {-1, -1};
 
@@ -49,14 +53,15 @@ static void on_signal(int sig)
 int cmd_serve(int argc, char **argv)
 {
     static const struct option lopts[] = {
-        {"db", required_argument, NULL, 'd'},      {"bind", required_argument, NULL, 'b'},
-        {"port", required_argument, NULL, 'p'},    {"threads", required_argument, NULL, 't'},
-        {"model", required_argument, NULL, 'm'},   {"lexicon", required_argument, NULL, 'l'},
+        {"db", required_argument, NULL, 'd'},       {"bind", required_argument, NULL, 'b'},
+        {"port", required_argument, NULL, 'p'},     {"threads", required_argument, NULL, 't'},
+        {"model", required_argument, NULL, 'm'},    {"lexicon", required_argument, NULL, 'l'},
         {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"require-keys", no_argument, NULL, 'K'},   {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
     struct server_params sp = server_default_params();
+    bool require_keys = false;
     bp.db_path = "prospect.db";
     int ch;
     optind = 1;
@@ -67,6 +72,7 @@ int cmd_serve(int argc, char **argv)
         case 'm': bp.model_flag = optarg; break;
         case 'l': bp.lexicon_path = optarg; break;
         case 'T': bp.template_path = optarg; break;
+        case 'K': require_keys = true; break;
         case 'p':
             if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
                 return cli_usage_error("serve", "--port must be 0..65535, got '%s'", optarg);
@@ -85,15 +91,13 @@ int cmd_serve(int argc, char **argv)
     if (optind < argc) {
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     }
-    // refused before the (slow) book load
     if (!server_is_loopback(sp.bind)) {
-        fprintf(stderr, "prospect serve: error: API keys are required to bind to %s; they arrive "
-                        "with `prospect keys`\n", sp.bind);
-        return CLI_FAIL;
+        require_keys = true;
     }
 
     int rc = CLI_FAIL;
     struct px_err err = {0};
+    struct app_access *access = NULL;
     struct app_book *book = NULL;
     struct api_ctx ctx = {0};
     struct server *srv = NULL;
@@ -119,18 +123,42 @@ int cmd_serve(int argc, char **argv)
     if (app_book_dense_status(book) != NULL) {
         fprintf(stderr, "prospect serve: %s\n", app_book_dense_status(book));
     }
+    // after the book: a missing database is reported as such, not created here
+    if (app_access_open(bp.db_path, &access, &err) != PX_OK) {
+        rc = cli_fail("serve", &err);
+        goto done;
+    }
+    if (require_keys) {
+        size_t n_keys = 0;
+        if (app_access_active_keys(access, &n_keys, &err) != PX_OK) {
+            rc = cli_fail("serve", &err);
+            goto done;
+        }
+        if (n_keys == 0) {
+            fprintf(stderr,
+                    "prospect serve: error: %s requires API keys and %s has no active one; "
+                    "create one with `prospect keys create --name NAME --db %s`\n",
+                    server_is_loopback(sp.bind) ? "--require-keys" : "binding beyond loopback",
+                    bp.db_path, bp.db_path);
+            goto done;
+        }
+    }
     if (api_ctx_init(&ctx, book, &err) != PX_OK) {
         rc = cli_fail("serve", &err);
         goto done;
     }
     ctx_ok = true;
+    ctx.access = access;
+    ctx.require_keys = require_keys;
     if (server_start(&sp, &ctx, &srv, &err) != PX_OK) {
         rc = cli_fail("serve", &err);
         goto done;
     }
-    fprintf(stderr, "prospect serve: listening on http://%s%s%s:%d (%zu customers); Ctrl-C stops\n",
+    fprintf(stderr,
+            "prospect serve: listening on http://%s%s%s:%d (%zu customers, API keys %s); "
+            "Ctrl-C stops\n",
             strchr(sp.bind, ':') ? "[" : "", sp.bind, strchr(sp.bind, ':') ? "]" : "",
-            server_port(srv), app_book_n_rows(book));
+            server_port(srv), app_book_n_rows(book), require_keys ? "required" : "optional");
     fflush(stderr);
     unsigned char sig = 0;
     while (read(g_sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {
@@ -141,6 +169,7 @@ done:
     server_stop(srv);
     if (ctx_ok) api_ctx_free(&ctx);
     app_book_close(book);
+    app_access_close(access);
     for (int i = 0; i < 2; i++) {
         if (g_sig_pipe[i] >= 0) close(g_sig_pipe[i]);
         g_sig_pipe[i] = -1;

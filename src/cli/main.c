@@ -24,6 +24,8 @@ static const struct command k_commands[] = {
     {"search", cmd_search, "find customers from a plain-English query"},
     {"similar", cmd_similar, "find the customers most like given ones"},
     {"serve", cmd_serve, "serve search and MLflow scoring over HTTP"},
+    {"keys", cmd_keys, "create, list and revoke API keys for the server"},
+    {"audit", cmd_audit, "show who looked at which customers (the audit log)"},
 };
 
 static void usage(FILE *f)

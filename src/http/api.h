@@ -21,10 +21,13 @@
 #include "metrics.h"
 
 struct api_ctx {
-    struct app_book *book;        // borrowed: outlives the context
-    pthread_mutex_t search_lock;  // serialises app_book_search / app_book_similar
-    struct metrics metrics;       // request counters, rendered by GET /metrics
-    char *schema_json;            // owned: GET /api/schema's answer, built once at init
+    struct app_book *book;       // borrowed: outlives the context
+    struct app_access *access;   // borrowed: keys and audit log; NULL only in handler unit
+                                 // tests (then nothing is checked or audited)
+    bool require_keys;           // protected routes need a valid key even without a header
+    pthread_mutex_t search_lock; // serialises app_book_search / app_book_similar
+    struct metrics metrics;      // request counters, rendered by GET /metrics
+    char *schema_json;           // owned: GET /api/schema's answer, built once at init
     size_t schema_len;
 };
 
@@ -43,8 +46,10 @@ struct api_req {
     char id[LIMIT_HTTP_PARAM_BYTES];     // the {id} path parameter, "" when the route has none
     struct api_arg args[LIMIT_HTTP_ARGS]; // query-string arguments, in order
     size_t n_args;
-    const char *content_type;            // borrowed, NULL when absent
-    const char *body;                    // borrowed: (body_len) bytes, NULL when empty
+    const char *content_type;        // borrowed, NULL when absent
+    const char *authorization;       // borrowed: the Authorization header, NULL when absent
+    char key_id[APP_KEY_ID_LEN + 1]; // the verified API key's id, "" when none (dispatch)
+    const char *body;                // borrowed: (body_len) bytes, NULL when empty
     size_t body_len;
 };
 
@@ -67,6 +72,11 @@ const char *api_http_code(int http_status);
 // Replaces res's body with {"error": {"code", "message"}} for http_status; returns PX_OK or
 // PX_ENOMEM.
 int api_error_body(struct api_res *res, int http_status, const char *message);
+
+// Appends the audit row of a search (res) or customer lookup (res NULL, row) made by req; a
+// no-op without ctx->access. Handlers call it before answering, and fail when it fails.
+int api_audit(const struct api_req *req, const char *action, const char *query, size_t len,
+              const struct app_result *res, long row, struct px_err *err);
 
 // The row of the book as a JSON object (typed: numbers, booleans, strings, null) appended to out.
 int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err);

@@ -16,9 +16,10 @@ static const struct {
     int px;   // enum px_status
     int http; // HTTP status
 } k_status[] = {
-    {PX_OK, 200},          {PX_EINVAL, 400},      {PX_ENOMEM, 503},     {PX_EIO, 500},
-    {PX_ENOENT, 404},      {PX_EFORMAT, 400},     {PX_ELIMIT, 413},     {PX_EUTF8, 400},
-    {PX_ESHAPE, 500},      {PX_ENOWEIGHTS, 503},  {PX_EUNSUPPORTED, 501}, {PX_EINTERNAL, 500},
+    {PX_OK, 200},     {PX_EINVAL, 400},     {PX_ENOMEM, 503},       {PX_EIO, 500},
+    {PX_ENOENT, 404}, {PX_EFORMAT, 400},    {PX_ELIMIT, 413},       {PX_EUTF8, 400},
+    {PX_ESHAPE, 500}, {PX_ENOWEIGHTS, 503}, {PX_EUNSUPPORTED, 501}, {PX_EINTERNAL, 500},
+    {PX_EAUTH, 401},
 };
 
 int api_http_status(int px_status)
@@ -67,6 +68,16 @@ const char *api_req_arg(const struct api_req *req, const char *key)
         }
     }
     return NULL;
+}
+
+int api_audit(const struct api_req *req, const char *action, const char *query, size_t len,
+              const struct app_result *res, long row, struct px_err *err)
+{
+    if (req->ctx->access == NULL) {
+        return PX_OK;
+    }
+    struct app_audit_entry e = {req->key_id, "http", NULL, action, query, len};
+    return app_access_log(req->ctx->access, &e, req->ctx->book, res, row, err);
 }
 
 int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err)

@@ -289,6 +289,9 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
         pthread_mutex_lock(&ctx->search_lock);
         rc = app_book_search(ctx->book, in.query[q], strlen(in.query[q]), in.top, &r, err);
         pthread_mutex_unlock(&ctx->search_lock);
+        if (rc == PX_OK) {
+            rc = api_audit(req, "invocations", in.query[q], strlen(in.query[q]), &r, -1, err);
+        }
         if (rc == PX_OK && q > 0) rc = buf_append(&res->body, ", ", 2, err);
         if (rc == PX_OK) rc = put_predictions(ctx->book, &r, in.show_score, &res->body, err);
         app_result_free(&r);

@@ -44,6 +44,7 @@ int api_search(const struct api_req *req, struct api_res *res, struct px_err *er
         rc = app_book_search(ctx->book, q, strlen(q), top, &r, err);
         pthread_mutex_unlock(&ctx->search_lock);
     }
+    if (rc == PX_OK) rc = api_audit(req, "search", q, strlen(q), &r, -1, err);
     if (rc == PX_OK) rc = app_result_to_json(ctx->book, q, strlen(q), &r, &res->body, err);
     app_result_free(&r);
     return rc;
@@ -65,6 +66,8 @@ int api_customer(const struct api_req *req, struct api_res *res, struct px_err *
 {
     size_t row = 0;
     int rc = find_customer(req, &row, err);
+    if (rc == PX_OK)
+        rc = api_audit(req, "customer", req->id, strlen(req->id), NULL, (long)row, err);
     if (rc == PX_OK) rc = buf_append(&res->body, "{\"customer_id\": ", 16, err);
     if (rc == PX_OK) {
         const char *id = app_book_id(req->ctx->book, row);
@@ -89,6 +92,7 @@ int api_customer_similar(const struct api_req *req, struct api_res *res, struct 
         rc = app_book_similar(ctx->book, ids, 1, top, &r, err);
         pthread_mutex_unlock(&ctx->search_lock);
     }
+    if (rc == PX_OK) rc = api_audit(req, "similar", req->id, strlen(req->id), &r, -1, err);
     if (rc == PX_OK) rc = app_result_to_json(ctx->book, NULL, 0, &r, &res->body, err);
     app_result_free(&r);
     return rc;

@@ -74,6 +74,26 @@ int routes_match(const char *method, const char *path, char *id, size_t id_size,
     return -1;
 }
 
+bool routes_is_protected(const struct route *r)
+{
+    return strncmp(r->pattern, "/api/", 5) == 0 || strcmp(r->pattern, "/invocations") == 0 ||
+           strcmp(r->pattern, "/metrics") == 0;
+}
+
+// PX_OK when req may reach protected route r; fills req->key_id from a valid key.
+static int authorise(struct api_req *req, struct px_err *err)
+{
+    const struct api_ctx *ctx = req->ctx;
+    req->key_id[0] = '\0';
+    if (ctx->access == NULL) {
+        return PX_OK;
+    }
+    if (req->authorization == NULL && !ctx->require_keys) {
+        return PX_OK; // loopback without --require-keys: audited without a key
+    }
+    return app_access_check(ctx->access, req->authorization, req->key_id, err);
+}
+
 int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route)
 {
     struct px_err err = {0};
@@ -87,7 +107,9 @@ int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route)
     size_t n;
     const struct route *r = routes_table(&n);
     res->status = 0;
-    int rc = r[i].handler(req, res, &err);
+    int rc = routes_is_protected(&r[i]) ? authorise(req, &err) : PX_OK;
+    if (rc == PX_OK)
+        rc = r[i].handler(req, res, &err);
     if (rc == PX_OK) {
         if (res->status == 0) {
             res->status = 200;

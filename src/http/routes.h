@@ -21,7 +21,13 @@ const struct route *routes_table(size_t *n);
 // Index of the route for method + path (filling id from {id}), or -1 when none matches; *path_ok
 // is set when the path matched some route with another method (405 rather than 404).
 int routes_match(const char *method, const char *path, char *id, size_t id_size, int *path_ok);
-// Runs the request: matches, calls the handler, and turns failures into JSON error bodies with
+// Routes that hand out customer data or operational figures — /api/..., /invocations, /metrics
+// — are protected: with an Authorization header the key must be valid (401 otherwise), and
+// without one the request passes only when the context does not require keys. Probes, the web
+// page, /docs and /openapi.json are public (they hold no customer data).
+bool routes_is_protected(const struct route *r);
+// Runs the request: checks the key of a protected route (filling req->key_id), matches, calls
+// the handler, and turns failures into JSON error bodies with
 // the mapped status. Always leaves res with a status and a body (except on PX_ENOMEM, returned).
 // *i_route receives the matched route or -1.
 int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route);

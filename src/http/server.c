@@ -97,6 +97,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct api_res *res)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res->content_type ? res->content_type : "application/json");
+    if (res->status == 401) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"prospect\"");
+    }
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ok;
@@ -145,7 +148,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->ctx = s->ctx;
         req->method = method;
         req->path = url;
-        req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        req->content_type =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        req->authorization =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         req->body = st->body.data;
         req->body_len = st->body.len;
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, req);
@@ -155,8 +161,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     metrics_observe(&s->ctx->metrics, i_route, res.status, dt);
     size_t n;
     const struct route *rt = routes_table(&n);
-    logx(res.status >= 500 ? LOGX_ERROR : LOGX_DEBUG, "req %llu %s %s -> %d (%.1f ms)", st->id,
-         method, i_route >= 0 ? rt[i_route].pattern : "(no route)", res.status, dt * 1e3);
+    logx(res.status >= 500 ? LOGX_ERROR : LOGX_DEBUG, "req %llu %s %s key %s -> %d (%.1f ms)",
+         st->id, method, i_route >= 0 ? rt[i_route].pattern : "(no route)",
+         req->key_id[0] ? req->key_id : "-", res.status, dt * 1e3);
     ok = queue(conn, &res);
 done:
     buf_free(&res.body);
@@ -198,9 +205,11 @@ int server_start(const struct server_params *p, struct api_ctx *ctx, struct serv
     memset(&sa, 0, sizeof sa);
     *out = NULL;
     const char *bind = p->bind ? p->bind : "127.0.0.1";
-    if (!server_is_loopback(bind)) {
+    if (!server_is_loopback(bind) && (ctx->access == NULL || !ctx->require_keys)) {
         rc = px_fail(err, PX_EUNSUPPORTED,
-                     "API keys are required to bind to %s; they arrive with `prospect keys`", bind);
+                     "binding to %s (not loopback) requires API keys: the context must require "
+                     "them",
+                     bind);
         goto done;
     }
     if (p->port < 0 || p->port > 65535 || p->n_threads < 1 || p->n_threads > LIMIT_HTTP_THREADS) {

@@ -13,8 +13,8 @@
 struct server;
 
 struct server_params {
-    const char *bind;         // address to listen on; default "127.0.0.1". Loopback only until
-                              // API keys exist: anything else fails with PX_EUNSUPPORTED
+    const char *bind;         // address to listen on; default "127.0.0.1". Anything but loopback
+                              // needs ctx->access and ctx->require_keys (else PX_EUNSUPPORTED)
     int port;                 // default 8080; 0 picks a free port (see server_port)
     int n_threads;            // MHD thread pool size, 1..LIMIT_HTTP_THREADS; default 4
     unsigned max_connections; // default LIMIT_HTTP_CONNECTIONS

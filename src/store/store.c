@@ -45,6 +45,19 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE vectors ("
     " customer_id TEXT NOT NULL, model_id TEXT NOT NULL, dim INTEGER NOT NULL,"
     " vec BLOB NOT NULL, PRIMARY KEY (customer_id, model_id)) WITHOUT ROWID;",
+    // 2: API keys and the append-only audit log
+    "CREATE TABLE api_keys ("
+    " id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, salt BLOB NOT NULL, hash BLOB NOT NULL,"
+    " created TEXT NOT NULL, revoked TEXT);"
+    "CREATE TABLE audit ("
+    "seq INTEGER PRIMARY KEY, time TEXT NOT NULL, key_id TEXT, channel TEXT NOT NULL, actor TEXT,"
+    " action TEXT NOT NULL, query TEXT NOT NULL, plan TEXT, n_results INTEGER NOT NULL,"
+    " customer_ids TEXT NOT NULL);"
+    "CREATE INDEX audit_time ON audit (time);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
@@ -171,9 +184,9 @@ int store_open(const char *path, const struct store_params *params, struct store
     } else {
         int version = 0;
         rc = pragma_int(s, "PRAGMA user_version", &version, err);
-        if (rc == PX_OK && version != STORE_SCHEMA_VERSION) {
-            rc = px_fail(err, PX_EFORMAT, "%s: store schema version %d, expected %d", path, version,
-                         STORE_SCHEMA_VERSION);
+        if (rc == PX_OK && (version < 1 || version > STORE_SCHEMA_VERSION)) {
+            rc = px_fail(err, PX_EFORMAT, "%s: store schema version %d, expected 1..%d", path,
+                         version, STORE_SCHEMA_VERSION);
         }
     }
     if (rc != PX_OK) {
@@ -818,5 +831,237 @@ done:
     if (rc != PX_OK) {
         store_vectors_free(out);
     }
+    return rc;
+}
+
+// ---- API keys ----
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+int store_key_insert(struct store *s, const char *id, const char *name,
+                     const unsigned char salt[STORE_KEY_SALT_LEN],
+                     const unsigned char hash[STORE_KEY_HASH_LEN], struct px_err *err)
+{
+    size_t name_len = strlen(name);
+    if (strlen(id) != STORE_KEY_ID_LEN || name_len == 0 || name_len > LIMIT_KEY_NAME) {
+        return px_fail(err, PX_EINVAL, "a key needs a %d-digit id and a name of 1..%d bytes",
+                       STORE_KEY_ID_LEN, LIMIT_KEY_NAME);
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s,
+                     "INSERT INTO api_keys (id, name, salt, hash, created) VALUES "
+                     "(?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                     &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, (int)name_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, salt, STORE_KEY_SALT_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, hash, STORE_KEY_HASH_LEN, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_fail(s, err, "storing the API key");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_key_get(struct store *s, const char *id, struct store_key *key,
+                  unsigned char salt[STORE_KEY_SALT_LEN], unsigned char hash[STORE_KEY_HASH_LEN],
+                  bool *found, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *found = false;
+    int rc = prepare(s,
+                     "SELECT id, name, created, coalesce(revoked, ''), salt, hash "
+                     "FROM api_keys WHERE id = ?",
+                     &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 4) != STORE_KEY_SALT_LEN ||
+            sqlite3_column_bytes(st, 5) != STORE_KEY_HASH_LEN) {
+            rc = px_fail(err, PX_EFORMAT, "api_keys row %s: salt or hash has the wrong length", id);
+        } else {
+            *found = true;
+            if (key != NULL) {
+                copy_col(key->id, sizeof key->id, st, 0);
+                copy_col(key->name, sizeof key->name, st, 1);
+                copy_col(key->created, sizeof key->created, st, 2);
+                copy_col(key->revoked, sizeof key->revoked, st, 3);
+            }
+            if (salt != NULL)
+                memcpy(salt, sqlite3_column_blob(st, 4), STORE_KEY_SALT_LEN);
+            if (hash != NULL)
+                memcpy(hash, sqlite3_column_blob(st, 5), STORE_KEY_HASH_LEN);
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = sql_fail(s, err, "reading an API key");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_key_list(struct store *s, struct store_key **out, size_t *n, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_key *keys = NULL;
+    size_t cap = 0, count = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = prepare(s,
+                     "SELECT id, name, created, coalesce(revoked, '') FROM api_keys "
+                     "ORDER BY created, id",
+                     &st, err);
+    while (rc == PX_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = sql_fail(s, err, "listing API keys");
+            break;
+        }
+        if (count == LIMIT_KEYS) {
+            rc = px_fail(err, PX_ELIMIT, "more than %d API keys (LIMIT_KEYS)", LIMIT_KEYS);
+            break;
+        }
+        if (count == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            struct store_key *k = px_realloc(keys, nc * sizeof *k);
+            if (k == NULL) {
+                rc = px_fail(err, PX_ENOMEM, "out of memory listing API keys");
+                break;
+            }
+            keys = k;
+            cap = nc;
+        }
+        struct store_key *k = &keys[count++];
+        copy_col(k->id, sizeof k->id, st, 0);
+        copy_col(k->name, sizeof k->name, st, 1);
+        copy_col(k->created, sizeof k->created, st, 2);
+        copy_col(k->revoked, sizeof k->revoked, st, 3);
+    }
+    sqlite3_finalize(st);
+    if (rc != PX_OK) {
+        px_free(keys);
+        return rc;
+    }
+    *out = keys;
+    *n = count;
+    return PX_OK;
+}
+
+int store_key_revoke(struct store *s, const char *id, bool *found, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *found = false;
+    int rc = prepare(s,
+                     "UPDATE api_keys SET revoked = coalesce(revoked, "
+                     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?",
+                     &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_fail(s, err, "revoking the API key");
+    } else {
+        *found = sqlite3_changes(s->db) > 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_key_count_active(struct store *s, size_t *n, struct px_err *err)
+{
+    int v = 0;
+    int rc = pragma_int(s, "SELECT count(*) FROM api_keys WHERE revoked IS NULL", &v, err);
+    *n = rc == PX_OK ? (size_t)v : 0;
+    return rc;
+}
+
+// ---- audit log ----
+
+int store_audit_append(struct store *s, const struct store_audit_row *row, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s,
+                     "INSERT INTO audit (time, key_id, channel, actor, action, query, plan, "
+                     "n_results, customer_ids) VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                     "?, ?, ?, ?, ?, ?, ?, ?)",
+                     &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, row->key_id, -1, SQLITE_STATIC); // NULL binds NULL
+    sqlite3_bind_text(st, 2, row->channel ? row->channel : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, row->action ? row->action : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, row->query ? row->query : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, row->plan, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, row->n_results);
+    sqlite3_bind_text(st, 8, row->customer_ids ? row->customer_ids : "[]", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_fail(s, err, "writing the audit log");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_audit_read(struct store *s, const char *since, const char *key_id, size_t limit,
+                     store_audit_fn fn, void *user, struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (limit == 0 || limit > LIMIT_AUDIT_ROWS) {
+        return px_fail(err, PX_EINVAL, "audit rows per read must be 1..%d", LIMIT_AUDIT_ROWS);
+    }
+    // the newest `limit` matching rows, returned oldest first
+    int rc =
+        prepare(s,
+                "SELECT * FROM (SELECT seq, time, key_id, channel, actor, action, query, plan, "
+                "n_results, customer_ids FROM audit WHERE (?1 IS NULL OR time >= ?1) "
+                "AND (?2 IS NULL OR key_id = ?2) ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+                &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    for (;;) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = sql_fail(s, err, "reading the audit log");
+            break;
+        }
+        struct store_audit_row r = {
+            .seq = sqlite3_column_int64(st, 0),
+            .time = (const char *)sqlite3_column_text(st, 1),
+            .key_id = (const char *)sqlite3_column_text(st, 2),
+            .channel = (const char *)sqlite3_column_text(st, 3),
+            .actor = (const char *)sqlite3_column_text(st, 4),
+            .action = (const char *)sqlite3_column_text(st, 5),
+            .query = (const char *)sqlite3_column_text(st, 6),
+            .plan = (const char *)sqlite3_column_text(st, 7),
+            .n_results = sqlite3_column_int64(st, 8),
+            .customer_ids = (const char *)sqlite3_column_text(st, 9),
+        };
+        rc = fn(&r, user, err);
+        if (rc != PX_OK) {
+            break;
+        }
+    }
+    sqlite3_finalize(st);
     return rc;
 }

@@ -35,6 +35,27 @@
 //     dim INTEGER NOT NULL,            -- floats in vec
 //     vec BLOB NOT NULL,               -- dim little-endian float32
 //     PRIMARY KEY (customer_id, model_id)) WITHOUT ROWID;
+//
+// Version 2 adds the operations side — API keys and the audit log:
+//
+//   CREATE TABLE api_keys (            -- `prospect keys`; the secret itself is never stored
+//     id TEXT PRIMARY KEY,             -- 12 hex digits, public: shown in lists, logs, audit
+//     name TEXT NOT NULL,              -- a label for people ("rm-desk-3")
+//     salt BLOB NOT NULL,              -- 16 random bytes
+//     hash BLOB NOT NULL,              -- sha256(salt || secret), 32 bytes
+//     created TEXT NOT NULL,           -- UTC, ISO 8601
+//     revoked TEXT);                   -- UTC when revoked, NULL while active
+//   CREATE TABLE audit (               -- who looked at which customers; append-only (triggers
+//     seq INTEGER PRIMARY KEY,         --   abort any UPDATE or DELETE)
+//     time TEXT NOT NULL,              -- UTC, ISO 8601 with milliseconds
+//     key_id TEXT,                     -- the API key used, NULL when none was needed
+//     channel TEXT NOT NULL,           -- "http" or "cli"
+//     actor TEXT,                      -- the OS user for "cli", NULL for "http" (see key_id)
+//     action TEXT NOT NULL,            -- "search", "invocations", "customer", "similar"
+//     query TEXT NOT NULL,             -- the query text, or the customer id asked about
+//     plan TEXT,                       -- the query plan's JSON (filters, boosts), NULL if none
+//     n_results INTEGER NOT NULL,
+//     customer_ids TEXT NOT NULL);     -- JSON array of the returned customer ids, in order
 #ifndef PX_STORE_H
 #define PX_STORE_H
 
@@ -44,8 +65,9 @@
 
 #include "coltype.h"
 #include "err.h"
+#include "limits.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x50525350
 
 struct store;
@@ -60,7 +82,8 @@ struct store_params store_default_params(void);
 // Opens (creating when missing, unless read_only) the database at path (":memory:" for a
 // private in-memory one) and migrates it to STORE_SCHEMA_VERSION. params NULL = defaults.
 // *out returns owned (store_close). A file that is not a prospect database, or one from a newer
-// version, is PX_EFORMAT.
+// version, is PX_EFORMAT. A read-only open is not migrated: it accepts versions 1..current, and
+// the tables of later versions are then missing (reading them fails with PX_EIO).
 int store_open(const char *path, const struct store_params *params, struct store **out,
                struct px_err *err);
 // NULL is a no-op. Rolls back an open transaction.
@@ -173,5 +196,62 @@ struct store_vectors {
 int store_load_vectors(struct store *s, const char *model_id, struct store_vectors *out,
                        struct px_err *err);
 void store_vectors_free(struct store_vectors *v);
+
+// ---- API keys ----
+
+#define STORE_KEY_ID_LEN 12 // hex digits
+#define STORE_KEY_SALT_LEN 16
+#define STORE_KEY_HASH_LEN 32
+
+struct store_key {
+    char id[STORE_KEY_ID_LEN + 1];
+    char name[LIMIT_KEY_NAME + 1];
+    char created[32]; // UTC, ISO 8601
+    char revoked[32]; // "" while active
+};
+
+// Adds a key (id unique; name 1..LIMIT_KEY_NAME bytes); created is set to now.
+int store_key_insert(struct store *s, const char *id, const char *name,
+                     const unsigned char salt[STORE_KEY_SALT_LEN],
+                     const unsigned char hash[STORE_KEY_HASH_LEN], struct px_err *err);
+// Looks a key up by id: *found false when there is none; otherwise key, salt and hash filled
+// (key, salt, hash may be NULL when not wanted).
+int store_key_get(struct store *s, const char *id, struct store_key *key,
+                  unsigned char salt[STORE_KEY_SALT_LEN], unsigned char hash[STORE_KEY_HASH_LEN],
+                  bool *found, struct px_err *err);
+// Every key, oldest first. *out returns owned (px_free), *n entries.
+int store_key_list(struct store *s, struct store_key **out, size_t *n, struct px_err *err);
+// Marks a key revoked (now); revoking a revoked key keeps its first time. *found false when
+// there is no such key.
+int store_key_revoke(struct store *s, const char *id, bool *found, struct px_err *err);
+// Keys that are not revoked.
+int store_key_count_active(struct store *s, size_t *n, struct px_err *err);
+
+// ---- audit log ----
+
+struct store_audit_row {
+    long long seq;       // filled when read; ignored by store_audit_append
+    const char *time;    // filled when read; store_audit_append uses now
+    const char *key_id;  // NULL when none
+    const char *channel; // "http", "cli"
+    const char *actor;   // OS user of a CLI call, or NULL
+    const char *action;  // "search", "invocations", "customer", "similar"
+    const char *query;   // query text or the customer id asked about
+    const char *plan;    // JSON, or NULL
+    long long n_results;
+    const char *customer_ids; // JSON array
+};
+
+// Appends one row in a transaction of its own (WAL, synchronous NORMAL: durable across a
+// process crash once this returns).
+int store_audit_append(struct store *s, const struct store_audit_row *row, struct px_err *err);
+// Called per row read; the row's strings are valid during the call only. A non-PX_OK return
+// stops the read and is returned.
+typedef int (*store_audit_fn)(const struct store_audit_row *row, void *user, struct px_err *err);
+// Rows with time >= since (ISO 8601 prefix such as "2026-11-26" or "2026-11-26T10:00"; NULL for
+// all), of key_id when not NULL, oldest first, at most limit rows (the newest ones when more
+// match).
+int store_audit_read(struct store *s, const char *since, const char *key_id, size_t limit,
+                     store_audit_fn fn, void *user, struct px_err *err);
 
 #endif

@@ -1,7 +1,7 @@
 // test_serve.c — `prospect serve` end to end over real sockets with libcurl: a generated bank
 // is imported, the server starts with --port 0 (it prints the port it bound on stderr), and
 // every route family, the MLflow input forms, 415/400/413/404, 8 concurrent clients, the
-// loopback-only rule and a clean exit 0 on SIGTERM are checked.
+// refusal of a non-loopback bind without API keys and a clean exit 0 on SIGTERM are checked.
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,63 +15,17 @@
 #include <curl/curl.h>
 
 #include "limits.h"
+#include "testhttp.h"
 #include "testutil.h"
 
 static char g_dir[256];
 static pid_t g_pid = -1;
 static int g_port;
 
-struct reply {
-    char *data;
-    size_t len;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *user)
-{
-    struct reply *r = user;
-    char *d = realloc(r->data, r->len + size * n + 1);
-    if (d == NULL) return 0;
-    memcpy(d + r->len, p, size * n);
-    r->len += size * n;
-    d[r->len] = '\0';
-    r->data = d;
-    return size * n;
-}
-
-// One request; returns the status; *body (free()) gets the answer.
 static long http(const char *method, const char *path, const char *ctype, const char *body,
                  size_t body_len, char **out)
 {
-    char url[1024];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g_port, path);
-    CURL *c = curl_easy_init();
-    struct reply r = {0};
-    struct curl_slist *h = NULL;
-    long status = -1;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (strcmp(method, "POST") == 0) {
-        char hdr[256];
-        snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype);
-        h = curl_slist_append(h, hdr);
-        h = curl_slist_append(h, "Expect:");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (out) {
-        *out = r.data ? r.data : strdup("");
-    } else {
-        free(r.data);
-    }
-    return status;
+    return th_request(g_port, method, path, ctype, NULL, body, body_len, out);
 }
 
 static cJSON *get_json(const char *path, long want)
@@ -99,7 +53,7 @@ static cJSON *post_json(const char *body, const char *ctype, long want)
 static int setup(void **state)
 {
     (void)state;
-    char args[1024], *out = NULL, *err = NULL, path[512];
+    char args[1024], *out = NULL, *err = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     tu_mkdtemp(g_dir, sizeof g_dir);
     snprintf(args, sizeof args, "generate --rows 300 --seed 11 --out %s/b.csv && $PROSPECT_BIN import --db %s/t.db --csv %s/b.csv",
@@ -110,30 +64,10 @@ static int setup(void **state)
     char db[512], log[512];
     snprintf(db, sizeof db, "%s/t.db", g_dir);
     snprintf(log, sizeof log, "%s/serve.log", g_dir);
-    const char *bin = getenv("PROSPECT_BIN");
-    assert_non_null(bin);
-    g_pid = fork();
-    assert_true(g_pid >= 0);
-    if (g_pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 2);
-        execl(bin, "prospect", "serve", "--db", db, "--port", "0", "--threads", "4", "--model",
-              "/nonexistent-model", (char *)NULL);
-        _exit(127);
-    }
-    // wait for "listening on http://127.0.0.1:PORT"
-    for (int i = 0; i < 600 && g_port == 0; i++) {
-        FILE *f = fopen(log, "r");
-        char line[1024];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, "http://127.0.0.1:");
-            if (p) g_port = atoi(p + 17);
-        }
-        if (f) fclose(f);
-        if (g_port == 0) usleep(100000);
-    }
-    snprintf(path, sizeof path, "%s", log);
-    if (g_port == 0) fail_msg("server did not start (see %s)", path);
+    const char *argv[] = {
+        "serve", "--db", db, "--port", "0", "--threads", "4", "--model", "/nonexistent-model",
+        NULL};
+    g_pid = th_serve(argv, log, &g_port);
     return 0;
 }
 
@@ -254,7 +188,7 @@ static void test_bind_refused(void **state)
     char args[512], *out = NULL, *err = NULL;
     snprintf(args, sizeof args, "serve --db %s/t.db --bind 0.0.0.0 --port 0", g_dir);
     assert_int_equal(tu_run_prospect(args, NULL, &out, &err), 1);
-    assert_non_null(strstr(err, "API keys are required to bind to 0.0.0.0"));
+    assert_non_null(strstr(err, "binding beyond loopback requires API keys"));
     free(out);
     free(err);
 }
@@ -263,12 +197,8 @@ static void test_bind_refused(void **state)
 static void test_sigterm(void **state)
 {
     (void)state;
-    int status = 0;
-    assert_int_equal(kill(g_pid, SIGTERM), 0);
-    assert_int_equal(waitpid(g_pid, &status, 0), g_pid);
+    assert_int_equal(th_stop(g_pid), 0);
     g_pid = -1;
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void)

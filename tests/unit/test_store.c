@@ -229,13 +229,137 @@ static void test_alloc_failures(void **state)
     assert_true(tu_check_alloc_failures(open_all, release_all, &c) > 10);
 }
 
+static int collect_audit(const struct store_audit_row *r, void *user, struct px_err *err)
+{
+    char *out = user;
+    (void)err;
+    size_t n = strlen(out);
+    snprintf(out + n, 1024 - n, "%s|%s|%s|%lld|%s;", r->key_id ? r->key_id : "-", r->action,
+             r->query, r->n_results, r->customer_ids);
+    return PX_OK;
+}
+
+// API keys (v2): insert, get, revoke (idempotent), count, list; the audit log: append, read
+// filtered by key, since and limit (the newest rows, oldest first); UPDATE/DELETE refused.
+static void test_keys_and_audit(void **state)
+{
+    (void)state;
+    struct store *s = NULL;
+    struct px_err err = {0};
+    unsigned char salt[STORE_KEY_SALT_LEN] = {1, 2, 3}, hash[STORE_KEY_HASH_LEN] = {9, 8, 7};
+    unsigned char salt2[STORE_KEY_SALT_LEN], hash2[STORE_KEY_HASH_LEN];
+    assert_int_equal(store_open(":memory:", NULL, &s, &err), PX_OK);
+    assert_int_equal(store_key_insert(s, "0123456789ab", "desk", salt, hash, &err), PX_OK);
+    assert_int_equal(store_key_insert(s, "0123456789ab", "again", salt, hash, &err), PX_EIO);
+    assert_int_equal(store_key_insert(s, "short", "x", salt, hash, &err), PX_EINVAL);
+    assert_int_equal(store_key_insert(s, "ba9876543210", "other", salt, hash, &err), PX_OK);
+    struct store_key k;
+    bool found = false;
+    assert_int_equal(store_key_get(s, "0123456789ab", &k, salt2, hash2, &found, &err), PX_OK);
+    assert_true(found);
+    assert_string_equal(k.name, "desk");
+    assert_string_equal(k.revoked, "");
+    assert_memory_equal(salt2, salt, sizeof salt);
+    assert_memory_equal(hash2, hash, sizeof hash);
+    assert_int_equal(store_key_get(s, "ffffffffffff", &k, NULL, NULL, &found, &err), PX_OK);
+    assert_false(found);
+    size_t n = 0;
+    assert_int_equal(store_key_count_active(s, &n, &err), PX_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_key_revoke(s, "0123456789ab", &found, &err), PX_OK);
+    assert_true(found);
+    assert_int_equal(store_key_get(s, "0123456789ab", &k, NULL, NULL, &found, &err), PX_OK);
+    char first[32];
+    snprintf(first, sizeof first, "%s", k.revoked);
+    assert_true(strlen(first) == 20);
+    assert_int_equal(store_key_revoke(s, "0123456789ab", &found, &err), PX_OK);
+    assert_int_equal(store_key_get(s, "0123456789ab", &k, NULL, NULL, &found, &err), PX_OK);
+    assert_string_equal(k.revoked, first);
+    assert_int_equal(store_key_revoke(s, "ffffffffffff", &found, &err), PX_OK);
+    assert_false(found);
+    assert_int_equal(store_key_count_active(s, &n, &err), PX_OK);
+    assert_int_equal(n, 1);
+    struct store_key *keys = NULL;
+    assert_int_equal(store_key_list(s, &keys, &n, &err), PX_OK);
+    assert_int_equal(n, 2);
+    px_free(keys);
+
+    struct store_audit_row r = {0,        NULL,      "0123456789ab", "http", NULL,
+                                "search", "over 60", "{}",           2,      "[\"a\", \"b\"]"};
+    assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
+    r.key_id = NULL;
+    r.channel = "cli";
+    r.actor = "ann";
+    r.action = "similar";
+    r.query = "a";
+    r.n_results = 0;
+    r.customer_ids = "[]";
+    assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
+    char out[1024] = "";
+    assert_int_equal(store_audit_read(s, NULL, NULL, 10, collect_audit, out, &err), PX_OK);
+    assert_string_equal(out, "0123456789ab|search|over 60|2|[\"a\", \"b\"];-|similar|a|0|[];");
+    out[0] = '\0';
+    assert_int_equal(store_audit_read(s, NULL, NULL, 1, collect_audit, out, &err), PX_OK);
+    assert_string_equal(out, "-|similar|a|0|[];");
+    out[0] = '\0';
+    assert_int_equal(store_audit_read(s, NULL, "0123456789ab", 10, collect_audit, out, &err),
+                     PX_OK);
+    assert_string_equal(out, "0123456789ab|search|over 60|2|[\"a\", \"b\"];");
+    out[0] = '\0';
+    assert_int_equal(store_audit_read(s, "2999", NULL, 10, collect_audit, out, &err), PX_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(store_audit_read(s, NULL, NULL, 0, collect_audit, out, &err), PX_EINVAL);
+    store_close(s);
+}
+
+// A version-1 database (before keys and audit) is migrated in place, its customers kept.
+static void test_migrate_v1(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    tu_mkdtemp(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/v1.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE meta_columns (position INTEGER PRIMARY KEY, name "
+                                  "TEXT NOT NULL UNIQUE, label TEXT NOT NULL, type TEXT NOT NULL, "
+                                  "is_id INTEGER NOT NULL DEFAULT 0);"
+                                  "CREATE TABLE customers (id TEXT NOT NULL PRIMARY KEY);"
+                                  "CREATE TABLE imports (id INTEGER PRIMARY KEY, time TEXT NOT "
+                                  "NULL, file TEXT NOT NULL, bytes INTEGER NOT NULL, rows_read "
+                                  "INTEGER NOT NULL, rows_inserted INTEGER NOT NULL, rows_updated "
+                                  "INTEGER NOT NULL, rows_failed INTEGER NOT NULL);"
+                                  "CREATE TABLE vectors (customer_id TEXT NOT NULL, model_id TEXT "
+                                  "NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY "
+                                  "(customer_id, model_id)) WITHOUT ROWID;"
+                                  "INSERT INTO customers VALUES ('c1');"
+                                  "PRAGMA user_version = 1; PRAGMA application_id = 1347572560;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct store *s = NULL;
+    struct px_err err = {0};
+    struct store_params ro = store_default_params();
+    ro.read_only = true;
+    assert_int_equal(store_open(path, &ro, &s, &err), PX_OK); // read-only: accepted, as is
+    store_close(s);
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_OK);
+    size_t n = 0;
+    assert_int_equal(store_count_customers(s, &n, &err), PX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_key_count_active(s, &n, &err), PX_OK);
+    assert_int_equal(n, 0);
+    store_close(s);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_migrate_reopen),
-        cmocka_unit_test(test_iter),
-        cmocka_unit_test(test_vectors_resume),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_open_migrate_reopen), cmocka_unit_test(test_iter),
+        cmocka_unit_test(test_vectors_resume),      cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_keys_and_audit),      cmocka_unit_test(test_migrate_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

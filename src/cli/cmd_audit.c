@@ -1,0 +1,143 @@
+// cmd_audit.c — `prospect audit`: who looked at which customers, from the append-only audit log
+// that `prospect serve` and `prospect search|similar` write.
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cli.h"
+#include "jsonx.h"
+
+static const char *const k_usage =
+    "usage: prospect audit [--db FILE] [--since WHEN] [--key ID] [--limit N] [--json]\n"
+    "\n"
+    "Prints the audit log, oldest first: time (UTC), key id or OS user, channel, action, the\n"
+    "query, the number of customers returned and their ids.\n"
+    "\n"
+    "  --db FILE     database (default ./prospect.db)\n"
+    "  --since WHEN  an ISO 8601 date or time (2026-11-26, 2026-11-26T09:00) or an age: 30m,\n"
+    "                24h, 7d\n"
+    "  --key ID      only requests made with this API key\n"
+    "  --limit N     the newest N rows at most (default 1000)\n"
+    "  --json        one JSON object per line\n";
+
+// "24h" -> ISO time that long ago; an ISO prefix is kept as is. False when neither.
+static bool parse_since(const char *s, char *out, size_t n)
+{
+    size_t len = strlen(s);
+    if (len >= 2 && isdigit((unsigned char)s[0]) && strchr("mhd", s[len - 1]) &&
+        strspn(s, "0123456789") == len - 1) {
+        long v = strtol(s, NULL, 10);
+        long unit = s[len - 1] == 'm' ? 60 : s[len - 1] == 'h' ? 3600 : 86400;
+        if (v > 365L * 100) return false;
+        time_t t = time(NULL) - (time_t)(v * unit);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+        return true;
+    }
+    // YYYY-MM-DD[THH[:MM[:SS]]]
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    if (len < 10 || len > sizeof shape - 1) return false;
+    for (size_t i = 0; i < len; i++) {
+        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i]) return false;
+    }
+    snprintf(out, n, "%s", s);
+    return true;
+}
+
+struct audit_out {
+    bool json;
+};
+
+static void put_str(const char *s)
+{
+    struct buf b;
+    buf_init(&b, (size_t)LIMIT_QUERY_BYTES * 8);
+    if (s == NULL) {
+        fputs("null", stdout);
+    } else if (jsonx_put_string(&b, s, strlen(s), NULL) == PX_OK) {
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    buf_free(&b);
+}
+
+static int print_row(const struct app_audit_row *r, void *user, struct px_err *err)
+{
+    const struct audit_out *o = user;
+    (void)err;
+    if (o->json) {
+        printf("{\"seq\": %lld, \"time\": ", r->seq);
+        put_str(r->time);
+        fputs(", \"key_id\": ", stdout);
+        put_str(r->key_id);
+        fputs(", \"channel\": ", stdout);
+        put_str(r->channel);
+        fputs(", \"actor\": ", stdout);
+        put_str(r->actor);
+        fputs(", \"action\": ", stdout);
+        put_str(r->action);
+        fputs(", \"query\": ", stdout);
+        put_str(r->query);
+        printf(", \"plan\": %s, \"n_results\": %lld, \"customer_ids\": %s}\n",
+               r->plan ? r->plan : "null", r->n_results, r->customer_ids ? r->customer_ids : "[]");
+    } else {
+        char who[80];
+        if (r->key_id) snprintf(who, sizeof who, "key:%s", r->key_id);
+        else if (r->actor) snprintf(who, sizeof who, "user:%s", r->actor);
+        else snprintf(who, sizeof who, "-");
+        printf("%s  %-17s %-5s %-11s %4lld  ", r->time, who, r->channel, r->action, r->n_results);
+        put_str(r->query);
+        printf("  %s\n", r->customer_ids ? r->customer_ids : "[]");
+    }
+    return PX_OK;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},    {"since", required_argument, NULL, 's'},
+        {"key", required_argument, NULL, 'k'},   {"limit", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = "prospect.db", *key = NULL;
+    char since[40] = "";
+    int limit = 1000;
+    struct audit_out o = {false};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:s:k:n:jh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': db = optarg; break;
+        case 'k': key = optarg; break;
+        case 'j': o.json = true; break;
+        case 's':
+            if (!parse_since(optarg, since, sizeof since)) {
+                return cli_usage_error("audit", "--since takes 2026-11-26[T09:00[:00]] or an age "
+                                                "such as 30m, 24h, 7d; got '%s'",
+                                       optarg);
+            }
+            break;
+        case 'n':
+            if (!cli_parse_int(optarg, 1, LIMIT_AUDIT_ROWS, &limit)) {
+                return cli_usage_error("audit", "--limit must be 1..%d", LIMIT_AUDIT_ROWS);
+            }
+            break;
+        case 'h': fputs(k_usage, stdout); return CLI_OK;
+        default: return cli_usage_error("audit", "unknown option");
+        }
+    }
+    if (optind < argc) {
+        return cli_usage_error("audit", "unexpected argument '%s'", argv[optind]);
+    }
+    struct px_err err = {0};
+    if (app_audit_read(db, since[0] ? since : NULL, key, (size_t)limit, print_row, &o, &err) !=
+        PX_OK) {
+        return cli_fail("audit", &err);
+    }
+    return CLI_OK;
+}
