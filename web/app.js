@@ -3,7 +3,7 @@
 // /api/customers/ID/similar, /api/schema, /health).
 //
 // Rules: every value that comes from the API is hostile; it reaches the page only through
-// textContent / DOM nodes, never innerHTML (the server's Content-Security-Policy also forbids
+// textContent / DOM nodes, never parsed as HTML (the server's Content-Security-Policy also forbids
 // inline script). Query spans in the plan are UTF-8 byte offsets; they are cut from the UTF-8
 // bytes of the query (TextEncoder / TextDecoder), never from the UTF-16 JavaScript string.
 'use strict';
@@ -35,7 +35,7 @@
     seq: 0,            // request sequence: only the latest answer is drawn
   };
 
-  // ---- DOM helpers (no innerHTML anywhere) ----
+  // ---- DOM helpers (nothing is ever parsed as HTML) ----
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {

@@ -1,7 +1,7 @@
 // docs.js — the API page (GET /docs): reads /openapi.json and draws one card per operation with
 // its parameters and a "try it" form that sends the request to this server and shows the status
 // and the answer (pretty-printed when it is JSON). Plain JavaScript, no build step; everything
-// from the server reaches the page through textContent, never innerHTML.
+// from the server reaches the page through textContent, never parsed as HTML.
 'use strict';
 
 (function () {

@@ -57,10 +57,11 @@ function startServer(db) {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (m) {
         clearTimeout(timer);
-        resolve({ proc: p, url: m[1] });
+        resolve({ proc: p, url: m[1], stderr: () => err, exited });
       }
     });
-    p.on('exit', (code) => reject(new Error('server exited with ' + code + ': ' + err)));
+    const exited = new Promise((done) => p.on('exit', (code, sig) => done(code === null ? sig : code)));
+    exited.then((code) => reject(new Error('server exited with ' + code + ': ' + err)));
   });
 }
 
@@ -251,7 +252,16 @@ try {
   console.error('FAIL: ' + (e && e.stack ? e.stack : e));
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (server) server.proc.kill('SIGTERM');
+  if (server) {
+    // a clean exit 0 on SIGTERM: under the ASan tree this also reports leaks and bad accesses
+    server.proc.kill('SIGTERM');
+    const code = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
+    if (code !== 0) {
+      failed = true;
+      console.error('FAIL: the server ended with ' + code + ' after SIGTERM:\n' + server.stderr());
+      if (code === 'timeout') server.proc.kill('SIGKILL');
+    }
+  }
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
