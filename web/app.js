@@ -377,7 +377,8 @@
   function markSelected() {
     for (const tr of $('tbody').querySelectorAll('tr[data-id]')) {
       tr.classList.toggle('selected', tr.dataset.id === state.detailId);
-      tr.setAttribute('aria-selected', tr.dataset.id === state.detailId ? 'true' : 'false');
+      if (tr.dataset.id === state.detailId) tr.setAttribute('aria-current', 'true');
+      else tr.removeAttribute('aria-current');
     }
   }
 
