@@ -172,8 +172,6 @@ async function main() {
   check(fields >= 10, 'Enter opens the customer panel with its fields (' + fields + ')');
   check(await page.$eval('#detail-fields', (d) => d.querySelectorAll('.touched').length) === 2,
     'the panel marks the fields the filters touched');
-  await page.screenshot({ path: path.join(out, 'search.png'), fullPage: false });
-  console.log('screenshot: ' + path.join(out, 'search.png'));
 
   // 6. CSV export
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
@@ -191,6 +189,19 @@ async function main() {
   check(await page.isHidden('#plan'), 'the query plan is hidden while showing look-alikes');
   await page.keyboard.press('Escape');
   check(await page.isHidden('#detail'), 'Escape closes the customer panel');
+
+  // a sample with a filter, a boost and free text: chips of both kinds, score bars
+  const mixed = samples.find((q) => /children in college/.test(q));
+  await page.click('#samples button:has-text("' + mixed + '")');
+  await waitForAnswer(page, mixed);
+  check((await chipTexts(page, 'filter')).length >= 1 && (await chipTexts(page, 'boost')).length >= 1,
+    'a query with soft words shows filter and boost chips');
+  check(await page.$$eval('#tbody .bar .fill', (els) => els.length > 0), 'ranked results show score bars');
+  await page.click('#tbody tr[data-id]');
+  await page.waitForSelector('#detail-fields dt');
+  await page.screenshot({ path: path.join(out, 'search.png') });
+  console.log('screenshot: ' + path.join(out, 'search.png'));
+  await page.keyboard.press('Escape');
 
   // tablet width: the panel slides over the results
   await page.setViewportSize({ width: 820, height: 1100 });
