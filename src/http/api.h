@@ -56,6 +56,7 @@ struct api_req {
 struct api_res {
     int status;               // HTTP status; 0 until set (dispatch uses 200 on success)
     const char *content_type; // static string; NULL means application/json
+    const char *csp;          // static Content-Security-Policy header value; NULL for none
     struct buf body;          // owned by the caller (buf_init with LIMIT_HTTP_RESPONSE)
 };
 
@@ -93,5 +94,7 @@ int api_customer(const struct api_req *req, struct api_res *res, struct px_err *
 int api_customer_similar(const struct api_req *req, struct api_res *res, struct px_err *err);
 // POST /invocations, MLflow's scoring protocol (see api_mlflow.c for the accepted shapes).
 int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err);
+// GET /, /docs and /static/{name}: the web pages compiled into the binary (api_web.c).
+int api_web(const struct api_req *req, struct api_res *res, struct px_err *err);
 
 #endif

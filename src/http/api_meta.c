@@ -94,18 +94,21 @@ int api_openapi(const struct api_req *req, struct api_res *res, struct px_err *e
     int rc = buf_printf(o, err, "{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"prospect\", "
                                 "\"version\": \"%s\"}, \"paths\": {", PX_VERSION);
     // one path object per distinct pattern, holding every method that serves it
+    // (the web pages' routes, served by api_web, are left out: they are not the API)
+    bool any = false;
     for (size_t i = 0; i < n && rc == PX_OK; i++) {
-        bool seen = false;
+        bool seen = r[i].handler == api_web;
         for (size_t k = 0; k < i; k++) seen |= strcmp(r[k].pattern, r[i].pattern) == 0;
         if (seen) {
             continue;
         }
-        rc = buf_append(o, i ? ", " : "", i ? 2 : 0, err);
+        rc = buf_append(o, any ? ", " : "", any ? 2 : 0, err);
+        any = true;
         if (rc == PX_OK) rc = put_str(o, r[i].pattern, err);
         if (rc == PX_OK) rc = buf_append(o, ": {", 3, err);
         bool first = true;
         for (size_t k = i; k < n && rc == PX_OK; k++) {
-            if (strcmp(r[k].pattern, r[i].pattern) == 0) {
+            if (strcmp(r[k].pattern, r[i].pattern) == 0 && r[k].handler != api_web) {
                 rc = buf_append(o, first ? "" : ", ", first ? 0 : 2, err);
                 if (rc == PX_OK) rc = put_operation(o, &r[k], err);
                 first = false;

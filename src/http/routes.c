@@ -23,6 +23,10 @@ static const struct route k_routes[] = {
     {"GET", "/api/schema", api_schema, 0, NULL, "columns, types and value sets"},
     {"GET", "/metrics", api_metrics, 0, NULL, "Prometheus metrics: requests, latencies, errors"},
     {"GET", "/openapi.json", api_openapi, 0, NULL, "this API as OpenAPI 3"},
+    // the web pages (api_web.c): not the API, so /openapi.json leaves them out
+    {"GET", "/", api_web, 0, NULL, "the search page for relationship managers"},
+    {"GET", "/docs", api_web, 0, NULL, "this API as a readable page with a try-it form"},
+    {"GET", "/static/{id}", api_web, 0, NULL, "the pages' scripts and stylesheet"},
 };
 
 _Static_assert(sizeof k_routes / sizeof k_routes[0] <= LIMIT_HTTP_ROUTES, "LIMIT_HTTP_ROUTES");

@@ -97,6 +97,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct api_res *res)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res->content_type ? res->content_type : "application/json");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (res->csp != NULL) {
+        MHD_add_response_header(r, "Content-Security-Policy", res->csp);
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
     if (res->status == 401) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"prospect\"");
     }

@@ -1,5 +1,6 @@
 // test_api.c — the HTTP handlers called directly, without sockets: MLflow input forms, params
-// and every kind of bad body; search arguments; unknown customers; OpenAPI lists every route.
+// and every kind of bad body; search arguments; unknown customers; OpenAPI lists every API route;
+// the web pages' routes answer their files with the right types and stay out of OpenAPI.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,12 @@ static void test_meta(void **state)
     assert_string_equal(cJSON_GetObjectItem(j, "openapi")->valuestring, "3.0.3");
     const cJSON *paths = cJSON_GetObjectItem(j, "paths");
     for (size_t i = 0; i < n; i++) {
+        if (r[i].handler == api_web) {
+            if (cJSON_GetObjectItemCaseSensitive(paths, r[i].pattern) != NULL) {
+                fail_msg("openapi lists the page route %s", r[i].pattern);
+            }
+            continue;
+        }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(paths, r[i].pattern);
         if (p == NULL) fail_msg("openapi lacks %s", r[i].pattern);
         const char *m = strcmp(r[i].method, "POST") == 0 ? "post" : "get";
@@ -338,12 +345,83 @@ static void test_keys_at_dispatch(void **state)
     app_access_close(a);
 }
 
+// Dispatches GET path; returns the body (free()), the status and content type in *status/*ctype.
+static char *get_raw(const char *path, int *status, const char **ctype, const char **csp)
+{
+    struct api_req *req = calloc(1, sizeof *req);
+    struct api_res res = {0};
+    buf_init(&res.body, LIMIT_HTTP_RESPONSE);
+    req->ctx = &g_ctx;
+    req->method = "GET";
+    req->path = path;
+    int i_route;
+    assert_int_equal(routes_dispatch(req, &res, &i_route), PX_OK);
+    *status = res.status;
+    *ctype = res.content_type;
+    *csp = res.csp;
+    char *body = strdup(res.body.data ? res.body.data : "");
+    buf_free(&res.body);
+    free(req);
+    return body;
+}
+
+static void test_web(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *ctype, *marker;
+    } pages[] = {
+        {"/", "text/html; charset=utf-8", "/static/app.js"},
+        {"/docs", "text/html; charset=utf-8", "/static/docs.js"},
+        {"/static/app.js", "text/javascript; charset=utf-8", "/api/search"},
+        {"/static/docs.js", "text/javascript; charset=utf-8", "/openapi.json"},
+        {"/static/style.css", "text/css; charset=utf-8", ":root"},
+    };
+    int status = 0;
+    const char *ctype = NULL, *csp = NULL;
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        char *body = get_raw(pages[i].path, &status, &ctype, &csp);
+        if (status != 200) fail_msg("%s: status %d", pages[i].path, status);
+        assert_non_null(ctype);
+        assert_string_equal(ctype, pages[i].ctype);
+        assert_non_null(csp);
+        assert_non_null(strstr(csp, "default-src 'none'"));
+        assert_null(strstr(csp, "unsafe-inline"));
+        if (strstr(body, pages[i].marker) == NULL) fail_msg("%s lacks %s", pages[i].path, pages[i].marker);
+        free(body);
+    }
+    // the pages never build markup from data: no innerHTML / outerHTML / insertAdjacentHTML
+    static const char *const scripts[] = {"/static/app.js", "/static/docs.js"};
+    for (size_t i = 0; i < 2; i++) {
+        char *body = get_raw(scripts[i], &status, &ctype, &csp);
+        if (strstr(body, "innerHTML") || strstr(body, "outerHTML") || strstr(body, "insertAdjacentHTML") ||
+            strstr(body, "document.write")) {
+            fail_msg("%s builds markup from strings", scripts[i]);
+        }
+        free(body);
+    }
+    // unknown files: 404 JSON errors, no CSP, nothing else served from /static
+    static const char *const missing[] = {"/static/nope.js", "/static/..%2Fapi.h", "/static/app.js.map",
+                                          "/index.html", "/static/", "/docs/"};
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        char *body = get_raw(missing[i], &status, &ctype, &csp);
+        if (status != 404) fail_msg("%s: status %d", missing[i], status);
+        assert_null(ctype);
+        assert_null(csp);
+        cJSON *j = cJSON_Parse(body);
+        expect_error(j, status, 404);
+        free(body);
+    }
+    { cJSON *e_ = call("POST", "/", NULL, "application/json", "{}", &status); expect_error(e_, status, 405); }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlflow_forms), cmocka_unit_test(test_mlflow_errors),
         cmocka_unit_test(test_search),       cmocka_unit_test(test_customers),
         cmocka_unit_test(test_meta),         cmocka_unit_test(test_keys_at_dispatch),
+        cmocka_unit_test(test_web),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
