@@ -48,6 +48,7 @@ test-asan: build-asan
 test: checkstyle test-release test-asan
 
 bench: build
+	@scripts/install-deps --bench
 	@scripts/run-bench $(BUILD)
 
 fuzz:

@@ -66,8 +66,9 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
 // app_book_open reads the whole customer table once: a columnar copy for filters, the profile
 // texts and a BM25 index for the lexical path, the query schema (values and distributions taken
 // from the data) and, when the model's weights are present and `prospect index` has run for
-// them, the vectors for the dense path. Read-only afterwards; app_book_search calls on one book
-// must not run concurrently (the embedder context is shared).
+// them, the vectors for the dense path. Read-only afterwards, except for its n_lanes search
+// lanes: any number of threads may call app_book_search / app_book_similar on one book, and
+// n_lanes of them run at once (the rest wait for a lane).
 
 struct app_book;
 
@@ -77,6 +78,8 @@ struct app_book_params {
     const char *lexicon_path; // a user lexicon merged over the built-in one, or NULL
     int n_threads;            // default 1
     const char *template_path; // profile-text template (as given to app_index), or NULL
+    int n_lanes;              // searches that may run at once (default 1), each with its own
+                              // embedder context and n_threads-thread pool; more callers wait
 };
 
 struct app_book_params app_book_default_params(void);
@@ -87,6 +90,8 @@ void app_book_close(struct app_book *b);
 // model yet — or NULL when it is on. Borrowed.
 const char *app_book_dense_status(const struct app_book *b);
 size_t app_book_n_rows(const struct app_book *b);
+// Query-vector cache counters since open (both 0 without the dense path).
+void app_book_cache_stats(struct app_book *b, size_t *hits, size_t *misses);
 size_t app_book_n_columns(const struct app_book *b);
 const char *app_book_column_name(const struct app_book *b, size_t col);
 const char *app_book_column_label(const struct app_book *b, size_t col);

@@ -17,6 +17,7 @@
 //      soft terms lead and the text decides within them;
 //   4. no semantic text (a pure filter query): candidates by boost, then customer order.
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,111 @@ done:
 
 // ---- the book ----
 
+// What one search needs for itself: an embedder context (its arena is scratch for the query's
+// forward pass) and a thread pool (the vindex scan and the encoder split across n_threads).
+// Everything else in the book is read-only, so n_lanes searches run at once.
+struct lane {
+    struct embed_ctx *ectx; // owned, NULL without the dense path
+    struct pool *pool;      // owned
+};
+
+// Recent query vectors by semantic text (exact bytes), least recently used out first. Embedding
+// the query is most of a dense search's time, and the same texts come back: sample queries, a
+// page re-running a search with one filter chip removed (the text part is unchanged), paging.
+struct qcache_entry {
+    uint64_t hash;      // FNV-1a of the text; 0 for an empty slot
+    char *text;         // owned
+    size_t len;
+    unsigned long long used; // tick of the last hit
+};
+
+struct qcache {
+    struct qcache_entry e[LIMIT_QUERY_CACHE];
+    float *vecs; // owned: (LIMIT_QUERY_CACHE, dim)
+    int dim;
+    unsigned long long tick;
+    size_t n_hits, n_misses;
+    pthread_mutex_t lock;
+};
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+static void qcache_free(struct qcache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < LIMIT_QUERY_CACHE; i++) {
+        px_free(c->e[i].text);
+    }
+    pthread_mutex_destroy(&c->lock);
+    px_free(c->vecs);
+    px_free(c);
+}
+
+static struct qcache *qcache_new(int dim)
+{
+    struct qcache *c = px_calloc(1, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->dim = dim;
+    c->vecs = px_malloc((size_t)LIMIT_QUERY_CACHE * (size_t)dim * sizeof *c->vecs);
+    if (c->vecs == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
+        px_free(c->vecs);
+        px_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+// Copies the cached vector of text into q; false when it is not cached.
+static bool qcache_get(struct qcache *c, const char *text, size_t len, float *q)
+{
+    uint64_t h = fnv1a(text, len);
+    bool hit = false;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < LIMIT_QUERY_CACHE && !hit; i++) {
+        struct qcache_entry *e = &c->e[i];
+        if (e->hash == h && e->len == len && memcmp(e->text, text, len) == 0) {
+            memcpy(q, c->vecs + i * (size_t)c->dim, (size_t)c->dim * sizeof *q);
+            e->used = ++c->tick;
+            hit = true;
+        }
+    }
+    c->n_hits += hit;
+    c->n_misses += !hit;
+    pthread_mutex_unlock(&c->lock);
+    return hit;
+}
+
+// Keeps q as text's vector in the least recently used slot (nothing when out of memory).
+static void qcache_put(struct qcache *c, const char *text, size_t len, const float *q)
+{
+    char *copy = px_malloc(len + 1);
+    if (copy == NULL) {
+        return;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&c->lock);
+    size_t w = 0;
+    for (size_t i = 1; i < LIMIT_QUERY_CACHE; i++) {
+        if (c->e[i].used < c->e[w].used) w = i;
+    }
+    px_free(c->e[w].text);
+    c->e[w] = (struct qcache_entry){fnv1a(text, len), copy, len, ++c->tick};
+    memcpy(c->vecs + w * (size_t)c->dim, q, (size_t)c->dim * sizeof *q);
+    pthread_mutex_unlock(&c->lock);
+}
+
 struct app_book {
     struct store_schema sc;       // owned
     size_t n_rows, n_cols;
@@ -292,15 +398,73 @@ struct app_book {
     bool *has_vec;                // owned: (n_rows)
     int dim;
     struct embedder *e;           // owned, NULL without the dense path
-    struct embed_ctx *ectx;       // owned
-    struct pool *pool;            // owned
+    struct qcache *qc;            // owned, NULL without the dense path: recent query vectors
+    struct lane *lanes;           // owned: (n_lanes) per-search state, see lane_take
+    size_t n_lanes;
+    size_t *free_lanes;           // owned: stack of idle lane indices, (n_free) of them
+    size_t n_free;
+    pthread_mutex_t lane_lock;    // guards free_lanes / n_free
+    pthread_cond_t lane_idle;     // signalled when a lane is returned
+    bool lane_sync;               // lane_lock and lane_idle were made
     char dense_status[PX_ERR_MSG_MAX + 4200]; // "" when the dense path runs without remark
 };
 
 struct app_book_params app_book_default_params(void)
 {
-    struct app_book_params p = {"prospect.db", NULL, NULL, 1, NULL};
+    struct app_book_params p = {"prospect.db", NULL, NULL, 1, NULL, 1};
     return p;
+}
+
+// Blocks until a lane is idle and takes it.
+static struct lane *lane_take(struct app_book *b)
+{
+    pthread_mutex_lock(&b->lane_lock);
+    while (b->n_free == 0) {
+        pthread_cond_wait(&b->lane_idle, &b->lane_lock);
+    }
+    struct lane *l = &b->lanes[b->free_lanes[--b->n_free]];
+    pthread_mutex_unlock(&b->lane_lock);
+    return l;
+}
+
+static void lane_give(struct app_book *b, struct lane *l)
+{
+    pthread_mutex_lock(&b->lane_lock);
+    b->free_lanes[b->n_free++] = (size_t)(l - b->lanes);
+    pthread_cond_signal(&b->lane_idle);
+    pthread_mutex_unlock(&b->lane_lock);
+}
+
+// Makes n_lanes lanes, each with a pool of n_threads (embedder contexts come with the dense
+// path, in load_dense).
+static int lanes_new(struct app_book *b, int n_lanes, int n_threads, struct px_err *err)
+{
+    if (n_lanes < 1 || n_lanes > LIMIT_THREADS) {
+        return px_fail(err, PX_EINVAL, "concurrent searches must be 1..%d, got %d", LIMIT_THREADS,
+                       n_lanes);
+    }
+    b->lanes = px_calloc((size_t)n_lanes, sizeof *b->lanes);
+    b->free_lanes = px_calloc((size_t)n_lanes, sizeof *b->free_lanes);
+    if (b->lanes == NULL || b->free_lanes == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    if (pthread_mutex_init(&b->lane_lock, NULL) != 0) {
+        return px_fail(err, PX_EINTERNAL, "pthread_mutex_init failed");
+    }
+    if (pthread_cond_init(&b->lane_idle, NULL) != 0) {
+        pthread_mutex_destroy(&b->lane_lock);
+        return px_fail(err, PX_EINTERNAL, "pthread_cond_init failed");
+    }
+    b->lane_sync = true;
+    for (int i = 0; i < n_lanes; i++) {
+        int rc = pool_new(n_threads, &b->lanes[i].pool, err);
+        if (rc != PX_OK) {
+            return rc;
+        }
+        b->n_lanes++;
+        b->free_lanes[b->n_free++] = (size_t)i;
+    }
+    return PX_OK;
 }
 
 static int cmp_f64(const void *a, const void *b)
@@ -522,8 +686,12 @@ static void load_dense(struct app_book *b, struct store *st, const struct app_bo
     }
     struct embed_ctx_params ep = embed_ctx_default_params();
     ep.n_threads = p->n_threads;
-    if (model_id_of(dir, model_id, sizeof model_id, &err) != PX_OK ||
-        embed_ctx_new(b->e, &ep, &b->ectx, &err) != PX_OK ||
+    ep.batch_size = 1; // one query text per search
+    bool ctx_ok = true;
+    for (size_t i = 0; i < b->n_lanes && ctx_ok; i++) {
+        ctx_ok = embed_ctx_new(b->e, &ep, &b->lanes[i].ectx, &err) == PX_OK;
+    }
+    if (!ctx_ok || model_id_of(dir, model_id, sizeof model_id, &err) != PX_OK ||
         store_load_vectors(st, model_id, &sv, &err) != PX_OK) {
         snprintf(b->dense_status, sizeof b->dense_status, "semantic search is off: %s", err.msg);
         goto done;
@@ -536,9 +704,10 @@ static void load_dense(struct app_book *b, struct store *st, const struct app_bo
         goto done;
     }
     b->dim = sv.dim;
+    b->qc = qcache_new(sv.dim);
     b->vectors = px_calloc(b->n_rows * (size_t)sv.dim, sizeof *b->vectors);
     b->has_vec = px_calloc(b->n_rows ? b->n_rows : 1, sizeof *b->has_vec);
-    if (b->vectors == NULL || b->has_vec == NULL ||
+    if (b->qc == NULL || b->vectors == NULL || b->has_vec == NULL ||
         vindex_new((size_t)sv.dim, NULL, &b->vx, &err) != PX_OK) {
         snprintf(b->dense_status, sizeof b->dense_status, "semantic search is off: out of memory");
         goto done;
@@ -569,8 +738,12 @@ done:
     if (!dense_ok) {
         vindex_free(b->vx);
         b->vx = NULL;
-        embed_ctx_free(b->ectx);
-        b->ectx = NULL;
+        qcache_free(b->qc);
+        b->qc = NULL;
+        for (size_t i = 0; i < b->n_lanes; i++) {
+            embed_ctx_free(b->lanes[i].ectx);
+            b->lanes[i].ectx = NULL;
+        }
         embedder_close(b->e);
         b->e = NULL;
     }
@@ -634,7 +807,7 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
             b->by_id[r] = (uint32_t)r;
         }
         qsort_r(b->by_id, b->n_rows, sizeof *b->by_id, cmp_row_id, b);
-        rc = pool_new(p.n_threads, &b->pool, err);
+        rc = lanes_new(b, p.n_lanes, p.n_threads, err);
     }
     if (rc != PX_OK) {
         goto done;
@@ -668,9 +841,18 @@ void app_book_close(struct app_book *b)
     coltable_free(b->table);
     bm25_free(b->bm25);
     vindex_free(b->vx);
-    embed_ctx_free(b->ectx);
+    qcache_free(b->qc);
+    for (size_t i = 0; b->lanes != NULL && i < b->n_lanes; i++) {
+        embed_ctx_free(b->lanes[i].ectx);
+        pool_free(b->lanes[i].pool);
+    }
+    px_free(b->lanes);
+    px_free(b->free_lanes);
+    if (b->lane_sync) {
+        pthread_mutex_destroy(&b->lane_lock);
+        pthread_cond_destroy(&b->lane_idle);
+    }
     embedder_close(b->e);
-    pool_free(b->pool);
     store_schema_free(&b->sc);
     px_free(b);
 }
@@ -680,6 +862,17 @@ const char *app_book_dense_status(const struct app_book *b)
     return b->dense_status[0] ? b->dense_status : NULL;
 }
 size_t app_book_n_rows(const struct app_book *b) { return b->n_rows; }
+
+void app_book_cache_stats(struct app_book *b, size_t *hits, size_t *misses)
+{
+    *hits = *misses = 0;
+    if (b->qc != NULL) {
+        pthread_mutex_lock(&b->qc->lock);
+        *hits = b->qc->n_hits;
+        *misses = b->qc->n_misses;
+        pthread_mutex_unlock(&b->qc->lock);
+    }
+}
 size_t app_book_n_columns(const struct app_book *b) { return b->n_cols; }
 const char *app_book_column_name(const struct app_book *b, size_t c) { return b->sc.cols[c].name; }
 const char *app_book_column_label(const struct app_book *b, size_t c) { return b->sc.cols[c].label; }
@@ -712,9 +905,9 @@ long app_book_find(const struct app_book *b, const char *id)
 
 // Ranks for app_book_search / app_book_similar: dense (query vector q, may be NULL) and lexical
 // (text) lists among candidates, fused with boosts (plan may be NULL). exclude: rows left out.
-static int rank(struct app_book *b, const float *q, const char *text, size_t text_len,
-                const struct query_plan *plan, const struct bitmap *cand, size_t top,
-                struct app_result *res, struct px_err *err)
+static int rank(struct app_book *b, struct lane *lane, const float *q, const char *text,
+                size_t text_len, const struct query_plan *plan, const struct bitmap *cand,
+                size_t top, struct app_result *res, struct px_err *err)
 {
     int rc = PX_OK;
     size_t K = top * 20 > 100 ? top * 20 : 100;
@@ -732,7 +925,7 @@ static int rank(struct app_book *b, const float *q, const char *text, size_t tex
         goto done;
     }
     if (q != NULL && b->vx != NULL) {
-        rc = vindex_search(b->vx, q, (size_t)b->dim, K, cand, b->pool, dh, &nd, err);
+        rc = vindex_search(b->vx, q, (size_t)b->dim, K, cand, lane->pool, dh, &nd, err);
         res->dense = true;
     }
     if (rc == PX_OK && text_len > 0) {
@@ -854,16 +1047,27 @@ int app_book_search(struct app_book *b, const char *query, size_t len, size_t to
     res->n_candidates = bitmap_count(cand);
     const char *sem = res->plan->semantic_text;
     size_t sem_len = res->plan->semantic_len;
-    if (b->vx != NULL && sem_len > 0) {
+    bool embed = b->vx != NULL && sem_len > 0;
+    if (embed) {
         q = px_malloc((size_t)b->dim * sizeof *q);
         if (q == NULL) {
             rc = px_fail(err, PX_ENOMEM, "out of memory");
             goto done;
         }
-        rc = embed_texts(b->ectx, &sem, &sem_len, 1, q, NULL, NULL, NULL, err);
     }
-    if (rc == PX_OK && res->n_candidates > 0) {
-        rc = rank(b, q, sem, sem_len, res->plan, cand, top, res, err);
+    bool cached = embed && qcache_get(b->qc, sem, sem_len, q);
+    if (embed || res->n_candidates > 0) {
+        struct lane *lane = lane_take(b);
+        if (embed && !cached) {
+            rc = embed_texts(lane->ectx, &sem, &sem_len, 1, q, NULL, NULL, NULL, err);
+            if (rc == PX_OK) {
+                qcache_put(b->qc, sem, sem_len, q);
+            }
+        }
+        if (rc == PX_OK && res->n_candidates > 0) {
+            rc = rank(b, lane, q, sem, sem_len, res->plan, cand, top, res, err);
+        }
+        lane_give(b, lane);
     }
 done:
     px_free(q);
@@ -924,7 +1128,9 @@ int app_book_similar(struct app_book *b, const char *const *ids, size_t n_ids, s
     }
     res->n_candidates = bitmap_count(cand);
     if (res->n_candidates > 0) {
-        rc = rank(b, n_vec > 0 ? q : NULL, text.data, text.len, NULL, cand, top, res, err);
+        struct lane *lane = lane_take(b);
+        rc = rank(b, lane, n_vec > 0 ? q : NULL, text.data, text.len, NULL, cand, top, res, err);
+        lane_give(b, lane);
     }
 done:
     buf_free(&text);

@@ -118,6 +118,10 @@
 #define LIMIT_FUSE_LISTS 8
 #define LIMIT_FUSE_ITEMS 1000000
 
+// Query vectors a book keeps (the semantic text's embedding, reused when the same text comes
+// again: sample queries, a chip removed on the page, paging). 256 x 384 floats = 384 KB.
+#define LIMIT_QUERY_CACHE 256
+
 // ---- HTTP server (src/http) ----
 // One request body: an MLflow batch of LIMIT_HTTP_QUERIES queries of LIMIT_QUERY_BYTES fits.
 #define LIMIT_HTTP_BODY (1u << 20)

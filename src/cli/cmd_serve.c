@@ -102,8 +102,10 @@ int cmd_serve(int argc, char **argv)
     struct api_ctx ctx = {0};
     struct server *srv = NULL;
     bool ctx_ok = false;
-    int n_cpu = cpu_count();
-    bp.n_threads = n_cpu < LIMIT_THREADS ? n_cpu : LIMIT_THREADS;
+    // one search lane per core (at most one per request thread), the cores split between them
+    int n_cpu = cpu_count() < LIMIT_THREADS ? cpu_count() : LIMIT_THREADS;
+    bp.n_lanes = sp.n_threads < n_cpu ? sp.n_threads : n_cpu;
+    bp.n_threads = n_cpu / bp.n_lanes;
     if (pipe(g_sig_pipe) != 0) {
         perror("prospect serve: pipe");
         goto done;

@@ -4,9 +4,9 @@
 // response (status, content type, body); it never sees a socket, so tests call it directly.
 // The server adapter (server.c) and the route table (routes.c) are the only callers.
 //
-// Threads: handlers run on libmicrohttpd's pool threads. The book is read-only and shared, but
-// app_book_search / app_book_similar must not run concurrently on one book (one embedder
-// context), so handlers take ctx->search_lock around them. A pool of contexts comes later.
+// Threads: handlers run on libmicrohttpd's pool threads and share the book, which runs as many
+// searches at once as it has lanes (app_book_params.n_lanes); the access handle serialises its
+// own SQLite connection.
 #ifndef PX_API_H
 #define PX_API_H
 
@@ -25,7 +25,6 @@ struct api_ctx {
     struct app_access *access;   // borrowed: keys and audit log; NULL only in handler unit
                                  // tests (then nothing is checked or audited)
     bool require_keys;           // protected routes need a valid key even without a header
-    pthread_mutex_t search_lock; // serialises app_book_search / app_book_similar
     struct metrics metrics;      // request counters, rendered by GET /metrics
     char *schema_json;           // owned: GET /api/schema's answer, built once at init
     size_t schema_len;

@@ -146,16 +146,13 @@ int api_ctx_init(struct api_ctx *ctx, struct app_book *book, struct px_err *err)
     ctx->book = book;
     metrics_init(&ctx->metrics);
     int rc = build_schema(book, &schema, err);
-    if (rc == PX_OK && pthread_mutex_init(&ctx->search_lock, NULL) != 0) {
-        rc = px_fail(err, PX_EINTERNAL, "pthread_mutex_init failed");
-    }
     if (rc == PX_OK) {
         ctx->schema_len = schema.len;
         ctx->schema_json = buf_take(&schema);
     }
     buf_free(&schema);
     if (rc != PX_OK) {
-        ctx->book = NULL; // nothing else to release: the mutex is made last
+        ctx->book = NULL; // nothing else to release
     }
     return rc;
 }
@@ -165,7 +162,6 @@ void api_ctx_free(struct api_ctx *ctx)
     if (ctx == NULL || ctx->book == NULL) {
         return;
     }
-    pthread_mutex_destroy(&ctx->search_lock);
     px_free(ctx->schema_json);
     memset(ctx, 0, sizeof *ctx);
 }

@@ -286,9 +286,7 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
     rc = buf_append(&res->body, in.n > 1 ? "{\"predictions\": [" : "{\"predictions\": ",
                     in.n > 1 ? 17 : 16, err);
     for (size_t q = 0; q < in.n && rc == PX_OK; q++) {
-        pthread_mutex_lock(&ctx->search_lock);
         rc = app_book_search(ctx->book, in.query[q], strlen(in.query[q]), in.top, &r, err);
-        pthread_mutex_unlock(&ctx->search_lock);
         if (rc == PX_OK) {
             rc = api_audit(req, "invocations", in.query[q], strlen(in.query[q]), &r, -1, err);
         }

@@ -1,6 +1,6 @@
 // api_search.c — the REST search API: GET /api/search, /api/customers/{id} and
 // /api/customers/{id}/similar. Answers are app_result_to_json's, the same JSON as
-// `prospect search --json`. Searches hold ctx->search_lock (see api.h).
+// `prospect search --json`.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +40,7 @@ int api_search(const struct api_req *req, struct api_res *res, struct px_err *er
     }
     if (rc == PX_OK) rc = arg_top(req, 10, &top, err);
     if (rc == PX_OK) {
-        pthread_mutex_lock(&ctx->search_lock);
         rc = app_book_search(ctx->book, q, strlen(q), top, &r, err);
-        pthread_mutex_unlock(&ctx->search_lock);
     }
     if (rc == PX_OK) rc = api_audit(req, "search", q, strlen(q), &r, -1, err);
     if (rc == PX_OK) rc = app_result_to_json(ctx->book, q, strlen(q), &r, &res->body, err);
@@ -88,9 +86,7 @@ int api_customer_similar(const struct api_req *req, struct api_res *res, struct 
     if (rc == PX_OK) rc = arg_top(req, 10, &top, err);
     if (rc == PX_OK) {
         const char *ids[1] = {app_book_id(ctx->book, row)};
-        pthread_mutex_lock(&ctx->search_lock);
         rc = app_book_similar(ctx->book, ids, 1, top, &r, err);
-        pthread_mutex_unlock(&ctx->search_lock);
     }
     if (rc == PX_OK) rc = api_audit(req, "similar", req->id, strlen(req->id), &r, -1, err);
     if (rc == PX_OK) rc = app_result_to_json(ctx->book, NULL, 0, &r, &res->body, err);

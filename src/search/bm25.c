@@ -16,6 +16,7 @@
 #include "bm25.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,12 +499,34 @@ static int cmp_bm25_hit(const void *pa, const void *pb)
     return a->doc_id < b->doc_id ? -1 : a->doc_id > b->doc_id;
 }
 
+// Does a rank before b? Higher score first, then the lower doc id (cmp_bm25_hit's order).
+static bool ranks_before(const struct bm25_hit *a, const struct bm25_hit *b)
+{
+    return a->score > b->score || (a->score == b->score && a->doc_id < b->doc_id);
+}
+
+// Restores the heap below i: heap[0] is the worst kept hit (the first to be pushed out).
+static void sift_down(struct bm25_hit *heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && ranks_before(&heap[w], &heap[l])) w = l;
+        if (r < n && ranks_before(&heap[w], &heap[r])) w = r;
+        if (w == i) return;
+        struct bm25_hit t = heap[i];
+        heap[i] = heap[w];
+        heap[w] = t;
+        i = w;
+    }
+}
+
+// Top k by a bounded heap, O(n log k): a common word scores every document, and sorting all of
+// them (what this did first) cost more than the scoring.
 int bm25_search(const struct bm25 *ix, const char *query, size_t len,
                 const struct bitmap *candidates, size_t k, struct bm25_hit *out, size_t *n_out,
                 struct px_err *err)
 {
     float *scores = NULL;
-    struct bm25_hit *hits = NULL;
     int rc = PX_EINVAL;
     *n_out = 0;
     size_t n = ix->id_bound;
@@ -513,31 +536,33 @@ int bm25_search(const struct bm25 *ix, const char *query, size_t len,
         goto done;
     }
     rc = bm25_score(ix, query, len, candidates, scores, n, err);
-    if (rc != PX_OK) {
+    if (rc != PX_OK || k == 0) {
         goto done;
     }
-    size_t n_pos = 0;
-    for (size_t d = 0; d < n; d++) {
-        n_pos += scores[d] > 0.0f;
-    }
-    hits = px_malloc((n_pos + 1) * sizeof *hits);
-    if (hits == NULL) {
-        rc = px_fail(err, PX_ENOMEM, "bm25: out of memory for %zu hits", n_pos);
-        goto done;
-    }
+    // out is the heap while the scores are scanned, then sorted best first
     size_t m = 0;
     for (size_t d = 0; d < n; d++) {
-        if (scores[d] > 0.0f) {
-            hits[m++] = (struct bm25_hit){(uint32_t)d, scores[d]};
+        if (!(scores[d] > 0.0f)) {
+            continue;
+        }
+        struct bm25_hit h = {(uint32_t)d, scores[d]};
+        if (m < k) {
+            out[m++] = h;
+            for (size_t i = m - 1; i > 0 && ranks_before(&out[(i - 1) / 2], &out[i]);
+                 i = (i - 1) / 2) {
+                struct bm25_hit t = out[i];
+                out[i] = out[(i - 1) / 2];
+                out[(i - 1) / 2] = t;
+            }
+        } else if (ranks_before(&h, &out[0])) {
+            out[0] = h;
+            sift_down(out, m, 0);
         }
     }
-    qsort(hits, m, sizeof *hits, cmp_bm25_hit);
-    size_t n_res = m < k ? m : k;
-    memcpy(out, hits, n_res * sizeof *hits);
-    *n_out = n_res;
+    qsort(out, m, sizeof *out, cmp_bm25_hit);
+    *n_out = m;
     rc = PX_OK;
 done:
     px_free(scores);
-    px_free(hits);
     return rc;
 }

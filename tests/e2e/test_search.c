@@ -16,8 +16,10 @@
 #include <cJSON.h>
 #include <sqlite3.h>
 
+#include "app.h"
 #include "testutil.h"
 #include "testmodel.h"
+#include <pthread.h>
 
 static char g_dir[256];
 
@@ -361,6 +363,111 @@ static void test_errors(void **state)
     free(err);
 }
 
+// Lanes: one book searched by 4 threads at once through 3 lanes (dense path on, a tiny model)
+// gives byte-for-byte the answers of the same queries run one after another — the repeats
+// taking their query vectors from the cache.
+#define LANE_QUERIES 6
+#define LANE_THREADS 4
+static const char *const k_lane_queries[LANE_QUERIES] = {
+    "customers over 50 interested in retirement planning",
+    "young professionals with good credit",
+    "credit score over 700",
+    "affluent customers with children",
+    "homeowners in Chicago",
+    "savings account",
+};
+static struct app_book *g_lane_book;
+static char *g_lane_want[LANE_QUERIES];
+static int g_lane_sem; // queries with semantic text (embedded; filters alone are not)
+
+static char *search_json(const char *q)
+{
+    struct app_result r = {0};
+    struct buf out;
+    struct px_err e = {0};
+    buf_init(&out, 1u << 24);
+    if (app_book_search(g_lane_book, q, strlen(q), 8, &r, &e) != PX_OK ||
+        app_result_to_json(g_lane_book, q, strlen(q), &r, &out, &e) != PX_OK) {
+        return NULL;
+    }
+    if (r.plan->semantic_len > 0) __atomic_add_fetch(&g_lane_sem, 1, __ATOMIC_RELAXED);
+    app_result_free(&r);
+    char *s = strdup(out.data);
+    buf_free(&out);
+    return s;
+}
+
+static void *lane_client(void *arg)
+{
+    long id = (long)arg, bad = 0;
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < LANE_QUERIES; i++) {
+            int q = (int)((i + id + round) % LANE_QUERIES);
+            char *got = search_json(k_lane_queries[q]);
+            bad += got == NULL || strcmp(got, g_lane_want[q]) != 0;
+            free(got);
+        }
+    }
+    return (void *)bad;
+}
+
+static void test_concurrent_lanes(void **state)
+{
+    (void)state;
+    char args[4096], db[400], model[400], *out = NULL, *err = NULL;
+    snprintf(db, sizeof db, "%s/lanes.db", g_dir);
+    snprintf(model, sizeof model, "%s/lane-model", g_dir);
+    mkdir(model, 0755);
+    // big enough that one query's forward pass takes a while, so the threads' passes overlap
+    struct testmodel_spec s = testmodel_default_spec();
+    s.hidden = 64;
+    s.intermediate = 256;
+    s.layers = 4;
+    s.max_positions = 256;
+    s.max_seq_length = 256;
+    assert_int_equal(testmodel_write(model, &s), 0);
+    snprintf(args, sizeof args,
+             "generate --rows 400 --seed 9 --out %s/l.csv && %s import --db %s --csv %s/l.csv && "
+             "%s index --db %s --model %s",
+             g_dir, getenv("PROSPECT_BIN"), db, g_dir, getenv("PROSPECT_BIN"), db, model);
+    if (run(args, &out, &err) != 0) fail_msg("setup: %s", err);
+    free(out);
+    free(err);
+    struct app_book_params bp = app_book_default_params();
+    bp.db_path = db;
+    bp.model_flag = model;
+    bp.n_lanes = 3;
+    struct px_err e = {0};
+    if (app_book_open(&bp, &g_lane_book, &e) != PX_OK) fail_msg("open: %s", e.msg);
+    assert_null(app_book_dense_status(g_lane_book)); // the dense path (embedder per lane) is on
+    for (int i = 0; i < LANE_QUERIES; i++) {
+        g_lane_want[i] = search_json(k_lane_queries[i]);
+        assert_non_null(g_lane_want[i]);
+    }
+    pthread_t t[LANE_THREADS];
+    for (long i = 0; i < LANE_THREADS; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, lane_client, (void *)i), 0);
+    }
+    long bad = 0;
+    for (int i = 0; i < LANE_THREADS; i++) {
+        void *r = NULL;
+        pthread_join(t[i], &r);
+        bad += (long)r;
+    }
+    assert_int_equal(bad, 0);
+    // each distinct semantic text was embedded once; every repeat came from the query cache
+    size_t hits = 0, misses = 0;
+    app_book_cache_stats(g_lane_book, &hits, &misses);
+    assert_true(g_lane_sem > 0);
+    assert_int_equal(hits + misses, (size_t)g_lane_sem);
+    assert_int_equal(misses, (size_t)g_lane_sem / (1 + LANE_THREADS * 5));
+    for (int i = 0; i < LANE_QUERIES; i++) free(g_lane_want[i]);
+    app_book_close(g_lane_book);
+    // lanes out of range are refused
+    bp.n_lanes = 0;
+    assert_int_equal(app_book_open(&bp, &g_lane_book, &e), PX_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_other_schema),
         cmocka_unit_test(test_index_resumes_after_kill),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_concurrent_lanes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

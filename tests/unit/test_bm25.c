@@ -13,10 +13,12 @@
 // pension: df 1, idf = ln(1 + 3.5 / 1.5) = 1.203973; d3: K = 1.130769 -> 1.243091
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
 
+#include "bitmap.h"
 #include "bm25.h"
 #include "mem.h"
 
@@ -191,11 +193,75 @@ static void test_bm25_alloc_failures(void **state)
     assert_true(tu_check_alloc_failures(open_corpus, close_corpus, &u) >= 5);
 }
 
+static int cmp_ref(const void *pa, const void *pb)
+{
+    const struct bm25_hit *a = pa, *b = pb;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return a->doc_id < b->doc_id ? -1 : a->doc_id > b->doc_id;
+}
+
+// bm25_search's bounded top-k agrees with scoring everything and sorting it all, for k below,
+// at and above the number of matches, on a corpus with many exact ties (documents of few words
+// from a small vocabulary) and with a candidate set.
+static void test_bm25_top_k_matches_full_sort(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"gold", "silver", "loan", "card", "saver", "pension"};
+    enum { N_DOCS = 3000 };
+    struct bm25 *ix = NULL;
+    struct px_err err = {0};
+    struct bitmap *cand = NULL;
+    assert_int_equal(bm25_new(NULL, &ix, &err), PX_OK);
+    assert_int_equal(bitmap_new(N_DOCS, &cand, &err), PX_OK);
+    unsigned seed = 12345;
+    for (uint32_t d = 0; d < N_DOCS; d++) {
+        char text[128] = "";
+        int n = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 4;
+        for (int w = 0; w < n; w++) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(text, words[(seed >> 16) % 6]);
+            strcat(text, " ");
+        }
+        assert_int_equal(bm25_add_doc(ix, d, text, strlen(text), &err), PX_OK);
+        if (d % 3 != 0) bitmap_set(cand, d);
+    }
+    assert_int_equal(bm25_finalize(ix, &err), PX_OK);
+    static float scores[N_DOCS];
+    static struct bm25_hit all[N_DOCS], got[N_DOCS];
+    const char *queries[] = {"gold", "gold loan", "card saver pension silver"};
+    const size_t ks[] = {1, 7, 100, 1000, N_DOCS};
+    for (int c = 0; c < 2; c++) {
+        for (size_t q = 0; q < 3; q++) {
+            const struct bitmap *cs = c ? cand : NULL;
+            assert_int_equal(bm25_score(ix, queries[q], strlen(queries[q]), cs, scores, N_DOCS, &err), PX_OK);
+            size_t m = 0;
+            for (uint32_t d = 0; d < N_DOCS; d++) {
+                if (scores[d] > 0) all[m++] = (struct bm25_hit){d, scores[d]};
+            }
+            qsort(all, m, sizeof *all, cmp_ref);
+            for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+                size_t n = 0;
+                assert_int_equal(bm25_search(ix, queries[q], strlen(queries[q]), cs, ks[i], got, &n, &err), PX_OK);
+                assert_int_equal(n, m < ks[i] ? m : ks[i]);
+                for (size_t j = 0; j < n; j++) {
+                    if (got[j].doc_id != all[j].doc_id || got[j].score != all[j].score) {
+                        fail_msg("'%s' k %zu: hit %zu is doc %u, want %u", queries[q], ks[i], j,
+                                 got[j].doc_id, all[j].doc_id);
+                    }
+                }
+            }
+        }
+    }
+    bitmap_free(cand);
+    bm25_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bm25_hand_computed_scores),
         cmocka_unit_test(test_bm25_rare_terms_weigh_more_and_ties_by_id),
+        cmocka_unit_test(test_bm25_top_k_matches_full_sort),
         cmocka_unit_test(test_bm25_candidates_restrict),
         cmocka_unit_test(test_bm25_terms_and_errors),
         cmocka_unit_test(test_bm25_alloc_failures),
