@@ -24,6 +24,10 @@ static const struct command k_commands[] = {
     {"search", cmd_search, "find customers from a plain-English query"},
     {"similar", cmd_similar, "find the customers most like given ones"},
     {"serve", cmd_serve, "serve search and MLflow scoring over HTTP"},
+    {"train", cmd_train, "train a propensity model on a CSV with a binary target column"},
+    {"score", cmd_score, "score a CSV with a trained model (--potential: missed positives)"},
+    {"explain", cmd_explain, "SHAP explanations of a model's scores"},
+    {"runs", cmd_runs, "list trained models' runs, or the best by a metric"},
 };
 
 static void usage(FILE *f)
