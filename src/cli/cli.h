@@ -25,6 +25,8 @@ int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_lookalike(int argc, char **argv);
+int cmd_tipping(int argc, char **argv);
 
 // Prints "prospect <cmd>: error: <msg>" to stderr and returns CLI_FAIL.
 int cli_fail(const char *cmd, const struct px_err *err);
@@ -36,10 +38,10 @@ bool cli_parse_int(const char *s, int lo, int hi, int *out);
 // The lines of a text input: one text per line, '\n' separated, a trailing '\r' dropped, no
 // empty last line after a final newline. Line i is data[off[i] .. off[i] + len[i]).
 struct cli_lines {
-    char *data; // owned (px_free): the whole input
+    char *data;         // owned (px_free): the whole input
     size_t size;
-    const char **text; // owned: (n) pointers into data
-    size_t *len;       // owned: (n)
+    const char **text;  // owned: (n) pointers into data
+    size_t *len;        // owned: (n)
     size_t n;
 };
 

@@ -28,6 +28,8 @@ static const struct command k_commands[] = {
     {"score", cmd_score, "score a CSV with a trained model (--potential: missed positives)"},
     {"explain", cmd_explain, "SHAP explanations of a model's scores"},
     {"runs", cmd_runs, "list trained models' runs, or the best by a metric"},
+    {"lookalike", cmd_lookalike, "negatives that look like positives, and the best-scored ones"},
+    {"tipping", cmd_tipping, "what change of one feature would tip a customer to positive"},
 };
 
 static void usage(FILE *f)

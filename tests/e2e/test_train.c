@@ -131,6 +131,22 @@ static void test_train_score_explain(void **state)
     assert_non_null(strstr(out, "\"income\": [["));
     free(out);
     free(err);
+    st = run("tipping --model bank/1 --csv @/bank.csv --registry @/reg --k 2 --format json", &out,
+             &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "\"list_a\": ["));
+    assert_non_null(strstr(out, "\"list_b\": ["));
+    assert_non_null(strstr(out, "\"summary\": {\"a\": {\"rows\": "));
+    free(out);
+    free(err);
+    st = run("lookalike --model bank/1 --csv @/bank.csv --registry @/reg --features income", &out,
+             &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "vectors: standardised model features"));
+    assert_non_null(strstr(out, "tipping: income"));
+    assert_null(strstr(out, "tipping: spend"));
+    free(out);
+    free(err);
     st = run("explain --model bank/9 --csv @/bank.csv --registry @/reg", &out, &err);
     assert_int_equal(st, 1);
     assert_non_null(strstr(err, "no version 9"));

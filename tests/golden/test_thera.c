@@ -11,6 +11,7 @@
 
 #include "dataset.h"
 #include "experiment.h"
+#include "lookalike.h"
 #include "mem.h"
 
 #define THERA "data/thera_bank/Bank_Personal_Loan_Modelling.csv"
@@ -98,6 +99,27 @@ static void test_thera_must_hold(void **state)
     print_message("thera: SHAP sum vs margin, max |diff| %.3g over %zu rows\n", worst, n);
     assert_true(worst <= 1e-4);
 
+    // look-alikes (List A): every entry a negative, distances non-decreasing, no duplicates
+    float *vec = px_malloc(n * nf * sizeof *vec);
+    unsigned char *seen = px_calloc(n, 1);
+    struct ml_lookalike *look = NULL;
+    size_t n_look = 0;
+    assert_non_null(vec);
+    assert_non_null(seen);
+    assert_int_equal(ml_standardize(ds.x, n, nf, vec, &err), PX_OK);
+    assert_int_equal(ml_lookalikes(vec, n, nf, ds.y, 3, NULL, &look, &n_look, &err), PX_OK);
+    assert_true(n_look > 480 && n_look <= 3 * 480);
+    for (size_t i = 0; i < n_look; i++) {
+        assert_true(ds.y[look[i].row] == 0.0f);
+        assert_true(ds.y[look[i].near] == 1.0f);
+        assert_true(i == 0 || look[i].dist >= look[i - 1].dist);
+        assert_false(seen[look[i].row]);
+        seen[look[i].row] = 1;
+    }
+    print_message("thera: List A (k = 3) has %zu distinct negatives\n", n_look);
+    px_free(look);
+    px_free(vec);
+    px_free(seen);
     px_free(margin);
     px_free(contrib);
     px_free(j1);

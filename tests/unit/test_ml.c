@@ -11,6 +11,7 @@
 #include "classifier.h"
 #include "dataset.h"
 #include "experiment.h"
+#include "lookalike.h"
 #include "mem.h"
 #include "metrics.h"
 
@@ -305,6 +306,86 @@ static void test_classifier_toy(void **state)
     px_free(ct);
 }
 
+// ---- tipping and look-alikes ----
+
+// A monotone toy: the label is x0 >= 10 (x0 = 0..19), x1 is noise. Stepping x0 by 1 from 3 must
+// tip exactly at 10 (a change of 7); stepping the noise feature must stop at its maximum.
+static void test_tipping_monotone(void **state)
+{
+    (void)state;
+    enum { N = 400, NF = 2 };
+    float *x = px_malloc(N * NF * sizeof *x), *y = px_malloc(N * sizeof *y);
+    for (size_t i = 0; i < N; i++) {
+        x[i * NF + 0] = (float)(i % 20);
+        x[i * NF + 1] = (float)((i * 7) % 13);
+        y[i] = i % 20 >= 10 ? 1.0f : 0.0f;
+    }
+    struct ml_xgb_params p = ml_xgb_default_params();
+    p.n_rounds = 30;
+    p.scale_pos_weight = 1;
+    struct ml_classifier *c = NULL;
+    struct px_err err = {0};
+    assert_int_equal(ml_classifier_train(x, y, N, NF, NULL, NULL, 0, &p, &c, NULL, &err), PX_OK);
+    const double step[NF] = {1, 1}, mn[NF] = {0, 0}, mx[NF] = {19, 12};
+    // rows 3 (x0 = 3), 15 (already positive), 43 (x0 = 3, stepped on the noise feature)
+    const size_t rows[] = {3, 15, 43, 20};
+    const size_t feat[] = {0, 0, 1, 0};
+    struct ml_tip t[4];
+    assert_int_equal(ml_tipping(c, x, NF, rows, feat, 4, step, mn, mx, 0.5, t, &err), PX_OK);
+    assert_true(t[0].tipped);
+    assert_true(t[0].from == 3 && t[0].to == 10 && t[0].steps == 7);
+    assert_true(t[0].p_before < 0.5f && t[0].p_after >= 0.5f);
+    assert_true(t[1].tipped && t[1].steps == 0 && t[1].to == 15);
+    assert_false(t[2].tipped); // max value reached
+    assert_true(t[2].to == 12);
+    assert_true(t[3].tipped && t[3].from == 0 && t[3].to == 10);
+    ml_classifier_free(c);
+    px_free(x);
+    px_free(y);
+}
+
+static void test_lookalikes(void **state)
+{
+    (void)state;
+    // 1-d points: positives at 0 and 10; negatives at 1, 2, 9, 20, 10.5 (row order)
+    const float v[] = {0, 1, 2, 10, 9, 20, 10.5f, 3};
+    const float y[] = {1, 0, 0, 1, 0, 0, 0, NAN};
+    struct ml_lookalike *l = NULL;
+    size_t n = 0;
+    struct px_err err = {0};
+    assert_int_equal(ml_lookalikes(v, 8, 1, y, 2, NULL, &l, &n, &err), PX_OK);
+    // 0 -> {1 (1), 2 (2)}; 10 -> {6 (0.5), 4 (1)}; de-duplicated, sorted by distance
+    assert_int_equal(n, 4);
+    const size_t want[] = {6, 1, 4, 2};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(l[i].row, want[i]);
+        assert_true(y[l[i].row] == 0.0f);
+        assert_true(i == 0 || l[i].dist >= l[i - 1].dist);
+    }
+    assert_int_equal(l[0].near, 3);
+    px_free(l);
+    // k = 3 makes row 2 near to both positives: still listed once, with its smaller distance
+    assert_int_equal(ml_lookalikes(v, 8, 1, y, 3, NULL, &l, &n, &err), PX_OK);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            assert_int_not_equal(l[i].row, l[j].row);
+        }
+    }
+    px_free(l);
+    const unsigned char allow[] = {0, 0, 1, 0, 0, 1, 0, 0};
+    assert_int_equal(ml_lookalikes(v, 8, 1, y, 1, allow, &l, &n, &err), PX_OK);
+    assert_int_equal(n, 1); // row 2 is the nearest allowed negative of both positives
+    assert_int_equal(l[0].row, 2);
+    px_free(l);
+    float z[8];
+    assert_int_equal(ml_standardize(v, 8, 1, z, &err), PX_OK);
+    double s = 0;
+    for (size_t i = 0; i < 8; i++) {
+        s += z[i];
+    }
+    assert_true(fabs(s) < 1e-5);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -324,7 +405,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics),        cmocka_unit_test(test_dataset_types),
         cmocka_unit_test(test_dataset_bad),    cmocka_unit_test(test_stratified_parts),
-        cmocka_unit_test(test_classifier_toy),
+        cmocka_unit_test(test_classifier_toy), cmocka_unit_test(test_tipping_monotone),
+        cmocka_unit_test(test_lookalikes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
