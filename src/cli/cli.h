@@ -23,6 +23,12 @@ int cmd_similar(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_lookalike(int argc, char **argv);
+int cmd_tipping(int argc, char **argv);
 
 // Prints "prospect <cmd>: error: <msg>" to stderr and returns CLI_FAIL.
 int cli_fail(const char *cmd, const struct px_err *err);

@@ -26,6 +26,12 @@ static const struct command k_commands[] = {
     {"serve", cmd_serve, "serve search and MLflow scoring over HTTP"},
     {"keys", cmd_keys, "create, list and revoke API keys for the server"},
     {"audit", cmd_audit, "show who looked at which customers (the audit log)"},
+    {"train", cmd_train, "train a propensity model on a CSV with a binary target column"},
+    {"score", cmd_score, "score a CSV with a trained model (--potential: missed positives)"},
+    {"explain", cmd_explain, "SHAP explanations of a model's scores"},
+    {"runs", cmd_runs, "list trained models' runs, or the best by a metric"},
+    {"lookalike", cmd_lookalike, "negatives that look like positives, and the best-scored ones"},
+    {"tipping", cmd_tipping, "what change of one feature would tip a customer to positive"},
 };
 
 static void usage(FILE *f)
