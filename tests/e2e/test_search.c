@@ -273,21 +273,28 @@ static long vectors_if_any(const char *db, long *distinct)
     return n;
 }
 
-static void test_index_resumes_after_kill(void **state)
+// A test model (random weights) of 4 layers x 64 wide with 256 positions: slow enough for
+// timing-sensitive tests (a kill mid-run, overlapping forward passes), still fast under ASan.
+static void write_slow_model(const char *dir)
 {
-    (void)state;
-    char args[8192], db[400], model[400], *out = NULL, *err = NULL;
-    snprintf(db, sizeof db, "%s/idx.db", g_dir);
-    snprintf(model, sizeof model, "%s/model", g_dir);
-    mkdir(model, 0755);
-    // big enough that indexing 3,000 customers takes a few seconds, so the kill lands mid-run
+    mkdir(dir, 0755);
     struct testmodel_spec s = testmodel_default_spec();
     s.hidden = 64;
     s.intermediate = 256;
     s.layers = 4;
     s.max_positions = 256;
     s.max_seq_length = 256;
-    assert_int_equal(testmodel_write(model, &s), 0);
+    assert_int_equal(testmodel_write(dir, &s), 0);
+}
+
+static void test_index_resumes_after_kill(void **state)
+{
+    (void)state;
+    char args[8192], db[400], model[400], *out = NULL, *err = NULL;
+    snprintf(db, sizeof db, "%s/idx.db", g_dir);
+    snprintf(model, sizeof model, "%s/model", g_dir);
+    // big enough that indexing 3,000 customers takes a few seconds, so the kill lands mid-run
+    write_slow_model(model);
     snprintf(args, sizeof args, "generate --rows 3000 --seed 5 --out %s/i.csv && %s import --db %s --csv %s/i.csv",
              g_dir, getenv("PROSPECT_BIN"), db, g_dir);
     assert_int_equal(run(args, &out, &err), 0);
@@ -417,15 +424,8 @@ static void test_concurrent_lanes(void **state)
     char args[4096], db[400], model[400], *out = NULL, *err = NULL;
     snprintf(db, sizeof db, "%s/lanes.db", g_dir);
     snprintf(model, sizeof model, "%s/lane-model", g_dir);
-    mkdir(model, 0755);
     // big enough that one query's forward pass takes a while, so the threads' passes overlap
-    struct testmodel_spec s = testmodel_default_spec();
-    s.hidden = 64;
-    s.intermediate = 256;
-    s.layers = 4;
-    s.max_positions = 256;
-    s.max_seq_length = 256;
-    assert_int_equal(testmodel_write(model, &s), 0);
+    write_slow_model(model);
     snprintf(args, sizeof args,
              "generate --rows 400 --seed 9 --out %s/l.csv && %s import --db %s --csv %s/l.csv && "
              "%s index --db %s --model %s",
