@@ -141,7 +141,8 @@ int app_prop_score_json(const struct runstore_model *m, const struct ml_dataset 
     for (size_t r = 0; rc == PX_OK && r < ds->n_rows; r++) {
         rc = buf_printf(out, err, "%s{\"row\": %zu, \"id\": ", r ? ", " : "", r);
         if (rc == PX_OK)
-            rc = ds->id ? row_id(out, ds, r, err) : buf_printf(out, err, "null");
+            rc = ds->id && ds->id[r] && ds->id[r][0] ? row_id(out, ds, r, err)
+                                                     : buf_printf(out, err, "null");
         if (rc == PX_OK)
             rc = buf_printf(out, err, ", \"probability\": ");
         if (rc == PX_OK)
