@@ -125,6 +125,8 @@
 // ---- HTTP server (src/http) ----
 // One request body: an MLflow batch of LIMIT_HTTP_QUERIES queries of LIMIT_QUERY_BYTES fits.
 #define LIMIT_HTTP_BODY (1u << 20)
+// Rows of one propensity scoring request (POST /api/models/{id}/score).
+#define LIMIT_PROP_ROWS 10000
 // One response body (a page of search results with whole rows).
 #define LIMIT_HTTP_RESPONSE (64u << 20)
 // Queries in one POST /invocations.
@@ -141,7 +143,7 @@
 #define LIMIT_HTTP_ARGS 16
 #define LIMIT_HTTP_PARAM_BYTES 256
 // Routes in the table (metrics keep one counter set per route).
-#define LIMIT_HTTP_ROUTES 32
+#define LIMIT_HTTP_ROUTES 48
 
 // ---- API keys and the audit log (store, app/access.c) ----
 // Bytes of a key's name ("rm-desk-3"): a label for people, never a secret.

@@ -1,7 +1,6 @@
 // cli_ml.h — what the propensity subcommands (train, score, explain, runs, lookalike, tipping)
 // share: output formats, CSV quoting, comma lists, and the model registry directory.
-// Note: these commands call src/ml directly until app.h grows app_train / app_score (STYLE C12),
-// as cmd_import does for the store.
+// The work itself goes through app.h (app_train, app_prop_*: app/propensity.c).
 #ifndef PX_CLI_ML_H
 #define PX_CLI_ML_H
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "dataset.h"
@@ -319,9 +320,9 @@ int cmd_explain(int argc, char **argv)
     size_t *rows = NULL, *order = NULL, dep[MAX_DEP];
     unsigned char *onehot = NULL;
     int status = CLI_FAIL;
-    if (runstore_load(root, model, 2, &m, &err) != PX_OK ||
-        ml_dataset_apply(csv, &m.spec, false, &ds, &err) != PX_OK ||
-        ml_explain(m.model, ds.x, ds.n_rows, &e, &err) != PX_OK) {
+    if (app_prop_load(root, model, 2, &m, &err) != PX_OK ||
+        app_prop_data(&m, csv, false, &ds, &err) != PX_OK ||
+        app_prop_explain(&m, &ds, &e, &err) != PX_OK) {
         status = cli_fail("explain", &err);
         goto done;
     }

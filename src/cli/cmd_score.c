@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "dataset.h"
@@ -157,8 +158,8 @@ int cmd_score(int argc, char **argv)
     struct fsx_atomic at;
     memset(&at, 0, sizeof at);
     int status = CLI_FAIL;
-    if (runstore_load(root, model, 2, &m, &err) != PX_OK ||
-        ml_dataset_apply(csv, &m.spec, potential, &ds, &err) != PX_OK) {
+    if (app_prop_load(root, model, 2, &m, &err) != PX_OK ||
+        app_prop_data(&m, csv, potential, &ds, &err) != PX_OK) {
         status = cli_fail("score", &err);
         goto done;
     }
@@ -169,7 +170,7 @@ int cmd_score(int argc, char **argv)
         status = cli_fail("score", &err);
         goto done;
     }
-    if (ml_classifier_predict(m.model, ds.x, ds.n_rows, prob, &err) != PX_OK) {
+    if (app_prop_score(&m, &ds, prob, &err) != PX_OK) {
         status = cli_fail("score", &err);
         goto done;
     }

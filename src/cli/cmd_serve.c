@@ -21,6 +21,7 @@
 static const char *const k_usage =
     "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--require-keys]\n"
     "                      [--model DIR] [--lexicon FILE] [--template FILE]\n"
+    "                      [--registry DIR] [--propensity-data FILE.csv]\n"
     "\n"
     "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
     "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
@@ -28,6 +29,7 @@ static const char *const k_usage =
     "  GET  /ping /health /version    probes\n"
     "  GET  /api/search?q=..&top=N    the JSON of prospect search --json\n"
     "  GET  /api/customers/ID[/similar], /api/schema, /metrics, /openapi.json\n"
+    "  GET  /api/models[/NAME@V[/explain|/lookalike|/tipping]], POST /api/models/NAME@V/score\n"
     "\n"
     "  --db FILE       database (default ./prospect.db)\n"
     "  --bind ADDR     listen address (default 127.0.0.1); any other address requires API keys\n"
@@ -36,6 +38,9 @@ static const char *const k_usage =
     "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N     request threads (default 4)\n"
     "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n"
+    "  --registry DIR  propensity models (prospect train; default ./registry)\n"
+    "  --propensity-data FILE.csv  the rows /api/models/ID/explain, /lookalike and /tipping\n"
+    "                  work on (a CSV with the models' columns and target)\n"
     "\n"
     "Every search and customer lookup is written to the audit log of --db (prospect audit).\n";
 
@@ -57,11 +62,13 @@ int cmd_serve(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},     {"threads", required_argument, NULL, 't'},
         {"model", required_argument, NULL, 'm'},    {"lexicon", required_argument, NULL, 'l'},
         {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
-        {"require-keys", no_argument, NULL, 'K'},   {NULL, 0, NULL, 0},
+        {"require-keys", no_argument, NULL, 'K'},   {"registry", required_argument, NULL, 'R'},
+        {"propensity-data", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
     struct server_params sp = server_default_params();
     bool require_keys = false;
+    const char *registry = NULL, *prop_data = NULL;
     bp.db_path = "prospect.db";
     int ch;
     optind = 1;
@@ -73,6 +80,8 @@ int cmd_serve(int argc, char **argv)
         case 'l': bp.lexicon_path = optarg; break;
         case 'T': bp.template_path = optarg; break;
         case 'K': require_keys = true; break;
+        case 'R': registry = optarg; break;
+        case 'P': prop_data = optarg; break;
         case 'p':
             if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
                 return cli_usage_error("serve", "--port must be 0..65535, got '%s'", optarg);
@@ -152,6 +161,18 @@ int cmd_serve(int argc, char **argv)
     ctx_ok = true;
     ctx.access = access;
     ctx.require_keys = require_keys;
+    ctx.registry = registry;
+    ctx.prop_data = prop_data;
+    ctx.model_flag = bp.model_flag;
+    if (prop_data != NULL) {
+        FILE *pf = fopen(prop_data, "rb");
+        if (pf == NULL) {
+            fprintf(stderr, "prospect serve: error: --propensity-data %s: %s\n", prop_data,
+                    strerror(errno));
+            goto done;
+        }
+        fclose(pf);
+    }
     if (server_start(&sp, &ctx, &srv, &err) != PX_OK) {
         rc = cli_fail("serve", &err);
         goto done;

@@ -1,13 +1,14 @@
 // cmd_train.c — `prospect train`: a propensity model from any CSV with a binary target column
-// (src/ml: dataset -> experiment -> runstore). Prints the notes about the columns, the metrics per
-// fold / pooled out-of-fold / test split at the chosen threshold, the confusion matrix and the
-// gain importance; saves model.json + run.json as the next version of --name.
+// (app_train: src/ml dataset -> experiment -> runstore). Prints the notes about the columns, the
+// metrics per fold / pooled out-of-fold / test split at the chosen threshold, the confusion matrix
+// and the gain importance; saves model.json + run.json as the next version of --name.
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "dataset.h"
@@ -16,7 +17,6 @@
 #include "mem.h"
 #include "progress.h"
 #include "runstore.h"
-#include "sha256.h"
 
 #define MAX_DROP 256
 
@@ -224,42 +224,23 @@ int cmd_train(int argc, char **argv)
     }
 
     struct px_err err = {0};
-    struct ml_spec spec;
-    struct ml_dataset ds;
-    struct ml_experiment e;
-    memset(&spec, 0, sizeof spec);
-    memset(&ds, 0, sizeof ds);
-    memset(&e, 0, sizeof e);
-    int status = CLI_FAIL, version = 0;
-    char sha[65];
-    if (sha256_file_hex(csv, sha, &err) != PX_OK) {
-        status = cli_fail("train", &err);
-        goto done;
-    }
-    struct ml_build_params bp = {.target = target,
-                                 .positive = positive,
-                                 .drop = (const char *const *)drop,
-                                 .n_drop = n_drop};
-    if (ml_dataset_build(csv, &bp, &spec, &ds, &err) != PX_OK) {
-        status = cli_fail("train", &err);
-        goto done;
-    }
-    for (size_t i = 0; i < spec.n_notes; i++) {
-        fprintf(stderr, "prospect train: note: %s\n", spec.notes[i]);
-    }
+    struct app_trained t;
+    int status = CLI_FAIL;
+    struct app_train_params tp = {.csv = csv, .registry = root, .name = name, .exp = p};
+    tp.build = (struct ml_build_params){.target = target,
+                                        .positive = positive,
+                                        .drop = (const char *const *)drop,
+                                        .n_drop = n_drop};
     struct progress bar;
     progress_begin(&bar, "train", (uint64_t)p.n_folds + 1);
-    int rc = ml_experiment_run(&ds, &p, on_progress, &bar, &e, &err);
+    int rc = app_train(&tp, on_progress, &bar, &t, &err);
     progress_end(&bar);
     if (rc != PX_OK) {
-        status = cli_fail("train", &err);
-        goto done;
+        return cli_fail("train", &err);
     }
-    struct runstore_save_info info = {
-        .data_path = csv, .data_sha256 = sha, .n_rows = ds.n_rows, .n_pos = ds.n_pos};
-    if (runstore_save(root, name, &spec, &p, &e, &info, &version, &err) != PX_OK) {
-        status = cli_fail("train", &err);
-        goto done;
+    int version = t.version;
+    for (size_t i = 0; i < t.spec.n_notes; i++) {
+        fprintf(stderr, "prospect train: note: %s\n", t.spec.notes[i]);
     }
     if (format == CLI_FORMAT_JSON) {
         char path[4200], *text = NULL;
@@ -273,12 +254,10 @@ int cmd_train(int argc, char **argv)
         printf("\n");
         px_free(text);
     } else {
-        print_report(&spec, &ds, &p, &e, name, version, root);
+        print_report(&t.spec, &t.ds, &p, &t.e, name, version, root);
     }
     status = CLI_OK;
 done:
-    ml_experiment_free(&e);
-    ml_dataset_free(&ds);
-    ml_spec_free(&spec);
+    app_trained_free(&t);
     return status;
 }

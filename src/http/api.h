@@ -28,6 +28,10 @@ struct api_ctx {
     struct metrics metrics;      // request counters, rendered by GET /metrics
     char *schema_json;           // owned: GET /api/schema's answer, built once at init
     size_t schema_len;
+    // propensity models (api_models.c); api_ctx_init leaves them NULL, serve sets them
+    const char *registry;   // borrowed: model registry root (NULL: APP_DEFAULT_REGISTRY)
+    const char *prop_data;  // borrowed: --propensity-data CSV; NULL: explain/lookalike/tipping 404
+    const char *model_flag; // borrowed: sentence-transformer directory (--model) for look-alikes
 };
 
 // Builds the context over a book (borrowed; must outlive ctx) and precomputes the schema.
@@ -93,6 +97,14 @@ int api_customer(const struct api_req *req, struct api_res *res, struct px_err *
 int api_customer_similar(const struct api_req *req, struct api_res *res, struct px_err *err);
 // POST /invocations, MLflow's scoring protocol (see api_mlflow.c for the accepted shapes).
 int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err);
+// The propensity models (api_models.c): GET /api/models, /api/models/{id}, POST
+// /api/models/{id}/score, GET /api/models/{id}/explain, /lookalike, /tipping.
+int api_models(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_model(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_model_score(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_model_explain(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_model_lookalike(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_model_tipping(const struct api_req *req, struct api_res *res, struct px_err *err);
 // GET /, /docs and /static/{name}: the web pages compiled into the binary (api_web.c).
 int api_web(const struct api_req *req, struct api_res *res, struct px_err *err);
 

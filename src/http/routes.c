@@ -21,11 +21,24 @@ static const struct route k_routes[] = {
     {"GET", "/api/customers/{id}/similar", api_customer_similar, 0, "top",
      "customers most like this one"},
     {"GET", "/api/schema", api_schema, 0, NULL, "columns, types and value sets"},
+    // propensity models (api_models.c); {id} is NAME or NAME@VERSION
+    {"GET", "/api/models", api_models, 0, NULL, "trained propensity models (prospect runs list)"},
+    {"GET", "/api/models/{id}", api_model, 0, NULL,
+     "a model's run record: metrics per fold / cv / test, threshold, features with gain"},
+    {"POST", "/api/models/{id}/score", api_model_score, LIMIT_HTTP_BODY, NULL,
+     "score JSON rows {\"rows\": [{column: value}]}: probabilities and 0/1 labels"},
+    {"GET", "/api/models/{id}/explain", api_model_explain, 0, "features,top",
+     "SHAP on the server's data set: global mean |SHAP|, dependence, top rows, potential"},
+    {"GET", "/api/models/{id}/lookalike", api_model_lookalike, 0, "k,top,features,vectors",
+     "look-alikes (List A) and the negatives by probability (List B)"},
+    {"GET", "/api/models/{id}/tipping", api_model_tipping, 0, "k,top,features,vectors",
+     "List A and List B with each row's tipping point"},
     {"GET", "/metrics", api_metrics, 0, NULL, "Prometheus metrics: requests, latencies, errors"},
     {"GET", "/openapi.json", api_openapi, 0, NULL, "this API as OpenAPI 3"},
     // the web pages (api_web.c): not the API, so /openapi.json leaves them out
     {"GET", "/", api_web, 0, NULL, "the search page for relationship managers"},
     {"GET", "/docs", api_web, 0, NULL, "this API as a readable page with a try-it form"},
+    {"GET", "/models", api_web, 0, NULL, "the propensity models page (charts)"},
     {"GET", "/static/{id}", api_web, 0, NULL, "the pages' scripts and stylesheet"},
 };
 

@@ -701,8 +701,8 @@ static int load_record(void *user, size_t index, size_t line, const char *const 
     return PX_OK;
 }
 
-static int apply(const char *path, const struct ml_spec *spec, bool need_target, bool training,
-                 struct ml_dataset *ds, struct px_err *err)
+static int apply(const char *path, const void *data, size_t size, const struct ml_spec *spec,
+                 bool need_target, bool training, struct ml_dataset *ds, struct px_err *err)
 {
     struct load l;
     memset(&l, 0, sizeof l);
@@ -713,7 +713,8 @@ static int apply(const char *path, const struct ml_spec *spec, bool need_target,
     l.training = training;
     l.ds = ds;
     ds->n_features = spec->n_features;
-    int rc = csvread_file(path, load_record, &l, err);
+    int rc = data != NULL ? csvread_memory(data, size, path, load_record, &l, err)
+                          : csvread_file(path, load_record, &l, err);
     if (rc == PX_OK && l.names == NULL) {
         rc = px_fail(err, PX_EFORMAT, "%s: the file is empty (no header row)", path);
     }
@@ -734,7 +735,14 @@ static int apply(const char *path, const struct ml_spec *spec, bool need_target,
 int ml_dataset_apply(const char *path, const struct ml_spec *spec, bool need_target,
                      struct ml_dataset *ds, struct px_err *err)
 {
-    return apply(path, spec, need_target, false, ds, err);
+    return apply(path, NULL, 0, spec, need_target, false, ds, err);
+}
+
+int ml_dataset_apply_memory(const void *data, size_t size, const char *name,
+                            const struct ml_spec *spec, bool need_target, struct ml_dataset *ds,
+                            struct px_err *err)
+{
+    return apply(name, data, size, spec, need_target, false, ds, err);
 }
 
 int ml_dataset_build(const char *path, const struct ml_build_params *params, struct ml_spec *spec,
@@ -768,7 +776,7 @@ int ml_dataset_build(const char *path, const struct ml_build_params *params, str
     }
     scan_free(&s); // before the second read: the hashes are the biggest thing held
     memset(&s, 0, sizeof s);
-    rc = apply(path, spec, true, true, ds, err);
+    rc = apply(path, NULL, 0, spec, true, true, ds, err);
     if (rc != PX_OK) {
         goto done;
     }

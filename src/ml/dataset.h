@@ -80,6 +80,12 @@ int ml_dataset_build(const char *path, const struct ml_build_params *params, str
 int ml_dataset_apply(const char *path, const struct ml_spec *spec, bool need_target,
                      struct ml_dataset *ds, struct px_err *err);
 
+// The same over CSV text in memory (data: size bytes, borrowed for the call; name is used in
+// messages where the path would be).
+int ml_dataset_apply_memory(const void *data, size_t size, const char *name,
+                            const struct ml_spec *spec, bool need_target, struct ml_dataset *ds,
+                            struct px_err *err);
+
 void ml_spec_free(struct ml_spec *spec);
 void ml_dataset_free(struct ml_dataset *ds);
 // Row name for output: the id, else "line N" into out (n bytes). Returns out.

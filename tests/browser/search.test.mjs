@@ -91,7 +91,11 @@ async function main() {
   const db = path.join(tmp, 'bank.db');
   execFileSync(bin, ['generate', '--rows', '300', '--seed', '7', '--out', csv], { stdio: 'ignore' });
   execFileSync(bin, ['import', '--db', db, '--csv', csv], { stdio: 'ignore' });
-  server = await startServer(db);
+  // a propensity model on the same rows, for the Models page (9.)
+  const reg = path.join(tmp, 'registry');
+  execFileSync(bin, ['train', '--csv', csv, '--target', 'digital_user', '--name', 'digital', '--registry', reg,
+    '--folds', '3'], { stdio: 'ignore', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
+  server = await startServer(db, ['--registry', reg, '--propensity-data', csv]);
   const base = server.url;
 
   browser = await chromium.launch({
@@ -259,6 +263,44 @@ async function main() {
   await docs.waitForSelector('#post-invocations pre.reply:not([hidden])');
   check(/^200/.test(await docs.textContent('#post-invocations .reply-head[aria-live]')), '"try it" posts to /invocations');
   await docs.screenshot({ path: path.join(out, 'docs.png') });
+
+  // 9. /models: the run's numbers, the confusion matrix, the SHAP bars, a dependence plot that
+  // follows the feature picker, and the potential list
+  const models = await context.newPage();
+  models.on('pageerror', (e) => problems.push('models page error: ' + e.message));
+  await models.setViewportSize({ width: 1440, height: 1100 });
+  const mresp = await models.goto(base + '/models');
+  check(mresp.status() === 200 && /default-src 'none'/.test(mresp.headers()['content-security-policy'] || ''),
+    'GET /models is a page under the CSP');
+  await models.waitForSelector('#m-dep svg circle');
+  check(/^digital · version 1/.test(await models.textContent('#m-title')), 'the Models page shows the newest model');
+  const stats = await models.$$eval('#m-stats .stat-l', (els) => els.map((e) => e.textContent));
+  check(stats.includes('Precision at threshold') && stats.includes('Recall at threshold'), 'precision and recall at the threshold are shown');
+  const cells = await models.$$eval('#m-cm svg text.big', (els) => els.map((e) => Number(e.textContent)));
+  const run = await (await fetch(base + '/api/models/digital@1')).json();
+  const cm = run.metrics.test.confusion;
+  check(JSON.stringify(cells) === JSON.stringify([cm.tp, cm.fn, cm.fp, cm.tn]), 'the confusion matrix matches the run record: ' + cells);
+  const bars = await models.$$eval('#m-shap svg rect.shap-bar', (els) => els.map((e) => Number(e.getAttribute('width'))));
+  check(bars.length > 1 && bars.every((w, i) => i === 0 || w <= bars[i - 1] + 1e-9), 'SHAP bars are drawn largest first (' + bars.length + ')');
+  const dots = await models.$$eval('#m-dep svg circle', (els) => els.length);
+  check(dots > 100, 'the dependence plot has a dot per customer (' + dots + ')');
+  const feats = await models.$$eval('#m-feature option', (els) => els.map((e) => e.value));
+  await models.selectOption('#m-feature', feats[1]);
+  await models.waitForFunction((f) => {
+    const t = document.querySelectorAll('#m-dep svg text');
+    return t.length > 0 && t[t.length - 2].textContent === f;
+  }, feats[1]);
+  check(true, 'picking another feature redraws the dependence plot');
+  await models.selectOption('#m-feature', feats[0]);
+  await models.waitForFunction((f) => {
+    const t = document.querySelectorAll('#m-dep svg text');
+    return t.length > 0 && t[t.length - 2].textContent === f;
+  }, feats[0]);
+  const pot = await models.$$eval('#m-potential tr', (els) => els.length);
+  check(/threshold/.test(await models.textContent('#m-potential-count')), 'the potential list says what it holds (' + pot + ' rows)');
+  await models.screenshot({ path: path.join(out, 'models.png'), fullPage: true });
+  console.log('screenshot: ' + path.join(out, 'models.png'));
+  check(problems.length === 0, 'no page errors: ' + problems.join('; '));
 }
 
 try {

@@ -1,0 +1,273 @@
+// api_models.c — the propensity-model routes (README, "Propensity API"):
+//
+//   GET  /api/models                     runs in the registry (app_prop_runs_json)
+//   GET  /api/models/{id}                one run record: metrics per fold / cv / test, threshold,
+//                                        features with gain (app_prop_run_json)
+//   POST /api/models/{id}/score          JSON rows in, probabilities and 0/1 labels out
+//   GET  /api/models/{id}/explain        global mean |SHAP|, dependence data, top rows, potential
+//   GET  /api/models/{id}/lookalike      List A / List B on the server's data set
+//   GET  /api/models/{id}/tipping        the same with tipping points
+//
+// {id} is "NAME" (newest version) or "NAME@VERSION". The last three read the CSV given to
+// `prospect serve --propensity-data FILE` (404 without one). Each request loads the model and,
+// where needed, the data set: a Thera Bank-sized set (5,000 rows) is read, scored and explained
+// in milliseconds, and the routes never see stale files. Look-alike vectors follow
+// app_prop_lookalike (sentence-transformer when the weights of serve's --model are present);
+// every answer's "vectors" says which. Each call is audited (action model_*, the model id as the
+// query text; the rows come from a file, not the customer book, so no customer ids are logged).
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "mem.h"
+
+#define MAX_LIST 32
+
+static bool is_json(const char *ct)
+{
+    if (ct == NULL) {
+        return false;
+    }
+    while (*ct == ' ') {
+        ct++;
+    }
+    size_t n = strlen("application/json");
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+// Integer argument key in lo..hi (absent: dflt).
+static int arg_int(const struct api_req *req, const char *key, long dflt, long lo, long hi,
+                   long *out, struct px_err *err)
+{
+    const char *s = api_req_arg(req, key);
+    if (s == NULL) {
+        *out = dflt;
+        return PX_OK;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+        return px_fail(err, PX_EINVAL, "%s must be an integer in %ld..%ld", key, lo, hi);
+    }
+    *out = v;
+    return PX_OK;
+}
+
+// Comma list argument key split into items (pointers into copy, LIMIT_HTTP_PARAM_BYTES).
+static size_t arg_list(const struct api_req *req, const char *key, char *copy, size_t n_copy,
+                       const char **items, size_t max)
+{
+    const char *s = api_req_arg(req, key);
+    size_t n = 0;
+    if (s == NULL) {
+        return 0;
+    }
+    snprintf(copy, n_copy, "%s", s);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t != NULL && n < max;
+         t = strtok_r(NULL, ",", &save)) {
+        if (*t != '\0') {
+            items[n++] = t;
+        }
+    }
+    return n;
+}
+
+static int audit(const struct api_req *req, const char *action, struct px_err *err)
+{
+    return api_audit(req, action, req->id, strlen(req->id), NULL, -1, err);
+}
+
+static int need_data(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    if (req->ctx->prop_data == NULL) {
+        res->status = 404;
+        return px_fail(err, PX_ENOENT,
+                       "this server has no propensity data set: start it with "
+                       "`prospect serve --propensity-data FILE.csv`");
+    }
+    return PX_OK;
+}
+
+int api_models(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    return app_prop_runs_json(req->ctx->registry, &res->body, err);
+}
+
+int api_model(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    int rc = app_prop_run_json(req->ctx->registry, req->id, &res->body, err);
+    return rc == PX_EFORMAT || rc == PX_EINVAL ? PX_ENOENT : rc;
+}
+
+// Loads the model of {id}: a missing or malformed reference is a 404.
+static int load(const struct api_req *req, struct runstore_model *m, struct px_err *err)
+{
+    int rc = app_prop_load(req->ctx->registry, req->id, 1, m, err);
+    return rc == PX_EINVAL ? PX_ENOENT : rc;
+}
+
+int api_model_score(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    struct runstore_model m;
+    struct ml_dataset ds;
+    float *prob = NULL;
+    memset(&m, 0, sizeof m);
+    memset(&ds, 0, sizeof ds);
+    int rc = PX_OK;
+    if (!is_json(req->content_type)) {
+        res->status = 415;
+        rc = px_fail(err, PX_EUNSUPPORTED, "Content-Type must be application/json");
+    }
+    if (rc == PX_OK && (req->body == NULL || req->body_len == 0)) {
+        rc = px_fail(err, PX_EINVAL, "empty body: expected {\"rows\": [{column: value, ...}]}");
+    }
+    if (rc == PX_OK)
+        rc = load(req, &m, err);
+    if (rc == PX_OK) {
+        rc = app_prop_rows_json(&m, req->body, req->body_len, &ds, err);
+        if (rc != PX_OK && rc != PX_ENOMEM && rc != PX_ELIMIT) {
+            res->status = 400;
+        }
+    }
+    if (rc == PX_OK) {
+        prob = px_malloc(ds.n_rows * sizeof *prob);
+        rc = prob ? app_prop_score(&m, &ds, prob, err) : px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    if (rc == PX_OK)
+        rc = audit(req, "model_score", err);
+    if (rc == PX_OK)
+        rc = app_prop_score_json(&m, &ds, prob, &res->body, err);
+    px_free(prob);
+    ml_dataset_free(&ds);
+    runstore_model_free(&m);
+    return rc;
+}
+
+// Model + the server's data set + SHAP.
+struct loaded {
+    struct runstore_model m;
+    struct ml_dataset ds;
+    struct ml_explanation e;
+};
+
+static int load_all(const struct api_req *req, struct api_res *res, bool need_target,
+                    struct loaded *l, struct px_err *err)
+{
+    memset(l, 0, sizeof *l);
+    int rc = need_data(req, res, err);
+    if (rc == PX_OK)
+        rc = load(req, &l->m, err);
+    if (rc == PX_OK)
+        rc = app_prop_data(&l->m, req->ctx->prop_data, need_target, &l->ds, err);
+    if (rc == PX_OK)
+        rc = app_prop_explain(&l->m, &l->ds, &l->e, err);
+    if (rc != PX_OK && rc != PX_ENOENT && rc != PX_ENOMEM && res->status == 0) {
+        res->status = 500; // the server's own data set does not fit the model
+    }
+    return rc;
+}
+
+static void unload(struct loaded *l)
+{
+    ml_explanation_free(&l->e);
+    ml_dataset_free(&l->ds);
+    runstore_model_free(&l->m);
+}
+
+int api_model_explain(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    struct loaded l;
+    char copy[LIMIT_HTTP_PARAM_BYTES * 4];
+    const char *dep[MAX_LIST];
+    size_t n_dep = arg_list(req, "features", copy, sizeof copy, dep, MAX_LIST);
+    long top = 0;
+    int rc = arg_int(req, "top", 20, 1, LIMIT_HTTP_TOP, &top, err);
+    if (rc == PX_OK)
+        rc = load_all(req, res, false, &l, err);
+    else
+        memset(&l, 0, sizeof l);
+    if (rc == PX_OK && n_dep == 0 && l.e.n_features > 0) {
+        // default: the feature with the largest mean |SHAP|
+        size_t best = 0;
+        for (size_t f = 1; f < l.e.n_features; f++) {
+            best = l.e.mean_abs[f] > l.e.mean_abs[best] ? f : best;
+        }
+        dep[n_dep++] = l.m.spec.features[best].name;
+    }
+    if (rc == PX_OK)
+        rc = audit(req, "model_explain", err);
+    if (rc == PX_OK) {
+        rc = app_prop_explain_json(&l.m, &l.ds, &l.e, dep, n_dep, (size_t)top, &res->body, err);
+        if (rc == PX_EINVAL) {
+            res->status = 400;
+        }
+    }
+    unload(&l);
+    return rc;
+}
+
+static int look(const struct api_req *req, struct api_res *res, bool tipping, struct px_err *err)
+{
+    struct loaded l;
+    struct app_look out;
+    memset(&out, 0, sizeof out);
+    struct app_look_params p = app_look_default_params();
+    char copy[LIMIT_HTTP_PARAM_BYTES * 4];
+    const char *feats[MAX_LIST];
+    p.n_features = arg_list(req, "features", copy, sizeof copy, feats, MAX_LIST);
+    p.features = feats;
+    p.tipping = tipping;
+    p.model_flag = req->ctx->model_flag;
+    long k = 1, top = 0;
+    const char *vec = api_req_arg(req, "vectors");
+    int rc = arg_int(req, "k", 1, 1, 100, &k, err);
+    if (rc == PX_OK)
+        rc = arg_int(req, "top", 50, 1, LIMIT_HTTP_TOP, &top, err);
+    if (rc == PX_OK && vec != NULL) {
+        if (strcmp(vec, "auto") == 0) {
+            p.vectors = APP_VECTORS_AUTO;
+        } else if (strcmp(vec, "text") == 0) {
+            p.vectors = APP_VECTORS_TEXT;
+        } else if (strcmp(vec, "features") == 0) {
+            p.vectors = APP_VECTORS_FEATURES;
+        } else {
+            rc = px_fail(err, PX_EINVAL, "vectors must be auto, text or features");
+        }
+    }
+    p.k = (size_t)k;
+    p.top = (size_t)top;
+    if (rc == PX_OK)
+        rc = load_all(req, res, true, &l, err);
+    else
+        memset(&l, 0, sizeof l);
+    if (rc == PX_OK) {
+        rc = app_prop_lookalike(&l.m, req->ctx->prop_data, &l.ds, &l.e, &p, &out, err);
+        if (rc == PX_EINVAL) {
+            res->status = 400;
+        }
+    }
+    if (rc == PX_OK)
+        rc = audit(req, tipping ? "model_tipping" : "model_lookalike", err);
+    if (rc == PX_OK)
+        rc = app_prop_look_json(&l.m, &l.ds, &l.e, &out, tipping, &res->body, err);
+    app_look_free(&out);
+    unload(&l);
+    return rc;
+}
+
+int api_model_lookalike(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    return look(req, res, false, err);
+}
+
+int api_model_tipping(const struct api_req *req, struct api_res *res, struct px_err *err)
+{
+    return look(req, res, true, err);
+}

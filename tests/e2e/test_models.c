@@ -1,0 +1,208 @@
+// test_models.c — the propensity routes over HTTP: `prospect serve --registry --propensity-data`
+// on a generated bank with a model trained on it; GET /api/models, /api/models/{id} (NAME and
+// NAME@VERSION), POST /score (rows in, probabilities and labels out; 415 without JSON, 400 on a
+// bad row naming it, 413 over the body limit, 404 for an unknown model), /explain (global,
+// dependence, rows, potential), /lookalike and /tipping (the must-holds: List A negatives only,
+// distances never decrease, no row twice; "vectors" says which were used); a server without
+// --propensity-data answers 404 there; the calls are in the audit log.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <curl/curl.h>
+
+#include "testhttp.h"
+#include "testutil.h"
+
+static char g_dir[256], g_db[512], g_csv[512], g_reg[512], g_log[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    char args[4096], *out = NULL, *err = NULL;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    tu_mkdtemp(g_dir, sizeof g_dir);
+    snprintf(g_db, sizeof g_db, "%s/t.db", g_dir);
+    snprintf(g_csv, sizeof g_csv, "%s/b.csv", g_dir);
+    snprintf(g_reg, sizeof g_reg, "%s/reg", g_dir);
+    snprintf(g_log, sizeof g_log, "%s/serve.log", g_dir);
+    snprintf(args, sizeof args,
+             "generate --rows 300 --seed 5 --out %s && $PROSPECT_BIN import --db %s --csv %s && "
+             "$PROSPECT_BIN train --csv %s --target digital_user --name dig --registry %s "
+             "--folds 3",
+             g_csv, g_db, g_csv, g_csv, g_reg);
+    if (tu_run_prospect(args, NULL, &out, &err) != 0)
+        fail_msg("setup: %s", err);
+    free(out);
+    free(err);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(g_dir);
+    curl_global_cleanup();
+    return 0;
+}
+
+static cJSON *get(int port, const char *path, long want)
+{
+    char *body = NULL;
+    long st = th_request(port, "GET", path, NULL, NULL, NULL, 0, &body);
+    if (st != want)
+        fail_msg("GET %s: %ld, wanted %ld: %.300s", path, st, want, body ? body : "");
+    cJSON *j = cJSON_Parse(body);
+    if (j == NULL)
+        fail_msg("GET %s: not JSON: %.200s", path, body);
+    free(body);
+    return j;
+}
+
+static long post(int port, const char *path, const char *ctype, const char *body, char **out)
+{
+    return th_request(port, "POST", path, ctype, NULL, body, strlen(body), out);
+}
+
+static void check_lists(const cJSON *j, const char *csv_text)
+{
+    (void)csv_text;
+    const cJSON *a = cJSON_GetObjectItem(j, "list_a"), *it = NULL;
+    assert_true(cJSON_GetArraySize(a) > 0);
+    double prev = -1;
+    cJSON_ArrayForEach(it, a)
+    {
+        double d = cJSON_GetObjectItem(it, "distance")->valuedouble;
+        assert_true(d >= prev);
+        prev = d;
+        const char *id = cJSON_GetObjectItem(it, "id")->valuestring;
+        int seen = 0;
+        const cJSON *o = NULL;
+        cJSON_ArrayForEach(o, a) seen += strcmp(cJSON_GetObjectItem(o, "id")->valuestring, id) == 0;
+        assert_int_equal(seen, 1);
+    }
+    assert_non_null(strstr(cJSON_GetObjectItem(j, "vectors")->valuestring, "standardised"));
+}
+
+static void test_routes(void **state)
+{
+    (void)state;
+    int port = 0;
+    const char *args[] = {"serve",
+                          "--db",
+                          g_db,
+                          "--port",
+                          "0",
+                          "--model",
+                          "/nonexistent-model",
+                          "--registry",
+                          g_reg,
+                          "--propensity-data",
+                          g_csv,
+                          NULL};
+    pid_t pid = th_serve(args, g_log, &port);
+
+    cJSON *j = get(port, "/api/models", 200);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "models"), 0), "id")
+            ->valuestring,
+        "dig@1");
+    cJSON_Delete(j);
+    j = get(port, "/api/models/dig", 200);
+    assert_string_equal(cJSON_GetObjectItem(j, "id")->valuestring, "dig@1");
+    assert_int_equal(
+        cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metrics"), "folds")), 3);
+    cJSON_Delete(j);
+    cJSON_Delete(get(port, "/api/models/dig@1", 200));
+    cJSON_Delete(get(port, "/api/models/dig@2", 404));
+    cJSON_Delete(get(port, "/api/models/nope", 404));
+
+    // scoring
+    char *out = NULL;
+    const char *rows =
+        "{\"rows\": [{\"monthly_logins\": 40, \"age\": 30}, {\"monthly_logins\": 0}]}";
+    assert_int_equal(post(port, "/api/models/dig@1/score", "application/json", rows, &out), 200);
+    j = cJSON_Parse(out);
+    free(out);
+    cJSON *r = cJSON_GetObjectItem(j, "rows");
+    assert_int_equal(cJSON_GetArraySize(r), 2);
+    double p0 = cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "probability")->valuedouble;
+    double p1 = cJSON_GetObjectItem(cJSON_GetArrayItem(r, 1), "probability")->valuedouble;
+    assert_true(p0 > p1);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "label")->valueint, 1);
+    cJSON_Delete(j);
+    assert_int_equal(post(port, "/api/models/dig/score", "text/plain", rows, &out), 415);
+    free(out);
+    assert_int_equal(post(port, "/api/models/dig/score", "application/json",
+                          "{\"rows\": [{\"age\": 3}, {\"shoe_size\": 9}]}", &out),
+                     400);
+    assert_non_null(strstr(out, "row 1: 'shoe_size' is not a column"));
+    free(out);
+    assert_int_equal(post(port, "/api/models/nope/score", "application/json", rows, &out), 404);
+    free(out);
+    size_t big_n = (2u << 20);
+    char *big = malloc(big_n + 1);
+    memset(big, ' ', big_n);
+    big[0] = '{';
+    big[big_n - 1] = '}';
+    big[big_n] = '\0';
+    long st = post(port, "/api/models/dig/score", "application/json", big, &out);
+    assert_int_equal(st, 413);
+    free(out);
+    free(big);
+
+    // explanations, look-alikes, tipping on the server's data set
+    j = get(port, "/api/models/dig/explain?top=5&features=monthly_logins,age", 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "dependence")), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "rows")), 5);
+    assert_int_equal(cJSON_GetArraySize(
+                         cJSON_GetArrayItem(cJSON_GetObjectItem(j, "dependence"), 0)->child->next),
+                     300);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(j, "potential")));
+    cJSON_Delete(j);
+    cJSON_Delete(get(port, "/api/models/dig/explain?features=nope", 400));
+    cJSON_Delete(get(port, "/api/models/dig/explain?top=0", 400));
+    j = get(port, "/api/models/dig/lookalike?k=2&top=20", 200);
+    check_lists(j, NULL);
+    cJSON_Delete(j);
+    j = get(port, "/api/models/dig/tipping?top=10", 200);
+    check_lists(j, NULL);
+    assert_non_null(cJSON_GetObjectItem(j, "summary"));
+    cJSON_Delete(j);
+    cJSON_Delete(get(port, "/api/models/dig/lookalike?vectors=bogus", 400));
+    assert_int_equal(th_stop(pid), 0);
+
+    // the audit log has the calls
+    char a[1024], *err = NULL;
+    snprintf(a, sizeof a, "audit --db %s --json", g_db);
+    assert_int_equal(tu_run_prospect(a, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "model_score"));
+    assert_non_null(strstr(out, "model_explain"));
+    assert_non_null(strstr(out, "model_tipping"));
+    free(out);
+    free(err);
+
+    // without --propensity-data the data routes are 404, the rest works
+    const char *args2[] = {
+        "serve",      "--db", g_db, "--port", "0", "--model", "/nonexistent-model",
+        "--registry", g_reg,  NULL};
+    snprintf(g_log, sizeof g_log, "%s/serve2.log", g_dir); // a fresh log: its port line
+    pid = th_serve(args2, g_log, &port);
+    cJSON_Delete(get(port, "/api/models/dig", 200));
+    j = get(port, "/api/models/dig/explain", 404);
+    char *text = cJSON_PrintUnformatted(j);
+    assert_non_null(strstr(text, "--propensity-data"));
+    cJSON_free(text);
+    cJSON_Delete(j);
+    cJSON_Delete(get(port, "/api/models/dig/lookalike", 404));
+    assert_int_equal(th_stop(pid), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_routes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

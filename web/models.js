@@ -1,0 +1,289 @@
+// models.js — the Models page (/models): a propensity model's quality and explanations, drawn
+// as SVG from the JSON API (GET /api/models, /api/models/{id}, /api/models/{id}/explain).
+// Plain DOM: values only ever become text nodes or SVG attributes, never markup.
+'use strict';
+
+(function () {
+  const KEY_STORE = 'prospect.apiKey'; // shared with the search page (app.js)
+  const SVG = 'http://www.w3.org/2000/svg';
+  const $ = (id) => document.getElementById(id);
+  const state = { id: null, run: null, explain: null, pending: null, seq: 0 };
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children) {
+      if (c === null || c === undefined) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  function clear(e) {
+    while (e.firstChild) e.removeChild(e.firstChild);
+  }
+
+  // ---- API (Bearer key from sessionStorage; a 401 asks for one and retries) ----
+  async function api(path) {
+    const headers = { Accept: 'application/json' };
+    const key = sessionStorage.getItem(KEY_STORE);
+    if (key) headers.Authorization = 'Bearer ' + key;
+    const r = await fetch(path, { headers, credentials: 'same-origin' });
+    let body = null;
+    try {
+      body = await r.json();
+    } catch (e) {
+      body = null;
+    }
+    if (r.status === 401) {
+      sessionStorage.removeItem(KEY_STORE);
+      await askKey(key ? 'That key was not accepted. Try another one.' : null);
+      return api(path);
+    }
+    if (!r.ok) {
+      const err = new Error(body && body.error ? body.error.message : 'HTTP ' + r.status);
+      err.status = r.status;
+      throw err;
+    }
+    return body;
+  }
+  function askKey(message) {
+    return new Promise((resolve) => {
+      const box = $('auth');
+      if (message) box.querySelector('p').textContent = message;
+      box.hidden = false;
+      $('auth-key').value = '';
+      $('auth-key').focus();
+      state.pending = resolve;
+    });
+  }
+  function onKeySubmit(ev) {
+    ev.preventDefault();
+    const key = $('auth-key').value.trim();
+    if (!key) return;
+    sessionStorage.setItem(KEY_STORE, key);
+    $('auth').hidden = true;
+    const go = state.pending;
+    state.pending = null;
+    if (go) go();
+  }
+
+  const pct = (v) => (v === null || v === undefined ? '–' : (100 * v).toFixed(1) + '%');
+  const fix = (v, d) => (v === null || v === undefined ? '–' : Number(v).toFixed(d));
+  function setStatus(text, kind) {
+    const s = $('status');
+    s.textContent = text || '';
+    s.className = 'status' + (kind ? ' ' + kind : '');
+  }
+
+  // ---- charts ----
+  function shapBars(global) {
+    const rows = global.slice(0, 12);
+    const W = 560, rowH = 24, left = 170, right = 60, top = 8;
+    const H = top + rows.length * rowH + 24;
+    const max = Math.max(...rows.map((r) => r.mean_abs_shap || 0), 1e-9);
+    const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
+      'aria-label': 'Mean absolute SHAP value per feature' });
+    rows.forEach((r, i) => {
+      const y = top + i * rowH;
+      const w = ((W - left - right) * (r.mean_abs_shap || 0)) / max;
+      s.append(svg('text', { x: left - 8, y: y + 16, 'text-anchor': 'end', class: 'lbl' }, r.feature));
+      s.append(svg('rect', { x: left, y: y + 4, width: Math.max(w, 1), height: rowH - 8, rx: 3, class: 'shap-bar' }));
+      s.append(svg('text', { x: left + w + 6, y: y + 16, class: 'val' }, fix(r.mean_abs_shap, 3)));
+    });
+    s.append(svg('line', { x1: left, x2: left, y1: top, y2: H - 20, class: 'axis' }));
+    s.append(svg('text', { x: left, y: H - 4, class: 'note' }, 'mean |SHAP| (log-odds)'));
+    return s;
+  }
+
+  function dependence(dep) {
+    const pts = dep.points.filter((p) => p[0] !== null && p[1] !== null);
+    const W = 560, H = 300, L = 56, R = 16, T = 12, B = 40;
+    const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
+      'aria-label': 'SHAP value against the value of ' + dep.feature });
+    if (pts.length === 0) {
+      s.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'note' }, 'no values'));
+      return s;
+    }
+    let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
+    let y0 = Math.min(...pts.map((p) => p[1]), 0), y1 = Math.max(...pts.map((p) => p[1]), 0);
+    if (x1 === x0) { x0 -= 1; x1 += 1; }
+    if (y1 === y0) { y0 -= 1; y1 += 1; }
+    const sx = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
+    const sy = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
+    for (let i = 0; i <= 4; i++) {
+      const yv = y0 + ((y1 - y0) * i) / 4, xv = x0 + ((x1 - x0) * i) / 4;
+      s.append(svg('line', { x1: L, x2: W - R, y1: sy(yv), y2: sy(yv), class: 'grid' }));
+      s.append(svg('text', { x: L - 6, y: sy(yv) + 4, 'text-anchor': 'end', class: 'val' }, fix(yv, 2)));
+      s.append(svg('text', { x: sx(xv), y: H - B + 16, 'text-anchor': 'middle', class: 'val' },
+        Math.abs(xv) >= 100 ? xv.toFixed(0) : fix(xv, 2)));
+    }
+    s.append(svg('line', { x1: L, x2: W - R, y1: sy(0), y2: sy(0), class: 'axis' }));
+    const g = svg('g', { class: 'dots' });
+    for (const p of pts) {
+      g.append(svg('circle', { cx: sx(p[0]).toFixed(1), cy: sy(p[1]).toFixed(1), r: 2.4,
+        class: p[1] >= 0 ? 'dot up' : 'dot down' }));
+    }
+    s.append(g);
+    s.append(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', class: 'note' }, dep.feature));
+    s.append(svg('text', { x: 12, y: (T + H - B) / 2, 'text-anchor': 'middle', class: 'note',
+      transform: `rotate(-90 12 ${(T + H - B) / 2})` }, 'SHAP value'));
+    return s;
+  }
+
+  function confusion(m) {
+    const c = m.confusion;
+    const W = 300, H = 230, L = 90, T = 40, cw = 100, ch = 80;
+    const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart cm', role: 'img',
+      'aria-label': 'Confusion matrix on the test split' });
+    const max = Math.max(c.tp, c.fp, c.tn, c.fn, 1);
+    const cells = [
+      [0, 0, c.tp, 'true positive', 'good'], [1, 0, c.fn, 'false negative', 'bad'],
+      [0, 1, c.fp, 'false positive', 'bad'], [1, 1, c.tn, 'true negative', 'good'],
+    ];
+    s.append(svg('text', { x: L + cw, y: 14, 'text-anchor': 'middle', class: 'note' }, 'predicted'));
+    s.append(svg('text', { x: L + cw / 2, y: T - 8, 'text-anchor': 'middle', class: 'lbl' }, 'positive'));
+    s.append(svg('text', { x: L + cw * 1.5, y: T - 8, 'text-anchor': 'middle', class: 'lbl' }, 'negative'));
+    s.append(svg('text', { x: L - 8, y: T + ch / 2 + 4, 'text-anchor': 'end', class: 'lbl' }, 'positive'));
+    s.append(svg('text', { x: L - 8, y: T + ch * 1.5 + 4, 'text-anchor': 'end', class: 'lbl' }, 'negative'));
+    s.append(svg('text', { x: 14, y: T + ch, 'text-anchor': 'middle', class: 'note',
+      transform: `rotate(-90 14 ${T + ch})` }, 'actual'));
+    for (const [col, row, v, name, kind] of cells) {
+      const x = L + col * cw, y = T + row * ch;
+      const a = 0.10 + 0.45 * (v / max);
+      s.append(svg('rect', { x, y, width: cw - 4, height: ch - 4, rx: 4, class: 'cell ' + kind,
+        'fill-opacity': a.toFixed(2) }));
+      s.append(svg('text', { x: x + cw / 2 - 2, y: y + ch / 2, 'text-anchor': 'middle', class: 'big' }, v));
+      s.append(svg('text', { x: x + cw / 2 - 2, y: y + ch / 2 + 18, 'text-anchor': 'middle', class: 'val' }, name));
+    }
+    return s;
+  }
+
+  // ---- drawing ----
+  function card(label, value, hint) {
+    return el('div', { class: 'stat' }, el('div', { class: 'stat-v', text: value }),
+      el('div', { class: 'stat-l', text: label }), hint ? el('div', { class: 'stat-h', text: hint }) : null);
+  }
+
+  function drawRun(run) {
+    const t = run.metrics.test, cv = run.metrics.cv;
+    const box = $('m-stats');
+    clear(box);
+    box.append(card('Precision at threshold', pct(t.precision), 'test split'),
+      card('Recall at threshold', pct(t.recall), 'target ' + pct(run.params.target_recall)),
+      card('F1', fix(t.f1, 3), 'test split'),
+      card('AUC-ROC', fix(t.auc_roc, 3), 'cross-validated ' + fix(cv.auc_roc, 3)),
+      card('Threshold', fix(run.threshold, 4), 'probability cut'));
+    $('m-title').textContent = run.name + ' · version ' + run.version;
+    $('m-meta').textContent = 'Target “' + run.target.column + '” = ' + run.target.positive + ' · ' +
+      run.data.rows + ' rows, ' + run.data.positives + ' positive · trained ' + run.created;
+    const cm = $('m-cm');
+    clear(cm);
+    cm.append(confusion(t));
+  }
+
+  function drawExplain(ex) {
+    const g = $('m-shap');
+    clear(g);
+    g.append(shapBars(ex.global));
+    const sel = $('m-feature');
+    if (sel.options.length === 0) {
+      for (const f of ex.global) sel.append(el('option', { value: f.feature, text: f.feature }));
+    }
+    if (ex.dependence.length > 0) {
+      sel.value = ex.dependence[0].feature;
+      const d = $('m-dep');
+      clear(d);
+      d.append(dependence(ex.dependence[0]));
+    }
+    const tb = $('m-potential');
+    clear(tb);
+    for (const r of ex.potential) {
+      tb.append(el('tr', null, el('td', { text: r.id }),
+        el('td', { class: 'num' }, el('span', { class: 'pbar' }, el('span', { class: 'pfill', style: null }),
+          document.createTextNode(pct(r.probability)))),
+        el('td', { text: r.tipping_feature || '–' })));
+    }
+    // widths through the CSSOM (inline style attributes are blocked by the CSP)
+    tb.querySelectorAll('.pfill').forEach((e, i) => { e.style.width = (100 * ex.potential[i].probability).toFixed(1) + '%'; });
+    $('m-potential-count').textContent = ex.potential.length === 0
+      ? 'No customer below the target scores above the threshold.'
+      : ex.potential.length + ' customers without the product score at or above the threshold (' +
+        ex.n_rows + ' rows scored).';
+  }
+
+  async function loadModel(id) {
+    const seq = ++state.seq;
+    state.id = id;
+    setStatus('Loading ' + id + '…');
+    try {
+      const run = await api('/api/models/' + encodeURIComponent(id));
+      if (seq !== state.seq) return;
+      drawRun(run);
+      $('m-body').hidden = false;
+      $('m-feature').textContent = '';
+      try {
+        const ex = await api('/api/models/' + encodeURIComponent(id) + '/explain?top=25');
+        if (seq !== state.seq) return;
+        $('m-explain').hidden = false;
+        $('m-nodata').hidden = true;
+        drawExplain(ex);
+      } catch (e) {
+        if (e.status !== 404) throw e;
+        $('m-explain').hidden = true;
+        $('m-nodata').hidden = false;
+        $('m-nodata').textContent = e.message;
+      }
+      setStatus('');
+    } catch (e) {
+      setStatus(e.message, 'error');
+    }
+  }
+
+  async function onFeature() {
+    const f = $('m-feature').value;
+    const seq = ++state.seq;
+    try {
+      const ex = await api('/api/models/' + encodeURIComponent(state.id) + '/explain?top=1&features=' +
+        encodeURIComponent(f));
+      if (seq !== state.seq) return;
+      const d = $('m-dep');
+      clear(d);
+      d.append(dependence(ex.dependence[0]));
+    } catch (e) {
+      setStatus(e.message, 'error');
+    }
+  }
+
+  async function start() {
+    $('auth-form').addEventListener('submit', onKeySubmit);
+    $('m-model').addEventListener('change', () => loadModel($('m-model').value));
+    $('m-feature').addEventListener('change', onFeature);
+    try {
+      const list = await api('/api/models');
+      const sel = $('m-model');
+      for (const m of list.models) sel.append(el('option', { value: m.id, text: m.id }));
+      if (list.models.length === 0) {
+        setStatus('No models yet: train one with `prospect train --csv FILE --target COLUMN`.');
+        return;
+      }
+      const latest = list.models[list.models.length - 1].id;
+      sel.value = latest;
+      await loadModel(latest);
+    } catch (e) {
+      setStatus(e.message, 'error');
+    }
+  }
+  document.addEventListener('DOMContentLoaded', start);
+})();
