@@ -21,6 +21,7 @@ int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_similar(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 // Prints "prospect <cmd>: error: <msg>" to stderr and returns CLI_FAIL.
 int cli_fail(const char *cmd, const struct px_err *err);

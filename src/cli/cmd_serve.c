@@ -21,6 +21,7 @@
 static const char *const k_usage =
     "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--model DIR]\n"
     "                      [--lexicon FILE] [--template FILE]\n"
+    "                      [--bundle NAME[/VERSION|@STAGE] [--registry DIR]]\n"
     "\n"
     "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
     "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
@@ -33,7 +34,11 @@ static const char *const k_usage =
     "  --bind ADDR     listen address (default 127.0.0.1; only loopback until API keys exist)\n"
     "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N     request threads (default 4)\n"
-    "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n";
+    "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n"
+    "  --bundle REF    serve a registered model bundle instead of the database's customers\n"
+    "                  (NAME: the production stage, else the latest version), after checking\n"
+    "                  every file's checksum; the bundle brings its model, lexicon and template\n"
+    "  --registry DIR  where bundles live (default $PROSPECT_REGISTRY, else ./registry)\n";
 
 static int g_sig_pipe[2] = {-1, -1};
 
@@ -53,20 +58,24 @@ int cmd_serve(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},    {"threads", required_argument, NULL, 't'},
         {"model", required_argument, NULL, 'm'},   {"lexicon", required_argument, NULL, 'l'},
         {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"bundle", required_argument, NULL, 'B'},  {"registry", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
     struct server_params sp = server_default_params();
     bp.db_path = "prospect.db";
+    const char *bundle = NULL, *registry = NULL;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:b:p:t:m:l:T:h", lopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:b:p:t:m:l:T:hB:R:", lopts, NULL)) != -1) {
         switch (ch) {
         case 'd': bp.db_path = optarg; break;
         case 'b': sp.bind = optarg; break;
         case 'm': bp.model_flag = optarg; break;
         case 'l': bp.lexicon_path = optarg; break;
         case 'T': bp.template_path = optarg; break;
+        case 'B': bundle = optarg; break;
+        case 'R': registry = optarg; break;
         case 'p':
             if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
                 return cli_usage_error("serve", "--port must be 0..65535, got '%s'", optarg);
@@ -84,6 +93,9 @@ int cmd_serve(int argc, char **argv)
     }
     if (optind < argc) {
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    }
+    if (bundle != NULL && (bp.model_flag || bp.lexicon_path || bp.template_path)) {
+        return cli_usage_error("serve", "--bundle brings its own model, lexicon and template");
     }
     // refused before the (slow) book load
     if (!server_is_loopback(sp.bind)) {
@@ -112,9 +124,16 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (app_book_open(&bp, &book, &err) != PX_OK) {
+    struct app_bundle_entry served;
+    if (bundle != NULL ? app_bundle_open_book(registry, bundle, &bp, &book, &served, &err)
+                       : app_book_open(&bp, &book, &err)) {
         rc = cli_fail("serve", &err);
         goto done;
+    }
+    if (bundle != NULL) {
+        fprintf(stderr, "prospect serve: bundle %s/%d%s%s%s, every checksum verified\n",
+                served.name, served.version, served.aliases[0] ? " (" : "", served.aliases,
+                served.aliases[0] ? ")" : "");
     }
     if (app_book_dense_status(book) != NULL) {
         fprintf(stderr, "prospect serve: %s\n", app_book_dense_status(book));

@@ -24,6 +24,7 @@ static const struct command k_commands[] = {
     {"search", cmd_search, "find customers from a plain-English query"},
     {"similar", cmd_similar, "find the customers most like given ones"},
     {"serve", cmd_serve, "serve search and MLflow scoring over HTTP"},
+    {"bundle", cmd_bundle, "create, list, show, promote and delete model bundles"},
 };
 
 static void usage(FILE *f)
