@@ -189,6 +189,37 @@ static cJSON *http_get(const struct server *s, const char *query, int top)
     return j;
 }
 
+// POST /invocations (MLflow scoring protocol, the MLmodel's signature) with one query, top_n 10
+// (the same top as the CLI: the dense candidate pool depends on it).
+static cJSON *http_invoke(const struct server *s, const char *query)
+{
+    char url[256], body[2048];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/invocations", s->port);
+    snprintf(body, sizeof body, "{\"inputs\": {\"query\": [\"%s\"]}, \"params\": {\"top_n\": 10}}",
+             query);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    struct reply r = {0};
+    long status = -1;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (status != 200)
+        fail_msg("POST %s: status %ld: %.300s", body, status, r.data);
+    cJSON *j = cJSON_Parse(r.data);
+    if (j == NULL)
+        fail_msg("POST: not JSON: %.300s", r.data);
+    free(r.data);
+    return j;
+}
+
 static cJSON *cli_search(const char *query, int top, const char *model)
 {
     char args[2048];
@@ -224,6 +255,17 @@ static void check_same_answers(const struct server *s, cJSON *const *cli, const 
             fail_msg("'%s': served %.600s\nCLI %.600s", k_queries[i], x, y);
         }
         assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(a, "results")) > 0);
+        // /invocations ranks the same customers
+        cJSON *inv = http_invoke(s, k_queries[i]);
+        const cJSON *pred = cJSON_GetObjectItem(inv, "predictions");
+        const cJSON *res = cJSON_GetObjectItem(b, "results");
+        assert_int_equal(cJSON_GetArraySize(pred), cJSON_GetArraySize(res));
+        for (int k = 0; k < cJSON_GetArraySize(res); k++) {
+            assert_string_equal(
+                cJSON_GetObjectItem(cJSON_GetArrayItem(pred, k), "customer_id")->valuestring,
+                cJSON_GetObjectItem(cJSON_GetArrayItem(res, k), "customer_id")->valuestring);
+        }
+        cJSON_Delete(inv);
         cJSON_Delete(a);
         if (cli == NULL)
             cJSON_Delete(b);
