@@ -411,7 +411,7 @@ struct app_book {
 
 struct app_book_params app_book_default_params(void)
 {
-    struct app_book_params p = {"prospect.db", NULL, NULL, 1, NULL, 1};
+    struct app_book_params p = {.db_path = "prospect.db", .n_threads = 1, .n_lanes = 1};
     return p;
 }
 
@@ -679,6 +679,12 @@ static void load_dense(struct app_book *b, struct store *st, const struct app_bo
     struct store_vectors sv = {0};
     char dir[4096], model_id[80];
     bool dense_ok = false;
+    if (p->lexical_only) {
+        snprintf(b->dense_status, sizeof b->dense_status,
+                 "semantic search is off, searching on filters and keywords only: the bundle was "
+                 "made without embeddings");
+        return;
+    }
     if (app_open_embedder(p->model_flag, &b->e, dir, sizeof dir, &err) != PX_OK) {
         snprintf(b->dense_status, sizeof b->dense_status,
                  "semantic search is off, searching on filters and keywords only: %s", err.msg);
@@ -766,7 +772,9 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
                      p.db_path);
         goto done;
     }
-    rc = store_open(p.db_path, NULL, &st, err);
+    struct store_params sp = store_default_params();
+    sp.read_only = p.read_only;
+    rc = store_open(p.db_path, &sp, &st, err);
     if (rc == PX_OK) {
         rc = store_schema(st, &b->sc, err);
     }
@@ -789,7 +797,18 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
     if (rc == PX_OK) {
         rc = fill_table(b, cap, err);
     }
-    if (rc == PX_OK) {
+    if (rc == PX_OK && p.lexicon_base_path != NULL) {
+        char *text = NULL;
+        size_t len = 0;
+        rc = fsx_read_file(p.lexicon_base_path, LIMIT_LEXICON_BYTES, &text, &len, err);
+        if (rc == PX_OK) {
+            rc = query_lexicon_parse(text, len, &b->lex, err);
+            if (rc != PX_OK) {
+                px_err_prefix(err, "%s", p.lexicon_base_path);
+            }
+        }
+        px_free(text);
+    } else if (rc == PX_OK) {
         rc = query_lexicon_parse((const char *)px_asset_lexicon, px_asset_lexicon_len, &b->lex,
                                  err);
     }

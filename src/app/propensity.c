@@ -37,7 +37,7 @@ static void ref_path(const char *ref, char *out, size_t n)
 
 static const char *root_of(const char *registry)
 {
-    return registry != NULL && registry[0] != '\0' ? registry : APP_DEFAULT_REGISTRY;
+    return app_registry_dir(registry != NULL && registry[0] != '\0' ? registry : NULL);
 }
 
 int app_prop_load(const char *registry, const char *ref, int n_threads, struct runstore_model *out,

@@ -64,7 +64,7 @@ int app_prop_runs_json(const char *registry, struct buf *out, struct px_err *err
     struct runstore_run *runs = NULL;
     size_t n = 0, n_bad = 0;
     int rc =
-        runstore_list(registry ? registry : APP_DEFAULT_REGISTRY, NULL, &runs, &n, &n_bad, err);
+        runstore_list(app_registry_dir(registry), NULL, &runs, &n, &n_bad, err);
     if (rc == PX_OK)
         rc = buf_printf(out, err, "{\"models\": [");
     for (size_t i = 0; rc == PX_OK && i < n; i++) {

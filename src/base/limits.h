@@ -154,4 +154,21 @@
 #define LIMIT_AUDIT_ROWS 1000000
 #define LIMIT_AUDIT_IDS_BYTES (4u << 20)
 
+// ---- model bundles and the registry (src/registry) ----
+// Bytes of a registered name (a path component: [A-Za-z0-9_.-], not starting with '.').
+#define LIMIT_BUNDLE_NAME_BYTES 100
+// Bytes of a file's path inside a bundle, and directory depth ("model/1_Pooling/config.json").
+#define LIMIT_BUNDLE_PATH_BYTES 255
+#define LIMIT_BUNDLE_DEPTH 8
+// Files in one bundle, bytes of its manifest.json / bundle.json, and bytes of all its files.
+#define LIMIT_BUNDLE_FILES 4096
+#define LIMIT_BUNDLE_MANIFEST_BYTES (4u << 20)
+#define LIMIT_BUNDLE_BYTES (1ull << 40)
+// Versions of one name (version numbers are 1..this), aliases (stages) per name, and names in
+// one registry.
+#define LIMIT_REGISTRY_VERSIONS 1000000
+#define LIMIT_REGISTRY_ALIASES 16
+#define LIMIT_REGISTRY_ALIAS_BYTES 32
+#define LIMIT_REGISTRY_NAMES 100000
+
 #endif

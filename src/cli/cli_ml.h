@@ -9,7 +9,6 @@
 
 #include "err.h"
 
-#define CLI_ML_DEFAULT_REGISTRY "./registry"
 
 enum cli_format { CLI_FORMAT_TABLE = 0, CLI_FORMAT_JSON = 1, CLI_FORMAT_CSV = 2 };
 

@@ -36,7 +36,7 @@ static const char *const k_usage =
     "  --dependence F   comma-separated features: (value, SHAP) pairs for every row\n"
     "  --report FILE    also write an HTML page with SVG plots (global importance, dependence)\n"
     "  --format F       table (default), json or csv\n"
-    "  --registry DIR   where models are kept (default ./registry)\n";
+    "  --registry DIR   where models are kept (default $PROSPECT_REGISTRY, else ./registry)\n";
 
 struct ctx {
     const struct runstore_model *m;
@@ -254,7 +254,7 @@ static int write_report(const char *path, const struct ctx *c, const size_t *ord
 
 int cmd_explain(int argc, char **argv)
 {
-    const char *model = NULL, *csv = NULL, *report = NULL, *root = CLI_ML_DEFAULT_REGISTRY;
+    const char *model = NULL, *csv = NULL, *report = NULL, *root = app_registry_dir(NULL);
     const char *ids[MAX_IDS];
     char *dep_arg = NULL, *dep_names[MAX_DEP];
     size_t n_ids = 0, n_dep = 0;

@@ -126,7 +126,7 @@ static void print_list(const char *title, const struct runstore_model *m,
 
 static int run_cmd(const char *cmd, bool tipping, int argc, char **argv)
 {
-    const char *model = NULL, *csv = NULL, *root = CLI_ML_DEFAULT_REGISTRY;
+    const char *model = NULL, *csv = NULL, *root = app_registry_dir(NULL);
     char *feat_arg = NULL, *feat_names[MAX_FEATURES];
     int k = 1, top = 0, threads = 2;
     struct app_look_params lp = app_look_default_params();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "mem.h"
@@ -73,7 +74,7 @@ static void print_runs(enum cli_format fmt, const struct runstore_run *r, size_t
 
 int cmd_runs(int argc, char **argv)
 {
-    const char *name = NULL, *metric = NULL, *split = "test", *root = CLI_ML_DEFAULT_REGISTRY;
+    const char *name = NULL, *metric = NULL, *split = "test", *root = app_registry_dir(NULL);
     enum cli_format fmt = CLI_FORMAT_TABLE;
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

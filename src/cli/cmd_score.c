@@ -27,7 +27,7 @@ static const char *const k_usage =
     "  --top N         at most N rows\n"
     "  --out FILE      write there (atomically) instead of stdout; csv unless --format json\n"
     "  --format F      table (default on stdout), json or csv\n"
-    "  --registry DIR  where models are kept (default ./registry)\n";
+    "  --registry DIR  where models are kept (default $PROSPECT_REGISTRY, else ./registry)\n";
 
 struct ranked {
     size_t row;
@@ -99,7 +99,7 @@ static void write_rows(FILE *f, enum cli_format fmt, const struct runstore_model
 
 int cmd_score(int argc, char **argv)
 {
-    const char *model = NULL, *csv = NULL, *out = NULL, *root = CLI_ML_DEFAULT_REGISTRY;
+    const char *model = NULL, *csv = NULL, *out = NULL, *root = app_registry_dir(NULL);
     bool potential = false, have_format = false;
     int top = 0;
     enum cli_format fmt = CLI_FORMAT_TABLE;

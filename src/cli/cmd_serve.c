@@ -21,7 +21,8 @@
 static const char *const k_usage =
     "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--require-keys]\n"
     "                      [--model DIR] [--lexicon FILE] [--template FILE]\n"
-    "                      [--registry DIR] [--propensity-data FILE.csv]\n"
+    "                      [--bundle NAME[/VERSION|@STAGE]] [--registry DIR]\n"
+    "                      [--propensity-data FILE.csv]\n"
     "\n"
     "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
     "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
@@ -38,7 +39,12 @@ static const char *const k_usage =
     "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N     request threads (default 4)\n"
     "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n"
-    "  --registry DIR  propensity models (prospect train; default ./registry)\n"
+    "  --bundle REF    serve a registered model bundle instead of the database's customers\n"
+    "                  (NAME: the production stage, else the latest version), after checking\n"
+    "                  every file's checksum; the bundle brings its model, lexicon and template;\n"
+    "                  --db stays the working database (API keys, audit log)\n"
+    "  --registry DIR  model bundles and propensity models (prospect bundle, prospect train;\n"
+    "                  default $PROSPECT_REGISTRY, else ./registry)\n"
     "  --propensity-data FILE.csv  the rows /api/models/ID/explain, /lookalike and /tipping\n"
     "                  work on (a CSV with the models' columns and target)\n"
     "\n"
@@ -63,16 +69,17 @@ int cmd_serve(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},    {"lexicon", required_argument, NULL, 'l'},
         {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"require-keys", no_argument, NULL, 'K'},   {"registry", required_argument, NULL, 'R'},
-        {"propensity-data", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+        {"propensity-data", required_argument, NULL, 'P'}, {"bundle", required_argument, NULL, 'B'},
+        {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
     struct server_params sp = server_default_params();
     bool require_keys = false;
-    const char *registry = NULL, *prop_data = NULL;
+    const char *registry = NULL, *prop_data = NULL, *bundle = NULL;
     bp.db_path = "prospect.db";
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:b:p:t:m:l:T:h", lopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:b:p:t:m:l:T:hB:R:", lopts, NULL)) != -1) {
         switch (ch) {
         case 'd': bp.db_path = optarg; break;
         case 'b': sp.bind = optarg; break;
@@ -82,6 +89,7 @@ int cmd_serve(int argc, char **argv)
         case 'K': require_keys = true; break;
         case 'R': registry = optarg; break;
         case 'P': prop_data = optarg; break;
+        case 'B': bundle = optarg; break;
         case 'p':
             if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
                 return cli_usage_error("serve", "--port must be 0..65535, got '%s'", optarg);
@@ -99,6 +107,9 @@ int cmd_serve(int argc, char **argv)
     }
     if (optind < argc) {
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    }
+    if (bundle != NULL && (bp.model_flag || bp.lexicon_path || bp.template_path)) {
+        return cli_usage_error("serve", "--bundle brings its own model, lexicon and template");
     }
     if (!server_is_loopback(sp.bind)) {
         require_keys = true;
@@ -127,9 +138,16 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (app_book_open(&bp, &book, &err) != PX_OK) {
+    struct app_bundle_entry served;
+    if (bundle != NULL ? app_bundle_open_book(registry, bundle, &bp, &book, &served, &err)
+                       : app_book_open(&bp, &book, &err)) {
         rc = cli_fail("serve", &err);
         goto done;
+    }
+    if (bundle != NULL) {
+        fprintf(stderr, "prospect serve: bundle %s/%d%s%s%s, every checksum verified\n",
+                served.name, served.version, served.aliases[0] ? " (" : "", served.aliases,
+                served.aliases[0] ? ")" : "");
     }
     if (app_book_dense_status(book) != NULL) {
         fprintf(stderr, "prospect serve: %s\n", app_book_dense_status(book));
@@ -161,7 +179,7 @@ int cmd_serve(int argc, char **argv)
     ctx_ok = true;
     ctx.access = access;
     ctx.require_keys = require_keys;
-    ctx.registry = registry;
+    ctx.registry = app_registry_dir(registry); // one registry: bundles and propensity models
     ctx.prop_data = prop_data;
     ctx.model_flag = bp.model_flag;
     if (prop_data != NULL) {

@@ -42,7 +42,7 @@ static const char *const k_usage =
     "  --folds K           cross-validation folds (default 5)\n"
     "  --seed S            seed of the splits and of XGBoost (default 42)\n"
     "  --threads N         XGBoost threads (default 2)\n"
-    "  --registry DIR      where models are kept (default ./registry): DIR/NAME/VERSION/\n"
+    "  --registry DIR      where models are kept (default $PROSPECT_REGISTRY, else ./registry)\n"
     "  --format F          table (default) or json (the run record)\n";
 
 static void on_progress(size_t done, size_t total, void *user)
@@ -131,7 +131,7 @@ static void print_report(const struct ml_spec *spec, const struct ml_dataset *ds
 
 int cmd_train(int argc, char **argv)
 {
-    const char *csv = NULL, *target = NULL, *positive = NULL, *root = CLI_ML_DEFAULT_REGISTRY;
+    const char *csv = NULL, *target = NULL, *positive = NULL, *root = app_registry_dir(NULL);
     char *drop_arg = NULL, name[80] = "";
     char *drop[MAX_DROP];
     size_t n_drop = 0;

@@ -29,7 +29,7 @@ struct api_ctx {
     char *schema_json;           // owned: GET /api/schema's answer, built once at init
     size_t schema_len;
     // propensity models (api_models.c); api_ctx_init leaves them NULL, serve sets them
-    const char *registry;   // borrowed: model registry root (NULL: APP_DEFAULT_REGISTRY)
+    const char *registry;   // borrowed: model registry root (NULL: app_registry_dir(NULL))
     const char *prop_data;  // borrowed: --propensity-data CSV; NULL: explain/lookalike/tipping 404
     const char *model_flag; // borrowed: sentence-transformer directory (--model) for look-alikes
 };

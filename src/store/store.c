@@ -12,10 +12,13 @@
 //     the connection would overwrite it.
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -1063,5 +1066,167 @@ int store_audit_read(struct store *s, const char *since, const char *key_id, siz
         }
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+// ---- snapshots ----
+
+// Tables whose rows a snapshot keeps; every other table is emptied (it may hold API keys or an
+// audit trail, which must never travel inside a model bundle).
+static bool snapshot_keeps(const char *table)
+{
+    static const char *const keep[] = {"meta_columns", "customers", "imports", "vectors"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        if (strcmp(table, keep[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int snap_fail(sqlite3 *d, const char *dest, struct px_err *err, const char *what)
+{
+    return px_fail(err, sqlite3_errcode(d) == SQLITE_NOMEM ? PX_ENOMEM : PX_EIO, "%s: %s: %s",
+                   dest, what, d ? sqlite3_errmsg(d) : "out of memory");
+}
+
+static int snap_count(sqlite3 *d, const char *dest, const char *sql, size_t *n, int *max,
+                      struct px_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = PX_OK;
+    if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        rc = snap_fail(d, dest, err, "counting the snapshot's rows");
+    } else {
+        *n = (size_t)sqlite3_column_int64(st, 0);
+        if (max != NULL) {
+            *max = sqlite3_column_int(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_snapshot(struct store *s, const char *dest, const char *keep_model_id,
+                   struct store_snapshot_stats *stats, struct px_err *err)
+{
+    sqlite3 *d = NULL;
+    sqlite3_stmt *st = NULL;
+    bool made = false;
+    int rc = PX_OK;
+    memset(stats, 0, sizeof *stats);
+    if (prepare(s, "VACUUM INTO ?", &st, err) != PX_OK) {
+        return px_err_prefix(err, "snapshot");
+    }
+    sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_fail(s, err, "writing the snapshot");
+        px_err_prefix(err, "%s", dest);
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    made = true;
+    if (sqlite3_open_v2(dest, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = snap_fail(d, dest, err, "cannot open the snapshot");
+        goto done;
+    }
+    // the audit log's append-only triggers go: the copy's audit table is emptied below, and a
+    // snapshot is never written to again
+    if (sqlite3_exec(d,
+                     "PRAGMA journal_mode = DELETE; PRAGMA secure_delete = ON; BEGIN;"
+                     "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS "
+                     "audit_no_delete;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = snap_fail(d, dest, err, "preparing the snapshot");
+        goto done;
+    }
+    // collect the names first: deleting while stepping over sqlite_master is not allowed
+    char *tables[64];
+    size_t n_tables = 0;
+    if (sqlite3_prepare_v2(d,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                           "'sqlite\\_%' ESCAPE '\\'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = snap_fail(d, dest, err, "listing tables");
+        goto done;
+    }
+    while (rc == PX_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name == NULL || snapshot_keeps(name)) {
+            continue;
+        }
+        if (n_tables == sizeof tables / sizeof tables[0]) {
+            rc = px_fail(err, PX_ELIMIT, "%s: more than 64 tables", dest);
+        } else if ((tables[n_tables] = sqlite3_mprintf("DELETE FROM \"%w\"", name)) == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+        } else {
+            n_tables++;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    for (size_t i = 0; i < n_tables; i++) {
+        if (rc == PX_OK && sqlite3_exec(d, tables[i], NULL, NULL, NULL) != SQLITE_OK) {
+            rc = snap_fail(d, dest, err, "emptying a table");
+        }
+        sqlite3_free(tables[i]);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    if (sqlite3_prepare_v2(d,
+                           "DELETE FROM vectors WHERE model_id IS NOT ?1 OR customer_id NOT IN "
+                           "(SELECT id FROM customers)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = snap_fail(d, dest, err, "filtering vectors");
+        goto done;
+    }
+    if (keep_model_id != NULL) {
+        sqlite3_bind_text(st, 1, keep_model_id, -1, SQLITE_STATIC);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = snap_fail(d, dest, err, "filtering vectors");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_exec(d, "COMMIT; VACUUM;", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = snap_fail(d, dest, err, "compacting the snapshot");
+        goto done;
+    }
+    rc = snap_count(d, dest, "SELECT count(*) FROM customers", &stats->n_customers, NULL, err);
+    if (rc == PX_OK) {
+        rc = snap_count(d, dest, "SELECT count(*) FROM meta_columns", &stats->n_columns, NULL,
+                        err);
+    }
+    if (rc == PX_OK) {
+        rc = snap_count(d, dest, "SELECT count(*), coalesce(max(dim), 0) FROM vectors",
+                        &stats->n_vectors, &stats->dim, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    if (sqlite3_close(d) != SQLITE_OK) {
+        rc = snap_fail(d, dest, err, "closing the snapshot");
+        goto done;
+    }
+    d = NULL;
+    int fd = open(dest, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        rc = px_fail(err, PX_EIO, "%s: cannot fsync: %s", dest, strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+done:
+    sqlite3_finalize(st);
+    if (d != NULL) {
+        sqlite3_exec(d, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close_v2(d);
+    }
+    if (rc != PX_OK && made) {
+        unlink(dest);
+    }
     return rc;
 }

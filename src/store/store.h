@@ -254,4 +254,22 @@ typedef int (*store_audit_fn)(const struct store_audit_row *row, void *user, str
 int store_audit_read(struct store *s, const char *since, const char *key_id, size_t limit,
                      store_audit_fn fn, void *user, struct px_err *err);
 
+// ---- snapshots (model bundles) ----
+
+struct store_snapshot_stats {
+    size_t n_customers; // rows in customers
+    size_t n_columns;   // rows in meta_columns
+    size_t n_vectors;   // vectors kept
+    int dim;            // their dimension (0 when none)
+};
+
+// Writes a self-contained copy of the customer data to dest (which must not exist): customers,
+// meta_columns, imports, and the vectors of keep_model_id only (NULL keeps none). Every other
+// table (API keys, audit, ...) is emptied in the copy, which is then vacuumed (secure_delete,
+// so no freed page keeps their rows), switched to rollback journal mode (so it can be opened
+// read-only without -wal/-shm files) and fsynced. A consistent snapshot even while another
+// process writes (VACUUM INTO reads in one transaction). On failure dest is removed.
+int store_snapshot(struct store *s, const char *dest, const char *keep_model_id,
+                   struct store_snapshot_stats *stats, struct px_err *err);
+
 #endif

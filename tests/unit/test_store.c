@@ -354,12 +354,58 @@ static void test_migrate_v1(void **state)
     tu_rmtree(dir);
 }
 
+static long count_rows(const char *path, const char *table)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char sql[128];
+    long n = -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+// A snapshot (what a model bundle carries) keeps the customers and the chosen model's vectors,
+// and leaves API keys and the audit log behind — even though the audit table refuses DELETE.
+static void test_snapshot_leaves_keys_and_audit(void **state)
+{
+    (void)state;
+    char dir[256], path[512], snap[512];
+    tu_mkdtemp(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.db", dir);
+    snprintf(snap, sizeof snap, "%s/snap.db", dir);
+    struct store *s = NULL;
+    struct px_err err = {0};
+    assert_int_equal(store_open(path, NULL, &s, &err), PX_OK);
+    import_base(s);
+    unsigned char salt[STORE_KEY_SALT_LEN] = {1}, hash[STORE_KEY_HASH_LEN] = {2};
+    assert_int_equal(store_key_insert(s, "0123456789ab", "desk", salt, hash, &err), PX_OK);
+    struct store_audit_row r = {0, NULL, NULL, "cli", "ann", "search", "q", NULL, 1, "[\"10\"]"};
+    assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
+    assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
+    struct store_snapshot_stats stats;
+    if (store_snapshot(s, snap, NULL, &stats, &err) != PX_OK) fail_msg("snapshot: %s", err.msg);
+    store_close(s);
+    assert_int_equal(stats.n_customers, 4);
+    assert_int_equal(count_rows(snap, "customers"), 4);
+    assert_int_equal(count_rows(snap, "api_keys"), 0);
+    assert_int_equal(count_rows(snap, "audit"), 0);
+    assert_int_equal(count_rows(path, "audit"), 2); // the working database keeps its log
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_migrate_reopen), cmocka_unit_test(test_iter),
         cmocka_unit_test(test_vectors_resume),      cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_keys_and_audit),      cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_snapshot_leaves_keys_and_audit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,571 @@
+// bundles.c — the façade's model bundles: create (snapshot + lexicon + template + model
+// reference or copy + MLmodel + manifest, registered atomically), list, show, promote, delete,
+// and opening the book from a verified bundle for `prospect serve --bundle`.
+//
+// Create builds everything in a staging directory inside the registry (registry_stage), opens
+// the result once the way serve will (read-only, from the staging copy) so that a bundle which
+// cannot be served is never registered, seals it (manifest) and publishes it with one rename.
+// Any failure removes the staging directory; the registry is never left half-written.
+//
+// Serve verifies before it loads: every file against the manifest (bundle_verify), the name in
+// bundle.json and in the manifest against the one asked for, and the model: a copied model's
+// weights against the recorded model id through the manifest, a referenced model's weights
+// (when present) by hashing them. Weights that have gone missing only turn the dense path off,
+// with the reason on stderr, as for `prospect search`.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "assets.h"
+#include "bundle.h"
+#include "fsx.h"
+#include "mem.h"
+#include "query.h"
+#include "registry.h"
+#include "sha256.h"
+#include "store.h"
+
+#define DIR_BYTES 4200
+
+const char *app_registry_dir(const char *flag)
+{
+    if (flag != NULL && flag[0] != '\0') {
+        return flag;
+    }
+    const char *env = getenv(APP_REGISTRY_ENV);
+    return env != NULL && env[0] != '\0' ? env : APP_REGISTRY_DEFAULT;
+}
+
+struct app_bundle_params app_bundle_default_params(void)
+{
+    struct app_bundle_params p = {.db_path = "prospect.db"};
+    return p;
+}
+
+// ---- helpers ----
+
+static void random_hex(char *out, size_t n_bytes)
+{
+    unsigned char r[32] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got = read(fd, r, n_bytes < sizeof r ? n_bytes : sizeof r);
+        (void)got;
+        close(fd);
+    }
+    for (size_t i = 0; i < n_bytes && i < sizeof r; i++) {
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    }
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static void aliases_of(const struct registry_state *st, int version, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < st->n_aliases; i++) {
+        if (st->aliases[i].version == version) {
+            size_t len = strlen(out);
+            snprintf(out + len, n - len, "%s%s", len ? ", " : "", st->aliases[i].name);
+        }
+    }
+}
+
+// Fills e from a version directory (bundle.json for rows/dense/model, manifest for the size);
+// a bundle whose files cannot be read is still listed, with the reason in e->error.
+static void read_entry(const char *dir, const char *name, int version,
+                       const struct registry_state *st, struct app_bundle_entry *e)
+{
+    struct bundle_info info;
+    struct bundle_manifest m = {0};
+    struct px_err err = {0};
+    char path[DIR_BYTES + 32], *text = NULL;
+    size_t len = 0;
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->version = version;
+    aliases_of(st, version, e->aliases, sizeof e->aliases);
+    if (bundle_info_read(dir, &info, &err) != PX_OK) {
+        snprintf(e->error, sizeof e->error, "%s", err.msg);
+        return;
+    }
+    snprintf(e->created, sizeof e->created, "%s", info.created);
+    e->rows = info.rows;
+    e->dense = info.dense;
+    e->model_copied = info.model_copied;
+    snprintf(e->model_id, sizeof e->model_id, "%s", info.model_id);
+    if (fsx_join(path, sizeof path, dir, BUNDLE_MANIFEST, &err) == PX_OK &&
+        fsx_read_file(path, LIMIT_BUNDLE_MANIFEST_BYTES, &text, &len, &err) == PX_OK &&
+        bundle_manifest_parse(text, len, &m, &err) == PX_OK) {
+        e->bytes = m.total_bytes + len;
+    } else {
+        snprintf(e->error, sizeof e->error, "%s", err.msg);
+    }
+    bundle_manifest_free(&m);
+    px_free(text);
+}
+
+static int model_id_of(const char *dir, char *out, size_t n, struct px_err *err)
+{
+    char path[DIR_BYTES], hex[65];
+    int rc = fsx_join(path, sizeof path, dir, "model.safetensors", err);
+    if (rc == PX_OK)
+        rc = sha256_file_hex(path, hex, err);
+    if (rc == PX_OK)
+        snprintf(out, n, "sha256:%s", hex);
+    return rc;
+}
+
+// Checks that a user lexicon merges over the built-in one (so the bundle will open).
+static int check_lexicon(const char *path, struct px_err *err)
+{
+    struct query_lexicon *lex = NULL;
+    int rc = query_lexicon_parse((const char *)px_asset_lexicon, px_asset_lexicon_len, &lex, err);
+    if (rc == PX_OK)
+        rc = query_lexicon_load(lex, path, err);
+    query_lexicon_free(lex);
+    return rc;
+}
+
+// ---- create ----
+
+// Fills the staging directory; info is completed as files are written.
+static int fill_bundle(const struct app_bundle_params *p, const char *stage,
+                       struct bundle_info *info, struct px_err *err)
+{
+    struct store *st = NULL;
+    struct store_snapshot_stats ss;
+    char path[DIR_BYTES + 64], model_dir[4096] = "";
+    bool have_model = false;
+    int rc = PX_OK;
+    // the model: where it is, and whether its weights are there to name the vectors
+    struct px_err merr = {0};
+    if (app_model_dir(p->model_flag, model_dir, sizeof model_dir, NULL, &merr) == PX_OK &&
+        fsx_is_dir(model_dir)) {
+        char abs[4096]; // PATH_MAX on Linux (<limits.h> is shadowed by base/limits.h)
+        snprintf(info->model_source, sizeof info->model_source, "%s",
+                 realpath(model_dir, abs) != NULL ? abs : model_dir);
+        have_model = true;
+        char w[DIR_BYTES];
+        if (fsx_join(w, sizeof w, model_dir, "model.safetensors", NULL) == PX_OK &&
+            fsx_is_file(w)) {
+            rc = model_id_of(model_dir, info->model_id, sizeof info->model_id, err);
+        }
+    } else if (p->model_flag != NULL || p->copy_model) {
+        // asked for a model that is not there: say so rather than make a bundle without it
+        return merr.code != PX_OK ? px_fail(err, merr.code, "%s", merr.msg)
+                                  : px_fail(err, PX_ENOENT, "no model directory at '%s'",
+                                            p->model_flag ? p->model_flag : model_dir);
+    }
+    if (rc != PX_OK) {
+        return rc;
+    }
+    // the customers (and the vectors of this model)
+    struct store_params sp = store_default_params();
+    sp.read_only = true;
+    if (!fsx_is_file(p->db_path)) {
+        return px_fail(err, PX_ENOENT,
+                       "no database at '%s': import customers first (prospect import --csv FILE)",
+                       p->db_path);
+    }
+    rc = store_open(p->db_path, &sp, &st, err);
+    if (rc == PX_OK)
+        rc = fsx_join(path, sizeof path, stage, BUNDLE_DATA, err);
+    if (rc == PX_OK) {
+        rc = store_snapshot(st, path, info->model_id[0] ? info->model_id : NULL, &ss, err);
+    }
+    store_close(st);
+    if (rc == PX_OK && ss.n_columns == 0) {
+        rc = px_fail(err, PX_ENOENT, "the database '%s' has no customers yet: run prospect import",
+                     p->db_path);
+    }
+    if (rc != PX_OK) {
+        return rc;
+    }
+    info->rows = ss.n_customers;
+    info->columns = ss.n_columns;
+    info->n_vectors = ss.n_vectors;
+    info->dim = ss.dim;
+    info->dense = ss.n_vectors > 0;
+    // the lexicon in effect: the built-in one, and the user's merged over it
+    rc = fsx_join(path, sizeof path, stage, BUNDLE_LEXICON, err);
+    if (rc == PX_OK)
+        rc = fsx_write_atomic(path, px_asset_lexicon, px_asset_lexicon_len, err);
+    if (rc == PX_OK && p->lexicon_path != NULL) {
+        rc = check_lexicon(p->lexicon_path, err);
+        if (rc == PX_OK)
+            rc = fsx_join(path, sizeof path, stage, BUNDLE_USER_LEXICON, err);
+        if (rc == PX_OK)
+            rc = bundle_copy_file(p->lexicon_path, path, err);
+        info->has_user_lexicon = true;
+    }
+    if (rc == PX_OK && p->template_path != NULL) {
+        rc = fsx_join(path, sizeof path, stage, BUNDLE_TEMPLATE, err);
+        if (rc == PX_OK)
+            rc = bundle_copy_file(p->template_path, path, err);
+        info->has_template = true;
+    }
+    if (rc == PX_OK && p->copy_model && have_model) {
+        rc = fsx_join(path, sizeof path, stage, BUNDLE_MODEL_DIR, err);
+        if (rc == PX_OK)
+            rc = bundle_copy_tree(model_dir, path, NULL, err);
+        info->model_copied = true;
+    }
+    return rc;
+}
+
+// Opens the book from a bundle directory the way serve does. dir is complete but may not be
+// sealed yet.
+static int open_from_dir(const char *dir, const struct bundle_info *info,
+                         const struct app_book_params *params, bool lexical_only,
+                         struct app_book **out, struct px_err *err)
+{
+    char db[DIR_BYTES + 32], lex[DIR_BYTES + 32], user[DIR_BYTES + 32], tpl[DIR_BYTES + 32],
+        model[DIR_BYTES + 32];
+    struct app_book_params bp = params ? *params : app_book_default_params();
+    int rc = fsx_join(db, sizeof db, dir, BUNDLE_DATA, err);
+    if (rc == PX_OK)
+        rc = fsx_join(lex, sizeof lex, dir, BUNDLE_LEXICON, err);
+    if (rc == PX_OK)
+        rc = fsx_join(user, sizeof user, dir, BUNDLE_USER_LEXICON, err);
+    if (rc == PX_OK)
+        rc = fsx_join(tpl, sizeof tpl, dir, BUNDLE_TEMPLATE, err);
+    if (rc == PX_OK && info->model_copied) {
+        rc = fsx_join(model, sizeof model, dir, BUNDLE_MODEL_DIR, err);
+    } else {
+        snprintf(model, sizeof model, "%s", info->model_source);
+    }
+    if (rc != PX_OK) {
+        return rc;
+    }
+    bp.db_path = db;
+    bp.read_only = true;
+    bp.lexicon_base_path = lex;
+    bp.lexicon_path = info->has_user_lexicon ? user : NULL;
+    bp.template_path = info->has_template ? tpl : NULL;
+    bp.model_flag = model[0] ? model : NULL;
+    bp.lexical_only = lexical_only || !info->dense;
+    return app_book_open(&bp, out, err);
+}
+
+int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_entry *out,
+                      struct px_err *err)
+{
+    struct app_bundle_params p = params ? *params : app_bundle_default_params();
+    const char *root = app_registry_dir(p.registry);
+    struct bundle_info info;
+    struct app_book *book = NULL;
+    char stage[DIR_BYTES] = "", path[DIR_BYTES + 32];
+    int version = 0;
+    memset(&info, 0, sizeof info);
+    if (out != NULL) {
+        memset(out, 0, sizeof *out);
+    }
+    int rc = p.name != NULL ? bundle_check_name(p.name, err)
+                            : px_fail(err, PX_EINVAL, "a bundle needs a name (--name)");
+    if (rc == PX_OK)
+        rc = registry_stage(root, p.name, stage, sizeof stage, err);
+    if (rc != PX_OK) {
+        stage[0] = '\0';
+        goto done;
+    }
+    snprintf(info.name, sizeof info.name, "%s", p.name);
+    bundle_now_utc(info.created, sizeof info.created);
+    random_hex(info.model_uuid, 16);
+    snprintf(info.prospect_version, sizeof info.prospect_version, "%s", PX_VERSION);
+    rc = fill_bundle(&p, stage, &info, err);
+    if (rc == PX_OK) {
+        // what serve will do, minus the checksums: a bundle that cannot open is not registered
+        rc = open_from_dir(stage, &info, NULL, true, &book, err);
+        app_book_close(book);
+        if (rc != PX_OK) {
+            px_err_prefix(err, "the bundle would not open");
+        }
+    }
+    uint64_t size = 0;
+    static const char *const files[] = {BUNDLE_DATA, BUNDLE_LEXICON, BUNDLE_USER_LEXICON,
+                                        BUNDLE_TEMPLATE};
+    for (size_t i = 0; rc == PX_OK && i < sizeof files / sizeof files[0]; i++) {
+        rc = fsx_join(path, sizeof path, stage, files[i], err);
+        size += file_size(path);
+    }
+    if (rc == PX_OK)
+        rc = bundle_write_meta(stage, &info, size, err);
+    struct bundle_manifest m = {0};
+    if (rc == PX_OK)
+        rc = bundle_seal(stage, p.name, info.created, &m, err);
+    bundle_manifest_free(&m);
+    if (rc == PX_OK)
+        rc = registry_publish(root, p.name, stage, &version, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    stage[0] = '\0'; // published: nothing to clean up
+    if (out != NULL) {
+        // described as `bundle list` will describe it
+        struct registry_state st = {0};
+        char dir[DIR_BYTES];
+        if (registry_read_state(root, p.name, &st, NULL) == PX_OK &&
+            registry_version_dir(root, p.name, version, dir, sizeof dir, NULL) == PX_OK) {
+            read_entry(dir, p.name, version, &st, out);
+        }
+        out->version = version;
+    }
+done:
+    if (stage[0] != '\0') {
+        bundle_remove_tree(stage, NULL);
+    }
+    return rc;
+}
+
+// ---- list, show, promote, delete ----
+
+static int list_name(const char *root, const char *name, struct app_bundle_entry **all, size_t *n,
+                     size_t *cap, struct px_err *err)
+{
+    int *vs = NULL;
+    size_t nv = 0;
+    struct registry_state st;
+    char dir[DIR_BYTES];
+    int rc = registry_versions(root, name, &vs, &nv, err);
+    if (rc == PX_OK)
+        rc = registry_read_state(root, name, &st, err);
+    for (size_t i = 0; rc == PX_OK && i < nv; i++) {
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 16;
+            struct app_bundle_entry *p = px_realloc(*all, c * sizeof *p);
+            if (p == NULL) {
+                rc = px_fail(err, PX_ENOMEM, "out of memory listing bundles");
+                break;
+            }
+            *all = p;
+            *cap = c;
+        }
+        rc = registry_version_dir(root, name, vs[i], dir, sizeof dir, err);
+        if (rc == PX_OK) {
+            read_entry(dir, name, vs[i], &st, &(*all)[(*n)++]);
+        }
+    }
+    px_free(vs);
+    return rc;
+}
+
+int app_bundle_list(const char *registry, const char *name, struct app_bundle_entry **out,
+                    size_t *n, struct px_err *err)
+{
+    const char *root = app_registry_dir(registry);
+    char **names = NULL;
+    size_t n_names = 0, cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = PX_OK;
+    if (name != NULL) {
+        rc = bundle_check_name(name, err);
+        if (rc == PX_OK)
+            rc = list_name(root, name, out, n, &cap, err);
+    } else {
+        rc = registry_names(root, &names, &n_names, err);
+        for (size_t i = 0; rc == PX_OK && i < n_names; i++) {
+            rc = list_name(root, names[i], out, n, &cap, err);
+        }
+    }
+    registry_names_free(names, n_names);
+    if (rc != PX_OK) {
+        px_free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static int resolve(const char *root, const char *ref_text, struct registry_ref *ref, int *version,
+                   char *dir, size_t n, struct px_err *err)
+{
+    int rc = registry_parse_ref(ref_text, ref, err);
+    if (rc == PX_OK)
+        rc = registry_resolve(root, ref, version, dir, n, err);
+    return rc;
+}
+
+static int read_text(const char *dir, const char *name, char **out, struct px_err *err)
+{
+    char path[DIR_BYTES + 32];
+    size_t len = 0;
+    int rc = fsx_join(path, sizeof path, dir, name, err);
+    if (rc == PX_OK)
+        rc = fsx_read_file(path, LIMIT_BUNDLE_MANIFEST_BYTES, out, &len, err);
+    return rc;
+}
+
+int app_bundle_show(const char *registry, const char *ref_text, bool verify,
+                    struct app_bundle_show *out, struct px_err *err)
+{
+    const char *root = app_registry_dir(registry);
+    struct registry_ref ref;
+    struct registry_state st;
+    char dir[DIR_BYTES];
+    int version = 0;
+    memset(out, 0, sizeof *out);
+    int rc = resolve(root, ref_text, &ref, &version, dir, sizeof dir, err);
+    if (rc == PX_OK)
+        rc = registry_read_state(root, ref.name, &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    read_entry(dir, ref.name, version, &st, &out->entry);
+    rc = read_text(dir, BUNDLE_MLMODEL, &out->mlmodel, err);
+    if (rc == PX_OK)
+        rc = read_text(dir, BUNDLE_MANIFEST, &out->manifest, err);
+    if (rc == PX_OK)
+        rc = read_text(dir, BUNDLE_INFO, &out->info, err);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "bundle %s/%d", ref.name, version);
+        app_bundle_show_free(out);
+        return rc;
+    }
+    if (verify) {
+        struct px_err verr = {0};
+        out->verified = true;
+        out->verify_rc = bundle_verify(dir, NULL, &verr);
+        snprintf(out->verify_msg, sizeof out->verify_msg, "%s", verr.msg);
+    }
+    return PX_OK;
+}
+
+void app_bundle_show_free(struct app_bundle_show *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    px_free(s->mlmodel);
+    px_free(s->manifest);
+    px_free(s->info);
+    memset(s, 0, sizeof *s);
+}
+
+int app_bundle_promote(const char *registry, const char *ref_text, const char *stage, int *version,
+                       struct px_err *err)
+{
+    const char *root = app_registry_dir(registry);
+    struct registry_ref ref;
+    int v = 0;
+    int rc = registry_parse_ref(ref_text, &ref, err);
+    if (rc == PX_OK && ref.alias[0] != '\0') {
+        rc = px_fail(err, PX_EINVAL, "promote takes NAME/VERSION, not an alias");
+    }
+    if (rc == PX_OK && ref.version == 0) {
+        // a bare name promotes the latest version
+        int *vs = NULL;
+        size_t nv = 0;
+        rc = registry_versions(root, ref.name, &vs, &nv, err);
+        if (rc == PX_OK && nv == 0)
+            rc = px_fail(err, PX_ENOENT, "%s has no versions", ref.name);
+        if (rc == PX_OK)
+            ref.version = vs[nv - 1];
+        px_free(vs);
+    }
+    if (rc == PX_OK)
+        rc = registry_resolve(root, &ref, &v, NULL, 0, err);
+    if (rc == PX_OK)
+        rc = registry_set_alias(root, ref.name, stage, v, err);
+    if (rc == PX_OK && version != NULL) {
+        *version = v;
+    }
+    return rc;
+}
+
+int app_bundle_delete(const char *registry, const char *ref_text, bool force, size_t *n_cleared,
+                      struct px_err *err)
+{
+    const char *root = app_registry_dir(registry);
+    struct registry_ref ref;
+    int rc = registry_parse_ref(ref_text, &ref, err);
+    if (rc == PX_OK && ref.version == 0) {
+        rc = px_fail(err, PX_EINVAL, "delete takes NAME/VERSION (one version at a time)");
+    }
+    if (rc == PX_OK)
+        rc = registry_delete(root, ref.name, ref.version, force, n_cleared, err);
+    return rc;
+}
+
+// ---- serving ----
+
+// The model the bundle was made with: a copy must match the recorded id through the manifest;
+// a referenced directory's weights, when present, are hashed and compared.
+static int check_model(const char *dir, const struct bundle_info *info,
+                       const struct bundle_manifest *m, struct px_err *err)
+{
+    if (!info->dense || info->model_id[0] == '\0') {
+        return PX_OK;
+    }
+    if (info->model_copied) {
+        long i = bundle_manifest_find(m, BUNDLE_MODEL_DIR "/model.safetensors");
+        if (i < 0 || strcmp(m->files[i].sha256, info->model_id + 7) != 0) {
+            return px_fail(err, PX_EFORMAT,
+                           "%s/model.safetensors: not the weights the embeddings were made with "
+                           "(%.19s…)",
+                           BUNDLE_MODEL_DIR, info->model_id);
+        }
+        return PX_OK;
+    }
+    char w[DIR_BYTES + 32], id[80];
+    (void)dir;
+    if (fsx_join(w, sizeof w, info->model_source, "model.safetensors", NULL) != PX_OK ||
+        !fsx_is_file(w)) {
+        return PX_OK; // the dense path will be off, and say why
+    }
+    int rc = model_id_of(info->model_source, id, sizeof id, err);
+    if (rc == PX_OK && strcmp(id, info->model_id) != 0) {
+        rc = px_fail(err, PX_EFORMAT,
+                     "%s: sha256 mismatch with the model the bundle was made with (bundle "
+                     "%.19s…, file %.19s…)",
+                     w, info->model_id, id);
+    }
+    return rc;
+}
+
+int app_bundle_open_book(const char *registry, const char *ref_text,
+                         const struct app_book_params *params, struct app_book **out,
+                         struct app_bundle_entry *served, struct px_err *err)
+{
+    const char *root = app_registry_dir(registry);
+    struct registry_ref ref;
+    struct registry_state st;
+    struct bundle_manifest m = {0};
+    struct bundle_info info;
+    char dir[DIR_BYTES];
+    int version = 0;
+    *out = NULL;
+    int rc = resolve(root, ref_text, &ref, &version, dir, sizeof dir, err);
+    if (rc == PX_OK)
+        rc = registry_read_state(root, ref.name, &st, err);
+    if (rc != PX_OK) {
+        return px_err_prefix(err, "bundle %s", ref_text);
+    }
+    rc = bundle_verify(dir, &m, err);
+    if (rc == PX_OK)
+        rc = bundle_info_read(dir, &info, err);
+    if (rc == PX_OK && (strcmp(m.name, ref.name) != 0 || strcmp(info.name, ref.name) != 0)) {
+        rc = px_fail(err, PX_EFORMAT, "%s: made for the name '%s'", BUNDLE_MANIFEST, m.name);
+    }
+    if (rc == PX_OK)
+        rc = check_model(dir, &info, &m, err);
+    if (rc == PX_OK)
+        rc = open_from_dir(dir, &info, params, false, out, err);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "bundle %s/%d", ref.name, version);
+    } else if (served != NULL) {
+        read_entry(dir, ref.name, version, &st, served);
+    }
+    bundle_manifest_free(&m);
+    return rc;
+}

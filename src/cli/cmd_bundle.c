@@ -1,0 +1,331 @@
+// cmd_bundle.c — `prospect bundle create|list|show|promote|delete`: model bundles in a registry
+// directory (MLflow-style names, numbered versions and stages), each through app.h. Tables for
+// people, --json for scripts.
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "app.h"
+#include "cli.h"
+#include "mem.h"
+
+static const char *const k_usage =
+    "usage: prospect bundle create --name NAME [--db FILE] [--model DIR] [--copy-model]\n"
+    "                              [--lexicon FILE] [--template FILE] [--registry DIR] [--json]\n"
+    "       prospect bundle list [NAME] [--registry DIR] [--json]\n"
+    "       prospect bundle show NAME[/VERSION|@STAGE] [--verify] [--registry DIR] [--json]\n"
+    "       prospect bundle promote NAME/VERSION --stage production|staging [--registry DIR]\n"
+    "       prospect bundle delete NAME/VERSION [--force] [--registry DIR]\n"
+    "\n"
+    "Model bundles freeze what a search needs — a snapshot of the customers and their vectors,\n"
+    "the query lexicon and profile template in effect, the model (its directory and the sha256\n"
+    "of its weights, or a copy) — with an MLflow MLmodel file and a manifest of checksums, and\n"
+    "register it as the next version of NAME. `prospect serve --bundle NAME[/VERSION]` serves one\n"
+    "after checking every checksum.\n"
+    "\n"
+    "  --registry DIR  registry directory (default $PROSPECT_REGISTRY, else ./registry)\n"
+    "  --name NAME     registered name: letters, digits, '_', '.', '-'\n"
+    "  --db FILE       working database to snapshot (default ./prospect.db)\n"
+    "  --model DIR     model whose vectors go in (same lookup as `prospect search`)\n"
+    "  --copy-model    copy the model's files into the bundle instead of referencing them\n"
+    "  --lexicon FILE, --template FILE   as given to `prospect search`\n"
+    "  --stage S       promote: the stage (alias) to point at the version: production, staging\n"
+    "  --force         delete: also clear the stages that point at the version\n"
+    "  --verify        show: check every file's checksum (exit status 1 when one fails)\n"
+    "  --json          JSON instead of a table\n"
+    "\n"
+    "A bare NAME means the version the production stage points at, else the latest.\n";
+
+struct opts {
+    const char *registry, *name, *db, *model, *lexicon, *tpl, *stage;
+    bool copy_model, force, verify, json;
+    const char *arg; // the positional NAME / NAME/VERSION
+};
+
+static int parse(int argc, char **argv, const char *sub, struct opts *o)
+{
+    static const struct option lopts[] = {
+        {"registry", required_argument, NULL, 'r'},
+        {"name", required_argument, NULL, 'n'},
+        {"db", required_argument, NULL, 'd'},
+        {"model", required_argument, NULL, 'm'},
+        {"lexicon", required_argument, NULL, 'l'},
+        {"template", required_argument, NULL, 'T'},
+        {"stage", required_argument, NULL, 's'},
+        {"copy-model", no_argument, NULL, 'c'},
+        {"force", no_argument, NULL, 'f'},
+        {"verify", no_argument, NULL, 'v'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->db = "prospect.db";
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "r:n:d:m:l:T:s:cfvjh", lopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': o->registry = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'd': o->db = optarg; break;
+        case 'm': o->model = optarg; break;
+        case 'l': o->lexicon = optarg; break;
+        case 'T': o->tpl = optarg; break;
+        case 's': o->stage = optarg; break;
+        case 'c': o->copy_model = true; break;
+        case 'f': o->force = true; break;
+        case 'v': o->verify = true; break;
+        case 'j': o->json = true; break;
+        case 'h': fputs(k_usage, stdout); return -1;
+        default: return cli_usage_error("bundle", "%s: unknown option", sub);
+        }
+    }
+    if (optind < argc) {
+        o->arg = argv[optind++];
+    }
+    if (optind < argc) {
+        return cli_usage_error("bundle", "%s: unexpected argument '%s'", sub, argv[optind]);
+    }
+    return CLI_OK;
+}
+
+static void human_bytes(uint64_t n, char *out, size_t size)
+{
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(out, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+static cJSON *entry_json(const struct app_bundle_entry *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON *aliases = cJSON_AddArrayToObject(j, "stages");
+    char buf[sizeof e->aliases];
+    snprintf(buf, sizeof buf, "%s", e->aliases);
+    for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        cJSON_AddItemToArray(aliases, cJSON_CreateString(t));
+    }
+    cJSON_AddStringToObject(j, "name", e->name);
+    cJSON_AddNumberToObject(j, "version", e->version);
+    cJSON_AddStringToObject(j, "created", e->created);
+    cJSON_AddNumberToObject(j, "rows", (double)e->rows);
+    cJSON_AddBoolToObject(j, "dense", e->dense);
+    if (e->model_id[0]) {
+        cJSON_AddStringToObject(j, "model_id", e->model_id);
+    } else {
+        cJSON_AddNullToObject(j, "model_id");
+    }
+    cJSON_AddBoolToObject(j, "model_copied", e->model_copied);
+    cJSON_AddNumberToObject(j, "bytes", (double)e->bytes);
+    if (e->error[0]) {
+        cJSON_AddStringToObject(j, "error", e->error);
+    }
+    return j;
+}
+
+// Prints j (takes ownership) and a newline.
+static int print_json(cJSON *j)
+{
+    char *s = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (s == NULL) {
+        fprintf(stderr, "prospect bundle: error: out of memory\n");
+        return CLI_FAIL;
+    }
+    printf("%s\n", s);
+    cJSON_free(s);
+    return CLI_OK;
+}
+
+static int do_create(const struct opts *o)
+{
+    struct px_err err = {0};
+    struct app_bundle_params p = app_bundle_default_params();
+    struct app_bundle_entry e;
+    if (o->name == NULL) {
+        return cli_usage_error("bundle", "create: --name NAME is required");
+    }
+    p.registry = o->registry;
+    p.name = o->name;
+    p.db_path = o->db;
+    p.model_flag = o->model;
+    p.lexicon_path = o->lexicon;
+    p.template_path = o->tpl;
+    p.copy_model = o->copy_model;
+    if (app_bundle_create(&p, &e, &err) != PX_OK) {
+        return cli_fail("bundle create", &err);
+    }
+    if (o->json) {
+        return print_json(entry_json(&e));
+    }
+    char size[32];
+    human_bytes(e.bytes, size, sizeof size);
+    printf("registered %s/%d in %s: %llu customers, %s, %s\n", e.name, e.version,
+           app_registry_dir(o->registry), (unsigned long long)e.rows,
+           e.dense ? "with embeddings" : "no embeddings (keyword search only)", size);
+    return CLI_OK;
+}
+
+static int do_list(const struct opts *o)
+{
+    struct px_err err = {0};
+    struct app_bundle_entry *es = NULL;
+    size_t n = 0;
+    if (app_bundle_list(o->registry, o->arg, &es, &n, &err) != PX_OK) {
+        return cli_fail("bundle list", &err);
+    }
+    if (o->json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            cJSON_AddItemToArray(arr, entry_json(&es[i]));
+        }
+        px_free(es);
+        return print_json(arr);
+    }
+    if (n == 0) {
+        printf("no bundles in %s\n", app_registry_dir(o->registry));
+    } else {
+        printf("%-32s %7s  %-27s %-20s %9s  %-5s  %9s\n", "NAME", "VERSION", "CREATED", "STAGE",
+               "ROWS", "DENSE", "SIZE");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char size[32];
+        human_bytes(es[i].bytes, size, sizeof size);
+        if (es[i].error[0]) {
+            printf("%-32s %7d  unreadable: %s\n", es[i].name, es[i].version, es[i].error);
+            continue;
+        }
+        printf("%-32s %7d  %-27s %-20s %9llu  %-5s  %9s\n", es[i].name, es[i].version,
+               es[i].created, es[i].aliases[0] ? es[i].aliases : "-",
+               (unsigned long long)es[i].rows, es[i].dense ? "yes" : "no", size);
+    }
+    px_free(es);
+    return CLI_OK;
+}
+
+static void print_indented(const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        printf("    %.*s\n", (int)len, p);
+        p = nl ? nl + 1 : p + len;
+    }
+}
+
+static int do_show(const struct opts *o)
+{
+    struct px_err err = {0};
+    struct app_bundle_show s;
+    if (o->arg == NULL) {
+        return cli_usage_error("bundle", "show: which bundle? (NAME[/VERSION])");
+    }
+    if (app_bundle_show(o->registry, o->arg, o->verify, &s, &err) != PX_OK) {
+        return cli_fail("bundle show", &err);
+    }
+    int rc = s.verified && s.verify_rc != PX_OK ? CLI_FAIL : CLI_OK;
+    if (o->json) {
+        cJSON *j = entry_json(&s.entry);
+        if (s.verified) {
+            cJSON_AddBoolToObject(j, "verified", s.verify_rc == PX_OK);
+            if (s.verify_rc != PX_OK) {
+                cJSON_AddStringToObject(j, "verify_error", s.verify_msg);
+            }
+        }
+        cJSON *info = cJSON_Parse(s.info), *man = cJSON_Parse(s.manifest);
+        cJSON_AddItemToObject(j, "bundle", info ? info : cJSON_CreateString(s.info));
+        cJSON_AddItemToObject(j, "manifest", man ? man : cJSON_CreateString(s.manifest));
+        cJSON_AddStringToObject(j, "mlmodel", s.mlmodel);
+        app_bundle_show_free(&s);
+        return print_json(j) == CLI_OK ? rc : CLI_FAIL;
+    }
+    const struct app_bundle_entry *e = &s.entry;
+    char size[32];
+    human_bytes(e->bytes, size, sizeof size);
+    printf("%s/%d%s%s%s\n", e->name, e->version, e->aliases[0] ? "  (" : "", e->aliases,
+           e->aliases[0] ? ")" : "");
+    printf("  created   %s\n  rows      %llu\n  dense     %s%s\n  model     %s\n  size      %s\n",
+           e->created, (unsigned long long)e->rows, e->dense ? "yes, " : "no",
+           e->dense ? e->model_id : "", e->model_copied ? "copied into the bundle" : "referenced",
+           size);
+    if (s.verified) {
+        printf("  verified  %s%s\n",
+               s.verify_rc == PX_OK ? "ok, every checksum matches" : "FAILED: ",
+               s.verify_rc == PX_OK ? "" : s.verify_msg);
+    }
+    printf("\nMLmodel:\n");
+    print_indented(s.mlmodel);
+    printf("\nmanifest.json:\n");
+    print_indented(s.manifest);
+    if (rc != CLI_OK) {
+        fflush(stdout);
+        fprintf(stderr, "prospect bundle show: error: bundle %s/%d: %s\n", e->name, e->version,
+                s.verify_msg);
+    }
+    app_bundle_show_free(&s);
+    return rc;
+}
+
+static int do_promote(const struct opts *o)
+{
+    struct px_err err = {0};
+    int v = 0;
+    if (o->arg == NULL || o->stage == NULL) {
+        return cli_usage_error("bundle", "promote: NAME/VERSION and --stage STAGE are required");
+    }
+    if (app_bundle_promote(o->registry, o->arg, o->stage, &v, &err) != PX_OK) {
+        return cli_fail("bundle promote", &err);
+    }
+    printf("%s: %.*s/%d\n", o->stage, (int)strcspn(o->arg, "/@"), o->arg, v);
+    return CLI_OK;
+}
+
+static int do_delete(const struct opts *o)
+{
+    struct px_err err = {0};
+    size_t cleared = 0;
+    if (o->arg == NULL) {
+        return cli_usage_error("bundle", "delete: NAME/VERSION is required");
+    }
+    if (app_bundle_delete(o->registry, o->arg, o->force, &cleared, &err) != PX_OK) {
+        return cli_fail("bundle delete", &err);
+    }
+    printf("deleted %s%s\n", o->arg, cleared ? " (and cleared its stages)" : "");
+    return CLI_OK;
+}
+
+int cmd_bundle(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(const struct opts *o);
+    } subs[] = {
+        {"create", do_create},   {"list", do_list},     {"show", do_show},
+        {"promote", do_promote}, {"delete", do_delete},
+    };
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(k_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) == 0) {
+            struct opts o;
+            int rc = parse(argc - 1, argv + 1, subs[i].name, &o);
+            if (rc != CLI_OK) {
+                return rc < 0 ? CLI_OK : rc;
+            }
+            return subs[i].fn(&o);
+        }
+    }
+    return cli_usage_error("bundle",
+                           "'%s' is not a bundle command (create, list, show, promote, "
+                           "delete)",
+                           argv[1]);
+}

@@ -1,0 +1,135 @@
+// bundle.h — a model bundle: one directory holding everything needed to answer queries the way
+// they were answered when it was made, plus a manifest with the size and sha256 of every file.
+//
+//   <bundle>/
+//     MLmodel            YAML for MLflow tooling: flavors.prospect, signature, model_uuid, ...
+//     bundle.json        what the bundle holds, for prospect (struct bundle_info)
+//     customers.db       SQLite snapshot: customers, columns and the vectors of one model
+//     lexicon.json       the built-in query lexicon in effect when the bundle was made
+//     lexicon.user.json  the --lexicon file merged over it (optional)
+//     template.txt       the profile-text template (optional)
+//     model/...          a copy of the sentence-transformer directory (--copy-model only)
+//     manifest.json      magic, format version, name, and {path, size, sha256} of every file
+//                        above, sorted by path (the manifest does not list itself)
+//
+// The formats are documented in ARCHITECTURE.md ("Model bundles"). Nothing here knows about
+// SQLite or the search: the app layer fills the directory, bundle_seal writes the manifest,
+// bundle_verify checks a directory against it before anything is served from it.
+//
+// Thread-safety: no shared state; functions may run concurrently on different directories.
+#ifndef PX_BUNDLE_H
+#define PX_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "limits.h"
+
+#define BUNDLE_MAGIC "prospect-bundle"
+#define BUNDLE_FORMAT_VERSION 1
+#define BUNDLE_MANIFEST "manifest.json"
+#define BUNDLE_MLMODEL "MLmodel"
+#define BUNDLE_INFO "bundle.json"
+#define BUNDLE_DATA "customers.db"
+#define BUNDLE_LEXICON "lexicon.json"
+#define BUNDLE_USER_LEXICON "lexicon.user.json"
+#define BUNDLE_TEMPLATE "template.txt"
+#define BUNDLE_MODEL_DIR "model"
+
+// ---- names and paths ----
+
+// A registered name: 1..LIMIT_BUNDLE_NAME_BYTES of [A-Za-z0-9_.-], not starting with '.'
+// (it is a directory name). PX_EINVAL says which byte is wrong.
+int bundle_check_name(const char *name, struct px_err *err);
+// A path inside a bundle: '/'-separated components of [A-Za-z0-9_.-], none empty or starting
+// with '.', at most LIMIT_BUNDLE_DEPTH components and LIMIT_BUNDLE_PATH_BYTES bytes.
+bool bundle_path_ok(const char *path);
+
+// ---- manifest ----
+
+struct bundle_file {
+    char *path;      // owned by the manifest
+    uint64_t size;   // bytes
+    char sha256[65]; // lowercase hex
+};
+
+struct bundle_manifest {
+    int format_version;
+    char name[LIMIT_BUNDLE_NAME_BYTES + 1];
+    char created[40];          // UTC, ISO 8601
+    struct bundle_file *files; // owned: (n_files) sorted by path, no duplicates
+    size_t n_files;
+    uint64_t total_bytes; // sum of the files' sizes
+};
+
+// Parses len bytes of manifest JSON (need not be NUL-terminated) into *out (returns owned:
+// bundle_manifest_free; zeroed on failure). Checks the magic, the format version (a newer one is
+// PX_EUNSUPPORTED), the name, every path (bundle_path_ok), size and digest, and that paths are
+// sorted and unique; PX_EFORMAT names the entry.
+int bundle_manifest_parse(const char *json, size_t len, struct bundle_manifest *out,
+                          struct px_err *err);
+void bundle_manifest_free(struct bundle_manifest *m);
+// Index of path in m, or -1.
+long bundle_manifest_find(const struct bundle_manifest *m, const char *path);
+
+// Hashes every file under dir (recursively; manifest.json itself excluded) and writes
+// dir/manifest.json atomically. Symbolic links and special files are refused. *out (may be
+// NULL) returns the manifest written (owned: bundle_manifest_free).
+int bundle_seal(const char *dir, const char *name, const char *created, struct bundle_manifest *out,
+                struct px_err *err);
+
+// Checks dir against dir/manifest.json: every listed file present with its size and sha256, no
+// file that is not listed, nothing but regular files and directories. The first failure names
+// the file: "customers.db: sha256 mismatch (manifest 1a2b3c4d…, file 5e6f7a8b…)",
+// "lexicon.json: missing", "extra.bin: not in the manifest", "model/x: size mismatch
+// (manifest 10 bytes, file 11 bytes)". *out (may be NULL) returns the manifest (owned) on
+// success.
+int bundle_verify(const char *dir, struct bundle_manifest *out, struct px_err *err);
+
+// ---- what the bundle holds (bundle.json) and MLmodel ----
+
+struct bundle_info {
+    char name[LIMIT_BUNDLE_NAME_BYTES + 1];
+    char created[40];          // UTC, ISO 8601 with microseconds: 2024-05-01T12:00:00.000000Z
+    char model_uuid[33];       // 32 lowercase hex digits (MLflow's uuid4().hex)
+    char prospect_version[32]; // the version that made the bundle
+    uint64_t rows;             // customers in customers.db
+    uint64_t columns;          // columns of the customer table
+    bool dense;                // customers.db holds vectors for model_id
+    uint64_t n_vectors;        // vectors kept (0 when !dense)
+    int dim;                   // their dimension (0 when !dense)
+    char model_id[80];         // "sha256:<hex of model.safetensors>", "" when the weights
+                               //   were absent (the bundle then searches lexically only)
+    char model_source[4096];   // absolute directory the model came from
+    bool model_copied;         // the model's files are in model/ (--copy-model)
+    bool has_user_lexicon;     // lexicon.user.json present
+    bool has_template;         // template.txt present
+};
+
+// Writes dir/bundle.json and dir/MLmodel (each atomically) from info. size_bytes is the size of
+// the bundle's other files (MLflow's model_size_bytes).
+int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t size_bytes,
+                      struct px_err *err);
+// Parses bundle.json text (len bytes) into *out. PX_EFORMAT names the key.
+int bundle_info_parse(const char *json, size_t len, struct bundle_info *out, struct px_err *err);
+// Reads and parses dir/bundle.json.
+int bundle_info_read(const char *dir, struct bundle_info *out, struct px_err *err);
+
+// ---- files ----
+
+// Copies every file under src (recursively; symbolic links followed, names starting with '.'
+// skipped) to dst (created), fsyncing each. Names a bundle cannot hold are PX_EINVAL.
+// *n_bytes (may be NULL) returns the bytes copied.
+int bundle_copy_tree(const char *src, const char *dst, uint64_t *n_bytes, struct px_err *err);
+// Copies one file to dst (created, fsynced).
+int bundle_copy_file(const char *src, const char *dst, struct px_err *err);
+// Removes a directory tree (symbolic links are removed, never followed). A missing path is OK.
+int bundle_remove_tree(const char *path, struct px_err *err);
+// fsyncs the directory at path (makes renames and creations inside it durable).
+int bundle_fsync_dir(const char *path, struct px_err *err);
+// Current UTC time as "2024-05-01T12:00:00.000000Z" (n >= 28).
+void bundle_now_utc(char *out, size_t n);
+
+#endif

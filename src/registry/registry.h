@@ -1,0 +1,95 @@
+// registry.h — a directory of model bundles laid out like MLflow's model registry: every
+// registered name has numbered versions, and aliases (stages such as "production") point at one
+// version each.
+//
+//   <root>/<name>/1/, 2/, ...     one bundle directory per version (bundle.h), never modified
+//   <root>/<name>/registry.json   {"magic": "prospect-registry", "format_version": 1, "name",
+//                                  "last_version": N, "aliases": {"production": 2, ...}}
+//   <root>/<name>/.lock           flock(2) taken by every change to <name>
+//   <root>/<name>/.staging-*      a bundle being built (ignored by readers)
+//   <root>/<name>/.deleting-*     a version being removed (ignored by readers)
+//
+// Changes are atomic: a version appears by one rename of a complete, fsynced staging directory
+// (renameat2 RENAME_NOREPLACE, under the lock), registry.json is replaced by write-temp + fsync +
+// rename, and a version disappears by one rename before its files are removed. Version numbers
+// are never reused: last_version remembers the highest ever given, so a deleted 3 stays gone.
+//
+// Thread/process-safety: any number of processes may create, promote and delete concurrently;
+// the lock serialises changes to one name, readers never lock.
+#ifndef PX_REGISTRY_H
+#define PX_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "limits.h"
+
+#define REGISTRY_MAGIC "prospect-registry"
+#define REGISTRY_FORMAT_VERSION 1
+#define REGISTRY_STATE "registry.json"
+
+// "NAME", "NAME/VERSION" or "NAME@ALIAS" (MLflow's models:/name/version and models:/name@alias).
+struct registry_ref {
+    char name[LIMIT_BUNDLE_NAME_BYTES + 1];
+    int version;                                // 0 when not given
+    char alias[LIMIT_REGISTRY_ALIAS_BYTES + 1]; // "" when not given
+};
+
+int registry_parse_ref(const char *text, struct registry_ref *out, struct px_err *err);
+// An alias: 1..LIMIT_REGISTRY_ALIAS_BYTES of [a-z0-9_-], starting with a letter.
+int registry_check_alias(const char *alias, struct px_err *err);
+
+struct registry_alias {
+    char name[LIMIT_REGISTRY_ALIAS_BYTES + 1];
+    int version;
+};
+
+struct registry_state {
+    int last_version; // highest version ever published (0: none)
+    struct registry_alias aliases[LIMIT_REGISTRY_ALIASES]; // (n_aliases) sorted by name
+    size_t n_aliases;
+};
+
+// Reads <root>/<name>/registry.json; a missing file is an empty state.
+int registry_read_state(const char *root, const char *name, struct registry_state *out,
+                        struct px_err *err);
+// Parses len bytes of registry.json for name (exposed for the fuzz target and tests).
+int registry_state_parse(const char *json, size_t len, const char *name, struct registry_state *out,
+                         struct px_err *err);
+// The version alias points at, or 0.
+int registry_state_alias(const struct registry_state *st, const char *alias);
+
+// Registered names in root, sorted. *out returns owned (registry_names_free). A missing root
+// is an empty list.
+int registry_names(const char *root, char ***out, size_t *n, struct px_err *err);
+void registry_names_free(char **names, size_t n);
+// Versions of name, ascending. *out returns owned (px_free); an unknown name is PX_ENOENT.
+int registry_versions(const char *root, const char *name, int **out, size_t *n, struct px_err *err);
+// <root>/<name>/<version> into out (n bytes).
+int registry_version_dir(const char *root, const char *name, int version, char *out, size_t n,
+                         struct px_err *err);
+
+// The version ref means: the given version (which must exist), the alias's version, or — for a
+// bare name — the "production" alias when set, else the latest version. dir (n bytes, may be
+// NULL) receives its directory.
+int registry_resolve(const char *root, const struct registry_ref *ref, int *version, char *dir,
+                     size_t n, struct px_err *err);
+
+// Creates <root>/<name>/.staging-<pid>-<random>/ (and root and <name> when missing); out (n
+// bytes) receives its path. The caller fills it, then registry_publish or bundle_remove_tree.
+int registry_stage(const char *root, const char *name, char *out, size_t n, struct px_err *err);
+// Publishes a filled staging directory as the next version of name: fsyncs it, and under the
+// lock renames it to max(last_version, highest present) + 1 and records that. *version returns
+// the number. On failure the staging directory is left for the caller to remove.
+int registry_publish(const char *root, const char *name, const char *staging, int *version,
+                     struct px_err *err);
+// Points alias at version (which must exist), atomically.
+int registry_set_alias(const char *root, const char *name, const char *alias, int version,
+                       struct px_err *err);
+// Removes version. Refused (PX_EINVAL, naming the aliases) while an alias points at it, unless
+// force, which removes those aliases too. *n_cleared (may be NULL) returns how many were.
+int registry_delete(const char *root, const char *name, int version, bool force, size_t *n_cleared,
+                    struct px_err *err);
+
+#endif

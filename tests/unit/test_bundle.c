@@ -1,0 +1,464 @@
+// test_bundle.c — model bundles and the registry (src/registry): names and paths, manifest
+// seal/verify and every kind of corruption (each error names the file), manifest and
+// registry.json parsing (table of malformed inputs), bundle.json round trip, versions that are
+// never reused, aliases, delete refusal, and allocation failures.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "fsx.h"
+#include "mem.h"
+#include "registry.h"
+#include "testutil.h"
+
+static char g_dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(g_dir, sizeof g_dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(g_dir);
+    return 0;
+}
+
+// A fresh bundle directory dir/<leaf> with three files, sealed.
+static void make_bundle(const char *leaf, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", g_dir, leaf);
+    assert_int_equal(mkdir(out, 0755), 0);
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/model", out);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    tu_write_text(out, "customers.db", "pretend this is SQLite");
+    tu_write_text(out, "lexicon.json", "{\"concepts\": {}}");
+    tu_write_text(sub, "config.json", "{\"hidden_size\": 16}");
+    struct px_err err = {0};
+    struct bundle_manifest m;
+    if (bundle_seal(out, "Banking_Customer_Similarity", "2024-05-01T12:00:00.000000Z", &m, &err) !=
+        PX_OK) {
+        fail_msg("seal: %s", err.msg);
+    }
+    assert_int_equal(m.n_files, 3);
+    assert_string_equal(m.files[0].path, "customers.db");
+    assert_string_equal(m.files[1].path, "lexicon.json");
+    assert_string_equal(m.files[2].path, "model/config.json");
+    assert_int_equal(m.files[0].size, 22);
+    bundle_manifest_free(&m);
+}
+
+static void test_names_and_paths(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool name_ok, path_ok;
+    } cases[] = {
+        {"Banking_Customer_Similarity", true, true},
+        {"a", true, true},
+        {"v1.2-rc", true, true},
+        {"", false, false},
+        {".hidden", false, false},
+        {"..", false, false},
+        {"a/b", false, true},
+        {"a/../b", false, false},
+        {"/abs", false, false},
+        {"a//b", false, false},
+        {"a/", false, false},
+        {"sp ace", false, false},
+        {"caf\xc3\xa9", false, false},
+        {"model/1_Pooling/config.json", false, true},
+        {"a/b/c/d/e/f/g/h", false, true},
+        {"a/b/c/d/e/f/g/h/i", false, false}, // deeper than LIMIT_BUNDLE_DEPTH
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool name_ok = bundle_check_name(cases[i].s, NULL) == PX_OK;
+        bool path_ok = bundle_path_ok(cases[i].s);
+        if (name_ok != cases[i].name_ok || path_ok != cases[i].path_ok) {
+            fail_msg("case %zu '%s': name %d path %d", i, cases[i].s, name_ok, path_ok);
+        }
+    }
+    char longname[LIMIT_BUNDLE_NAME_BYTES + 2];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(bundle_check_name(longname, NULL), PX_EINVAL);
+}
+
+static void test_seal_verify(void **state)
+{
+    (void)state;
+    char dir[512];
+    struct px_err err = {0};
+    struct bundle_manifest m;
+    make_bundle("ok", dir, sizeof dir);
+    if (bundle_verify(dir, &m, &err) != PX_OK) {
+        fail_msg("verify: %s", err.msg);
+    }
+    assert_string_equal(m.name, "Banking_Customer_Similarity");
+    assert_int_equal(m.n_files, 3);
+    assert_true(bundle_manifest_find(&m, "lexicon.json") == 1);
+    assert_true(bundle_manifest_find(&m, "nope") == -1);
+    bundle_manifest_free(&m);
+}
+
+// Each corruption is refused, and the message names the file.
+static void test_corruption(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        const char *want; // substring of the error
+    } cases[] = {
+        {"flip", "customers.db: sha256 mismatch (manifest "},
+        {"grow", "lexicon.json: size mismatch (manifest 16 bytes, file 17 bytes)"},
+        {"remove", "model/config.json: missing"},
+        {"extra", "extra.bin: not in the manifest"},
+        {"hidden", ".tmp: not in the manifest"},
+        {"symlink", "link: not a regular file (a symbolic link)"},
+        {"manifest-missing", "manifest.json: missing"},
+        {"manifest-garbage", "manifest.json"},
+        {"manifest-edit", "customers.db: sha256 mismatch"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[512], path[700], leaf[64];
+        snprintf(leaf, sizeof leaf, "c%zu", i);
+        make_bundle(leaf, dir, sizeof dir);
+        const char *w = cases[i].what;
+        if (!strcmp(w, "flip")) {
+            snprintf(path, sizeof path, "%s/customers.db", dir);
+            FILE *f = fopen(path, "r+b");
+            fseek(f, 5, SEEK_SET);
+            fputc('X', f);
+            fclose(f);
+        } else if (!strcmp(w, "grow")) {
+            snprintf(path, sizeof path, "%s/lexicon.json", dir);
+            FILE *f = fopen(path, "ab");
+            fputc('\n', f);
+            fclose(f);
+        } else if (!strcmp(w, "remove")) {
+            snprintf(path, sizeof path, "%s/model/config.json", dir);
+            unlink(path);
+        } else if (!strcmp(w, "extra")) {
+            tu_write_text(dir, "extra.bin", "x");
+        } else if (!strcmp(w, "hidden")) {
+            tu_write_text(dir, ".tmp", "x");
+        } else if (!strcmp(w, "symlink")) {
+            snprintf(path, sizeof path, "%s/link", dir);
+            assert_int_equal(symlink("/etc/passwd", path), 0);
+        } else if (!strcmp(w, "manifest-missing")) {
+            snprintf(path, sizeof path, "%s/manifest.json", dir);
+            unlink(path);
+        } else if (!strcmp(w, "manifest-garbage")) {
+            tu_write_text(dir, "manifest.json", "{\"magic\": ");
+        } else if (!strcmp(w, "manifest-edit")) {
+            // a digit of the first digest changed in the manifest itself
+            snprintf(path, sizeof path, "%s/manifest.json", dir);
+            char *text = NULL;
+            size_t len = 0;
+            assert_int_equal(fsx_read_file(path, 1 << 20, &text, &len, NULL), PX_OK);
+            char *d = strstr(text, "\"sha256\": \"") + 11;
+            *d = *d == '0' ? '1' : '0';
+            tu_write_file(dir, "manifest.json", text, len);
+            px_free(text);
+        }
+        struct px_err err = {0};
+        int rc = bundle_verify(dir, NULL, &err);
+        if (rc == PX_OK || strstr(err.msg, cases[i].want) == NULL) {
+            fail_msg("case %zu (%s): rc %d, message '%s', want '%s'", i, w, rc, err.msg,
+                     cases[i].want);
+        }
+        printf("case %zu (%s): %s\n", i, w, err.msg);
+    }
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HEAD                                                                                       \
+    "{\"magic\": \"prospect-bundle\", \"format_version\": 1, \"name\": \"B\", "                    \
+    "\"created\": \"2024\", \"files\": "
+
+static void test_manifest_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {HEAD "[]}", PX_OK, ""},
+        {HEAD "[{\"path\": \"a\", \"size\": 1, \"sha256\": \"" HEX64 "\"}]}", PX_OK, ""},
+        {"[]", PX_EFORMAT, "not a JSON object"},
+        {"{\"magic\": \"nope\"}", PX_EFORMAT, "magic"},
+        {"{\"magic\": \"prospect-bundle\", \"format_version\": 2, \"name\": \"B\", \"created\": "
+         "\"x\", \"files\": []}",
+         PX_EUNSUPPORTED, "newer"},
+        {"{\"magic\": \"prospect-bundle\", \"format_version\": 1, \"name\": \"../B\", "
+         "\"created\": \"x\", \"files\": []}",
+         PX_EINVAL, "bundle name"},
+        {HEAD "{}}", PX_EFORMAT, "\"files\" must be an array"},
+        {HEAD "[1]}", PX_EFORMAT, "files[0]: not an object"},
+        {HEAD "[{\"path\": \"../etc/passwd\", \"size\": 1, \"sha256\": \"" HEX64 "\"}]}",
+         PX_EFORMAT, "not allowed"},
+        {HEAD "[{\"path\": \"/etc/passwd\", \"size\": 1, \"sha256\": \"" HEX64 "\"}]}", PX_EFORMAT,
+         "not allowed"},
+        {HEAD "[{\"path\": \"manifest.json\", \"size\": 1, \"sha256\": \"" HEX64 "\"}]}",
+         PX_EFORMAT, "not allowed"},
+        {HEAD "[{\"path\": \"b\", \"size\": 1, \"sha256\": \"" HEX64 "\"}, {\"path\": \"a\", "
+              "\"size\": 1, \"sha256\": \"" HEX64 "\"}]}",
+         PX_EFORMAT, "files[1]: \"a\" is out of order"},
+        {HEAD "[{\"path\": \"a\", \"size\": 1, \"sha256\": \"" HEX64 "\"}, {\"path\": \"a\", "
+              "\"size\": 1, \"sha256\": \"" HEX64 "\"}]}",
+         PX_EFORMAT, "repeated"},
+        {HEAD "[{\"path\": \"a\", \"size\": -1, \"sha256\": \"" HEX64 "\"}]}", PX_EFORMAT, "size"},
+        {HEAD "[{\"path\": \"a\", \"size\": 1.5, \"sha256\": \"" HEX64 "\"}]}", PX_EFORMAT, "size"},
+        {HEAD "[{\"path\": \"a\", \"size\": 1, \"sha256\": \"ABC\"}]}", PX_EFORMAT, "sha256"},
+        {HEAD "[{\"path\": \"a\", \"size\": 1}]}", PX_EFORMAT, "sha256"},
+        {HEAD "[{\"path\": 7, \"size\": 1, \"sha256\": \"" HEX64 "\"}]}", PX_EFORMAT, "path"},
+        {"", PX_EFORMAT, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct bundle_manifest m;
+        struct px_err err = {0};
+        int rc = bundle_manifest_parse(cases[i].json, strlen(cases[i].json), &m, &err);
+        if (rc != cases[i].rc || strstr(err.msg, cases[i].want) == NULL) {
+            fail_msg("case %zu: rc %d (want %d), message '%s' (want '%s')", i, rc, cases[i].rc,
+                     err.msg, cases[i].want);
+        }
+        if (rc != PX_OK) {
+            assert_null(m.files);
+        }
+        bundle_manifest_free(&m);
+    }
+}
+
+static void test_info_roundtrip(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/meta", g_dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    struct bundle_info in = {0}, out;
+    snprintf(in.name, sizeof in.name, "B-1");
+    bundle_now_utc(in.created, sizeof in.created);
+    snprintf(in.model_uuid, sizeof in.model_uuid, "%032d", 7);
+    snprintf(in.prospect_version, sizeof in.prospect_version, "0.1.0");
+    in.rows = 300;
+    in.columns = 35;
+    in.dense = true;
+    in.n_vectors = 300;
+    in.dim = 16;
+    snprintf(in.model_id, sizeof in.model_id, "sha256:%s", HEX64);
+    snprintf(in.model_source, sizeof in.model_source, "/models/a \"quoted\"\nline");
+    in.has_template = true;
+    struct px_err err = {0};
+    assert_int_equal(bundle_write_meta(dir, &in, 1234, &err), PX_OK);
+    if (bundle_info_read(dir, &out, &err) != PX_OK) {
+        fail_msg("read: %s", err.msg);
+    }
+    assert_int_equal(memcmp(&in, &out, sizeof in), 0);
+    // MLmodel: MLflow's keys and the signature as MLflow writes it
+    char path[600], text[4096] = {0};
+    snprintf(path, sizeof path, "%s/MLmodel", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    assert_true(n > 0);
+    static const char *const keys[] = {
+        "artifact_path: \"B-1\"\n",
+        "flavors:\n  prospect:\n",
+        "model_size_bytes: 1234\n",
+        "model_uuid: 00000000000000000000000000000007\n",
+        "  inputs: '[{\"name\": \"query\", \"type\": \"string\", \"required\": true}]'\n",
+        "{\"name\": \"top_n\", \"type\": \"long\", \"default\": 5, \"shape\": null}",
+        "{\"name\": \"show_score\", \"type\": \"boolean\", \"default\": true, \"shape\": null}",
+        "    model_source: \"/models/a \\\"quoted\\\"\\u000aline\"\n",
+        "utc_time_created: '",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strstr(text, keys[i]) == NULL)
+            fail_msg("MLmodel lacks %s:\n%s", keys[i], text);
+    }
+    // a bundle.json that lies about its files is refused
+    static const char *const bad[] = {
+        "{\"magic\": \"prospect-bundle\", \"format_version\": 1}",
+        "{\"magic\": \"x\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(bundle_info_parse(bad[i], strlen(bad[i]), &out, NULL), PX_EFORMAT);
+    }
+}
+
+static int publish_one(const char *root, const char *name)
+{
+    char stage[1024];
+    struct px_err err = {0};
+    int v = 0;
+    if (registry_stage(root, name, stage, sizeof stage, &err) != PX_OK)
+        fail_msg("%s", err.msg);
+    tu_write_text(stage, "customers.db", "x");
+    assert_int_equal(bundle_seal(stage, name, "t", NULL, &err), PX_OK);
+    if (registry_publish(root, name, stage, &v, &err) != PX_OK)
+        fail_msg("%s", err.msg);
+    return v;
+}
+
+static void test_registry(void **state)
+{
+    (void)state;
+    char root[512];
+    struct px_err err = {0};
+    struct registry_ref ref;
+    int v = 0, *vs = NULL;
+    size_t n = 0;
+    snprintf(root, sizeof root, "%s/registry", g_dir);
+    assert_int_equal(publish_one(root, "M"), 1);
+    assert_int_equal(publish_one(root, "M"), 2);
+    assert_int_equal(publish_one(root, "M"), 3);
+    assert_int_equal(publish_one(root, "Other"), 1);
+    char **names = NULL;
+    assert_int_equal(registry_names(root, &names, &n, &err), PX_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "M");
+    registry_names_free(names, n);
+    // a bare name is the latest version until production is set
+    assert_int_equal(registry_parse_ref("M", &ref, &err), PX_OK);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(registry_set_alias(root, "M", "production", 2, &err), PX_OK);
+    assert_int_equal(registry_set_alias(root, "M", "staging", 3, &err), PX_OK);
+    assert_int_equal(registry_set_alias(root, "M", "production", 9, &err), PX_ENOENT);
+    assert_int_equal(registry_set_alias(root, "M", "Prod!", 1, &err), PX_EINVAL);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(registry_parse_ref("M@staging", &ref, &err), PX_OK);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(registry_parse_ref("M/1", &ref, &err), PX_OK);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(registry_parse_ref("M/7", &ref, &err), PX_OK);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_ENOENT);
+    assert_int_equal(registry_parse_ref("Nobody", &ref, &err), PX_OK);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_ENOENT);
+    // deleting what a stage points at is refused, naming the stage; --force clears it
+    assert_int_equal(registry_delete(root, "M", 2, false, NULL, &err), PX_EINVAL);
+    assert_non_null(strstr(err.msg, "production"));
+    size_t cleared = 0;
+    assert_int_equal(registry_delete(root, "M", 2, true, &cleared, &err), PX_OK);
+    assert_int_equal(cleared, 1);
+    assert_int_equal(registry_parse_ref("M", &ref, &err), PX_OK);
+    assert_int_equal(registry_resolve(root, &ref, &v, NULL, 0, &err), PX_OK);
+    assert_int_equal(v, 3); // production gone: the latest
+    // the latest deleted: its number is never given again
+    assert_int_equal(registry_set_alias(root, "M", "staging", 1, &err), PX_OK);
+    assert_int_equal(registry_delete(root, "M", 3, false, NULL, &err), PX_OK);
+    assert_int_equal(publish_one(root, "M"), 4);
+    assert_int_equal(registry_versions(root, "M", &vs, &n, &err), PX_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vs[0], 1);
+    assert_int_equal(vs[1], 4);
+    px_free(vs);
+    assert_int_equal(registry_delete(root, "M", 3, false, NULL, &err), PX_ENOENT);
+    // nothing left behind by staging or deletion
+    char path[700];
+    snprintf(path, sizeof path, "ls -A %s/M | grep -c '^\\.' | grep -qx 1", root); // .lock only
+    assert_int_equal(system(path), 0);
+}
+
+static void test_refs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int rc;
+        int version;
+        const char *alias;
+    } cases[] = {
+        {"A", PX_OK, 0, ""},
+        {"A/3", PX_OK, 3, ""},
+        {"A@production", PX_OK, 0, "production"},
+        {"A/0", PX_EINVAL, 0, ""},
+        {"A/03", PX_EINVAL, 0, ""},
+        {"A/-1", PX_EINVAL, 0, ""},
+        {"A/", PX_EINVAL, 0, ""},
+        {"A/1x", PX_EINVAL, 0, ""},
+        {"A/99999999999", PX_EINVAL, 0, ""},
+        {"A@", PX_EINVAL, 0, ""},
+        {"A@Prod", PX_EINVAL, 0, ""},
+        {"/3", PX_EINVAL, 0, ""},
+        {"../x/1", PX_EINVAL, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct registry_ref r;
+        int rc = registry_parse_ref(cases[i].s, &r, NULL);
+        if (rc != cases[i].rc ||
+            (rc == PX_OK && (r.version != cases[i].version || strcmp(r.alias, cases[i].alias)))) {
+            fail_msg("case %zu '%s': rc %d version %d alias '%s'", i, cases[i].s, rc, r.version,
+                     r.alias);
+        }
+    }
+    static const char *const bad_state[] = {
+        "{}",
+        "{\"magic\": \"prospect-registry\", \"format_version\": 1, \"name\": \"other\", "
+        "\"last_version\": 1, \"aliases\": {}}",
+        "{\"magic\": \"prospect-registry\", \"format_version\": 1, \"name\": \"A\", "
+        "\"last_version\": 1, \"aliases\": {\"production\": 2}}",
+        "{\"magic\": \"prospect-registry\", \"format_version\": 1, \"name\": \"A\", "
+        "\"last_version\": 1, \"aliases\": {\"Bad Name\": 1}}",
+    };
+    for (size_t i = 0; i < sizeof bad_state / sizeof bad_state[0]; i++) {
+        struct registry_state st;
+        if (registry_state_parse(bad_state[i], strlen(bad_state[i]), "A", &st, NULL) == PX_OK) {
+            fail_msg("state case %zu accepted", i);
+        }
+    }
+}
+
+struct verify_ctx {
+    char dir[512];
+    struct bundle_manifest m;
+};
+
+static int verify_open(void *user, struct px_err *err)
+{
+    struct verify_ctx *c = user;
+    return bundle_verify(c->dir, &c->m, err);
+}
+
+static void verify_release(void *user)
+{
+    struct verify_ctx *c = user;
+    bundle_manifest_free(&c->m);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    struct verify_ctx c;
+    memset(&c, 0, sizeof c);
+    make_bundle("fault", c.dir, sizeof c.dir);
+    assert_true(tu_check_alloc_failures(verify_open, verify_release, &c) > 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names_and_paths),
+        cmocka_unit_test(test_seal_verify),
+        cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_manifest_parse),
+        cmocka_unit_test(test_info_roundtrip),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_refs),
+        cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
