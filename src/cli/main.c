@@ -32,6 +32,7 @@ static const struct command k_commands[] = {
     {"runs", cmd_runs, "list trained models' runs, or the best by a metric"},
     {"lookalike", cmd_lookalike, "negatives that look like positives, and the best-scored ones"},
     {"tipping", cmd_tipping, "what change of one feature would tip a customer to positive"},
+    {"recommend", cmd_recommend, "GAT product recommendations: train, eval, per customer"},
 };
 
 static void usage(FILE *f)
