@@ -30,6 +30,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_lookalike(int argc, char **argv);
 int cmd_tipping(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
 // `prospect generate --kind wholesale` (cmd_generate_wholesale.c).
 int cli_generate_wholesale(int argc, char **argv);
 
