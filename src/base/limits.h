@@ -171,4 +171,27 @@
 #define LIMIT_REGISTRY_ALIAS_BYTES 32
 #define LIMIT_REGISTRY_NAMES 100000
 
+// ---- wholesale book, recommendations, segments (src/data/wholesale, src/nn/gat, src/ml) ----
+// The wholesale generator builds its whole book in memory (ids are drawn once, transactions are
+// sorted by date): 1 M clients, 100 k products and 50 M transactions is ~2 GB.
+#define LIMIT_WHOLESALE_CUSTOMERS 1000000u
+#define LIMIT_WHOLESALE_PRODUCTS 100000u
+#define LIMIT_WHOLESALE_TRANSACTIONS 50000000ull
+// Recommender: nodes (customers + products), distinct customer-product edges, input features,
+// attention heads, hidden width, and training epochs.
+#define LIMIT_REC_NODES 2000000u
+#define LIMIT_REC_EDGES 50000000u
+#define LIMIT_REC_FEATURES 20000
+#define LIMIT_GAT_HEADS 16
+#define LIMIT_GAT_WIDTH 1024
+#define LIMIT_REC_EPOCHS 100000
+// Products returned per customer (--top).
+#define LIMIT_REC_TOP 1000
+// k-means: clusters (k, or the top of --k-range), rows and dimensions, restarts, iterations.
+#define LIMIT_KMEANS_K 256
+#define LIMIT_KMEANS_ROWS 50000000u
+#define LIMIT_KMEANS_DIM 4096
+#define LIMIT_KMEANS_RESTARTS 100
+#define LIMIT_KMEANS_ITERS 10000
+
 #endif

@@ -30,6 +30,10 @@ int cmd_runs(int argc, char **argv);
 int cmd_lookalike(int argc, char **argv);
 int cmd_tipping(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+// `prospect generate --kind wholesale` (cmd_generate_wholesale.c).
+int cli_generate_wholesale(int argc, char **argv);
 
 // Prints "prospect <cmd>: error: <msg>" to stderr and returns CLI_FAIL.
 int cli_fail(const char *cmd, const struct px_err *err);

@@ -16,7 +16,7 @@
 #include "progress.h"
 
 static const char *const k_usage =
-    "usage: prospect generate [--rows N] [--seed S] [--out FILE.csv] [--kind retail]\n"
+    "usage: prospect generate [--rows N] [--seed S] [--out FILE.csv] [--kind retail|wholesale]\n"
     "\n"
     "Writes a generated retail bank's customer table as CSV (standard output by default): one\n"
     "header line, then one customer per line, 35 columns (customer_id, age, annual_income,\n"
@@ -29,7 +29,8 @@ static const char *const k_usage =
     "  --seed S       random seed, 0..18446744073709551615 (default 42)\n"
     "  --out FILE     write to FILE (atomically: written whole, then renamed) instead of\n"
     "                 standard output\n"
-    "  --kind K       the kind of bank; only 'retail' exists (default)\n"
+    "  --kind K       retail (default), or wholesale: see prospect generate --kind wholesale\n"
+    "                 --help\n"
     "\n"
     "A progress bar is drawn when stderr is a terminal.\n";
 
@@ -58,6 +59,11 @@ int cmd_generate(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},  {"kind", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
+    for (int a = 1; a + 1 < argc; a++) { // the wholesale book has its own options
+        if (strcmp(argv[a], "--kind") == 0 && strcmp(argv[a + 1], "wholesale") == 0) {
+            return cli_generate_wholesale(argc, argv);
+        }
+    }
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "n:s:o:k:h", opts, NULL)) != -1) {
@@ -77,7 +83,8 @@ int cmd_generate(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'k':
             if (strcmp(optarg, "retail") != 0) {
-                return cli_usage_error("generate", "--kind must be retail, got '%s'", optarg);
+                return cli_usage_error("generate", "--kind must be retail or wholesale, got '%s'",
+                                       optarg);
             }
             break;
         case 'h': fputs(k_usage, stdout); return CLI_OK;

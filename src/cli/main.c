@@ -33,6 +33,8 @@ static const struct command k_commands[] = {
     {"lookalike", cmd_lookalike, "negatives that look like positives, and the best-scored ones"},
     {"tipping", cmd_tipping, "what change of one feature would tip a customer to positive"},
     {"bundle", cmd_bundle, "create, list, show, promote and delete model bundles"},
+    {"recommend", cmd_recommend, "GAT product recommendations: train, eval, per customer"},
+    {"segment", cmd_segment, "k-means customer segments, stored for search to filter on"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,497 @@
+// recbundle.c — versioned recommender bundles on disk (layout in recbundle.h).
+//
+// Written with the runstore's discipline: files go into a temporary directory, each through
+// fsx_write_atomic (fsync), and one rename(2) publishes the version; a rename onto an existing
+// version fails (EEXIST / ENOTEMPTY) and the next number is tried, so two savers never share one.
+#include "recbundle.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "jsonx.h"
+#include "limits.h"
+#include "mem.h"
+#include "sha256.h"
+
+#define MAGIC "PXRECMD1"
+#define MANIFEST_MAX (1u << 20)
+#define MODEL_MAX (4ull << 30)
+
+static int check_name(const char *name, struct px_err *err)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.') {
+        return px_fail(err, PX_EINVAL, "model name '%s': 1..64 characters, not starting with '.'",
+                       name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-') {
+            return px_fail(err, PX_EINVAL, "model name '%s': only letters, digits, '.', '_', '-'",
+                           name);
+        }
+    }
+    return PX_OK;
+}
+
+static int mkdir_one(const char *path, struct px_err *err)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        return px_fail(err, PX_EIO, "cannot create %s: %s", path, strerror(errno));
+    }
+    return PX_OK;
+}
+
+static int max_version(const char *dir)
+{
+    int best = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return 0;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end = NULL;
+        long v = strtol(e->d_name, &end, 10);
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && *end == '\0' && v > best && v < 1000000) {
+            best = (int)v;
+        }
+    }
+    closedir(d);
+    return best;
+}
+
+static void rm_dir(const char *dir)
+{
+    static const char *const files[] = {"manifest.json", "model.bin"};
+    char p[4200];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+// ---- model.bin ----
+
+static int put(struct buf *b, const void *p, size_t n, struct px_err *err)
+{
+    return buf_append(b, p, n, err);
+}
+
+static int put_u32(struct buf *b, uint32_t v, struct px_err *err)
+{
+    return put(b, &v, 4, err);
+}
+
+static int put_str(struct buf *b, const char *s, struct px_err *err)
+{
+    size_t n = strlen(s);
+    int rc = put_u32(b, (uint32_t)n, err);
+    return rc == PX_OK ? put(b, s, n, err) : rc;
+}
+
+static int encode(const struct rec_model *m, struct buf *b, struct px_err *err)
+{
+    uint64_t nc = m->n_customers, np = m->n_products;
+    int rc = put(b, MAGIC, 8, err);
+    rc = rc ? rc : put_u32(b, RECBUNDLE_FORMAT_VERSION, err);
+    rc = rc ? rc : put_u32(b, (uint32_t)m->dim, err);
+    rc = rc ? rc : put(b, &nc, 8, err);
+    rc = rc ? rc : put(b, &np, 8, err);
+    for (size_t i = 0; rc == PX_OK && i < m->n_customers; i++) {
+        rc = put_str(b, m->customer_id[i], err);
+        rc = rc ? rc : put_str(b, m->customer_label[i], err);
+    }
+    for (size_t i = 0; rc == PX_OK && i < m->n_products; i++) {
+        rc = put_str(b, m->product_id[i], err);
+        rc = rc ? rc : put_str(b, m->product_label[i], err);
+    }
+    size_t n_emb = (m->n_customers + m->n_products) * (size_t)m->dim;
+    rc = rc ? rc : put(b, m->emb, n_emb * sizeof(float), err);
+    rc = rc ? rc : put(b, m->held_ptr, (m->n_customers + 1) * sizeof(uint32_t), err);
+    rc = rc ? rc : put(b, m->held, m->held_ptr[m->n_customers] * sizeof(uint32_t), err);
+    return rc;
+}
+
+struct reader {
+    const unsigned char *p;
+    size_t n, at;
+    const char *path;
+};
+
+static int get(struct reader *r, void *out, size_t n, struct px_err *err)
+{
+    if (n > r->n - r->at) {
+        return px_fail(err, PX_EFORMAT, "%s: truncated at byte %zu (needs %zu more)", r->path,
+                       r->at, n);
+    }
+    memcpy(out, r->p + r->at, n);
+    r->at += n;
+    return PX_OK;
+}
+
+static int get_str(struct reader *r, char **out, struct px_err *err)
+{
+    uint32_t n = 0;
+    int rc = get(r, &n, 4, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    if (n > LIMIT_CSV_FIELD_BYTES || n > r->n - r->at) {
+        return px_fail(err, PX_EFORMAT, "%s: string of %u bytes at byte %zu", r->path, n, r->at);
+    }
+    if ((*out = px_strndup((const char *)r->p + r->at, n)) == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", r->path);
+    }
+    r->at += n;
+    return PX_OK;
+}
+
+static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
+{
+    char magic[8];
+    uint32_t ver = 0, dim = 0;
+    uint64_t nc = 0, np = 0;
+    int rc = get(r, magic, 8, err);
+    if (rc == PX_OK && memcmp(magic, MAGIC, 8) != 0) {
+        return px_fail(err, PX_EFORMAT, "%s: not a prospect recommender (bad magic)", r->path);
+    }
+    rc = rc ? rc : get(r, &ver, 4, err);
+    rc = rc ? rc : get(r, &dim, 4, err);
+    rc = rc ? rc : get(r, &nc, 8, err);
+    rc = rc ? rc : get(r, &np, 8, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    if (ver != RECBUNDLE_FORMAT_VERSION || dim < 1 || dim > LIMIT_GAT_WIDTH || nc < 1 || np < 1 ||
+        nc + np > LIMIT_REC_NODES) {
+        return px_fail(err, PX_EFORMAT,
+                       "%s: format version %u, dim %u, %llu customers, %llu products: outside "
+                       "what this build reads",
+                       r->path, ver, dim, (unsigned long long)nc, (unsigned long long)np);
+    }
+    m->n_customers = (size_t)nc;
+    m->n_products = (size_t)np;
+    m->dim = (int)dim;
+    m->customer_id = px_calloc(nc, sizeof(char *));
+    m->customer_label = px_calloc(nc, sizeof(char *));
+    m->product_id = px_calloc(np, sizeof(char *));
+    m->product_label = px_calloc(np, sizeof(char *));
+    size_t n_emb = (size_t)(nc + np) * dim;
+    m->emb = px_malloc(n_emb * sizeof(float));
+    m->held_ptr = px_malloc((nc + 1) * sizeof(uint32_t));
+    if (m->customer_id == NULL || m->customer_label == NULL || m->product_id == NULL ||
+        m->product_label == NULL || m->emb == NULL || m->held_ptr == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", r->path);
+    }
+    for (size_t i = 0; rc == PX_OK && i < nc; i++) {
+        rc = get_str(r, &m->customer_id[i], err);
+        rc = rc ? rc : get_str(r, &m->customer_label[i], err);
+    }
+    for (size_t i = 0; rc == PX_OK && i < np; i++) {
+        rc = get_str(r, &m->product_id[i], err);
+        rc = rc ? rc : get_str(r, &m->product_label[i], err);
+    }
+    rc = rc ? rc : get(r, m->emb, n_emb * sizeof(float), err);
+    rc = rc ? rc : get(r, m->held_ptr, (nc + 1) * sizeof(uint32_t), err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    for (size_t k = 0; k < n_emb; k++) {
+        if (!isfinite(m->emb[k])) {
+            return px_fail(err, PX_EFORMAT, "%s: embedding value %zu is not finite", r->path, k);
+        }
+    }
+    for (size_t i = 0; i < nc; i++) {
+        if (m->held_ptr[i] > m->held_ptr[i + 1] || m->held_ptr[0] != 0) {
+            return px_fail(err, PX_EFORMAT, "%s: held offsets not increasing at customer %zu",
+                           r->path, i);
+        }
+    }
+    size_t nh = m->held_ptr[nc];
+    m->held = px_malloc((nh ? nh : 1) * sizeof(uint32_t));
+    if (m->held == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", r->path);
+    }
+    if ((rc = get(r, m->held, nh * sizeof(uint32_t), err)) != PX_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        for (uint32_t k = m->held_ptr[i]; k < m->held_ptr[i + 1]; k++) {
+            if (m->held[k] >= np || (k > m->held_ptr[i] && m->held[k] <= m->held[k - 1])) {
+                return px_fail(err, PX_EFORMAT,
+                               "%s: customer %zu: held products not sorted "
+                               "product indices",
+                               r->path, i);
+            }
+        }
+    }
+    if (r->at != r->n) {
+        return px_fail(err, PX_EFORMAT, "%s: %zu bytes after the end", r->path, r->n - r->at);
+    }
+    return PX_OK;
+}
+
+// ---- manifest ----
+
+static cJSON *metrics_json(const struct rec_metrics *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "recall_at_5", x->recall5);
+    cJSON_AddNumberToObject(o, "recall_at_10", x->recall10);
+    cJSON_AddNumberToObject(o, "ndcg_at_10", x->ndcg10);
+    cJSON_AddNumberToObject(o, "hit_rate_at_10", x->hit10);
+    cJSON_AddNumberToObject(o, "customers", (double)x->n_customers);
+    return o;
+}
+
+static void metrics_read(const cJSON *o, struct rec_metrics *x)
+{
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(o, "recall_at_5")) && cJSON_IsNumber(v))
+        x->recall5 = v->valuedouble;
+    if ((v = cJSON_GetObjectItemCaseSensitive(o, "recall_at_10")) && cJSON_IsNumber(v))
+        x->recall10 = v->valuedouble;
+    if ((v = cJSON_GetObjectItemCaseSensitive(o, "ndcg_at_10")) && cJSON_IsNumber(v))
+        x->ndcg10 = v->valuedouble;
+    if ((v = cJSON_GetObjectItemCaseSensitive(o, "hit_rate_at_10")) && cJSON_IsNumber(v))
+        x->hit10 = v->valuedouble;
+    if ((v = cJSON_GetObjectItemCaseSensitive(o, "customers")) && cJSON_IsNumber(v))
+        x->n_customers = (size_t)v->valuedouble;
+}
+
+static cJSON *manifest(const char *name, int version, const struct rec_model *m,
+                       const struct recbundle_info *info, size_t bytes, const char *sha)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "format", RECBUNDLE_FORMAT);
+    cJSON_AddNumberToObject(r, "format_version", RECBUNDLE_FORMAT_VERSION);
+    cJSON_AddStringToObject(r, "name", name);
+    cJSON_AddNumberToObject(r, "version", version);
+    char created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(r, "created", created);
+    cJSON_AddStringToObject(r, "model_type", "gat-link-prediction");
+    cJSON_AddNumberToObject(r, "customers", (double)m->n_customers);
+    cJSON_AddNumberToObject(r, "products", (double)m->n_products);
+    cJSON_AddNumberToObject(r, "dim", m->dim);
+    if (info != NULL && info->params != NULL) {
+        const struct rec_params *p = info->params;
+        cJSON *pp = cJSON_AddObjectToObject(r, "params");
+        cJSON_AddNumberToObject(pp, "heads", p->n_heads);
+        cJSON_AddNumberToObject(pp, "dim_head", p->dim_head);
+        cJSON_AddNumberToObject(pp, "dim_out", p->dim_out);
+        cJSON_AddNumberToObject(pp, "epochs", p->epochs);
+        cJSON_AddNumberToObject(pp, "lr", p->lr);
+        cJSON_AddNumberToObject(pp, "dropout", p->dropout);
+        cJSON_AddNumberToObject(pp, "weight_decay", p->weight_decay);
+        cJSON_AddNumberToObject(pp, "seed", (double)p->seed);
+        cJSON_AddStringToObject(pp, "loss", "bpr");
+    }
+    if (info != NULL) {
+        static const char *const keys[3] = {"customers", "products", "transactions"};
+        cJSON *data = cJSON_AddObjectToObject(r, "data");
+        for (int k = 0; k < 3; k++) {
+            cJSON *f = cJSON_AddObjectToObject(data, keys[k]);
+            cJSON_AddStringToObject(f, "path", info->data[k] ? info->data[k] : "");
+            cJSON_AddStringToObject(f, "sha256", info->sha256[k] ? info->sha256[k] : "");
+        }
+    }
+    const struct rec_report *rep = &m->report;
+    cJSON *mt = cJSON_AddObjectToObject(r, "metrics");
+    cJSON_AddItemToObject(mt, "gat", metrics_json(&rep->gat));
+    cJSON_AddItemToObject(mt, "popularity", metrics_json(&rep->popularity));
+    cJSON_AddItemToObject(mt, "matrix_factorisation", metrics_json(&rep->mf));
+    cJSON_AddNumberToObject(mt, "lift_recall_at_10_mean", rep->lift_mean);
+    cJSON_AddNumberToObject(mt, "lift_recall_at_10_se", rep->lift_se);
+    cJSON_AddBoolToObject(mt, "beats_popularity", rep->beats_popularity);
+    cJSON *sp = cJSON_AddObjectToObject(r, "split");
+    cJSON_AddNumberToObject(sp, "train_edges", (double)rep->n_train);
+    cJSON_AddNumberToObject(sp, "validation_edges", (double)rep->n_val);
+    cJSON_AddNumberToObject(sp, "test_edges", (double)rep->n_test);
+    cJSON_AddNumberToObject(sp, "epochs_run", rep->epochs_run);
+    cJSON_AddNumberToObject(sp, "best_epoch", rep->best_epoch);
+    cJSON *a = cJSON_AddObjectToObject(r, "model");
+    cJSON_AddStringToObject(a, "path", "model.bin");
+    cJSON_AddNumberToObject(a, "bytes", (double)bytes);
+    cJSON_AddStringToObject(a, "sha256", sha);
+    return r;
+}
+
+int recbundle_save(const char *root, const char *name, const struct rec_model *m,
+                   const struct recbundle_info *info, int *version, struct px_err *err)
+{
+    char dir[3800], tmp[4000], path[4100], final[4000];
+    struct buf bin;
+    buf_init(&bin, (size_t)MODEL_MAX);
+    char *text = NULL;
+    cJSON *r = NULL;
+    bool made_tmp = false;
+    int rc = check_name(name, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    if (snprintf(dir, sizeof dir, "%s/%s", root, name) >= (int)sizeof dir) {
+        rc = px_fail(err, PX_ELIMIT, "registry path too long");
+        goto done;
+    }
+    static int counter;
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-%d", dir, (long)getpid(), counter++);
+    if ((rc = mkdir_one(root, err)) != PX_OK || (rc = mkdir_one(dir, err)) != PX_OK ||
+        (rc = mkdir_one(tmp, err)) != PX_OK) {
+        goto done;
+    }
+    made_tmp = true;
+    if ((rc = encode(m, &bin, err)) != PX_OK) {
+        goto done;
+    }
+    char sha[65];
+    sha256_hex(bin.data, bin.len, sha);
+    snprintf(path, sizeof path, "%s/model.bin", tmp);
+    if ((rc = fsx_write_atomic(path, bin.data, bin.len, err)) != PX_OK) {
+        goto done;
+    }
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int v = max_version(dir) + 1;
+        cJSON_Delete(r);
+        cJSON_free(text);
+        text = NULL;
+        r = manifest(name, v, m, info, bin.len, sha);
+        text = r ? cJSON_Print(r) : NULL;
+        if (text == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory writing the manifest");
+            goto done;
+        }
+        snprintf(path, sizeof path, "%s/manifest.json", tmp);
+        if ((rc = fsx_write_atomic(path, text, strlen(text), err)) != PX_OK) {
+            goto done;
+        }
+        snprintf(final, sizeof final, "%s/%d", dir, v);
+        if (rename(tmp, final) == 0) {
+            int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            made_tmp = false;
+            *version = v;
+            rc = PX_OK;
+            goto done;
+        }
+        if (errno != EEXIST && errno != ENOTEMPTY) {
+            rc = px_fail(err, PX_EIO, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+            goto done;
+        }
+    }
+    rc = px_fail(err, PX_EIO, "could not claim a version under %s", dir);
+done:
+    if (made_tmp) {
+        rm_dir(tmp);
+    }
+    cJSON_Delete(r);
+    cJSON_free(text);
+    buf_free(&bin);
+    return rc;
+}
+
+int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *version,
+                   struct px_err *err)
+{
+    memset(m, 0, sizeof *m);
+    char name[80], dir[4000], path[4100];
+    const char *slash = strchr(ref, '/');
+    size_t nlen = slash ? (size_t)(slash - ref) : strlen(ref);
+    if (nlen == 0 || nlen >= sizeof name) {
+        return px_fail(err, PX_EINVAL, "model '%s': expected NAME or NAME/VERSION", ref);
+    }
+    memcpy(name, ref, nlen);
+    name[nlen] = '\0';
+    int rc = check_name(name, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    int v = 0;
+    if (slash != NULL) {
+        char *end = NULL;
+        long lv = strtol(slash + 1, &end, 10);
+        if (*end != '\0' || lv < 1 || lv > 999999) {
+            return px_fail(err, PX_EINVAL, "model '%s': the version must be a number", ref);
+        }
+        v = (int)lv;
+    } else if ((v = max_version(dir)) == 0) {
+        return px_fail(err, PX_ENOENT,
+                       "no recommender named '%s' under %s (run prospect "
+                       "recommend train)",
+                       name, root);
+    }
+    cJSON *man = NULL;
+    char *bin = NULL;
+    size_t bin_len = 0;
+    snprintf(path, sizeof path, "%s/%d/manifest.json", dir, v);
+    if ((rc = jsonx_parse_file(path, MANIFEST_MAX, &man, err)) != PX_OK) {
+        goto done;
+    }
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(man, "format");
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(man, "format_version");
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(man, "model");
+    const cJSON *sha = mo ? cJSON_GetObjectItemCaseSensitive(mo, "sha256") : NULL;
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, RECBUNDLE_FORMAT) != 0 ||
+        !cJSON_IsNumber(fv) || fv->valuedouble != RECBUNDLE_FORMAT_VERSION ||
+        !cJSON_IsString(sha)) {
+        rc = px_fail(err, PX_EFORMAT, "%s: not a %s manifest of version %d", path, RECBUNDLE_FORMAT,
+                     RECBUNDLE_FORMAT_VERSION);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/%d/model.bin", dir, v);
+    if ((rc = fsx_read_file(path, (size_t)MODEL_MAX, &bin, &bin_len, err)) != PX_OK) {
+        goto done;
+    }
+    char got[65];
+    sha256_hex(bin, bin_len, got);
+    if (strcmp(got, sha->valuestring) != 0) {
+        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %s does not match the manifest's %s", path, got,
+                     sha->valuestring);
+        goto done;
+    }
+    struct reader rd = {(const unsigned char *)bin, bin_len, 0, path};
+    if ((rc = decode(&rd, m, err)) != PX_OK) {
+        goto done;
+    }
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(man, "metrics");
+    if (mt != NULL) {
+        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "gat"), &m->report.gat);
+        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "popularity"), &m->report.popularity);
+        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "matrix_factorisation"), &m->report.mf);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(mt, "beats_popularity");
+        m->report.beats_popularity = cJSON_IsTrue(b);
+    }
+    if ((rc = rec_model_index(m, err)) != PX_OK) {
+        goto done;
+    }
+    *version = v;
+done:
+    if (rc != PX_OK) {
+        rec_model_free(m);
+    }
+    cJSON_Delete(man);
+    px_free(bin);
+    return rc;
+}
