@@ -683,13 +683,15 @@ static void fmt_features(char *out, size_t n, unsigned bits)
 
 int wholesale_csv_header(enum wholesale_table t, struct buf *line, struct px_err *err)
 {
+    // each header in parentheses: one string cut over lines, not two elements (clang's
+    // -Wstring-concatenation)
     static const char *const headers[3] = {
-        "customer_id,customer_type,industry,company_size,annual_revenue,employees,location,"
-        "relationship_manager,customer_since,engagement_score,credit_score,risk_rating,"
-        "default_probability,exposure\n",
+        ("customer_id,customer_type,industry,company_size,annual_revenue,employees,location,"
+         "relationship_manager,customer_since,engagement_score,credit_score,risk_rating,"
+         "default_probability,exposure\n"),
         "product_id,product_name,product_type,category,subcategory,features\n",
-        "transaction_id,customer_id,product_id,date,transaction_type,amount,currency,"
-        "frequency\n"};
+        ("transaction_id,customer_id,product_id,date,transaction_type,amount,currency,"
+         "frequency\n")};
     if ((int)t < 0 || (int)t > 2) {
         return px_fail(err, PX_EINVAL, "no such wholesale table %d", (int)t);
     }

@@ -96,6 +96,16 @@ int api_search(const struct api_req *req, struct api_res *res, struct px_err *er
 int api_customer(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_customer_similar(const struct api_req *req, struct api_res *res, struct px_err *err);
 // POST /invocations, MLflow's scoring protocol (see api_mlflow.c for the accepted shapes).
+struct cJSON;
+struct api_mlflow_input {
+    const char *query[LIMIT_HTTP_QUERIES]; // borrowed from the parsed body
+    size_t n;                              // 1..LIMIT_HTTP_QUERIES on success
+    size_t top;                            // params.top_n, 1..LIMIT_HTTP_TOP (default 5)
+    bool show_score;                       // params.show_score (default true)
+};
+// Reads the queries and params of a parsed /invocations body (exactly one input key); PX_EINVAL
+// or PX_EFORMAT with a message naming the key and index at fault.
+int api_mlflow_parse(const struct cJSON *root, struct api_mlflow_input *in, struct px_err *err);
 int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err);
 // The propensity models (api_models.c): GET /api/models, /api/models/{id}, POST
 // /api/models/{id}/score, GET /api/models/{id}/explain, /lookalike, /tipping.

@@ -29,14 +29,7 @@
 
 #define MLFLOW_CUSTOMER_COLS 8
 
-struct mlflow_input {
-    const char *query[LIMIT_HTTP_QUERIES]; // borrowed from the parsed body
-    size_t n;
-    size_t top;
-    bool show_score;
-};
-
-static int add_query(struct mlflow_input *in, const cJSON *v, const char *where, size_t i,
+static int add_query(struct api_mlflow_input *in, const cJSON *v, const char *where, size_t i,
                      struct px_err *err)
 {
     if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
@@ -55,7 +48,7 @@ static int add_query(struct mlflow_input *in, const cJSON *v, const char *where,
 }
 
 // {"query": "q" | ["q", ...]}
-static int from_columns(struct mlflow_input *in, const cJSON *obj, const char *where,
+static int from_columns(struct api_mlflow_input *in, const cJSON *obj, const char *where,
                         struct px_err *err)
 {
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(obj, "query");
@@ -79,7 +72,7 @@ static int from_columns(struct mlflow_input *in, const cJSON *obj, const char *w
 }
 
 // ["q", ...] or [{"query": "q"}, ...]
-static int from_records(struct mlflow_input *in, const cJSON *arr, const char *where,
+static int from_records(struct api_mlflow_input *in, const cJSON *arr, const char *where,
                         bool strings_ok, struct px_err *err)
 {
     if (!cJSON_IsArray(arr)) {
@@ -106,7 +99,7 @@ static int from_records(struct mlflow_input *in, const cJSON *arr, const char *w
 }
 
 // {"columns": [...], "data": [[...], ...]}: the "query" column (or the only one).
-static int from_split(struct mlflow_input *in, const cJSON *obj, struct px_err *err)
+static int from_split(struct api_mlflow_input *in, const cJSON *obj, struct px_err *err)
 {
     const cJSON *cols = cJSON_GetObjectItemCaseSensitive(obj, "columns");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(obj, "data");
@@ -138,7 +131,7 @@ static int from_split(struct mlflow_input *in, const cJSON *obj, struct px_err *
     return rc;
 }
 
-static int parse_params(struct mlflow_input *in, const cJSON *params, struct px_err *err)
+static int parse_params(struct api_mlflow_input *in, const cJSON *params, struct px_err *err)
 {
     int64_t top = 5;
     bool show = true;
@@ -157,7 +150,7 @@ static int parse_params(struct mlflow_input *in, const cJSON *params, struct px_
     return rc; // PX_EFORMAT, answered 400
 }
 
-static int parse_input(struct mlflow_input *in, const cJSON *root, struct px_err *err)
+int api_mlflow_parse(const cJSON *root, struct api_mlflow_input *in, struct px_err *err)
 {
     static const char *const keys[] = {"inputs", "dataframe_split", "dataframe_records", "instances"};
     const cJSON *val = NULL;
@@ -263,7 +256,7 @@ static bool is_json(const char *ct)
 int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct api_ctx *ctx = req->ctx;
-    struct mlflow_input in = {0};
+    struct api_mlflow_input in = {0};
     struct app_result r = {0};
     cJSON *root = NULL;
     int rc = PX_EINVAL;
@@ -281,7 +274,7 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
         rc = PX_EINVAL;
         goto done;
     }
-    rc = parse_input(&in, root, err);
+    rc = api_mlflow_parse(root, &in, err);
     if (rc != PX_OK) goto done;
     rc = buf_append(&res->body, in.n > 1 ? "{\"predictions\": [" : "{\"predictions\": ",
                     in.n > 1 ? 17 : 16, err);
