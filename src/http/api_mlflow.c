@@ -13,10 +13,11 @@
 //   one query:      {"predictions": [P, P, ...]}
 //   several:        {"predictions": [[P, ...], [P, ...]]}   one list per query, in input order
 // where P = {"Customer": "Customer ID: 1001, Age: 34, Income: $85000, ...", "Similarity": 0.83,
-// <the row's fields, typed>}. "Customer" joins "Label: value" of the id and the first
-// MLFLOW_CUSTOMER_COLS other non-empty columns; a column whose name mentions income gets a "$".
+// <the row's fields, typed>}. "Customer" joins "Label: value" of the id and the seed's key
+// attributes (age, income, credit score, segment, risk — see put_customer).
 // "Similarity" is the cosine with the query when the dense path computed it, else the ranking
 // score; show_score false leaves it out.
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,22 +194,65 @@ int api_mlflow_parse(const cJSON *root, struct api_mlflow_input *in, struct px_e
     return rc;
 }
 
+// The attributes the seed's pyfunc model shows after the id ("Customer ID: …, Age: …, Income:
+// $…, Credit Score: …, Segment: …, Risk Profile: …"): the first column whose label has each
+// word, in this order. A book with fewer than MLFLOW_MIN_KEYS of them shows its first
+// MLFLOW_CUSTOMER_COLS columns instead. Currency values get a "$".
+static const char *const k_key_words[] = {"age", "income", "credit score", "segment", "risk"};
+#define MLFLOW_MIN_KEYS 3
+
+// Does label contain word as whole words (case-insensitive; "age" is not in "Mortgage")?
+static bool has_word(const char *label, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = label; (p = strcasestr(p, word)) != NULL; p++) {
+        bool start = p == label || !isalnum((unsigned char)p[-1]);
+        bool end = !isalnum((unsigned char)p[n]);
+        if (start && end) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int put_field(const struct app_book *b, size_t row, size_t c, struct buf *s,
+                     struct px_err *err)
+{
+    const char *v = app_book_value(b, row, c);
+    bool money = strcmp(app_book_column_type(b, c), "currency") == 0;
+    return buf_printf(s, err, ", %s: %s%s", app_book_column_label(b, c), money ? "$" : "", v);
+}
+
 // "Customer ID: …, Age: …, Income: $…, …" as a JSON string.
 static int put_customer(const struct app_book *b, size_t row, struct buf *out, struct px_err *err)
 {
+    enum { N_KEYS = sizeof k_key_words / sizeof k_key_words[0] };
+    size_t key_col[N_KEYS], n_keys = 0, n_cols = app_book_n_columns(b);
+    for (size_t k = 0; k < N_KEYS; k++) {
+        for (size_t c = 0; c < n_cols; c++) {
+            if (!app_book_column_is_id(b, c) && has_word(app_book_column_label(b, c), k_key_words[k])) {
+                key_col[n_keys++] = c;
+                break;
+            }
+        }
+    }
     struct buf s;
     buf_init(&s, LIMIT_HTTP_RESPONSE);
     int rc = buf_printf(&s, err, "Customer ID: %s", app_book_id(b, row));
-    size_t shown = 0;
-    for (size_t c = 0; c < app_book_n_columns(b) && shown < MLFLOW_CUSTOMER_COLS && rc == PX_OK; c++) {
-        const char *v = app_book_value(b, row, c);
-        if (app_book_column_is_id(b, c) || v[0] == '\0') {
-            continue;
+    if (n_keys >= MLFLOW_MIN_KEYS) {
+        for (size_t k = 0; k < n_keys && rc == PX_OK; k++) {
+            if (app_book_value(b, row, key_col[k])[0] != '\0') {
+                rc = put_field(b, row, key_col[k], &s, err);
+            }
         }
-        bool money = strcasestr(app_book_column_name(b, c), "income") != NULL &&
-                     ((v[0] >= '0' && v[0] <= '9') || v[0] == '-');
-        rc = buf_printf(&s, err, ", %s: %s%s", app_book_column_label(b, c), money ? "$" : "", v);
-        shown++;
+    } else {
+        size_t shown = 0;
+        for (size_t c = 0; c < n_cols && shown < MLFLOW_CUSTOMER_COLS && rc == PX_OK; c++) {
+            if (!app_book_column_is_id(b, c) && app_book_value(b, row, c)[0] != '\0') {
+                rc = put_field(b, row, c, &s, err);
+                shown++;
+            }
+        }
     }
     if (rc == PX_OK) rc = jsonx_put_string(out, s.data, s.len, err);
     buf_free(&s);

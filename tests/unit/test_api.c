@@ -101,6 +101,13 @@ static void check_prediction(const cJSON *p, bool score)
     const cJSON *c = cJSON_GetObjectItem(p, "Customer");
     assert_true(cJSON_IsString(c));
     assert_true(strncmp(c->valuestring, "Customer ID: CUST-", 18) == 0);
+    // the seed's key attributes, in its order, money with a "$"
+    const char *age = strstr(c->valuestring, ", Age: "), *inc = strstr(c->valuestring, ", Annual income: $");
+    const char *cs = strstr(c->valuestring, ", Credit score: "), *seg = strstr(c->valuestring, ", Segment: ");
+    const char *risk = strstr(c->valuestring, ", Risk profile: ");
+    if (!(age && inc && cs && seg && risk && age < inc && inc < cs && cs < seg && seg < risk)) {
+        fail_msg("Customer string lacks the key attributes in order: %s", c->valuestring);
+    }
     assert_non_null(strstr(c->valuestring, "Age: "));
     assert_int_equal(cJSON_GetObjectItem(p, "Similarity") != NULL, score);
     assert_true(cJSON_IsString(cJSON_GetObjectItem(p, "customer_id")));
