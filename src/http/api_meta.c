@@ -40,7 +40,22 @@ int api_schema(const struct api_req *req, struct api_res *res, struct px_err *er
 int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return metrics_render(&req->ctx->metrics, &res->body, err);
+    size_t hits = 0, misses = 0;
+    app_book_cache_stats(req->ctx->book, &hits, &misses);
+    int rc = metrics_render(&req->ctx->metrics, &res->body, err);
+    if (rc == PX_OK) {
+        rc = buf_printf(&res->body, err,
+                        "# HELP prospect_query_cache_total Query vectors taken from the cache "
+                        "(hit) or embedded (miss).\n"
+                        "# TYPE prospect_query_cache_total counter\n"
+                        "prospect_query_cache_total{result=\"hit\"} %zu\n"
+                        "prospect_query_cache_total{result=\"miss\"} %zu\n"
+                        "# HELP prospect_customers Customers in the book being served.\n"
+                        "# TYPE prospect_customers gauge\n"
+                        "prospect_customers %zu\n",
+                        hits, misses, app_book_n_rows(req->ctx->book));
+    }
+    return rc;
 }
 
 // Appends a JSON string of s to out.

@@ -114,6 +114,9 @@ static void test_probes_and_api(void **state)
     char *m = NULL;
     assert_int_equal(http("GET", "/metrics", NULL, NULL, 0, &m), 200);
     assert_non_null(strstr(m, "prospect_http_requests_total{method=\"GET\",route=\"/ping\"} "));
+    assert_non_null(strstr(m, "\nprospect_customers 300\n"));
+    // no weights here: no query is embedded, so the cache counts nothing
+    assert_non_null(strstr(m, "prospect_query_cache_total{result=\"miss\"} 0\n"));
     free(m);
 }
 
