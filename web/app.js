@@ -452,6 +452,32 @@
       clear(dl);
       dl.append(el('div', { class: 'error', text: e.message }));
     }
+    drawRecommendations(id);
+  }
+  // "Recommended products": only when the server has a recommender (GET /health "recommender").
+  async function drawRecommendations(id) {
+    const box = $('recs'), list = $('recs-list');
+    clear(list);
+    box.hidden = !state.recommender;
+    if (!state.recommender) return;
+    $('recs-model').textContent = state.recommender;
+    list.append(el('li', { class: 'none', text: 'Loading…' }));
+    try {
+      const r = await api('/api/customers/' + encodeURIComponent(id) + '/recommendations?top=5');
+      if (state.detailId !== id) return;
+      clear(list);
+      for (const item of r.recommendations) {
+        list.append(el('li', { 'data-product': item.product_id },
+          el('span', { class: 'rec-id', text: item.product_id }), ' ',
+          el('span', { class: 'rec-label', text: item.product }), ' ',
+          el('span', { class: 'rec-score', text: item.score.toFixed(2) })));
+      }
+      if (!r.recommendations.length) list.append(el('li', { class: 'none', text: 'Holds every product already.' }));
+    } catch (e) {
+      if (state.detailId !== id) return;
+      clear(list);
+      list.append(el('li', { class: 'none', text: e.status === 404 ? 'Not in the recommender (retrain to include new customers).' : e.message }));
+    }
   }
   function closeDetail() {
     $('detail').hidden = true;
@@ -527,6 +553,7 @@
       for (const c of state.schema.columns) state.byName.set(c.name, c);
       $('book-size').textContent = num.format(state.schema.rows) + ' customers';
       const health = await api('/health');
+      state.recommender = health && health.recommender ? health.recommender : null;
       if (health && health.dense === false) {
         const note = $('dense-note');
         note.textContent = 'Keyword + filter search';

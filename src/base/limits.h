@@ -194,4 +194,11 @@
 #define LIMIT_KMEANS_RESTARTS 100
 #define LIMIT_KMEANS_ITERS 10000
 
+// The page's customer-product graph (app/recommend.c): customers per answer (?limit), and edges
+// per answer (further customers are left out and the answer says "truncated").
+#define LIMIT_GRAPH_CUSTOMERS 500
+#define LIMIT_GRAPH_EDGES 5000
+// Traits listed per segment (GET /api/segments).
+#define LIMIT_SEGMENT_TRAITS 3
+
 #endif

@@ -1,7 +1,7 @@
 // cmd_recommend.c — `prospect recommend`: train / evaluate the GAT recommender against the
 // popularity and matrix-factorisation baselines, and recommend products a customer does not
-// hold, for one customer or (batch) every customer to CSV. Calls src/ml directly, as the other
-// model commands do until app.h grows app_recommend (STYLE C12).
+// hold, for one customer or (batch) every customer to CSV. Loads models through app_rec_load
+// (app.h); training and saving still call src/ml directly (STYLE C12).
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +171,7 @@ static int recommend(struct opts *o)
     struct rec_item *items = NULL;
     struct fsx_atomic out = {0};
     int version = 0, rc = CLI_FAIL;
-    if (recbundle_load(o->registry, o->model, &m, &version, &err) != PX_OK) {
+    if (app_rec_load(o->registry, o->model, &m, &version, &err) != PX_OK) {
         return cli_fail("recommend", &err);
     }
     items = px_calloc((size_t)o->top, sizeof *items);

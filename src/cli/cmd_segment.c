@@ -19,7 +19,6 @@
 #include "cli_ml.h"
 #include "limits.h"
 #include "mem.h"
-#include "recbundle.h"
 #include "segment.h"
 #include "store.h"
 
@@ -430,7 +429,7 @@ int cmd_segment(int argc, char **argv)
     }
     if (strcmp(on, "gat") == 0) {
         int version = 0;
-        if (recbundle_load(registry, model, &rm, &version, &err) != PX_OK) {
+        if (app_rec_load(registry, model, &rm, &version, &err) != PX_OK) {
             goto fail;
         }
         px_free(x);

@@ -23,6 +23,7 @@ static const char *const k_usage =
     "                      [--model DIR] [--lexicon FILE] [--template FILE]\n"
     "                      [--bundle NAME[/VERSION|@STAGE]] [--registry DIR]\n"
     "                      [--propensity-data FILE.csv]\n"
+    "                      [--recommender NAME[/VERSION]] [--wholesale DIR]\n"
     "\n"
     "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
     "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
@@ -31,6 +32,7 @@ static const char *const k_usage =
     "  GET  /api/search?q=..&top=N    the JSON of prospect search --json\n"
     "  GET  /api/customers/ID[/similar], /api/schema, /metrics, /openapi.json\n"
     "  GET  /api/models[/NAME@V[/explain|/lookalike|/tipping]], POST /api/models/NAME@V/score\n"
+    "  GET  /api/customers/ID/recommendations, /api/graph, /api/segments; the page /graph\n"
     "\n"
     "  --db FILE       database (default ./prospect.db)\n"
     "  --bind ADDR     listen address (default 127.0.0.1); any other address requires API keys\n"
@@ -47,6 +49,10 @@ static const char *const k_usage =
     "                  default $PROSPECT_REGISTRY, else ./registry)\n"
     "  --propensity-data FILE.csv  the rows /api/models/ID/explain, /lookalike and /tipping\n"
     "                  work on (a CSV with the models' columns and target)\n"
+    "  --recommender REF  a saved recommender (prospect recommend train) for\n"
+    "                  /api/customers/ID/recommendations and the customer panel\n"
+    "  --wholesale DIR the wholesale book (customers.csv, products.csv, transactions.csv) the\n"
+    "                  graph (/api/graph, the page /graph) is drawn from\n"
     "\n"
     "Every search and customer lookup is written to the audit log of --db (prospect audit).\n";
 
@@ -70,12 +76,15 @@ int cmd_serve(int argc, char **argv)
         {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"require-keys", no_argument, NULL, 'K'},   {"registry", required_argument, NULL, 'R'},
         {"propensity-data", required_argument, NULL, 'P'}, {"bundle", required_argument, NULL, 'B'},
+        {"recommender", required_argument, NULL, 'r'}, {"wholesale", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
     struct server_params sp = server_default_params();
     bool require_keys = false;
     const char *registry = NULL, *prop_data = NULL, *bundle = NULL;
+    struct app_rec_params rp = {0};
+    struct app_rec *rec = NULL;
     bp.db_path = "prospect.db";
     int ch;
     optind = 1;
@@ -89,6 +98,8 @@ int cmd_serve(int argc, char **argv)
         case 'K': require_keys = true; break;
         case 'R': registry = optarg; break;
         case 'P': prop_data = optarg; break;
+        case 'r': rp.ref = optarg; break;
+        case 'w': rp.wholesale = optarg; break;
         case 'B': bundle = optarg; break;
         case 'p':
             if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
@@ -191,6 +202,14 @@ int cmd_serve(int argc, char **argv)
         }
         fclose(pf);
     }
+    if (rp.ref != NULL || rp.wholesale != NULL) {
+        rp.registry = ctx.registry;
+        if (app_rec_open(&rp, &rec, &err) != PX_OK) {
+            rc = cli_fail("serve", &err);
+            goto done;
+        }
+        ctx.rec = rec;
+    }
     if (server_start(&sp, &ctx, &srv, &err) != PX_OK) {
         rc = cli_fail("serve", &err);
         goto done;
@@ -209,6 +228,7 @@ int cmd_serve(int argc, char **argv)
 done:
     server_stop(srv);
     if (ctx_ok) api_ctx_free(&ctx);
+    app_rec_close(rec);
     app_book_close(book);
     app_access_close(access);
     for (int i = 0; i < 2; i++) {

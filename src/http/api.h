@@ -32,6 +32,8 @@ struct api_ctx {
     const char *registry;   // borrowed: model registry root (NULL: app_registry_dir(NULL))
     const char *prop_data;  // borrowed: --propensity-data CSV; NULL: explain/lookalike/tipping 404
     const char *model_flag; // borrowed: sentence-transformer directory (--model) for look-alikes
+    // recommendations and the graph (api_graph.c); NULL: those routes answer 404
+    const struct app_rec *rec; // borrowed: serve --recommender / --wholesale
 };
 
 // Builds the context over a book (borrowed; must outlive ctx) and precomputes the schema.
@@ -115,6 +117,12 @@ int api_model_score(const struct api_req *req, struct api_res *res, struct px_er
 int api_model_explain(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_model_lookalike(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_model_tipping(const struct api_req *req, struct api_res *res, struct px_err *err);
+// Recommendations, the customer-product graph and segments (api_graph.c): GET /api/graph,
+// /api/customers/{id}/recommendations, /api/segments.
+int api_graph(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_customer_recommendations(const struct api_req *req, struct api_res *res,
+                                 struct px_err *err);
+int api_segments(const struct api_req *req, struct api_res *res, struct px_err *err);
 // GET /, /docs and /static/{name}: the web pages compiled into the binary (api_web.c).
 int api_web(const struct api_req *req, struct api_res *res, struct px_err *err);
 

@@ -23,6 +23,17 @@ int api_health(const struct api_req *req, struct api_res *res, struct px_err *er
         rc = buf_append(&res->body, ", \"dense_status\": ", 18, err);
         if (rc == PX_OK) rc = jsonx_put_string(&res->body, why, strlen(why), err);
     }
+    // what the graph page and the customer panel can offer (serve --recommender, --wholesale)
+    const char *rec = app_rec_model_name(req->ctx->rec);
+    if (rc == PX_OK) rc = buf_append(&res->body, ", \"recommender\": ", 17, err);
+    if (rc == PX_OK) {
+        rc = rec ? jsonx_put_string(&res->body, rec, strlen(rec), err)
+                 : buf_append(&res->body, "null", 4, err);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(&res->body, err, ", \"graph\": %s",
+                        app_rec_has_graph(req->ctx->rec) ? "true" : "false");
+    }
     return rc == PX_OK ? buf_append(&res->body, "}", 1, err) : rc;
 }
 

@@ -18,6 +18,8 @@ extern const size_t px_web_index_html_len, px_web_docs_html_len, px_web_app_js_l
     px_web_docs_js_len, px_web_style_css_len;
 extern const unsigned char px_web_models_html[], px_web_models_js[];
 extern const size_t px_web_models_html_len, px_web_models_js_len;
+extern const unsigned char px_web_graph_html[], px_web_graph_js[];
+extern const size_t px_web_graph_html_len, px_web_graph_js_len;
 
 static const char k_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
                             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -37,6 +39,8 @@ static const struct {
     {"/models", px_web_models_html, &px_web_models_html_len, "text/html; charset=utf-8"},
     {"/static/models.js", px_web_models_js, &px_web_models_js_len,
      "text/javascript; charset=utf-8"},
+    {"/graph", px_web_graph_html, &px_web_graph_html_len, "text/html; charset=utf-8"},
+    {"/static/graph.js", px_web_graph_js, &px_web_graph_js_len, "text/javascript; charset=utf-8"},
 };
 
 int api_web(const struct api_req *req, struct api_res *res, struct px_err *err)

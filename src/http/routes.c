@@ -33,12 +33,21 @@ static const struct route k_routes[] = {
      "look-alikes (List A) and the negatives by probability (List B)"},
     {"GET", "/api/models/{id}/tipping", api_model_tipping, 0, "k,top,features,vectors",
      "List A and List B with each row's tipping point"},
+    // recommendations, graph and segments (api_graph.c; serve --recommender, --wholesale)
+    {"GET", "/api/customers/{id}/recommendations", api_customer_recommendations, 0, "top",
+     "products the customer does not hold, best first (GAT recommender)"},
+    {"GET", "/api/graph", api_graph, 0, "customer,segment,rm,limit",
+     "a bounded customer-product graph: a customer's neighbourhood, or the largest customers "
+     "of a segment / relationship manager"},
+    {"GET", "/api/segments", api_segments, 0, "column",
+     "segment sizes and what sets each apart (prospect segment)"},
     {"GET", "/metrics", api_metrics, 0, NULL, "Prometheus metrics: requests, latencies, errors"},
     {"GET", "/openapi.json", api_openapi, 0, NULL, "this API as OpenAPI 3"},
     // the web pages (api_web.c): not the API, so /openapi.json leaves them out
     {"GET", "/", api_web, 0, NULL, "the search page for relationship managers"},
     {"GET", "/docs", api_web, 0, NULL, "this API as a readable page with a try-it form"},
     {"GET", "/models", api_web, 0, NULL, "the propensity models page (charts)"},
+    {"GET", "/graph", api_web, 0, NULL, "the customer-product graph and segments page"},
     {"GET", "/static/{id}", api_web, 0, NULL, "the pages' scripts and stylesheet"},
 };
 

@@ -2,12 +2,13 @@
 # run.sh — the browser test as ctest runs it: the search page in Debian's headless chromium,
 # driven by playwright-core (npm, no browser download). Installs playwright-core from the
 # committed lockfile into WORK/node_modules (once; again when the lockfile changes), then runs
-# search.test.mjs. Exit 77 (ctest SKIP_RETURN_CODE) when node, npm, chromium or the package
+# search.test.mjs (or the script named by the second argument). Exit 77 (ctest SKIP_RETURN_CODE) when node, npm, chromium or the package
 # cannot be had, so machines without them still pass `make test`.
-# Usage: run.sh WORK_DIR   (env: PROSPECT_BIN; CHROMIUM overrides /usr/bin/chromium)
+# Usage: run.sh WORK_DIR [SCRIPT.mjs]   (env: PROSPECT_BIN; CHROMIUM overrides /usr/bin/chromium)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-work=${1:?usage: run.sh WORK_DIR}
+work=${1:?usage: run.sh WORK_DIR [SCRIPT.mjs]}
+script=${2:-search.test.mjs}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 skip() { echo "SKIP: $*"; exit 77; }
 
@@ -25,4 +26,4 @@ if ! cmp -s "$here/package-lock.json" "$work/package-lock.json" ||
     }
 fi
 NODE_PATH="$work/node_modules" CHROMIUM="$chromium" BROWSER_OUT="$work" \
-    exec node "$here/search.test.mjs"
+    exec node "$here/$script"
