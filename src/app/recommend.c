@@ -53,20 +53,20 @@ struct app_rec {
     double *volume;           // (n_customers) total amount (transactions when no amounts)
 };
 
-// qsort has no context argument: set only while app_rec_open sorts (before any sharing).
-static const struct app_rec *g_sort_rec;
-
-static int cmp_volume(const void *a, const void *b)
+// qsort_r comparators (glibc argument order), rec the struct app_rec being opened.
+static int cmp_volume(const void *a, const void *b, void *rec)
 {
+    const struct app_rec *r = rec;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    double vx = g_sort_rec->volume[x], vy = g_sort_rec->volume[y];
+    double vx = r->volume[x], vy = r->volume[y];
     return vx > vy ? -1 : vx < vy ? 1 : (x > y) - (x < y);
 }
 
-static int cmp_cid(const void *a, const void *b)
+static int cmp_cid(const void *a, const void *b, void *rec)
 {
+    const struct app_rec *r = rec;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return strcmp(g_sort_rec->d.customer_id[x], g_sort_rec->d.customer_id[y]);
+    return strcmp(r->d.customer_id[x], r->d.customer_id[y]);
 }
 
 static long find_data_customer(const struct app_rec *r, const char *id)
@@ -155,10 +155,8 @@ static int open_data(struct app_rec *r, const char *dir, struct px_err *err)
     for (size_t c = 0; c < nc; c++) {
         r->by_volume[c] = r->by_id[c] = (uint32_t)c;
     }
-    g_sort_rec = r;
-    qsort(r->by_volume, nc, sizeof *r->by_volume, cmp_volume);
-    qsort(r->by_id, nc, sizeof *r->by_id, cmp_cid);
-    g_sort_rec = NULL;
+    qsort_r(r->by_volume, nc, sizeof *r->by_volume, cmp_volume, r);
+    qsort_r(r->by_id, nc, sizeof *r->by_id, cmp_cid, r);
     r->has_data = true;
     return PX_OK;
 }
