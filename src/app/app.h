@@ -372,10 +372,12 @@ struct app_bundle_params {
 
 struct app_bundle_params app_bundle_default_params(void);
 
-// One version of a registered bundle, as listed.
+// One version of a registered bundle, as listed: any kind (search bundles, propensity models,
+// recommenders share the registry); rows, dense and model_* describe search bundles only.
 struct app_bundle_entry {
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;
+    char kind[16];     // "search", "propensity", "recommender" (BUNDLE_KIND_*)
     char created[40];  // UTC ISO 8601
     char aliases[LIMIT_REGISTRY_ALIASES * (LIMIT_REGISTRY_ALIAS_BYTES + 2) + 1]; // "a, b" or ""
     uint64_t rows;     // customers in the snapshot
@@ -401,7 +403,7 @@ struct app_bundle_show {
     struct app_bundle_entry entry;
     char *mlmodel;   // owned: MLmodel text
     char *manifest;  // owned: manifest.json text
-    char *info;      // owned: bundle.json text
+    char *info;      // owned: bundle.json, run.json or recommender.json text (by kind)
     bool verified;   // checked (only when asked)
     int verify_rc;   // PX_OK when every checksum matched
     char verify_msg[PX_ERR_MSG_MAX]; // the first failure
