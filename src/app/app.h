@@ -214,8 +214,9 @@ int app_audit_read(const char *db_path, const char *since, const char *key_id, s
 // ---- propensity models (app/propensity.c, app/propensity_json.c) ----
 //
 // Train, score, explain, look-alikes and tipping points over src/ml for both front ends. A model
-// is named "NAME" (its newest version), "NAME/VERSION" or "NAME@VERSION" (the URL form, since a
-// path segment cannot hold '/'). The JSON builders are what the HTTP routes answer (README,
+// is named "NAME" (the production stage, else its newest version), "NAME/VERSION",
+// "NAME@VERSION" (the URL form, since a path segment cannot hold '/') or "NAME@STAGE"; models
+// are versions of kind "propensity" in the registry (runstore.h). The JSON builders are what the HTTP routes answer (README,
 // "Propensity API"); ARCHITECTURE.md has the run record.
 
 #include "dataset.h"

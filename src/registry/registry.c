@@ -345,7 +345,7 @@ int registry_versions(const char *root, const char *name, int **out, size_t *n, 
     DIR *d = opendir(dir);
     if (d == NULL) {
         return errno == ENOENT ? px_fail(err, PX_ENOENT,
-                                         "no bundle named '%s' in the registry '%s'", name, root)
+                                         "no model named '%s' in the registry '%s'", name, root)
                                : px_fail(err, PX_EIO, "cannot open '%s': %s", dir, strerror(errno));
     }
     int *v = NULL;
@@ -667,7 +667,7 @@ int registry_set_alias(const char *root, const char *name, const char *alias, in
     if (rc == PX_OK)
         rc = name_dir(root, name, dir, sizeof dir, err);
     if (rc == PX_OK && !fsx_is_dir(dir)) {
-        rc = px_fail(err, PX_ENOENT, "no bundle named '%s' in the registry '%s'", name, root);
+        rc = px_fail(err, PX_ENOENT, "no model named '%s' in the registry '%s'", name, root);
     }
     if (rc == PX_OK)
         rc = lock_name(dir, &fd, err);
@@ -716,7 +716,7 @@ int registry_delete(const char *root, const char *name, int version, bool force,
     }
     int rc = name_dir(root, name, dir, sizeof dir, err);
     if (rc == PX_OK && !fsx_is_dir(dir)) {
-        rc = px_fail(err, PX_ENOENT, "no bundle named '%s' in the registry '%s'", name, root);
+        rc = px_fail(err, PX_ENOENT, "no model named '%s' in the registry '%s'", name, root);
     }
     if (rc == PX_OK)
         rc = lock_name(dir, &fd, err);
