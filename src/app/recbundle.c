@@ -380,7 +380,7 @@ int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *
     memset(m, 0, sizeof *m);
     // every file checked against the manifest; another kind under the name is refused
     int rc = registry_open(root, ref, BUNDLE_KIND_RECOMMENDER, &rr, &v, dir, sizeof dir, NULL, err);
-    if (rc == PX_ENOENT && err != NULL) {
+    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
         char msg[sizeof err->msg];
         memcpy(msg, err->msg, sizeof msg);
         px_fail(err, rc, "%.900s (run prospect recommend train)", msg);

@@ -425,7 +425,7 @@ int runstore_load(const char *root, const char *ref, int n_threads, struct runst
     // every file checked against the manifest; a search bundle or recommender is refused
     int rc = registry_open(root, ref, BUNDLE_KIND_PROPENSITY, &r, &version, out->dir,
                            sizeof out->dir, NULL, err);
-    if (rc == PX_ENOENT && err != NULL) {
+    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
         char msg[sizeof err->msg];
         memcpy(msg, err->msg, sizeof msg);
         px_fail(err, rc, "%.900s (train one with prospect train)", msg);
