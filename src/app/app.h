@@ -214,8 +214,9 @@ int app_audit_read(const char *db_path, const char *since, const char *key_id, s
 // ---- propensity models (app/propensity.c, app/propensity_json.c) ----
 //
 // Train, score, explain, look-alikes and tipping points over src/ml for both front ends. A model
-// is named "NAME" (its newest version), "NAME/VERSION" or "NAME@VERSION" (the URL form, since a
-// path segment cannot hold '/'). The JSON builders are what the HTTP routes answer (README,
+// is named "NAME" (the production stage, else its newest version), "NAME/VERSION",
+// "NAME@VERSION" (the URL form, since a path segment cannot hold '/') or "NAME@STAGE"; models
+// are versions of kind "propensity" in the registry (runstore.h). The JSON builders are what the HTTP routes answer (README,
 // "Propensity API"); ARCHITECTURE.md has the run record.
 
 #include "dataset.h"
@@ -372,10 +373,12 @@ struct app_bundle_params {
 
 struct app_bundle_params app_bundle_default_params(void);
 
-// One version of a registered bundle, as listed.
+// One version of a registered bundle, as listed: any kind (search bundles, propensity models,
+// recommenders share the registry); rows, dense and model_* describe search bundles only.
 struct app_bundle_entry {
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;
+    char kind[16];     // "search", "propensity", "recommender" (BUNDLE_KIND_*)
     char created[40];  // UTC ISO 8601
     char aliases[LIMIT_REGISTRY_ALIASES * (LIMIT_REGISTRY_ALIAS_BYTES + 2) + 1]; // "a, b" or ""
     uint64_t rows;     // customers in the snapshot
@@ -401,7 +404,7 @@ struct app_bundle_show {
     struct app_bundle_entry entry;
     char *mlmodel;   // owned: MLmodel text
     char *manifest;  // owned: manifest.json text
-    char *info;      // owned: bundle.json text
+    char *info;      // owned: bundle.json, run.json or recommender.json text (by kind)
     bool verified;   // checked (only when asked)
     int verify_rc;   // PX_OK when every checksum matched
     char verify_msg[PX_ERR_MSG_MAX]; // the first failure

@@ -49,6 +49,24 @@ struct app_bundle_params app_bundle_default_params(void)
 
 // ---- helpers ----
 
+// Puts "word " before the message in err ("bundle " + "B/3: customers.db: …"); returns rc.
+static int with_word(struct px_err *err, int rc, const char *word)
+{
+    if (err != NULL) {
+        char old[sizeof err->msg];
+        size_t n = strlen(word);
+        memcpy(old, err->msg, sizeof old);
+        old[sizeof old - 1] = '\0';
+        if (n + 1 < sizeof err->msg) {
+            memcpy(err->msg, word, n);
+            err->msg[n] = ' ';
+            snprintf(err->msg + n + 1, sizeof err->msg - n - 1, "%.*s",
+                     (int)(sizeof err->msg - n - 2), old);
+        }
+    }
+    return rc;
+}
+
 static void random_hex(char *out, size_t n_bytes)
 {
     unsigned char r[32] = {0};
@@ -80,38 +98,47 @@ static void aliases_of(const struct registry_state *st, int version, char *out, 
     }
 }
 
-// Fills e from a version directory (bundle.json for rows/dense/model, manifest for the size);
-// a bundle whose files cannot be read is still listed, with the reason in e->error.
+// The file describing a version of each kind (shown by `bundle show`).
+static const char *info_file(const char *kind)
+{
+    return strcmp(kind, BUNDLE_KIND_PROPENSITY) == 0    ? "run.json"
+           : strcmp(kind, BUNDLE_KIND_RECOMMENDER) == 0 ? "recommender.json"
+                                                        : BUNDLE_INFO;
+}
+
+// Fills e from a version directory (the manifest for the kind, time and size; for a search
+// bundle, bundle.json for rows/dense/model); a version whose files cannot be read is still
+// listed, with the reason in e->error.
 static void read_entry(const char *dir, const char *name, int version,
                        const struct registry_state *st, struct app_bundle_entry *e)
 {
     struct bundle_info info;
     struct bundle_manifest m = {0};
     struct px_err err = {0};
-    char path[DIR_BYTES + 32], *text = NULL;
-    size_t len = 0;
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "%s", name);
     e->version = version;
     aliases_of(st, version, e->aliases, sizeof e->aliases);
+    if (bundle_manifest_read(dir, &m, &err) != PX_OK) {
+        snprintf(e->kind, sizeof e->kind, "%s", st->kind[0] ? st->kind : "?");
+        snprintf(e->error, sizeof e->error, "%s", err.msg);
+        return;
+    }
+    snprintf(e->kind, sizeof e->kind, "%s", m.kind);
+    snprintf(e->created, sizeof e->created, "%s", m.created);
+    e->bytes = m.total_bytes;
+    bundle_manifest_free(&m);
+    if (strcmp(e->kind, BUNDLE_KIND_SEARCH) != 0) {
+        return;
+    }
     if (bundle_info_read(dir, &info, &err) != PX_OK) {
         snprintf(e->error, sizeof e->error, "%s", err.msg);
         return;
     }
-    snprintf(e->created, sizeof e->created, "%s", info.created);
     e->rows = info.rows;
     e->dense = info.dense;
     e->model_copied = info.model_copied;
     snprintf(e->model_id, sizeof e->model_id, "%s", info.model_id);
-    if (fsx_join(path, sizeof path, dir, BUNDLE_MANIFEST, &err) == PX_OK &&
-        fsx_read_file(path, LIMIT_BUNDLE_MANIFEST_BYTES, &text, &len, &err) == PX_OK &&
-        bundle_manifest_parse(text, len, &m, &err) == PX_OK) {
-        e->bytes = m.total_bytes + len;
-    } else {
-        snprintf(e->error, sizeof e->error, "%s", err.msg);
-    }
-    bundle_manifest_free(&m);
-    px_free(text);
 }
 
 static int model_id_of(const char *dir, char *out, size_t n, struct px_err *err)
@@ -302,7 +329,7 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
         rc = bundle_write_meta(stage, &info, size, err);
     struct bundle_manifest m = {0};
     if (rc == PX_OK)
-        rc = bundle_seal(stage, p.name, info.created, &m, err);
+        rc = bundle_seal(stage, p.name, BUNDLE_KIND_SEARCH, info.created, &m, err);
     bundle_manifest_free(&m);
     if (rc == PX_OK)
         rc = registry_publish(root, p.name, stage, &version, err);
@@ -426,7 +453,7 @@ int app_bundle_show(const char *registry, const char *ref_text, bool verify,
     if (rc == PX_OK)
         rc = read_text(dir, BUNDLE_MANIFEST, &out->manifest, err);
     if (rc == PX_OK)
-        rc = read_text(dir, BUNDLE_INFO, &out->info, err);
+        rc = read_text(dir, info_file(out->entry.kind), &out->info, err);
     if (rc != PX_OK) {
         px_err_prefix(err, "bundle %s/%d", ref.name, version);
         app_bundle_show_free(out);
@@ -545,17 +572,24 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
     char dir[DIR_BYTES];
     int version = 0;
     *out = NULL;
-    int rc = resolve(root, ref_text, &ref, &version, dir, sizeof dir, err);
+    // checks every file against the manifest and the name; the kind is checked here to say
+    // what to do instead
+    int rc = registry_open(root, ref_text, NULL, &ref, &version, dir, sizeof dir, &m, err);
+    if (rc == PX_OK && strcmp(m.kind, BUNDLE_KIND_SEARCH) != 0) {
+        rc = px_fail(err, PX_EINVAL,
+                     "%s/%d is %s, not a search bundle: serve --bundle serves search bundles "
+                     "(propensity models are served under /api/models from --registry)",
+                     ref.name, version, bundle_kind_noun(m.kind));
+    }
     if (rc == PX_OK)
         rc = registry_read_state(root, ref.name, &st, err);
     if (rc != PX_OK) {
-        return px_err_prefix(err, "bundle %s", ref_text);
+        bundle_manifest_free(&m);
+        return with_word(err, rc, "bundle");
     }
-    rc = bundle_verify(dir, &m, err);
-    if (rc == PX_OK)
-        rc = bundle_info_read(dir, &info, err);
-    if (rc == PX_OK && (strcmp(m.name, ref.name) != 0 || strcmp(info.name, ref.name) != 0)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: made for the name '%s'", BUNDLE_MANIFEST, m.name);
+    rc = bundle_info_read(dir, &info, err);
+    if (rc == PX_OK && strcmp(info.name, ref.name) != 0) {
+        rc = px_fail(err, PX_EFORMAT, "%s: made for the name '%s'", BUNDLE_INFO, info.name);
     }
     if (rc == PX_OK)
         rc = check_model(dir, &info, &m, err);

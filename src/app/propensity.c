@@ -24,17 +24,6 @@
 
 // ---- model references and loading ----
 
-// "NAME@VERSION" -> "NAME/VERSION" into out; anything else is passed on as given (runstore
-// checks names and versions).
-static void ref_path(const char *ref, char *out, size_t n)
-{
-    snprintf(out, n, "%s", ref);
-    char *at = strchr(out, '@');
-    if (at != NULL) {
-        *at = '/';
-    }
-}
-
 static const char *root_of(const char *registry)
 {
     return app_registry_dir(registry != NULL && registry[0] != '\0' ? registry : NULL);
@@ -43,13 +32,13 @@ static const char *root_of(const char *registry)
 int app_prop_load(const char *registry, const char *ref, int n_threads, struct runstore_model *out,
                   struct px_err *err)
 {
-    char r[256];
     memset(out, 0, sizeof *out);
-    if (ref == NULL || ref[0] == '\0' || strlen(ref) >= sizeof r) {
-        return px_fail(err, PX_EINVAL, "a model reference is NAME, NAME/VERSION or NAME@VERSION");
+    if (ref == NULL || ref[0] == '\0') {
+        return px_fail(err, PX_EINVAL,
+                       "a model reference is NAME, NAME/VERSION, NAME@VERSION or NAME@STAGE");
     }
-    ref_path(ref, r, sizeof r);
-    return runstore_load(root_of(registry), r, n_threads, out, err);
+    // the registry reads all four forms and verifies every file before the model is used
+    return runstore_load(root_of(registry), ref, n_threads, out, err);
 }
 
 // ---- training ----

@@ -119,7 +119,9 @@ int app_prop_run_json(const char *registry, const char *ref, struct buf *out, st
         char id[128];
         snprintf(id, sizeof id, "%s@%d", m.name, m.version);
         cJSON_DeleteItemFromObjectCaseSensitive(run, "id");
+        cJSON_DeleteItemFromObjectCaseSensitive(run, "version"); // the registry's number
         if (cJSON_AddStringToObject(run, "id", id) == NULL ||
+            cJSON_AddNumberToObject(run, "version", m.version) == NULL ||
             (text = cJSON_PrintUnformatted(run)) == NULL) {
             rc = px_fail(err, PX_ENOMEM, "out of memory");
         }

@@ -19,7 +19,11 @@ static const char *const k_usage =
     "       prospect bundle promote NAME/VERSION --stage production|staging [--registry DIR]\n"
     "       prospect bundle delete NAME/VERSION [--force] [--registry DIR]\n"
     "\n"
-    "Model bundles freeze what a search needs — a snapshot of the customers and their vectors,\n"
+    "The registry holds every kind of model: search bundles (made here), propensity models\n"
+    "(prospect train) and recommenders (prospect recommend train); list, show, promote and\n"
+    "delete work on all of them, and a name holds one kind.\n"
+    "\n"
+    "Search bundles freeze what a search needs — a snapshot of the customers and their vectors,\n"
     "the query lexicon and profile template in effect, the model (its directory and the sha256\n"
     "of its weights, or a copy) — with an MLflow MLmodel file and a manifest of checksums, and\n"
     "register it as the next version of NAME. `prospect serve --bundle NAME[/VERSION]` serves one\n"
@@ -114,6 +118,7 @@ static cJSON *entry_json(const struct app_bundle_entry *e)
     }
     cJSON_AddStringToObject(j, "name", e->name);
     cJSON_AddNumberToObject(j, "version", e->version);
+    cJSON_AddStringToObject(j, "kind", e->kind);
     cJSON_AddStringToObject(j, "created", e->created);
     cJSON_AddNumberToObject(j, "rows", (double)e->rows);
     cJSON_AddBoolToObject(j, "dense", e->dense);
@@ -190,21 +195,25 @@ static int do_list(const struct opts *o)
         return print_json(arr);
     }
     if (n == 0) {
-        printf("no bundles in %s\n", app_registry_dir(o->registry));
+        printf("no models in %s\n", app_registry_dir(o->registry));
     } else {
-        printf("%-32s %7s  %-27s %-20s %9s  %-5s  %9s\n", "NAME", "VERSION", "CREATED", "STAGE",
-               "ROWS", "DENSE", "SIZE");
+        printf("%-32s %7s  %-11s  %-27s %-20s %9s  %-5s  %9s\n", "NAME", "VERSION", "KIND",
+               "CREATED", "STAGE", "ROWS", "DENSE", "SIZE");
     }
     for (size_t i = 0; i < n; i++) {
         char size[32];
         human_bytes(es[i].bytes, size, sizeof size);
         if (es[i].error[0]) {
-            printf("%-32s %7d  unreadable: %s\n", es[i].name, es[i].version, es[i].error);
+            printf("%-32s %7d  %-11s  unreadable: %s\n", es[i].name, es[i].version, es[i].kind,
+                   es[i].error);
             continue;
         }
-        printf("%-32s %7d  %-27s %-20s %9llu  %-5s  %9s\n", es[i].name, es[i].version,
-               es[i].created, es[i].aliases[0] ? es[i].aliases : "-",
-               (unsigned long long)es[i].rows, es[i].dense ? "yes" : "no", size);
+        bool search = strcmp(es[i].kind, "search") == 0;
+        char rows[32];
+        snprintf(rows, sizeof rows, "%llu", (unsigned long long)es[i].rows);
+        printf("%-32s %7d  %-11s  %-27s %-20s %9s  %-5s  %9s\n", es[i].name, es[i].version,
+               es[i].kind, es[i].created, es[i].aliases[0] ? es[i].aliases : "-",
+               search ? rows : "-", search ? (es[i].dense ? "yes" : "no") : "-", size);
     }
     px_free(es);
     return CLI_OK;
@@ -251,10 +260,13 @@ static int do_show(const struct opts *o)
     human_bytes(e->bytes, size, sizeof size);
     printf("%s/%d%s%s%s\n", e->name, e->version, e->aliases[0] ? "  (" : "", e->aliases,
            e->aliases[0] ? ")" : "");
-    printf("  created   %s\n  rows      %llu\n  dense     %s%s\n  model     %s\n  size      %s\n",
-           e->created, (unsigned long long)e->rows, e->dense ? "yes, " : "no",
-           e->dense ? e->model_id : "", e->model_copied ? "copied into the bundle" : "referenced",
-           size);
+    printf("  kind      %s\n  created   %s\n", e->kind, e->created);
+    if (strcmp(e->kind, "search") == 0) {
+        printf("  rows      %llu\n  dense     %s%s\n  model     %s\n", (unsigned long long)e->rows,
+               e->dense ? "yes, " : "no", e->dense ? e->model_id : "",
+               e->model_copied ? "copied into the bundle" : "referenced");
+    }
+    printf("  size      %s\n", size);
     if (s.verified) {
         printf("  verified  %s%s\n",
                s.verify_rc == PX_OK ? "ok, every checksum matches" : "FAILED: ",

@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
+
+#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,9 +252,23 @@ int cmd_train(int argc, char **argv)
             status = cli_fail("train", &err);
             goto done;
         }
-        fwrite(text, 1, len, stdout);
-        printf("\n");
+        // the record as written, plus the version the registry gave it (not in run.json: the
+        // number is known only once the directory is published)
+        cJSON *run = cJSON_ParseWithLength(text, len);
         px_free(text);
+        if (run != NULL) {
+            cJSON_DeleteItemFromObjectCaseSensitive(run, "version");
+            cJSON_AddNumberToObject(run, "version", version);
+        }
+        char *s = run != NULL ? cJSON_Print(run) : NULL;
+        cJSON_Delete(run);
+        if (s == NULL) {
+            fprintf(stderr, "prospect train: error: %s: cannot read the run record back\n", path);
+            status = CLI_FAIL;
+            goto done;
+        }
+        printf("%s\n", s);
+        cJSON_free(s);
     } else {
         print_report(&t.spec, &t.ds, &p, &t.e, name, version, root);
     }

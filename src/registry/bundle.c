@@ -92,6 +92,34 @@ bool bundle_path_ok(const char *path)
     return true;
 }
 
+// ---- kinds ----
+
+static const char *const k_kinds[][2] = {
+    {BUNDLE_KIND_SEARCH, "a search bundle"},
+    {BUNDLE_KIND_PROPENSITY, "a propensity model"},
+    {BUNDLE_KIND_RECOMMENDER, "a recommender"},
+};
+
+bool bundle_kind_ok(const char *kind)
+{
+    for (size_t i = 0; kind != NULL && i < sizeof k_kinds / sizeof k_kinds[0]; i++) {
+        if (strcmp(kind, k_kinds[i][0]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *bundle_kind_noun(const char *kind)
+{
+    for (size_t i = 0; kind != NULL && i < sizeof k_kinds / sizeof k_kinds[0]; i++) {
+        if (strcmp(kind, k_kinds[i][0]) == 0) {
+            return k_kinds[i][1];
+        }
+    }
+    return "a model of unknown kind";
+}
+
 // ---- hashing and walking ----
 
 static int fail_errno(struct px_err *err, const char *what, const char *path, int e)
@@ -249,7 +277,9 @@ static int list_files(const char *root, struct walk *w, struct px_err *err)
         }
     }
     w->n = k;
-    qsort(w->paths, w->n, sizeof *w->paths, cmp_cstr);
+    if (w->n > 1) {
+        qsort(w->paths, w->n, sizeof *w->paths, cmp_cstr); // paths is NULL for an empty directory
+    }
     return PX_OK;
 }
 
@@ -334,6 +364,15 @@ int bundle_manifest_parse(const char *json, size_t len, struct bundle_manifest *
     }
     if (rc == PX_OK) {
         snprintf(out->name, sizeof out->name, "%s", s);
+        // manifests written before kinds existed are search bundles
+        rc = jsonx_get_string(root, "kind", false, BUNDLE_KIND_SEARCH, &s, BUNDLE_MANIFEST, err);
+    }
+    if (rc == PX_OK && !bundle_kind_ok(s)) {
+        rc = px_fail(err, PX_EUNSUPPORTED, "%s: kind \"%.40s\" is unknown to this prospect",
+                     BUNDLE_MANIFEST, s);
+    }
+    if (rc == PX_OK) {
+        snprintf(out->kind, sizeof out->kind, "%s", s);
         rc = jsonx_get_string(root, "created", true, NULL, &s, BUNDLE_MANIFEST, err);
     }
     if (rc == PX_OK && strlen(s) >= sizeof out->created) {
@@ -416,7 +455,7 @@ static int manifest_json(const struct bundle_manifest *m, struct buf *b, struct 
     if (rc == PX_OK)
         rc = jsonx_put_string(b, m->name, strlen(m->name), err);
     if (rc == PX_OK)
-        rc = buf_printf(b, err, ",\n  \"created\": ");
+        rc = buf_printf(b, err, ",\n  \"kind\": \"%s\",\n  \"created\": ", m->kind);
     if (rc == PX_OK)
         rc = jsonx_put_string(b, m->created, strlen(m->created), err);
     if (rc == PX_OK)
@@ -436,8 +475,8 @@ static int manifest_json(const struct bundle_manifest *m, struct buf *b, struct 
     return rc;
 }
 
-int bundle_seal(const char *dir, const char *name, const char *created, struct bundle_manifest *out,
-                struct px_err *err)
+int bundle_seal(const char *dir, const char *name, const char *kind, const char *created,
+                struct bundle_manifest *out, struct px_err *err)
 {
     struct walk w = {0};
     struct bundle_manifest m = {0};
@@ -448,6 +487,9 @@ int bundle_seal(const char *dir, const char *name, const char *created, struct b
         memset(out, 0, sizeof *out);
     }
     int rc = bundle_check_name(name, err);
+    if (rc == PX_OK && !bundle_kind_ok(kind)) {
+        rc = px_fail(err, PX_EINVAL, "'%.40s' is not a kind of model bundle", kind ? kind : "");
+    }
     if (rc == PX_OK) {
         rc = list_files(dir, &w, err);
     }
@@ -456,6 +498,7 @@ int bundle_seal(const char *dir, const char *name, const char *created, struct b
     }
     m.format_version = BUNDLE_FORMAT_VERSION;
     snprintf(m.name, sizeof m.name, "%s", name);
+    snprintf(m.kind, sizeof m.kind, "%s", kind);
     snprintf(m.created, sizeof m.created, "%s", created);
     m.files = px_calloc(w.n ? w.n : 1, sizeof *m.files);
     if (m.files == NULL) {
@@ -490,6 +533,26 @@ done:
     buf_free(&b);
     walk_free(&w);
     bundle_manifest_free(&m);
+    return rc;
+}
+
+int bundle_manifest_read(const char *dir, struct bundle_manifest *out, struct px_err *err)
+{
+    char path[4200], *text = NULL;
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    int rc = fsx_join(path, sizeof path, dir, BUNDLE_MANIFEST, err);
+    if (rc == PX_OK) {
+        rc = fsx_read_file(path, LIMIT_BUNDLE_MANIFEST_BYTES, &text, &len, err);
+        if (rc == PX_ENOENT) {
+            rc = px_fail(err, PX_ENOENT, "%s: missing", BUNDLE_MANIFEST);
+        } else if (rc != PX_OK) {
+            px_err_prefix(err, "%s", BUNDLE_MANIFEST);
+        }
+    }
+    if (rc == PX_OK)
+        rc = bundle_manifest_parse(text, len, out, err);
+    px_free(text);
     return rc;
 }
 
@@ -532,7 +595,7 @@ int bundle_verify(const char *dir, struct bundle_manifest *out, struct px_err *e
         }
     }
     for (size_t i = 0; i < m.n_files; i++) {
-        if (!bsearch(&m.files[i].path, w.paths, w.n, sizeof *w.paths, cmp_cstr)) {
+        if (w.n == 0 || !bsearch(&m.files[i].path, w.paths, w.n, sizeof *w.paths, cmp_cstr)) {
             rc = px_fail(err, PX_ENOENT, "%s: missing", m.files[i].path);
             goto done;
         }
@@ -658,7 +721,8 @@ static int mlmodel_yaml(const struct bundle_info *in, uint64_t size_bytes, struc
     if (rc == PX_OK) {
         rc = buf_printf(b, err,
                         "\nflavors:\n  prospect:\n    bundle: %s\n    data: %s\n"
-                        "    embeddings: %s\n    format_version: %d\n    lexicon: %s\n"
+                        "    embeddings: %s\n    format_version: %d\n    kind: search\n"
+                        "    lexicon: %s\n"
                         "    model_copied: %s\n    model_id: ",
                         BUNDLE_INFO, BUNDLE_DATA, in->dense ? "true" : "false",
                         BUNDLE_FORMAT_VERSION, BUNDLE_LEXICON, in->model_copied ? "true" : "false");
@@ -704,6 +768,82 @@ int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t 
     buf_reset(&b);
     if (rc == PX_OK)
         rc = mlmodel_yaml(info, size_bytes, &b, err);
+    if (rc == PX_OK)
+        rc = fsx_join(path, sizeof path, dir, BUNDLE_MLMODEL, err);
+    if (rc == PX_OK)
+        rc = fsx_write_atomic(path, b.data, b.len, err);
+    buf_free(&b);
+    return rc;
+}
+
+void bundle_new_uuid(char *out, size_t n)
+{
+    unsigned char r[16] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got = read(fd, r, sizeof r);
+        (void)got;
+        close(fd);
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof r && 2 * i + 2 < n; i++) {
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    }
+}
+
+// A signature entry: MLflow writes the JSON text in single quotes ('' escapes a quote).
+static int put_signature(struct buf *b, const char *key, const char *json, struct px_err *err)
+{
+    int rc = buf_printf(b, err, "  %s: ", key);
+    if (rc != PX_OK || json == NULL) {
+        return rc == PX_OK ? buf_printf(b, err, "null\n") : rc;
+    }
+    rc = buf_append(b, "'", 1, err);
+    for (const char *p = json; rc == PX_OK && *p; p++) {
+        rc = *p == '\''   ? buf_append(b, "''", 2, err)
+             : *p == '\n' ? buf_append(b, " ", 1, err)
+                          : buf_append(b, p, 1, err);
+    }
+    return rc == PX_OK ? buf_append(b, "'\n", 2, err) : rc;
+}
+
+int bundle_write_mlmodel(const char *dir, const struct bundle_mlmodel *m, struct px_err *err)
+{
+    struct buf b;
+    char path[4200], when[40];
+    buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
+    mlflow_time(m->created, when);
+    int rc = bundle_kind_ok(m->kind)
+                 ? buf_printf(&b, err, "artifact_path: ")
+                 : px_fail(err, PX_EINVAL, "'%.40s' is not a kind of model bundle", m->kind);
+    if (rc == PX_OK)
+        rc = jsonx_put_string(&b, m->name, strlen(m->name), err);
+    if (rc == PX_OK) {
+        rc = buf_printf(&b, err, "\nflavors:\n  prospect:\n    kind: %s\n    format_version: %d\n",
+                        m->kind, BUNDLE_FORMAT_VERSION);
+    }
+    for (size_t i = 0; rc == PX_OK && i < m->n_kv; i++) {
+        const char *v = m->kv[i].value ? m->kv[i].value : "";
+        rc = buf_printf(&b, err, "    %s: ", m->kv[i].key);
+        if (rc == PX_OK) {
+            rc = m->kv[i].literal && v[0] ? buf_printf(&b, err, "%s", v)
+                                          : jsonx_put_string(&b, v, strlen(v), err);
+        }
+        if (rc == PX_OK)
+            rc = buf_append(&b, "\n", 1, err);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(&b, err, "model_size_bytes: %llu\nmodel_uuid: %s\nsignature:\n",
+                        (unsigned long long)m->size_bytes, m->model_uuid);
+    }
+    if (rc == PX_OK)
+        rc = put_signature(&b, "inputs", m->inputs, err);
+    if (rc == PX_OK)
+        rc = put_signature(&b, "outputs", m->outputs, err);
+    if (rc == PX_OK)
+        rc = put_signature(&b, "params", m->params, err);
+    if (rc == PX_OK)
+        rc = buf_printf(&b, err, "utc_time_created: '%s'\n", when);
     if (rc == PX_OK)
         rc = fsx_join(path, sizeof path, dir, BUNDLE_MLMODEL, err);
     if (rc == PX_OK)

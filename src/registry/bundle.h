@@ -1,5 +1,12 @@
-// bundle.h — a model bundle: one directory holding everything needed to answer queries the way
-// they were answered when it was made, plus a manifest with the size and sha256 of every file.
+// bundle.h — a model bundle: one directory holding a registered model of one kind plus a
+// manifest with the kind and the size and sha256 of every file. Three kinds share the format:
+//
+//   search       the search bundle below (prospect bundle create)
+//   propensity   MLmodel, run.json (run record), model.json (XGBoost JSON)  (prospect train)
+//   recommender  MLmodel, recommender.json (parameters, metrics), model.bin  (recommend train)
+//
+// A search bundle holds everything needed to answer queries the way they were answered when it
+// was made:
 //
 //   <bundle>/
 //     MLmodel            YAML for MLflow tooling: flavors.prospect, signature, model_uuid, ...
@@ -9,8 +16,8 @@
 //     lexicon.user.json  the --lexicon file merged over it (optional)
 //     template.txt       the profile-text template (optional)
 //     model/...          a copy of the sentence-transformer directory (--copy-model only)
-//     manifest.json      magic, format version, name, and {path, size, sha256} of every file
-//                        above, sorted by path (the manifest does not list itself)
+//     manifest.json      magic, format version, name, kind, and {path, size, sha256} of every
+//                        file above, sorted by path (the manifest does not list itself)
 //
 // The formats are documented in ARCHITECTURE.md ("Model bundles"). Nothing here knows about
 // SQLite or the search: the app layer fills the directory, bundle_seal writes the manifest,
@@ -38,6 +45,18 @@
 #define BUNDLE_TEMPLATE "template.txt"
 #define BUNDLE_MODEL_DIR "model"
 
+// ---- kinds ----
+
+#define BUNDLE_KIND_SEARCH "search"
+#define BUNDLE_KIND_PROPENSITY "propensity"
+#define BUNDLE_KIND_RECOMMENDER "recommender"
+#define BUNDLE_KIND_BYTES 16
+
+// True for the three kinds above.
+bool bundle_kind_ok(const char *kind);
+// "a search bundle", "a propensity model", "a recommender" (for messages); borrowed.
+const char *bundle_kind_noun(const char *kind);
+
 // ---- names and paths ----
 
 // A registered name: 1..LIMIT_BUNDLE_NAME_BYTES of [A-Za-z0-9_.-], not starting with '.'
@@ -58,8 +77,9 @@ struct bundle_file {
 struct bundle_manifest {
     int format_version;
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
-    char created[40];          // UTC, ISO 8601
-    struct bundle_file *files; // owned: (n_files) sorted by path, no duplicates
+    char kind[BUNDLE_KIND_BYTES]; // a BUNDLE_KIND_*; "search" when the manifest has no "kind"
+    char created[40];             // UTC, ISO 8601
+    struct bundle_file *files;    // owned: (n_files) sorted by path, no duplicates
     size_t n_files;
     uint64_t total_bytes; // sum of the files' sizes
 };
@@ -75,10 +95,14 @@ void bundle_manifest_free(struct bundle_manifest *m);
 long bundle_manifest_find(const struct bundle_manifest *m, const char *path);
 
 // Hashes every file under dir (recursively; manifest.json itself excluded) and writes
-// dir/manifest.json atomically. Symbolic links and special files are refused. *out (may be
-// NULL) returns the manifest written (owned: bundle_manifest_free).
-int bundle_seal(const char *dir, const char *name, const char *created, struct bundle_manifest *out,
-                struct px_err *err);
+// dir/manifest.json atomically, recording kind (a BUNDLE_KIND_*). Symbolic links and special
+// files are refused. *out (may be NULL) returns the manifest written (owned:
+// bundle_manifest_free).
+int bundle_seal(const char *dir, const char *name, const char *kind, const char *created,
+                struct bundle_manifest *out, struct px_err *err);
+// Reads and parses dir/manifest.json without checking the files (listing). PX_ENOENT when it
+// is missing.
+int bundle_manifest_read(const char *dir, struct bundle_manifest *out, struct px_err *err);
 
 // Checks dir against dir/manifest.json: every listed file present with its size and sha256, no
 // file that is not listed, nothing but regular files and directories. The first failure names
@@ -112,6 +136,29 @@ struct bundle_info {
 // the bundle's other files (MLflow's model_size_bytes).
 int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t size_bytes,
                       struct px_err *err);
+// MLmodel for the kinds other than search: MLflow's keys, a `prospect` flavor holding
+// `kind: <kind>`, format_version and the given entries, and the signature (JSON text, written as
+// MLflow writes it, NULL for null).
+struct bundle_kv {
+    const char *key;   // borrowed: [a-z_]+
+    const char *value; // borrowed
+    bool literal;      // written as is (a number, true, false); else as a JSON string literal
+};
+struct bundle_mlmodel {
+    const char *name;           // borrowed: artifact_path
+    const char *kind;           // borrowed: a BUNDLE_KIND_*
+    const char *created;        // borrowed: ISO 8601 UTC (bundle_now_utc)
+    const char *model_uuid;     // borrowed: 32 hex digits
+    uint64_t size_bytes;        // model_size_bytes
+    const struct bundle_kv *kv; // borrowed: (n_kv) flavor entries after kind and format_version
+    size_t n_kv;
+    const char *inputs, *outputs, *params; // borrowed: signature JSON, or NULL
+};
+// Writes dir/MLmodel atomically.
+int bundle_write_mlmodel(const char *dir, const struct bundle_mlmodel *m, struct px_err *err);
+// 32 random lowercase hex digits (MLflow's uuid4().hex) into out (n >= 33).
+void bundle_new_uuid(char *out, size_t n);
+
 // Parses bundle.json text (len bytes) into *out. PX_EFORMAT names the key.
 int bundle_info_parse(const char *json, size_t len, struct bundle_info *out, struct px_err *err);
 // Reads and parses dir/bundle.json.

@@ -81,7 +81,7 @@ int registry_parse_ref(const char *text, struct registry_ref *out, struct px_err
     if (rc != PX_OK) {
         return rc;
     }
-    if (text[n] == '/') {
+    if (text[n] == '/' || (text[n] == '@' && text[n + 1] >= '0' && text[n + 1] <= '9')) {
         out->version = parse_version(text + n + 1);
         if (out->version == 0) {
             return px_fail(err, PX_EINVAL, "'%.120s': the version must be a number 1..%d", text,
@@ -150,6 +150,15 @@ int registry_state_parse(const char *json, size_t len, const char *name, struct 
             jsonx_get_int(root, "last_version", true, 0, 0, LIMIT_REGISTRY_VERSIONS, &v, what, err);
     }
     out->last_version = (int)v;
+    if (rc == PX_OK)
+        rc = jsonx_get_string(root, "kind", false, "", &s, what, err);
+    if (rc == PX_OK && s[0] != '\0' && !bundle_kind_ok(s)) {
+        rc = px_fail(err, PX_EUNSUPPORTED, "%s: kind \"%.40s\" is unknown to this prospect", what,
+                     s);
+    }
+    if (rc == PX_OK) {
+        snprintf(out->kind, sizeof out->kind, "%s", s);
+    }
     const cJSON *aliases = rc == PX_OK ? cJSON_GetObjectItemCaseSensitive(root, "aliases") : NULL;
     if (rc == PX_OK && !cJSON_IsObject(aliases)) {
         rc = px_fail(err, PX_EFORMAT, "%s: \"aliases\" must be an object", what);
@@ -232,6 +241,8 @@ static int write_state(const char *dir, const char *name, const struct registry_
                         REGISTRY_MAGIC, REGISTRY_FORMAT_VERSION);
     if (rc == PX_OK)
         rc = jsonx_put_string(&b, name, strlen(name), err);
+    if (rc == PX_OK && st->kind[0] != '\0')
+        rc = buf_printf(&b, err, ",\n  \"kind\": \"%s\"", st->kind);
     if (rc == PX_OK) {
         rc = buf_printf(&b, err, ",\n  \"last_version\": %d,\n  \"aliases\": {", st->last_version);
     }
@@ -334,7 +345,7 @@ int registry_versions(const char *root, const char *name, int **out, size_t *n, 
     DIR *d = opendir(dir);
     if (d == NULL) {
         return errno == ENOENT ? px_fail(err, PX_ENOENT,
-                                         "no bundle named '%s' in the registry '%s'", name, root)
+                                         "no model named '%s' in the registry '%s'", name, root)
                                : px_fail(err, PX_EIO, "cannot open '%s': %s", dir, strerror(errno));
     }
     int *v = NULL;
@@ -503,15 +514,49 @@ int registry_stage(const char *root, const char *name, char *out, size_t n, stru
     return rc;
 }
 
+// The kind name holds: registry.json's, else (a registry.json from before kinds) the latest
+// version's manifest's; "" when name has no version yet.
+static int held_kind(const char *root, const char *name, const struct registry_state *st,
+                     const int *vs, size_t nv, char *out, size_t n, struct px_err *err)
+{
+    snprintf(out, n, "%s", st->kind);
+    if (out[0] != '\0' || nv == 0) {
+        return PX_OK;
+    }
+    char vdir[PATH_MAX_BYTES + 16];
+    struct bundle_manifest m;
+    int rc = registry_version_dir(root, name, vs[nv - 1], vdir, sizeof vdir, err);
+    if (rc == PX_OK)
+        rc = bundle_manifest_read(vdir, &m, err);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "%s/%d", name, vs[nv - 1]);
+        return rc;
+    }
+    snprintf(out, n, "%s", m.kind);
+    bundle_manifest_free(&m);
+    return PX_OK;
+}
+
 int registry_publish(const char *root, const char *name, const char *staging, int *version,
                      struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], target[PATH_MAX_BYTES + 16];
+    char dir[PATH_MAX_BYTES], target[PATH_MAX_BYTES + 16], held[BUNDLE_KIND_BYTES];
     struct registry_state st;
+    struct bundle_manifest sm = {0};
     int *vs = NULL, fd = -1;
     size_t nv = 0;
     *version = 0;
     int rc = name_dir(root, name, dir, sizeof dir, err);
+    if (rc == PX_OK) {
+        rc = bundle_manifest_read(staging, &sm, err);
+        if (rc != PX_OK) {
+            px_err_prefix(err, "%s: not sealed", name);
+        }
+    }
+    if (rc == PX_OK && strcmp(sm.name, name) != 0) {
+        rc =
+            px_fail(err, PX_EINVAL, "%s: the staging directory was sealed for '%s'", name, sm.name);
+    }
     if (rc == PX_OK)
         rc = bundle_fsync_dir(staging, err);
     if (rc == PX_OK)
@@ -520,9 +565,18 @@ int registry_publish(const char *root, const char *name, const char *staging, in
         rc = registry_read_state(root, name, &st, err);
     if (rc == PX_OK)
         rc = registry_versions(root, name, &vs, &nv, err);
+    if (rc == PX_OK)
+        rc = held_kind(root, name, &st, vs, nv, held, sizeof held, err);
+    if (rc == PX_OK && held[0] != '\0' && strcmp(held, sm.kind) != 0) {
+        rc = px_fail(err, PX_EINVAL,
+                     "the name '%s' holds %s; %s cannot be registered under it (a name holds one "
+                     "kind: pick another name)",
+                     name, bundle_kind_noun(held), bundle_kind_noun(sm.kind));
+    }
     if (rc != PX_OK) {
         goto done;
     }
+    snprintf(st.kind, sizeof st.kind, "%s", sm.kind);
     int v = st.last_version;
     if (nv > 0 && vs[nv - 1] > v) {
         v = vs[nv - 1];
@@ -557,7 +611,50 @@ int registry_publish(const char *root, const char *name, const char *staging, in
 done:
     unlock_name(fd);
     px_free(vs);
+    bundle_manifest_free(&sm);
     return rc;
+}
+
+int registry_open(const char *root, const char *ref_text, const char *kind,
+                  struct registry_ref *ref, int *version, char *dir, size_t n,
+                  struct bundle_manifest *m, struct px_err *err)
+{
+    struct registry_ref r;
+    struct bundle_manifest man = {0};
+    int v = 0;
+    *version = 0;
+    if (m != NULL) {
+        memset(m, 0, sizeof *m);
+    }
+    int rc = registry_parse_ref(ref_text, &r, err);
+    if (rc == PX_OK)
+        rc = registry_resolve(root, &r, &v, dir, n, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    rc = bundle_verify(dir, &man, err);
+    if (rc == PX_OK && strcmp(man.name, r.name) != 0) {
+        rc = px_fail(err, PX_EFORMAT, "%s: made for the name '%s'", BUNDLE_MANIFEST, man.name);
+    }
+    if (rc == PX_OK && kind != NULL && strcmp(man.kind, kind) != 0) {
+        rc = px_fail(err, PX_EINVAL, "%s, not %s", bundle_kind_noun(man.kind),
+                     bundle_kind_noun(kind));
+    }
+    if (rc != PX_OK) {
+        bundle_manifest_free(&man);
+        px_err_prefix(err, "%s/%d", r.name, v);
+        return rc;
+    }
+    *version = v;
+    if (ref != NULL) {
+        *ref = r;
+    }
+    if (m != NULL) {
+        *m = man;
+    } else {
+        bundle_manifest_free(&man);
+    }
+    return PX_OK;
 }
 
 int registry_set_alias(const char *root, const char *name, const char *alias, int version,
@@ -570,7 +667,7 @@ int registry_set_alias(const char *root, const char *name, const char *alias, in
     if (rc == PX_OK)
         rc = name_dir(root, name, dir, sizeof dir, err);
     if (rc == PX_OK && !fsx_is_dir(dir)) {
-        rc = px_fail(err, PX_ENOENT, "no bundle named '%s' in the registry '%s'", name, root);
+        rc = px_fail(err, PX_ENOENT, "no model named '%s' in the registry '%s'", name, root);
     }
     if (rc == PX_OK)
         rc = lock_name(dir, &fd, err);
@@ -619,7 +716,7 @@ int registry_delete(const char *root, const char *name, int version, bool force,
     }
     int rc = name_dir(root, name, dir, sizeof dir, err);
     if (rc == PX_OK && !fsx_is_dir(dir)) {
-        rc = px_fail(err, PX_ENOENT, "no bundle named '%s' in the registry '%s'", name, root);
+        rc = px_fail(err, PX_ENOENT, "no model named '%s' in the registry '%s'", name, root);
     }
     if (rc == PX_OK)
         rc = lock_name(dir, &fd, err);

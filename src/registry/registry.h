@@ -1,10 +1,11 @@
 // registry.h — a directory of model bundles laid out like MLflow's model registry: every
 // registered name has numbered versions, and aliases (stages such as "production") point at one
-// version each.
+// version each. Every kind of model (bundle.h: search, propensity, recommender) is registered
+// here the same way; names are shared by the kinds, and each name holds one kind only.
 //
 //   <root>/<name>/1/, 2/, ...     one bundle directory per version (bundle.h), never modified
 //   <root>/<name>/registry.json   {"magic": "prospect-registry", "format_version": 1, "name",
-//                                  "last_version": N, "aliases": {"production": 2, ...}}
+//                                  "kind", "last_version": N, "aliases": {"production": 2, ...}}
 //   <root>/<name>/.lock           flock(2) taken by every change to <name>
 //   <root>/<name>/.staging-*      a bundle being built (ignored by readers)
 //   <root>/<name>/.deleting-*     a version being removed (ignored by readers)
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bundle.h"
 #include "err.h"
 #include "limits.h"
 
@@ -29,7 +31,8 @@
 #define REGISTRY_FORMAT_VERSION 1
 #define REGISTRY_STATE "registry.json"
 
-// "NAME", "NAME/VERSION" or "NAME@ALIAS" (MLflow's models:/name/version and models:/name@alias).
+// "NAME", "NAME/VERSION" or "NAME@ALIAS" (MLflow's models:/name/version and models:/name@alias);
+// "NAME@VERSION" (digits after '@', which no alias starts with) is NAME/VERSION, for URLs.
 struct registry_ref {
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;                                // 0 when not given
@@ -46,7 +49,8 @@ struct registry_alias {
 };
 
 struct registry_state {
-    int last_version; // highest version ever published (0: none)
+    char kind[BUNDLE_KIND_BYTES]; // what name holds (a BUNDLE_KIND_*); "" before the first publish
+    int last_version;             // highest version ever published (0: none)
     struct registry_alias aliases[LIMIT_REGISTRY_ALIASES]; // (n_aliases) sorted by name
     size_t n_aliases;
 };
@@ -79,11 +83,25 @@ int registry_resolve(const char *root, const struct registry_ref *ref, int *vers
 // Creates <root>/<name>/.staging-<pid>-<random>/ (and root and <name> when missing); out (n
 // bytes) receives its path. The caller fills it, then registry_publish or bundle_remove_tree.
 int registry_stage(const char *root, const char *name, char *out, size_t n, struct px_err *err);
-// Publishes a filled staging directory as the next version of name: fsyncs it, and under the
-// lock renames it to max(last_version, highest present) + 1 and records that. *version returns
-// the number. On failure the staging directory is left for the caller to remove.
+// Publishes a filled, sealed staging directory (bundle_seal) as the next version of name: fsyncs
+// it, and under the lock renames it to max(last_version, highest present) + 1 and records that.
+// The manifest's kind must be the name's (registry.json, else its latest version's manifest):
+// PX_EINVAL "NAME holds propensity models; a search bundle cannot be registered under it".
+// *version returns the number. On failure the staging directory is left for the caller to
+// remove.
 int registry_publish(const char *root, const char *name, const char *staging, int *version,
                      struct px_err *err);
+// Opens a registered model for loading: parses ref_text, resolves it (registry_resolve), and
+// checks the version directory against its manifest (bundle_verify: every file's size and
+// sha256, no file missing or unlisted), that the manifest was written for the name, and that
+// it holds kind (NULL: any). ref (may be NULL), *version, dir (n bytes) and *m (may be NULL;
+// returns owned: bundle_manifest_free) describe it. Errors after the resolution start with
+// "NAME/VERSION: ", e.g. "thera/2: model.json: sha256 mismatch (manifest …, file …)" or
+// "thera/2: a propensity model, not a search bundle".
+int registry_open(const char *root, const char *ref_text, const char *kind,
+                  struct registry_ref *ref, int *version, char *dir, size_t n,
+                  struct bundle_manifest *m, struct px_err *err);
+
 // Points alias at version (which must exist), atomically.
 int registry_set_alias(const char *root, const char *name, const char *alias, int version,
                        struct px_err *err);

@@ -1,7 +1,8 @@
 // test_bundle.c — model bundles and the registry (src/registry): names and paths, manifest
 // seal/verify and every kind of corruption (each error names the file), manifest and
 // registry.json parsing (table of malformed inputs), bundle.json round trip, versions that are
-// never reused, aliases, delete refusal, and allocation failures.
+// never reused, aliases, delete refusal, kinds (one kind per name, registry_open checks the
+// kind and names a changed file), and allocation failures.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,8 @@ static void make_bundle(const char *leaf, char *out, size_t n)
     tu_write_text(sub, "config.json", "{\"hidden_size\": 16}");
     struct px_err err = {0};
     struct bundle_manifest m;
-    if (bundle_seal(out, "Banking_Customer_Similarity", "2024-05-01T12:00:00.000000Z", &m, &err) !=
-        PX_OK) {
+    if (bundle_seal(out, "Banking_Customer_Similarity", BUNDLE_KIND_SEARCH,
+                    "2024-05-01T12:00:00.000000Z", &m, &err) != PX_OK) {
         fail_msg("seal: %s", err.msg);
     }
     assert_int_equal(m.n_files, 3);
@@ -296,16 +297,29 @@ static void test_info_roundtrip(void **state)
     }
 }
 
-static int publish_one(const char *root, const char *name)
+// Stages, seals (as kind) and publishes one version; returns its number, or -rc when refused
+// (the message in *err, the staging directory removed).
+static int publish_kind(const char *root, const char *name, const char *kind, struct px_err *err)
 {
     char stage[1024];
-    struct px_err err = {0};
     int v = 0;
-    if (registry_stage(root, name, stage, sizeof stage, &err) != PX_OK)
-        fail_msg("%s", err.msg);
-    tu_write_text(stage, "customers.db", "x");
-    assert_int_equal(bundle_seal(stage, name, "t", NULL, &err), PX_OK);
-    if (registry_publish(root, name, stage, &v, &err) != PX_OK)
+    if (registry_stage(root, name, stage, sizeof stage, err) != PX_OK)
+        fail_msg("%s", err->msg);
+    tu_write_text(stage, "model.bin", kind);
+    assert_int_equal(bundle_seal(stage, name, kind, "t", NULL, err), PX_OK);
+    int rc = registry_publish(root, name, stage, &v, err);
+    if (rc != PX_OK) {
+        assert_int_equal(bundle_remove_tree(stage, NULL), PX_OK);
+        return -rc;
+    }
+    return v;
+}
+
+static int publish_one(const char *root, const char *name)
+{
+    struct px_err err = {0};
+    int v = publish_kind(root, name, BUNDLE_KIND_SEARCH, &err);
+    if (v <= 0)
         fail_msg("%s", err.msg);
     return v;
 }
@@ -385,6 +399,8 @@ static void test_refs(void **state)
         {"A", PX_OK, 0, ""},
         {"A/3", PX_OK, 3, ""},
         {"A@production", PX_OK, 0, "production"},
+        {"A@12", PX_OK, 12, ""},
+        {"A@0", PX_EINVAL, 0, ""},
         {"A/0", PX_EINVAL, 0, ""},
         {"A/03", PX_EINVAL, 0, ""},
         {"A/-1", PX_EINVAL, 0, ""},
@@ -420,6 +436,80 @@ static void test_refs(void **state)
             fail_msg("state case %zu accepted", i);
         }
     }
+}
+
+static void test_kinds(void **state)
+{
+    (void)state;
+    char root[512], dir[1024], path[1100];
+    struct px_err err = {0};
+    struct registry_ref ref;
+    struct registry_state st;
+    struct bundle_manifest m;
+    int v = 0;
+    snprintf(root, sizeof root, "%s/kinds", g_dir);
+    assert_int_equal(publish_kind(root, "S", BUNDLE_KIND_SEARCH, &err), 1);
+    assert_int_equal(publish_kind(root, "P", BUNDLE_KIND_PROPENSITY, &err), 1);
+    assert_int_equal(publish_kind(root, "P", BUNDLE_KIND_PROPENSITY, &err), 2);
+    assert_int_equal(publish_kind(root, "R", BUNDLE_KIND_RECOMMENDER, &err), 1);
+    // a name holds one kind: another kind's version is refused, naming both
+    assert_int_equal(publish_kind(root, "P", BUNDLE_KIND_SEARCH, &err), -PX_EINVAL);
+    assert_non_null(strstr(err.msg, "'P' holds a propensity model"));
+    assert_non_null(strstr(err.msg, "a search bundle cannot"));
+    assert_int_equal(publish_kind(root, "S", BUNDLE_KIND_RECOMMENDER, &err), -PX_EINVAL);
+    int *vs = NULL;
+    size_t nv = 0;
+    assert_int_equal(registry_versions(root, "P", &vs, &nv, &err), PX_OK);
+    assert_int_equal(nv, 2); // nothing was added by the refused publish
+    px_free(vs);
+    // registry.json records the kind; one from before kinds is taken from the latest manifest
+    assert_int_equal(registry_read_state(root, "R", &st, &err), PX_OK);
+    assert_string_equal(st.kind, BUNDLE_KIND_RECOMMENDER);
+    snprintf(path, sizeof path, "%s/R", root);
+    tu_write_text(path, "registry.json",
+                  "{\"magic\": \"prospect-registry\", \"format_version\": 1, \"name\": \"R\", "
+                  "\"last_version\": 1, \"aliases\": {}}");
+    assert_int_equal(publish_kind(root, "R", BUNDLE_KIND_PROPENSITY, &err), -PX_EINVAL);
+    assert_int_equal(publish_kind(root, "R", BUNDLE_KIND_RECOMMENDER, &err), 2);
+    // open checks the kind, the name and every file
+    assert_int_equal(
+        registry_open(root, "P", BUNDLE_KIND_PROPENSITY, &ref, &v, dir, sizeof dir, &m, &err),
+        PX_OK);
+    assert_int_equal(v, 2);
+    assert_string_equal(m.kind, BUNDLE_KIND_PROPENSITY);
+    bundle_manifest_free(&m);
+    assert_int_equal(registry_open(root, "P@1", NULL, &ref, &v, dir, sizeof dir, NULL, &err),
+                     PX_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(
+        registry_open(root, "P/1", BUNDLE_KIND_SEARCH, &ref, &v, dir, sizeof dir, NULL, &err),
+        PX_EINVAL);
+    assert_string_equal(err.msg, "P/1: a propensity model, not a search bundle");
+    tu_write_text(dir, "model.bin", "changed"); // dir is still P/1's
+    assert_int_equal(
+        registry_open(root, "P/1", BUNDLE_KIND_PROPENSITY, &ref, &v, dir, sizeof dir, NULL, &err),
+        PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "P/1: model.bin: s"));
+    tu_write_text(dir, "extra.json", "{}");
+    assert_int_equal(registry_open(root, "P/1", NULL, &ref, &v, dir, sizeof dir, NULL, &err),
+                     PX_EFORMAT);
+    assert_string_equal(err.msg, "P/1: extra.json: not in the manifest");
+    // a manifest without "kind" (written before kinds) is a search bundle
+    static const char old[] = "{\"magic\": \"prospect-bundle\", \"format_version\": 1, "
+                              "\"name\": \"S\", \"created\": \"t\", \"files\": []}";
+    assert_int_equal(bundle_manifest_parse(old, strlen(old), &m, &err), PX_OK);
+    assert_string_equal(m.kind, BUNDLE_KIND_SEARCH);
+    bundle_manifest_free(&m);
+    static const char odd[] = "{\"magic\": \"prospect-bundle\", \"format_version\": 1, "
+                              "\"name\": \"S\", \"kind\": \"toaster\", \"created\": \"t\", "
+                              "\"files\": []}";
+    assert_int_equal(bundle_manifest_parse(odd, strlen(odd), &m, &err), PX_EUNSUPPORTED);
+    // a sealed directory can only be published under the name it was sealed for
+    char stage[1024];
+    assert_int_equal(registry_stage(root, "S", stage, sizeof stage, &err), PX_OK);
+    assert_int_equal(bundle_seal(stage, "P", BUNDLE_KIND_SEARCH, "t", NULL, &err), PX_OK);
+    assert_int_equal(registry_publish(root, "S", stage, &v, &err), PX_EINVAL);
+    assert_int_equal(bundle_remove_tree(stage, NULL), PX_OK);
 }
 
 struct verify_ctx {
@@ -458,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_info_roundtrip),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_refs),
+        cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,89 +1,36 @@
-// recbundle.c — versioned recommender bundles on disk (layout in recbundle.h).
+// recbundle.c — trained recommenders in the model registry (contract in recbundle.h): a thin
+// layer over src/registry (version numbers, lock, atomic publish, checksums); this file knows
+// the kind's files: model.bin (binary, below), recommender.json and MLmodel.
 //
-// Written with the runstore's discipline: files go into a temporary directory, each through
-// fsx_write_atomic (fsync), and one rename(2) publishes the version; a rename onto an existing
-// version fails (EEXIST / ENOTEMPTY) and the next number is tried, so two savers never share one.
+// A save fills a staging directory (registry_stage), seals it (manifest.json, kind
+// "recommender") and publishes it (registry_publish); any failure removes the staging
+// directory. A load goes through registry_open — every file's sha256 checked, a missing or
+// extra file refused by name, another kind refused — then checks every length and index in
+// model.bin. (It moved up from src/ml when the registry became the one store: src/registry is
+// above ml.)
 #include "recbundle.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "fsx.h"
 #include "jsonx.h"
 #include "limits.h"
 #include "mem.h"
+#include "registry.h"
 #include "sha256.h"
 
 #define MAGIC "PXRECMD1"
-#define MANIFEST_MAX (1u << 20)
+#define INFO_MAX (1u << 20)
 #define MODEL_MAX (4ull << 30)
-
-static int check_name(const char *name, struct px_err *err)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 64 || name[0] == '.') {
-        return px_fail(err, PX_EINVAL, "model name '%s': 1..64 characters, not starting with '.'",
-                       name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-') {
-            return px_fail(err, PX_EINVAL, "model name '%s': only letters, digits, '.', '_', '-'",
-                           name);
-        }
-    }
-    return PX_OK;
-}
-
-static int mkdir_one(const char *path, struct px_err *err)
-{
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        return px_fail(err, PX_EIO, "cannot create %s: %s", path, strerror(errno));
-    }
-    return PX_OK;
-}
-
-static int max_version(const char *dir)
-{
-    int best = 0;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        return 0;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char *end = NULL;
-        long v = strtol(e->d_name, &end, 10);
-        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && *end == '\0' && v > best && v < 1000000) {
-            best = (int)v;
-        }
-    }
-    closedir(d);
-    return best;
-}
-
-static void rm_dir(const char *dir)
-{
-    static const char *const files[] = {"manifest.json", "model.bin"};
-    char p[4200];
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
+#define INFO_JSON "recommender.json"
+#define MODEL_BIN "model.bin"
 
 // ---- model.bin ----
 
@@ -246,7 +193,7 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
     return PX_OK;
 }
 
-// ---- manifest ----
+// ---- recommender.json ----
 
 static cJSON *metrics_json(const struct rec_metrics *x)
 {
@@ -274,19 +221,14 @@ static void metrics_read(const cJSON *o, struct rec_metrics *x)
         x->n_customers = (size_t)v->valuedouble;
 }
 
-static cJSON *manifest(const char *name, int version, const struct rec_model *m,
+// recommender.json: what the model is and how it did. No version: the registry numbers it.
+static cJSON *describe(const char *name, const char *created, const struct rec_model *m,
                        const struct recbundle_info *info, size_t bytes, const char *sha)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "format", RECBUNDLE_FORMAT);
     cJSON_AddNumberToObject(r, "format_version", RECBUNDLE_FORMAT_VERSION);
     cJSON_AddStringToObject(r, "name", name);
-    cJSON_AddNumberToObject(r, "version", version);
-    char created[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     cJSON_AddStringToObject(r, "created", created);
     cJSON_AddStringToObject(r, "model_type", "gat-link-prediction");
     cJSON_AddNumberToObject(r, "customers", (double)m->n_customers);
@@ -335,75 +277,90 @@ static cJSON *manifest(const char *name, int version, const struct rec_model *m,
     return r;
 }
 
+static int write_in(const char *dir, const char *file, const void *data, size_t len,
+                    struct px_err *err)
+{
+    char path[4300];
+    int rc = fsx_join(path, sizeof path, dir, file, err);
+    return rc == PX_OK ? fsx_write_atomic(path, data, len, err) : rc;
+}
+
+static int write_mlmodel(const char *stage, const char *name, const char *created,
+                         const struct rec_model *m, uint64_t bytes, struct px_err *err)
+{
+    char uuid[33], nc[24], np[24], dim[16];
+    bundle_new_uuid(uuid, sizeof uuid);
+    snprintf(nc, sizeof nc, "%zu", m->n_customers);
+    snprintf(np, sizeof np, "%zu", m->n_products);
+    snprintf(dim, sizeof dim, "%d", m->dim);
+    const struct bundle_kv kv[] = {
+        {"model", MODEL_BIN, false},
+        {"model_type", "gat-link-prediction", false},
+        {"info", INFO_JSON, false},
+        {"customers", nc, true},
+        {"products", np, true},
+        {"dim", dim, true},
+        {"serve", "prospect recommend --model NAME[/VERSION] --customer ID", false},
+    };
+    struct bundle_mlmodel mm = {
+        .name = name,
+        .kind = BUNDLE_KIND_RECOMMENDER,
+        .created = created,
+        .model_uuid = uuid,
+        .size_bytes = bytes,
+        .kv = kv,
+        .n_kv = sizeof kv / sizeof kv[0],
+        .inputs = "[{\"name\": \"customer\", \"type\": \"string\", \"required\": true}]",
+        .outputs = "[{\"name\": \"product\", \"type\": \"string\", \"required\": true}, "
+                   "{\"name\": \"score\", \"type\": \"double\", \"required\": true}]",
+        .params = "[{\"name\": \"top_n\", \"type\": \"long\", \"default\": 5, \"shape\": null}]",
+    };
+    return bundle_write_mlmodel(stage, &mm, err);
+}
+
 int recbundle_save(const char *root, const char *name, const struct rec_model *m,
                    const struct recbundle_info *info, int *version, struct px_err *err)
 {
-    char dir[3800], tmp[4000], path[4100], final[4000];
+    char stage[4200] = "", created[40], sha[65];
     struct buf bin;
     buf_init(&bin, (size_t)MODEL_MAX);
     char *text = NULL;
     cJSON *r = NULL;
-    bool made_tmp = false;
-    int rc = check_name(name, err);
+    *version = 0;
+    int rc = bundle_check_name(name, err);
+    if (rc == PX_OK)
+        rc = registry_stage(root, name, stage, sizeof stage, err);
     if (rc != PX_OK) {
+        stage[0] = '\0';
         goto done;
     }
-    if (snprintf(dir, sizeof dir, "%s/%s", root, name) >= (int)sizeof dir) {
-        rc = px_fail(err, PX_ELIMIT, "registry path too long");
-        goto done;
+    bundle_now_utc(created, sizeof created);
+    rc = encode(m, &bin, err);
+    if (rc == PX_OK) {
+        sha256_hex(bin.data, bin.len, sha);
+        rc = write_in(stage, MODEL_BIN, bin.data, bin.len, err);
     }
-    static int counter;
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-%d", dir, (long)getpid(), counter++);
-    if ((rc = mkdir_one(root, err)) != PX_OK || (rc = mkdir_one(dir, err)) != PX_OK ||
-        (rc = mkdir_one(tmp, err)) != PX_OK) {
-        goto done;
-    }
-    made_tmp = true;
-    if ((rc = encode(m, &bin, err)) != PX_OK) {
-        goto done;
-    }
-    char sha[65];
-    sha256_hex(bin.data, bin.len, sha);
-    snprintf(path, sizeof path, "%s/model.bin", tmp);
-    if ((rc = fsx_write_atomic(path, bin.data, bin.len, err)) != PX_OK) {
-        goto done;
-    }
-    for (int attempt = 0; attempt < 100; attempt++) {
-        int v = max_version(dir) + 1;
-        cJSON_Delete(r);
-        cJSON_free(text);
-        text = NULL;
-        r = manifest(name, v, m, info, bin.len, sha);
+    if (rc == PX_OK) {
+        r = describe(name, created, m, info, bin.len, sha);
         text = r ? cJSON_Print(r) : NULL;
         if (text == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory writing the manifest");
-            goto done;
-        }
-        snprintf(path, sizeof path, "%s/manifest.json", tmp);
-        if ((rc = fsx_write_atomic(path, text, strlen(text), err)) != PX_OK) {
-            goto done;
-        }
-        snprintf(final, sizeof final, "%s/%d", dir, v);
-        if (rename(tmp, final) == 0) {
-            int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
-            made_tmp = false;
-            *version = v;
-            rc = PX_OK;
-            goto done;
-        }
-        if (errno != EEXIST && errno != ENOTEMPTY) {
-            rc = px_fail(err, PX_EIO, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
-            goto done;
+            rc = px_fail(err, PX_ENOMEM, "out of memory writing %s", INFO_JSON);
         }
     }
-    rc = px_fail(err, PX_EIO, "could not claim a version under %s", dir);
+    if (rc == PX_OK)
+        rc = write_in(stage, INFO_JSON, text, strlen(text), err);
+    if (rc == PX_OK)
+        rc = write_mlmodel(stage, name, created, m, (uint64_t)(bin.len + strlen(text)), err);
+    if (rc == PX_OK)
+        rc = bundle_seal(stage, name, BUNDLE_KIND_RECOMMENDER, created, NULL, err);
+    if (rc == PX_OK)
+        rc = registry_publish(root, name, stage, version, err);
+    if (rc == PX_OK) {
+        stage[0] = '\0'; // published
+    }
 done:
-    if (made_tmp) {
-        rm_dir(tmp);
+    if (stage[0] != '\0') {
+        bundle_remove_tree(stage, NULL);
     }
     cJSON_Delete(r);
     cJSON_free(text);
@@ -414,39 +371,27 @@ done:
 int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *version,
                    struct px_err *err)
 {
-    memset(m, 0, sizeof *m);
-    char name[80], dir[4000], path[4100];
-    const char *slash = strchr(ref, '/');
-    size_t nlen = slash ? (size_t)(slash - ref) : strlen(ref);
-    if (nlen == 0 || nlen >= sizeof name) {
-        return px_fail(err, PX_EINVAL, "model '%s': expected NAME or NAME/VERSION", ref);
-    }
-    memcpy(name, ref, nlen);
-    name[nlen] = '\0';
-    int rc = check_name(name, err);
-    if (rc != PX_OK) {
-        return rc;
-    }
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
-    int v = 0;
-    if (slash != NULL) {
-        char *end = NULL;
-        long lv = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || lv < 1 || lv > 999999) {
-            return px_fail(err, PX_EINVAL, "model '%s': the version must be a number", ref);
-        }
-        v = (int)lv;
-    } else if ((v = max_version(dir)) == 0) {
-        return px_fail(err, PX_ENOENT,
-                       "no recommender named '%s' under %s (run prospect "
-                       "recommend train)",
-                       name, root);
-    }
+    struct registry_ref rr;
+    char dir[4200], path[4300];
     cJSON *man = NULL;
     char *bin = NULL;
     size_t bin_len = 0;
-    snprintf(path, sizeof path, "%s/%d/manifest.json", dir, v);
-    if ((rc = jsonx_parse_file(path, MANIFEST_MAX, &man, err)) != PX_OK) {
+    int v = 0;
+    memset(m, 0, sizeof *m);
+    // every file checked against the manifest; another kind under the name is refused
+    int rc = registry_open(root, ref, BUNDLE_KIND_RECOMMENDER, &rr, &v, dir, sizeof dir, NULL, err);
+    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        px_fail(err, rc, "%.900s (run prospect recommend train)", msg);
+    }
+    if (rc != PX_OK) {
+        return rc;
+    }
+    rc = fsx_join(path, sizeof path, dir, INFO_JSON, err);
+    if (rc == PX_OK)
+        rc = jsonx_parse_file(path, INFO_MAX, &man, err);
+    if (rc != PX_OK) {
         goto done;
     }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(man, "format");
@@ -456,22 +401,24 @@ int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, RECBUNDLE_FORMAT) != 0 ||
         !cJSON_IsNumber(fv) || fv->valuedouble != RECBUNDLE_FORMAT_VERSION ||
         !cJSON_IsString(sha)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: not a %s manifest of version %d", path, RECBUNDLE_FORMAT,
-                     RECBUNDLE_FORMAT_VERSION);
+        rc = px_fail(err, PX_EFORMAT, "%s: not a %s description of version %d", INFO_JSON,
+                     RECBUNDLE_FORMAT, RECBUNDLE_FORMAT_VERSION);
         goto done;
     }
-    snprintf(path, sizeof path, "%s/%d/model.bin", dir, v);
-    if ((rc = fsx_read_file(path, (size_t)MODEL_MAX, &bin, &bin_len, err)) != PX_OK) {
+    rc = fsx_join(path, sizeof path, dir, MODEL_BIN, err);
+    if (rc == PX_OK)
+        rc = fsx_read_file(path, (size_t)MODEL_MAX, &bin, &bin_len, err);
+    if (rc != PX_OK) {
         goto done;
     }
     char got[65];
     sha256_hex(bin, bin_len, got);
     if (strcmp(got, sha->valuestring) != 0) {
-        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %s does not match the manifest's %s", path, got,
-                     sha->valuestring);
+        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %.12s… differs from %s's %.12s…", MODEL_BIN, got,
+                     INFO_JSON, sha->valuestring);
         goto done;
     }
-    struct reader rd = {(const unsigned char *)bin, bin_len, 0, path};
+    struct reader rd = {(const unsigned char *)bin, bin_len, 0, MODEL_BIN};
     if ((rc = decode(&rd, m, err)) != PX_OK) {
         goto done;
     }
@@ -489,6 +436,7 @@ int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *
     *version = v;
 done:
     if (rc != PX_OK) {
+        px_err_prefix(err, "%s/%d", rr.name, v);
         rec_model_free(m);
     }
     cJSON_Delete(man);

@@ -1,32 +1,34 @@
-// runstore.c — versioned model directories with run records (contract and layout in runstore.h).
+// runstore.c — propensity models in the model registry (contract in runstore.h): a thin layer
+// over src/registry, which gives the version number, the lock, the atomic publish and the
+// checksums; this file knows the two files of the kind (run.json, model.json) and MLmodel.
 //
 // run.json is built and read with cJSON; numbers that are not finite (an AUC with one class)
-// are written as null. The version directory appears by one rename(2) of a fully written and
-// fsynced temporary directory; if another writer took the version meanwhile, the next one is
-// tried (rename onto an existing non-empty directory fails with EEXIST / ENOTEMPTY).
+// are written as null. A save fills a staging directory (registry_stage), writes MLmodel, seals
+// it (manifest.json, kind "propensity") and publishes it (registry_publish); any failure
+// removes the staging directory. A load goes through registry_open, so every file's sha256 is
+// checked, a missing or extra file is refused by name, and a name of another kind is refused.
+// (It moved up from src/ml when the registry became the one store: src/registry is above ml.)
 #include "runstore.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cJSON.h>
 
+#include "buf.h"
+#include "bundle.h"
 #include "fsx.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "registry.h"
 #include "sha256.h"
 
 #define RUN_JSON_MAX (64u << 20)
 #define MODEL_JSON_MAX (1024u << 20)
+#define RUN_JSON "run.json"
+#define MODEL_JSON "model.json"
 
 const char *const runstore_metric_names[5] = {"auc_roc", "auc_pr", "precision", "recall", "f1"};
 
@@ -38,81 +40,6 @@ int runstore_metric_index(const char *metric)
         }
     }
     return -1;
-}
-
-static int check_name(const char *name, struct px_err *err)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 64 || name[0] == '.') {
-        return px_fail(err, PX_EINVAL, "model name '%s': 1..64 characters, not starting with '.'",
-                       name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-') {
-            return px_fail(err, PX_EINVAL, "model name '%s': only letters, digits, '.', '_', '-'",
-                           name);
-        }
-    }
-    return PX_OK;
-}
-
-static int mkdir_p(const char *path, struct px_err *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
-        return px_fail(err, PX_ELIMIT, "path too long: %s", path);
-    }
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                return px_fail(err, PX_EIO, "cannot create %s: %s", tmp, strerror(errno));
-            }
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-        return px_fail(err, PX_EIO, "cannot create %s: %s", tmp, strerror(errno));
-    }
-    return PX_OK;
-}
-
-static void rm_tree_shallow(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-                char p[8192];
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                unlink(p);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-// Highest numeric version directory under dir (0 when none).
-static int max_version(const char *dir)
-{
-    int best = 0;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        return 0;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char *end = NULL;
-        long v = strtol(e->d_name, &end, 10);
-        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && *end == '\0' && v > best && v < 1000000) {
-            best = (int)v;
-        }
-    }
-    closedir(d);
-    return best;
 }
 
 // ---- writing run.json ----
@@ -141,21 +68,17 @@ static cJSON *metrics_json(const struct ml_metrics *m)
     return o;
 }
 
-static cJSON *run_json(const char *name, int version, const struct ml_spec *spec,
+// The run record. The version is not in it: the registry gives the number when it publishes
+// the directory (readers take it from the directory).
+static cJSON *run_json(const char *name, const char *created, const struct ml_spec *spec,
                        const struct ml_experiment_params *p, const struct ml_experiment *e,
                        const struct runstore_save_info *info, const char *model_sha,
                        size_t model_bytes)
 {
     cJSON *r = cJSON_CreateObject();
-    char created[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     cJSON_AddStringToObject(r, "format", RUNSTORE_FORMAT);
     cJSON_AddNumberToObject(r, "format_version", RUNSTORE_FORMAT_VERSION);
     cJSON_AddStringToObject(r, "name", name);
-    cJSON_AddNumberToObject(r, "version", version);
     cJSON_AddStringToObject(r, "created", created);
     cJSON_AddStringToObject(r, "kind", "binary-classifier/xgboost");
     cJSON *d = cJSON_AddObjectToObject(r, "data");
@@ -241,77 +164,148 @@ static cJSON *run_json(const char *name, int version, const struct ml_spec *spec
     return r;
 }
 
+// ---- MLmodel ----
+
+// MLflow's column type for a feature's source column.
+static const char *mlflow_type(const struct ml_feature *f)
+{
+    if (f->level != NULL) {
+        return "string"; // one-hot level of a category
+    }
+    switch (f->type) {
+    case COLTYPE_BOOL: return "boolean";
+    case COLTYPE_INTEGER: return "long";
+    case COLTYPE_REAL:
+    case COLTYPE_CURRENCY:
+    case COLTYPE_PERCENT: return "double";
+    default: return "string";
+    }
+}
+
+// The signature's inputs: each source column once, in feature order (the scoring input), as
+// MLflow writes a column spec ({"name": …, "type": …, "required": …}). Returns owned text
+// (px_free), or NULL when out of memory.
+static char *signature_inputs(const struct ml_spec *spec)
+{
+    struct buf b;
+    buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
+    int rc = buf_append(&b, "[", 1, NULL);
+    size_t n = 0;
+    for (size_t k = 0; rc == PX_OK && k < spec->n_features; k++) {
+        const struct ml_feature *f = &spec->features[k];
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++) {
+            seen = strcmp(spec->features[j].column, f->column) == 0;
+        }
+        if (seen) {
+            continue;
+        }
+        rc = buf_printf(&b, NULL, "%s{\"name\": ", n++ ? ", " : "");
+        if (rc == PX_OK)
+            rc = jsonx_put_string(&b, f->column, strlen(f->column), NULL);
+        if (rc == PX_OK) // a missing value is allowed (null), so no column is required
+            rc = buf_printf(&b, NULL, ", \"type\": \"%s\", \"required\": false}", mlflow_type(f));
+    }
+    if (rc == PX_OK)
+        rc = buf_append(&b, "]", 1, NULL);
+    if (rc != PX_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_take(&b); // NUL-terminated
+}
+
+static int write_mlmodel(const char *stage, const char *name, const char *created,
+                         const struct ml_spec *spec, double threshold, uint64_t bytes,
+                         struct px_err *err)
+{
+    char uuid[33], thr[40];
+    char *inputs = signature_inputs(spec);
+    if (inputs == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory writing MLmodel");
+    }
+    bundle_new_uuid(uuid, sizeof uuid);
+    snprintf(thr, sizeof thr, "%.17g", threshold);
+    const struct bundle_kv kv[] = {
+        {"model", MODEL_JSON, false},
+        {"model_format", "xgboost-json", false},
+        {"run", RUN_JSON, false},
+        {"target", spec->target, false},
+        {"threshold", isfinite(threshold) ? thr : "null", true},
+        {"serve", "prospect serve --registry DIR: POST /api/models/NAME/score", false},
+    };
+    struct bundle_mlmodel m = {
+        .name = name,
+        .kind = BUNDLE_KIND_PROPENSITY,
+        .created = created,
+        .model_uuid = uuid,
+        .size_bytes = bytes,
+        .kv = kv,
+        .n_kv = sizeof kv / sizeof kv[0],
+        .inputs = inputs,
+        .outputs = "[{\"name\": \"probability\", \"type\": \"double\", \"required\": true}, "
+                   "{\"name\": \"label\", \"type\": \"long\", \"required\": true}]",
+    };
+    int rc = bundle_write_mlmodel(stage, &m, err);
+    px_free(inputs);
+    return rc;
+}
+
+// ---- saving ----
+
+static int write_in(const char *dir, const char *file, const void *data, size_t len,
+                    struct px_err *err)
+{
+    char path[4300];
+    int rc = fsx_join(path, sizeof path, dir, file, err);
+    return rc == PX_OK ? fsx_write_atomic(path, data, len, err) : rc;
+}
+
 int runstore_save(const char *root, const char *name, const struct ml_spec *spec,
                   const struct ml_experiment_params *params, const struct ml_experiment *e,
                   const struct runstore_save_info *info, int *version, struct px_err *err)
 {
-    char dir[3800], tmp[4000], path[4100], final[4000];
+    char stage[4200] = "", created[40], model_sha[65];
     char *model = NULL, *text = NULL;
     cJSON *r = NULL;
     size_t model_len = 0;
-    bool made_tmp = false;
-    int rc = check_name(name, err);
+    *version = 0;
+    int rc = bundle_check_name(name, err);
+    if (rc == PX_OK)
+        rc = registry_stage(root, name, stage, sizeof stage, err);
     if (rc != PX_OK) {
-        return rc;
-    }
-    if (snprintf(dir, sizeof dir, "%s/%s", root, name) >= (int)sizeof dir) {
-        return px_fail(err, PX_ELIMIT, "registry path too long");
-    }
-    static int counter;
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-%d", dir, (long)getpid(), counter++);
-    if ((rc = mkdir_p(dir, err)) != PX_OK || (rc = mkdir_p(tmp, err)) != PX_OK) {
+        stage[0] = '\0';
         goto done;
     }
-    made_tmp = true;
+    bundle_now_utc(created, sizeof created);
     rc = ml_classifier_save_json(e->model, &model, &model_len, err);
-    if (rc != PX_OK) {
-        goto done;
+    if (rc == PX_OK) {
+        sha256_hex(model, model_len, model_sha);
+        rc = write_in(stage, MODEL_JSON, model, model_len, err);
     }
-    char model_sha[65];
-    sha256_hex(model, model_len, model_sha);
-    snprintf(path, sizeof path, "%s/model.json", tmp);
-    if ((rc = fsx_write_atomic(path, model, model_len, err)) != PX_OK) {
-        goto done;
-    }
-    for (int attempt = 0; attempt < 100; attempt++) {
-        int v = max_version(dir) + 1;
-        cJSON_Delete(r);
-        r = run_json(name, v, spec, params, e, info, model_sha, model_len);
-        if (r == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory writing the run record");
-            goto done;
-        }
-        cJSON_free(text);
-        text = cJSON_Print(r);
+    if (rc == PX_OK) {
+        r = run_json(name, created, spec, params, e, info, model_sha, model_len);
+        text = r ? cJSON_Print(r) : NULL;
         if (text == NULL) {
             rc = px_fail(err, PX_ENOMEM, "out of memory writing the run record");
-            goto done;
-        }
-        snprintf(path, sizeof path, "%s/run.json", tmp);
-        if ((rc = fsx_write_atomic(path, text, strlen(text), err)) != PX_OK) {
-            goto done;
-        }
-        snprintf(final, sizeof final, "%s/%d", dir, v);
-        if (rename(tmp, final) == 0) {
-            int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-            if (dfd >= 0) {
-                fsync(dfd); // make the rename durable
-                close(dfd);
-            }
-            made_tmp = false;
-            *version = v;
-            rc = PX_OK;
-            goto done;
-        }
-        if (errno != EEXIST && errno != ENOTEMPTY) {
-            rc = px_fail(err, PX_EIO, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
-            goto done;
         }
     }
-    rc = px_fail(err, PX_EIO, "could not claim a version under %s", dir);
+    if (rc == PX_OK)
+        rc = write_in(stage, RUN_JSON, text, strlen(text), err);
+    if (rc == PX_OK) {
+        rc = write_mlmodel(stage, name, created, spec, e->threshold,
+                           (uint64_t)(model_len + strlen(text)), err);
+    }
+    if (rc == PX_OK)
+        rc = bundle_seal(stage, name, BUNDLE_KIND_PROPENSITY, created, NULL, err);
+    if (rc == PX_OK)
+        rc = registry_publish(root, name, stage, version, err);
+    if (rc == PX_OK) {
+        stage[0] = '\0'; // published
+    }
 done:
-    if (made_tmp) {
-        rm_tree_shallow(tmp);
+    if (stage[0] != '\0') {
+        bundle_remove_tree(stage, NULL);
     }
     cJSON_Delete(r);
     cJSON_free(text);
@@ -333,10 +327,11 @@ static const char *get_str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+// Parses vdir/run.json and checks its format; errors start with "run.json: ".
 static int read_record(const char *vdir, cJSON **out, struct px_err *err)
 {
     char path[4300];
-    snprintf(path, sizeof path, "%s/run.json", vdir);
+    snprintf(path, sizeof path, "%s/%s", vdir, RUN_JSON);
     int rc = jsonx_parse_file(path, RUN_JSON_MAX, out, err);
     if (rc != PX_OK) {
         return rc;
@@ -346,8 +341,8 @@ static int read_record(const char *vdir, cJSON **out, struct px_err *err)
     if (fmt == NULL || strcmp(fmt, RUNSTORE_FORMAT) != 0 || fv != RUNSTORE_FORMAT_VERSION) {
         cJSON_Delete(*out);
         *out = NULL;
-        return px_fail(err, PX_EFORMAT, "%s: not a %s record of version %d", path, RUNSTORE_FORMAT,
-                       RUNSTORE_FORMAT_VERSION);
+        return px_fail(err, PX_EFORMAT, "%s: not a %s record of version %d", RUN_JSON,
+                       RUNSTORE_FORMAT, RUNSTORE_FORMAT_VERSION);
     }
     return PX_OK;
 }
@@ -421,84 +416,71 @@ void runstore_model_free(struct runstore_model *m)
 int runstore_load(const char *root, const char *ref, int n_threads, struct runstore_model *out,
                   struct px_err *err)
 {
-    char name[80], dir[3800], path[4300];
-    cJSON *r = NULL;
-    char *model = NULL;
+    struct registry_ref r;
+    cJSON *rec = NULL;
+    char *model = NULL, path[4300];
     size_t model_len = 0;
-    int version = 0, rc = PX_EINVAL;
+    int version = 0;
     memset(out, 0, sizeof *out);
-    const char *slash = strchr(ref, '/');
-    size_t nl = slash ? (size_t)(slash - ref) : strlen(ref);
-    if (nl >= sizeof name) {
-        return px_fail(err, PX_EINVAL, "model name too long: '%s'", ref);
-    }
-    memcpy(name, ref, nl);
-    name[nl] = '\0';
-    if ((rc = check_name(name, err)) != PX_OK) {
+    // every file checked against the manifest; a search bundle or recommender is refused
+    int rc = registry_open(root, ref, BUNDLE_KIND_PROPENSITY, &r, &version, out->dir,
+                           sizeof out->dir, NULL, err);
+    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        px_fail(err, rc, "%.900s (train one with prospect train)", msg);
         return rc;
     }
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
-    if (slash != NULL) {
-        char *end = NULL;
-        long v = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || v < 1 || v > 999999) {
-            return px_fail(err, PX_EINVAL, "'%s': the version must be a number >= 1", ref);
-        }
-        version = (int)v;
-    } else {
-        version = max_version(dir);
-        if (version == 0) {
-            return px_fail(err, PX_ENOENT, "no model '%s' in %s (train one with prospect train)",
-                           name, root);
-        }
+    if (rc != PX_OK) {
+        return rc;
     }
-    snprintf(out->dir, sizeof out->dir, "%s/%d", dir, version);
-    if (!fsx_is_dir(out->dir)) {
-        return px_fail(err, PX_ENOENT, "no version %d of model '%s' in %s", version, name, root);
-    }
-    if ((rc = read_record(out->dir, &r, err)) != PX_OK) {
+    if ((rc = read_record(out->dir, &rec, err)) != PX_OK) {
         goto done;
     }
-    snprintf(path, sizeof path, "%s/run.json", out->dir);
-    if ((rc = spec_from_json(r, path, &out->spec, err)) != PX_OK) {
+    if ((rc = spec_from_json(rec, RUN_JSON, &out->spec, err)) != PX_OK) {
         goto done;
     }
-    out->threshold = get_num(r, "threshold");
+    out->threshold = get_num(rec, "threshold");
     if (!isfinite(out->threshold)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: no threshold", path);
+        rc = px_fail(err, PX_EFORMAT, "%s: no threshold", RUN_JSON);
         goto done;
     }
-    snprintf(path, sizeof path, "%s/model.json", out->dir);
-    if ((rc = fsx_read_file(path, MODEL_JSON_MAX, &model, &model_len, err)) != PX_OK) {
+    rc = fsx_join(path, sizeof path, out->dir, MODEL_JSON, err);
+    if (rc == PX_OK)
+        rc = fsx_read_file(path, MODEL_JSON_MAX, &model, &model_len, err);
+    if (rc != PX_OK) {
         goto done;
     }
-    const cJSON *arts = cJSON_GetObjectItemCaseSensitive(r, "artifacts");
+    // the run record names its artifact too (it is read without the manifest by tools)
+    const cJSON *arts = cJSON_GetObjectItemCaseSensitive(rec, "artifacts");
     const cJSON *a = cJSON_GetArrayItem(arts, 0);
     const char *want = a ? get_str(a, "sha256") : NULL;
     char got[65];
     sha256_hex(model, model_len, got);
     if (want == NULL || strcmp(want, got) != 0) {
-        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %s differs from the run record's %s", path, got,
-                     want ? want : "(none)");
+        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %.12s… differs from the run record's %.12s…",
+                     MODEL_JSON, got, want ? want : "(none)");
         goto done;
     }
     rc = ml_classifier_load_json(model, model_len, out->spec.n_features, n_threads, &out->model,
                                  err);
     if (rc != PX_OK) {
-        px_err_prefix(err, "%s", path);
+        px_err_prefix(err, "%s", MODEL_JSON);
         goto done;
     }
-    snprintf(out->name, sizeof out->name, "%s", name);
+    snprintf(out->name, sizeof out->name, "%s", r.name);
     out->version = version;
-    rc = PX_OK;
 done:
-    cJSON_Delete(r);
-    px_free(model);
     if (rc != PX_OK) {
+        px_err_prefix(err, "%s/%d", r.name, version);
         runstore_model_free(out);
     }
+    cJSON_Delete(rec);
+    px_free(model);
     return rc;
 }
+
+// ---- listing ----
 
 static int cmp_run(const void *a, const void *b)
 {
@@ -507,28 +489,32 @@ static int cmp_run(const void *a, const void *b)
     return c ? c : (x->version > y->version) - (x->version < y->version);
 }
 
+// Appends the propensity versions of name; a version whose record does not read counts in
+// *n_bad. Names of other kinds add nothing.
 static int list_name(const char *root, const char *name, struct runstore_run **runs, size_t *n,
                      size_t *cap, size_t *n_bad, struct px_err *err)
 {
-    char dir[3800];
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
+    struct registry_state st;
+    int *vs = NULL;
+    size_t nv = 0;
+    if (registry_read_state(root, name, &st, NULL) != PX_OK ||
+        strcmp(st.kind, BUNDLE_KIND_PROPENSITY) != 0 ||
+        registry_versions(root, name, &vs, &nv, NULL) != PX_OK) {
         return PX_OK;
     }
-    struct dirent *e;
     int rc = PX_OK;
-    while (rc == PX_OK && (e = readdir(d)) != NULL) {
-        char *end = NULL;
-        long v = strtol(e->d_name, &end, 10);
-        if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end != '\0') {
+    for (size_t i = 0; rc == PX_OK && i < nv; i++) {
+        char vdir[4200];
+        struct bundle_manifest m;
+        cJSON *r = NULL;
+        if (registry_version_dir(root, name, vs[i], vdir, sizeof vdir, NULL) != PX_OK ||
+            bundle_manifest_read(vdir, &m, NULL) != PX_OK) {
+            (*n_bad)++;
             continue;
         }
-        char vdir[4200];
-        snprintf(vdir, sizeof vdir, "%s/%s", dir, e->d_name);
-        cJSON *r = NULL;
-        struct px_err ignored = {0};
-        if (read_record(vdir, &r, &ignored) != PX_OK) {
+        bool ok = strcmp(m.kind, BUNDLE_KIND_PROPENSITY) == 0;
+        bundle_manifest_free(&m);
+        if (!ok || read_record(vdir, &r, NULL) != PX_OK) {
             (*n_bad)++;
             continue;
         }
@@ -546,20 +532,20 @@ static int list_name(const char *root, const char *name, struct runstore_run **r
         struct runstore_run *run = &(*runs)[(*n)++];
         memset(run, 0, sizeof *run);
         snprintf(run->name, sizeof run->name, "%s", name);
-        run->version = (int)v;
+        run->version = vs[i];
         const char *created = get_str(r, "created");
         snprintf(run->created, sizeof run->created, "%s", created ? created : "");
         run->threshold = get_num(r, "threshold");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "metrics");
-        const cJSON *cv = cJSON_GetObjectItemCaseSensitive(m, "cv");
-        const cJSON *test = cJSON_GetObjectItemCaseSensitive(m, "test");
-        for (int i = 0; i < 5; i++) {
-            run->cv[i] = get_num(cv, runstore_metric_names[i]);
-            run->test[i] = get_num(test, runstore_metric_names[i]);
+        const cJSON *mt = cJSON_GetObjectItemCaseSensitive(r, "metrics");
+        const cJSON *cv = cJSON_GetObjectItemCaseSensitive(mt, "cv");
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(mt, "test");
+        for (int k = 0; k < 5; k++) {
+            run->cv[k] = get_num(cv, runstore_metric_names[k]);
+            run->test[k] = get_num(test, runstore_metric_names[k]);
         }
         cJSON_Delete(r);
     }
-    closedir(d);
+    px_free(vs);
     return rc;
 }
 
@@ -567,26 +553,22 @@ int runstore_list(const char *root, const char *name, struct runstore_run **runs
                   size_t *n_bad, struct px_err *err)
 {
     size_t cap = 0;
-    int rc = PX_OK;
+    char **names = NULL;
+    size_t n_names = 0;
     *runs = NULL;
     *n = *n_bad = 0;
+    int rc = PX_OK;
     if (name != NULL) {
-        rc = check_name(name, err);
-        if (rc == PX_OK) {
+        rc = bundle_check_name(name, err);
+        if (rc == PX_OK)
             rc = list_name(root, name, runs, n, &cap, n_bad, err);
-        }
     } else {
-        DIR *d = opendir(root);
-        if (d != NULL) {
-            struct dirent *e;
-            while (rc == PX_OK && (e = readdir(d)) != NULL) {
-                if (e->d_name[0] != '.' && check_name(e->d_name, NULL) == PX_OK) {
-                    rc = list_name(root, e->d_name, runs, n, &cap, n_bad, err);
-                }
-            }
-            closedir(d);
+        rc = registry_names(root, &names, &n_names, err);
+        for (size_t i = 0; rc == PX_OK && i < n_names; i++) {
+            rc = list_name(root, names[i], runs, n, &cap, n_bad, err);
         }
     }
+    registry_names_free(names, n_names);
     if (rc != PX_OK) {
         px_free(*runs);
         *runs = NULL;

@@ -1,0 +1,80 @@
+// runstore.h — propensity models in the model registry (src/registry): kind "propensity".
+//
+// A version directory <root>/<name>/<version>/ (versions, stages, lock: registry.h) holds
+//   MLmodel        MLflow YAML: flavors.prospect {kind: propensity, model, run, target,
+//                  threshold, ...}, signature inputs = the source columns the model scores
+//   manifest.json  kind, and the size and sha256 of every other file (bundle.h)
+//   model.json     XGBoost JSON model (XGBoosterSaveModelToBuffer)
+//   run.json       run record: format, parameters, data sha256, target, features (type, one-hot
+//                  level, min/max, gain), notes, threshold, metrics per fold / cv / test,
+//                  artifacts (model.json's sha256); the version is the directory's
+// A save fills a staging directory, seals it and publishes it through the registry (next
+// version under the lock, RENAME_NOREPLACE); nothing is left on failure. A load verifies every
+// file against the manifest and refuses a name that holds another kind.
+// References: "NAME" (the production stage, else the newest), "NAME/VERSION", "NAME@VERSION",
+// "NAME@STAGE". Names: registry names (bundle_check_name).
+#ifndef PX_APP_RUNSTORE_H
+#define PX_APP_RUNSTORE_H
+
+#include <stddef.h>
+
+#include "classifier.h"
+#include "dataset.h"
+#include "err.h"
+#include "experiment.h"
+#include "limits.h"
+
+#define RUNSTORE_FORMAT "prospect-run"
+#define RUNSTORE_FORMAT_VERSION 1
+
+struct runstore_save_info {
+    const char *data_path;   // borrowed: the training CSV
+    const char *data_sha256; // borrowed: its hex digest
+    size_t n_rows;
+    size_t n_pos;
+};
+
+// Saves the experiment's final model and run record as the next version of name. Returns the
+// version in *version. Nothing is left behind on failure.
+int runstore_save(const char *root, const char *name, const struct ml_spec *spec,
+                  const struct ml_experiment_params *params, const struct ml_experiment *e,
+                  const struct runstore_save_info *info, int *version, struct px_err *err);
+
+// A loaded model: the classifier, the feature spec and the threshold.
+struct runstore_model {
+    char name[LIMIT_BUNDLE_NAME_BYTES + 1];
+    int version;
+    struct ml_spec spec;         // owned
+    struct ml_classifier *model; // owned
+    double threshold;
+    char dir[4096]; // the version's directory
+};
+
+// Loads a reference (above) from root; n_threads for prediction. Returns owned *out
+// (runstore_model_free). Checks every file against the manifest (errors "NAME/V: model.json:
+// sha256 mismatch (…)"), run.json's format and version, and model.json's sha256 in the record.
+int runstore_load(const char *root, const char *ref, int n_threads, struct runstore_model *out,
+                  struct px_err *err);
+void runstore_model_free(struct runstore_model *m);
+
+// One run as listed.
+struct runstore_run {
+    char name[LIMIT_BUNDLE_NAME_BYTES + 1];
+    int version;
+    char created[32]; // ISO 8601 UTC
+    double threshold;
+    double cv[5];   // auc_roc, auc_pr, precision, recall, f1 (pooled out-of-fold)
+    double test[5]; // the same on the test split
+};
+
+// Metric names in the order of runstore_run.cv / .test; index of a name or -1.
+int runstore_metric_index(const char *metric);
+extern const char *const runstore_metric_names[5];
+
+// Lists every propensity version (of name, or of all names when NULL; names of other kinds are
+// left out) sorted by name then version. Returns owned *runs (px_free). A version whose
+// manifest or run.json does not parse is skipped (*n_bad counts it).
+int runstore_list(const char *root, const char *name, struct runstore_run **runs, size_t *n,
+                  size_t *n_bad, struct px_err *err);
+
+#endif
