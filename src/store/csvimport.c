@@ -1,19 +1,14 @@
 // csvimport.c — CSV -> store (contract in csvimport.h).
 //
 // Design:
-//   - libcsv does the CSV grammar; we feed it one physical line at a time (split at LF, CRLF
-//     or a lone CR, in 64 KiB blocks) so we know the line number. A record starts on the line
-//     at whose start the parser was between rows (libcsv's public pstate == 0, ROW_NOT_BEGUN);
-//     that line is the one every message names, so embedded newlines do not shift later line
-//     numbers.
-//   - libcsv allocates through px_realloc/px_free; its field buffer is checked against
-//     LIMIT_CSV_FIELD_BYTES after every line fed, so an unclosed quote cannot grow it unbounded.
-//   - Row bytes go into one bounded buf (fields NUL-separated) plus offsets: bounded memory per
-//     row, reused for every row.
+//   - The CSV grammar is store/csvread's (the project has one): records with the line they
+//     start on, bounded memory per record. We read with CSVREAD_KEEP_BAD, so a record with too
+//     many fields or too many bytes reaches us flagged and becomes one row error like a ragged
+//     row, not the end of the import; csvread's file-level errors (a field over
+//     LIMIT_CSV_FIELD_BYTES, an unclosed quote at the end, a read error) end it.
 //   - Pass 1 infers types from rows that are structurally sound; pass 2 checks every row, reports
-//     it with its line, dedups ids through a TEMP table and upserts, inside one transaction.
-//   - Non-strict libcsv: a stray quote inside an unquoted field is data (common in real exports:
-//     5'10"); an unclosed quoted field at end of file is an error we detect ourselves.
+//     it with its line, dedups ids through a TEMP table and upserts, inside one transaction. A
+//     file is read through one FILE, rewound between the passes.
 #include "csvimport.h"
 
 #include <errno.h>
@@ -22,13 +17,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <csv.h>
-
-#include "buf.h"
+#include "csvread.h"
 #include "limits.h"
 #include "mem.h"
-
-#define BLOCK_BYTES (64u << 10)
 
 struct csvimport_params csvimport_default_params(void)
 {
@@ -42,31 +33,13 @@ struct source {
     const char *name;
     FILE *f;                  // file input, or NULL
     const unsigned char *mem; // memory input
-    size_t size, pos;
+    size_t size;
 };
 
 static int source_rewind(struct source *src, struct px_err *err)
 {
-    src->pos = 0;
     if (src->f != NULL && fseek(src->f, 0, SEEK_SET) != 0) {
         return px_fail(err, PX_EIO, "cannot rewind %s: %s", src->name, strerror(errno));
-    }
-    return PX_OK;
-}
-
-// Reads up to cap bytes; *n = 0 at end.
-static int source_read(struct source *src, unsigned char *dst, size_t cap, size_t *n,
-                       struct px_err *err)
-{
-    if (src->f == NULL) {
-        *n = src->size - src->pos < cap ? src->size - src->pos : cap;
-        memcpy(dst, src->mem + src->pos, *n);
-        src->pos += *n;
-        return PX_OK;
-    }
-    *n = fread(dst, 1, cap, src->f);
-    if (*n < cap && ferror(src->f)) {
-        return px_fail(err, PX_EIO, "cannot read %s: %s", src->name, strerror(errno));
     }
     return PX_OK;
 }
@@ -91,17 +64,13 @@ struct import {
     enum pass pass;
     int fatal; // first file-level error status (PX_OK while none)
 
-    // parser position
-    size_t line;           // physical line being fed (1-based)
-    size_t line_candidate; // line a record starting now would start on
-    size_t rec_line;       // line the current record started on
-    size_t n_records;      // records seen in this pass (header included)
+    size_t n_records; // records seen in this pass (header included)
 
-    // current record
-    struct buf row;    // fields, each followed by a NUL
-    size_t *off, *len; // (LIMIT_CSV_COLUMNS) field offsets into row.data and lengths
-    size_t n_fields;   // fields in the record (may exceed what was kept)
-    bool row_too_big;
+    // current record (borrowed from csvread during its callback)
+    const struct csvread_record *rec;
+    size_t rec_line;  // line it starts on
+    size_t n_fields;  // fields in it (may exceed what was kept)
+    bool row_too_big; // over LIMIT_CSV_ROW_BYTES
 
     // schema
     struct column *cols; // (n_cols)
@@ -146,9 +115,15 @@ static int add_error(struct import *im, size_t line, const struct px_err *e)
     return PX_OK;
 }
 
+// Field j of the current record (j < n_kept).
 static const char *field(const struct import *im, size_t j)
 {
-    return im->row.data ? im->row.data + im->off[j] : "";
+    return im->rec->f[j];
+}
+
+static size_t field_len(const struct import *im, size_t j)
+{
+    return im->rec->len[j];
 }
 
 static bool is_id_name(const char *n)
@@ -184,7 +159,7 @@ static void on_header(struct import *im)
     }
     for (size_t j = 0; j < n; j++) {
         const char *name = field(im, j);
-        size_t len = im->len[j], bad = 0;
+        size_t len = field_len(im, j), bad = 0;
         if (len == 0) {
             snprintf(msg, sizeof msg, "header: column %zu has an empty name", j + 1);
         } else if (len > LIMIT_CSV_NAME_BYTES) {
@@ -234,7 +209,7 @@ static bool row_ok(struct import *im, struct px_err *e)
         return false;
     }
     for (size_t j = 0; j < im->n_cols; j++) {
-        if (coltype_check_utf8(field(im, j), im->len[j], &bad) != PX_OK) {
+        if (coltype_check_utf8(field(im, j), field_len(im, j), &bad) != PX_OK) {
             px_fail(e, PX_EUTF8, "line %zu, column '%s': invalid UTF-8 at byte %zu of the value",
                     im->rec_line, im->cols[j].name, bad + 1);
             return false;
@@ -257,7 +232,8 @@ static void on_data_infer(struct import *im)
         return; // reported in pass 2
     }
     for (size_t j = 0; j < im->n_cols; j++) {
-        if (coltype_infer_add(&im->cols[j].infer, field(im, j), im->len[j], im->err) != PX_OK) {
+        if (coltype_infer_add(&im->cols[j].infer, field(im, j), field_len(im, j), im->err) !=
+            PX_OK) {
             im->fatal = im->err->code;
             return;
         }
@@ -273,9 +249,10 @@ static void on_data_load(struct import *im)
     r->rows_read++;
     bool ok = row_ok(im, &e);
     for (size_t j = 0; ok && j < im->n_cols; j++) {
-        if (coltype_parse(im->cols[j].type, field(im, j), im->len[j], &im->vals[j], &why) !=
+        if (coltype_parse(im->cols[j].type, field(im, j), field_len(im, j), &im->vals[j], &why) !=
             PX_OK) {
-            coltype_value_error(&e, im->rec_line, im->cols[j].name, field(im, j), im->len[j], why);
+            coltype_value_error(&e, im->rec_line, im->cols[j].name, field(im, j), field_len(im, j),
+                                why);
             ok = false;
         }
     }
@@ -325,49 +302,18 @@ static void on_data_load(struct import *im)
     }
 }
 
-// libcsv callbacks
-
-static void cb_field(void *data, size_t len, void *user)
+// The csvread callback: header, then data records, by pass.
+static int on_record(void *user, const struct csvread_record *rec, struct px_err *err)
 {
     struct import *im = user;
-    if (im->fatal != PX_OK) {
-        return;
-    }
-    if (im->n_fields == 0) {
-        im->rec_line = im->line_candidate;
-    }
-    size_t j = im->n_fields++;
-    if (j >= LIMIT_CSV_COLUMNS || im->row_too_big) {
-        return; // counted; the row is reported as ragged / too big
-    }
-    struct px_err e = {0};
-    size_t at = im->row.len;
-    int rc = buf_append(&im->row, data ? data : "", len, &e);
-    if (rc == PX_OK) {
-        rc = buf_append(&im->row, "", 1, &e);
-    }
-    if (rc == PX_ELIMIT) {
-        im->row_too_big = true;
-        return;
-    }
-    if (rc != PX_OK) {
-        fatal(im, rc, "out of memory reading a record", 0);
-        return;
-    }
-    im->off[j] = at;
-    im->len[j] = len;
-}
-
-static void cb_row(int c, void *user)
-{
-    struct import *im = user;
-    (void)c;
-    if (im->fatal != PX_OK) {
-        return;
-    }
-    if (im->n_fields == 0 || (im->n_fields == 1 && im->len[0] == 0 && !im->row_too_big)) {
-        // a blank (or spaces-only) line is not a record
-    } else if (im->n_records++ == 0) {
+    (void)err; // im->err is the same
+    im->rec = rec;
+    im->rec_line = rec->line;
+    im->n_fields = rec->n;
+    // a record over LIMIT_CSV_COLUMNS fields is ragged (no header can have that many); only
+    // one over LIMIT_CSV_ROW_BYTES needs its own flag
+    im->row_too_big = (rec->flags & CSVREAD_TOO_LONG) != 0;
+    if (im->n_records++ == 0) {
         if (im->pass == PASS_INFER) {
             on_header(im);
         }
@@ -376,119 +322,23 @@ static void cb_row(int c, void *user)
     } else {
         on_data_load(im);
     }
-    buf_reset(&im->row);
-    im->n_fields = 0;
-    im->row_too_big = false;
-}
-
-// libcsv retries a failed realloc with smaller sizes, which would hide an injected fault (and
-// a real shortage would only be postponed): once an allocation fails, every later one in the same
-// parse fails too, so csv_parse reports CSV_ENOMEM. Reset by run_pass for each parser.
-static _Thread_local bool t_csv_nomem;
-
-static void *csv_realloc(void *p, size_t n)
-{
-    void *q = t_csv_nomem ? NULL : px_realloc(p, n);
-    if (q == NULL) {
-        t_csv_nomem = true;
-    }
-    return q;
+    im->rec = NULL;
+    return im->fatal;
 }
 
 // Runs one pass over the whole source.
-static int run_pass(struct import *im, enum pass pass, unsigned char *block)
+static int run_pass(struct import *im, enum pass pass)
 {
-    struct csv_parser p;
-    int rc = PX_OK;
-    if (csv_init(&p, 0) != 0) {
-        return px_fail(im->err, PX_ENOMEM, "out of memory starting the CSV parser");
-    }
-    t_csv_nomem = false;
-    csv_set_realloc_func(&p, csv_realloc);
-    csv_set_free_func(&p, px_free);
     im->pass = pass;
-    im->line = 1;
-    im->line_candidate = 1;
     im->n_records = 0;
-    im->n_fields = 0;
-    im->row_too_big = false;
-    buf_reset(&im->row);
-    bool at_line_start = true, first_block = true, pending_cr = false;
-    rc = source_rewind(&im->src, im->err);
-    while (rc == PX_OK && im->fatal == PX_OK) {
-        size_t n = 0;
-        rc = source_read(&im->src, block, BLOCK_BYTES, &n, im->err);
-        if (rc != PX_OK || n == 0) {
-            break;
-        }
-        size_t i = 0;
-        if (first_block && n >= 3 && block[0] == 0xef && block[1] == 0xbb && block[2] == 0xbf) {
-            i = 3; // UTF-8 byte order mark
-        }
-        first_block = false;
-        if (pending_cr && i < n && block[i] == '\n') {
-            // the '\n' of a CRLF split across blocks: the line was already counted
-            if (csv_parse(&p, block + i, 1, cb_field, cb_row, im) != 1) {
-                rc = px_fail(im->err, PX_ENOMEM, "%s: out of memory parsing line %zu", im->src.name,
-                             im->line);
-                break;
-            }
-            i++;
-        }
-        pending_cr = false;
-        while (i < n && im->fatal == PX_OK) {
-            // a line ends at "\n", "\r\n" or a lone "\r" (old Mac files)
-            size_t end = i;
-            while (end < n && block[end] != '\n' && block[end] != '\r') {
-                end++;
-            }
-            bool nl = end < n;
-            if (nl && block[end] == '\r') {
-                if (end + 1 < n && block[end + 1] == '\n') {
-                    end++;
-                } else if (end + 1 == n) {
-                    pending_cr = true;
-                }
-            }
-            size_t seg = nl ? end + 1 - i : n - i;
-            if (at_line_start && p.pstate == 0) { // ROW_NOT_BEGUN: a record may start here
-                im->line_candidate = im->line;
-            }
-            if (csv_parse(&p, block + i, seg, cb_field, cb_row, im) != seg) {
-                rc = csv_error(&p) == CSV_ENOMEM
-                         ? px_fail(im->err, PX_ENOMEM, "%s: out of memory parsing line %zu",
-                                   im->src.name, im->line)
-                         : px_fail(im->err, PX_EFORMAT, "%s: line %zu: %s", im->src.name, im->line,
-                                   csv_strerror(csv_error(&p)));
-                break;
-            }
-            if (p.entry_pos > LIMIT_CSV_FIELD_BYTES) {
-                char msg[160];
-                snprintf(msg, sizeof msg,
-                         "a field is longer than %u bytes (LIMIT_CSV_FIELD_BYTES); "
-                         "is a quote left open?",
-                         LIMIT_CSV_FIELD_BYTES);
-                fatal(im, PX_ELIMIT, msg, im->rec_line ? im->rec_line : im->line);
-                break;
-            }
-            at_line_start = nl;
-            im->line += nl;
-            i += seg;
-        }
+    int rc = source_rewind(&im->src, im->err);
+    if (rc != PX_OK) {
+        return rc;
     }
-    if (rc == PX_OK && im->fatal == PX_OK) {
-        if (p.quoted && p.pstate == 2) { // FIELD_BEGUN inside quotes: never closed
-            size_t line = im->n_fields == 0 ? im->line_candidate : im->rec_line;
-            fatal(im, PX_EFORMAT, "a quoted field is not closed before the end of the file", line);
-        } else {
-            csv_fini(&p, cb_field, cb_row, im);
-        }
-    }
-    csv_free(&p);
-    if (rc == PX_OK) {
-        rc = im->fatal;
-    }
-    return rc;
+    struct csvread_source cs = {
+        .name = im->src.name, .f = im->src.f, .data = im->src.mem, .size = im->src.size};
+    rc = csvread_source(&cs, CSVREAD_KEEP_BAD, on_record, im, im->err);
+    return rc != PX_OK ? rc : im->fatal;
 }
 
 // Whether a column stored as `old` can take this file's values: the same 80% rule as inference,
@@ -601,20 +451,8 @@ done:
 static int run_import(struct import *im)
 {
     struct csvimport_result *r = im->res;
-    unsigned char *block = px_malloc(BLOCK_BYTES);
-    int rc = PX_ENOMEM;
     bool in_tx = false;
-    if (block == NULL) {
-        rc = px_fail(im->err, PX_ENOMEM, "out of memory reading %s", im->src.name);
-        goto done;
-    }
-    im->off = px_calloc(LIMIT_CSV_COLUMNS, sizeof *im->off);
-    im->len = px_calloc(LIMIT_CSV_COLUMNS, sizeof *im->len);
-    if (im->off == NULL || im->len == NULL) {
-        rc = px_fail(im->err, PX_ENOMEM, "out of memory reading %s", im->src.name);
-        goto done;
-    }
-    rc = run_pass(im, PASS_INFER, block);
+    int rc = run_pass(im, PASS_INFER);
     if (rc != PX_OK) {
         goto done;
     }
@@ -634,7 +472,7 @@ static int run_import(struct import *im)
     in_tx = true;
     rc = prepare_load(im);
     if (rc == PX_OK) {
-        rc = run_pass(im, PASS_LOAD, block);
+        rc = run_pass(im, PASS_LOAD);
     }
     if (rc != PX_OK) {
         goto done;
@@ -671,7 +509,6 @@ done:
     if (!r->committed) {
         r->rows_inserted = r->rows_updated = 0;
     }
-    px_free(block);
     return rc;
 }
 
@@ -683,9 +520,6 @@ static void import_free(struct import *im)
     }
     px_free(im->cols);
     px_free(im->vals);
-    px_free(im->off);
-    px_free(im->len);
-    buf_free(&im->row);
     store_upsert_free(im->upsert);
 }
 
@@ -699,7 +533,6 @@ static int import_source(struct store *s, struct source *src, const struct csvim
     im.res = res;
     im.err = err;
     im.src = *src;
-    buf_init(&im.row, LIMIT_CSV_ROW_BYTES);
     int rc = run_import(&im);
     import_free(&im);
     return rc;

@@ -1,11 +1,15 @@
 // csvread.c — streaming CSV records (contract in csvread.h).
 //
-// Design: the import's reader (csvimport.c) without the store. libcsv does the grammar; we feed
-// it one physical line at a time, in 64 KiB blocks, so each record knows the line it starts on
-// (a record starts on a line at whose start libcsv was between rows, pstate == 0). Fields go into
-// one bounded buf, each followed by a NUL, with offsets; the pointer array handed to the callback
-// is rebuilt per record. libcsv allocates through px_realloc (failures stick, as in the import,
-// so an injected fault is reported rather than retried away).
+// Design: libcsv does the grammar; we feed it one physical line at a time (split at LF, CRLF or
+// a lone CR, in 64 KiB blocks), so each record knows the line it starts on (a record starts on a
+// line at whose start libcsv was between rows: its public pstate == 0, ROW_NOT_BEGUN). libcsv's
+// field buffer is checked against LIMIT_CSV_FIELD_BYTES after every line fed, so an unclosed
+// quote cannot grow it unbounded. Fields go into one bounded buf, each followed by a NUL, with
+// offsets; the pointer array handed to the callback is rebuilt per record. Fields past a limit
+// are counted, not kept, so a ragged or oversized record costs no more memory than a good one.
+// libcsv allocates through px_realloc (failures stick, so an injected fault is reported rather
+// than retried away with smaller sizes). csvread_file / csvread_memory are the general reader
+// with an adapter to their positional callback.
 #include "csvread.h"
 
 #include <errno.h>
@@ -23,8 +27,9 @@
 
 struct reader {
     const char *name;
-    csvread_record_fn fn;
+    csvread_fn fn;
     void *user;
+    unsigned opts;
     struct px_err *err;
     int status; // first error (PX_OK while none)
 
@@ -37,6 +42,7 @@ struct reader {
     size_t *off, *len; // (LIMIT_CSV_COLUMNS)
     const char **ptr;  // (LIMIT_CSV_COLUMNS)
     size_t n_fields;   // fields in the record (may exceed what was kept)
+    size_t n_kept;     // fields stored in row (the first n_kept)
     bool row_too_big;
 };
 
@@ -77,6 +83,7 @@ static void cb_field(void *data, size_t len, void *user)
     }
     r->off[j] = at;
     r->len[j] = len;
+    r->n_kept = j + 1;
 }
 
 static void cb_row(int c, void *user)
@@ -86,29 +93,42 @@ static void cb_row(int c, void *user)
     if (r->status != PX_OK) {
         return;
     }
+    unsigned flags = (r->n_fields > LIMIT_CSV_COLUMNS ? CSVREAD_TOO_MANY : 0u) |
+                     (r->row_too_big ? CSVREAD_TOO_LONG : 0u);
+    bool keep = flags == 0 || (r->opts & CSVREAD_KEEP_BAD);
     if (r->n_fields == 0 || (r->n_fields == 1 && r->len[0] == 0 && !r->row_too_big)) {
         // a blank (or spaces-only) line is not a record
-    } else if (r->n_fields > LIMIT_CSV_COLUMNS) {
+    } else if (!keep && (flags & CSVREAD_TOO_MANY)) {
         char msg[160];
         snprintf(msg, sizeof msg, "%zu fields, over the limit of %d (LIMIT_CSV_COLUMNS)",
                  r->n_fields, LIMIT_CSV_COLUMNS);
         fail_at(r, PX_ELIMIT, r->rec_line, msg);
-    } else if (r->row_too_big) {
+    } else if (!keep) {
         char msg[160];
         snprintf(msg, sizeof msg, "the record is longer than %u bytes (LIMIT_CSV_ROW_BYTES)",
                  LIMIT_CSV_ROW_BYTES);
         fail_at(r, PX_ELIMIT, r->rec_line, msg);
     } else {
-        for (size_t j = 0; j < r->n_fields; j++) {
+        for (size_t j = 0; j < r->n_kept; j++) {
             r->ptr[j] = r->row.data + r->off[j];
         }
-        int rc = r->fn(r->user, r->n_records++, r->rec_line, r->ptr, r->len, r->n_fields, r->err);
+        struct csvread_record rec = {
+            .index = r->n_records++,
+            .line = r->rec_line,
+            .f = r->ptr,
+            .len = r->len,
+            .n = r->n_fields,
+            .n_kept = r->n_kept,
+            .flags = flags,
+        };
+        int rc = r->fn(r->user, &rec, r->err);
         if (rc != PX_OK) {
             r->status = rc;
         }
     }
     buf_reset(&r->row);
     r->n_fields = 0;
+    r->n_kept = 0;
     r->row_too_big = false;
 }
 
@@ -248,20 +268,41 @@ done:
     return rc;
 }
 
-int csvread_file(const char *path, csvread_record_fn fn, void *user, struct px_err *err)
+int csvread_source(const struct csvread_source *src, unsigned opts, csvread_fn fn, void *user,
+                   struct px_err *err)
 {
     struct reader r;
     memset(&r, 0, sizeof r);
-    r.name = path;
+    r.name = src->name ? src->name : "(csv)";
     r.fn = fn;
     r.user = user;
+    r.opts = opts;
     r.err = err;
+    return read_source(&r, src->f, src->data, src->size);
+}
+
+// The positional callback of csvread_file / csvread_memory over the general reader.
+struct adapter {
+    csvread_record_fn fn;
+    void *user;
+};
+
+static int adapt(void *user, const struct csvread_record *rec, struct px_err *err)
+{
+    const struct adapter *a = user;
+    return a->fn(a->user, rec->index, rec->line, rec->f, rec->len, rec->n, err);
+}
+
+int csvread_file(const char *path, csvread_record_fn fn, void *user, struct px_err *err)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         return px_fail(err, errno == ENOENT ? PX_ENOENT : PX_EIO, "cannot open %s: %s", path,
                        strerror(errno));
     }
-    int rc = read_source(&r, f, NULL, 0);
+    struct adapter a = {.fn = fn, .user = user};
+    struct csvread_source src = {.name = path, .f = f};
+    int rc = csvread_source(&src, 0, adapt, &a, err);
     fclose(f);
     return rc;
 }
@@ -269,11 +310,7 @@ int csvread_file(const char *path, csvread_record_fn fn, void *user, struct px_e
 int csvread_memory(const void *data, size_t size, const char *name, csvread_record_fn fn,
                    void *user, struct px_err *err)
 {
-    struct reader r;
-    memset(&r, 0, sizeof r);
-    r.name = name;
-    r.fn = fn;
-    r.user = user;
-    r.err = err;
-    return read_source(&r, NULL, data, size);
+    struct adapter a = {.fn = fn, .user = user};
+    struct csvread_source src = {.name = name, .data = data, .size = size};
+    return csvread_source(&src, 0, adapt, &a, err);
 }

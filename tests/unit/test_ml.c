@@ -201,6 +201,79 @@ static void test_dataset_bad(void **state)
     px_free(csv);
 }
 
+// ---- dataset: allocation failures ----
+
+// Every kind of column a build handles: an ID-like id (a note, names rows), a number, a
+// category (one-hot + note), a date, a constant (note), free text (note), a dropped column
+// (note); a yes/no target (build 1) and a two-level one with --positive (build 2); then the
+// spec applied to a file without the target.
+struct ds_fault {
+    char path[4200], path_apply[4200];
+    bool category_target;
+    struct ml_spec spec;
+    struct ml_dataset ds, applied;
+};
+
+static int ds_fault_open(void *user, struct px_err *err)
+{
+    struct ds_fault *u = user;
+    const char *drop[] = {"junk"};
+    struct ml_build_params bp = {.target = u->category_target ? "grade" : "t",
+                                 .positive = u->category_target ? "hi" : NULL,
+                                 .drop = drop,
+                                 .n_drop = 1};
+    int rc = ml_dataset_build(u->path, &bp, &u->spec, &u->ds, err);
+    if (rc == PX_OK) {
+        rc = ml_dataset_apply(u->path_apply, &u->spec, false, &u->applied, err);
+    }
+    return rc;
+}
+
+static void ds_fault_release(void *user)
+{
+    struct ds_fault *u = user;
+    ml_dataset_free(&u->applied);
+    ml_dataset_free(&u->ds);
+    ml_spec_free(&u->spec);
+}
+
+static void test_dataset_alloc_failures(void **state)
+{
+    (void)state;
+    struct ds_fault u;
+    memset(&u, 0, sizeof u);
+    char csv[8192];
+    size_t at = (size_t)snprintf(csv, sizeof csv, "id,x,c,when,k,note,junk,grade,t\n");
+    for (int i = 0; i < 40; i++) {
+        at += (size_t)snprintf(csv + at, sizeof csv - at,
+                               "C%03d,%d.5,%s,2024-01-%02d,same,note %d,%d,%s,%s\n", i, i % 7,
+                               i % 3 ? "blue" : "red", 1 + i % 28, i % 25, i, i % 4 ? "lo" : "hi",
+                               i % 2 ? "yes" : "no");
+    }
+    tu_write_text(g_dir, "fault.csv", csv);
+    tu_write_text(g_dir, "fault_apply.csv",
+                  "note,c,x,id,when,k,junk,grade,t\nz,green,2,Z1,2024-01-03,same,1,hi,yes\n"
+                  "y,red,,Z2,,same,2,lo,\n");
+    snprintf(u.path, sizeof u.path, "%s/fault.csv", g_dir);
+    snprintf(u.path_apply, sizeof u.path_apply, "%s/fault_apply.csv", g_dir);
+    for (int k = 0; k < 2; k++) {
+        u.category_target = k == 1;
+        long points = tu_check_alloc_failures(ds_fault_open, ds_fault_release, &u);
+        assert_true(points > 20);
+        // the last call succeeded: check it built what the columns say
+        struct px_err err = {0};
+        assert_int_equal(ds_fault_open(&u, &err), PX_OK);
+        assert_string_equal(u.spec.id_column, "id");
+        // x, c=blue, c=red, when, and grade=hi, grade=lo (target t) or t (target grade)
+        assert_int_equal(u.spec.n_features, k == 0 ? 6 : 5);
+        assert_int_equal(u.spec.n_notes, k == 0 ? 6 : 5); // c (grade) one-hot, id, k, note, junk
+        assert_int_equal(u.ds.n_rows, 40);
+        assert_int_equal(u.ds.n_pos, k == 0 ? 20 : 10);
+        assert_int_equal(u.applied.n_rows, 2);
+        ds_fault_release(&u);
+    }
+}
+
 static void test_stratified_parts(void **state)
 {
     (void)state;
@@ -406,7 +479,7 @@ int main(void)
         cmocka_unit_test(test_metrics),        cmocka_unit_test(test_dataset_types),
         cmocka_unit_test(test_dataset_bad),    cmocka_unit_test(test_stratified_parts),
         cmocka_unit_test(test_classifier_toy), cmocka_unit_test(test_tipping_monotone),
-        cmocka_unit_test(test_lookalikes),
+        cmocka_unit_test(test_lookalikes),     cmocka_unit_test(test_dataset_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
