@@ -16,7 +16,7 @@
 // Screenshots go to $BROWSER_OUT (graph.png, recommendations.png).
 // Exit: 0 passed, 1 failed, 77 skipped (playwright-core missing).
 import path from 'node:path';
-import { out, tmp, check, prospect, startServer, launchBrowser, watchErrors, runTest } from './lib.mjs';
+import { out, tmp, check, prospect, startServer, openBrowser, watchedPage, runTest } from './lib.mjs';
 
 const scaleOf = (t) => Number((/scale\(([-\d.e]+)\)/.exec(t || '') || [])[1]);
 const translateOf = (t) => (/translate\(([-\d.e]+),([-\d.e]+)\)/.exec(t || '') || []).slice(1).map(Number);
@@ -43,12 +43,9 @@ async function main() {
   prospect(['recommend', 'train', '--data', wh, '--registry', reg, '--epochs', '20', '--threads', '1']);
   const base = (await startServer(['--db', db, '--registry', reg, '--recommender', 'recommender', '--wholesale', wh])).url;
 
-  const browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  context.setDefaultTimeout(15000);
-  const page = await context.newPage();
+  const context = await openBrowser({ viewport: { width: 1440, height: 960 } });
   const problems = [];
-  watchErrors(page, problems);
+  const page = await watchedPage(context, problems);
 
   // 1. the page and the graph
   const resp = await page.goto(base + '/graph');
@@ -153,8 +150,7 @@ async function main() {
   const nb0 = await api('/api/graph?customer=' + encodeURIComponent(cust) + '&limit=1');
   for (const e of nb0.edges) held.add(nb0.nodes[e.target].id);
   check(held.size > 0, cust + ' holds ' + held.size + ' products');
-  const sp = await context.newPage();
-  watchErrors(sp, problems, 'search page');
+  const sp = await watchedPage(context, problems, 'search page');
   await sp.goto(base + '/?q=' + encodeURIComponent(cust));
   await sp.waitForSelector('#tbody tr[data-id]');
   await sp.click('#tbody tr[data-id="' + cust + '"]');

@@ -1,7 +1,8 @@
 // lib.mjs — what the browser tests (search.test.mjs, graph.test.mjs) share: the environment run.sh
 // sets (PROSPECT_BIN, CHROMIUM, BROWSER_OUT), playwright-core (exit 77 when it is missing), a
 // scratch folder, the prospect binary run quietly, `prospect serve --port 0` started and stopped,
-// headless chromium, check(), and runTest(), which runs a test's main and cleans up after it.
+// headless chromium, pages whose errors are collected, check(), and runTest(), which runs a test's
+// main and cleans up after it.
 //
 // Every server started here must end with exit 0 on SIGTERM: under the ASan tree that exit also
 // reports leaks and bad accesses, so a server that ends otherwise fails the test.
@@ -79,20 +80,26 @@ export async function stopServer(server) {
   if (code !== 0) throw new Error('the server ended with ' + code + ' after SIGTERM:\n' + server.stderr());
 }
 
-// Debian's chromium, headless (closed by runTest).
-export async function launchBrowser() {
+// Debian's chromium, headless (closed by runTest): a new browser context with these options
+// (viewport, …) whose actions wait 15 s at the most.
+export async function openBrowser(options) {
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
     args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
   });
-  return browser;
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(15000);
+  return context;
 }
 
-// Collects the page's script errors and console errors into problems, each prefixed by label.
-export function watchErrors(page, problems, label = 'page') {
+// A new page of context whose script errors and console errors go to problems, each prefixed
+// by label.
+export async function watchedPage(context, problems, label = 'page') {
+  const page = await context.newPage();
   page.on('pageerror', (e) => problems.push(label + ' error: ' + e.message));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(label + ' console: ' + m.text()); });
+  return page;
 }
 
 // Runs main(), then closes the browser, stops the servers still running and removes the scratch

@@ -19,7 +19,7 @@
 // Exit: 0 passed, 1 failed, 77 skipped (playwright-core missing).
 import fs from 'node:fs';
 import path from 'node:path';
-import { out, tmp, check, prospect, startServer, stopServer, launchBrowser, watchErrors, runTest } from './lib.mjs';
+import { out, tmp, check, prospect, startServer, stopServer, openBrowser, watchedPage, runTest } from './lib.mjs';
 
 // Filter chips' texts, in order.
 const chipTexts = (page, kind) => page.$$eval('#plan .chip.' + kind + ' .chip-text', (els) => els.map((e) => e.textContent));
@@ -51,12 +51,9 @@ async function main() {
   prospect(['train', '--csv', csv, '--target', 'digital_user', '--name', 'digital', '--registry', reg, '--folds', '3']);
   const base = (await startServer(['--db', db, '--registry', reg, '--propensity-data', csv])).url;
 
-  const browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  context.setDefaultTimeout(15000);
-  const page = await context.newPage();
+  const context = await openBrowser({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   const problems = [];
-  watchErrors(page, problems);
+  const page = await watchedPage(context, problems);
 
   // 1. the page itself
   const resp = await page.goto(base + '/');
@@ -212,8 +209,7 @@ async function main() {
 
   // 9. /models: the run's numbers, the confusion matrix, the SHAP bars, a dependence plot that
   // follows the feature picker, and the potential list
-  const models = await context.newPage();
-  watchErrors(models, problems, 'models page');
+  const models = await watchedPage(context, problems, 'models page');
   await models.setViewportSize({ width: 1440, height: 1100 });
   const mresp = await models.goto(base + '/models');
   check(mresp.status() === 200 && /default-src 'none'/.test(mresp.headers()['content-security-policy'] || ''),
