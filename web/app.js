@@ -1,6 +1,7 @@
 // app.js — the relationship managers' search page (GET /), plain JavaScript, no framework and no
 // build step. It only talks to the JSON API of the same server (/api/search, /api/customers/ID,
-// /api/customers/ID/similar, /api/schema, /health).
+// /api/customers/ID/similar, /api/schema, /health), through common.js (DOM helpers, the API call
+// with its key).
 //
 // Rules: every value that comes from the API is hostile; it reaches the page only through
 // textContent / DOM nodes, never parsed as HTML (the server's Content-Security-Policy also forbids
@@ -16,11 +17,10 @@
     'affluent customers with children in college who might need education loans',
     'customers under 35 with income over $100k',
   ];
-  const KEY_STORE = 'prospect.apiKey';
   const COLS_STORE = 'prospect.columns';
   const MAX_DEFAULT_COLS = 5;
 
-  const $ = (id) => document.getElementById(id);
+  const { $, el, clear, setStatus, askingKey, api } = window.prospect; // common.js
   const state = {
     schema: null,      // {rows, dense, columns: [{name, label, type, id, values?}]}
     byName: new Map(), // column name -> schema column
@@ -31,79 +31,8 @@
     chosen: null,      // columns the user picked (null: automatic)
     detailId: null,    // customer shown in the panel
     lastRow: 0,        // row index that had focus
-    pending: null,     // retry after the API key form
     seq: 0,            // request sequence: only the latest answer is drawn
   };
-
-  // ---- DOM helpers (nothing is ever parsed as HTML) ----
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const c of children) {
-      if (c === null || c === undefined) continue;
-      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return e;
-  }
-  function clear(e) {
-    while (e.firstChild) e.removeChild(e.firstChild);
-  }
-
-  // ---- API: Bearer key from sessionStorage; a 401 asks for one and retries ----
-  class ApiError extends Error {
-    constructor(status, message) {
-      super(message);
-      this.status = status;
-    }
-  }
-  async function api(path) {
-    const headers = { Accept: 'application/json' };
-    const key = sessionStorage.getItem(KEY_STORE);
-    if (key) headers.Authorization = 'Bearer ' + key;
-    const r = await fetch(path, { headers, credentials: 'same-origin' });
-    let body = null;
-    try {
-      body = await r.json();
-    } catch (e) {
-      body = null;
-    }
-    if (r.status === 401) {
-      sessionStorage.removeItem(KEY_STORE);
-      await askKey(key ? 'That key was not accepted. Try another one.' : null);
-      return api(path);
-    }
-    if (!r.ok) {
-      const msg = body && body.error && body.error.message ? body.error.message : 'HTTP ' + r.status;
-      throw new ApiError(r.status, msg);
-    }
-    return body;
-  }
-  function askKey(message) {
-    return new Promise((resolve) => {
-      const box = $('auth');
-      if (message) box.querySelector('p').textContent = message;
-      box.hidden = false;
-      $('auth-key').value = '';
-      $('auth-key').focus();
-      state.pending = resolve;
-    });
-  }
-  function onKeySubmit(ev) {
-    ev.preventDefault();
-    const key = $('auth-key').value.trim();
-    if (!key) return;
-    sessionStorage.setItem(KEY_STORE, key);
-    $('auth').hidden = true;
-    const go = state.pending;
-    state.pending = null;
-    if (go) go();
-  }
 
   // ---- formatting by column type ----
   const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
@@ -206,11 +135,6 @@
   }
 
   // ---- search ----
-  function setStatus(text, kind) {
-    const s = $('status');
-    s.textContent = text || '';
-    s.className = 'status' + (kind ? ' ' + kind : '');
-  }
   async function search(q) {
     q = q.trim();
     $('q').value = q;
@@ -407,7 +331,7 @@
   function onGlobalKey(ev) {
     const t = ev.target;
     const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT');
-    if (ev.key === '/' && !typing && $('auth').hidden) {
+    if (ev.key === '/' && !typing && !askingKey()) {
       ev.preventDefault();
       $('q').focus();
       $('q').select();
@@ -536,7 +460,6 @@
       ev.preventDefault();
       search($('q').value);
     });
-    $('auth-form').addEventListener('submit', onKeySubmit);
     $('tbody').addEventListener('keydown', onTableKey);
     document.addEventListener('keydown', onGlobalKey);
     $('detail-close').addEventListener('click', closeDetail);

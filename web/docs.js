@@ -1,11 +1,11 @@
 // docs.js — the API page (GET /docs): reads /openapi.json and draws one card per operation with
 // its parameters and a "try it" form that sends the request to this server and shows the status
 // and the answer (pretty-printed when it is JSON). Plain JavaScript, no build step; everything
-// from the server reaches the page through textContent, never parsed as HTML.
+// from the server reaches the page through textContent, never parsed as HTML. The key field
+// shares the tab's API key with the other pages (common.js).
 'use strict';
 
 (function () {
-  const KEY_STORE = 'prospect.apiKey'; // shared with the search page (sessionStorage)
   const EXAMPLES = {
     q: 'customers with credit score over 750 interested in investment products',
     top: '5',
@@ -15,20 +15,7 @@
     params: { top_n: 3 },
   }, null, 2);
 
-  const $ = (id) => document.getElementById(id);
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const c of children) {
-      if (c !== null && c !== undefined) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return e;
-  }
+  const { $, el, savedKey, saveKey } = window.prospect; // common.js
 
   function headers(json) {
     const h = { Accept: 'application/json' };
@@ -137,12 +124,8 @@
   }
 
   async function start() {
-    $('key').value = sessionStorage.getItem(KEY_STORE) || '';
-    $('key').addEventListener('change', () => {
-      const k = $('key').value.trim();
-      if (k) sessionStorage.setItem(KEY_STORE, k);
-      else sessionStorage.removeItem(KEY_STORE);
-    });
+    $('key').value = savedKey() || '';
+    $('key').addEventListener('change', () => saveKey($('key').value.trim()));
     const ops = $('ops');
     try {
       const r = await fetch('/openapi.json', { headers: headers(false), credentials: 'same-origin' });

@@ -1,7 +1,8 @@
 // graph.js — the Graph page (/graph): the customer–product graph of the wholesale book as an
 // interactive SVG (force layout, zoom, pan, node drag, filters by segment and relationship
 // manager) and the segment chart, from GET /api/graph and GET /api/segments.
-// Plain DOM: values only ever become text nodes or SVG attributes, never markup.
+// Plain DOM (helpers and the API call in common.js): values only ever become text nodes or SVG
+// attributes, never markup.
 //
 // Layout: a small force simulation written here (no library) — every pair of nodes repels
 // (inverse square), every edge is a spring of rest length LINK, a weak pull keeps the graph
@@ -10,9 +11,7 @@
 'use strict';
 
 (function () {
-  const KEY_STORE = 'prospect.apiKey'; // shared with the search page (app.js)
-  const SVG = 'http://www.w3.org/2000/svg';
-  const $ = (id) => document.getElementById(id);
+  const { $, el, svg, clear, setStatus, api } = window.prospect; // common.js
   const num = new Intl.NumberFormat('en-US');
   const money = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
   // segment colours (1 = largest segment); customers without a segment are grey
@@ -21,84 +20,9 @@
   const PRODUCT = ['#64748b', '#8b7355', '#5b7f95', '#7a6f9b', '#6b8e6b', '#9a6b6b'];
   const LINK = 90, REPEL = 5200, SPRING = 0.035, CENTER = 0.01, DECAY = 0.55;
 
-  const state = { pending: null, graph: null, nodes: [], edges: [], view: { k: 1, x: 0, y: 0 },
+  const state = { graph: null, nodes: [], edges: [], view: { k: 1, x: 0, y: 0 },
     alpha: 0, running: false, drag: null, pan: null, selected: null, productTypes: [],
     facetsLoaded: false, seq: 0 };
-
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const c of children) {
-      if (c === null || c === undefined) continue;
-      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return e;
-  }
-  function svg(tag, attrs, text) {
-    const e = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-    if (text !== undefined) e.textContent = String(text);
-    return e;
-  }
-  function clear(e) {
-    while (e.firstChild) e.removeChild(e.firstChild);
-  }
-  function setStatus(text, kind) {
-    const s = $('status');
-    s.textContent = text || '';
-    s.className = 'status' + (kind ? ' ' + kind : '');
-  }
-
-  // ---- API (Bearer key from sessionStorage; a 401 asks for one and retries) ----
-  async function api(path) {
-    const headers = { Accept: 'application/json' };
-    const key = sessionStorage.getItem(KEY_STORE);
-    if (key) headers.Authorization = 'Bearer ' + key;
-    const r = await fetch(path, { headers, credentials: 'same-origin' });
-    let body = null;
-    try {
-      body = await r.json();
-    } catch (e) {
-      body = null;
-    }
-    if (r.status === 401) {
-      sessionStorage.removeItem(KEY_STORE);
-      await askKey(key ? 'That key was not accepted. Try another one.' : null);
-      return api(path);
-    }
-    if (!r.ok) {
-      const err = new Error(body && body.error ? body.error.message : 'HTTP ' + r.status);
-      err.status = r.status;
-      throw err;
-    }
-    return body;
-  }
-  function askKey(message) {
-    return new Promise((resolve) => {
-      const box = $('auth');
-      if (message) box.querySelector('p').textContent = message;
-      box.hidden = false;
-      $('auth-key').value = '';
-      $('auth-key').focus();
-      state.pending = resolve;
-    });
-  }
-  function onKeySubmit(ev) {
-    ev.preventDefault();
-    const key = $('auth-key').value.trim();
-    if (!key) return;
-    sessionStorage.setItem(KEY_STORE, key);
-    $('auth').hidden = true;
-    const go = state.pending;
-    state.pending = null;
-    if (go) go();
-  }
 
   function segColour(s) {
     return s === null || s === undefined ? '#9aa5b1' : SEG[(s - 1) % SEG.length];
@@ -579,7 +503,6 @@
   }
 
   async function start0() {
-    $('auth-form').addEventListener('submit', onKeySubmit);
     $('g-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       load();

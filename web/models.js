@@ -1,91 +1,15 @@
 // models.js — the Models page (/models): a propensity model's quality and explanations, drawn
 // as SVG from the JSON API (GET /api/models, /api/models/{id}, /api/models/{id}/explain).
-// Plain DOM: values only ever become text nodes or SVG attributes, never markup.
+// Plain DOM (helpers and the API call in common.js): values only ever become text nodes or SVG
+// attributes, never markup.
 'use strict';
 
 (function () {
-  const KEY_STORE = 'prospect.apiKey'; // shared with the search page (app.js)
-  const SVG = 'http://www.w3.org/2000/svg';
-  const $ = (id) => document.getElementById(id);
-  const state = { id: null, run: null, explain: null, pending: null, seq: 0 };
-
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const c of children) {
-      if (c === null || c === undefined) continue;
-      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return e;
-  }
-  function svg(tag, attrs, text) {
-    const e = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-    if (text !== undefined) e.textContent = String(text);
-    return e;
-  }
-  function clear(e) {
-    while (e.firstChild) e.removeChild(e.firstChild);
-  }
-
-  // ---- API (Bearer key from sessionStorage; a 401 asks for one and retries) ----
-  async function api(path) {
-    const headers = { Accept: 'application/json' };
-    const key = sessionStorage.getItem(KEY_STORE);
-    if (key) headers.Authorization = 'Bearer ' + key;
-    const r = await fetch(path, { headers, credentials: 'same-origin' });
-    let body = null;
-    try {
-      body = await r.json();
-    } catch (e) {
-      body = null;
-    }
-    if (r.status === 401) {
-      sessionStorage.removeItem(KEY_STORE);
-      await askKey(key ? 'That key was not accepted. Try another one.' : null);
-      return api(path);
-    }
-    if (!r.ok) {
-      const err = new Error(body && body.error ? body.error.message : 'HTTP ' + r.status);
-      err.status = r.status;
-      throw err;
-    }
-    return body;
-  }
-  function askKey(message) {
-    return new Promise((resolve) => {
-      const box = $('auth');
-      if (message) box.querySelector('p').textContent = message;
-      box.hidden = false;
-      $('auth-key').value = '';
-      $('auth-key').focus();
-      state.pending = resolve;
-    });
-  }
-  function onKeySubmit(ev) {
-    ev.preventDefault();
-    const key = $('auth-key').value.trim();
-    if (!key) return;
-    sessionStorage.setItem(KEY_STORE, key);
-    $('auth').hidden = true;
-    const go = state.pending;
-    state.pending = null;
-    if (go) go();
-  }
+  const { $, el, svg, clear, setStatus, api } = window.prospect; // common.js
+  const state = { id: null, run: null, explain: null, seq: 0 };
 
   const pct = (v) => (v === null || v === undefined ? '–' : (100 * v).toFixed(1) + '%');
   const fix = (v, d) => (v === null || v === undefined ? '–' : Number(v).toFixed(d));
-  function setStatus(text, kind) {
-    const s = $('status');
-    s.textContent = text || '';
-    s.className = 'status' + (kind ? ' ' + kind : '');
-  }
 
   // ---- charts ----
   function shapBars(global) {
@@ -267,7 +191,6 @@
   }
 
   async function start() {
-    $('auth-form').addEventListener('submit', onKeySubmit);
     $('m-model').addEventListener('change', () => loadModel($('m-model').value));
     $('m-feature').addEventListener('change', onFeature);
     try {

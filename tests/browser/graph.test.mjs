@@ -1,9 +1,10 @@
 // graph.test.mjs — the Graph page (/graph) and the customer panel's recommendations in headless
 // chromium.
 //
-// Self-contained: generates a small wholesale book (`prospect generate --kind wholesale`), imports
-// its customers.csv, runs `prospect segment` and `prospect recommend train`, starts
-// `prospect serve --recommender recommender --wholesale DIR`, then with playwright-core:
+// Generates a small wholesale book (`prospect generate --kind wholesale`), imports its
+// customers.csv, runs `prospect segment` and `prospect recommend train`, starts
+// `prospect serve --recommender recommender --wholesale DIR` (the server, chromium and the clean-up
+// come from lib.mjs), then with playwright-core:
 //  1. /graph answers with its CSP; customer and product nodes and the links between them render,
 //     with the issue's labels ("Customer CUS-… (type, industry)", "Product PROD-… (type, …)");
 //  2. hovering a link shows its transaction type; the wheel zooms (the view's transform scale
@@ -14,56 +15,8 @@
 //     (checked against the customer's neighbourhood from /api/graph).
 // Screenshots go to $BROWSER_OUT (graph.png, recommendations.png).
 // Exit: 0 passed, 1 failed, 77 skipped (playwright-core missing).
-import { spawn, execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-
-const out = process.env.BROWSER_OUT || process.cwd();
-const bin = process.env.PROSPECT_BIN;
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!bin) {
-  console.error('PROSPECT_BIN is not set');
-  process.exit(1);
-}
-
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(out, 'package.json'))('playwright-core'));
-} catch (e) {
-  console.log('SKIP: playwright-core is not installed in ' + out + ': ' + e.message);
-  process.exit(77);
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prospect-graph-'));
-let server = null;
-let browser = null;
-let failed = false;
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
-}
-
-function startServer(args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, ['serve', '--port', '0', '--model', path.join(tmp, 'no-model'), ...args],
-      { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('server did not start: ' + err)), 60000);
-    p.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc: p, url: m[1], stderr: () => err, exited });
-      }
-    });
-    const exited = new Promise((done) => p.on('exit', (code, sig) => done(code === null ? sig : code)));
-    exited.then((code) => reject(new Error('server exited with ' + code + ': ' + err)));
-  });
-}
+import { out, tmp, check, prospect, startServer, openBrowser, watchedPage, runTest } from './lib.mjs';
 
 const scaleOf = (t) => Number((/scale\(([-\d.e]+)\)/.exec(t || '') || [])[1]);
 const translateOf = (t) => (/translate\(([-\d.e]+),([-\d.e]+)\)/.exec(t || '') || []).slice(1).map(Number);
@@ -83,26 +36,16 @@ async function main() {
   const wh = path.join(tmp, 'wholesale');
   const db = path.join(tmp, 'book.db');
   const reg = path.join(tmp, 'registry');
-  const run = (args) => execFileSync(bin, args, { stdio: 'ignore', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
-  run(['generate', '--kind', 'wholesale', '--customers', '200', '--products', '40', '--transactions', '2500',
+  prospect(['generate', '--kind', 'wholesale', '--customers', '200', '--products', '40', '--transactions', '2500',
     '--seed', '11', '--out', wh]);
-  run(['import', '--db', db, '--csv', path.join(wh, 'customers.csv')]);
-  run(['segment', '--db', db, '--k', '4']);
-  run(['recommend', 'train', '--data', wh, '--registry', reg, '--epochs', '20', '--threads', '1']);
-  server = await startServer(['--db', db, '--registry', reg, '--recommender', 'recommender', '--wholesale', wh]);
-  const base = server.url;
+  prospect(['import', '--db', db, '--csv', path.join(wh, 'customers.csv')]);
+  prospect(['segment', '--db', db, '--k', '4']);
+  prospect(['recommend', 'train', '--data', wh, '--registry', reg, '--epochs', '20', '--threads', '1']);
+  const base = (await startServer(['--db', db, '--registry', reg, '--recommender', 'recommender', '--wholesale', wh])).url;
 
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  context.setDefaultTimeout(15000);
-  const page = await context.newPage();
+  const context = await openBrowser({ viewport: { width: 1440, height: 960 } });
   const problems = [];
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  const page = await watchedPage(context, problems);
 
   // 1. the page and the graph
   const resp = await page.goto(base + '/graph');
@@ -207,9 +150,7 @@ async function main() {
   const nb0 = await api('/api/graph?customer=' + encodeURIComponent(cust) + '&limit=1');
   for (const e of nb0.edges) held.add(nb0.nodes[e.target].id);
   check(held.size > 0, cust + ' holds ' + held.size + ' products');
-  const sp = await context.newPage();
-  sp.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  sp.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  const sp = await watchedPage(context, problems, 'search page');
   await sp.goto(base + '/?q=' + encodeURIComponent(cust));
   await sp.waitForSelector('#tbody tr[data-id]');
   await sp.click('#tbody tr[data-id="' + cust + '"]');
@@ -223,23 +164,4 @@ async function main() {
   check(problems.length === 0, 'no page errors: ' + problems.join('; '));
 }
 
-try {
-  await main();
-  console.log('graph browser test passed; screenshots in ' + out);
-} catch (e) {
-  failed = true;
-  console.error('FAIL: ' + (e && e.stack ? e.stack : e));
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server) {
-    server.proc.kill('SIGTERM');
-    const code = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
-    if (code !== 0) {
-      failed = true;
-      console.error('FAIL: the server ended with ' + code + ' after SIGTERM:\n' + server.stderr());
-      if (code === 'timeout') server.proc.kill('SIGKILL');
-    }
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+await runTest('graph browser test', main);

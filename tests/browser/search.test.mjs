@@ -1,7 +1,8 @@
 // search.test.mjs — the search page (GET /) and the API page (/docs) in headless chromium.
 //
-// Self-contained: generates a 300-customer bank, imports it, starts `prospect serve --port 0`
-// (lexical path: no model), then with playwright-core driving Debian's chromium:
+// Generates a 300-customer bank, imports it, starts `prospect serve --port 0` (lexical path: no
+// model; the server, chromium and the clean-up come from lib.mjs), then with playwright-core
+// driving Debian's chromium:
 //  1. the page's answer carries its Content-Security-Policy and HTML type, and draws no errors;
 //  2. a sample chip searches: result rows and filter chips appear, every row passes the filters;
 //  3. removing a chip re-runs the query without its words (the box shows the new query) and
@@ -12,59 +13,13 @@
 //  6. CSV export downloads one line per result plus a header;
 //  7. a server started with --require-keys answers 401: the page asks for the key (a real one
 //     from `prospect keys create`), then sends it as a Bearer and shows results;
-//  8. /docs lists the API and its "try it" form gets a 200 from /api/search.
-// Screenshots go to $BROWSER_OUT (search.png, search-tablet.png, docs.png).
+//  8. /docs lists the API and its "try it" form gets a 200 from /api/search;
+//  9. /models draws the newest model's numbers, confusion matrix, SHAP bars and dependence plot.
+// Screenshots go to $BROWSER_OUT (search.png, search-tablet.png, docs.png, models.png).
 // Exit: 0 passed, 1 failed, 77 skipped (playwright-core missing).
-import { spawn, execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-
-const out = process.env.BROWSER_OUT || process.cwd();
-const bin = process.env.PROSPECT_BIN;
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!bin) {
-  console.error('PROSPECT_BIN is not set');
-  process.exit(1);
-}
-
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(out, 'package.json'))('playwright-core'));
-} catch (e) {
-  console.log('SKIP: playwright-core is not installed in ' + out + ': ' + e.message);
-  process.exit(77);
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prospect-browser-'));
-let server = null;
-let browser = null;
-let failed = false;
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
-}
-
-function startServer(db, extra = []) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, ['serve', '--db', db, '--port', '0', '--model', path.join(tmp, 'no-model'), ...extra],
-      { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('server did not start: ' + err)), 60000);
-    p.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc: p, url: m[1], stderr: () => err, exited });
-      }
-    });
-    const exited = new Promise((done) => p.on('exit', (code, sig) => done(code === null ? sig : code)));
-    exited.then((code) => reject(new Error('server exited with ' + code + ': ' + err)));
-  });
-}
+import { out, tmp, check, prospect, startServer, stopServer, openBrowser, watchedPage, runTest } from './lib.mjs';
 
 // Filter chips' texts, in order.
 const chipTexts = (page, kind) => page.$$eval('#plan .chip.' + kind + ' .chip-text', (els) => els.map((e) => e.textContent));
@@ -89,26 +44,16 @@ async function waitForAnswer(page, query) {
 async function main() {
   const csv = path.join(tmp, 'bank.csv');
   const db = path.join(tmp, 'bank.db');
-  execFileSync(bin, ['generate', '--rows', '300', '--seed', '7', '--out', csv], { stdio: 'ignore' });
-  execFileSync(bin, ['import', '--db', db, '--csv', csv], { stdio: 'ignore' });
+  prospect(['generate', '--rows', '300', '--seed', '7', '--out', csv]);
+  prospect(['import', '--db', db, '--csv', csv]);
   // a propensity model on the same rows, for the Models page (9.)
   const reg = path.join(tmp, 'registry');
-  execFileSync(bin, ['train', '--csv', csv, '--target', 'digital_user', '--name', 'digital', '--registry', reg,
-    '--folds', '3'], { stdio: 'ignore', env: { ...process.env, OMP_WAIT_POLICY: 'passive' } });
-  server = await startServer(db, ['--registry', reg, '--propensity-data', csv]);
-  const base = server.url;
+  prospect(['train', '--csv', csv, '--target', 'digital_user', '--name', 'digital', '--registry', reg, '--folds', '3']);
+  const base = (await startServer(['--db', db, '--registry', reg, '--propensity-data', csv])).url;
 
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  context.setDefaultTimeout(15000);
-  const page = await context.newPage();
+  const context = await openBrowser({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   const problems = [];
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  const page = await watchedPage(context, problems);
 
   // 1. the page itself
   const resp = await page.goto(base + '/');
@@ -218,9 +163,8 @@ async function main() {
 
   // 7. a server that requires API keys answers 401; the page asks for the key, then sends it
   //    as a Bearer token on every call (a real key, made with `prospect keys create`)
-  const token = execFileSync(bin, ['keys', 'create', '--db', db, '--name', 'browser-test'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  const locked = await startServer(db, ['--require-keys']);
+  const token = prospect(['keys', 'create', '--db', db, '--name', 'browser-test'], { output: true });
+  const locked = await startServer(['--db', db, '--require-keys']);
   try {
     const authPage = await context.newPage();
     const seen = [];
@@ -240,8 +184,7 @@ async function main() {
       'the key is kept in sessionStorage');
     await authPage.close();
   } finally {
-    locked.proc.kill('SIGTERM');
-    await locked.exited;
+    await stopServer(locked);
   }
 
   // 8. /docs
@@ -266,8 +209,7 @@ async function main() {
 
   // 9. /models: the run's numbers, the confusion matrix, the SHAP bars, a dependence plot that
   // follows the feature picker, and the potential list
-  const models = await context.newPage();
-  models.on('pageerror', (e) => problems.push('models page error: ' + e.message));
+  const models = await watchedPage(context, problems, 'models page');
   await models.setViewportSize({ width: 1440, height: 1100 });
   const mresp = await models.goto(base + '/models');
   check(mresp.status() === 200 && /default-src 'none'/.test(mresp.headers()['content-security-policy'] || ''),
@@ -303,24 +245,4 @@ async function main() {
   check(problems.length === 0, 'no page errors: ' + problems.join('; '));
 }
 
-try {
-  await main();
-  console.log('browser test passed; screenshots in ' + out);
-} catch (e) {
-  failed = true;
-  console.error('FAIL: ' + (e && e.stack ? e.stack : e));
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server) {
-    // a clean exit 0 on SIGTERM: under the ASan tree this also reports leaks and bad accesses
-    server.proc.kill('SIGTERM');
-    const code = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
-    if (code !== 0) {
-      failed = true;
-      console.error('FAIL: the server ended with ' + code + ' after SIGTERM:\n' + server.stderr());
-      if (code === 'timeout') server.proc.kill('SIGKILL');
-    }
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+await runTest('browser test', main);

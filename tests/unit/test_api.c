@@ -372,6 +372,42 @@ static char *get_raw(const char *path, int *status, const char **ctype, const ch
     return body;
 }
 
+// Every <script> of the page at path names a file (no inline script) that is served as JavaScript
+// and never builds markup from strings: no innerHTML / outerHTML / insertAdjacentHTML /
+// document.write. Each page loads the shared web/common.js before its own script.
+static void check_scripts(const char *path)
+{
+    int status = 0;
+    const char *ctype = NULL, *csp = NULL;
+    char *html = get_raw(path, &status, &ctype, &csp);
+    assert_int_equal(status, 200);
+    size_t n = 0;
+    bool common = false;
+    for (const char *p = strstr(html, "<script"); p != NULL; p = strstr(p + 1, "<script")) {
+        const char *end = strchr(p, '>');
+        const char *src = strstr(p, " src=\"");
+        if (end == NULL || src == NULL || src > end) fail_msg("%s: a <script> without src", path);
+        src += strlen(" src=\"");
+        const char *q = strchr(src, '"');
+        char script[128];
+        if (q == NULL || q > end || (size_t)(q - src) >= sizeof script) fail_msg("%s: a bad <script src>", path);
+        memcpy(script, src, (size_t)(q - src));
+        script[q - src] = '\0';
+        if (n == 0 && strcmp(script, "/static/common.js") == 0) common = true;
+        char *body = get_raw(script, &status, &ctype, &csp);
+        if (status != 200) fail_msg("%s loads %s: status %d", path, script, status);
+        assert_string_equal(ctype, "text/javascript; charset=utf-8");
+        if (strstr(body, "innerHTML") || strstr(body, "outerHTML") || strstr(body, "insertAdjacentHTML") ||
+            strstr(body, "document.write")) {
+            fail_msg("%s builds markup from strings", script);
+        }
+        free(body);
+        n++;
+    }
+    if (!common || n != 2) fail_msg("%s loads %zu scripts, not /static/common.js then its own", path, n);
+    free(html);
+}
+
 static void test_web(void **state)
 {
     (void)state;
@@ -397,16 +433,9 @@ static void test_web(void **state)
         if (strstr(body, pages[i].marker) == NULL) fail_msg("%s lacks %s", pages[i].path, pages[i].marker);
         free(body);
     }
-    // the pages never build markup from data: no innerHTML / outerHTML / insertAdjacentHTML
-    static const char *const scripts[] = {"/static/app.js", "/static/docs.js"};
-    for (size_t i = 0; i < 2; i++) {
-        char *body = get_raw(scripts[i], &status, &ctype, &csp);
-        if (strstr(body, "innerHTML") || strstr(body, "outerHTML") || strstr(body, "insertAdjacentHTML") ||
-            strstr(body, "document.write")) {
-            fail_msg("%s builds markup from strings", scripts[i]);
-        }
-        free(body);
-    }
+    // the pages never build markup from data: every script each page loads is checked
+    static const char *const html_pages[] = {"/", "/docs", "/models", "/graph"};
+    for (size_t i = 0; i < sizeof html_pages / sizeof html_pages[0]; i++) check_scripts(html_pages[i]);
     // unknown files: 404 JSON errors, no CSP, nothing else served from /static
     static const char *const missing[] = {"/static/nope.js", "/static/..%2Fapi.h", "/static/app.js.map",
                                           "/index.html", "/static/", "/docs/"};
