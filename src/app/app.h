@@ -493,5 +493,11 @@ int app_graph_json(const struct app_rec *r, const struct app_book *b,
 // the book has no such column.
 int app_segments_json(const struct app_book *b, const char *column, struct buf *out,
                       struct px_err *err);
+// The same summary of segments given in memory (k-means' answer before or without storing it):
+// customer ids[i] is in segment[i] (1..LIMIT_KMEANS_K; n_ids of each); book rows not listed are
+// unassigned, ids not in the book are skipped. column names the summary and, when the book has
+// it, is left out of the traits. PX_EINVAL for a segment out of range.
+int app_segments_assign_json(const struct app_book *b, const char *column, const char *const *ids,
+                             const int *segment, size_t n_ids, struct buf *out, struct px_err *err);
 
 #endif

@@ -2,9 +2,8 @@
 // layer over src/registry (version numbers, lock, atomic publish, checksums); this file knows
 // the kind's files: model.bin (binary, below), recommender.json and MLmodel.
 //
-// A save fills a staging directory (registry_stage), seals it (manifest.json, kind
-// "recommender") and publishes it (registry_publish); any failure removes the staging
-// directory. A load goes through registry_open — every file's sha256 checked, a missing or
+// A save hands its files to registry_save_files, which fills a staging directory, seals it
+// (kind "recommender") and publishes it; any failure removes the staging directory. A load goes through registry_open — every file's sha256 checked, a missing or
 // extra file refused by name, another kind refused — then checks every length and index in
 // model.bin. (It moved up from src/ml when the registry became the one store: src/registry is
 // above ml.)
@@ -277,90 +276,59 @@ static cJSON *describe(const char *name, const char *created, const struct rec_m
     return r;
 }
 
-static int write_in(const char *dir, const char *file, const void *data, size_t len,
-                    struct px_err *err)
-{
-    char path[4300];
-    int rc = fsx_join(path, sizeof path, dir, file, err);
-    return rc == PX_OK ? fsx_write_atomic(path, data, len, err) : rc;
-}
-
-static int write_mlmodel(const char *stage, const char *name, const char *created,
-                         const struct rec_model *m, uint64_t bytes, struct px_err *err)
-{
-    char uuid[33], nc[24], np[24], dim[16];
-    bundle_new_uuid(uuid, sizeof uuid);
-    snprintf(nc, sizeof nc, "%zu", m->n_customers);
-    snprintf(np, sizeof np, "%zu", m->n_products);
-    snprintf(dim, sizeof dim, "%d", m->dim);
-    const struct bundle_kv kv[] = {
-        {"model", MODEL_BIN, false},
-        {"model_type", "gat-link-prediction", false},
-        {"info", INFO_JSON, false},
-        {"customers", nc, true},
-        {"products", np, true},
-        {"dim", dim, true},
-        {"serve", "prospect recommend --model NAME[/VERSION] --customer ID", false},
-    };
-    struct bundle_mlmodel mm = {
-        .name = name,
-        .kind = BUNDLE_KIND_RECOMMENDER,
-        .created = created,
-        .model_uuid = uuid,
-        .size_bytes = bytes,
-        .kv = kv,
-        .n_kv = sizeof kv / sizeof kv[0],
-        .inputs = "[{\"name\": \"customer\", \"type\": \"string\", \"required\": true}]",
-        .outputs = "[{\"name\": \"product\", \"type\": \"string\", \"required\": true}, "
-                   "{\"name\": \"score\", \"type\": \"double\", \"required\": true}]",
-        .params = "[{\"name\": \"top_n\", \"type\": \"long\", \"default\": 5, \"shape\": null}]",
-    };
-    return bundle_write_mlmodel(stage, &mm, err);
-}
-
 int recbundle_save(const char *root, const char *name, const struct rec_model *m,
                    const struct recbundle_info *info, int *version, struct px_err *err)
 {
-    char stage[4200] = "", created[40], sha[65];
+    char created[40], sha[65], nc[24], np[24], dim[16];
     struct buf bin;
     buf_init(&bin, (size_t)MODEL_MAX);
     char *text = NULL;
     cJSON *r = NULL;
     *version = 0;
     int rc = bundle_check_name(name, err);
-    if (rc == PX_OK)
-        rc = registry_stage(root, name, stage, sizeof stage, err);
     if (rc != PX_OK) {
-        stage[0] = '\0';
-        goto done;
+        return rc;
     }
     bundle_now_utc(created, sizeof created);
     rc = encode(m, &bin, err);
     if (rc == PX_OK) {
         sha256_hex(bin.data, bin.len, sha);
-        rc = write_in(stage, MODEL_BIN, bin.data, bin.len, err);
-    }
-    if (rc == PX_OK) {
         r = describe(name, created, m, info, bin.len, sha);
         text = r ? cJSON_Print(r) : NULL;
         if (text == NULL) {
             rc = px_fail(err, PX_ENOMEM, "out of memory writing %s", INFO_JSON);
         }
     }
-    if (rc == PX_OK)
-        rc = write_in(stage, INFO_JSON, text, strlen(text), err);
-    if (rc == PX_OK)
-        rc = write_mlmodel(stage, name, created, m, (uint64_t)(bin.len + strlen(text)), err);
-    if (rc == PX_OK)
-        rc = bundle_seal(stage, name, BUNDLE_KIND_RECOMMENDER, created, NULL, err);
-    if (rc == PX_OK)
-        rc = registry_publish(root, name, stage, version, err);
     if (rc == PX_OK) {
-        stage[0] = '\0'; // published
-    }
-done:
-    if (stage[0] != '\0') {
-        bundle_remove_tree(stage, NULL);
+        snprintf(nc, sizeof nc, "%zu", m->n_customers);
+        snprintf(np, sizeof np, "%zu", m->n_products);
+        snprintf(dim, sizeof dim, "%d", m->dim);
+        const struct bundle_kv kv[] = {
+            {"model", MODEL_BIN, false},
+            {"model_type", "gat-link-prediction", false},
+            {"info", INFO_JSON, false},
+            {"customers", nc, true},
+            {"products", np, true},
+            {"dim", dim, true},
+            {"serve", "prospect recommend --model NAME[/VERSION] --customer ID", false},
+        };
+        const struct bundle_mlmodel mm = {
+            .name = name,
+            .kind = BUNDLE_KIND_RECOMMENDER,
+            .created = created,
+            .kv = kv,
+            .n_kv = sizeof kv / sizeof kv[0],
+            .inputs = "[{\"name\": \"customer\", \"type\": \"string\", \"required\": true}]",
+            .outputs = "[{\"name\": \"product\", \"type\": \"string\", \"required\": true}, "
+                       "{\"name\": \"score\", \"type\": \"double\", \"required\": true}]",
+            .params =
+                "[{\"name\": \"top_n\", \"type\": \"long\", \"default\": 5, \"shape\": null}]",
+        };
+        const struct registry_file files[] = {
+            {MODEL_BIN, bin.data, bin.len},
+            {INFO_JSON, text, strlen(text)},
+        };
+        rc = registry_save_files(root, files, 2, &mm, version, err);
     }
     cJSON_Delete(r);
     cJSON_free(text);
@@ -380,13 +348,8 @@ int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *
     memset(m, 0, sizeof *m);
     // every file checked against the manifest; another kind under the name is refused
     int rc = registry_open(root, ref, BUNDLE_KIND_RECOMMENDER, &rr, &v, dir, sizeof dir, NULL, err);
-    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        px_fail(err, rc, "%.900s (run prospect recommend train)", msg);
-    }
     if (rc != PX_OK) {
-        return rc;
+        return registry_hint_missing(rc, "run prospect recommend train", err);
     }
     rc = fsx_join(path, sizeof path, dir, INFO_JSON, err);
     if (rc == PX_OK)
@@ -405,17 +368,9 @@ int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *
                      RECBUNDLE_FORMAT, RECBUNDLE_FORMAT_VERSION);
         goto done;
     }
-    rc = fsx_join(path, sizeof path, dir, MODEL_BIN, err);
-    if (rc == PX_OK)
-        rc = fsx_read_file(path, (size_t)MODEL_MAX, &bin, &bin_len, err);
+    rc = registry_read_checked(dir, MODEL_BIN, (size_t)MODEL_MAX, sha->valuestring, INFO_JSON "'s",
+                               &bin, &bin_len, err);
     if (rc != PX_OK) {
-        goto done;
-    }
-    char got[65];
-    sha256_hex(bin, bin_len, got);
-    if (strcmp(got, sha->valuestring) != 0) {
-        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %.12s… differs from %s's %.12s…", MODEL_BIN, got,
-                     INFO_JSON, sha->valuestring);
         goto done;
     }
     struct reader rd = {(const unsigned char *)bin, bin_len, 0, MODEL_BIN};

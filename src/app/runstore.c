@@ -3,8 +3,8 @@
 // checksums; this file knows the two files of the kind (run.json, model.json) and MLmodel.
 //
 // run.json is built and read with cJSON; numbers that are not finite (an AUC with one class)
-// are written as null. A save fills a staging directory (registry_stage), writes MLmodel, seals
-// it (manifest.json, kind "propensity") and publishes it (registry_publish); any failure
+// are written as null. A save hands model.json, run.json and MLmodel to registry_save_files,
+// which stages, seals (manifest.json, kind "propensity") and publishes them; any failure
 // removes the staging directory. A load goes through registry_open, so every file's sha256 is
 // checked, a missing or extra file is refused by name, and a name of another kind is refused.
 // (It moved up from src/ml when the registry became the one store: src/registry is above ml.)
@@ -215,98 +215,61 @@ static char *signature_inputs(const struct ml_spec *spec)
     return buf_take(&b); // NUL-terminated
 }
 
-static int write_mlmodel(const char *stage, const char *name, const char *created,
-                         const struct ml_spec *spec, double threshold, uint64_t bytes,
-                         struct px_err *err)
-{
-    char uuid[33], thr[40];
-    char *inputs = signature_inputs(spec);
-    if (inputs == NULL) {
-        return px_fail(err, PX_ENOMEM, "out of memory writing MLmodel");
-    }
-    bundle_new_uuid(uuid, sizeof uuid);
-    snprintf(thr, sizeof thr, "%.17g", threshold);
-    const struct bundle_kv kv[] = {
-        {"model", MODEL_JSON, false},
-        {"model_format", "xgboost-json", false},
-        {"run", RUN_JSON, false},
-        {"target", spec->target, false},
-        {"threshold", isfinite(threshold) ? thr : "null", true},
-        {"serve", "prospect serve --registry DIR: POST /api/models/NAME/score", false},
-    };
-    struct bundle_mlmodel m = {
-        .name = name,
-        .kind = BUNDLE_KIND_PROPENSITY,
-        .created = created,
-        .model_uuid = uuid,
-        .size_bytes = bytes,
-        .kv = kv,
-        .n_kv = sizeof kv / sizeof kv[0],
-        .inputs = inputs,
-        .outputs = "[{\"name\": \"probability\", \"type\": \"double\", \"required\": true}, "
-                   "{\"name\": \"label\", \"type\": \"long\", \"required\": true}]",
-    };
-    int rc = bundle_write_mlmodel(stage, &m, err);
-    px_free(inputs);
-    return rc;
-}
-
 // ---- saving ----
-
-static int write_in(const char *dir, const char *file, const void *data, size_t len,
-                    struct px_err *err)
-{
-    char path[4300];
-    int rc = fsx_join(path, sizeof path, dir, file, err);
-    return rc == PX_OK ? fsx_write_atomic(path, data, len, err) : rc;
-}
 
 int runstore_save(const char *root, const char *name, const struct ml_spec *spec,
                   const struct ml_experiment_params *params, const struct ml_experiment *e,
                   const struct runstore_save_info *info, int *version, struct px_err *err)
 {
-    char stage[4200] = "", created[40], model_sha[65];
-    char *model = NULL, *text = NULL;
+    char created[40], model_sha[65], thr[40];
+    char *model = NULL, *text = NULL, *inputs = NULL;
     cJSON *r = NULL;
     size_t model_len = 0;
     *version = 0;
     int rc = bundle_check_name(name, err);
-    if (rc == PX_OK)
-        rc = registry_stage(root, name, stage, sizeof stage, err);
     if (rc != PX_OK) {
-        stage[0] = '\0';
-        goto done;
+        return rc;
     }
     bundle_now_utc(created, sizeof created);
     rc = ml_classifier_save_json(e->model, &model, &model_len, err);
     if (rc == PX_OK) {
         sha256_hex(model, model_len, model_sha);
-        rc = write_in(stage, MODEL_JSON, model, model_len, err);
-    }
-    if (rc == PX_OK) {
         r = run_json(name, created, spec, params, e, info, model_sha, model_len);
         text = r ? cJSON_Print(r) : NULL;
         if (text == NULL) {
             rc = px_fail(err, PX_ENOMEM, "out of memory writing the run record");
         }
     }
-    if (rc == PX_OK)
-        rc = write_in(stage, RUN_JSON, text, strlen(text), err);
+    if (rc == PX_OK && (inputs = signature_inputs(spec)) == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory writing MLmodel");
+    }
     if (rc == PX_OK) {
-        rc = write_mlmodel(stage, name, created, spec, e->threshold,
-                           (uint64_t)(model_len + strlen(text)), err);
+        snprintf(thr, sizeof thr, "%.17g", e->threshold);
+        const struct bundle_kv kv[] = {
+            {"model", MODEL_JSON, false},
+            {"model_format", "xgboost-json", false},
+            {"run", RUN_JSON, false},
+            {"target", spec->target, false},
+            {"threshold", isfinite(e->threshold) ? thr : "null", true},
+            {"serve", "prospect serve --registry DIR: POST /api/models/NAME/score", false},
+        };
+        const struct bundle_mlmodel mm = {
+            .name = name,
+            .kind = BUNDLE_KIND_PROPENSITY,
+            .created = created,
+            .kv = kv,
+            .n_kv = sizeof kv / sizeof kv[0],
+            .inputs = inputs,
+            .outputs = "[{\"name\": \"probability\", \"type\": \"double\", \"required\": true}, "
+                       "{\"name\": \"label\", \"type\": \"long\", \"required\": true}]",
+        };
+        const struct registry_file files[] = {
+            {MODEL_JSON, model, model_len},
+            {RUN_JSON, text, strlen(text)},
+        };
+        rc = registry_save_files(root, files, 2, &mm, version, err);
     }
-    if (rc == PX_OK)
-        rc = bundle_seal(stage, name, BUNDLE_KIND_PROPENSITY, created, NULL, err);
-    if (rc == PX_OK)
-        rc = registry_publish(root, name, stage, version, err);
-    if (rc == PX_OK) {
-        stage[0] = '\0'; // published
-    }
-done:
-    if (stage[0] != '\0') {
-        bundle_remove_tree(stage, NULL);
-    }
+    px_free(inputs);
     cJSON_Delete(r);
     cJSON_free(text);
     px_free(model);
@@ -418,21 +381,15 @@ int runstore_load(const char *root, const char *ref, int n_threads, struct runst
 {
     struct registry_ref r;
     cJSON *rec = NULL;
-    char *model = NULL, path[4300];
+    char *model = NULL;
     size_t model_len = 0;
     int version = 0;
     memset(out, 0, sizeof *out);
     // every file checked against the manifest; a search bundle or recommender is refused
     int rc = registry_open(root, ref, BUNDLE_KIND_PROPENSITY, &r, &version, out->dir,
                            sizeof out->dir, NULL, err);
-    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        px_fail(err, rc, "%.900s (train one with prospect train)", msg);
-        return rc;
-    }
     if (rc != PX_OK) {
-        return rc;
+        return registry_hint_missing(rc, "train one with prospect train", err);
     }
     if ((rc = read_record(out->dir, &rec, err)) != PX_OK) {
         goto done;
@@ -445,21 +402,12 @@ int runstore_load(const char *root, const char *ref, int n_threads, struct runst
         rc = px_fail(err, PX_EFORMAT, "%s: no threshold", RUN_JSON);
         goto done;
     }
-    rc = fsx_join(path, sizeof path, out->dir, MODEL_JSON, err);
-    if (rc == PX_OK)
-        rc = fsx_read_file(path, MODEL_JSON_MAX, &model, &model_len, err);
-    if (rc != PX_OK) {
-        goto done;
-    }
     // the run record names its artifact too (it is read without the manifest by tools)
-    const cJSON *arts = cJSON_GetObjectItemCaseSensitive(rec, "artifacts");
-    const cJSON *a = cJSON_GetArrayItem(arts, 0);
-    const char *want = a ? get_str(a, "sha256") : NULL;
-    char got[65];
-    sha256_hex(model, model_len, got);
-    if (want == NULL || strcmp(want, got) != 0) {
-        rc = px_fail(err, PX_EFORMAT, "%s: sha256 %.12s… differs from the run record's %.12s…",
-                     MODEL_JSON, got, want ? want : "(none)");
+    const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "artifacts"), 0);
+    rc =
+        registry_read_checked(out->dir, MODEL_JSON, MODEL_JSON_MAX, a ? get_str(a, "sha256") : NULL,
+                              "the run record's", &model, &model_len, err);
+    if (rc != PX_OK) {
         goto done;
     }
     rc = ml_classifier_load_json(model, model_len, out->spec.n_features, n_threads, &out->model,

@@ -143,38 +143,12 @@ static void numeric_traits(const struct app_book *b, size_t col, const int *seg,
     }
 }
 
-int app_segments_json(const struct app_book *b, const char *column, struct buf *out,
-                      struct px_err *err)
+// The summary of segments seg[row] (1..k; 0: unassigned) under column's name; the book's
+// column sc (-1: none) is left out of the traits.
+static int summarise(const struct app_book *b, const char *column, long sc, const int *seg, int k,
+                     size_t unassigned, struct buf *out, struct px_err *err)
 {
     size_t n = app_book_n_rows(b), nc = app_book_n_columns(b);
-    long sc = -1;
-    for (size_t c = 0; c < nc; c++) {
-        if (strcmp(app_book_column_name(b, c), column) == 0) {
-            sc = (long)c;
-        }
-    }
-    if (sc < 0 || strcmp(app_book_column_type(b, (size_t)sc), "integer") != 0) {
-        return px_fail(err, PX_ENOENT,
-                       "the customer book has no integer column '%s' (run prospect segment)",
-                       column);
-    }
-    int *seg = px_calloc(n ? n : 1, sizeof *seg);
-    if (seg == NULL) {
-        return px_fail(err, PX_ENOMEM, "out of memory");
-    }
-    int k = 0;
-    size_t unassigned = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *v = app_book_value(b, i, (size_t)sc);
-        char *end = NULL;
-        long x = v[0] ? strtol(v, &end, 10) : 0;
-        if (v[0] == '\0' || *end != '\0' || x < 1 || x > LIMIT_KMEANS_K) {
-            unassigned++;
-            continue;
-        }
-        seg[i] = (int)x;
-        k = seg[i] > k ? seg[i] : k;
-    }
     size_t kk = (size_t)k + 1;
     size_t *size = px_calloc(kk, sizeof *size), *cnt = px_calloc(kk, sizeof *cnt);
     size_t *n_top = px_calloc(kk, sizeof *n_top);
@@ -241,11 +215,84 @@ int app_segments_json(const struct app_book *b, const char *column, struct buf *
     if (rc == PX_OK)
         rc = buf_append(out, "]}", 2, err);
 done:
-    px_free(seg);
     px_free(size);
     px_free(cnt);
     px_free(n_top);
     px_free(sum);
     px_free(top);
+    return rc;
+}
+
+// The segment column's index in the book, or -1.
+static long find_column(const struct app_book *b, const char *column)
+{
+    long sc = -1;
+    for (size_t c = 0, nc = app_book_n_columns(b); c < nc; c++) {
+        if (strcmp(app_book_column_name(b, c), column) == 0) {
+            sc = (long)c;
+        }
+    }
+    return sc;
+}
+
+int app_segments_json(const struct app_book *b, const char *column, struct buf *out,
+                      struct px_err *err)
+{
+    size_t n = app_book_n_rows(b);
+    long sc = find_column(b, column);
+    if (sc < 0 || strcmp(app_book_column_type(b, (size_t)sc), "integer") != 0) {
+        return px_fail(err, PX_ENOENT,
+                       "the customer book has no integer column '%s' (run prospect segment)",
+                       column);
+    }
+    int *seg = px_calloc(n ? n : 1, sizeof *seg);
+    if (seg == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    int k = 0;
+    size_t unassigned = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = app_book_value(b, i, (size_t)sc);
+        char *end = NULL;
+        long x = v[0] ? strtol(v, &end, 10) : 0;
+        if (v[0] == '\0' || *end != '\0' || x < 1 || x > LIMIT_KMEANS_K) {
+            unassigned++;
+            continue;
+        }
+        seg[i] = (int)x;
+        k = seg[i] > k ? seg[i] : k;
+    }
+    int rc = summarise(b, column, sc, seg, k, unassigned, out, err);
+    px_free(seg);
+    return rc;
+}
+
+int app_segments_assign_json(const struct app_book *b, const char *column, const char *const *ids,
+                             const int *segment, size_t n_ids, struct buf *out, struct px_err *err)
+{
+    size_t n = app_book_n_rows(b);
+    int *seg = px_calloc(n ? n : 1, sizeof *seg);
+    if (seg == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    int k = 0;
+    for (size_t i = 0; i < n_ids; i++) {
+        long row = app_book_find(b, ids[i]);
+        if (segment[i] < 1 || segment[i] > LIMIT_KMEANS_K) {
+            px_free(seg);
+            return px_fail(err, PX_EINVAL, "customer '%s': segment %d outside 1..%d", ids[i],
+                           segment[i], LIMIT_KMEANS_K);
+        }
+        if (row >= 0) {
+            seg[row] = segment[i];
+            k = segment[i] > k ? segment[i] : k;
+        }
+    }
+    size_t unassigned = 0;
+    for (size_t i = 0; i < n; i++) {
+        unassigned += seg[i] == 0;
+    }
+    int rc = summarise(b, column, find_column(b, column), seg, k, unassigned, out, err);
+    px_free(seg);
     return rc;
 }

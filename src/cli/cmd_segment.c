@@ -2,8 +2,9 @@
 // their profile (the imported columns) or on the GAT recommender's customer embeddings; prints
 // each segment's size and what sets it apart from the whole book, and stores the segment
 // (1..k) in an integer column of the customers table so search can filter on it
-// ("segment 3"). Calls src/store and src/ml directly, as cmd_import does, until app.h grows
-// app_segments (STYLE C12).
+// ("segment 3"). Calls src/store and src/ml directly for the clustering, as cmd_import does; what
+// sets each segment apart is the app layer's summary (app_segments_assign_json, the one
+// GET /api/segments gives), over the book opened lexical-only.
 //
 // Profile features: numbers, money, percentages, dates (days) and yes/no standardised to mean 0
 // and s.d. 1 (missing: the mean); categories one-hot scaled by 1/sqrt(2) so a category weighs
@@ -14,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "app.h"
+#include "buf.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "limits.h"
@@ -147,7 +151,6 @@ struct colstat {
     double mean, sd;
     char **levels; // (n_levels) borrowed from rows
     size_t n_levels;
-    size_t *count; // (n_levels) in the book
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -200,10 +203,6 @@ static int build_features(const struct store_schema *sc, const struct rows *r, i
             }
             st[j].levels = all;
             st[j].n_levels = u;
-            st[j].count = px_calloc(u ? u : 1, sizeof *st[j].count);
-            if (st[j].count == NULL) {
-                return px_fail(err, PX_ENOMEM, "out of memory");
-            }
             d += u;
         }
     }
@@ -232,7 +231,6 @@ static int build_features(const struct store_schema *sc, const struct rows *r, i
                 for (size_t k = 0; k < st[j].n_levels; k++) {
                     bool on = v != NULL && strcmp(v, st[j].levels[k]) == 0;
                     xi[k] = on ? 0.70710678f : 0.0f;
-                    st[j].count[k] += on;
                 }
                 xi += st[j].n_levels;
             }
@@ -241,73 +239,6 @@ static int build_features(const struct store_schema *sc, const struct rows *r, i
     *out = x;
     *dim = d;
     return PX_OK;
-}
-
-struct trait {
-    double score; // |z| for numbers, lift for categories
-    char text[300];
-};
-
-static int cmp_trait(const void *a, const void *b)
-{
-    double x = ((const struct trait *)a)->score, y = ((const struct trait *)b)->score;
-    return x > y ? -1 : x < y;
-}
-
-// The 3 traits that set segment s apart, into t (3 entries); returns how many.
-static size_t traits(const struct store_schema *sc, const struct rows *r, const struct colstat *st,
-                     const int32_t *assign, int s, size_t size, struct trait *top)
-{
-    size_t nc = sc->n_cols, n_top = 0;
-    for (size_t j = 0; j < nc; j++) {
-        struct trait t = {0, ""};
-        const struct store_column *col = &sc->cols[j];
-        if (is_num(col->type) && st[j].sd > 0) {
-            double sum = 0;
-            size_t m = 0;
-            for (size_t i = 0; i < r->n; i++) {
-                if (assign[i] == s && !isnan(r->num[i * nc + j])) {
-                    sum += r->num[i * nc + j];
-                    m++;
-                }
-            }
-            if (m == 0) {
-                continue;
-            }
-            double mean = sum / (double)m, z = (mean - st[j].mean) / st[j].sd;
-            t.score = fabs(z);
-            snprintf(t.text, sizeof t.text, "%s %s (mean %.4g vs %.4g, %+.2f s.d.)", col->label,
-                     z > 0 ? "higher" : "lower", mean, st[j].mean, z);
-        } else if (col->type == COLTYPE_CATEGORY && st[j].n_levels > 1) {
-            size_t best = 0, best_n = 0;
-            for (size_t k = 0; k < st[j].n_levels; k++) {
-                size_t m = 0;
-                for (size_t i = 0; i < r->n; i++) {
-                    const char *v = r->cat[i * nc + j];
-                    m += assign[i] == s && v != NULL && strcmp(v, st[j].levels[k]) == 0;
-                }
-                if (m > best_n) {
-                    best_n = m;
-                    best = k;
-                }
-            }
-            if (best_n == 0) {
-                continue;
-            }
-            double share = (double)best_n / (double)size;
-            double book = (double)st[j].count[best] / (double)r->n;
-            t.score = book > 0 ? share / book : 0;
-            snprintf(t.text, sizeof t.text, "%s: %s %.0f%% (book %.0f%%)", col->label,
-                     st[j].levels[best], 100 * share, 100 * book);
-        } else {
-            continue;
-        }
-        if (n_top < 3 || t.score > top[2].score) {
-            top[n_top < 3 ? n_top++ : 2] = t;
-            qsort(top, n_top, sizeof *top, cmp_trait);
-        }
-    }
-    return n_top;
 }
 
 int cmd_segment(int argc, char **argv)
@@ -402,6 +333,11 @@ int cmd_segment(int argc, char **argv)
     float *x = NULL;
     size_t dim = 0;
     double scores[LIMIT_KMEANS_K];
+    int *seg = NULL;
+    struct app_book *book = NULL;
+    struct buf summary;
+    buf_init(&summary, LIMIT_HTTP_RESPONSE);
+    cJSON *sj = NULL;
     if (store_open(db, NULL, &st, &err) != PX_OK || store_schema(st, &sc, &err) != PX_OK) {
         goto fail;
     }
@@ -483,6 +419,27 @@ int cmd_segment(int argc, char **argv)
             goto fail;
         }
     }
+    // what sets each segment apart: the app layer's summary (the one GET /api/segments gives)
+    if ((seg = px_malloc((r.n ? r.n : 1) * sizeof *seg)) == NULL) {
+        px_fail(&err, PX_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        seg[i] = km.assign[i] + 1;
+    }
+    struct app_book_params bp = app_book_default_params();
+    bp.db_path = db;
+    bp.read_only = true;
+    bp.lexical_only = true;
+    if (app_book_open(&bp, &book, &err) != PX_OK ||
+        app_segments_assign_json(book, column, (const char *const *)r.ids, seg, r.n, &summary,
+                                 &err) != PX_OK) {
+        goto fail;
+    }
+    if ((sj = cJSON_ParseWithLength(summary.data, summary.len)) == NULL) {
+        px_fail(&err, PX_ENOMEM, "out of memory reading the segment summary");
+        goto fail;
+    }
     if (json) {
         printf("{\"k\": %d, \"on\": \"%s\", \"customers\": %zu, \"features\": %zu, "
                "\"silhouette\": ",
@@ -502,24 +459,31 @@ int cmd_segment(int argc, char **argv)
             printf("\n");
         }
     }
-    for (int s = 0; s < km.k; s++) {
-        struct trait top[3];
-        size_t n_top = traits(&sc, &r, cs, km.assign, s, km.sizes[s], top);
+    const cJSON *sg, *t;
+    int first = 1;
+    cJSON_ArrayForEach(sg, cJSON_GetObjectItemCaseSensitive(sj, "segments"))
+    {
+        int s = cJSON_GetObjectItemCaseSensitive(sg, "segment")->valueint;
+        size_t size = km.sizes[s - 1];
+        const cJSON *traits = cJSON_GetObjectItemCaseSensitive(sg, "traits");
         if (json) {
-            printf("%s{\"segment\": %d, \"size\": %zu, \"traits\": [", s ? ", " : "", s + 1,
-                   km.sizes[s]);
-            for (size_t q = 0; q < n_top; q++) {
-                printf(q ? ", " : "");
-                cli_json_string(stdout, top[q].text);
+            printf("%s{\"segment\": %d, \"size\": %zu, \"traits\": [", first ? "" : ", ", s, size);
+            size_t q = 0;
+            cJSON_ArrayForEach(t, traits)
+            {
+                printf(q++ ? ", " : "");
+                cli_json_string(stdout, cJSON_GetObjectItemCaseSensitive(t, "text")->valuestring);
             }
             printf("]}");
         } else {
-            printf("\nsegment %d: %zu customers (%.0f%%)\n", s + 1, km.sizes[s],
-                   100.0 * (double)km.sizes[s] / (double)r.n);
-            for (size_t q = 0; q < n_top; q++) {
-                printf("  %s\n", top[q].text);
+            printf("\nsegment %d: %zu customers (%.0f%%)\n", s, size,
+                   100.0 * (double)size / (double)r.n);
+            cJSON_ArrayForEach(t, traits)
+            {
+                printf("  %s\n", cJSON_GetObjectItemCaseSensitive(t, "text")->valuestring);
             }
         }
+        first = 0;
     }
     if (json) {
         printf("]}\n");
@@ -531,11 +495,14 @@ int cmd_segment(int argc, char **argv)
 fail:
     rc = cli_fail("segment", &err);
 done:
+    cJSON_Delete(sj);
+    buf_free(&summary);
+    app_book_close(book);
+    px_free(seg);
     store_upsert_free(up);
     if (cs != NULL) {
         for (size_t j = 0; j < sc.n_cols; j++) {
             px_free(cs[j].levels);
-            px_free(cs[j].count);
         }
     }
     px_free(cs);

@@ -111,6 +111,7 @@
 
 #include "limits.h"
 #include "mem.h"
+#include "prng.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -337,100 +338,43 @@ static const char *const k_events[] = {
 #define AS_OF_D 30
 
 // ---------------------------------------------------------------------------------------------
-// PRNG: splitmix64 to seed, xoshiro256** to draw (Blackman & Vigna, public domain algorithms)
-
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t row)
+// PRNG: splitmix64 to seed, xoshiro256** to draw (base/prng.h)
+static void rng_seed(struct prng *r, uint64_t seed, uint64_t row)
 {
     uint64_t x = seed ^ (row * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
-    x = splitmix64(&x) ^ seed; // one mixing round so nearby (seed, row) pairs decorrelate
+    x = prng_splitmix64(&x) ^ seed; // one mixing round so nearby (seed, row) pairs decorrelate
     for (int k = 0; k < 4; k++) {
-        r->s[k] = splitmix64(&x);
+        r->s[k] = prng_splitmix64(&x);
     }
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 // Uniform in [0, 1).
-static double unif(struct rng *r)
+static double unif(struct prng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return prng_unit(prng_next(r));
 }
 
-static double unif_range(struct rng *r, double lo, double hi)
+static double unif_range(struct prng *r, double lo, double hi)
 {
     return lo + (hi - lo) * unif(r);
 }
 
 // Uniform integer in [lo, hi].
-static int unif_int(struct rng *r, int lo, int hi)
+static int unif_int(struct prng *r, int lo, int hi)
 {
     uint64_t span = (uint64_t)(hi - lo) + 1;
-    return lo + (int)(((rng_next(r) >> 32) * span) >> 32);
+    return lo + (int)(((prng_next(r) >> 32) * span) >> 32);
 }
 
-static bool chance(struct rng *r, double p)
+static bool chance(struct prng *r, double p)
 {
     return unif(r) < p;
 }
 
-// Standard normal (Box-Muller, one value per call so the draw count per row stays fixed).
-static double gauss(struct rng *r)
-{
-    double u1 = ((double)(rng_next(r) >> 11) + 1.0) * 0x1.0p-53; // (0, 1]
-    double u2 = unif(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 // Lognormal with median 1.
-static double lognorm(struct rng *r, double sigma)
+static double lognorm(struct prng *r, double sigma)
 {
-    return exp(sigma * gauss(r));
-}
-
-// Index drawn with probability proportional to w[i] (w sums to > 0).
-static int pick(struct rng *r, const double *w, int n)
-{
-    double total = 0;
-    for (int i = 0; i < n; i++) {
-        total += w[i];
-    }
-    double x = unif(r) * total;
-    for (int i = 0; i < n - 1; i++) {
-        if (x < w[i]) {
-            return i;
-        }
-        x -= w[i];
-    }
-    return n - 1;
+    return exp(sigma * prng_gauss(r));
 }
 
 static double clampd(double x, double lo, double hi)
@@ -498,16 +442,16 @@ static double career_curve(int age)
     return 1.05 - 0.10 * clampd((age - 55) / 15.0, 0, 1);
 }
 
-static int draw_age(struct rng *r)
+static int draw_age(struct prng *r)
 {
     static const int lo[] = {18, 25, 35, 45, 55, 65, 75, 85};
     static const int hi[] = {24, 34, 44, 54, 64, 74, 84, 95};
     static const double w[] = {11, 17, 17, 17, 17, 13, 6, 2};
-    int band = pick(r, w, (int)ARRAY_LEN(w));
+    int band = prng_pick(r, w, (int)ARRAY_LEN(w));
     return unif_int(r, lo[band], hi[band]);
 }
 
-static int draw_marital(struct rng *r, int age)
+static int draw_marital(struct prng *r, int age)
 {
     static const double w_young[] = {88, 11, 1, 0};
     static const double w_25[] = {48, 47, 5, 0};
@@ -519,10 +463,10 @@ static int draw_marital(struct rng *r, int age)
                       : age < 55 ? w_35
                       : age < 70 ? w_55
                                  : w_70;
-    return pick(r, w, 4);
+    return prng_pick(r, w, 4);
 }
 
-static int draw_education(struct rng *r, int age)
+static int draw_education(struct prng *r, int age)
 {
     static const double w_18[] = {55, 45, 0, 0, 0};
     static const double w_22[] = {30, 28, 38, 4, 0};
@@ -530,10 +474,10 @@ static int draw_education(struct rng *r, int age)
     static const double w_mid[] = {27, 23, 32, 14, 4};
     static const double w_70[] = {38, 22, 26, 11, 3};
     const double *w = age < 22 ? w_18 : age < 25 ? w_22 : age < 28 ? w_25 : age < 70 ? w_mid : w_70;
-    return pick(r, w, E_COUNT);
+    return prng_pick(r, w, E_COUNT);
 }
 
-static int draw_employment(struct rng *r, int age, int marital)
+static int draw_employment(struct prng *r, int age, int marital)
 {
     //                               full part self unemp stud retired home
     static const double w_18[J_COUNT] = {30, 20, 2, 5, 43, 0, 0};
@@ -555,10 +499,10 @@ static int draw_employment(struct rng *r, int age, int marital)
     if (marital != M_MARRIED) {
         w[J_HOME] = 0;
     }
-    return pick(r, w, J_COUNT);
+    return prng_pick(r, w, J_COUNT);
 }
 
-static int draw_occupation(struct rng *r, int education, int employment)
+static int draw_occupation(struct prng *r, int education, int employment)
 {
     double w[ARRAY_LEN(k_occupations)];
     for (size_t i = 0; i < ARRAY_LEN(k_occupations); i++) {
@@ -569,17 +513,17 @@ static int draw_occupation(struct rng *r, int education, int employment)
             w[i] = 0;
         }
     }
-    return pick(r, w, (int)ARRAY_LEN(w));
+    return prng_pick(r, w, (int)ARRAY_LEN(w));
 }
 
 // Children: fills dependents, in_college and the baby/college events. Draws a fixed number of
 // values whatever the outcome, so later columns do not shift when this one changes.
-static void draw_children(struct rng *r, struct customer *c, double income_factor)
+static void draw_children(struct prng *r, struct customer *c, double income_factor)
 {
     static const double p_parent[] = {0.20, 0.82, 0.70, 0.80}; // by marital status
     static const double w_kids[] = {30, 42, 20, 8};            // 1..4 children
     bool parent = chance(r, p_parent[c->marital]) && c->age >= 22;
-    int n_kids = 1 + pick(r, w_kids, 4);
+    int n_kids = 1 + prng_pick(r, w_kids, 4);
     double first = unif_range(r, 22, 36) + (c->education >= E_BA ? 3 : 0);
     double p_college = clampd(0.40 + 0.08 * c->education + 0.1 * income_factor, 0.2, 0.95);
     double born = first;
@@ -625,7 +569,7 @@ static double mortgage_left(double principal, double years)
     return principal * (pow(q, n) - pow(q, k)) / (pow(q, n) - 1);
 }
 
-static void generate(struct rng *r, struct customer *c)
+static void generate(struct prng *r, struct customer *c)
 {
     memset(c, 0, sizeof *c);
 
@@ -636,7 +580,7 @@ static void generate(struct rng *r, struct customer *c)
     for (size_t i = 0; i < ARRAY_LEN(k_cities); i++) {
         w_city[i] = k_cities[i].weight;
     }
-    c->city = pick(r, w_city, (int)ARRAY_LEN(w_city));
+    c->city = prng_pick(r, w_city, (int)ARRAY_LEN(w_city));
     const double cost = k_cities[c->city].cost;
     c->marital = draw_marital(r, c->age);
     c->education = draw_education(r, c->age);
@@ -751,13 +695,14 @@ static void generate(struct rng *r, struct customer *c)
     c->segment = seg > seg_income ? seg : seg_income;
 
     // ---- credit ----
-    double u = 32 - 9 * income_factor - 0.3 * (c->age - 40) + 20 * gauss(r);
+    double u = 32 - 9 * income_factor - 0.3 * (c->age - 40) + 20 * prng_gauss(r);
     if (chance(r, 0.18)) {
         u = unif_range(r, 0, 9.99);
     }
     c->utilization = (int)floor(clampd(u, 0, 100) + 0.5);
     double history = 1.1 * clampd(c->age - 25, 0, 45);
-    double score = 700 + history + 18 * income_factor - 2.1 * (c->utilization - 25) + 40 * gauss(r);
+    double score =
+        700 + history + 18 * income_factor - 2.1 * (c->utilization - 25) + 40 * prng_gauss(r);
     if (c->employment == J_STUDENT) {
         score -= 20;
     }
@@ -805,7 +750,7 @@ static void generate(struct rng *r, struct customer *c)
     // ---- investing attitude ----
     double risk = 2.0 - 0.04 * (c->age - 45) +
                   0.35 * log10((assets > 1000 ? (double)assets : 1000) / 100000.0) +
-                  (c->income > 150000 ? 0.3 : 0) + 0.9 * gauss(r);
+                  (c->income > 150000 ? 0.3 : 0) + 0.9 * prng_gauss(r);
     c->risk = (int)floor(clampd(risk, 0, 4) + 0.5);
     c->equity = k_risk_equity[c->risk] + unif_int(r, -5, 5);
 
@@ -1175,7 +1120,7 @@ int bankgen_row(const struct bankgen *g, uint64_t i, struct buf *line, struct px
         return px_fail(err, PX_EINVAL, "row %llu: past the last of %llu rows",
                        (unsigned long long)i, (unsigned long long)g->params.rows);
     }
-    struct rng r;
+    struct prng r;
     struct customer c;
     rng_seed(&r, g->params.seed, i);
     generate(&r, &c);

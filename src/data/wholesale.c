@@ -48,6 +48,7 @@
 #include "buf.h"
 #include "limits.h"
 #include "mem.h"
+#include "prng.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -151,78 +152,24 @@ const char *wholesale_product_type_name(int i)
 
 // ---- randomness (xoshiro256**, seeded by splitmix64) ----
 
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
+static void rng_seed(struct prng *r, uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ull + 0x5851F42D4C957F2Dull);
-    x = splitmix64(&x) ^ seed;
+    x = prng_splitmix64(&x) ^ seed;
     for (int k = 0; k < 4; k++) {
-        r->s[k] = splitmix64(&x);
+        r->s[k] = prng_splitmix64(&x);
     }
 }
 
-static uint64_t rotl(uint64_t x, int k)
+static double unif(struct prng *r)
 {
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-static double unif(struct rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return prng_unit(prng_next(r));
 }
 
 // Uniform integer in [0, n).
-static uint32_t unif_below(struct rng *r, uint32_t n)
+static uint32_t unif_below(struct prng *r, uint32_t n)
 {
-    return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
-static double gauss(struct rng *r)
-{
-    double u1 = ((double)(rng_next(r) >> 11) + 1.0) * 0x1.0p-53;
-    double u2 = unif(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-static int pick(struct rng *r, const double *w, int n)
-{
-    double total = 0;
-    for (int i = 0; i < n; i++) {
-        total += w[i];
-    }
-    double x = unif(r) * total;
-    for (int i = 0; i < n - 1; i++) {
-        if (x < w[i]) {
-            return i;
-        }
-        x -= w[i];
-    }
-    return n - 1;
+    return prng_below(prng_next(r), n);
 }
 
 static double clampd(double x, double lo, double hi)
@@ -284,7 +231,7 @@ struct catalogue {
     uint32_t *bundle_members; // (n_products) products ordered by bundle (3 per bundle)
 };
 
-static void make_products(struct wholesale *w, struct rng *r)
+static void make_products(struct wholesale *w, struct prng *r)
 {
     uint32_t n = w->params.n_products;
     for (uint32_t j = 0; j < n; j++) {
@@ -301,11 +248,11 @@ static void make_products(struct wholesale *w, struct rng *r)
             }
         }
         p->features = (uint8_t)bits;
-        p->popularity = exp(0.8 * gauss(r));
+        p->popularity = exp(0.8 * prng_gauss(r));
     }
 }
 
-static int make_catalogue(struct wholesale *w, struct rng *r, struct catalogue *cat)
+static int make_catalogue(struct wholesale *w, struct prng *r, struct catalogue *cat)
 {
     uint32_t n = w->params.n_products;
     cat->by_cat = px_calloc(n, sizeof *cat->by_cat);
@@ -358,7 +305,7 @@ static void catalogue_free(struct catalogue *cat)
 }
 
 // A product of category c drawn by popularity.
-static uint32_t draw_in_category(const struct catalogue *cat, struct rng *r, int c)
+static uint32_t draw_in_category(const struct catalogue *cat, struct prng *r, int c)
 {
     uint32_t lo = cat->start[c], hi = cat->start[c + 1] - 1;
     double x = unif(r) * cat->total[c];
@@ -373,17 +320,18 @@ static uint32_t draw_in_category(const struct catalogue *cat, struct rng *r, int
     return cat->by_cat[lo];
 }
 
-static void make_customer(struct wholesale_customer *c, struct rng *r)
+static void make_customer(struct wholesale_customer *c, struct prng *r)
 {
-    c->type = (uint8_t)pick(r, k_type_w, WHOLESALE_N_TYPES);
-    c->industry = (uint8_t)pick(r, k_industry_w[c->type], WHOLESALE_N_INDUSTRIES);
-    c->size = (uint8_t)pick(r, k_size_w, WHOLESALE_N_SIZES);
+    c->type = (uint8_t)prng_pick(r, k_type_w, WHOLESALE_N_TYPES);
+    c->industry = (uint8_t)prng_pick(r, k_industry_w[c->type], WHOLESALE_N_INDUSTRIES);
+    c->size = (uint8_t)prng_pick(r, k_size_w, WHOLESALE_N_SIZES);
     c->location = (uint8_t)unif_below(r, WHOLESALE_N_LOCATIONS);
     c->rm = (uint8_t)(c->location * 2 + unif_below(r, 2));
     double lo = log(k_size_revenue[c->size]), hi = log(k_size_revenue[c->size + 1]);
     c->revenue = (int64_t)(exp(lo + (hi - lo) * unif(r)) / 1e5) * 100000;
-    c->employees = (int32_t)clampd((double)c->revenue / 250000.0 * exp(0.4 * gauss(r)), 5, 5e6);
-    double score = 620 + 40 * c->size + (c->type == 2 ? 60 : 0) + 50 * gauss(r);
+    c->employees =
+        (int32_t)clampd((double)c->revenue / 250000.0 * exp(0.4 * prng_gauss(r)), 5, 5e6);
+    double score = 620 + 40 * c->size + (c->type == 2 ? 60 : 0) + 50 * prng_gauss(r);
     c->credit = (int32_t)clampd(floor(score + 0.5), 300, 850);
     c->risk = 0;
     while (c->credit < k_rating_floor[c->risk]) {
@@ -399,7 +347,7 @@ struct adopted {
 };
 
 // Draws client i's adoptions and transactions into tx (n_tx of them).
-static void make_transactions(struct wholesale *w, const struct catalogue *cat, struct rng *r,
+static void make_transactions(struct wholesale *w, const struct catalogue *cat, struct prng *r,
                               uint32_t i, uint32_t n_tx, struct adopted *ad, uint8_t *held,
                               struct wholesale_tx *tx)
 {
@@ -452,7 +400,7 @@ static void make_transactions(struct wholesale *w, const struct catalogue *cat, 
             }
         }
         for (int tries = 0; prod == UINT32_MAX && tries < 64; tries++) {
-            uint32_t q = s > 0 ? draw_in_category(cat, r, pick(r, cw, WHOLESALE_N_CATEGORIES))
+            uint32_t q = s > 0 ? draw_in_category(cat, r, prng_pick(r, cw, WHOLESALE_N_CATEGORIES))
                                : unif_below(r, p->n_products);
             if (!held[q]) {
                 prod = q;
@@ -485,7 +433,7 @@ static void make_transactions(struct wholesale *w, const struct catalogue *cat, 
         x->type = (uint8_t)(2 * pr->type + (t < n_adopt ? 0 : unif_below(r, 2)));
         x->currency = unif(r) < 0.7 ? k_location_currency[c->location] : 0;
         x->frequency = a->frequency;
-        double amount = k_type_amount[pr->type] * k_size_volume[c->size] * exp(0.8 * gauss(r));
+        double amount = k_type_amount[pr->type] * k_size_volume[c->size] * exp(0.8 * prng_gauss(r));
         x->amount = floor(amount * 100.0 + 0.5) / 100.0;
         if (pr->type == 1 && x->type == 2) {
             lending += amount;
@@ -494,7 +442,7 @@ static void make_transactions(struct wholesale *w, const struct catalogue *cat, 
     for (uint32_t k = 0; k < n_adopt; k++) {
         held[ad[k].product] = 0;
     }
-    double eng = 20 + 9 * log1p((double)n_tx) + 10 * gauss(r);
+    double eng = 20 + 9 * log1p((double)n_tx) + 10 * prng_gauss(r);
     c->engagement = (int32_t)clampd(floor(eng + 0.5), 0, 100);
     c->exposure = (int64_t)(0.6 * lending + 0.01 * (double)c->revenue);
 }
@@ -557,7 +505,7 @@ int wholesale_new(const struct wholesale_params *params, struct wholesale **out,
     for (uint32_t v = p->n_customers / 1000000; v > 0; v /= 10) {
         w->id_width++;
     }
-    struct rng r;
+    struct prng r;
     rng_seed(&r, p->seed, 0);
     make_products(w, &r);
     if (make_catalogue(w, &r, &cat) != PX_OK) {
@@ -566,10 +514,10 @@ int wholesale_new(const struct wholesale_params *params, struct wholesale **out,
     // volume by size: weights, then transactions allotted (one each, the rest by weight)
     double total = 0;
     for (uint32_t i = 0; i < p->n_customers; i++) {
-        struct rng rc_ = {{0}};
+        struct prng rc_ = {{0}};
         rng_seed(&rc_, p->seed, 1 + (uint64_t)i);
         make_customer(&w->customers[i], &rc_);
-        weight[i] = k_size_volume[w->customers[i].size] * exp(0.5 * gauss(&rc_));
+        weight[i] = k_size_volume[w->customers[i].size] * exp(0.5 * prng_gauss(&rc_));
         total += weight[i];
     }
     uint64_t rest = p->n_transactions - p->n_customers, given = 0;
@@ -584,7 +532,7 @@ int wholesale_new(const struct wholesale_params *params, struct wholesale **out,
     uint64_t at = 0;
     for (uint32_t i = 0; i < p->n_customers; i++) {
         struct adopted ad[64];
-        struct rng rc_;
+        struct prng rc_;
         rng_seed(&rc_, p->seed ^ 0xA5A5A5A5ull, 1 + (uint64_t)i);
         make_transactions(w, &cat, &rc_, i, n_tx[i], ad, held, w->tx + at);
         at += n_tx[i];

@@ -28,6 +28,7 @@
 #include "gemm.h"
 #include "limits.h"
 #include "mem.h"
+#include "prng.h"
 #include "pool.h"
 #include "recommender_internal.h"
 
@@ -39,20 +40,17 @@ struct rng {
 
 static uint64_t rng_next(struct rng *r)
 {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return prng_splitmix64(&r->s);
 }
 
 static double rng_unif(struct rng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return prng_unit(rng_next(r));
 }
 
 static uint32_t rng_below(struct rng *r, uint32_t n)
 {
-    return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
+    return prng_below(rng_next(r), n);
 }
 
 static double now_s(void)

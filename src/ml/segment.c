@@ -14,6 +14,7 @@
 
 #include "limits.h"
 #include "mem.h"
+#include "prng.h"
 
 struct rng {
     uint64_t s;
@@ -21,15 +22,12 @@ struct rng {
 
 static uint64_t rng_next(struct rng *r)
 {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return prng_splitmix64(&r->s);
 }
 
 static double rng_unif(struct rng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return prng_unit(rng_next(r));
 }
 
 struct kmeans_params kmeans_default_params(void)

@@ -29,6 +29,7 @@
 #include "fsx.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "sha256.h"
 
 #define PATH_MAX_BYTES 4200
 
@@ -653,6 +654,75 @@ int registry_open(const char *root, const char *ref_text, const char *kind,
         *m = man;
     } else {
         bundle_manifest_free(&man);
+    }
+    return PX_OK;
+}
+
+int registry_save_files(const char *root, const struct registry_file *files, size_t n_files,
+                        const struct bundle_mlmodel *mm, int *version, struct px_err *err)
+{
+    char stage[PATH_MAX_BYTES] = "", path[PATH_MAX_BYTES + 256], uuid[33];
+    struct bundle_mlmodel meta = *mm;
+    *version = 0;
+    int rc = bundle_check_name(mm->name, err);
+    if (rc == PX_OK)
+        rc = registry_stage(root, mm->name, stage, sizeof stage, err);
+    if (rc != PX_OK) {
+        return rc; // registry_stage leaves nothing behind
+    }
+    meta.size_bytes = 0;
+    for (size_t i = 0; rc == PX_OK && i < n_files; i++) {
+        meta.size_bytes += files[i].len;
+        rc = fsx_join(path, sizeof path, stage, files[i].path, err);
+        if (rc == PX_OK)
+            rc = fsx_write_atomic(path, files[i].data, files[i].len, err);
+    }
+    if (meta.model_uuid == NULL) {
+        bundle_new_uuid(uuid, sizeof uuid);
+        meta.model_uuid = uuid;
+    }
+    if (rc == PX_OK)
+        rc = bundle_write_mlmodel(stage, &meta, err);
+    if (rc == PX_OK)
+        rc = bundle_seal(stage, mm->name, mm->kind, mm->created, NULL, err);
+    if (rc == PX_OK)
+        rc = registry_publish(root, mm->name, stage, version, err);
+    if (rc != PX_OK) {
+        bundle_remove_tree(stage, NULL);
+    }
+    return rc;
+}
+
+int registry_hint_missing(int rc, const char *hint, struct px_err *err)
+{
+    static const char k_missing[] = "no model named";
+    if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, k_missing, sizeof k_missing - 1) == 0) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        px_fail(err, rc, "%.900s (%s)", msg, hint);
+    }
+    return rc;
+}
+
+int registry_read_checked(const char *dir, const char *file, size_t max, const char *want,
+                          const char *whose, char **out, size_t *len, struct px_err *err)
+{
+    char path[PATH_MAX_BYTES + 256], got[65];
+    *out = NULL;
+    *len = 0;
+    int rc = fsx_join(path, sizeof path, dir, file, err);
+    if (rc == PX_OK)
+        rc = fsx_read_file(path, max, out, len, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sha256_hex(*out, *len, got);
+    if (want == NULL || strcmp(want, got) != 0) {
+        px_free(*out);
+        *out = NULL;
+        *len = 0;
+        return px_fail(err, PX_EFORMAT, "%s: sha256 %.12s… differs from %s %.12s…", file, got,
+                       whose, want ? want : "(none)");
     }
     return PX_OK;
 }

@@ -102,6 +102,28 @@ int registry_open(const char *root, const char *ref_text, const char *kind,
                   struct registry_ref *ref, int *version, char *dir, size_t n,
                   struct bundle_manifest *m, struct px_err *err);
 
+// One file of a version held in memory (registry_save_files).
+struct registry_file {
+    const char *path; // borrowed: a name inside the version directory
+    const void *data; // borrowed: len bytes
+    size_t len;
+};
+// Registers a version made of files held in memory, as the next version of mm->name: checks the
+// name, stages (registry_stage), writes each file and MLmodel (mm, with model_size_bytes the
+// sum of the files' lengths and a fresh model_uuid when mm->model_uuid is NULL), seals it with
+// mm->kind and mm->created (bundle_seal) and publishes it (registry_publish). *version returns
+// the number. Nothing is left behind on failure.
+int registry_save_files(const char *root, const struct registry_file *files, size_t n_files,
+                        const struct bundle_mlmodel *mm, int *version, struct px_err *err);
+// After a failed registry_open by a loader: when the name has no model ("no model named …"),
+// appends " (hint)" to the message, e.g. "(train one with prospect train)". Returns rc.
+int registry_hint_missing(int rc, const char *hint, struct px_err *err);
+// Reads dir/file (at most max bytes) and checks that its sha256 is want (hex; NULL: none
+// recorded). *out returns owned bytes (px_free), *len their count. A mismatch is PX_EFORMAT
+// "file: sha256 1a2b3c4d5e6f… differs from whose 9f8e7d6c5b4a…" (whose: "run.json's", …).
+int registry_read_checked(const char *dir, const char *file, size_t max, const char *want,
+                          const char *whose, char **out, size_t *len, struct px_err *err);
+
 // Points alias at version (which must exist), atomically.
 int registry_set_alias(const char *root, const char *name, const char *alias, int version,
                        struct px_err *err);

@@ -13,6 +13,7 @@
 #include "fsx.h"
 #include "mem.h"
 #include "registry.h"
+#include "sha256.h"
 #include "testutil.h"
 
 static char g_dir[256];
@@ -512,6 +513,66 @@ static void test_kinds(void **state)
     assert_int_equal(bundle_remove_tree(stage, NULL), PX_OK);
 }
 
+// registry_save_files: a version from files in memory (sizes summed into MLmodel, uuid made),
+// a bad name leaves nothing; registry_read_checked: the digest checked, a mismatch named;
+// registry_hint_missing: only "no model named" gains the hint.
+static void test_save_files(void **state)
+{
+    (void)state;
+    char root[512], dir[1024], *data = NULL, sha[65];
+    size_t len = 0;
+    int v = 0;
+    struct px_err err = {0};
+    snprintf(root, sizeof root, "%s/save_files", g_dir);
+    static const char body[] = "model bytes", rec[] = "{\"format\": \"x\"}";
+    const struct registry_file files[] = {{"model.bin", body, 11}, {"info.json", rec, 15}};
+    struct bundle_mlmodel mm = {.name = "F", .kind = BUNDLE_KIND_RECOMMENDER, .created = "t"};
+    if (registry_save_files(root, files, 2, &mm, &v, &err) != PX_OK) {
+        fail_msg("save: %s", err.msg);
+    }
+    assert_int_equal(v, 1);
+    assert_int_equal(registry_save_files(root, files, 2, &mm, &v, &err), PX_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(
+        registry_open(root, "F/2", BUNDLE_KIND_RECOMMENDER, NULL, &v, dir, sizeof dir, NULL, &err),
+        PX_OK);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/MLmodel", dir);
+    assert_int_equal(fsx_read_file(path, 1 << 20, &data, &len, &err), PX_OK);
+    assert_non_null(strstr(data, "model_size_bytes: 26"));
+    assert_non_null(strstr(data, "model_uuid: "));
+    px_free(data);
+    mm.name = "../F";
+    assert_int_equal(registry_save_files(root, files, 2, &mm, &v, &err), PX_EINVAL);
+    assert_int_equal(v, 0);
+    // the digest of the file read back
+    sha256_hex(body, 11, sha);
+    assert_int_equal(
+        registry_read_checked(dir, "model.bin", 1 << 20, sha, "info.json's", &data, &len, &err),
+        PX_OK);
+    assert_int_equal(len, 11);
+    assert_memory_equal(data, body, 11);
+    px_free(data);
+    assert_int_equal(registry_read_checked(dir, "model.bin", 1 << 20, "0123456789abcdef",
+                                           "info.json's", &data, &len, &err),
+                     PX_EFORMAT);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "model.bin: sha256 "));
+    assert_non_null(strstr(err.msg, "differs from info.json's 0123456789ab"));
+    assert_int_equal(
+        registry_read_checked(dir, "model.bin", 1 << 20, NULL, "the record's", &data, &len, &err),
+        PX_EFORMAT);
+    assert_non_null(strstr(err.msg, "the record's (none)"));
+    // the hint goes on a missing name only
+    int rc = registry_open(root, "Nobody", NULL, NULL, &v, dir, sizeof dir, NULL, &err);
+    assert_int_equal(registry_hint_missing(rc, "train one", &err), PX_ENOENT);
+    assert_non_null(strstr(err.msg, "no model named 'Nobody'"));
+    assert_non_null(strstr(err.msg, " (train one)"));
+    rc = registry_open(root, "F/9", NULL, NULL, &v, dir, sizeof dir, NULL, &err);
+    assert_int_equal(registry_hint_missing(rc, "train one", &err), PX_ENOENT);
+    assert_null(strstr(err.msg, "train one"));
+}
+
 struct verify_ctx {
     char dir[512];
     struct bundle_manifest m;
@@ -549,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_refs),
         cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_save_files),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
