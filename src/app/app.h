@@ -347,6 +347,68 @@ int app_prop_explain_json(const struct runstore_model *m, const struct ml_datase
 int app_prop_look_json(const struct runstore_model *m, const struct ml_dataset *ds,
                        const struct ml_explanation *e, const struct app_look *l, bool tipping,
                        struct buf *out, struct px_err *err);
+
+// ---- the propensity routes' cache (app/propcache.c) ----
+//
+// What the HTTP routes would otherwise redo per request: loaded models keyed by (registry,
+// name, version) — a reference is resolved on every acquire (registry.json, cheap), so a new
+// version or a promotion is used at once, and since version numbers are never reused a cached
+// version is never stale; per model, the data set read through its spec (keyed by path and the
+// file's device, inode, size and mtime/ctime, so an edited file is re-read) and its SHAP values;
+// and profile-text vectors keyed by the embedder's directory, the file's identity and the
+// rendered columns (names and types), not the model, so versions of a model that read the same
+// columns share them. At most LIMIT_PROP_CACHE_MODELS models and LIMIT_PROP_CACHE_VECTORS vector
+// sets, least recently used dropped first (an entry in use is freed by its last user).
+// Thread-safe: any number of threads acquire at once; cached objects are immutable once filled,
+// a model's classifier is used under its own lock, and one thread fills a missing part while
+// the others wanting it wait.
+
+struct app_prop_cache;
+struct app_prop_handle; // one request's pinned model (+ data, SHAP, vectors)
+
+enum app_prop_part {
+    APP_PROP_PART_MODEL = 0,
+    APP_PROP_PART_DATA = 1,
+    APP_PROP_PART_SHAP = 2,
+    APP_PROP_PART_VECTORS = 3,
+    APP_PROP_PARTS = 4,
+};
+extern const char *const app_prop_part_names[APP_PROP_PARTS]; // "model", "data", "shap", ...
+
+struct app_prop_cache_stats {
+    size_t hit[APP_PROP_PARTS], miss[APP_PROP_PARTS]; // taken from the cache / computed
+    size_t evicted;                                   // entries dropped for room
+    size_t n_models, n_vectors;                       // held now
+};
+
+// max_models / max_vectors: 0 for the LIMIT_PROP_CACHE_* defaults (larger is clamped to them).
+// Returns owned *out (app_prop_cache_free, after every handle is released).
+int app_prop_cache_new(size_t max_models, size_t max_vectors, struct app_prop_cache **out,
+                       struct px_err *err);
+void app_prop_cache_free(struct app_prop_cache *c);
+void app_prop_cache_stats(struct app_prop_cache *c, struct app_prop_cache_stats *out);
+
+// Resolves ref (as app_prop_load) in registry (NULL: the default) and pins its model, loading
+// it (every checksum) on a miss. c NULL: no caching (loaded for this handle alone). Returns owned
+// *out (app_prop_release).
+int app_prop_acquire(struct app_prop_cache *c, const char *registry, const char *ref,
+                     struct app_prop_handle **out, struct px_err *err);
+void app_prop_release(struct app_prop_handle *h);
+const struct runstore_model *app_prop_handle_model(const struct app_prop_handle *h);
+// The CSV at path read through the model's spec (as app_prop_data; need_target: fail without
+// the target column) and, when e is not NULL, its SHAP values; both borrowed until release.
+int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_target,
+                         const struct ml_dataset **ds, const struct ml_explanation **e,
+                         struct px_err *err);
+// app_prop_score with the model's lock held.
+int app_prop_handle_score(struct app_prop_handle *h, const struct ml_dataset *ds, float *prob,
+                          struct px_err *err);
+// app_prop_lookalike on the data of the last app_prop_handle_data (with e) of csv, the
+// profile-text vectors taken from the cache.
+int app_prop_handle_lookalike(struct app_prop_handle *h, const char *csv,
+                              const struct app_look_params *p, struct app_look *out,
+                              struct px_err *err);
+
 // ---- model bundles and the registry (issue 4; formats in ARCHITECTURE.md "Model bundles") ----
 //
 // A bundle freezes what a search needs — a snapshot of the customers and the vectors of one

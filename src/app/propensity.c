@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "propensity_int.h"
 #include "csvread.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -350,6 +351,33 @@ static int profile_record(void *user, size_t index, size_t line, const char *con
     return rc;
 }
 
+// Does feature k open a profile column? Its column, once, less the target and the id.
+static bool profile_takes(const struct ml_spec *s, size_t k)
+{
+    const char *col = s->features[k].column;
+    if (strcmp(col, s->target) == 0 || (s->id_column && strcmp(col, s->id_column) == 0)) {
+        return false;
+    }
+    for (size_t j = 0; j < k; j++) {
+        if (strcmp(s->features[j].column, col) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int app_prop_profile_key(const struct ml_spec *s, struct buf *out, struct px_err *err)
+{
+    int rc = PX_OK;
+    for (size_t k = 0; rc == PX_OK && k < s->n_features; k++) {
+        if (profile_takes(s, k)) {
+            rc = buf_printf(out, err, "%s\x1f%d\x1e", s->features[k].column,
+                            (int)s->features[k].type);
+        }
+    }
+    return rc;
+}
+
 int app_prop_profile_texts(const struct runstore_model *m, const char *csv,
                            const struct ml_dataset *ds, char ***texts, struct px_err *err)
 {
@@ -373,12 +401,7 @@ int app_prop_profile_texts(const struct runstore_model *m, const char *csv,
     }
     for (size_t k = 0; k < nf; k++) {
         const struct ml_feature *ft = &s->features[k];
-        bool seen = false;
-        for (size_t c = 0; c < p.n_cols && !seen; c++) {
-            seen = strcmp(p.name[c], ft->column) == 0;
-        }
-        if (seen || strcmp(ft->column, s->target) == 0 ||
-            (s->id_column && strcmp(ft->column, s->id_column) == 0)) {
+        if (!profile_takes(s, k)) {
             continue;
         }
         char label[LIMIT_CSV_NAME_BYTES];
@@ -444,11 +467,9 @@ void app_look_free(struct app_look *l)
     memset(l, 0, sizeof *l);
 }
 
-// Embeds the profile texts of the rows into *vec (n, *dim). On a missing model returns its
-// status with err saying why.
-static int text_vectors(const struct runstore_model *m, const char *csv,
-                        const struct ml_dataset *ds, const struct app_look_params *p, float **vec,
-                        size_t *dim, char *dir, size_t n_dir, struct px_err *err)
+int app_prop_text_vectors(const struct runstore_model *m, const char *csv,
+                          const struct ml_dataset *ds, const struct app_look_params *p, float **vec,
+                          size_t *dim, char *dir, size_t n_dir, struct px_err *err)
 {
     struct embedder *emb = NULL;
     struct embed_ctx *ctx = NULL;
@@ -522,9 +543,19 @@ int app_prop_lookalike(const struct runstore_model *m, const char *csv, const st
                        const struct ml_explanation *e, const struct app_look_params *p,
                        struct app_look *out, struct px_err *err)
 {
+    return app_prop_lookalike_with(m, csv, ds, e, p, NULL, NULL, NULL, out, err);
+}
+
+int app_prop_lookalike_with(const struct runstore_model *m, const char *csv,
+                            const struct ml_dataset *ds, const struct ml_explanation *e,
+                            const struct app_look_params *p, app_look_vectors_fn vectors,
+                            void *user, pthread_mutex_t *model_lock, struct app_look *out,
+                            struct px_err *err)
+{
     memset(out, 0, sizeof *out);
     size_t n = ds->n_rows, nf = m->spec.n_features, dim = nf, n_look = 0;
-    float *vec = NULL;
+    float *vec = NULL;        // owned (computed here)
+    const float *use = NULL;  // the vectors used: vec or borrowed from vectors()
     unsigned char *allow = NULL;
     size_t *tip_feat = NULL, *order = NULL, *rows = NULL, *feats = NULL;
     double *step = NULL, *mn = NULL, *mx = NULL;
@@ -578,9 +609,14 @@ int app_prop_lookalike(const struct runstore_model *m, const char *csv, const st
     // the vectors
     char dir[4096] = "";
     struct px_err why = {0};
-    rc = p->vectors == APP_VECTORS_FEATURES
-             ? PX_ENOENT
-             : text_vectors(m, csv, ds, p, &vec, &dim, dir, sizeof dir, &why);
+    if (p->vectors == APP_VECTORS_FEATURES) {
+        rc = PX_ENOENT;
+    } else if (vectors != NULL) {
+        rc = vectors(user, m, csv, ds, p, &use, &dim, dir, sizeof dir, &why);
+    } else {
+        rc = app_prop_text_vectors(m, csv, ds, p, &vec, &dim, dir, sizeof dir, &why);
+        use = vec;
+    }
     if (rc == PX_OK) {
         out->text_vectors = true;
         snprintf(out->vectors, sizeof out->vectors,
@@ -596,12 +632,13 @@ int app_prop_lookalike(const struct runstore_model *m, const char *csv, const st
             goto done;
         }
         ml_standardize(ds->x, n, nf, vec, err);
+        use = vec;
         snprintf(
             out->vectors, sizeof out->vectors, "standardised model features (z-scores)%s%.400s",
             p->vectors == APP_VECTORS_FEATURES ? ", as asked" : "; sentence-transformer not used: ",
             p->vectors == APP_VECTORS_FEATURES ? "" : why.msg);
     }
-    rc = ml_lookalikes(vec, n, dim, ds->y, p->k ? p->k : 1, allow, &look, &n_look, err);
+    rc = ml_lookalikes(use, n, dim, ds->y, p->k ? p->k : 1, allow, &look, &n_look, err);
     if (rc != PX_OK) {
         goto done;
     }
@@ -644,8 +681,14 @@ int app_prop_lookalike(const struct runstore_model *m, const char *csv, const st
                 feats[n_t++] = x->feat;
             }
         }
+        if (model_lock != NULL) {
+            pthread_mutex_lock(model_lock); // a classifier is used by one thread at a time
+        }
         rc = ml_tipping(m->model, ds->x, nf, rows, feats, n_t, step, mn, mx, m->threshold, tips,
                         err);
+        if (model_lock != NULL) {
+            pthread_mutex_unlock(model_lock);
+        }
         if (rc != PX_OK) {
             goto done;
         }

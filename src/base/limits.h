@@ -127,6 +127,11 @@
 #define LIMIT_HTTP_BODY (1u << 20)
 // Rows of one propensity scoring request (POST /api/models/{id}/score).
 #define LIMIT_PROP_ROWS 10000
+// The propensity routes' cache (app/propcache.c): loaded models (each with the server's data set
+// applied to its spec and its SHAP values: 5,000 rows x ~14 features ~ 0.6 MB) and profile-text
+// vector sets (5,000 rows x 384 floats = 7.7 MB each), least recently used dropped first.
+#define LIMIT_PROP_CACHE_MODELS 4
+#define LIMIT_PROP_CACHE_VECTORS 4
 // One response body (a page of search results with whole rows).
 #define LIMIT_HTTP_RESPONSE (64u << 20)
 // Queries in one POST /invocations.

@@ -32,6 +32,8 @@ struct api_ctx {
     const char *registry;   // borrowed: model registry root (NULL: app_registry_dir(NULL))
     const char *prop_data;  // borrowed: --propensity-data CSV; NULL: explain/lookalike/tipping 404
     const char *model_flag; // borrowed: sentence-transformer directory (--model) for look-alikes
+    struct app_prop_cache *prop_cache; // owned: made by api_ctx_init, freed by api_ctx_free
+                                       // (NULL in handler tests: nothing is cached)
     // recommendations and the graph (api_graph.c); NULL: those routes answer 404
     const struct app_rec *rec; // borrowed: serve --recommender / --wholesale
 };

@@ -146,6 +146,8 @@ int api_ctx_init(struct api_ctx *ctx, struct app_book *book, struct px_err *err)
     ctx->book = book;
     metrics_init(&ctx->metrics);
     int rc = build_schema(book, &schema, err);
+    if (rc == PX_OK)
+        rc = app_prop_cache_new(0, 0, &ctx->prop_cache, err);
     if (rc == PX_OK) {
         ctx->schema_len = schema.len;
         ctx->schema_json = buf_take(&schema);
@@ -163,5 +165,6 @@ void api_ctx_free(struct api_ctx *ctx)
         return;
     }
     px_free(ctx->schema_json);
+    app_prop_cache_free(ctx->prop_cache);
     memset(ctx, 0, sizeof *ctx);
 }

@@ -66,6 +66,29 @@ int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *e
                         "prospect_customers %zu\n",
                         hits, misses, app_book_n_rows(req->ctx->book));
     }
+    if (rc == PX_OK && req->ctx->prop_cache != NULL) {
+        struct app_prop_cache_stats st;
+        app_prop_cache_stats(req->ctx->prop_cache, &st);
+        rc = buf_printf(&res->body, err,
+                        "# HELP prospect_model_cache_total Propensity routes: loaded models, data "
+                        "sets, SHAP values and profile-text vectors taken from the cache (hit) or "
+                        "computed (miss).\n"
+                        "# TYPE prospect_model_cache_total counter\n");
+        for (int p = 0; rc == PX_OK && p < APP_PROP_PARTS; p++) {
+            rc = buf_printf(&res->body, err,
+                            "prospect_model_cache_total{part=\"%s\",result=\"hit\"} %zu\n"
+                            "prospect_model_cache_total{part=\"%s\",result=\"miss\"} %zu\n",
+                            app_prop_part_names[p], st.hit[p], app_prop_part_names[p], st.miss[p]);
+        }
+        if (rc == PX_OK) {
+            rc = buf_printf(&res->body, err,
+                            "# HELP prospect_model_cache_evictions_total Cached models and vector "
+                            "sets dropped for room.\n"
+                            "# TYPE prospect_model_cache_evictions_total counter\n"
+                            "prospect_model_cache_evictions_total %zu\n",
+                            st.evicted);
+        }
+    }
     return rc;
 }
 

@@ -8,13 +8,15 @@
 //   GET  /api/models/{id}/lookalike      List A / List B on the server's data set
 //   GET  /api/models/{id}/tipping        the same with tipping points
 //
-// {id} is "NAME" (newest version) or "NAME@VERSION". The last three read the CSV given to
-// `prospect serve --propensity-data FILE` (404 without one). Each request loads the model and,
-// where needed, the data set: a Thera Bank-sized set (5,000 rows) is read, scored and explained
-// in milliseconds, and the routes never see stale files. Look-alike vectors follow
-// app_prop_lookalike (sentence-transformer when the weights of serve's --model are present);
-// every answer's "vectors" says which. Each call is audited (action model_*, the model id as the
-// query text; the rows come from a file, not the customer book, so no customer ids are logged).
+// {id} is "NAME" (production, else newest), "NAME@VERSION" or "NAME@STAGE". The last three
+// read the CSV given to `prospect serve --propensity-data FILE` (404 without one). Models, the
+// data set read through a model's spec, its SHAP values and the profile-text vectors come from
+// the context's cache (app.h, "the propensity routes' cache"): {id} is resolved on every
+// request, so a new version or a promotion is served at once, and an edited data file is read
+// again. Look-alike vectors follow app_prop_lookalike (sentence-transformer when the weights of
+// serve's --model are present); every answer's "vectors" says which. Each call is audited
+// (action model_*, the model id as the query text; the rows come from a file, not the customer
+// book, so no customer ids are logged).
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -106,19 +108,18 @@ int api_model(const struct api_req *req, struct api_res *res, struct px_err *err
     return rc == PX_EFORMAT || rc == PX_EINVAL ? PX_ENOENT : rc;
 }
 
-// Loads the model of {id}: a missing or malformed reference is a 404.
-static int load(const struct api_req *req, struct runstore_model *m, struct px_err *err)
+// Pins the model of {id}: a missing or malformed reference is a 404.
+static int load(const struct api_req *req, struct app_prop_handle **h, struct px_err *err)
 {
-    int rc = app_prop_load(req->ctx->registry, req->id, 1, m, err);
+    int rc = app_prop_acquire(req->ctx->prop_cache, req->ctx->registry, req->id, h, err);
     return rc == PX_EINVAL ? PX_ENOENT : rc;
 }
 
 int api_model_score(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
-    struct runstore_model m;
+    struct app_prop_handle *h = NULL;
     struct ml_dataset ds;
     float *prob = NULL;
-    memset(&m, 0, sizeof m);
     memset(&ds, 0, sizeof ds);
     int rc = PX_OK;
     if (!is_json(req->content_type)) {
@@ -129,32 +130,35 @@ int api_model_score(const struct api_req *req, struct api_res *res, struct px_er
         rc = px_fail(err, PX_EINVAL, "empty body: expected {\"rows\": [{column: value, ...}]}");
     }
     if (rc == PX_OK)
-        rc = load(req, &m, err);
+        rc = load(req, &h, err);
+    const struct runstore_model *m = h ? app_prop_handle_model(h) : NULL;
     if (rc == PX_OK) {
-        rc = app_prop_rows_json(&m, req->body, req->body_len, &ds, err);
+        rc = app_prop_rows_json(m, req->body, req->body_len, &ds, err);
         if (rc != PX_OK && rc != PX_ENOMEM && rc != PX_ELIMIT) {
             res->status = 400;
         }
     }
     if (rc == PX_OK) {
         prob = px_malloc(ds.n_rows * sizeof *prob);
-        rc = prob ? app_prop_score(&m, &ds, prob, err) : px_fail(err, PX_ENOMEM, "out of memory");
+        rc = prob ? app_prop_handle_score(h, &ds, prob, err)
+                  : px_fail(err, PX_ENOMEM, "out of memory");
     }
     if (rc == PX_OK)
         rc = audit(req, "model_score", err);
     if (rc == PX_OK)
-        rc = app_prop_score_json(&m, &ds, prob, &res->body, err);
+        rc = app_prop_score_json(m, &ds, prob, &res->body, err);
     px_free(prob);
     ml_dataset_free(&ds);
-    runstore_model_free(&m);
+    app_prop_release(h);
     return rc;
 }
 
-// Model + the server's data set + SHAP.
+// Model + the server's data set + SHAP, all borrowed from the pinned handle.
 struct loaded {
-    struct runstore_model m;
-    struct ml_dataset ds;
-    struct ml_explanation e;
+    struct app_prop_handle *h;
+    const struct runstore_model *m;
+    const struct ml_dataset *ds;
+    const struct ml_explanation *e;
 };
 
 static int load_all(const struct api_req *req, struct api_res *res, bool need_target,
@@ -163,11 +167,11 @@ static int load_all(const struct api_req *req, struct api_res *res, bool need_ta
     memset(l, 0, sizeof *l);
     int rc = need_data(req, res, err);
     if (rc == PX_OK)
-        rc = load(req, &l->m, err);
-    if (rc == PX_OK)
-        rc = app_prop_data(&l->m, req->ctx->prop_data, need_target, &l->ds, err);
-    if (rc == PX_OK)
-        rc = app_prop_explain(&l->m, &l->ds, &l->e, err);
+        rc = load(req, &l->h, err);
+    if (rc == PX_OK) {
+        l->m = app_prop_handle_model(l->h);
+        rc = app_prop_handle_data(l->h, req->ctx->prop_data, need_target, &l->ds, &l->e, err);
+    }
     if (rc != PX_OK && rc != PX_ENOENT && rc != PX_ENOMEM && res->status == 0) {
         res->status = 500; // the server's own data set does not fit the model
     }
@@ -176,9 +180,8 @@ static int load_all(const struct api_req *req, struct api_res *res, bool need_ta
 
 static void unload(struct loaded *l)
 {
-    ml_explanation_free(&l->e);
-    ml_dataset_free(&l->ds);
-    runstore_model_free(&l->m);
+    app_prop_release(l->h);
+    memset(l, 0, sizeof *l);
 }
 
 int api_model_explain(const struct api_req *req, struct api_res *res, struct px_err *err)
@@ -193,18 +196,18 @@ int api_model_explain(const struct api_req *req, struct api_res *res, struct px_
         rc = load_all(req, res, false, &l, err);
     else
         memset(&l, 0, sizeof l);
-    if (rc == PX_OK && n_dep == 0 && l.e.n_features > 0) {
+    if (rc == PX_OK && n_dep == 0 && l.e->n_features > 0) {
         // default: the feature with the largest mean |SHAP|
         size_t best = 0;
-        for (size_t f = 1; f < l.e.n_features; f++) {
-            best = l.e.mean_abs[f] > l.e.mean_abs[best] ? f : best;
+        for (size_t f = 1; f < l.e->n_features; f++) {
+            best = l.e->mean_abs[f] > l.e->mean_abs[best] ? f : best;
         }
-        dep[n_dep++] = l.m.spec.features[best].name;
+        dep[n_dep++] = l.m->spec.features[best].name;
     }
     if (rc == PX_OK)
         rc = audit(req, "model_explain", err);
     if (rc == PX_OK) {
-        rc = app_prop_explain_json(&l.m, &l.ds, &l.e, dep, n_dep, (size_t)top, &res->body, err);
+        rc = app_prop_explain_json(l.m, l.ds, l.e, dep, n_dep, (size_t)top, &res->body, err);
         if (rc == PX_EINVAL) {
             res->status = 400;
         }
@@ -248,7 +251,7 @@ static int look(const struct api_req *req, struct api_res *res, bool tipping, st
     else
         memset(&l, 0, sizeof l);
     if (rc == PX_OK) {
-        rc = app_prop_lookalike(&l.m, req->ctx->prop_data, &l.ds, &l.e, &p, &out, err);
+        rc = app_prop_handle_lookalike(l.h, req->ctx->prop_data, &p, &out, err);
         if (rc == PX_EINVAL) {
             res->status = 400;
         }
@@ -256,7 +259,7 @@ static int look(const struct api_req *req, struct api_res *res, bool tipping, st
     if (rc == PX_OK)
         rc = audit(req, tipping ? "model_tipping" : "model_lookalike", err);
     if (rc == PX_OK)
-        rc = app_prop_look_json(&l.m, &l.ds, &l.e, &out, tipping, &res->body, err);
+        rc = app_prop_look_json(l.m, l.ds, l.e, &out, tipping, &res->body, err);
     app_look_free(&out);
     unload(&l);
     return rc;

@@ -171,6 +171,17 @@ static void test_routes(void **state)
     assert_non_null(cJSON_GetObjectItem(j, "summary"));
     cJSON_Delete(j);
     cJSON_Delete(get(port, "/api/models/dig/lookalike?vectors=bogus", 400));
+    // the model, the data set and its SHAP values were made once, then taken from the cache
+    char *metrics = NULL;
+    assert_int_equal(th_request(port, "GET", "/metrics", NULL, NULL, NULL, 0, &metrics), 200);
+    assert_non_null(
+        strstr(metrics, "prospect_model_cache_total{part=\"model\",result=\"miss\"} 1\n"));
+    assert_non_null(
+        strstr(metrics, "prospect_model_cache_total{part=\"data\",result=\"miss\"} 1\n"));
+    assert_non_null(
+        strstr(metrics, "prospect_model_cache_total{part=\"shap\",result=\"miss\"} 1\n"));
+    assert_null(strstr(metrics, "prospect_model_cache_total{part=\"model\",result=\"hit\"} 0\n"));
+    free(metrics);
     assert_int_equal(th_stop(pid), 0);
 
     // the audit log has the calls
