@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "csvread.h"
+#include "datex.h"
 #include "gemm.h"
 #include "limits.h"
 #include "mem.h"
@@ -199,32 +200,14 @@ static bool parse_number(const char *s, double *out)
     return true;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 // "YYYY-MM-DD" -> days since 1970-01-01.
 static bool parse_date(const char *s, int32_t *out)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') {
+    int64_t days;
+    if (!datex_parse_iso(s, strlen(s), &days)) {
         return false;
     }
-    for (int k = 0; k < 10; k++) {
-        if (k != 4 && k != 7 && (s[k] < '0' || s[k] > '9')) {
-            return false;
-        }
-    }
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (m < 1 || m > 12 || d < 1 || d > 31) {
-        return false;
-    }
-    *out = (int32_t)days_from_civil(y, m, d);
+    *out = (int32_t)days;
     return true;
 }
 
