@@ -2,7 +2,7 @@
 // matrix-factorisation baselines of the same run, on a generated wholesale book.
 //
 //   bench_recommend [--customers N] [--products M] [--transactions T] [--threads K]
-//                   [--epochs E] [--seed S]
+//                   [--epochs E] [--seed S] [--dropout P] [--attn-dropout P]
 //
 // Defaults are the issue's: 10,000 customers x 1,000 products x 200,000 transactions on 2
 // threads. The book is generated (src/data/wholesale), written as CSV into a temporary
@@ -76,6 +76,10 @@ int main(int argc, char **argv)
             rp.epochs = (int)v;
         } else if (strcmp(argv[i], "--seed") == 0) {
             wp.seed = rp.seed = (uint64_t)v;
+        } else if (strcmp(argv[i], "--attn-dropout") == 0) {
+            rp.attn_dropout = (float)atof(argv[i + 1]);
+        } else if (strcmp(argv[i], "--dropout") == 0) {
+            rp.dropout = (float)atof(argv[i + 1]);
         } else {
             fprintf(stderr, "bench_recommend: unknown option %s\n", argv[i]);
             return 2;
@@ -113,9 +117,9 @@ int main(int argc, char **argv)
     double t3 = now();
     const struct rec_report *r = &m.report;
     printf("bench_recommend: %u customers x %u products x %llu transactions -> %zu pairs, "
-           "%zu features, %d threads\n",
+           "%zu features, %d threads, dropout %.2f, attention dropout %.2f\n",
            wp.n_customers, wp.n_products, (unsigned long long)wp.n_transactions, d.n_edges,
-           d.n_features, rp.n_threads);
+           d.n_features, rp.n_threads, (double)rp.dropout, (double)rp.attn_dropout);
     printf("  generate + write CSV %.2f s, load + graph features %.2f s\n", t1 - t0, t2 - t1);
     printf("  GAT: %d epochs (best %d) + test evaluation: %.2f s; with both baselines: %.2f s "
            "(target <= 60 s)\n",

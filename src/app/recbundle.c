@@ -242,6 +242,7 @@ static cJSON *describe(const char *name, const char *created, const struct rec_m
         cJSON_AddNumberToObject(pp, "epochs", p->epochs);
         cJSON_AddNumberToObject(pp, "lr", p->lr);
         cJSON_AddNumberToObject(pp, "dropout", p->dropout);
+        cJSON_AddNumberToObject(pp, "attn_dropout", p->attn_dropout);
         cJSON_AddNumberToObject(pp, "weight_decay", p->weight_decay);
         cJSON_AddNumberToObject(pp, "seed", (double)p->seed);
         cJSON_AddStringToObject(pp, "loss", "bpr");

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "cli_ml.h"
+#include "datex.h"
 #include "limits.h"
 #include "mem.h"
 #include "segment.h"
@@ -77,14 +78,11 @@ static bool is_num(enum coltype t)
     return coltype_is_numeric(t) || t == COLTYPE_BOOL || t == COLTYPE_DATE;
 }
 
+// Days since 1970 of a date value (coltype keeps it as checked "YYYY-MM-DD"); NAN otherwise.
 static double date_days(const char *s)
 {
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return (double)(era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468);
+    int64_t days;
+    return datex_parse_iso(s, strlen(s), &days) ? (double)days : NAN;
 }
 
 // Reads every customer: ids, numbers (as doubles) and category values.

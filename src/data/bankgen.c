@@ -109,6 +109,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "datex.h"
 #include "limits.h"
 #include "mem.h"
 #include "prng.h"
@@ -388,32 +389,6 @@ static int64_t round_to(double x, double unit)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calendar (days from civil, Howard Hinnant's public-domain algorithm)
-
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400) + (*m <= 2);
-}
-
-// ---------------------------------------------------------------------------------------------
 // One customer
 
 struct customer {
@@ -619,8 +594,8 @@ static void generate(struct prng *r, struct customer *c)
     // ---- relationship with the bank ----
     double max_years = clampd(c->age - 18, 0, 40);
     double open_days = floor(pow(unif(r), 1.3) * max_years * 365.25);
-    int64_t as_of = days_from_civil(AS_OF_Y, AS_OF_M, AS_OF_D);
-    civil_from_days(as_of - (int64_t)open_days, &c->since_y, &c->since_m, &c->since_d);
+    int64_t as_of = datex_days_from_civil(AS_OF_Y, AS_OF_M, AS_OF_D);
+    datex_civil_from_days(as_of - (int64_t)open_days, &c->since_y, &c->since_m, &c->since_d);
     c->tenure_years = (int)(open_days / 365.25);
 
     // ---- housing ----

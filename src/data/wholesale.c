@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "datex.h"
 #include "limits.h"
 #include "mem.h"
 #include "prng.h"
@@ -175,29 +176,6 @@ static uint32_t unif_below(struct prng *r, uint32_t n)
 static double clampd(double x, double lo, double hi)
 {
     return x < lo ? lo : x > hi ? hi : x;
-}
-
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400) + (*m <= 2);
 }
 
 // ---- the book ----
@@ -354,8 +332,8 @@ static void make_transactions(struct wholesale *w, const struct catalogue *cat, 
     const struct wholesale_params *p = &w->params;
     struct wholesale_customer *c = &w->customers[i];
     const double s = p->structure;
-    const int32_t day0 = (int32_t)days_from_civil(2020, 1, 1);
-    const int32_t day1 = (int32_t)days_from_civil(2025, 6, 30);
+    const int32_t day0 = (int32_t)datex_days_from_civil(2020, 1, 1);
+    const int32_t day1 = (int32_t)datex_days_from_civil(2025, 6, 30);
     uint32_t max_adopt = p->n_products / 2 < 64 ? p->n_products / 2 : 64;
     double frac = 0.25 + 0.20 * unif(r);
     uint32_t n_adopt = 1 + (uint32_t)(frac * (double)n_tx);
@@ -596,7 +574,7 @@ const char *wholesale_table_file(enum wholesale_table t)
 static void fmt_date(char *out, size_t n, int32_t day)
 {
     int y, m, d;
-    civil_from_days(day, &y, &m, &d);
+    datex_civil_from_days(day, &y, &m, &d);
     snprintf(out, n, "%04d-%02d-%02d", y, m, d);
 }
 

@@ -4,6 +4,8 @@
 // Model (two GAT layers, nn/gat.h), nodes = customers then products:
 //   x (N, F) ─ layer 1: K heads × D, concat ─ ELU ─ dropout (training) ─ layer 2: 1 head ×
 //   dim_out ─ z (N, dim_out);  score(c, p) = z_c · z_p
+// While training, both layers also drop attention coefficients (attn_dropout, nn/gat.h), the
+// masks drawn from the step's seed, so a run is reproducible for a seed.
 // Loss: BPR (Rendle et al. 2009) with one uniformly drawn negative product per training edge
 // per epoch, mean over edges, full graph per step; Adam (β 0.9 / 0.999) with L2 weight decay.
 // Glorot-uniform initialisation, attention vectors included. Early stopping: recall@10 on the
@@ -25,6 +27,7 @@
 #include <time.h>
 
 #include "csvread.h"
+#include "datex.h"
 #include "gemm.h"
 #include "limits.h"
 #include "mem.h"
@@ -199,32 +202,14 @@ static bool parse_number(const char *s, double *out)
     return true;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 // "YYYY-MM-DD" -> days since 1970-01-01.
 static bool parse_date(const char *s, int32_t *out)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') {
+    int64_t days;
+    if (!datex_parse_iso(s, strlen(s), &days)) {
         return false;
     }
-    for (int k = 0; k < 10; k++) {
-        if (k != 4 && k != 7 && (s[k] < '0' || s[k] > '9')) {
-            return false;
-        }
-    }
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (m < 1 || m > 12 || d < 1 || d > 31) {
-        return false;
-    }
-    *out = (int32_t)days_from_civil(y, m, d);
+    *out = (int32_t)days;
     return true;
 }
 
@@ -739,6 +724,7 @@ struct rec_gat {
     float *dz;   // (N, dim_out)
     float *da1;  // (N, K·D)
     float dropout;
+    float attn_dropout;
 };
 
 void rec_gat_free(struct rec_gat *m)
@@ -784,6 +770,7 @@ int rec_gat_new(const float *x, size_t n_nodes, size_t n_features, const struct 
     m->n_features = n_features;
     m->g = g;
     m->dropout = p->dropout;
+    m->attn_dropout = p->attn_dropout;
     m->s1 = (struct gat_shape){(int)n_features, p->n_heads, p->dim_head, true};
     m->s2 = (struct gat_shape){p->n_heads * p->dim_head, 1, p->dim_out, false};
     size_t n1 = gat_shape_n_params(&m->s1), n2 = gat_shape_n_params(&m->s2);
@@ -828,7 +815,10 @@ static const float *gat_embed(struct rec_gat *m, bool train, uint64_t mask_seed,
 {
     const float *o1, *z;
     size_t n = m->n_nodes * (size_t)gat_shape_dim_out(&m->s1);
-    gat_forward(&m->l1, m->c1, m->x, pool, &o1);
+    // attention masks: their own streams of the step's seed, one per layer
+    const struct gat_dropout ad1 = {train ? m->attn_dropout : 0.0f, mask_seed ^ 0xA77E5EED1ull};
+    const struct gat_dropout ad2 = {train ? m->attn_dropout : 0.0f, mask_seed ^ 0xA77E5EED2ull};
+    gat_forward(&m->l1, m->c1, m->x, &ad1, pool, &o1);
     struct rng r = {mask_seed};
     float keep = 1.0f - m->dropout;
     for (size_t k = 0; k < n; k++) {
@@ -837,7 +827,7 @@ static const float *gat_embed(struct rec_gat *m, bool train, uint64_t mask_seed,
         m->mask[k] = !train || m->dropout <= 0 ? 1.0f : rng_unif(&r) < keep ? 1.0f / keep : 0.0f;
         m->a1[k] = a * m->mask[k];
     }
-    gat_forward(&m->l2, m->c2, m->a1, pool, &z);
+    gat_forward(&m->l2, m->c2, m->a1, &ad2, pool, &z);
     return z;
 }
 
@@ -1194,6 +1184,7 @@ struct rec_params rec_default_params(void)
         .patience = 4,
         .lr = 0.01f,
         .dropout = 0.1f,
+        .attn_dropout = 0.2f,
         .weight_decay = 1e-5f,
         .mf_dim = 32,
         .mf_epochs = 150,
@@ -1324,7 +1315,8 @@ int rec_train(const struct rec_data *d, const struct rec_params *p, rec_progress
         p->dim_head > LIMIT_GAT_WIDTH || p->dim_out < 1 || p->dim_out > LIMIT_GAT_WIDTH ||
         p->epochs < 1 || p->epochs > LIMIT_REC_EPOCHS || p->eval_every < 1 || p->mf_dim < 1 ||
         p->mf_dim > LIMIT_GAT_WIDTH || p->mf_epochs < 0 || p->mf_epochs > LIMIT_REC_EPOCHS ||
-        !(p->lr > 0) || !(p->dropout >= 0 && p->dropout < 1) || p->n_threads < 1 ||
+        !(p->lr > 0) || !(p->dropout >= 0 && p->dropout < 1) ||
+        !(p->attn_dropout >= 0 && p->attn_dropout < 1) || p->n_threads < 1 ||
         p->n_threads > LIMIT_THREADS) {
         return px_fail(err, PX_EINVAL, "recommender parameters out of range");
     }

@@ -5,16 +5,19 @@
 // edges and threads split nodes by (ith, nth) with no atomics:
 //
 //   forward   A  rows of h = x·Wᵀ (gemm per row block), s_src, s_dst          split by node
-//             B  per destination: logits, LeakyReLU, softmax, Σ α·h (+ bias)  split by node
-//   backward  1  per destination: dα = dout·h_src, softmax and LeakyReLU      split by node
+//             B  per destination: logits, LeakyReLU, softmax, dropout mask m,  split by node
+//                Σ α·m·h (+ bias)
+//   backward  1  per destination: dα = m·dout·h_src, softmax and LeakyReLU    split by node
 //                backward -> dz (E, K); ds_dst = Σ dz; dbias (per-thread partials)
-//             2  per source: ds_src = Σ dz, dh = Σ α·dout_dst + ds_src·a_src + ds_dst·a_dst;
+//             2  per source: ds_src = Σ dz, dh = Σ α·m·dout_dst + ds_src·a_src + ds_dst·a_dst;
 //                da_src, da_dst (per-thread partials)                          split by node
 //             3  dW += dhᵀ·x (cblas_sgemm, split by output rows), dx = dh·W     split by rows
 //
 // The softmax subtracts each destination's largest logit; α of a node with no edges (possible
-// only without self loops) is empty and its output is the bias. Attention dropout is not applied
-// here: the caller drops input features between layers.
+// only without self loops) is empty and its output is the bias. Attention dropout scales the
+// normalised α (m = 0 or 1/(1-p), kept in the cache for the backward pass); the softmax's own
+// gradient uses α before the mask. m of (edge, head) is one splitmix64 draw from seed and the
+// edge's index, so no generator state is shared between threads.
 #include "gat.h"
 
 #include <cblas.h>
@@ -25,6 +28,7 @@
 #include "limits.h"
 #include "mem.h"
 #include "pool.h"
+#include "prng.h"
 
 // ---- graph ----
 
@@ -167,6 +171,8 @@ struct gat_cache {
     float *s_dst;   // (N, K)
     float *raw;     // (E, K) logits before LeakyReLU
     float *alpha;   // (E, K)
+    float *mask;    // (E, K) attention dropout scale (0 or 1/(1-p)) when drop_p > 0
+    float drop_p;   // attention dropout of the last forward (0: none)
     float *out;     // (N, dim_out)
     float *dz;      // (E, K) backward: dL/dlogit
     float *ds_src;  // (N, K)
@@ -202,6 +208,7 @@ int gat_cache_new(const struct gat_graph *g, const struct gat_shape *s, int n_th
     c->s_dst = px_malloc(n * k * sizeof(float));
     c->raw = px_malloc(e * k * sizeof(float));
     c->alpha = px_malloc(e * k * sizeof(float));
+    c->mask = px_malloc(e * k * sizeof(float));
     c->out = px_malloc(n * d_out * sizeof(float));
     c->dz = px_malloc(e * k * sizeof(float));
     c->ds_src = px_malloc(n * k * sizeof(float));
@@ -209,8 +216,8 @@ int gat_cache_new(const struct gat_graph *g, const struct gat_shape *s, int n_th
     c->dh = px_malloc(n * kd * sizeof(float));
     c->part = px_malloc((size_t)n_threads * (2 * kd + d_out) * sizeof(float));
     if (c->h == NULL || c->s_src == NULL || c->s_dst == NULL || c->raw == NULL ||
-        c->alpha == NULL || c->out == NULL || c->dz == NULL || c->ds_src == NULL ||
-        c->ds_dst == NULL || c->dh == NULL || c->part == NULL) {
+        c->alpha == NULL || c->mask == NULL || c->out == NULL || c->dz == NULL ||
+        c->ds_src == NULL || c->ds_dst == NULL || c->dh == NULL || c->part == NULL) {
         gat_cache_free(c);
         return px_fail(err, PX_ENOMEM,
                        "out of memory for a GAT layer's activations (%zu nodes, "
@@ -231,6 +238,7 @@ void gat_cache_free(struct gat_cache *c)
     px_free(c->s_dst);
     px_free(c->raw);
     px_free(c->alpha);
+    px_free(c->mask);
     px_free(c->out);
     px_free(c->dz);
     px_free(c->ds_src);
@@ -248,6 +256,7 @@ const float *gat_attention(const struct gat_cache *c)
 struct job {
     const struct gat_layer *l;
     struct gat_cache *c;
+    uint64_t seed; // attention dropout (forward, when c->drop_p > 0)
     const float *dout;
     float *dw; // gradient of W, (K·D, F)
     float *dx; // (N, F) or NULL
@@ -282,6 +291,9 @@ static void forward_task(void *arg, const struct pool_task *t)
     const size_t F = (size_t)l->shape.dim_in, K = (size_t)l->shape.n_heads;
     const size_t D = (size_t)l->shape.dim_head, KD = K * D;
     const size_t d_out = (size_t)gat_shape_dim_out(&l->shape);
+    const bool drop = c->drop_p > 0;
+    const double keep = 1.0 - (double)c->drop_p;
+    const float scale_kept = drop ? (float)(1.0 / keep) : 1.0f;
     size_t b, e;
     // A: h = x·Wᵀ and the per-node attention halves
     pool_split(g->n_nodes, t->ith, t->nth, &b, &e);
@@ -325,10 +337,20 @@ static void forward_task(void *arg, const struct pool_task *t)
             float scale = l->shape.concat ? 1.0f : 1.0f / (float)K;
             float *dst = oi + (l->shape.concat ? k * D : 0);
             for (uint32_t q = e0; q < e1; q++) {
-                float a = c->alpha[(size_t)q * K + k] * inv;
-                c->alpha[(size_t)q * K + k] = a;
-                const float *hs = c->h + (size_t)g->src[q] * KD + k * D;
+                const size_t qk = (size_t)q * K + k;
+                float a = c->alpha[qk] * inv;
+                c->alpha[qk] = a;
                 float w = a * scale;
+                if (drop) {
+                    uint64_t st = j->seed ^ ((uint64_t)qk * 0xD1B54A32D192ED03ull);
+                    float m = prng_unit(prng_splitmix64(&st)) < keep ? scale_kept : 0.0f;
+                    c->mask[qk] = m;
+                    if (m == 0.0f) {
+                        continue;
+                    }
+                    w *= m;
+                }
+                const float *hs = c->h + (size_t)g->src[q] * KD + k * D;
                 for (size_t d = 0; d < D; d++) {
                     dst[d] += w * hs[d];
                 }
@@ -337,11 +359,12 @@ static void forward_task(void *arg, const struct pool_task *t)
     }
 }
 
-void gat_forward(const struct gat_layer *l, struct gat_cache *c, const float *x, struct pool *pool,
-                 const float **out)
+void gat_forward(const struct gat_layer *l, struct gat_cache *c, const float *x,
+                 const struct gat_dropout *drop, struct pool *pool, const float **out)
 {
-    struct job j = {.l = l, .c = c};
+    struct job j = {.l = l, .c = c, .seed = drop != NULL ? drop->seed : 0};
     c->x = x;
+    c->drop_p = drop != NULL && drop->p > 0 && drop->p < 1 ? drop->p : 0.0f;
     run(pool != NULL && pool_size(pool) <= c->n_threads ? pool : NULL, forward_task, &j);
     *out = c->out;
 }
@@ -357,6 +380,7 @@ static void backward_task(void *arg, const struct pool_task *t)
     const size_t d_out = (size_t)gat_shape_dim_out(&l->shape);
     const bool concat = l->shape.concat;
     const float scale = concat ? 1.0f : 1.0f / (float)K;
+    const bool drop = c->drop_p > 0;
     float *part = c->part + (size_t)t->ith * (2 * KD + d_out); // da_src, da_dst, dbias
     memset(part, 0, (2 * KD + d_out) * sizeof(float));
     size_t b, e;
@@ -377,8 +401,8 @@ static void backward_task(void *arg, const struct pool_task *t)
                 for (size_t d = 0; d < D; d++) {
                     da += dk[d] * hs[d];
                 }
-                da *= scale;
-                c->dz[(size_t)q * K + k] = da; // dα for now
+                da *= drop ? scale * c->mask[(size_t)q * K + k] : scale;
+                c->dz[(size_t)q * K + k] = da; // dL/dα (through the mask) for now
                 dot_sum += (double)c->alpha[(size_t)q * K + k] * da;
             }
             float sds = 0;
@@ -405,7 +429,7 @@ static void backward_task(void *arg, const struct pool_task *t)
                 size_t qk = (size_t)q * K + k;
                 dss += c->dz[qk];
                 const float *dd = j->dout + (size_t)g->dst[q] * d_out + (concat ? k * D : 0);
-                float w = c->alpha[qk] * scale;
+                float w = c->alpha[qk] * (drop ? scale * c->mask[qk] : scale);
                 for (size_t d = 0; d < D; d++) {
                     dh[k * D + d] += w * dd[d];
                 }

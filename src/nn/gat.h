@@ -8,7 +8,9 @@
 //   α[e,k] = softmax over the edges into dst(e) of LeakyReLU(z[e,k])
 //   out[i] = concat_k Σ_e α[e,k] h[src(e),k]  (+ bias)    (N, K·D), or the mean over heads
 //                                                     (N, D) when concat is false
-// No activation inside: the caller applies ELU (and dropout) between layers.
+// No activation inside: the caller applies ELU (and feature dropout) between layers. Attention
+// dropout (the paper's dropout on the normalised coefficients, training only) is the layer's:
+//   α'[e,k] = α[e,k]·m[e,k]/(1-p), m[e,k] ~ Bernoulli(1-p)     out[i] = Σ_e α'[e,k] h[src(e),k]
 //
 // Threads: a call runs on the caller's pool (NULL: this thread alone); threads split nodes by
 // (ith, nth) and meet at barriers between phases; no locks. GEMMs go through gemm() / BLAS per
@@ -78,10 +80,20 @@ int gat_cache_new(const struct gat_graph *g, const struct gat_shape *s, int n_th
                   struct gat_cache **out, struct px_err *err);
 void gat_cache_free(struct gat_cache *c);
 
-// x: (N, F) borrowed until gat_backward; *out returns (N, dim_out), borrowed from the cache.
-void gat_forward(const struct gat_layer *l, struct gat_cache *c, const float *x, struct pool *pool,
-                 const float **out);
-// Attention of the last forward: (n_edges, K), borrowed.
+// Attention dropout for one forward pass: p in [0, 1) (0: none). Whether (edge e, head k) is kept
+// depends only on (seed, e, k), so a seed gives the same mask on any number of threads, and
+// gat_backward differentiates through the mask of the forward before it.
+struct gat_dropout {
+    float p;
+    uint64_t seed;
+};
+
+// x: (N, F) borrowed until gat_backward; drop NULL (or p = 0) for none, as in evaluation; *out
+// returns (N, dim_out), borrowed from the cache.
+void gat_forward(const struct gat_layer *l, struct gat_cache *c, const float *x,
+                 const struct gat_dropout *drop, struct pool *pool, const float **out);
+// Attention of the last forward before dropout (each destination's row sums to 1): (n_edges, K),
+// borrowed.
 const float *gat_attention(const struct gat_cache *c);
 // dout: (N, dim_out). Adds the parameter gradients into grad (bound to a gradient array of the
 // same shape) and, when dx is not NULL, writes dL/dx (N, F) into it (overwritten).

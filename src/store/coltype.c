@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "datex.h"
 #include "limits.h"
 #include "mem.h"
 
@@ -221,13 +222,6 @@ static int scan_bool(const char *s, size_t len, bool *word)
     return -1;
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : d[m - 1];
-}
-
 static bool digits(const char *s, size_t n, int *out)
 {
     int v = 0;
@@ -260,7 +254,7 @@ static bool scan_date(const char *s, size_t len, char iso[11])
     } else {
         return false;
     }
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) {
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > datex_days_in_month(y, m)) {
         return false;
     }
     // y <= 9999, m <= 12, d <= 31: exactly 10 characters

@@ -16,6 +16,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "testbank.h"
 #include "testmodel.h"
 #include "testutil.h"
 
@@ -54,10 +55,8 @@ static int setup(void **state)
     struct testmodel_spec s = testmodel_default_spec();
     if (testmodel_write(g_model, &s) != 0)
         fail_msg("cannot write the test model");
-    snprintf(args, sizeof args,
-             "generate --rows 300 --seed 11 --out %s/b.csv && $PROSPECT_BIN import --db %s --csv "
-             "%s/b.csv && $PROSPECT_BIN index --db %s --model %s",
-             g_dir, g_db, g_dir, g_db, g_model);
+    tu_generate_import(g_dir, "b.csv", 300, 11, g_db);
+    snprintf(args, sizeof args, "index --db %s --model %s", g_db, g_model);
     free(run_ok(args));
     return 0;
 }
@@ -308,11 +307,7 @@ static void test_round_trip(void **state)
 
     // the working database changes after the bundle was made (customers re-imported from
     // another bank): the bundle still answers as the database did when it was made
-    snprintf(args, sizeof args,
-             "generate --rows 300 --seed 99 --out %s/c.csv && $PROSPECT_BIN import --db %s --csv "
-             "%s/c.csv",
-             g_dir, g_db, g_dir);
-    free(run_ok(args));
+    tu_generate_import(g_dir, "c.csv", 300, 99, g_db);
     int n_changed = 0;
     for (size_t i = 0; i < sizeof k_queries / sizeof k_queries[0]; i++) {
         cJSON *now = cli_search(k_queries[i], 10, g_model);

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
+#include "testbank.h"
 #include "testhttp.h"
 #include "testutil.h"
 
@@ -18,17 +19,10 @@ static char g_dir[256], g_db[512];
 static int setup(void **state)
 {
     (void)state;
-    char args[2048], *out = NULL, *err = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     tu_mkdtemp(g_dir, sizeof g_dir);
     snprintf(g_db, sizeof g_db, "%s/t.db", g_dir);
-    snprintf(args, sizeof args,
-             "generate --rows 200 --seed 5 --out %s/b.csv && $PROSPECT_BIN import --db %s --csv "
-             "%s/b.csv",
-             g_dir, g_db, g_dir);
-    if (tu_run_prospect(args, NULL, &out, &err) != 0) fail_msg("setup: %s", err);
-    free(out);
-    free(err);
+    tu_generate_import(g_dir, "b.csv", 200, 5, g_db);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "testbank.h"
 #include "testhttp.h"
 #include "testutil.h"
 
@@ -27,11 +28,10 @@ static int setup(void **state)
     snprintf(g_csv, sizeof g_csv, "%s/b.csv", g_dir);
     snprintf(g_reg, sizeof g_reg, "%s/reg", g_dir);
     snprintf(g_log, sizeof g_log, "%s/serve.log", g_dir);
+    tu_generate_import(g_dir, "b.csv", 300, 5, g_db);
     snprintf(args, sizeof args,
-             "generate --rows 300 --seed 5 --out %s && $PROSPECT_BIN import --db %s --csv %s && "
-             "$PROSPECT_BIN train --csv %s --target digital_user --name dig --registry %s "
-             "--folds 3",
-             g_csv, g_db, g_csv, g_csv, g_reg);
+             "train --csv %s --target digital_user --name dig --registry %s --folds 3", g_csv,
+             g_reg);
     if (tu_run_prospect(args, NULL, &out, &err) != 0)
         fail_msg("setup: %s", err);
     free(out);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "testbank.h"
 #include "testutil.h"
 
 static char g_dir[256];
@@ -33,19 +34,9 @@ static int run(char **out, char **err, const char *fmt, ...)
 // 300 customers: income decides most of the target.
 static void write_bank(void)
 {
-    static char csv[64 << 10];
-    size_t at = (size_t)snprintf(csv, sizeof csv, "customer,income,spend,region,bought\n");
-    unsigned s = 777;
-    for (int i = 0; i < 300; i++) {
-        s = s * 1103515245u + 12345u;
-        int income = 20 + (int)((s >> 8) % 180);
-        s = s * 1103515245u + 12345u;
-        double spend = (double)((s >> 8) % 1000) / 100.0;
-        int bought = income > 150 || (income > 120 && spend > 6.0);
-        at += (size_t)snprintf(csv + at, sizeof csv - at, "K%04d,%d,%.2f,%s,%s\n", i, income, spend,
-                               i % 2 ? "north" : "south", bought ? "yes" : "no");
-    }
-    tu_write_text(g_dir, "bank.csv", csv);
+    static const char *const regions[] = {"south", "north"};
+    const struct tu_bank b = {"customer,income,spend,region,bought", 300, 777, regions, 2};
+    tu_write_bank(g_dir, "bank.csv", &b);
 }
 
 // Flips one byte of g_dir/rel in place.

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "testbank.h"
 #include "testutil.h"
 
 static char g_dir[256];
@@ -39,20 +40,9 @@ static int exists(const char *rel)
 // 400 customers: income decides most of the target, region is a category, id is unique.
 static void write_bank(void)
 {
-    static char csv[64 << 10];
-    size_t at = (size_t)snprintf(csv, sizeof csv, "customer,income,spend,region,bought\n");
-    unsigned s = 12345;
-    for (int i = 0; i < 400; i++) {
-        s = s * 1103515245u + 12345u;
-        int income = 20 + (int)((s >> 8) % 180);
-        s = s * 1103515245u + 12345u;
-        double spend = (double)((s >> 8) % 1000) / 100.0;
-        int bought = income > 150 || (income > 120 && spend > 6.0);
-        at += (size_t)snprintf(csv + at, sizeof csv - at, "K%04d,%d,%.2f,%s,%s\n", i, income, spend,
-                               i % 3 == 0 ? "north" : (i % 3 == 1 ? "south" : "east"),
-                               bought ? "yes" : "no");
-    }
-    tu_write_text(g_dir, "bank.csv", csv);
+    static const char *const regions[] = {"north", "south", "east"};
+    const struct tu_bank b = {"customer,income,spend,region,bought", 400, 12345, regions, 3};
+    tu_write_bank(g_dir, "bank.csv", &b);
 }
 
 static void test_train_score_explain(void **state)

@@ -1,6 +1,8 @@
 // test_gat.c — graph attention layers: gradients of every parameter and of the input agree with
-// central finite differences (concatenated and averaged heads, with edge biases), threaded runs
-// match one thread, attention rows sum to one, and bad graphs are refused.
+// central finite differences (concatenated and averaged heads, with edge biases, and with an
+// attention dropout mask held fixed by its seed), threaded runs match one thread (with and
+// without dropout), attention rows sum to one, attention dropout is seeded, changes the output
+// and leaves its mean over masks where no dropout puts it, and bad graphs are refused.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,9 @@ struct fixture {
     struct gat_layer layer;
     struct gat_cache *cache;
     float *params;
-    float *x; // (N, F)
-    float *r; // (N, dim_out): loss = Σ out·r
+    float *x;                // (N, F)
+    float *r;                // (N, dim_out): loss = Σ out·r
+    struct gat_dropout drop; // attention dropout of every forward (p = 0: none)
     size_t n_params, n;
 };
 
@@ -60,6 +63,7 @@ static void setup(struct fixture *f, bool concat, unsigned seed)
         f->r[q] = (float)frand(&s);
     }
     assert_int_equal(gat_cache_new(f->g, &f->shape, 4, &f->cache, &err), PX_OK);
+    f->drop = (struct gat_dropout){0.0f, 0};
 }
 
 static void teardown(struct fixture *f)
@@ -74,7 +78,7 @@ static void teardown(struct fixture *f)
 static double loss(struct fixture *f, const float *x)
 {
     const float *out;
-    gat_forward(&f->layer, f->cache, x, NULL, &out);
+    gat_forward(&f->layer, f->cache, x, &f->drop, NULL, &out);
     double l = 0;
     size_t d_out = (size_t)gat_shape_dim_out(&f->shape);
     for (size_t q = 0; q < f->n * d_out; q++) {
@@ -83,10 +87,13 @@ static double loss(struct fixture *f, const float *x)
     return l;
 }
 
-static void check_grad(bool concat)
+// With p > 0 every forward draws the same mask (same seed), so the loss is a smooth function of
+// the parameters again and finite differences apply.
+static void check_grad(bool concat, float drop_p)
 {
     struct fixture f;
     setup(&f, concat, concat ? 7u : 11u);
+    f.drop = (struct gat_dropout){drop_p, 99};
     float *grad = calloc(f.n_params, sizeof(float));
     float *dx = calloc(f.n * 5, sizeof(float));
     struct gat_layer gl;
@@ -123,8 +130,9 @@ static void check_grad(bool concat)
             fail_msg("x[%zu]: analytic %g, numeric %g", q, (double)dx[q], num);
         }
     }
-    print_message("concat %d: %zu params + %zu inputs, largest relative difference %.2e\n", concat,
-                  f.n_params, f.n * 5, worst);
+    print_message("concat %d, attention dropout %.1f: %zu params + %zu inputs, largest relative "
+                  "difference %.2e\n",
+                  concat, (double)drop_p, f.n_params, f.n * 5, worst);
     free(grad);
     free(dx);
     teardown(&f);
@@ -133,20 +141,102 @@ static void check_grad(bool concat)
 static void test_grad_concat(void **state)
 {
     (void)state;
-    check_grad(true);
+    check_grad(true, 0.0f);
 }
 
 static void test_grad_mean(void **state)
 {
     (void)state;
-    check_grad(false);
+    check_grad(false, 0.0f);
 }
 
-static void test_threads_match(void **state)
+static void test_grad_dropout(void **state)
+{
+    (void)state;
+    check_grad(true, 0.4f);
+    check_grad(false, 0.4f);
+}
+
+// Output of one forward into a copy (owned).
+static float *forward_copy(struct fixture *f, const struct gat_dropout *drop)
+{
+    size_t n = f->n * (size_t)gat_shape_dim_out(&f->shape);
+    const float *out;
+    gat_forward(&f->layer, f->cache, f->x, drop, NULL, &out);
+    float *copy = malloc(n * sizeof(float));
+    assert_non_null(copy);
+    memcpy(copy, out, n * sizeof(float));
+    return copy;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t q = 0; q < n; q++) {
+        m = fmax(m, fabs((double)a[q] - b[q]));
+    }
+    return m;
+}
+
+static void test_dropout_mask(void **state)
 {
     (void)state;
     struct fixture f;
+    setup(&f, true, 13u);
+    const size_t n = f.n * (size_t)gat_shape_dim_out(&f.shape);
+    float *plain = forward_copy(&f, NULL);
+    const struct gat_dropout off = {0.0f, 5}, a = {0.4f, 5}, b = {0.4f, 6};
+    float *zero = forward_copy(&f, &off);
+    float *da = forward_copy(&f, &a), *da2 = forward_copy(&f, &a), *db = forward_copy(&f, &b);
+    assert_true(max_abs_diff(plain, zero, n) == 0); // p = 0 is no dropout
+    assert_true(max_abs_diff(da, da2, n) == 0);     // a seed is one mask
+    assert_true(max_abs_diff(da, plain, n) > 1e-3); // dropout changes the output
+    assert_true(max_abs_diff(da, db, n) > 1e-3);    // another seed, another mask
+    // the attention itself is reported before the mask: rows still sum to one
+    const float *alpha = gat_attention(f.cache);
+    for (size_t i = 0; i < f.n; i++) {
+        for (uint32_t k = 0; k < 3; k++) {
+            double sum = 0;
+            for (uint32_t q = f.g->dst_ptr[i]; q < f.g->dst_ptr[i + 1]; q++) {
+                sum += alpha[q * 3 + k];
+            }
+            assert_true(fabs(sum - 1.0) < 1e-5);
+        }
+    }
+    // inverted dropout: averaged over masks the output is the plain one (about 1/3 of each
+    // destination's terms dropped per mask; 20,000 masks put the mean within ~0.02 of it)
+    enum { MASKS = 20000 };
+    double *mean = calloc(n, sizeof(double));
+    for (uint64_t s = 0; s < MASKS; s++) {
+        const struct gat_dropout d = {0.4f, 1000 + s};
+        const float *out;
+        gat_forward(&f.layer, f.cache, f.x, &d, NULL, &out);
+        for (size_t q = 0; q < n; q++) {
+            mean[q] += out[q];
+        }
+    }
+    double worst = 0, dropped = 0;
+    for (size_t q = 0; q < n; q++) {
+        worst = fmax(worst, fabs(mean[q] / MASKS - plain[q]) / fmax(1.0, fabs(plain[q])));
+        dropped = fmax(dropped, fabs((double)da[q] - plain[q]) / fmax(1.0, fabs(plain[q])));
+    }
+    print_message("mean of %d masks vs no dropout: %.2e (one mask: %.2e)\n", MASKS, worst, dropped);
+    assert_true(worst < 0.03);
+    assert_true(dropped > 10 * worst);
+    free(mean);
+    free(plain);
+    free(zero);
+    free(da);
+    free(da2);
+    free(db);
+    teardown(&f);
+}
+
+static void threads_match(float drop_p)
+{
+    struct fixture f;
     setup(&f, true, 5u);
+    f.drop = (struct gat_dropout){drop_p, 17};
     size_t d_out = (size_t)gat_shape_dim_out(&f.shape);
     float *ref = calloc(f.n * d_out, sizeof(float));
     float *g1 = calloc(f.n_params, sizeof(float)), *g3 = calloc(f.n_params, sizeof(float));
@@ -155,7 +245,7 @@ static void test_threads_match(void **state)
     gat_layer_bind(&l1, &f.shape, g1);
     gat_layer_bind(&l3, &f.shape, g3);
     const float *out;
-    gat_forward(&f.layer, f.cache, f.x, NULL, &out);
+    gat_forward(&f.layer, f.cache, f.x, &f.drop, NULL, &out);
     memcpy(ref, out, f.n * d_out * sizeof(float));
     // attention over each destination's edges sums to one
     const float *alpha = gat_attention(f.cache);
@@ -172,7 +262,7 @@ static void test_threads_match(void **state)
     struct pool *pool = NULL;
     struct px_err err = {0};
     assert_int_equal(pool_new(3, &pool, &err), PX_OK);
-    gat_forward(&f.layer, f.cache, f.x, pool, &out);
+    gat_forward(&f.layer, f.cache, f.x, &f.drop, pool, &out);
     for (size_t q = 0; q < f.n * d_out; q++) {
         assert_true(fabsf(out[q] - ref[q]) < 1e-5f);
     }
@@ -190,6 +280,13 @@ static void test_threads_match(void **state)
     free(dx1);
     free(dx3);
     teardown(&f);
+}
+
+static void test_threads_match(void **state)
+{
+    (void)state;
+    threads_match(0.0f);
+    threads_match(0.5f);
 }
 
 static void test_bad_graph(void **state)
@@ -213,10 +310,9 @@ static void test_bad_graph(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grad_concat),
-        cmocka_unit_test(test_grad_mean),
-        cmocka_unit_test(test_threads_match),
-        cmocka_unit_test(test_bad_graph),
+        cmocka_unit_test(test_grad_concat),   cmocka_unit_test(test_grad_mean),
+        cmocka_unit_test(test_grad_dropout),  cmocka_unit_test(test_dropout_mask),
+        cmocka_unit_test(test_threads_match), cmocka_unit_test(test_bad_graph),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

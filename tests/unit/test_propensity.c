@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "mem.h"
+#include "testbank.h"
 #include "testmodel.h"
 #include "testutil.h"
 
@@ -20,21 +21,10 @@ static char g_dir[256], g_csv[300], g_reg[300], g_model[300];
 // 240 customers: income decides most of the target, region is a category, id is unique.
 static void write_bank(void)
 {
-    static char csv[32 << 10];
-    size_t at =
-        (size_t)snprintf(csv, sizeof csv, "customer_id,annual_income,spend,region,bought\n");
-    unsigned s = 777;
-    for (int i = 0; i < 240; i++) {
-        s = s * 1103515245u + 12345u;
-        int income = 20 + (int)((s >> 8) % 180);
-        s = s * 1103515245u + 12345u;
-        double spend = (double)((s >> 8) % 1000) / 100.0;
-        int bought = income > 150 || (income > 120 && spend > 6.0);
-        at += (size_t)snprintf(csv + at, sizeof csv - at, "K%04d,%d,%.2f,%s,%s\n", i, income, spend,
-                               i % 3 == 0 ? "north" : (i % 3 == 1 ? "south" : "east"),
-                               bought ? "yes" : "no");
-    }
-    tu_write_text(g_dir, "bank.csv", csv);
+    static const char *const regions[] = {"north", "south", "east"};
+    const struct tu_bank b = {"customer_id,annual_income,spend,region,bought", 240, 777, regions,
+                              3};
+    tu_write_bank(g_dir, "bank.csv", &b);
 }
 
 static int setup(void **state)
