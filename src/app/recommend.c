@@ -311,6 +311,27 @@ static void label_part(const char *label, int part, char *out, size_t n)
     }
 }
 
+// Opens a graph node: {"id", "kind", "label": "<Title> <id> (<label>)", "type": the label's first
+// part, "<second>": its second part — the caller adds its own fields and the closing brace.
+static int put_node_head(struct buf *out, bool comma, const char *id, const char *kind,
+                         const char *title, const char *lab, const char *second,
+                         struct px_err *err)
+{
+    char text[600], a[256], b[256];
+    snprintf(text, sizeof text, lab[0] ? "%s %s (%s)" : "%s %s%s", title, id, lab);
+    label_part(lab, 0, a, sizeof a);
+    label_part(lab, 1, b, sizeof b);
+    int rc = buf_printf(out, err, "%s{\"id\": ", comma ? ", " : "");
+    if (rc == PX_OK) rc = put_str(out, id, err);
+    if (rc == PX_OK) rc = buf_printf(out, err, ", \"kind\": \"%s\", \"label\": ", kind);
+    if (rc == PX_OK) rc = put_str(out, text, err);
+    if (rc == PX_OK) rc = buf_append(out, ", \"type\": ", 10, err);
+    if (rc == PX_OK) rc = put_str(out, a, err);
+    if (rc == PX_OK) rc = buf_printf(out, err, ", \"%s\": ", second);
+    if (rc == PX_OK) rc = put_str(out, b, err);
+    return rc;
+}
+
 static int cmp_cstr(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -483,7 +504,6 @@ static int put_graph(const struct app_rec *r, const struct app_book *b, struct g
                      struct buf *out, struct px_err *err)
 {
     long seg_col = book_col(b, "segment"), rm_col = book_col(b, "relationship_manager");
-    char a[256], c2[256];
     int rc = buf_append(out, "{\"model\": ", 10, err);
     if (rc == PX_OK) {
         rc = r->has_model ? put_str(out, r->model_name, err) : buf_append(out, "null", 4, err);
@@ -495,26 +515,7 @@ static int put_graph(const struct app_rec *r, const struct app_book *b, struct g
         const char *id = r->d.customer_id[c], *lab = r->d.customer_label[c];
         long row = b != NULL ? app_book_find(b, id) : -1;
         const char *seg = book_val(b, row, seg_col), *rm = book_val(b, row, rm_col);
-        rc = buf_printf(out, err, "%s{\"id\": ", i ? ", " : "");
-        if (rc == PX_OK)
-            rc = put_str(out, id, err);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"kind\": \"customer\", \"label\": ", 31, err);
-        if (rc == PX_OK) {
-            char text[600];
-            snprintf(text, sizeof text, lab[0] ? "Customer %s (%s)" : "Customer %s%s", id, lab);
-            rc = put_str(out, text, err);
-        }
-        label_part(lab, 0, a, sizeof a);
-        label_part(lab, 1, c2, sizeof c2);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"type\": ", 10, err);
-        if (rc == PX_OK)
-            rc = put_str(out, a, err);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"industry\": ", 14, err);
-        if (rc == PX_OK)
-            rc = put_str(out, c2, err);
+        rc = put_node_head(out, i > 0, id, "customer", "Customer", lab, "industry", err);
         if (rc == PX_OK)
             rc = buf_append(out, ", \"rm\": ", 8, err);
         if (rc == PX_OK)
@@ -529,26 +530,7 @@ static int put_graph(const struct app_rec *r, const struct app_book *b, struct g
     for (size_t i = 0; i < s->n_prod && rc == PX_OK; i++) {
         uint32_t p = s->prod[i];
         const char *id = r->d.product_id[p], *lab = r->d.product_label[p];
-        rc = buf_printf(out, err, "%s{\"id\": ", s->n_cust + i ? ", " : "");
-        if (rc == PX_OK)
-            rc = put_str(out, id, err);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"kind\": \"product\", \"label\": ", 30, err);
-        if (rc == PX_OK) {
-            char text[600];
-            snprintf(text, sizeof text, lab[0] ? "Product %s (%s)" : "Product %s%s", id, lab);
-            rc = put_str(out, text, err);
-        }
-        label_part(lab, 0, a, sizeof a);
-        label_part(lab, 1, c2, sizeof c2);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"type\": ", 10, err);
-        if (rc == PX_OK)
-            rc = put_str(out, a, err);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"category\": ", 14, err);
-        if (rc == PX_OK)
-            rc = put_str(out, c2, err);
+        rc = put_node_head(out, s->n_cust + i > 0, id, "product", "Product", lab, "category", err);
         if (rc == PX_OK)
             rc = buf_append(out, "}", 1, err);
     }
