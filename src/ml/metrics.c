@@ -148,6 +148,19 @@ int ml_metrics_at(const float *p, const float *y, size_t n, double threshold, st
     return PX_OK;
 }
 
+// sorted(), and PX_EINVAL when there is no positive row to set a `what` threshold on.
+static int sorted_with_positives(const float *p, const float *y, size_t n, const char *what,
+                                 struct scored **s, size_t *m, size_t *np, struct px_err *err)
+{
+    int rc = sorted(p, y, n, s, m, np, err);
+    if (rc == PX_OK && *np == 0) {
+        px_free(*s);
+        *s = NULL;
+        rc = px_fail(err, PX_EINVAL, "no positive rows to set a %s threshold on", what);
+    }
+    return rc;
+}
+
 double ml_wilson_lower(size_t k, size_t n, double z)
 {
     if (n == 0) {
@@ -167,13 +180,9 @@ int ml_threshold_for_recall(const float *p, const float *y, size_t n, double tar
     }
     struct scored *s = NULL;
     size_t m = 0, np = 0;
-    int rc = sorted(p, y, n, &s, &m, &np, err);
+    int rc = sorted_with_positives(p, y, n, "recall", &s, &m, &np, err);
     if (rc != PX_OK) {
         return rc;
-    }
-    if (np == 0) {
-        px_free(s);
-        return px_fail(err, PX_EINVAL, "no positive rows to set a recall threshold on");
     }
     size_t tp = 0;
     *threshold = s[m - 1].p;
@@ -199,13 +208,9 @@ int ml_threshold_for_precision(const float *p, const float *y, size_t n, double 
     }
     struct scored *s = NULL;
     size_t m = 0, np = 0;
-    int rc = sorted(p, y, n, &s, &m, &np, err);
+    int rc = sorted_with_positives(p, y, n, "precision", &s, &m, &np, err);
     if (rc != PX_OK) {
         return rc;
-    }
-    if (np == 0) {
-        px_free(s);
-        return px_fail(err, PX_EINVAL, "no positive rows to set a precision threshold on");
     }
     size_t tp = 0, fp = 0;
     double best_prec = -1, best_thr = s[0].p, ok_thr = NAN;
