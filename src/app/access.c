@@ -262,7 +262,6 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
     buf_init(&plan, LIMIT_HTTP_RESPONSE);
     buf_init(&query, (size_t)LIMIT_QUERY_BYTES + 1);
     int rc = buf_append(&query, e->query ? e->query : "", e->query ? e->query_len : 0, err);
-    if (rc == PX_OK) rc = buf_append(&query, "", 1, err); // NUL for SQLite
     if (rc == PX_OK) rc = buf_append(&ids, "[", 1, err);
     size_t n = res ? res->n_hits : row >= 0 ? 1 : 0;
     for (size_t i = 0; i < n && rc == PX_OK; i++) {
@@ -270,10 +269,9 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
         if (i > 0) rc = buf_append(&ids, ", ", 2, err);
         if (rc == PX_OK) rc = jsonx_put_string(&ids, id, strlen(id), err);
     }
-    if (rc == PX_OK) rc = buf_append(&ids, "]", 2, err); // with the NUL
+    if (rc == PX_OK) rc = buf_append(&ids, "]", 1, err); // bufs keep a NUL after their data
     if (rc == PX_OK && res != NULL && res->plan != NULL) {
         rc = app_result_plan_json(b, e->query, e->query_len, res, &plan, err);
-        if (rc == PX_OK) rc = buf_append(&plan, "", 1, err);
     }
     if (rc == PX_OK) {
         struct store_audit_row r = {
@@ -281,7 +279,7 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
             .channel = e->channel,
             .actor = e->actor,
             .action = e->action,
-            .query = query.data,
+            .query = query.len ? query.data : "",
             .plan = plan.len ? plan.data : NULL,
             .n_results = (long long)n,
             .customer_ids = ids.data,

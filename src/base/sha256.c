@@ -123,15 +123,11 @@ void sha256_hex(const void *data, size_t len, char out[65])
     to_hex(d, out);
 }
 
-int sha256_file_hex(const char *path, char out[65], struct px_err *err)
+int sha256_fd_hex(int fd, const char *name, char out[65], uint64_t *size, struct px_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return px_fail(err, errno == ENOENT ? PX_ENOENT : PX_EIO, "cannot open '%s': %s", path,
-                       strerror(errno));
-    }
     struct sha256 s;
     unsigned char buf[1 << 16], d[32];
+    uint64_t total = 0;
     sha256_init(&s);
     for (;;) {
         ssize_t r = read(fd, buf, sizeof buf);
@@ -139,17 +135,30 @@ int sha256_file_hex(const char *path, char out[65], struct px_err *err)
             continue;
         }
         if (r < 0) {
-            int e = errno;
-            close(fd);
-            return px_fail(err, PX_EIO, "cannot read '%s': %s", path, strerror(e));
+            return px_fail(err, PX_EIO, "cannot read '%s': %s", name, strerror(errno));
         }
         if (r == 0) {
             break;
         }
         sha256_update(&s, buf, (size_t)r);
+        total += (uint64_t)r;
     }
-    close(fd);
     sha256_final(&s, d);
     to_hex(d, out);
+    if (size != NULL) {
+        *size = total;
+    }
     return PX_OK;
+}
+
+int sha256_file_hex(const char *path, char out[65], struct px_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return px_fail(err, errno == ENOENT ? PX_ENOENT : PX_EIO, "cannot open '%s': %s", path,
+                       strerror(errno));
+    }
+    int rc = sha256_fd_hex(fd, path, out, NULL, err);
+    close(fd);
+    return rc;
 }

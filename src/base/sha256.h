@@ -23,5 +23,8 @@ void sha256_final(struct sha256 *s, unsigned char out[32]);
 void sha256_hex(const void *data, size_t len, char out[65]);
 // Hex digest of a file's contents (read in chunks, any size).
 int sha256_file_hex(const char *path, char out[65], struct px_err *err);
+// Hashes what remains to be read from fd (name is for messages); *size (may be NULL) gets the
+// bytes read. The caller owns and closes fd.
+int sha256_fd_hex(int fd, const char *name, char out[65], uint64_t *size, struct px_err *err);
 
 #endif

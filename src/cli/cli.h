@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -41,6 +42,8 @@ int cli_fail(const char *cmd, const struct px_err *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Parses a decimal int in [lo, hi]; false on anything else.
 bool cli_parse_int(const char *s, int lo, int hi, int *out);
+// Parses a decimal unsigned 64-bit value in [0, max]; false on a sign, spaces, junk or overflow.
+bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 // The lines of a text input: one text per line, '\n' separated, a trailing '\r' dropped, no
 // empty last line after a final newline. Line i is data[off[i] .. off[i] + len[i]).

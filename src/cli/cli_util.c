@@ -1,4 +1,5 @@
 // cli_util.c — helpers shared by the subcommands (see cli.h).
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -45,6 +46,22 @@ bool cli_parse_int(const char *s, int lo, int hi, int *out)
         return false;
     }
     *out = (int)v;
+    return true;
+}
+
+// Decimal unsigned 64-bit value in [0, max]; false on a sign, spaces, junk or overflow.
+bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (s == NULL || !isdigit((unsigned char)s[0])) {
+        return false;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max) {
+        return false;
+    }
+    *out = (uint64_t)v;
     return true;
 }
 

@@ -34,22 +34,6 @@ static const char *const k_usage =
     "\n"
     "A progress bar is drawn when stderr is a terminal.\n";
 
-// Decimal unsigned 64-bit value in [0, max]; false on a sign, spaces, junk or overflow.
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (s == NULL || !isdigit((unsigned char)s[0])) {
-        return false;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
 int cmd_generate(int argc, char **argv)
 {
     struct bankgen_params params = bankgen_default_params();
@@ -69,13 +53,13 @@ int cmd_generate(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "n:s:o:k:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'n':
-            if (!parse_u64(optarg, LIMIT_GENERATE_ROWS, &params.rows)) {
+            if (!cli_parse_u64(optarg, LIMIT_GENERATE_ROWS, &params.rows)) {
                 return cli_usage_error("generate", "--rows must be 0..%llu, got '%s'",
                                        (unsigned long long)LIMIT_GENERATE_ROWS, optarg);
             }
             break;
         case 's':
-            if (!parse_u64(optarg, UINT64_MAX, &params.seed)) {
+            if (!cli_parse_u64(optarg, UINT64_MAX, &params.seed)) {
                 return cli_usage_error(
                     "generate", "--seed must be an unsigned 64-bit integer, got '%s'", optarg);
             }

@@ -36,21 +36,6 @@ static const char *const k_usage =
     "\n"
     "Import the clients for search with: prospect import --csv DIR/customers.csv\n";
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (s == NULL || s[0] < '0' || s[0] > '9') {
-        return false;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
 int cli_generate_wholesale(int argc, char **argv)
 {
     struct wholesale_params params = wholesale_default_params();
@@ -72,27 +57,27 @@ int cli_generate_wholesale(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
-            if (!parse_u64(optarg, LIMIT_WHOLESALE_CUSTOMERS, &v) || v == 0) {
+            if (!cli_parse_u64(optarg, LIMIT_WHOLESALE_CUSTOMERS, &v) || v == 0) {
                 return cli_usage_error("generate", "--customers must be 1..%u, got '%s'",
                                        LIMIT_WHOLESALE_CUSTOMERS, optarg);
             }
             params.n_customers = (uint32_t)v;
             break;
         case 'p':
-            if (!parse_u64(optarg, LIMIT_WHOLESALE_PRODUCTS, &v) || v < 2) {
+            if (!cli_parse_u64(optarg, LIMIT_WHOLESALE_PRODUCTS, &v) || v < 2) {
                 return cli_usage_error("generate", "--products must be 2..%u, got '%s'",
                                        LIMIT_WHOLESALE_PRODUCTS, optarg);
             }
             params.n_products = (uint32_t)v;
             break;
         case 't':
-            if (!parse_u64(optarg, LIMIT_WHOLESALE_TRANSACTIONS, &params.n_transactions)) {
+            if (!cli_parse_u64(optarg, LIMIT_WHOLESALE_TRANSACTIONS, &params.n_transactions)) {
                 return cli_usage_error("generate", "--transactions must be 1..%llu, got '%s'",
                                        (unsigned long long)LIMIT_WHOLESALE_TRANSACTIONS, optarg);
             }
             break;
         case 's':
-            if (!parse_u64(optarg, UINT64_MAX, &params.seed)) {
+            if (!cli_parse_u64(optarg, UINT64_MAX, &params.seed)) {
                 return cli_usage_error("generate",
                                        "--seed must be an unsigned 64-bit integer, "
                                        "got '%s'",

@@ -135,42 +135,10 @@ static int hash_file(const char *path, const char *shown, char hex[65], uint64_t
     if (fd < 0) {
         return fail_errno(err, "cannot open", shown, errno);
     }
-    int rc = PX_OK;
     struct stat st;
-    struct sha256 s;
-    unsigned char *chunk = px_malloc(1u << 16), d[32];
-    if (chunk == NULL) {
-        rc = px_fail(err, PX_ENOMEM, "out of memory hashing %s", shown);
-        goto done;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: not a regular file", shown);
-        goto done;
-    }
-    sha256_init(&s);
-    uint64_t total = 0;
-    for (;;) {
-        ssize_t r = read(fd, chunk, 1u << 16);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            rc = fail_errno(err, "cannot read", shown, errno);
-            goto done;
-        }
-        if (r == 0) {
-            break;
-        }
-        sha256_update(&s, chunk, (size_t)r);
-        total += (uint64_t)r;
-    }
-    sha256_final(&s, d);
-    for (int i = 0; i < 32; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    }
-    *size = total;
-done:
-    px_free(chunk);
+    int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                 ? sha256_fd_hex(fd, shown, hex, size, err)
+                 : px_fail(err, PX_EFORMAT, "%s: not a regular file", shown);
     close(fd);
     return rc;
 }
