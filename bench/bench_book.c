@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "app_book.h"
 
 static const char *const k_queries[] = {
     "Find high-income professionals nearing retirement who might be interested in wealth "

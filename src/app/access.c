@@ -20,7 +20,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "app_access.h"
+#include "app_book.h"
 #include "fsx.h"
 #include "jsonx.h"
 #include "mem.h"

@@ -1,5 +1,5 @@
 // app.c — see app.h.
-#include "app.h"
+#include "app_encoder.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_book.h"
+#include "app_encoder.h"
 #include "assets.h"
 #include "bm25.h"
 #include "coltype.h"

@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "app_book.h"
+#include "app_encoder.h"
+#include "app_registry.h"
 #include "assets.h"
 #include "bundle.h"
 #include "fsx.h"

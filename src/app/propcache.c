@@ -4,7 +4,7 @@
 //   - Models: a table of at most max_models entries keyed by (registry root, name, version).
 //     Every acquire resolves the reference first (registry_parse_ref + registry_resolve: reads
 //     registry.json), so "NAME" / "NAME@production" follow a new version or a promotion at once;
-//     the load itself (runstore_load of "NAME/VERSION", every checksum) happens only on a miss,
+//     the load itself (propmodel_load of "NAME/VERSION", every checksum) happens only on a miss,
 //     outside the table lock. Versions are never reused by the registry, so a key never names
 //     other files; a deleted version fails to resolve and is no longer served.
 //   - Reference counts (under c->mu) pin what a request uses: the table holds one reference to
@@ -30,7 +30,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "app.h"
+#include "app_encoder.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "mem.h"
 #include "propensity_int.h"
 #include "registry.h"
@@ -57,7 +59,7 @@ struct mentry {
     char *root; // owned
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;
-    struct runstore_model m;
+    struct propmodel_model m;
     pthread_mutex_t fill, predict;
     struct pdata *data; // under fill: the newest data set read for this model
 };
@@ -132,7 +134,7 @@ static void mentry_free(struct mentry *e)
     if (e->data != NULL && --e->data->refs == 0) {
         pdata_free(e->data);
     }
-    runstore_model_free(&e->m);
+    propmodel_model_free(&e->m);
     pthread_mutex_destroy(&e->fill);
     pthread_mutex_destroy(&e->predict);
     px_free(e->root);
@@ -306,12 +308,12 @@ int app_prop_acquire(struct app_prop_cache *c, const char *registry, const char 
         rc = px_fail(err, PX_ENOMEM, "out of memory");
     }
     if (rc == PX_OK)
-        rc = runstore_load(root, exact, 1, &e->m, err);
+        rc = propmodel_load(root, exact, 1, &e->m, err);
     if (rc == PX_OK)
         rc = mutexes(&e->fill, &e->predict, err);
     if (rc != PX_OK) {
         if (e != NULL) {
-            runstore_model_free(&e->m);
+            propmodel_model_free(&e->m);
             px_free(e->root);
             px_free(e);
         }
@@ -345,7 +347,7 @@ int app_prop_acquire(struct app_prop_cache *c, const char *registry, const char 
     return PX_OK;
 }
 
-const struct runstore_model *app_prop_handle_model(const struct app_prop_handle *h)
+const struct propmodel_model *app_prop_handle_model(const struct app_prop_handle *h)
 {
     return &h->ent->m;
 }
@@ -575,7 +577,7 @@ static int vectors_entry(struct app_prop_cache *c, struct buf *key, struct ventr
     return PX_OK;
 }
 
-static int cached_vectors(void *user, const struct runstore_model *m, const char *csv,
+static int cached_vectors(void *user, const struct propmodel_model *m, const char *csv,
                           const struct ml_dataset *ds, const struct app_look_params *p,
                           const float **vec, size_t *dim, char *dir, size_t n_dir,
                           struct px_err *err)

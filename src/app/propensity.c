@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_encoder.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "propensity_int.h"
 #include "csvread.h"
 #include "jsonx.h"
@@ -30,7 +32,7 @@ static const char *root_of(const char *registry)
     return app_registry_dir(registry != NULL && registry[0] != '\0' ? registry : NULL);
 }
 
-int app_prop_load(const char *registry, const char *ref, int n_threads, struct runstore_model *out,
+int app_prop_load(const char *registry, const char *ref, int n_threads, struct propmodel_model *out,
                   struct px_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -39,7 +41,7 @@ int app_prop_load(const char *registry, const char *ref, int n_threads, struct r
                        "a model reference is NAME, NAME/VERSION, NAME@VERSION or NAME@STAGE");
     }
     // the registry reads all four forms and verifies every file before the model is used
-    return runstore_load(root_of(registry), ref, n_threads, out, err);
+    return propmodel_load(root_of(registry), ref, n_threads, out, err);
 }
 
 // ---- training ----
@@ -54,11 +56,11 @@ int app_train(const struct app_train_params *p, ml_progress_fn progress, void *u
     if (rc == PX_OK)
         rc = ml_experiment_run(&out->ds, &p->exp, progress, user, &out->e, err);
     if (rc == PX_OK) {
-        struct runstore_save_info info = {.data_path = p->csv,
+        struct propmodel_save_info info = {.data_path = p->csv,
                                           .data_sha256 = out->sha256,
                                           .n_rows = out->ds.n_rows,
                                           .n_pos = out->ds.n_pos};
-        rc = runstore_save(root_of(p->registry), p->name, &out->spec, &p->exp, &out->e, &info,
+        rc = propmodel_save(root_of(p->registry), p->name, &out->spec, &p->exp, &out->e, &info,
                            &out->version, err);
     }
     if (rc != PX_OK) {
@@ -80,7 +82,7 @@ void app_trained_free(struct app_trained *t)
 
 // ---- data, scores, explanations ----
 
-int app_prop_data(const struct runstore_model *m, const char *csv, bool need_target,
+int app_prop_data(const struct propmodel_model *m, const char *csv, bool need_target,
                   struct ml_dataset *ds, struct px_err *err)
 {
     return ml_dataset_apply(csv, &m->spec, need_target, ds, err);
@@ -142,7 +144,7 @@ static int model_columns(const struct ml_spec *s, const char ***names, size_t *n
     return PX_OK;
 }
 
-int app_prop_rows_json(const struct runstore_model *m, const char *body, size_t len,
+int app_prop_rows_json(const struct propmodel_model *m, const char *body, size_t len,
                        struct ml_dataset *ds, struct px_err *err)
 {
     cJSON *root = NULL;
@@ -242,19 +244,19 @@ int app_prop_rows_json(const struct runstore_model *m, const char *body, size_t 
     return rc;
 }
 
-int app_prop_score(const struct runstore_model *m, const struct ml_dataset *ds, float *prob,
+int app_prop_score(const struct propmodel_model *m, const struct ml_dataset *ds, float *prob,
                    struct px_err *err)
 {
     return ml_classifier_predict(m->model, ds->x, ds->n_rows, prob, err);
 }
 
-int app_prop_explain(const struct runstore_model *m, const struct ml_dataset *ds,
+int app_prop_explain(const struct propmodel_model *m, const struct ml_dataset *ds,
                      struct ml_explanation *e, struct px_err *err)
 {
     return ml_explain(m->model, ds->x, ds->n_rows, e, err);
 }
 
-size_t app_prop_tipping_feature(const struct runstore_model *m, const struct ml_explanation *e,
+size_t app_prop_tipping_feature(const struct propmodel_model *m, const struct ml_explanation *e,
                                 size_t row)
 {
     unsigned char skip[LIMIT_CSV_COLUMNS * 4];
@@ -378,7 +380,7 @@ int app_prop_profile_key(const struct ml_spec *s, struct buf *out, struct px_err
     return rc;
 }
 
-int app_prop_profile_texts(const struct runstore_model *m, const char *csv,
+int app_prop_profile_texts(const struct propmodel_model *m, const char *csv,
                            const struct ml_dataset *ds, char ***texts, struct px_err *err)
 {
     const struct ml_spec *s = &m->spec;
@@ -467,7 +469,7 @@ void app_look_free(struct app_look *l)
     memset(l, 0, sizeof *l);
 }
 
-int app_prop_text_vectors(const struct runstore_model *m, const char *csv,
+int app_prop_text_vectors(const struct propmodel_model *m, const char *csv,
                           const struct ml_dataset *ds, const struct app_look_params *p, float **vec,
                           size_t *dim, char *dir, size_t n_dir, struct px_err *err)
 {
@@ -539,14 +541,14 @@ static void tip_summary(const struct app_look_entry *l, size_t n, size_t *tipped
     *avg = *tipped ? s / (double)*tipped : NAN;
 }
 
-int app_prop_lookalike(const struct runstore_model *m, const char *csv, const struct ml_dataset *ds,
+int app_prop_lookalike(const struct propmodel_model *m, const char *csv, const struct ml_dataset *ds,
                        const struct ml_explanation *e, const struct app_look_params *p,
                        struct app_look *out, struct px_err *err)
 {
     return app_prop_lookalike_with(m, csv, ds, e, p, NULL, NULL, NULL, out, err);
 }
 
-int app_prop_lookalike_with(const struct runstore_model *m, const char *csv,
+int app_prop_lookalike_with(const struct propmodel_model *m, const char *csv,
                             const struct ml_dataset *ds, const struct ml_explanation *e,
                             const struct app_look_params *p, app_look_vectors_fn vectors,
                             void *user, pthread_mutex_t *model_lock, struct app_look *out,

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "jsonx.h"
 #include "mem.h"
 
@@ -22,7 +23,7 @@ static int str(struct buf *b, const char *s, struct px_err *err)
     return jsonx_put_string(b, s, strlen(s), err);
 }
 
-static int head(struct buf *b, const struct runstore_model *m, struct px_err *err)
+static int head(struct buf *b, const struct propmodel_model *m, struct px_err *err)
 {
     int rc = buf_printf(b, err, "{\"model\": ");
     if (rc == PX_OK)
@@ -50,7 +51,7 @@ static int metrics5(struct buf *b, const double *v, struct px_err *err)
 {
     int rc = buf_append(b, "{", 1, err);
     for (int i = 0; rc == PX_OK && i < 5; i++) {
-        rc = buf_printf(b, err, "%s\"%s\": ", i ? ", " : "", runstore_metric_names[i]);
+        rc = buf_printf(b, err, "%s\"%s\": ", i ? ", " : "", propmodel_metric_names[i]);
         if (rc == PX_OK)
             rc = num(b, v[i], err);
     }
@@ -61,10 +62,10 @@ static int metrics5(struct buf *b, const double *v, struct px_err *err)
 
 int app_prop_runs_json(const char *registry, struct buf *out, struct px_err *err)
 {
-    struct runstore_run *runs = NULL;
+    struct propmodel_run *runs = NULL;
     size_t n = 0, n_bad = 0;
     int rc =
-        runstore_list(app_registry_dir(registry), NULL, &runs, &n, &n_bad, err);
+        propmodel_list(app_registry_dir(registry), NULL, &runs, &n, &n_bad, err);
     if (rc == PX_OK)
         rc = buf_printf(out, err, "{\"models\": [");
     for (size_t i = 0; rc == PX_OK && i < n; i++) {
@@ -106,7 +107,7 @@ int app_prop_run_json(const char *registry, const char *ref, struct buf *out, st
 {
     // Loading the model checks the record's format and the model's checksum, and resolves
     // "NAME" to its newest version; the record is then read as written.
-    struct runstore_model m;
+    struct propmodel_model m;
     cJSON *run = NULL;
     char *text = NULL;
     int rc = app_prop_load(registry, ref, 1, &m, err);
@@ -130,11 +131,11 @@ int app_prop_run_json(const char *registry, const char *ref, struct buf *out, st
         rc = buf_append(out, text, strlen(text), err);
     cJSON_free(text);
     cJSON_Delete(run);
-    runstore_model_free(&m);
+    propmodel_model_free(&m);
     return rc;
 }
 
-int app_prop_score_json(const struct runstore_model *m, const struct ml_dataset *ds,
+int app_prop_score_json(const struct propmodel_model *m, const struct ml_dataset *ds,
                         const float *prob, struct buf *out, struct px_err *err)
 {
     int rc = head(out, m, err);
@@ -168,12 +169,12 @@ static int cmp_desc(const void *a, const void *b, void *user)
     return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
 }
 
-static int feature_name(struct buf *b, const struct runstore_model *m, size_t f, struct px_err *err)
+static int feature_name(struct buf *b, const struct propmodel_model *m, size_t f, struct px_err *err)
 {
     return f == SIZE_MAX ? buf_append(b, "null", 4, err) : str(b, m->spec.features[f].name, err);
 }
 
-int app_prop_explain_json(const struct runstore_model *m, const struct ml_dataset *ds,
+int app_prop_explain_json(const struct propmodel_model *m, const struct ml_dataset *ds,
                           const struct ml_explanation *e, const char *const *dep, size_t n_dep,
                           size_t n_rows, struct buf *out, struct px_err *err)
 {
@@ -317,7 +318,7 @@ int app_prop_explain_json(const struct runstore_model *m, const struct ml_datase
     return rc;
 }
 
-static int look_list(struct buf *b, const struct runstore_model *m, const struct ml_dataset *ds,
+static int look_list(struct buf *b, const struct propmodel_model *m, const struct ml_dataset *ds,
                      const struct ml_explanation *e, const struct app_look_entry *l, size_t n,
                      bool tipping, struct px_err *err)
 {
@@ -370,7 +371,7 @@ static int look_list(struct buf *b, const struct runstore_model *m, const struct
     return rc;
 }
 
-int app_prop_look_json(const struct runstore_model *m, const struct ml_dataset *ds,
+int app_prop_look_json(const struct propmodel_model *m, const struct ml_dataset *ds,
                        const struct ml_explanation *e, const struct app_look *l, bool tipping,
                        struct buf *out, struct px_err *err)
 {

@@ -2,7 +2,7 @@
 // wholesale book, for the CLI and the HTTP routes: recommendations, a bounded customer–product
 // graph for the page, and segment summaries.
 //
-// Design: app_rec_load is the only caller of the model storage (ml/recbundle today; the shared
+// Design: app_rec_load is the only caller of the model storage (kinds/recmodel.c; the shared
 // registry later), so swapping the storage changes one function. app_rec_open keeps the model and
 // the wholesale data read-only; the graph indexes are built once (edges by customer and by
 // product, customers by volume, customer ids sorted) so a request costs its answer's size plus,
@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_book.h"
+#include "app_rec.h"
+#include "app_registry.h"
 #include "fsx.h"
 #include "jsonx.h"
 #include "mem.h"
-#include "recbundle.h"
+#include "recmodel.h"
 
 int app_rec_load(const char *registry, const char *ref, struct rec_model *m, int *version,
                  struct px_err *err)
@@ -34,7 +36,7 @@ int app_rec_load(const char *registry, const char *ref, struct rec_model *m, int
     if (at != NULL) {
         *at = '/';
     }
-    int rc = recbundle_load(registry ? registry : app_registry_dir(NULL), name, m, &v, err);
+    int rc = recmodel_load(registry ? registry : app_registry_dir(NULL), name, m, &v, err);
     if (rc == PX_OK && version != NULL) {
         *version = v;
     }

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_book.h"
+#include "app_segments.h"
 #include "jsonx.h"
 #include "mem.h"
 

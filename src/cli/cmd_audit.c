@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "app_access.h"
 #include "cli.h"
 #include "jsonx.h"
 

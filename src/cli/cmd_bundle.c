@@ -7,7 +7,7 @@
 
 #include <cJSON.h>
 
-#include "app.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "mem.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "app_encoder.h"
 #include "cli.h"
 #include "cpu.h"
 #include "fsx.h"

@@ -9,14 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "dataset.h"
 #include "explain.h"
 #include "fsx.h"
 #include "mem.h"
-#include "runstore.h"
+#include "propmodel.h"
 
 #define MAX_IDS 1000
 #define MAX_DEP 32
@@ -39,7 +40,7 @@ static const char *const k_usage =
     "  --registry DIR   where models are kept (default $PROSPECT_REGISTRY, else ./registry)\n";
 
 struct ctx {
-    const struct runstore_model *m;
+    const struct propmodel_model *m;
     const struct ml_dataset *ds;
     const struct ml_explanation *e;
     unsigned char *onehot; // (n_features) one-hot levels: never the tipping feature
@@ -311,7 +312,7 @@ int cmd_explain(int argc, char **argv)
         n_dep = cli_split_list(dep_arg, dep_names, MAX_DEP);
     }
     struct px_err err = {0};
-    struct runstore_model m;
+    struct propmodel_model m;
     struct ml_dataset ds;
     struct ml_explanation e;
     memset(&m, 0, sizeof m);
@@ -453,6 +454,6 @@ done:
     px_free(onehot);
     ml_explanation_free(&e);
     ml_dataset_free(&ds);
-    runstore_model_free(&m);
+    propmodel_model_free(&m);
     return status;
 }

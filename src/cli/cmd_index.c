@@ -2,7 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "app_book.h"
 #include "cli.h"
 #include "cpu.h"
 #include "limits.h"

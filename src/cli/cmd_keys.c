@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_access.h"
 #include "cli.h"
 #include "jsonx.h"
 #include "mem.h"

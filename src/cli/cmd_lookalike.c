@@ -18,7 +18,8 @@
 
 #include "cli.h"
 #include "cli_ml.h"
-#include "app.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "mem.h"
 
 #define MAX_FEATURES 64
@@ -44,7 +45,7 @@ static const char *const k_usage_look =
     "standardised model features; text requires the embeddings; features never embeds.\n"
     "The output says which vectors were used.\n";
 
-static void print_list(const char *title, const struct runstore_model *m,
+static void print_list(const char *title, const struct propmodel_model *m,
                        const struct ml_dataset *ds, const struct ml_explanation *e,
                        const struct app_look_entry *l, size_t n, bool tipping, enum cli_format fmt,
                        bool first)
@@ -210,7 +211,7 @@ static int run_cmd(const char *cmd, bool tipping, int argc, char **argv)
     lp.tipping = tipping;
     lp.n_threads = threads;
     struct px_err err = {0};
-    struct runstore_model m;
+    struct propmodel_model m;
     struct ml_dataset ds;
     struct ml_explanation e;
     struct app_look L;
@@ -269,7 +270,7 @@ done:
     app_look_free(&L);
     ml_explanation_free(&e);
     ml_dataset_free(&ds);
-    runstore_model_free(&m);
+    propmodel_model_free(&m);
     return status;
 }
 

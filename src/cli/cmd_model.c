@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "app_encoder.h"
 #include "cli.h"
 
 static const char *const k_usage =

@@ -7,14 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_rec.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "fsx.h"
 #include "limits.h"
 #include "mem.h"
 #include "progress.h"
-#include "recbundle.h"
+#include "recmodel.h"
 #include "recommender.h"
 #include "sha256.h"
 
@@ -109,9 +110,9 @@ static int train(struct opts *o)
     }
     int version = 0;
     if (strcmp(o->cmd, "train") == 0) {
-        struct recbundle_info info = {
+        struct recmodel_info info = {
             {paths[0], paths[1], paths[2]}, {sha[0], sha[1], sha[2]}, &o->params};
-        if (recbundle_save(o->registry, o->name, &m, &info, &version, &err) != PX_OK) {
+        if (recmodel_save(o->registry, o->name, &m, &info, &version, &err) != PX_OK) {
             rc = cli_fail("recommend", &err);
             goto done;
         }

@@ -1,14 +1,14 @@
-// cmd_runs.c — `prospect runs list|best`: the run records of trained models (src/ml/runstore.h).
+// cmd_runs.c — `prospect runs list|best`: the run records of trained models (src/ml/propmodel.h).
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "mem.h"
-#include "runstore.h"
+#include "propmodel.h"
 
 static const char *const k_usage =
     "usage: prospect runs list [--name NAME] [--format table|json|csv] [--registry DIR]\n"
@@ -18,7 +18,7 @@ static const char *const k_usage =
     "cross-validation). best: the run with the highest M (auc_roc, auc_pr, precision, recall,\n"
     "f1) on the test split (or --split cv); ties go to the newest.\n";
 
-static void print_runs(enum cli_format fmt, const struct runstore_run *r, size_t n)
+static void print_runs(enum cli_format fmt, const struct propmodel_run *r, size_t n)
 {
     if (fmt == CLI_FORMAT_JSON) {
         printf("[");
@@ -32,7 +32,7 @@ static void print_runs(enum cli_format fmt, const struct runstore_run *r, size_t
             for (int s = 0; s < 2; s++) {
                 printf(", \"%s\": {", s ? "cv" : "test");
                 for (int k = 0; k < 5; k++) {
-                    printf("%s\"%s\": ", k ? ", " : "", runstore_metric_names[k]);
+                    printf("%s\"%s\": ", k ? ", " : "", propmodel_metric_names[k]);
                     cli_json_number(stdout, s ? r[i].cv[k] : r[i].test[k]);
                 }
                 printf("}");
@@ -46,7 +46,7 @@ static void print_runs(enum cli_format fmt, const struct runstore_run *r, size_t
         printf("name,version,created,threshold");
         for (int s = 0; s < 2; s++) {
             for (int k = 0; k < 5; k++) {
-                printf(",%s_%s", s ? "cv" : "test", runstore_metric_names[k]);
+                printf(",%s_%s", s ? "cv" : "test", propmodel_metric_names[k]);
             }
         }
         printf("\n");
@@ -119,7 +119,7 @@ int cmd_runs(int argc, char **argv)
     }
     int mi = 0;
     if (best) {
-        if (metric == NULL || (mi = runstore_metric_index(metric)) < 0) {
+        if (metric == NULL || (mi = propmodel_metric_index(metric)) < 0) {
             return cli_usage_error("runs",
                                    "best needs --metric auc_roc|auc_pr|precision|recall|f1");
         }
@@ -128,9 +128,9 @@ int cmd_runs(int argc, char **argv)
         }
     }
     struct px_err err = {0};
-    struct runstore_run *runs = NULL;
+    struct propmodel_run *runs = NULL;
     size_t n = 0, n_bad = 0;
-    if (runstore_list(root, name, &runs, &n, &n_bad, &err) != PX_OK) {
+    if (propmodel_list(root, name, &runs, &n, &n_bad, &err) != PX_OK) {
         return cli_fail("runs", &err);
     }
     if (n_bad > 0) {

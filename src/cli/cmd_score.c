@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "dataset.h"
 #include "fsx.h"
 #include "mem.h"
-#include "runstore.h"
+#include "propmodel.h"
 
 static const char *const k_usage =
     "usage: prospect score --model NAME[/VERSION] --csv FILE [--potential] [--top N]\n"
@@ -51,7 +52,7 @@ static const char *actual_str(const struct ml_dataset *ds, size_t r)
     return ds->y[r] == 1.0f ? "1" : "0";
 }
 
-static void write_rows(FILE *f, enum cli_format fmt, const struct runstore_model *m,
+static void write_rows(FILE *f, enum cli_format fmt, const struct propmodel_model *m,
                        const struct ml_dataset *ds, const struct ranked *rows, size_t n)
 {
     char name[300];
@@ -149,7 +150,7 @@ int cmd_score(int argc, char **argv)
         fmt = CLI_FORMAT_CSV;
     }
     struct px_err err = {0};
-    struct runstore_model m;
+    struct propmodel_model m;
     struct ml_dataset ds;
     memset(&m, 0, sizeof m);
     memset(&ds, 0, sizeof ds);
@@ -213,6 +214,6 @@ done:
     px_free(prob);
     px_free(rows);
     ml_dataset_free(&ds);
-    runstore_model_free(&m);
+    propmodel_model_free(&m);
     return status;
 }

@@ -8,7 +8,8 @@
 #include <unistd.h>
 #include <strings.h>
 
-#include "app.h"
+#include "app_access.h"
+#include "app_book.h"
 #include "cli.h"
 #include "cpu.h"
 #include "limits.h"

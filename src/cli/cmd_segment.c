@@ -17,7 +17,10 @@
 
 #include <cJSON.h>
 
-#include "app.h"
+#include "app_book.h"
+#include "app_rec.h"
+#include "app_registry.h"
+#include "app_segments.h"
 #include "buf.h"
 #include "cli.h"
 #include "cli_ml.h"

@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "app.h"
+#include "app_access.h"
+#include "app_book.h"
+#include "app_rec.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "cpu.h"
 #include "limits.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_encoder.h"
 #include "buf.h"
 #include "cli.h"
 #include "jsonx.h"

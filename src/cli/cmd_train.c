@@ -1,5 +1,5 @@
 // cmd_train.c — `prospect train`: a propensity model from any CSV with a binary target column
-// (app_train: src/ml dataset -> experiment -> runstore). Prints the notes about the columns, the
+// (app_train: src/ml dataset -> experiment -> kinds/propmodel). Prints the notes about the columns, the
 // metrics per fold / pooled out-of-fold / test split at the chosen threshold, the confusion matrix
 // and the gain importance; saves model.json + run.json as the next version of --name.
 #include <getopt.h>
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_prop.h"
+#include "app_registry.h"
 #include "cli.h"
 #include "cli_ml.h"
 #include "dataset.h"
@@ -18,7 +19,7 @@
 #include "fsx.h"
 #include "mem.h"
 #include "progress.h"
-#include "runstore.h"
+#include "propmodel.h"
 
 #define MAX_DROP 256
 

@@ -14,7 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "app.h"
+#include "app_access.h"
+#include "app_book.h"
+#include "app_prop.h"
+#include "app_rec.h"
+#include "app_registry.h"
 #include "buf.h"
 #include "err.h"
 #include "limits.h"

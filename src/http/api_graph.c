@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "app_segments.h"
 
 static int arg_size(const struct api_req *req, const char *key, size_t dflt, size_t hi, size_t *out,
                     struct px_err *err)

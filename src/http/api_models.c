@@ -131,7 +131,7 @@ int api_model_score(const struct api_req *req, struct api_res *res, struct px_er
     }
     if (rc == PX_OK)
         rc = load(req, &h, err);
-    const struct runstore_model *m = h ? app_prop_handle_model(h) : NULL;
+    const struct propmodel_model *m = h ? app_prop_handle_model(h) : NULL;
     if (rc == PX_OK) {
         rc = app_prop_rows_json(m, req->body, req->body_len, &ds, err);
         if (rc != PX_OK && rc != PX_ENOMEM && rc != PX_ELIMIT) {
@@ -156,7 +156,7 @@ int api_model_score(const struct api_req *req, struct api_res *res, struct px_er
 // Model + the server's data set + SHAP, all borrowed from the pinned handle.
 struct loaded {
     struct app_prop_handle *h;
-    const struct runstore_model *m;
+    const struct propmodel_model *m;
     const struct ml_dataset *ds;
     const struct ml_explanation *e;
 };

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_book.h"
+#include "app_registry.h"
 #include "testbank.h"
 #include "testutil.h"
 

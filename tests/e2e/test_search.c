@@ -16,7 +16,7 @@
 #include <cJSON.h>
 #include <sqlite3.h>
 
-#include "app.h"
+#include "app_book.h"
 #include "testutil.h"
 #include "testmodel.h"
 #include <pthread.h>

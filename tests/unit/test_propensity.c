@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "app_prop.h"
 #include "mem.h"
 #include "testbank.h"
 #include "testmodel.h"
@@ -69,7 +69,7 @@ static int teardown(void **state)
 }
 
 struct loaded {
-    struct runstore_model m;
+    struct propmodel_model m;
     struct ml_dataset ds;
     struct ml_explanation e;
 };
@@ -87,19 +87,19 @@ static void unload(struct loaded *l)
 {
     ml_explanation_free(&l->e);
     ml_dataset_free(&l->ds);
-    runstore_model_free(&l->m);
+    propmodel_model_free(&l->m);
 }
 
 static void test_refs(void **state)
 {
     (void)state;
-    struct runstore_model m;
+    struct propmodel_model m;
     struct px_err err = {0};
     assert_int_equal(app_prop_load(g_reg, "bank@1", 1, &m, &err), PX_OK);
     assert_int_equal(m.version, 1);
-    runstore_model_free(&m);
+    propmodel_model_free(&m);
     assert_int_equal(app_prop_load(g_reg, "bank", 1, &m, &err), PX_OK);
-    runstore_model_free(&m);
+    propmodel_model_free(&m);
     assert_int_not_equal(app_prop_load(g_reg, "bank@7", 1, &m, &err), PX_OK);
     assert_int_not_equal(app_prop_load(g_reg, "../etc", 1, &m, &err), PX_OK);
     assert_int_not_equal(app_prop_load(g_reg, "", 1, &m, &err), PX_OK);

@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "err.h"
 #include "gat.h"
-#include "recbundle.h"
+#include "recmodel.h"
 #include "recommender.h"
 #include "recommender_internal.h"
 #include "wholesale.h"
@@ -185,12 +185,12 @@ static void test_beats_popularity(void **state)
 
     // bundle round trip: the same recommendations from disk; a flipped byte is refused
     int v1 = 0, v2 = 0, vl = 0;
-    assert_int_equal(recbundle_save(dir, "rec", &m, NULL, &v1, &err), PX_OK);
-    assert_int_equal(recbundle_save(dir, "rec", &m, NULL, &v2, &err), PX_OK);
+    assert_int_equal(recmodel_save(dir, "rec", &m, NULL, &v1, &err), PX_OK);
+    assert_int_equal(recmodel_save(dir, "rec", &m, NULL, &v2, &err), PX_OK);
     assert_int_equal(v1, 1);
     assert_int_equal(v2, 2);
     struct rec_model l;
-    assert_int_equal(recbundle_load(dir, "rec", &l, &vl, &err), PX_OK);
+    assert_int_equal(recmodel_load(dir, "rec", &l, &vl, &err), PX_OK);
     assert_int_equal(vl, 2);
     long c = rec_model_find_customer(&l, "CUS-000042");
     assert_int_equal(c, 41);
@@ -214,9 +214,9 @@ static void test_beats_popularity(void **state)
     fseek(f, 100, SEEK_SET);
     fputc(ch ^ 0x5A, f);
     fclose(f);
-    assert_int_equal(recbundle_load(dir, "rec/1", &l, &vl, &err), PX_EFORMAT);
+    assert_int_equal(recmodel_load(dir, "rec/1", &l, &vl, &err), PX_EFORMAT);
     assert_non_null(strstr(err.msg, "sha256"));
-    assert_int_equal(recbundle_load(dir, "nosuch", &l, &vl, &err), PX_ENOENT);
+    assert_int_equal(recmodel_load(dir, "nosuch", &l, &vl, &err), PX_ENOENT);
 
     rec_model_free(&m);
     rec_data_free(&d);

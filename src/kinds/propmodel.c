@@ -1,4 +1,4 @@
-// runstore.c — propensity models in the model registry (contract in runstore.h): a thin layer
+// propmodel.c — propensity models in the model registry (contract in propmodel.h): a thin layer
 // over src/registry, which gives the version number, the lock, the atomic publish and the
 // checksums; this file knows the two files of the kind (run.json, model.json) and MLmodel.
 //
@@ -8,7 +8,7 @@
 // removes the staging directory. A load goes through registry_open, so every file's sha256 is
 // checked, a missing or extra file is refused by name, and a name of another kind is refused.
 // (It moved up from src/ml when the registry became the one store: src/registry is above ml.)
-#include "runstore.h"
+#include "propmodel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,12 +30,12 @@
 #define RUN_JSON "run.json"
 #define MODEL_JSON "model.json"
 
-const char *const runstore_metric_names[5] = {"auc_roc", "auc_pr", "precision", "recall", "f1"};
+const char *const propmodel_metric_names[5] = {"auc_roc", "auc_pr", "precision", "recall", "f1"};
 
-int runstore_metric_index(const char *metric)
+int propmodel_metric_index(const char *metric)
 {
     for (int i = 0; i < 5; i++) {
-        if (strcmp(metric, runstore_metric_names[i]) == 0) {
+        if (strcmp(metric, propmodel_metric_names[i]) == 0) {
             return i;
         }
     }
@@ -72,12 +72,12 @@ static cJSON *metrics_json(const struct ml_metrics *m)
 // the directory (readers take it from the directory).
 static cJSON *run_json(const char *name, const char *created, const struct ml_spec *spec,
                        const struct ml_experiment_params *p, const struct ml_experiment *e,
-                       const struct runstore_save_info *info, const char *model_sha,
+                       const struct propmodel_save_info *info, const char *model_sha,
                        size_t model_bytes)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "format", RUNSTORE_FORMAT);
-    cJSON_AddNumberToObject(r, "format_version", RUNSTORE_FORMAT_VERSION);
+    cJSON_AddStringToObject(r, "format", PROPMODEL_FORMAT);
+    cJSON_AddNumberToObject(r, "format_version", PROPMODEL_FORMAT_VERSION);
     cJSON_AddStringToObject(r, "name", name);
     cJSON_AddStringToObject(r, "created", created);
     cJSON_AddStringToObject(r, "kind", "binary-classifier/xgboost");
@@ -217,9 +217,9 @@ static char *signature_inputs(const struct ml_spec *spec)
 
 // ---- saving ----
 
-int runstore_save(const char *root, const char *name, const struct ml_spec *spec,
+int propmodel_save(const char *root, const char *name, const struct ml_spec *spec,
                   const struct ml_experiment_params *params, const struct ml_experiment *e,
-                  const struct runstore_save_info *info, int *version, struct px_err *err)
+                  const struct propmodel_save_info *info, int *version, struct px_err *err)
 {
     char created[40], model_sha[65], thr[40];
     char *model = NULL, *text = NULL, *inputs = NULL;
@@ -301,11 +301,11 @@ static int read_record(const char *vdir, cJSON **out, struct px_err *err)
     }
     const char *fmt = get_str(*out, "format");
     double fv = get_num(*out, "format_version");
-    if (fmt == NULL || strcmp(fmt, RUNSTORE_FORMAT) != 0 || fv != RUNSTORE_FORMAT_VERSION) {
+    if (fmt == NULL || strcmp(fmt, PROPMODEL_FORMAT) != 0 || fv != PROPMODEL_FORMAT_VERSION) {
         cJSON_Delete(*out);
         *out = NULL;
         return px_fail(err, PX_EFORMAT, "%s: not a %s record of version %d", RUN_JSON,
-                       RUNSTORE_FORMAT, RUNSTORE_FORMAT_VERSION);
+                       PROPMODEL_FORMAT, PROPMODEL_FORMAT_VERSION);
     }
     return PX_OK;
 }
@@ -366,7 +366,7 @@ static int spec_from_json(const cJSON *r, const char *what, struct ml_spec *spec
     return PX_OK;
 }
 
-void runstore_model_free(struct runstore_model *m)
+void propmodel_model_free(struct propmodel_model *m)
 {
     if (m == NULL) {
         return;
@@ -376,7 +376,7 @@ void runstore_model_free(struct runstore_model *m)
     memset(m, 0, sizeof *m);
 }
 
-int runstore_load(const char *root, const char *ref, int n_threads, struct runstore_model *out,
+int propmodel_load(const char *root, const char *ref, int n_threads, struct propmodel_model *out,
                   struct px_err *err)
 {
     struct registry_ref r;
@@ -421,7 +421,7 @@ int runstore_load(const char *root, const char *ref, int n_threads, struct runst
 done:
     if (rc != PX_OK) {
         px_err_prefix(err, "%s/%d", r.name, version);
-        runstore_model_free(out);
+        propmodel_model_free(out);
     }
     cJSON_Delete(rec);
     px_free(model);
@@ -432,14 +432,14 @@ done:
 
 static int cmp_run(const void *a, const void *b)
 {
-    const struct runstore_run *x = a, *y = b;
+    const struct propmodel_run *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     return c ? c : (x->version > y->version) - (x->version < y->version);
 }
 
 // Appends the propensity versions of name; a version whose record does not read counts in
 // *n_bad. Names of other kinds add nothing.
-static int list_name(const char *root, const char *name, struct runstore_run **runs, size_t *n,
+static int list_name(const char *root, const char *name, struct propmodel_run **runs, size_t *n,
                      size_t *cap, size_t *n_bad, struct px_err *err)
 {
     struct registry_state st;
@@ -468,7 +468,7 @@ static int list_name(const char *root, const char *name, struct runstore_run **r
         }
         if (*n == *cap) {
             size_t nc = *cap ? 2 * *cap : 16;
-            struct runstore_run *g = px_realloc(*runs, nc * sizeof *g);
+            struct propmodel_run *g = px_realloc(*runs, nc * sizeof *g);
             if (g == NULL) {
                 cJSON_Delete(r);
                 rc = px_fail(err, PX_ENOMEM, "out of memory listing runs");
@@ -477,7 +477,7 @@ static int list_name(const char *root, const char *name, struct runstore_run **r
             *runs = g;
             *cap = nc;
         }
-        struct runstore_run *run = &(*runs)[(*n)++];
+        struct propmodel_run *run = &(*runs)[(*n)++];
         memset(run, 0, sizeof *run);
         snprintf(run->name, sizeof run->name, "%s", name);
         run->version = vs[i];
@@ -488,8 +488,8 @@ static int list_name(const char *root, const char *name, struct runstore_run **r
         const cJSON *cv = cJSON_GetObjectItemCaseSensitive(mt, "cv");
         const cJSON *test = cJSON_GetObjectItemCaseSensitive(mt, "test");
         for (int k = 0; k < 5; k++) {
-            run->cv[k] = get_num(cv, runstore_metric_names[k]);
-            run->test[k] = get_num(test, runstore_metric_names[k]);
+            run->cv[k] = get_num(cv, propmodel_metric_names[k]);
+            run->test[k] = get_num(test, propmodel_metric_names[k]);
         }
         cJSON_Delete(r);
     }
@@ -497,7 +497,7 @@ static int list_name(const char *root, const char *name, struct runstore_run **r
     return rc;
 }
 
-int runstore_list(const char *root, const char *name, struct runstore_run **runs, size_t *n,
+int propmodel_list(const char *root, const char *name, struct propmodel_run **runs, size_t *n,
                   size_t *n_bad, struct px_err *err)
 {
     size_t cap = 0;

@@ -1,4 +1,4 @@
-// recbundle.h — trained recommenders in the model registry (src/registry): kind "recommender".
+// recmodel.h — trained recommenders in the model registry (src/registry): kind "recommender".
 //
 // A version directory <root>/<name>/<version>/ (versions, stages, lock: registry.h) holds
 //   MLmodel           MLflow YAML: flavors.prospect {kind: recommender, model, customers, ...}
@@ -14,29 +14,29 @@
 // A save fills a staging directory, seals it and publishes it through the registry; nothing is
 // left on failure. A load verifies every file against the manifest, refuses a name that holds
 // another kind, then checks every length and index in model.bin.
-#ifndef PX_APP_RECBUNDLE_H
-#define PX_APP_RECBUNDLE_H
+#ifndef PX_KINDS_RECMODEL_H
+#define PX_KINDS_RECMODEL_H
 
 #include "err.h"
 #include "recommender.h"
 
-#define RECBUNDLE_FORMAT "prospect-recommender"
-#define RECBUNDLE_FORMAT_VERSION 1
+#define RECMODEL_FORMAT "prospect-recommender"
+#define RECMODEL_FORMAT_VERSION 1
 
-struct recbundle_info {
+struct recmodel_info {
     const char *data[3];             // borrowed: customers, products, transactions CSV paths
     const char *sha256[3];           // borrowed: their hex digests
     const struct rec_params *params; // borrowed
 };
 
 // Saves m as the next version of name; *version returns it. Nothing is left on failure.
-int recbundle_save(const char *root, const char *name, const struct rec_model *m,
-                   const struct recbundle_info *info, int *version, struct px_err *err);
+int recmodel_save(const char *root, const char *name, const struct rec_model *m,
+                   const struct recmodel_info *info, int *version, struct px_err *err);
 // Loads "NAME" (the production stage, else the newest version), "NAME/VERSION" or
 // "NAME@STAGE". Returns owned *m (rec_model_free); the report's metrics are read back from
 // recommender.json. *version returns the version loaded. Errors name the version and file:
 // "rec/2: model.bin: sha256 mismatch (…)".
-int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *version,
+int recmodel_load(const char *root, const char *ref, struct rec_model *m, int *version,
                    struct px_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-// runstore.h — propensity models in the model registry (src/registry): kind "propensity".
+// propmodel.h — propensity models in the model registry (src/registry): kind "propensity".
 //
 // A version directory <root>/<name>/<version>/ (versions, stages, lock: registry.h) holds
 //   MLmodel        MLflow YAML: flavors.prospect {kind: propensity, model, run, target,
@@ -13,8 +13,8 @@
 // file against the manifest and refuses a name that holds another kind.
 // References: "NAME" (the production stage, else the newest), "NAME/VERSION", "NAME@VERSION",
 // "NAME@STAGE". Names: registry names (bundle_check_name).
-#ifndef PX_APP_RUNSTORE_H
-#define PX_APP_RUNSTORE_H
+#ifndef PX_KINDS_PROPMODEL_H
+#define PX_KINDS_PROPMODEL_H
 
 #include <stddef.h>
 
@@ -24,10 +24,10 @@
 #include "experiment.h"
 #include "limits.h"
 
-#define RUNSTORE_FORMAT "prospect-run"
-#define RUNSTORE_FORMAT_VERSION 1
+#define PROPMODEL_FORMAT "prospect-run"
+#define PROPMODEL_FORMAT_VERSION 1
 
-struct runstore_save_info {
+struct propmodel_save_info {
     const char *data_path;   // borrowed: the training CSV
     const char *data_sha256; // borrowed: its hex digest
     size_t n_rows;
@@ -36,12 +36,12 @@ struct runstore_save_info {
 
 // Saves the experiment's final model and run record as the next version of name. Returns the
 // version in *version. Nothing is left behind on failure.
-int runstore_save(const char *root, const char *name, const struct ml_spec *spec,
+int propmodel_save(const char *root, const char *name, const struct ml_spec *spec,
                   const struct ml_experiment_params *params, const struct ml_experiment *e,
-                  const struct runstore_save_info *info, int *version, struct px_err *err);
+                  const struct propmodel_save_info *info, int *version, struct px_err *err);
 
 // A loaded model: the classifier, the feature spec and the threshold.
-struct runstore_model {
+struct propmodel_model {
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;
     struct ml_spec spec;         // owned
@@ -51,14 +51,14 @@ struct runstore_model {
 };
 
 // Loads a reference (above) from root; n_threads for prediction. Returns owned *out
-// (runstore_model_free). Checks every file against the manifest (errors "NAME/V: model.json:
+// (propmodel_model_free). Checks every file against the manifest (errors "NAME/V: model.json:
 // sha256 mismatch (…)"), run.json's format and version, and model.json's sha256 in the record.
-int runstore_load(const char *root, const char *ref, int n_threads, struct runstore_model *out,
+int propmodel_load(const char *root, const char *ref, int n_threads, struct propmodel_model *out,
                   struct px_err *err);
-void runstore_model_free(struct runstore_model *m);
+void propmodel_model_free(struct propmodel_model *m);
 
 // One run as listed.
-struct runstore_run {
+struct propmodel_run {
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;
     char created[32]; // ISO 8601 UTC
@@ -67,14 +67,14 @@ struct runstore_run {
     double test[5]; // the same on the test split
 };
 
-// Metric names in the order of runstore_run.cv / .test; index of a name or -1.
-int runstore_metric_index(const char *metric);
-extern const char *const runstore_metric_names[5];
+// Metric names in the order of propmodel_run.cv / .test; index of a name or -1.
+int propmodel_metric_index(const char *metric);
+extern const char *const propmodel_metric_names[5];
 
 // Lists every propensity version (of name, or of all names when NULL; names of other kinds are
 // left out) sorted by name then version. Returns owned *runs (px_free). A version whose
 // manifest or run.json does not parse is skipped (*n_bad counts it).
-int runstore_list(const char *root, const char *name, struct runstore_run **runs, size_t *n,
+int propmodel_list(const char *root, const char *name, struct propmodel_run **runs, size_t *n,
                   size_t *n_bad, struct px_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-// recbundle.c — trained recommenders in the model registry (contract in recbundle.h): a thin
+// recmodel.c — trained recommenders in the model registry (contract in recmodel.h): a thin
 // layer over src/registry (version numbers, lock, atomic publish, checksums); this file knows
 // the kind's files: model.bin (binary, below), recommender.json and MLmodel.
 //
@@ -7,7 +7,7 @@
 // extra file refused by name, another kind refused — then checks every length and index in
 // model.bin. (It moved up from src/ml when the registry became the one store: src/registry is
 // above ml.)
-#include "recbundle.h"
+#include "recmodel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ static int encode(const struct rec_model *m, struct buf *b, struct px_err *err)
 {
     uint64_t nc = m->n_customers, np = m->n_products;
     int rc = put(b, MAGIC, 8, err);
-    rc = rc ? rc : put_u32(b, RECBUNDLE_FORMAT_VERSION, err);
+    rc = rc ? rc : put_u32(b, RECMODEL_FORMAT_VERSION, err);
     rc = rc ? rc : put_u32(b, (uint32_t)m->dim, err);
     rc = rc ? rc : put(b, &nc, 8, err);
     rc = rc ? rc : put(b, &np, 8, err);
@@ -123,7 +123,7 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
     if (rc != PX_OK) {
         return rc;
     }
-    if (ver != RECBUNDLE_FORMAT_VERSION || dim < 1 || dim > LIMIT_GAT_WIDTH || nc < 1 || np < 1 ||
+    if (ver != RECMODEL_FORMAT_VERSION || dim < 1 || dim > LIMIT_GAT_WIDTH || nc < 1 || np < 1 ||
         nc + np > LIMIT_REC_NODES) {
         return px_fail(err, PX_EFORMAT,
                        "%s: format version %u, dim %u, %llu customers, %llu products: outside "
@@ -222,11 +222,11 @@ static void metrics_read(const cJSON *o, struct rec_metrics *x)
 
 // recommender.json: what the model is and how it did. No version: the registry numbers it.
 static cJSON *describe(const char *name, const char *created, const struct rec_model *m,
-                       const struct recbundle_info *info, size_t bytes, const char *sha)
+                       const struct recmodel_info *info, size_t bytes, const char *sha)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "format", RECBUNDLE_FORMAT);
-    cJSON_AddNumberToObject(r, "format_version", RECBUNDLE_FORMAT_VERSION);
+    cJSON_AddStringToObject(r, "format", RECMODEL_FORMAT);
+    cJSON_AddNumberToObject(r, "format_version", RECMODEL_FORMAT_VERSION);
     cJSON_AddStringToObject(r, "name", name);
     cJSON_AddStringToObject(r, "created", created);
     cJSON_AddStringToObject(r, "model_type", "gat-link-prediction");
@@ -277,8 +277,8 @@ static cJSON *describe(const char *name, const char *created, const struct rec_m
     return r;
 }
 
-int recbundle_save(const char *root, const char *name, const struct rec_model *m,
-                   const struct recbundle_info *info, int *version, struct px_err *err)
+int recmodel_save(const char *root, const char *name, const struct rec_model *m,
+                   const struct recmodel_info *info, int *version, struct px_err *err)
 {
     char created[40], sha[65], nc[24], np[24], dim[16];
     struct buf bin;
@@ -337,7 +337,7 @@ int recbundle_save(const char *root, const char *name, const struct rec_model *m
     return rc;
 }
 
-int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *version,
+int recmodel_load(const char *root, const char *ref, struct rec_model *m, int *version,
                    struct px_err *err)
 {
     struct registry_ref rr;
@@ -362,11 +362,11 @@ int recbundle_load(const char *root, const char *ref, struct rec_model *m, int *
     const cJSON *fv = cJSON_GetObjectItemCaseSensitive(man, "format_version");
     const cJSON *mo = cJSON_GetObjectItemCaseSensitive(man, "model");
     const cJSON *sha = mo ? cJSON_GetObjectItemCaseSensitive(mo, "sha256") : NULL;
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, RECBUNDLE_FORMAT) != 0 ||
-        !cJSON_IsNumber(fv) || fv->valuedouble != RECBUNDLE_FORMAT_VERSION ||
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, RECMODEL_FORMAT) != 0 ||
+        !cJSON_IsNumber(fv) || fv->valuedouble != RECMODEL_FORMAT_VERSION ||
         !cJSON_IsString(sha)) {
         rc = px_fail(err, PX_EFORMAT, "%s: not a %s description of version %d", INFO_JSON,
-                     RECBUNDLE_FORMAT, RECBUNDLE_FORMAT_VERSION);
+                     RECMODEL_FORMAT, RECMODEL_FORMAT_VERSION);
         goto done;
     }
     rc = registry_read_checked(dir, MODEL_BIN, (size_t)MODEL_MAX, sha->valuestring, INFO_JSON "'s",

@@ -1,0 +1,73 @@
+// app_access.h — API keys and the audit log (app/access.c).
+#ifndef PX_APP_ACCESS_H
+#define PX_APP_ACCESS_H
+
+#include <stddef.h>
+#include "app_book.h"
+#include "err.h"
+#include "limits.h"
+
+// Both live in the working database (--db). A key is shown once, at creation, as the token
+// "pxk_<id>_<secret>" (id: 12 hex digits, public; secret: 64 hex digits, 256 random bits); the
+// database keeps only a random salt and sha256(salt || secret). Clients send
+// "Authorization: Bearer <token>". Every search and every customer lookup over HTTP or the CLI
+// appends one audit row (time, key id or OS user, query text, plan, returned customer ids);
+// the table rejects UPDATE and DELETE.
+
+#define APP_KEY_ID_LEN 12
+#define APP_KEY_TOKEN_MAX 96 // "pxk_" + 12 + "_" + 64 + NUL fits
+
+struct app_key {
+    char id[APP_KEY_ID_LEN + 1];
+    char name[LIMIT_KEY_NAME + 1];
+    char created[32]; // UTC, ISO 8601
+    char revoked[32]; // "" while active
+};
+
+// Makes a key named name (1..LIMIT_KEY_NAME printable bytes) in the database at db_path
+// (created when missing). token receives the secret token — the only time it exists outside
+// the caller; *key (may be NULL) the stored record.
+int app_keys_create(const char *db_path, const char *name, struct app_key *key,
+                    char token[APP_KEY_TOKEN_MAX], struct px_err *err);
+// Every key, oldest first; *out returns owned (px_free).
+int app_keys_list(const char *db_path, struct app_key **out, size_t *n, struct px_err *err);
+// Revokes key id (effective for the next request of a running server); PX_ENOENT if none.
+int app_keys_revoke(const char *db_path, const char *id, struct px_err *err);
+
+// The server's (or a CLI command's) handle on keys and audit: one connection, serialised by a
+// mutex, so any thread may call it.
+struct app_access;
+int app_access_open(const char *db_path, struct app_access **out, struct px_err *err);
+void app_access_close(struct app_access *a);
+int app_access_active_keys(struct app_access *a, size_t *n, struct px_err *err);
+// Checks an Authorization header value ("Bearer pxk_…"). PX_OK with key_id filled for a valid,
+// unrevoked key; PX_EAUTH (the message says why, never echoing the secret) otherwise.
+int app_access_check(struct app_access *a, const char *authorization,
+                     char key_id[APP_KEY_ID_LEN + 1], struct px_err *err);
+
+struct app_audit_entry {
+    const char *key_id;  // NULL when no key was used
+    const char *channel; // "http" or "cli"
+    const char *actor;   // OS user for "cli", else NULL
+    const char *action;  // "search", "invocations", "customer", "similar"
+    const char *query;   // query text or the customer id asked about (len bytes)
+    size_t query_len;
+};
+// Appends one audit row for res (its plan and returned ids) — or, res NULL, for the single
+// customer `row` (customer lookups). Fails closed: callers must not return results that could
+// not be logged.
+int app_access_log(struct app_access *a, const struct app_audit_entry *e, const struct app_book *b,
+                   const struct app_result *res, long row, struct px_err *err);
+
+struct app_audit_row {
+    long long seq;
+    const char *time, *key_id, *channel, *actor, *action, *query, *plan, *customer_ids;
+    long long n_results;
+};
+typedef int (*app_audit_fn)(const struct app_audit_row *row, void *user, struct px_err *err);
+// Audit rows at or after since (ISO 8601 prefix, or NULL), of key_id (or NULL for all), oldest
+// first, the newest `limit` of them.
+int app_audit_read(const char *db_path, const char *since, const char *key_id, size_t limit,
+                   app_audit_fn fn, void *user, struct px_err *err);
+
+#endif

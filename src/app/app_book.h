@@ -1,0 +1,117 @@
+// app_book.h — the customer book: indexing its profile texts into vectors, opening it for
+// search, searching, customers like others, and the answers as JSON.
+#ifndef PX_APP_BOOK_H
+#define PX_APP_BOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "buf.h"
+#include "err.h"
+#include "limits.h"
+#include "query.h"
+
+// ---- indexing: customer rows -> profile text -> vectors in the store ----
+
+struct app_index_stats {
+    size_t n_customers; // rows in the store
+    size_t n_embedded;  // vectors computed by this run
+    size_t n_skipped;   // already had a vector for this model
+    char model_id[80];  // "sha256:<hex of model.safetensors>"
+};
+
+typedef void (*app_progress_fn)(size_t done, size_t total, void *user);
+
+// Embeds every customer of the database at db_path that has no vector for the model (resolved
+// from model_flag as app_open_embedder does), in batches, each stored in its own transaction: an
+// interrupted run loses at most one batch and a re-run resumes without duplicates.
+// template_path: a profile-text template (rowtext.h) instead of the default rendering, or NULL;
+// search must then be given the same template so its keyword index sees the same text.
+int app_index(const char *db_path, const char *model_flag, const char *template_path,
+              int n_threads, app_progress_fn progress, void *user,
+              struct app_index_stats *stats, struct px_err *err);
+
+// ---- the customer book, loaded for searching ----
+//
+// app_book_open reads the whole customer table once: a columnar copy for filters, the profile
+// texts and a BM25 index for the lexical path, the query schema (values and distributions taken
+// from the data) and, when the model's weights are present and `prospect index` has run for
+// them, the vectors for the dense path. Read-only afterwards, except for its n_lanes search
+// lanes: any number of threads may call app_book_search / app_book_similar on one book, and
+// n_lanes of them run at once (the rest wait for a lane).
+
+struct app_book;
+
+struct app_book_params {
+    const char *db_path;      // default "prospect.db"
+    const char *model_flag;   // --model, or NULL for the usual lookup
+    const char *lexicon_path; // a user lexicon merged over the built-in one, or NULL
+    int n_threads;            // default 1
+    const char *template_path; // profile-text template (as given to app_index), or NULL
+    int n_lanes;              // searches that may run at once (default 1), each with its own
+                              // embedder context and n_threads-thread pool; more callers wait
+    bool read_only;            // open the database read-only, never migrate it (bundle snapshots)
+    const char *lexicon_base_path; // a lexicon file used instead of the built-in one, or NULL
+    bool lexical_only;         // skip the dense path (a bundle made without embeddings)
+};
+
+struct app_book_params app_book_default_params(void);
+int app_book_open(const struct app_book_params *params, struct app_book **out,
+                  struct px_err *err);
+void app_book_close(struct app_book *b);
+// Why the dense (sentence-transformer) path is off — weights missing, or no vectors for this
+// model yet — or NULL when it is on. Borrowed.
+const char *app_book_dense_status(const struct app_book *b);
+size_t app_book_n_rows(const struct app_book *b);
+// Query-vector cache counters since open (both 0 without the dense path).
+void app_book_cache_stats(struct app_book *b, size_t *hits, size_t *misses);
+size_t app_book_n_columns(const struct app_book *b);
+const char *app_book_column_name(const struct app_book *b, size_t col);
+const char *app_book_column_label(const struct app_book *b, size_t col);
+bool app_book_column_is_id(const struct app_book *b, size_t col);
+// The column's inferred type: "text", "category", "list", "bool", "integer", "real",
+// "currency", "percent" or "date" (store/coltype.h).
+const char *app_book_column_type(const struct app_book *b, size_t col);
+// Appends the row as a JSON object {"<column name>": value, ...}: numbers as numbers, bools as
+// true/false, missing as null, everything else as strings.
+int app_book_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err);
+// Customer id and formatted value of a row (borrowed; "" when missing).
+const char *app_book_id(const struct app_book *b, size_t row);
+const char *app_book_value(const struct app_book *b, size_t row, size_t col);
+// Row of a customer id, or -1.
+long app_book_find(const struct app_book *b, const char *id);
+
+struct app_hit {
+    size_t row;
+    double score;      // final ranking score
+    double similarity; // cosine with the query text (dense path), NAN when not computed
+    double lexical;    // BM25 score, 0 when the text does not match
+    double boost;      // sum of the satisfied boosts' weights
+};
+
+struct app_result {
+    struct query_plan *plan; // owned (NULL for app_book_similar)
+    struct app_hit *hits;    // owned: (n_hits), best first
+    size_t n_hits;
+    size_t n_candidates;     // rows passing every hard filter
+    bool dense;              // the dense path took part
+};
+
+// Parses the query, filters, ranks; top in 1..LIMIT_VINDEX_K.
+int app_book_search(struct app_book *b, const char *query, size_t len, size_t top,
+                    struct app_result *res, struct px_err *err);
+// Customers most like the given ones (the centroid of their vectors, or of their profile text
+// on the lexical path), excluding them.
+int app_book_similar(struct app_book *b, const char *const *ids, size_t n_ids, size_t top,
+                     struct app_result *res, struct px_err *err);
+void app_result_free(struct app_result *res);
+// The JSON answer: {"query", "filters", "boosts", "semantic_text", "conflicts", "dense",
+// "candidates", "results": [{"customer_id", "score", "similarity", "lexical", "boost", "row"}]}.
+int app_result_to_json(const struct app_book *b, const char *query, size_t len,
+                       const struct app_result *res, struct buf *out, struct px_err *err);
+
+// The plan alone (filters, boosts, semantic text, conflicts) as a JSON object; "null" when res
+// has none (app_book_similar).
+int app_result_plan_json(const struct app_book *b, const char *query, size_t len,
+                         const struct app_result *res, struct buf *out, struct px_err *err);
+
+#endif
