@@ -147,3 +147,20 @@ int jsonx_put_string(struct buf *out, const char *s, size_t n, struct px_err *er
     }
     return rc == PX_OK ? buf_append(out, "\"", 1, err) : rc;
 }
+
+int jsonx_put_number(struct buf *out, double v, int digits, struct px_err *err)
+{
+    if (!isfinite(v)) {
+        return buf_append(out, "null", 4, err);
+    }
+    return buf_printf(out, err, "%.*g", digits < 1 ? 1 : digits > 17 ? 17 : digits, v);
+}
+
+int jsonx_put_key(struct buf *out, const char *key, bool first, struct px_err *err)
+{
+    int rc = first ? PX_OK : buf_append(out, ", ", 2, err);
+    if (rc == PX_OK) {
+        rc = jsonx_put_string(out, key, strlen(key), err);
+    }
+    return rc == PX_OK ? buf_append(out, ": ", 2, err) : rc;
+}

@@ -1,5 +1,7 @@
-// jsonx.h — thin cJSON helpers: parse a bounded file, and typed getters that range-check and
-// fill a px_err naming the file and key.
+// jsonx.h — JSON in and out. In: cJSON parses (a bounded file or buffer) and typed getters
+// range-check and fill a px_err naming the file and key. Out: every JSON document prospect writes
+// (HTTP answers, CLI --format json, run records, manifests) is appended to a bounded struct buf
+// with the jsonx_put_* writers below — one way to write JSON (ARCHITECTURE.md says why).
 //
 // Ownership: jsonx_parse_file returns an owned cJSON tree (cJSON_Delete). Getters borrow.
 #ifndef PX_JSONX_H
@@ -37,5 +39,11 @@ int jsonx_get_string(const cJSON *obj, const char *key, bool required, const cha
 // Appends n bytes of s as a JSON string literal (quotes, backslash escapes for '"' and '\\',
 // \u00XX for control bytes and DEL) to out. UTF-8 passes through unchanged.
 int jsonx_put_string(struct buf *out, const char *s, size_t n, struct px_err *err);
+
+// Appends v as a JSON number with up to `digits` significant digits (6 for scores shown to
+// people, 17 to round-trip a double), or null when v is NaN or infinite (JSON has neither).
+int jsonx_put_number(struct buf *out, double v, int digits, struct px_err *err);
+// Appends "key": (with a leading ", " unless first) — the key escaped as jsonx_put_string.
+int jsonx_put_key(struct buf *out, const char *key, bool first, struct px_err *err);
 
 #endif

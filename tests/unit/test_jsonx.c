@@ -1,5 +1,6 @@
 // test_jsonx.c — JSON helpers: string escaping round-trips through cJSON, trailing data after a
 // value is rejected with its offset, typed getters range-check and name the key.
+#include <math.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -27,6 +28,32 @@ static void test_put_string(void **state)
     struct px_err err = {0};
     assert_int_equal(jsonx_put_string(&small, "toolong", 7, &err), PX_ELIMIT);
     buf_free(&small);
+}
+
+static void test_put_number_and_key(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 256);
+    assert_int_equal(buf_append(&b, "{", 1, NULL), PX_OK);
+    assert_int_equal(jsonx_put_key(&b, "a", true, NULL), PX_OK);
+    assert_int_equal(jsonx_put_number(&b, 0.1, 17, NULL), PX_OK);
+    assert_int_equal(jsonx_put_key(&b, "b\"", false, NULL), PX_OK);
+    assert_int_equal(jsonx_put_number(&b, NAN, 6, NULL), PX_OK);
+    assert_int_equal(jsonx_put_key(&b, "c", false, NULL), PX_OK);
+    assert_int_equal(jsonx_put_number(&b, -INFINITY, 6, NULL), PX_OK);
+    assert_int_equal(jsonx_put_key(&b, "d", false, NULL), PX_OK);
+    assert_int_equal(jsonx_put_number(&b, 1234567.0, 3, NULL), PX_OK);
+    assert_int_equal(buf_append(&b, "}", 1, NULL), PX_OK);
+    assert_string_equal(b.data,
+                        "{\"a\": 0.10000000000000001, \"b\\\"\": null, \"c\": null, \"d\": 1.23e+06}");
+    // what it wrote parses back, and 17 digits give the same double
+    cJSON *j = NULL;
+    assert_int_equal(jsonx_parse(b.data, b.len, "t", &j, NULL), PX_OK);
+    assert_true(cJSON_GetObjectItem(j, "a")->valuedouble == 0.1);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "c")));
+    cJSON_Delete(j);
+    buf_free(&b);
 }
 
 static void test_parse_and_getters(void **state)
@@ -77,6 +104,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_string),
+        cmocka_unit_test(test_put_number_and_key),
         cmocka_unit_test(test_parse_and_getters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
