@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "buf.h"
 #include "err.h"
 
 // Exit codes (documented in README): 0 ok, 1 the command failed, 2 bad usage.
@@ -44,6 +46,35 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 bool cli_parse_int(const char *s, int lo, int hi, int *out);
 // Parses a decimal unsigned 64-bit value in [0, max]; false on a sign, spaces, junk or overflow.
 bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+// ---- the options every command shares ----
+//
+// Output: --format table|json|csv on every command that prints an answer, --json its short form.
+// In a getopt_long table: CLI_FORMAT_OPTIONS; in the switch: cli_format_option.
+enum cli_format { CLI_FORMAT_TABLE = 0, CLI_FORMAT_JSON = 1, CLI_FORMAT_CSV = 2 };
+enum { CLI_OPT_FORMAT = 0x100, CLI_OPT_JSON = 0x101, CLI_OPT_EMBEDDER = 0x102 };
+#define CLI_FORMAT_OPTIONS                                                                         \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT}, {"json", no_argument, NULL, CLI_OPT_JSON}
+// Parses "table" / "json" / "csv"; false on anything else.
+bool cli_parse_format(const char *s, enum cli_format *out);
+// For opt CLI_OPT_FORMAT or CLI_OPT_JSON: sets *fmt and returns CLI_OK, or prints the usage
+// error and returns CLI_USAGE. Any other opt: returns -1 (not ours).
+int cli_format_option(const char *cmd, int opt, const char *arg, enum cli_format *fmt);
+// Prints the JSON document and a newline to stdout; CLI_OK, or CLI_FAIL when stdout fails.
+int cli_print_json(const char *cmd, const struct buf *doc);
+
+// The sentence-transformer directory is --embedder DIR on every command ("--model" names a
+// registry model). Commands that took --model DIR for it still accept it: they call this, which
+// prints a one-line note to stderr and returns dir.
+const char *cli_embedder_alias(const char *cmd, const char *dir);
+
+// Writes s as one CSV field (quoted when it holds a comma, quote, CR or LF).
+void cli_csv_field(FILE *f, const char *s);
+// Splits a comma list in place into items (at most max); returns the count. Empty items are
+// dropped; surrounding spaces are trimmed.
+size_t cli_split_list(char *s, char **items, size_t max);
+// Parses a number in [lo, hi]; false on anything else.
+bool cli_parse_double(const char *s, double lo, double hi, double *out);
 
 // The lines of a text input: one text per line, '\n' separated, a trailing '\r' dropped, no
 // empty last line after a final newline. Line i is data[off[i] .. off[i] + len[i]).

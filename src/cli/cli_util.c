@@ -2,6 +2,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,4 +166,96 @@ void cli_lines_free(struct cli_lines *lines)
     px_free(lines->text);
     px_free(lines->len);
     memset(lines, 0, sizeof *lines);
+}
+
+bool cli_parse_format(const char *s, enum cli_format *out)
+{
+    static const char *const names[] = {"table", "json", "csv"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum cli_format)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void cli_csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') {
+            fputc('"', f);
+        }
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+size_t cli_split_list(char *s, char **items, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(s, ",", &save); t != NULL && n < max; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') {
+            t++;
+        }
+        size_t len = strlen(t);
+        while (len > 0 && t[len - 1] == ' ') {
+            t[--len] = '\0';
+        }
+        if (len > 0) {
+            items[n++] = t;
+        }
+    }
+    return n;
+}
+
+bool cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    if (s == NULL || *s == '\0') {
+        return false;
+    }
+    double v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cli_format_option(const char *cmd, int opt, const char *arg, enum cli_format *fmt)
+{
+    if (opt == CLI_OPT_JSON) {
+        *fmt = CLI_FORMAT_JSON;
+        return CLI_OK;
+    }
+    if (opt != CLI_OPT_FORMAT) {
+        return -1;
+    }
+    if (!cli_parse_format(arg, fmt)) {
+        return cli_usage_error(cmd, "--format must be table, json or csv, got '%s'", arg);
+    }
+    return CLI_OK;
+}
+
+const char *cli_embedder_alias(const char *cmd, const char *dir)
+{
+    fprintf(stderr, "prospect %s: note: --model DIR is now --embedder DIR (the old spelling still works)\n", cmd);
+    return dir;
+}
+
+int cli_print_json(const char *cmd, const struct buf *doc)
+{
+    if (doc->len > 0 && fwrite(doc->data, 1, doc->len, stdout) != doc->len) {
+        fprintf(stderr, "prospect %s: error: cannot write the answer to stdout\n", cmd);
+        return CLI_FAIL;
+    }
+    putchar('\n');
+    return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 }
