@@ -333,6 +333,7 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
     struct bundle_manifest m = {0};
     if (rc == PX_OK)
         rc = bundle_seal(stage, p.name, BUNDLE_KIND_SEARCH, info.created, &m, err);
+    uint64_t total_bytes = m.total_bytes;
     bundle_manifest_free(&m);
     if (rc == PX_OK)
         rc = registry_publish(root, p.name, stage, &version, err);
@@ -341,14 +342,17 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
     }
     stage[0] = '\0'; // published: nothing to clean up
     if (out != NULL) {
-        // described as `bundle list` will describe it
-        struct registry_state st = {0};
-        char dir[DIR_BYTES];
-        if (registry_read_state(root, p.name, &st, NULL) == PX_OK &&
-            registry_version_dir(root, p.name, version, dir, sizeof dir, NULL) == PX_OK) {
-            read_entry(dir, p.name, version, &st, out);
-        }
+        // described as `bundle list` will describe it, from what was just written (reading it
+        // back could fail after the version is registered, and the caller would be told less)
+        snprintf(out->name, sizeof out->name, "%s", p.name);
         out->version = version;
+        snprintf(out->kind, sizeof out->kind, "%s", BUNDLE_KIND_SEARCH);
+        snprintf(out->created, sizeof out->created, "%s", info.created);
+        out->rows = info.rows;
+        out->dense = info.dense;
+        out->model_copied = info.model_copied;
+        snprintf(out->model_id, sizeof out->model_id, "%s", info.model_id);
+        out->bytes = total_bytes; // a new version has no stage yet: aliases stay ""
     }
 done:
     if (stage[0] != '\0') {

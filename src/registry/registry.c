@@ -591,6 +591,14 @@ int registry_publish(const char *root, const char *name, const char *staging, in
     if (rc != PX_OK) {
         goto done;
     }
+    // The number is reserved before the rename: registry.json's last_version = v is written
+    // (atomically) first, so a publish that fails leaves at most a skipped number — never a
+    // version whose caller was told it failed — and numbers are never reused either way.
+    st.last_version = v;
+    rc = write_state(dir, name, &st, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
     // RENAME_NOREPLACE: never replace a directory someone put there by hand; a filesystem that
     // lacks it falls back to rename(2), which the lock and the existence check keep safe enough.
     if (renameat2(AT_FDCWD, staging, AT_FDCWD, target, RENAME_NOREPLACE) != 0) {
@@ -603,8 +611,7 @@ int registry_publish(const char *root, const char *name, const char *staging, in
             goto done;
         }
     }
-    st.last_version = v;
-    rc = write_state(dir, name, &st, err); // fsyncs dir too, making the rename durable
+    rc = bundle_fsync_dir(dir, err); // the rename is the commit: make it durable
     if (rc != PX_OK) {
         goto done;
     }
