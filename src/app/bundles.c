@@ -592,6 +592,11 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
         rc = registry_read_state(root, ref.name, &st, err);
     if (rc != PX_OK) {
         bundle_manifest_free(&m);
+        // "no model named …" reads as it is, with what to do about it; the other messages name
+        // the version ("NAME/V: file: …") and read as "bundle NAME/V: …"
+        if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
+            return registry_hint_missing(rc, "make one with prospect bundle create", err);
+        }
         return with_word(err, rc, "bundle");
     }
     rc = bundle_info_read(dir, &info, err);
