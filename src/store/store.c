@@ -10,6 +10,8 @@
 //     per call and always reset in the cleanup block (C5).
 //   - Every SQLite failure is copied into px_err at once with sqlite3_errmsg: the next call on
 //     the connection would overwrite it.
+//   - SQLite allocates through px_malloc (sqlalloc.c, installed before the first connection), so
+//     its SQLITE_NOMEM is a PX_ENOMEM like ours and the fault loops reach inside it.
 #include "store.h"
 
 #include <errno.h>
