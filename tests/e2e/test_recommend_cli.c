@@ -39,7 +39,7 @@ static void test_flow(void **state)
     assert_int_equal(
         run("recommend --registry %s/reg --customer CUS-000007 --top 5 --json", g_dir, &out, &err),
         0);
-    assert_non_null(strstr(out, "\"recommendations\": [{\"product_id\": \"PROD-"));
+    assert_non_null(strstr(out, "\"recommendations\": [{\"rank\": 1, \"product_id\": \"PROD-"));
     // none of them is held: every recommended id is absent from the customer's transactions
     char path[512];
     snprintf(path, sizeof path, "%s/ws/transactions.csv", g_dir);
