@@ -221,12 +221,15 @@ int cmd_serve(int argc, char **argv)
         }
         if (ov.model > 0 && (ov.model_shared < ov.book || ov.model_shared < ov.model)) {
             fprintf(stderr, "prospect serve: note: the recommender %s knows %zu of the book's %zu "
-                    "customers (it has %zu); the others get no recommendations\n",
-                    app_rec_model_name(rec), ov.model_shared, ov.book, ov.model);
+                    "customers (%zu get no recommendations); %zu of its %zu are not in the book\n",
+                    app_rec_model_name(rec), ov.model_shared, ov.book, ov.book - ov.model_shared,
+                    ov.model - ov.model_shared, ov.model);
         }
         if (ov.graph > 0 && (ov.graph_shared < ov.book || ov.graph_shared < ov.graph)) {
             fprintf(stderr, "prospect serve: note: the wholesale book holds %zu of the book's %zu "
-                    "customers (it has %zu)\n", ov.graph_shared, ov.book, ov.graph);
+                    "customers (%zu are not in the graph); %zu of its %zu are not in the book\n",
+                    ov.graph_shared, ov.book, ov.book - ov.graph_shared,
+                    ov.graph - ov.graph_shared, ov.graph);
         }
         ctx.rec = rec;
     }
