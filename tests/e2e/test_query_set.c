@@ -297,14 +297,15 @@ static void test_ratchet(void **state)
                 listed = ratchet.e[k].min_ok;
             }
         }
+        // the lines bench_queries --ratchet prints: fully holding, and not yet listed as such
         bool better = q->kind == QS_HARD ? out[i].holds && listed == -2
-                                         : out[i].n_ok > 0 && (int)out[i].n_ok > listed;
+                                         : out[i].p10 >= 1.0 && (int)out[i].n_ok > listed;
         if (better) {
             n_new++;
         }
     }
     printf("test_query_set: ratchet %zu entries, %zu checked, %zu broken; %zu tuning queries "
-           "hold better than listed (bench_queries --ratchet prints the lines)\n",
+           "fully hold but are not listed (bench_queries --ratchet prints the lines)\n",
            ratchet.n, n_checked, n_broken, n_new);
     assert_int_equal(n_broken, 0);
 

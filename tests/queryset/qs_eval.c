@@ -244,12 +244,12 @@ static void print_plan(FILE *out, const struct qs_query *q, struct qs_book *bk)
 }
 
 void qs_report_queries(FILE *out, const struct qs_set *set, const struct qs_outcome *outcomes,
-                       struct qs_books *books, bool only_failing)
+                       struct qs_books *books, bool only_failing, bool with_heldout)
 {
     for (size_t i = 0; i < set->n; i++) {
         const struct qs_query *q = &set->q[i];
         const struct qs_outcome *o = &outcomes[i];
-        if (!o->ran) {
+        if (!o->ran || (!with_heldout && q->split == QS_HELDOUT)) {
             continue;
         }
         bool good = q->kind == QS_HARD ? o->holds : o->p10 >= 1.0;

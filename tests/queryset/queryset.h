@@ -213,9 +213,10 @@ void qs_report_print(FILE *f, const struct qs_set *set, const struct qs_outcome 
                      const struct qs_baseline *baseline);
 // One line per query: id, split, kind, rows ok/returned, matches in the book, and for a query
 // that fails its plan JSON (filters, boosts, semantic text) to see why. only_failing: skip the
-// queries that hold.
+// queries that hold; with_heldout: include the held-out third (keep it out of tuning: look at
+// it at the end of a piece of work).
 void qs_report_queries(FILE *f, const struct qs_set *set, const struct qs_outcome *outcomes,
-                       struct qs_books *books, bool only_failing);
+                       struct qs_books *books, bool only_failing, bool with_heldout);
 
 // ---- the baseline file (qs_set.c) ----
 //
