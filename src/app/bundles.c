@@ -25,6 +25,7 @@
 #include "app_registry.h"
 #include "assets.h"
 #include "bundle.h"
+#include "searchbundle.h"
 #include "fsx.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -106,7 +107,7 @@ static const char *info_file(const char *kind)
 {
     return strcmp(kind, BUNDLE_KIND_PROPENSITY) == 0    ? "run.json"
            : strcmp(kind, BUNDLE_KIND_RECOMMENDER) == 0 ? "recommender.json"
-                                                        : BUNDLE_INFO;
+                                                        : SEARCHBUNDLE_INFO;
 }
 
 // Fills e from a version directory (the manifest for the kind, time and size; for a search
@@ -115,7 +116,7 @@ static const char *info_file(const char *kind)
 static void read_entry(const char *dir, const char *name, int version,
                        const struct registry_state *st, struct app_bundle_entry *e)
 {
-    struct bundle_info info;
+    struct searchbundle_info info;
     struct bundle_manifest m = {0};
     struct px_err err = {0};
     memset(e, 0, sizeof *e);
@@ -134,7 +135,7 @@ static void read_entry(const char *dir, const char *name, int version,
     if (strcmp(e->kind, BUNDLE_KIND_SEARCH) != 0) {
         return;
     }
-    if (bundle_info_read(dir, &info, &err) != PX_OK) {
+    if (searchbundle_info_read(dir, &info, &err) != PX_OK) {
         snprintf(e->error, sizeof e->error, "%s", err.msg);
         return;
     }
@@ -170,7 +171,7 @@ static int check_lexicon(const char *path, struct px_err *err)
 
 // Fills the staging directory; info is completed as files are written.
 static int fill_bundle(const struct app_bundle_params *p, const char *stage,
-                       struct bundle_info *info, struct px_err *err)
+                       struct searchbundle_info *info, struct px_err *err)
 {
     struct store *st = NULL;
     struct store_snapshot_stats ss;
@@ -209,7 +210,7 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
     }
     rc = store_open(p->db_path, &sp, &st, err);
     if (rc == PX_OK)
-        rc = fsx_join(path, sizeof path, stage, BUNDLE_DATA, err);
+        rc = fsx_join(path, sizeof path, stage, SEARCHBUNDLE_DATA, err);
     if (rc == PX_OK) {
         rc = store_snapshot(st, path, info->model_id[0] ? info->model_id : NULL, &ss, err);
     }
@@ -227,25 +228,25 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
     info->dim = ss.dim;
     info->dense = ss.n_vectors > 0;
     // the lexicon in effect: the built-in one, and the user's merged over it
-    rc = fsx_join(path, sizeof path, stage, BUNDLE_LEXICON, err);
+    rc = fsx_join(path, sizeof path, stage, SEARCHBUNDLE_LEXICON, err);
     if (rc == PX_OK)
         rc = fsx_write_atomic(path, px_asset_lexicon, px_asset_lexicon_len, err);
     if (rc == PX_OK && p->lexicon_path != NULL) {
         rc = check_lexicon(p->lexicon_path, err);
         if (rc == PX_OK)
-            rc = fsx_join(path, sizeof path, stage, BUNDLE_USER_LEXICON, err);
+            rc = fsx_join(path, sizeof path, stage, SEARCHBUNDLE_USER_LEXICON, err);
         if (rc == PX_OK)
             rc = bundle_copy_file(p->lexicon_path, path, err);
         info->has_user_lexicon = true;
     }
     if (rc == PX_OK && p->template_path != NULL) {
-        rc = fsx_join(path, sizeof path, stage, BUNDLE_TEMPLATE, err);
+        rc = fsx_join(path, sizeof path, stage, SEARCHBUNDLE_TEMPLATE, err);
         if (rc == PX_OK)
             rc = bundle_copy_file(p->template_path, path, err);
         info->has_template = true;
     }
     if (rc == PX_OK && p->copy_model && have_model) {
-        rc = fsx_join(path, sizeof path, stage, BUNDLE_MODEL_DIR, err);
+        rc = fsx_join(path, sizeof path, stage, SEARCHBUNDLE_MODEL_DIR, err);
         if (rc == PX_OK)
             rc = bundle_copy_tree(model_dir, path, NULL, err);
         info->model_copied = true;
@@ -255,22 +256,22 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
 
 // Opens the book from a bundle directory the way serve does. dir is complete but may not be
 // sealed yet.
-static int open_from_dir(const char *dir, const struct bundle_info *info,
+static int open_from_dir(const char *dir, const struct searchbundle_info *info,
                          const struct app_book_params *params, bool lexical_only,
                          struct app_book **out, struct px_err *err)
 {
     char db[DIR_BYTES + 32], lex[DIR_BYTES + 32], user[DIR_BYTES + 32], tpl[DIR_BYTES + 32],
         model[DIR_BYTES + 32];
     struct app_book_params bp = params ? *params : app_book_default_params();
-    int rc = fsx_join(db, sizeof db, dir, BUNDLE_DATA, err);
+    int rc = fsx_join(db, sizeof db, dir, SEARCHBUNDLE_DATA, err);
     if (rc == PX_OK)
-        rc = fsx_join(lex, sizeof lex, dir, BUNDLE_LEXICON, err);
+        rc = fsx_join(lex, sizeof lex, dir, SEARCHBUNDLE_LEXICON, err);
     if (rc == PX_OK)
-        rc = fsx_join(user, sizeof user, dir, BUNDLE_USER_LEXICON, err);
+        rc = fsx_join(user, sizeof user, dir, SEARCHBUNDLE_USER_LEXICON, err);
     if (rc == PX_OK)
-        rc = fsx_join(tpl, sizeof tpl, dir, BUNDLE_TEMPLATE, err);
+        rc = fsx_join(tpl, sizeof tpl, dir, SEARCHBUNDLE_TEMPLATE, err);
     if (rc == PX_OK && info->model_copied) {
-        rc = fsx_join(model, sizeof model, dir, BUNDLE_MODEL_DIR, err);
+        rc = fsx_join(model, sizeof model, dir, SEARCHBUNDLE_MODEL_DIR, err);
     } else {
         snprintf(model, sizeof model, "%s", info->model_source);
     }
@@ -292,7 +293,7 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
 {
     struct app_bundle_params p = params ? *params : app_bundle_default_params();
     const char *root = app_registry_dir(p.registry);
-    struct bundle_info info;
+    struct searchbundle_info info;
     struct app_book *book = NULL;
     char stage[DIR_BYTES] = "", path[DIR_BYTES + 32];
     int version = 0;
@@ -322,14 +323,14 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
         }
     }
     uint64_t size = 0;
-    static const char *const files[] = {BUNDLE_DATA, BUNDLE_LEXICON, BUNDLE_USER_LEXICON,
-                                        BUNDLE_TEMPLATE};
+    static const char *const files[] = {SEARCHBUNDLE_DATA, SEARCHBUNDLE_LEXICON, SEARCHBUNDLE_USER_LEXICON,
+                                        SEARCHBUNDLE_TEMPLATE};
     for (size_t i = 0; rc == PX_OK && i < sizeof files / sizeof files[0]; i++) {
         rc = fsx_join(path, sizeof path, stage, files[i], err);
         size += file_size(path);
     }
     if (rc == PX_OK)
-        rc = bundle_write_meta(stage, &info, size, err);
+        rc = searchbundle_write_meta(stage, &info, size, err);
     struct bundle_manifest m = {0};
     if (rc == PX_OK)
         rc = bundle_seal(stage, p.name, BUNDLE_KIND_SEARCH, info.created, &m, err);
@@ -535,19 +536,19 @@ int app_bundle_delete(const char *registry, const char *ref_text, bool force, si
 
 // The model the bundle was made with: a copy must match the recorded id through the manifest;
 // a referenced directory's weights, when present, are hashed and compared.
-static int check_model(const char *dir, const struct bundle_info *info,
+static int check_model(const char *dir, const struct searchbundle_info *info,
                        const struct bundle_manifest *m, struct px_err *err)
 {
     if (!info->dense || info->model_id[0] == '\0') {
         return PX_OK;
     }
     if (info->model_copied) {
-        long i = bundle_manifest_find(m, BUNDLE_MODEL_DIR "/model.safetensors");
+        long i = bundle_manifest_find(m, SEARCHBUNDLE_MODEL_DIR "/model.safetensors");
         if (i < 0 || strcmp(m->files[i].sha256, info->model_id + 7) != 0) {
             return px_fail(err, PX_EFORMAT,
                            "%s/model.safetensors: not the weights the embeddings were made with "
                            "(%.19s…)",
-                           BUNDLE_MODEL_DIR, info->model_id);
+                           SEARCHBUNDLE_MODEL_DIR, info->model_id);
         }
         return PX_OK;
     }
@@ -575,7 +576,7 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
     struct registry_ref ref;
     struct registry_state st;
     struct bundle_manifest m = {0};
-    struct bundle_info info;
+    struct searchbundle_info info;
     char dir[DIR_BYTES];
     int version = 0;
     *out = NULL;
@@ -599,9 +600,9 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
         }
         return with_word(err, rc, "bundle");
     }
-    rc = bundle_info_read(dir, &info, err);
+    rc = searchbundle_info_read(dir, &info, err);
     if (rc == PX_OK && strcmp(info.name, ref.name) != 0) {
-        rc = px_fail(err, PX_EFORMAT, "%s: made for the name '%s'", BUNDLE_INFO, info.name);
+        rc = px_fail(err, PX_EFORMAT, "%s: made for the name '%s'", SEARCHBUNDLE_INFO, info.name);
     }
     if (rc == PX_OK)
         rc = check_model(dir, &info, &m, err);

@@ -162,3 +162,16 @@ int sha256_file_hex(const char *path, char out[65], struct px_err *err)
     close(fd);
     return rc;
 }
+
+bool sha256_hex_ok(const char *s)
+{
+    if (strlen(s) != 64) {
+        return false;
+    }
+    for (size_t i = 0; i < 64; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}

@@ -3,6 +3,7 @@
 #ifndef PX_SHA256_H
 #define PX_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,8 @@ void sha256_update(struct sha256 *s, const void *data, size_t len);
 void sha256_final(struct sha256 *s, unsigned char out[32]);
 // Hex digest (64 chars + NUL) of len bytes.
 void sha256_hex(const void *data, size_t len, char out[65]);
+// True when s is exactly 64 lowercase hex digits (a digest as sha256_hex writes it).
+bool sha256_hex_ok(const char *s);
 // Hex digest of a file's contents (read in chunks, any size).
 int sha256_file_hex(const char *path, char out[65], struct px_err *err);
 // Hashes what remains to be read from fd (name is for messages); *size (may be NULL) gets the

@@ -1,5 +1,5 @@
-// bundle.c — model bundle directories: the manifest (write, parse, verify), bundle.json and
-// MLmodel, and the file helpers the registry needs (copy, remove a tree, fsync a directory).
+// bundle.c — model bundle directories: the manifest (write, parse, verify), MLmodel, and the
+// file helpers the registry and the kinds need (copy, remove a tree, fsync a directory).
 //
 // Design:
 //   - The manifest lists {path, size, sha256} of every file, sorted by path, and never itself.
@@ -336,19 +336,6 @@ long bundle_manifest_find(const struct bundle_manifest *m, const char *path)
     return -1;
 }
 
-static bool hex64_ok(const char *s)
-{
-    if (strlen(s) != 64) {
-        return false;
-    }
-    for (size_t i = 0; i < 64; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 int bundle_manifest_parse(const char *json, size_t len, struct bundle_manifest *out,
                           struct px_err *err)
 {
@@ -453,7 +440,7 @@ int bundle_manifest_parse(const char *json, size_t len, struct bundle_manifest *
         if (rc == PX_OK) {
             rc = jsonx_get_string(f, "sha256", true, NULL, &s, what, err);
         }
-        if (rc == PX_OK && !hex64_ok(s)) {
+        if (rc == PX_OK && !sha256_hex_ok(s)) {
             rc = px_fail(err, PX_EFORMAT, "%s: sha256 is not 64 lowercase hex digits", what);
         }
         if (rc != PX_OK) {
@@ -671,55 +658,6 @@ done:
 
 // ---- bundle.json and MLmodel ----
 
-static int put_str_or_null(struct buf *b, const char *s, struct px_err *err)
-{
-    return s[0] ? jsonx_put_string(b, s, strlen(s), err) : buf_printf(b, err, "null");
-}
-
-static int info_json(const struct bundle_info *in, struct buf *b, struct px_err *err)
-{
-    int rc = buf_printf(b, err, "{\n  \"magic\": \"%s\",\n  \"format_version\": %d,\n  \"name\": ",
-                        BUNDLE_MAGIC, BUNDLE_FORMAT_VERSION);
-    if (rc == PX_OK)
-        rc = jsonx_put_string(b, in->name, strlen(in->name), err);
-    if (rc == PX_OK)
-        rc = buf_printf(b, err, ",\n  \"created\": ");
-    if (rc == PX_OK)
-        rc = jsonx_put_string(b, in->created, strlen(in->created), err);
-    if (rc == PX_OK) {
-        rc = buf_printf(b, err,
-                        ",\n  \"model_uuid\": \"%s\",\n  \"prospect_version\": ", in->model_uuid);
-    }
-    if (rc == PX_OK) {
-        rc = jsonx_put_string(b, in->prospect_version, strlen(in->prospect_version), err);
-    }
-    if (rc == PX_OK) {
-        rc = buf_printf(b, err,
-                        ",\n  \"data\": {\"file\": \"%s\", \"rows\": %llu, \"columns\": %llu},\n"
-                        "  \"embeddings\": {\"present\": %s, \"count\": %llu, \"dim\": %d},\n"
-                        "  \"model\": {\"model_id\": ",
-                        BUNDLE_DATA, (unsigned long long)in->rows, (unsigned long long)in->columns,
-                        in->dense ? "true" : "false", (unsigned long long)in->n_vectors, in->dim);
-    }
-    if (rc == PX_OK)
-        rc = put_str_or_null(b, in->model_id, err);
-    if (rc == PX_OK)
-        rc = buf_printf(b, err, ", \"source\": ");
-    if (rc == PX_OK)
-        rc = jsonx_put_string(b, in->model_source, strlen(in->model_source), err);
-    if (rc == PX_OK) {
-        rc = buf_printf(b, err,
-                        ", \"copied\": %s, \"path\": %s},\n"
-                        "  \"lexicon\": {\"file\": \"%s\", \"user\": %s},\n"
-                        "  \"template\": %s\n}\n",
-                        in->model_copied ? "true" : "false",
-                        in->model_copied ? "\"" BUNDLE_MODEL_DIR "\"" : "null", BUNDLE_LEXICON,
-                        in->has_user_lexicon ? "\"" BUNDLE_USER_LEXICON "\"" : "null",
-                        in->has_template ? "\"" BUNDLE_TEMPLATE "\"" : "null");
-    }
-    return rc;
-}
-
 // MLflow's utc_time_created is "YYYY-MM-DD HH:MM:SS.ffffff"; ours is ISO 8601 with 'T' and 'Z'.
 static void mlflow_time(const char *iso, char out[40])
 {
@@ -729,72 +667,6 @@ static void mlflow_time(const char *iso, char out[40])
         *t = ' ';
     if (z)
         *z = '\0';
-}
-
-static int mlmodel_yaml(const struct bundle_info *in, uint64_t size_bytes, struct buf *b,
-                        struct px_err *err)
-{
-    char when[40];
-    mlflow_time(in->created, when);
-    int rc = buf_printf(b, err, "artifact_path: ");
-    if (rc == PX_OK)
-        rc = jsonx_put_string(b, in->name, strlen(in->name), err);
-    if (rc == PX_OK) {
-        rc = buf_printf(b, err,
-                        "\nflavors:\n  prospect:\n    bundle: %s\n    data: %s\n"
-                        "    embeddings: %s\n    format_version: %d\n    kind: search\n"
-                        "    lexicon: %s\n"
-                        "    model_copied: %s\n    model_id: ",
-                        BUNDLE_INFO, BUNDLE_DATA, in->dense ? "true" : "false",
-                        BUNDLE_FORMAT_VERSION, BUNDLE_LEXICON, in->model_copied ? "true" : "false");
-    }
-    if (rc == PX_OK)
-        rc = put_str_or_null(b, in->model_id, err);
-    if (rc == PX_OK)
-        rc = buf_printf(b, err, "\n    model_source: ");
-    if (rc == PX_OK)
-        rc = jsonx_put_string(b, in->model_source, strlen(in->model_source), err);
-    if (rc == PX_OK)
-        rc = buf_printf(b, err, "\n    prospect_version: ");
-    if (rc == PX_OK) {
-        rc = jsonx_put_string(b, in->prospect_version, strlen(in->prospect_version), err);
-    }
-    if (rc == PX_OK) {
-        rc = buf_printf(
-            b, err,
-            "\n    rows: %llu\n    serve: prospect serve --bundle NAME[/VERSION]\n"
-            "model_size_bytes: %llu\nmodel_uuid: %s\nsignature:\n"
-            "  inputs: '[{\"name\": \"query\", \"type\": \"string\", \"required\": true}]'\n"
-            "  outputs: null\n"
-            "  params: '[{\"name\": \"top_n\", \"type\": \"long\", \"default\": 5, \"shape\": "
-            "null}, {\"name\": \"show_score\", \"type\": \"boolean\", \"default\": true, "
-            "\"shape\": null}]'\n"
-            "utc_time_created: '%s'\n",
-            (unsigned long long)in->rows, (unsigned long long)size_bytes, in->model_uuid, when);
-    }
-    return rc;
-}
-
-int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t size_bytes,
-                      struct px_err *err)
-{
-    struct buf b;
-    char path[LIMIT_PATH];
-    buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
-    int rc = info_json(info, &b, err);
-    if (rc == PX_OK)
-        rc = fsx_join(path, sizeof path, dir, BUNDLE_INFO, err);
-    if (rc == PX_OK)
-        rc = fsx_write_atomic(path, b.data, b.len, err);
-    buf_reset(&b);
-    if (rc == PX_OK)
-        rc = mlmodel_yaml(info, size_bytes, &b, err);
-    if (rc == PX_OK)
-        rc = fsx_join(path, sizeof path, dir, BUNDLE_MLMODEL, err);
-    if (rc == PX_OK)
-        rc = fsx_write_atomic(path, b.data, b.len, err);
-    buf_free(&b);
-    return rc;
 }
 
 int bundle_new_uuid(char *out, size_t n, struct px_err *err)
@@ -876,157 +748,6 @@ int bundle_write_mlmodel(const char *dir, const struct bundle_mlmodel *m, struct
     if (rc == PX_OK)
         rc = fsx_write_atomic(path, b.data, b.len, err);
     buf_free(&b);
-    return rc;
-}
-
-// obj[key] as a string copied into out (n bytes), or "" when null and nullable.
-static int get_str(const cJSON *obj, const char *key, bool nullable, char *out, size_t n,
-                   const char *what, struct px_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (nullable && cJSON_IsNull(v)) {
-        out[0] = '\0';
-        return PX_OK;
-    }
-    if (!cJSON_IsString(v)) {
-        return px_fail(err, PX_EFORMAT, "%s: \"%s\" must be a string", what, key);
-    }
-    if (strlen(v->valuestring) >= n) {
-        return px_fail(err, PX_EFORMAT, "%s: \"%s\" is longer than %zu bytes", what, key, n - 1);
-    }
-    snprintf(out, n, "%s", v->valuestring);
-    return PX_OK;
-}
-
-// obj[key] is null or the string want; *present says which.
-static int get_fixed(const cJSON *obj, const char *key, const char *want, bool *present,
-                     const char *what, struct px_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    *present = cJSON_IsString(v);
-    if (cJSON_IsNull(v) || (*present && strcmp(v->valuestring, want) == 0)) {
-        return PX_OK;
-    }
-    return px_fail(err, PX_EFORMAT, "%s: \"%s\" must be null or \"%s\"", what, key, want);
-}
-
-static const cJSON *get_obj(const cJSON *obj, const char *key, const char *what, int *rc,
-                            struct px_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (*rc == PX_OK && !cJSON_IsObject(v)) {
-        *rc = px_fail(err, PX_EFORMAT, "%s: \"%s\" must be an object", what, key);
-    }
-    return *rc == PX_OK ? v : NULL;
-}
-
-int bundle_info_parse(const char *json, size_t len, struct bundle_info *out, struct px_err *err)
-{
-    const char *what = BUNDLE_INFO;
-    cJSON *root = NULL;
-    int64_t v = 0;
-    bool present = false;
-    memset(out, 0, sizeof *out);
-    int rc = jsonx_parse(json, len, what, &root, err);
-    if (rc == PX_OK && !cJSON_IsObject(root)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: not a JSON object", what);
-    }
-    char magic[32];
-    if (rc == PX_OK)
-        rc = get_str(root, "magic", false, magic, sizeof magic, what, err);
-    if (rc == PX_OK && strcmp(magic, BUNDLE_MAGIC) != 0) {
-        rc = px_fail(err, PX_EFORMAT, "%s: magic is not \"%s\"", what, BUNDLE_MAGIC);
-    }
-    if (rc == PX_OK)
-        rc = jsonx_get_int(root, "format_version", true, 0, 1, 1000000, &v, what, err);
-    if (rc == PX_OK && v > BUNDLE_FORMAT_VERSION) {
-        rc = px_fail(err, PX_EUNSUPPORTED, "%s: format version %lld is newer than this prospect's",
-                     what, (long long)v);
-    }
-    if (rc == PX_OK)
-        rc = get_str(root, "name", false, out->name, sizeof out->name, what, err);
-    if (rc == PX_OK)
-        rc = bundle_check_name(out->name, err);
-    if (rc == PX_OK) {
-        rc = get_str(root, "created", false, out->created, sizeof out->created, what, err);
-    }
-    if (rc == PX_OK) {
-        rc = get_str(root, "model_uuid", false, out->model_uuid, sizeof out->model_uuid, what, err);
-    }
-    if (rc == PX_OK) {
-        rc = get_str(root, "prospect_version", false, out->prospect_version,
-                     sizeof out->prospect_version, what, err);
-    }
-    const cJSON *data = get_obj(root, "data", what, &rc, err);
-    if (rc == PX_OK)
-        rc = get_fixed(data, "file", BUNDLE_DATA, &present, what, err);
-    if (rc == PX_OK && !present)
-        rc = px_fail(err, PX_EFORMAT, "%s: data.file is null", what);
-    if (rc == PX_OK)
-        rc = jsonx_get_int(data, "rows", true, 0, 0, INT64_MAX, &v, what, err);
-    out->rows = (uint64_t)v;
-    if (rc == PX_OK)
-        rc = jsonx_get_int(data, "columns", true, 0, 0, INT64_MAX, &v, what, err);
-    out->columns = (uint64_t)v;
-    const cJSON *emb = get_obj(root, "embeddings", what, &rc, err);
-    if (rc == PX_OK)
-        rc = jsonx_get_bool(emb, "present", true, false, &out->dense, what, err);
-    if (rc == PX_OK)
-        rc = jsonx_get_int(emb, "count", true, 0, 0, INT64_MAX, &v, what, err);
-    out->n_vectors = (uint64_t)v;
-    if (rc == PX_OK) {
-        rc = jsonx_get_int(emb, "dim", true, 0, 0, LIMIT_VECTOR_DIM, &v, what, err);
-    }
-    out->dim = (int)v;
-    const cJSON *model = get_obj(root, "model", what, &rc, err);
-    if (rc == PX_OK) {
-        rc = get_str(model, "model_id", true, out->model_id, sizeof out->model_id, what, err);
-    }
-    if (rc == PX_OK && out->model_id[0] != '\0' &&
-        (strncmp(out->model_id, "sha256:", 7) != 0 || !hex64_ok(out->model_id + 7))) {
-        rc = px_fail(err, PX_EFORMAT, "%s: model.model_id is not \"sha256:<64 hex digits>\"", what);
-    }
-    if (rc == PX_OK && out->dense && out->model_id[0] == '\0') {
-        rc =
-            px_fail(err, PX_EFORMAT, "%s: embeddings are present but model.model_id is null", what);
-    }
-    if (rc == PX_OK) {
-        rc =
-            get_str(model, "source", false, out->model_source, sizeof out->model_source, what, err);
-    }
-    if (rc == PX_OK)
-        rc = jsonx_get_bool(model, "copied", true, false, &out->model_copied, what, err);
-    if (rc == PX_OK)
-        rc = get_fixed(model, "path", BUNDLE_MODEL_DIR, &present, what, err);
-    if (rc == PX_OK && present != out->model_copied) {
-        rc = px_fail(err, PX_EFORMAT, "%s: model.path must be \"%s\" exactly when model.copied",
-                     what, BUNDLE_MODEL_DIR);
-    }
-    const cJSON *lex = get_obj(root, "lexicon", what, &rc, err);
-    if (rc == PX_OK)
-        rc = get_fixed(lex, "file", BUNDLE_LEXICON, &present, what, err);
-    if (rc == PX_OK && !present)
-        rc = px_fail(err, PX_EFORMAT, "%s: lexicon.file is null", what);
-    if (rc == PX_OK) {
-        rc = get_fixed(lex, "user", BUNDLE_USER_LEXICON, &out->has_user_lexicon, what, err);
-    }
-    if (rc == PX_OK)
-        rc = get_fixed(root, "template", BUNDLE_TEMPLATE, &out->has_template, what, err);
-    cJSON_Delete(root);
-    return rc;
-}
-
-int bundle_info_read(const char *dir, struct bundle_info *out, struct px_err *err)
-{
-    char path[LIMIT_PATH], *text = NULL;
-    size_t len = 0;
-    memset(out, 0, sizeof *out);
-    int rc = fsx_join(path, sizeof path, dir, BUNDLE_INFO, err);
-    if (rc == PX_OK)
-        rc = fsx_read_file(path, LIMIT_BUNDLE_MANIFEST_BYTES, &text, &len, err);
-    if (rc == PX_OK)
-        rc = bundle_info_parse(text, len, out, err);
-    px_free(text);
     return rc;
 }
 

@@ -1,27 +1,18 @@
 // bundle.h — a model bundle: one directory holding a registered model of one kind plus a
-// manifest with the kind and the size and sha256 of every file. Three kinds share the format:
+// manifest with the kind and the size and sha256 of every file. Three kinds share the format;
+// what each holds beside the manifest and MLmodel is its own format in src/kinds/:
 //
-//   search       the search bundle below (prospect bundle create)
-//   propensity   MLmodel, run.json (run record), model.json (XGBoost JSON)  (prospect train)
-//   recommender  MLmodel, recommender.json (parameters, metrics), model.bin  (recommend train)
+//   search       kinds/searchbundle.h: bundle.json, customers.db, lexicon, template, model/
+//   propensity   kinds/propmodel.h: run.json (run record), model.json (XGBoost JSON)
+//   recommender  kinds/recmodel.h: recommender.json (parameters, metrics), model.bin
 //
-// A search bundle holds everything needed to answer queries the way they were answered when it
-// was made:
-//
-//   <bundle>/
 //     MLmodel            YAML for MLflow tooling: flavors.prospect, signature, model_uuid, ...
-//     bundle.json        what the bundle holds, for prospect (struct bundle_info)
-//     customers.db       SQLite snapshot: customers, columns and the vectors of one model
-//     lexicon.json       the built-in query lexicon in effect when the bundle was made
-//     lexicon.user.json  the --lexicon file merged over it (optional)
-//     template.txt       the profile-text template (optional)
-//     model/...          a copy of the sentence-transformer directory (--copy-model only)
 //     manifest.json      magic, format version, name, kind, and {path, size, sha256} of every
-//                        file above, sorted by path (the manifest does not list itself)
+//                        other file, sorted by path (the manifest does not list itself)
 //
 // The formats are documented in ARCHITECTURE.md ("Model bundles"). Nothing here knows about
-// SQLite or the search: the app layer fills the directory, bundle_seal writes the manifest,
-// bundle_verify checks a directory against it before anything is served from it.
+// SQLite, the search or any kind's contents: the kinds fill the directory, bundle_seal writes
+// the manifest, bundle_verify checks a directory against it before anything is served from it.
 //
 // Thread-safety: no shared state; functions may run concurrently on different directories.
 #ifndef PX_BUNDLE_H
@@ -38,12 +29,6 @@
 #define BUNDLE_FORMAT_VERSION 1
 #define BUNDLE_MANIFEST "manifest.json"
 #define BUNDLE_MLMODEL "MLmodel"
-#define BUNDLE_INFO "bundle.json"
-#define BUNDLE_DATA "customers.db"
-#define BUNDLE_LEXICON "lexicon.json"
-#define BUNDLE_USER_LEXICON "lexicon.user.json"
-#define BUNDLE_TEMPLATE "template.txt"
-#define BUNDLE_MODEL_DIR "model"
 
 // ---- kinds ----
 
@@ -112,31 +97,9 @@ int bundle_manifest_read(const char *dir, struct bundle_manifest *out, struct px
 // success.
 int bundle_verify(const char *dir, struct bundle_manifest *out, struct px_err *err);
 
-// ---- what the bundle holds (bundle.json) and MLmodel ----
+// ---- MLmodel ----
 
-struct bundle_info {
-    char name[LIMIT_BUNDLE_NAME_BYTES + 1];
-    char created[40];          // UTC, ISO 8601 with microseconds: 2024-05-01T12:00:00.000000Z
-    char model_uuid[33];       // 32 lowercase hex digits (MLflow's uuid4().hex)
-    char prospect_version[32]; // the version that made the bundle
-    uint64_t rows;             // customers in customers.db
-    uint64_t columns;          // columns of the customer table
-    bool dense;                // customers.db holds vectors for model_id
-    uint64_t n_vectors;        // vectors kept (0 when !dense)
-    int dim;                   // their dimension (0 when !dense)
-    char model_id[80];         // "sha256:<hex of model.safetensors>", "" when the weights
-                               //   were absent (the bundle then searches lexically only)
-    char model_source[LIMIT_PATH];   // absolute directory the model came from
-    bool model_copied;         // the model's files are in model/ (--copy-model)
-    bool has_user_lexicon;     // lexicon.user.json present
-    bool has_template;         // template.txt present
-};
-
-// Writes dir/bundle.json and dir/MLmodel (each atomically) from info. size_bytes is the size of
-// the bundle's other files (MLflow's model_size_bytes).
-int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t size_bytes,
-                      struct px_err *err);
-// MLmodel for the kinds other than search: MLflow's keys, a `prospect` flavor holding
+// MLmodel for every kind: MLflow's keys, a `prospect` flavor holding
 // `kind: <kind>`, format_version and the given entries, and the signature (JSON text, written as
 // MLflow writes it, NULL for null).
 struct bundle_kv {
@@ -159,11 +122,6 @@ int bundle_write_mlmodel(const char *dir, const struct bundle_mlmodel *m, struct
 // 32 random lowercase hex digits (MLflow's uuid4().hex) into out (n >= 33), from the kernel's
 // CSPRNG (base/secrand.h); PX_EIO when it refuses (out is then "").
 int bundle_new_uuid(char *out, size_t n, struct px_err *err);
-
-// Parses bundle.json text (len bytes) into *out. PX_EFORMAT names the key.
-int bundle_info_parse(const char *json, size_t len, struct bundle_info *out, struct px_err *err);
-// Reads and parses dir/bundle.json.
-int bundle_info_read(const char *dir, struct bundle_info *out, struct px_err *err);
 
 // ---- files ----
 

@@ -1,5 +1,5 @@
 // fuzz_bundle_manifest.c — the bundle's JSON parsers on arbitrary bytes: manifest.json
-// (bundle_manifest_parse), bundle.json (bundle_info_parse) and registry.json
+// (bundle_manifest_parse), bundle.json (searchbundle_info_parse) and registry.json
 // (registry_state_parse). Invariants: a failure leaves the output zeroed; an accepted manifest
 // has sorted, unique, safe paths (bundle_path_ok: no "..", no absolute or hidden names), 64-digit
 // digests, sizes that add up to total_bytes within LIMIT_BUNDLE_BYTES, and at most
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "searchbundle.h"
 #include "mem.h"
 #include "registry.h"
 
@@ -47,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     bundle_manifest_free(&m);
 
-    struct bundle_info info;
-    if (bundle_info_parse(text, size, &info, NULL) == PX_OK) {
+    struct searchbundle_info info;
+    if (searchbundle_info_parse(text, size, &info, NULL) == PX_OK) {
         CHECK(bundle_check_name(info.name, NULL) == PX_OK);
         CHECK(!info.dense || strncmp(info.model_id, "sha256:", 7) == 0);
         CHECK(strlen(info.model_source) < sizeof info.model_source);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "searchbundle.h"
 #include "fsx.h"
 #include "mem.h"
 #include "registry.h"
@@ -257,7 +258,7 @@ static void test_info_roundtrip(void **state)
     char dir[512];
     snprintf(dir, sizeof dir, "%s/meta", g_dir);
     assert_int_equal(mkdir(dir, 0755), 0);
-    struct bundle_info in = {0}, out;
+    struct searchbundle_info in = {0}, out;
     snprintf(in.name, sizeof in.name, "B-1");
     bundle_now_utc(in.created, sizeof in.created);
     snprintf(in.model_uuid, sizeof in.model_uuid, "%032d", 7);
@@ -271,8 +272,8 @@ static void test_info_roundtrip(void **state)
     snprintf(in.model_source, sizeof in.model_source, "/models/a \"quoted\"\nline");
     in.has_template = true;
     struct px_err err = {0};
-    assert_int_equal(bundle_write_meta(dir, &in, 1234, &err), PX_OK);
-    if (bundle_info_read(dir, &out, &err) != PX_OK) {
+    assert_int_equal(searchbundle_write_meta(dir, &in, 1234, &err), PX_OK);
+    if (searchbundle_info_read(dir, &out, &err) != PX_OK) {
         fail_msg("read: %s", err.msg);
     }
     assert_int_equal(memcmp(&in, &out, sizeof in), 0);
@@ -305,7 +306,7 @@ static void test_info_roundtrip(void **state)
         "{\"magic\": \"x\"}",
     };
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(bundle_info_parse(bad[i], strlen(bad[i]), &out, NULL), PX_EFORMAT);
+        assert_int_equal(searchbundle_info_parse(bad[i], strlen(bad[i]), &out, NULL), PX_EFORMAT);
     }
 }
 
