@@ -20,7 +20,7 @@
 #define MAX_DEP 32
 
 static const char *const k_usage =
-    "usage: prospect explain --model NAME[/VERSION] --csv FILE [--id ID ...] [--top K]\n"
+    "usage: prospect explain --model NAME[/VERSION] --csv FILE [--id ID ... | --rows N] [--top K]\n"
     "                        [--dependence F1,F2] [--format table|json|csv] [--json]\n"
     "                        [--report FILE] [--registry DIR]\n"
     "\n"
@@ -29,6 +29,8 @@ static const char *const k_usage =
     "\n"
     "  --id ID          explain these rows (repeatable; default: the table shows the 10 rows\n"
     "                   with the highest probability, json / csv every row)\n"
+    "  --rows N         the N rows with the highest probability (and at most N potential ones),\n"
+    "                   as GET /api/models/{id}/explain?top=N answers\n"
     "  --top K          features per row (default 5)\n"
     "  --dependence F   comma-separated features: (value, SHAP) pairs for every row\n"
     "  --report FILE    also write an HTML page with SVG plots (global importance, dependence)\n"
@@ -203,13 +205,14 @@ int cmd_explain(int argc, char **argv)
     const char *ids[MAX_IDS];
     char *dep_arg = NULL, *dep_names[MAX_DEP];
     size_t n_ids = 0;
-    int top = 5;
+    int top = 5, n_rows = -1;
     enum cli_format fmt = CLI_FORMAT_TABLE;
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
         {"csv", required_argument, NULL, 'c'},
         {"id", required_argument, NULL, 'i'},
         {"top", required_argument, NULL, 'k'},
+        {"rows", required_argument, NULL, 'r'},
         {"dependence", required_argument, NULL, 'd'},
         {"report", required_argument, NULL, 'o'},
         {"registry", required_argument, NULL, 'R'},
@@ -241,6 +244,11 @@ int cmd_explain(int argc, char **argv)
                 return cli_usage_error("explain", "--top must be 1..%d", APP_EXPLAIN_TOP_MAX);
             }
             break;
+        case 'r':
+            if (!cli_parse_int(optarg, 1, 1000000000, &n_rows)) {
+                return cli_usage_error("explain", "--rows must be a positive number");
+            }
+            break;
         case 'd': dep_arg = optarg; break;
         case 'o': report = optarg; break;
         case 'R': root = optarg; break;
@@ -262,7 +270,11 @@ int cmd_explain(int argc, char **argv)
     ep.ids = ids;
     ep.n_ids = n_ids;
     ep.top = (size_t)top;
-    ep.n_rows = fmt == CLI_FORMAT_TABLE ? 10 : 0; // the table: the 10 most likely; else all
+    if (n_ids > 0 && n_rows > 0) {
+        return cli_usage_error("explain", "give --id or --rows, not both");
+    }
+    // default: the table shows the 10 most likely rows, json and csv every row
+    ep.n_rows = n_rows > 0 ? (size_t)n_rows : fmt == CLI_FORMAT_TABLE ? 10 : 0;
     struct px_err err = {0};
     struct app_prop_model *m = NULL;
     struct app_prop_data *d = NULL;

@@ -606,6 +606,11 @@ int registry_publish(const char *root, const char *name, const char *staging, in
     st.last_version = v;
     rc = write_state(dir, name, &st, err); // fsyncs dir too, making the rename durable
     if (rc != PX_OK) {
+        // not published after all: back to the staging path (the lock is still held, so no
+        // creator saw the number), which the caller removes; a failure returns no version
+        if (rename(target, staging) != 0) {
+            bundle_remove_tree(target, NULL);
+        }
         goto done;
     }
     *version = v;
