@@ -79,7 +79,7 @@ struct app_prop_trained {
     struct ml_experiment_params exp;
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     char id[LIMIT_BUNDLE_NAME_BYTES + 16];
-    char dir[4096];
+    char dir[LIMIT_PATH];
     char sha256[65];
     struct app_prop_metrics *folds; // owned (n_folds)
     struct app_prop_gain *gain;     // owned (n_features)
@@ -109,7 +109,7 @@ struct app_prop_look {
 };
 
 struct app_prop_runs {
-    char registry[4096];
+    char registry[LIMIT_PATH];
     struct propmodel_run *raw;  // owned (n)
     struct app_prop_run *runs;  // owned (n), pointing into raw
     char (*ids)[LIMIT_BUNDLE_NAME_BYTES + 16]; // owned (n)
