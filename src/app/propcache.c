@@ -71,7 +71,7 @@ struct ventry {
     bool ready; // under fill; vec/dim/dir immutable once set
     float *vec; // owned (n_rows, dim)
     size_t dim;
-    char dir[4096];
+    char dir[LIMIT_PATH];
 };
 
 struct app_prop_cache {
@@ -591,7 +591,7 @@ static int cached_vectors(void *user, const struct app_prop_model *m, const char
 {
     struct app_prop_handle *h = user;
     struct app_prop_cache *c = h->c;
-    char model_dir[4096];
+    char model_dir[LIMIT_PATH];
     struct buf key;
     struct ventry *v = NULL;
     *vec = NULL;

@@ -406,7 +406,7 @@ int app_prop_lookalike_with(const struct app_prop_model *m, const char *csv,
     }
 
     // the vectors
-    char dir[4096] = "";
+    char dir[LIMIT_PATH] = "";
     struct px_err why = {0};
     if (p->vectors == APP_VECTORS_FEATURES) {
         rc = PX_ENOENT;
