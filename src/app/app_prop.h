@@ -1,80 +1,277 @@
-// app_prop.h — propensity models: train, score, explain, look-alikes, tipping points, their
-// JSON answers and the HTTP routes' cache (app/propensity.c, propensity_json.c, propcache.c).
+// app_prop.h — propensity models for the front ends: train, load, score, explain, look-alikes,
+// tipping points and the list of runs (app/propensity.c, propensity_json.c, propcache.c).
+//
+// Every answer is an opaque handle with two readings of the same data: a view (a plain struct of
+// C types, for the CLI's table and CSV) and the JSON document the HTTP routes return (README,
+// "Propensity API"), which is also what the CLI prints for --format json. Nothing from src/ml or
+// src/kinds shows here. A model is named "NAME" (the production stage, else its newest version),
+// "NAME/VERSION", "NAME@VERSION" (the URL form: a path segment cannot hold '/') or "NAME@STAGE";
+// models are versions of kind "propensity" in the registry (kinds/propmodel.h). Views and the
+// strings in them are borrowed from their handle (and the model and data it was made from) and
+// valid until that handle is freed. ARCHITECTURE.md has the run record.
 #ifndef PX_APP_PROP_H
 #define PX_APP_PROP_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "app_book.h" // app_progress_fn
 #include "buf.h"
 #include "err.h"
-#include "dataset.h"
-#include "experiment.h"
-#include "explain.h"
-#include "lookalike.h"
-#include "propmodel.h"
 
-// ---- propensity models (app/propensity.c, app/propensity_json.c) ----
-//
-// Train, score, explain, look-alikes and tipping points over src/ml for both front ends. A model
-// is named "NAME" (the production stage, else its newest version), "NAME/VERSION",
-// "NAME@VERSION" (the URL form, since a path segment cannot hold '/') or "NAME@STAGE"; models
-// are versions of kind "propensity" in the registry (propmodel.h). The JSON builders are what the HTTP routes answer (README,
-// "Propensity API"); ARCHITECTURE.md has the run record.
+// ---- metrics and models ----
 
+// The five metrics of a run, in the order of app_prop_run.cv / .test.
+enum { APP_PROP_N_METRICS = 5 };
+extern const char *const app_prop_metric_names[APP_PROP_N_METRICS]; // auc_roc, auc_pr, precision,
+                                                                     // recall, f1
+// Index of a metric name in app_prop_metric_names, or -1.
+int app_prop_metric_index(const char *metric);
+// What `prospect runs best` ranks by when no metric is given: the test split's AUC-ROC, the
+// threshold-free ranking quality a data scientist compares binary propensity models by.
+#define APP_PROP_DEFAULT_METRIC "auc_roc"
 
+struct app_prop_metrics {
+    double auc_roc, auc_pr;           // NaN when undefined (a single class)
+    double precision, recall, f1;     // at threshold
+    double threshold;
+    size_t rows, positives;           // rows with a label, positives among them
+    size_t tp, fp, tn, fn;            // confusion matrix at threshold
+    int rounds;                       // boosting rounds kept (folds, test); 0 for the pooled cv
+};
+
+struct app_prop_model; // a loaded model: classifier, feature spec, threshold; immutable
+
+struct app_prop_info {
+    const char *name;          // registry name
+    int version;
+    const char *id;            // "NAME@VERSION"
+    double threshold;          // label 1 at or above
+    const char *target;        // target column
+    const char *positive;      // its positive value as written ("1" for a yes/no column)
+    const char *negative;      // the other value
+    const char *id_column;     // the row-id column, NULL (rows are then named "line N")
+    const char *const *features; // (n_features) feature names ("<column>=<level>" for one-hot)
+    size_t n_features;
+};
+
+// Loads a model by reference (above) from registry (NULL or "": app_registry_dir(NULL)),
+// checking every file against its manifest; n_threads for prediction. Returns owned *out
+// (app_prop_model_free).
+int app_prop_load(const char *registry, const char *ref, int n_threads,
+                  struct app_prop_model **out, struct px_err *err);
+void app_prop_model_free(struct app_prop_model *m);
+// Borrowed from m.
+const struct app_prop_info *app_prop_model_info(const struct app_prop_model *m);
+
+// ---- training ----
 
 struct app_train_params {
-    const char *csv;                 // borrowed: the training CSV
-    const char *registry;            // borrowed: NULL for app_registry_dir(NULL)
-    const char *name;                // borrowed: model name
-    struct ml_build_params build;    // target, positive, drop
-    struct ml_experiment_params exp; // ml_experiment_default_params()
+    const char *csv;          // borrowed: the training CSV (header row)
+    const char *registry;     // borrowed: NULL for app_registry_dir(NULL)
+    const char *name;         // borrowed: model name (a registry name)
+    const char *target;       // borrowed: the binary target column
+    const char *positive;     // borrowed: the positive class; NULL: a yes/no column's yes
+    const char *const *drop;  // borrowed: (n_drop) columns to leave out
+    size_t n_drop;
+    int folds;                // stratified cross-validation folds, 2..20 (default 5)
+    double target_recall;     // threshold for this out-of-fold recall with 95 % confidence
+                              // (default 0.95) ...
+    double min_precision;     // ... or, when > 0, the lowest threshold with this precision
+    uint64_t seed;            // splits and XGBoost (default 42)
+    int n_threads;            // XGBoost threads (default 2)
+    int n_rounds;             // most boosting rounds (default 300; early stopping ends sooner)
+};
+struct app_train_params app_train_default_params(void);
+
+struct app_prop_gain {
+    const char *feature;
+    double gain;  // the final model's average split gain on it
+    double share; // of the total gain, 0..1
 };
 
-struct app_trained {
-    struct ml_spec spec;     // owned
-    struct ml_dataset ds;    // owned
-    struct ml_experiment e;  // owned
-    int version;             // the version saved
-    char sha256[65];         // of the CSV
+struct app_train_view {
+    const char *name;           // model name
+    int version;                // the version saved
+    const char *id;             // "NAME@VERSION"
+    const char *dir;            // the version's directory
+    const char *data_sha256;    // of the CSV
+    size_t n_rows, n_pos;       // training rows, positives among them
+    const char *target, *positive;
+    double threshold;
+    double target_recall;       // the rule that chose the threshold: recall ...
+    double min_precision;       // ... or, when > 0, precision
+    const char *const *notes;   // (n_notes) what was left out of the features and why
+    size_t n_notes;
+    const struct app_prop_metrics *folds; // (n_folds) each fold at the threshold
+    size_t n_folds;
+    struct app_prop_metrics cv, test;     // pooled out-of-fold; the final model on the test split
+    const struct app_prop_gain *gain;     // (n_features) largest first
+    size_t n_features;
 };
 
-// Builds the data set, runs the experiment and saves the next version of name. Returns owned
-// *out (app_trained_free; empty after a failure).
-int app_train(const struct app_train_params *p, ml_progress_fn progress, void *user,
-              struct app_trained *out, struct px_err *err);
-void app_trained_free(struct app_trained *t);
+struct app_prop_trained;
+// Builds the data set, runs the experiment and saves the next version of p->name. progress
+// (may be NULL) counts folds + the final model. Returns owned *out (app_prop_trained_free).
+int app_train(const struct app_train_params *p, app_progress_fn progress, void *user,
+              struct app_prop_trained **out, struct px_err *err);
+void app_prop_trained_free(struct app_prop_trained *t);
+const struct app_train_view *app_prop_trained_view(const struct app_prop_trained *t);
 
-// Loads a model by reference (see above) from registry (NULL: the default). Returns owned *out
-// (propmodel_model_free).
-int app_prop_load(const char *registry, const char *ref, int n_threads, struct propmodel_model *out,
-                  struct px_err *err);
-// Reads a CSV (path) through the model's spec; the target is needed for look-alikes and
-// tipping. Returns owned *ds (ml_dataset_free).
-int app_prop_data(const struct propmodel_model *m, const char *csv, bool need_target,
-                  struct ml_dataset *ds, struct px_err *err);
-// JSON rows -> a data set: {"rows": [{"<column>": value, ...}, ...]} or a bare array of such
-// objects (at most LIMIT_PROP_ROWS). Keys must be the model's columns (its features' source
-// columns, the id column or the target); numbers, strings, booleans and null (missing) are
-// accepted. Errors name the row (0-based) and key.
-int app_prop_rows_json(const struct propmodel_model *m, const char *body, size_t len,
-                       struct ml_dataset *ds, struct px_err *err);
-// prob: (ds->n_rows) probabilities.
-int app_prop_score(const struct propmodel_model *m, const struct ml_dataset *ds, float *prob,
+// ---- data ----
+
+struct app_prop_data; // rows read through a model's spec (+ their SHAP values once computed)
+
+// Reads a CSV (path) through the model's spec: every feature's column must be present; the
+// target is read when present (need_target: its absence is an error). Returns owned *out
+// (app_prop_data_free).
+int app_prop_data_csv(const struct app_prop_model *m, const char *csv, bool need_target,
+                      struct app_prop_data **out, struct px_err *err);
+// JSON rows: {"rows": [{"<column>": value, ...}, ...]} or a bare array of such objects (at most
+// LIMIT_PROP_ROWS). Keys must be the model's columns (its features' source columns, the id
+// column or the target); numbers, strings, booleans and null (missing) are accepted and checked
+// as a CSV field would be. Errors (PX_EINVAL, PX_EFORMAT) name the row (0-based) and key.
+// Returns owned *out (app_prop_data_free).
+int app_prop_data_json(const struct app_prop_model *m, const char *body, size_t len,
+                       struct app_prop_data **out, struct px_err *err);
+void app_prop_data_free(struct app_prop_data *d);
+size_t app_prop_data_rows(const struct app_prop_data *d);
+// Computes the SHAP values of d's rows with m (exact TreeSHAP, checked to add up to the margin),
+// once; explanations and look-alikes need them.
+int app_prop_data_shap(const struct app_prop_model *m, struct app_prop_data *d,
+                       struct px_err *err);
+// The profile text of every row of the CSV at path through the model's columns (less the id and
+// the target), in d's row order. texts: (rows) returns owned strings (free each and the array
+// with px_free).
+int app_prop_profile_texts(const struct app_prop_model *m, const char *csv,
+                           const struct app_prop_data *d, char ***texts, struct px_err *err);
+
+// ---- scores ----
+
+struct app_score_params {
+    bool potential; // only rows labelled negative that score at or above the threshold, highest
+                    // probability first (needs the target); else every row in data order
+    size_t top;     // at most this many rows (0: all)
+};
+
+struct app_score_row {
+    size_t row;         // index in the data
+    size_t line;        // CSV line (JSON rows: row + 2)
+    const char *id;     // the id column's value, NULL without one
+    const char *name;   // id, else "line N"
+    double probability;
+    int label;          // 1 at or above the threshold
+    int actual;         // the target: 1, 0, or -1 when absent or empty
+};
+
+struct app_score_view {
+    const struct app_prop_info *model;
+    bool has_target;   // the data carried the target column
+    bool potential;    // as asked
+    size_t n_data;     // rows scored
+    size_t n_negatives; // of them labelled negative
+    size_t n_matched;  // rows that qualified (all, or the potential ones) before top
+    const struct app_score_row *rows; // (n_rows) the answer
+    size_t n_rows;
+};
+
+struct app_prop_scores;
+// Scores d with m. Returns owned *out (app_prop_scores_free); borrows m and d.
+int app_prop_score(const struct app_prop_model *m, const struct app_prop_data *d,
+                   const struct app_score_params *p, struct app_prop_scores **out,
                    struct px_err *err);
-// SHAP for every row of ds. Returns owned *e (ml_explanation_free).
-int app_prop_explain(const struct propmodel_model *m, const struct ml_dataset *ds,
-                     struct ml_explanation *e, struct px_err *err);
-// The row's tipping feature: the largest |SHAP| among features that can be stepped (not one-hot
-// levels), or SIZE_MAX when there is none.
-size_t app_prop_tipping_feature(const struct propmodel_model *m, const struct ml_explanation *e,
-                                size_t row);
+void app_prop_scores_free(struct app_prop_scores *s);
+const struct app_score_view *app_prop_scores_view(const struct app_prop_scores *s);
+// {"model", "version", "id", "threshold", "potential", "rows": [{"row", "id" (null without an id
+// column), "line", "probability", "label"[, "actual" (null when empty)]}]}
+int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struct px_err *err);
+
+// ---- explanations ----
+
+enum { APP_EXPLAIN_TOP_MAX = 50 };
+
+struct app_explain_params {
+    const char *const *dependence; // borrowed: (n_dependence) features whose (value, SHAP) pairs
+    size_t n_dependence;           //   are included, every row
+    bool dependence_default;       // none given: the feature with the largest mean |SHAP|
+    const char *const *ids;        // borrowed: (n_ids) explain these rows (by id), in this order
+    size_t n_ids;
+    size_t n_rows;                 // without ids: the n_rows rows of highest probability; 0:
+                                   // every row in data order. Also bounds the potential list.
+    size_t top;                    // features per row, 1..APP_EXPLAIN_TOP_MAX (default 5)
+};
+struct app_explain_params app_explain_default_params(void);
+
+struct app_contrib {
+    const char *feature;
+    double value;  // the feature's value (NaN: missing)
+    double shap;   // its SHAP value (log-odds)
+    bool tipping;  // the row's tipping feature
+};
+
+struct app_explain_row {
+    size_t row, line;
+    const char *name;           // id, else "line N"
+    double probability, margin, bias; // margin = bias + the SHAP values (log-odds)
+    int label;
+    const char *tipping_feature; // largest |SHAP| among features that can be stepped (not
+                                 // one-hot levels); NULL: none
+    const struct app_contrib *top; // (n_top) largest |SHAP| first
+    size_t n_top;
+};
+
+struct app_feature_weight {
+    const char *feature;
+    double mean_abs_shap;
+};
+
+struct app_dependence {
+    const char *feature;
+    const double *value, *shap; // (n) per row in data order; value NaN: missing
+    const size_t *line;         // (n) CSV line of each
+    size_t n;
+};
+
+struct app_explain_view {
+    const struct app_prop_info *model;
+    size_t n_data;                         // rows explained
+    double max_sum_diff;                   // max |sum of SHAP - margin| over the rows
+    const struct app_feature_weight *global; // (n_global) mean |SHAP|, largest first
+    size_t n_global;
+    const struct app_dependence *dependence; // (n_dependence)
+    size_t n_dependence;
+    const struct app_explain_row *rows;    // (n_rows)
+    size_t n_rows;
+    const struct app_explain_row *potential; // (n_potential) negatives at or above the threshold
+    size_t n_potential;                      //   by probability (their n_top is 0)
+};
+
+struct app_prop_explained;
+// Explains d (app_prop_data_shap done) with m: an unknown feature or id is PX_EINVAL naming it.
+// Returns owned *out (app_prop_explained_free); borrows m and d.
+int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data *d,
+                     const struct app_explain_params *p, struct app_prop_explained **out,
+                     struct px_err *err);
+void app_prop_explained_free(struct app_prop_explained *x);
+const struct app_explain_view *app_prop_explained_view(const struct app_prop_explained *x);
+// {"model", "version", "id", "threshold", "n_rows", "max_sum_diff", "global": [{"feature",
+// "mean_abs_shap"}], "dependence": [{"feature", "points": [[value, shap], ...]}] (value null
+// when missing), "rows": [{"id", "line", "probability", "label", "margin", "bias",
+// "tipping_feature", "top": [{"feature", "value", "shap"}]}], "potential": [{"id", "line",
+// "probability", "tipping_feature"}]}
+int app_prop_explained_json(const struct app_prop_explained *x, struct buf *out,
+                            struct px_err *err);
+
+// ---- look-alikes and tipping points ----
 
 enum app_vectors {
     APP_VECTORS_AUTO = 0,     // profile-text embeddings when the weights are present, else features
     APP_VECTORS_TEXT = 1,     // profile-text embeddings, or fail
     APP_VECTORS_FEATURES = 2, // standardised model features
 };
+// Parses "auto" / "text" / "features"; false on anything else.
+bool app_vectors_parse(const char *s, enum app_vectors *out);
 
 struct app_look_params {
     size_t k;                        // nearest negatives per positive (default 1)
@@ -84,66 +281,91 @@ struct app_look_params {
     bool tipping;                    // also step each row's tipping feature
     double real_step;                // step of real features (NAN: (max - min) / 100)
     enum app_vectors vectors;        // default APP_VECTORS_AUTO
-    const char *model_flag;          // borrowed: sentence-transformer (--model), NULL: the lookup
+    const char *embedder;            // borrowed: sentence-transformer directory, NULL: the lookup
     int n_threads;                   // encoder threads (default 1)
 };
 struct app_look_params app_look_default_params(void);
 
 struct app_look_entry {
     size_t row;
-    double dist;   // List A: distance to the nearest positive; List B: NAN
-    size_t near;   // List A: that positive
-    size_t feat;   // tipping feature (SIZE_MAX: none)
-    struct ml_tip tip;
+    const char *name;            // id, else "line N"
+    double probability;
+    double dist;                 // List A: distance to the nearest positive; List B: NaN
+    const char *near;            // List A: that positive's name; List B: NULL
+    const char *tipping_feature; // NULL: none
+    // with tipping and a tipping feature:
+    bool tipped;                 // the probability reached the threshold
+    double from, to;             // the feature's start and tipping (or last) value; NaN: none
+    double new_probability;      // at `to`; NaN: none
 };
 
-struct app_look {
-    struct app_look_entry *a, *b; // owned: List A (look-alikes), List B (by probability)
+struct app_look_view {
+    const struct app_prop_info *model;
+    size_t k;
+    bool tipping;
+    bool text_vectors;           // the sentence-transformer embedded profile texts
+    const char *vectors;         // what the vectors were, and why (said in every output)
+    const struct app_look_entry *a, *b; // List A (look-alikes), List B (by probability)
     size_t n_a, n_b;
-    bool text_vectors;            // the sentence-transformer embedded profile texts
-    char vectors[512];            // what the vectors were, and why (said in every output)
-    size_t tipped_a, tipped_b;    // with tipping: rows that tip
-    double avg_a, avg_b;          // and their average change (NAN when none)
+    size_t tipped_a, tipped_b;   // with tipping: rows that tip
+    double avg_a, avg_b;         // and their average change (NaN when none)
 };
 
-// List A: for every positive row of ds its k nearest negatives (de-duplicated, by distance);
+struct app_prop_look;
+// List A: for every positive row of d its k nearest negatives (de-duplicated, by distance);
 // List B: the negatives ranked by probability, as many as List A. Vectors: each row rendered to
 // profile text (text/rowtext.h, labels from the column names, the model's columns less the id
 // and the target) embedded by the sentence-transformer, or the standardised features (see
-// app_look_params.vectors); out->vectors says which. e: ml_explanation of ds. Returns owned *out
-// (app_look_free).
-int app_prop_lookalike(const struct propmodel_model *m, const char *csv,
-                       const struct ml_dataset *ds, const struct ml_explanation *e,
-                       const struct app_look_params *p, struct app_look *out, struct px_err *err);
-void app_look_free(struct app_look *l);
-// The profile text of every row of the CSV at path through the model's columns, in ds's row
-// order. texts: (ds->n_rows) returns owned strings (free each and the array with px_free).
-int app_prop_profile_texts(const struct propmodel_model *m, const char *csv,
-                           const struct ml_dataset *ds, char ***texts, struct px_err *err);
+// app_look_params.vectors); the view's vectors says which. d: read from csv (with the target)
+// and app_prop_data_shap done. Returns owned *out (app_prop_look_free); borrows m and d.
+int app_prop_lookalike(const struct app_prop_model *m, const char *csv,
+                       const struct app_prop_data *d, const struct app_look_params *p,
+                       struct app_prop_look **out, struct px_err *err);
+void app_prop_look_free(struct app_prop_look *l);
+const struct app_look_view *app_prop_look_view(const struct app_prop_look *l);
+// {"model", "version", "id", "threshold", "k", "vectors", "text_vectors", "list_a": [{"id",
+// "probability", "distance", "near", "tipping_feature"[, "from", "to", "change",
+// "new_probability", "tipped"]}], "list_b": [...][, "summary": {"a": {"rows", "tipped",
+// "avg_change"}, "b": ...}]}
+int app_prop_look_json(const struct app_prop_look *l, struct buf *out, struct px_err *err);
 
-// ---- JSON answers (app/propensity_json.c), appended to out ----
-// {"models": [{"id": "NAME@V", "name", "version", "created", "threshold", "cv": {...}, "test":
-// {...}}], "skipped": N}
-int app_prop_runs_json(const char *registry, struct buf *out, struct px_err *err);
-// The run record (run.json) with "id" added.
+// ---- runs ----
+
+struct app_prop_run {
+    const char *name;
+    int version;
+    const char *id;      // "NAME@VERSION"
+    const char *created; // ISO 8601 UTC
+    double threshold;
+    double cv[APP_PROP_N_METRICS];   // pooled out-of-fold (app_prop_metric_names order)
+    double test[APP_PROP_N_METRICS]; // the test split
+};
+
+struct app_runs_view {
+    const char *registry;            // the root listed
+    const struct app_prop_run *runs; // (n) by name, then version
+    size_t n;
+    size_t skipped;                  // versions whose records do not read
+    const char *metric, *split;      // after app_prop_runs_best: what it ranked by; else NULL
+};
+
+struct app_prop_runs;
+// Lists every propensity version in registry (NULL: the default), of name (NULL: all names).
+// Returns owned *out (app_prop_runs_free).
+int app_prop_runs_list(const char *registry, const char *name, struct app_prop_runs **out,
+                       struct px_err *err);
+// Keeps only the run with the highest metric (NULL: APP_PROP_DEFAULT_METRIC) on split ("test"
+// or "cv"; NULL: test); ties go to the newest. PX_EINVAL for an unknown metric or split,
+// PX_ENOENT when no run has that figure.
+int app_prop_runs_best(struct app_prop_runs *r, const char *metric, const char *split,
+                       struct px_err *err);
+void app_prop_runs_free(struct app_prop_runs *r);
+const struct app_runs_view *app_prop_runs_view(const struct app_prop_runs *r);
+// {"models": [{"id", "name", "version", "created", "threshold", "cv": {...}, "test": {...}}],
+// "skipped": N[, "best": {"metric", "split"}]}
+int app_prop_runs_json(const struct app_prop_runs *r, struct buf *out, struct px_err *err);
+// The run record (run.json) of ref with "id" and "version" (the registry's number) added.
 int app_prop_run_json(const char *registry, const char *ref, struct buf *out, struct px_err *err);
-// {"model", "version", "threshold", "rows": [{"row", "id", "probability", "label"}]}
-int app_prop_score_json(const struct propmodel_model *m, const struct ml_dataset *ds,
-                        const float *prob, struct buf *out, struct px_err *err);
-// {"model", "version", "threshold", "n_rows", "global": [{"feature", "mean_abs_shap"}] (largest
-// first), "dependence": [{"feature", "points": [[value, shap], ...]}] (value null when missing),
-// "rows": [{"id", "probability", "label", "tipping_feature", "top": [{"feature", "value",
-// "shap"}]}] (the n_rows rows of highest probability), "potential": [{"id", "probability",
-// "tipping_feature"}] (negatives at or above the threshold, by probability, at most n_rows)}
-int app_prop_explain_json(const struct propmodel_model *m, const struct ml_dataset *ds,
-                          const struct ml_explanation *e, const char *const *dep, size_t n_dep,
-                          size_t n_rows, struct buf *out, struct px_err *err);
-// {"model", "version", "threshold", "vectors", "text_vectors", "list_a": [{"id", "probability",
-// "distance", "near", "tipping_feature"[, "from", "to", "change", "new_probability",
-// "tipped"]}], "list_b": [...][, "summary": {"a": {"rows", "tipped", "avg_change"}, "b": ...}]}
-int app_prop_look_json(const struct propmodel_model *m, const struct ml_dataset *ds,
-                       const struct ml_explanation *e, const struct app_look *l, bool tipping,
-                       struct buf *out, struct px_err *err);
 
 // ---- the propensity routes' cache (app/propcache.c) ----
 //
@@ -191,19 +413,21 @@ void app_prop_cache_stats(struct app_prop_cache *c, struct app_prop_cache_stats 
 int app_prop_acquire(struct app_prop_cache *c, const char *registry, const char *ref,
                      struct app_prop_handle **out, struct px_err *err);
 void app_prop_release(struct app_prop_handle *h);
-const struct propmodel_model *app_prop_handle_model(const struct app_prop_handle *h);
-// The CSV at path read through the model's spec (as app_prop_data; need_target: fail without
-// the target column) and, when e is not NULL, its SHAP values; both borrowed until release.
-int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_target,
-                         const struct ml_dataset **ds, const struct ml_explanation **e,
-                         struct px_err *err);
-// app_prop_score with the model's lock held.
-int app_prop_handle_score(struct app_prop_handle *h, const struct ml_dataset *ds, float *prob,
-                          struct px_err *err);
-// app_prop_lookalike on the data of the last app_prop_handle_data (with e) of csv, the
-// profile-text vectors taken from the cache.
+// Borrowed until release.
+const struct app_prop_model *app_prop_handle_model(const struct app_prop_handle *h);
+// The CSV at path read through the model's spec (as app_prop_data_csv; need_target: fail
+// without the target column), with its SHAP values when shap; borrowed until release.
+int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_target, bool shap,
+                         const struct app_prop_data **d, struct px_err *err);
+// JSON rows (app_prop_data_json) scored with the model's lock held, the answer appended to out
+// as app_prop_scores_json writes it (every row, in order).
+int app_prop_handle_score_json(struct app_prop_handle *h, const char *body, size_t len,
+                               struct buf *out, struct px_err *err);
+// app_prop_lookalike on the data of the last app_prop_handle_data (with shap) of csv, the
+// profile-text vectors taken from the cache. Returns owned *out (app_prop_look_free, before
+// release).
 int app_prop_handle_lookalike(struct app_prop_handle *h, const char *csv,
-                              const struct app_look_params *p, struct app_look *out,
+                              const struct app_look_params *p, struct app_prop_look **out,
                               struct px_err *err);
 
 #endif

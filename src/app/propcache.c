@@ -1,4 +1,5 @@
-// propcache.c — the propensity routes' cache (contract in app.h, "the propensity routes' cache").
+// propcache.c — the propensity routes' cache (contract in app_prop.h, "the propensity routes'
+// cache").
 //
 // Design:
 //   - Models: a table of at most max_models entries keyed by (registry root, name, version).
@@ -48,9 +49,7 @@ struct pdata {
     size_t refs; // under c->mu
     char *path;  // owned
     struct fsig sig;
-    struct ml_dataset ds;
-    bool has_e; // e filled (under the model's fill lock; immutable after)
-    struct ml_explanation e;
+    struct app_prop_data *d; // owned; its SHAP filled under the model's fill lock, then immutable
 };
 
 struct mentry {
@@ -59,7 +58,7 @@ struct mentry {
     char *root; // owned
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];
     int version;
-    struct propmodel_model m;
+    struct app_prop_model *m; // owned
     pthread_mutex_t fill, predict;
     struct pdata *data; // under fill: the newest data set read for this model
 };
@@ -72,7 +71,7 @@ struct ventry {
     bool ready; // under fill; vec/dim/dir immutable once set
     float *vec; // owned (n_rows, dim)
     size_t dim;
-    char dir[4096];
+    char dir[LIMIT_PATH];
 };
 
 struct app_prop_cache {
@@ -113,8 +112,7 @@ static void pdata_free(struct pdata *d)
     if (d == NULL) {
         return;
     }
-    ml_explanation_free(&d->e);
-    ml_dataset_free(&d->ds);
+    app_prop_data_free(d->d);
     px_free(d->path);
     px_free(d);
 }
@@ -134,7 +132,7 @@ static void mentry_free(struct mentry *e)
     if (e->data != NULL && --e->data->refs == 0) {
         pdata_free(e->data);
     }
-    propmodel_model_free(&e->m);
+    app_prop_model_free(e->m);
     pthread_mutex_destroy(&e->fill);
     pthread_mutex_destroy(&e->predict);
     px_free(e->root);
@@ -308,12 +306,12 @@ int app_prop_acquire(struct app_prop_cache *c, const char *registry, const char 
         rc = px_fail(err, PX_ENOMEM, "out of memory");
     }
     if (rc == PX_OK)
-        rc = propmodel_load(root, exact, 1, &e->m, err);
+        rc = app_prop_model_open(root, exact, 1, &e->m, err);
     if (rc == PX_OK)
         rc = mutexes(&e->fill, &e->predict, err);
     if (rc != PX_OK) {
         if (e != NULL) {
-            propmodel_model_free(&e->m);
+            app_prop_model_free(e->m);
             px_free(e->root);
             px_free(e);
         }
@@ -347,9 +345,9 @@ int app_prop_acquire(struct app_prop_cache *c, const char *registry, const char 
     return PX_OK;
 }
 
-const struct propmodel_model *app_prop_handle_model(const struct app_prop_handle *h)
+const struct app_prop_model *app_prop_handle_model(const struct app_prop_handle *h)
 {
-    return &h->ent->m;
+    return h->ent->m;
 }
 
 void app_prop_release(struct app_prop_handle *h)
@@ -376,12 +374,29 @@ void app_prop_release(struct app_prop_handle *h)
     px_free(h);
 }
 
-int app_prop_handle_score(struct app_prop_handle *h, const struct ml_dataset *ds, float *prob,
-                          struct px_err *err)
+int app_prop_handle_score_json(struct app_prop_handle *h, const char *body, size_t len,
+                               struct buf *out, struct px_err *err)
 {
-    pthread_mutex_lock(&h->ent->predict);
-    int rc = app_prop_score(&h->ent->m, ds, prob, err);
-    pthread_mutex_unlock(&h->ent->predict);
+    const struct app_prop_model *m = h->ent->m;
+    struct app_prop_data *d = NULL;
+    struct app_prop_scores *s = NULL;
+    float *prob = NULL;
+    int rc = app_prop_data_json(m, body, len, &d, err);
+    if (rc == PX_OK) {
+        prob = px_malloc(app_prop_data_rows(d) * sizeof *prob);
+        rc = prob != NULL ? app_prop_predict(m, d, prob, &h->ent->predict, err)
+                          : px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    if (rc == PX_OK) {
+        const struct app_score_params sp = {0}; // every row, in order
+        rc = app_prop_scores_make(m, d, prob, &sp, &s, err);
+        prob = NULL; // taken
+    }
+    if (rc == PX_OK)
+        rc = app_prop_scores_json(s, out, err);
+    px_free(prob);
+    app_prop_scores_free(s);
+    app_prop_data_free(d);
     return rc;
 }
 
@@ -406,17 +421,13 @@ static bool sig_equal(const struct fsig *a, const struct fsig *b)
            a->mtime_ns == b->mtime_ns && a->ctime_s == b->ctime_s && a->ctime_ns == b->ctime_ns;
 }
 
-int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_target,
-                         const struct ml_dataset **ds, const struct ml_explanation **e,
-                         struct px_err *err)
+int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_target, bool shap,
+                         const struct app_prop_data **out, struct px_err *err)
 {
     struct mentry *ent = h->ent;
     struct app_prop_cache *c = h->c;
     struct fsig sig;
-    *ds = NULL;
-    if (e != NULL) {
-        *e = NULL;
-    }
+    *out = NULL;
     int rc = file_sig(csv, &sig, err);
     if (rc != PX_OK) {
         return rc;
@@ -432,7 +443,7 @@ int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_t
         }
         // the target is read when present; need_target is checked below, on hits too
         if (rc == PX_OK)
-            rc = app_prop_data(&ent->m, csv, false, &d->ds, err);
+            rc = app_prop_data_csv(ent->m, csv, false, &d->d, err);
         if (rc != PX_OK) {
             pthread_mutex_unlock(&ent->fill);
             pdata_free(d);
@@ -442,16 +453,14 @@ int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_t
         d->refs = 1; // the entry's
     }
     count(c, APP_PROP_PART_DATA, hit);
-    if (e != NULL) {
-        if (!d->has_e) {
+    if (shap) {
+        bool had = d->d->has_shap;
+        if (!had) {
             pthread_mutex_lock(&ent->predict);
-            rc = app_prop_explain(&ent->m, &d->ds, &d->e, err);
+            rc = app_prop_data_shap(ent->m, d->d, err);
             pthread_mutex_unlock(&ent->predict);
-            d->has_e = rc == PX_OK;
-            count(c, APP_PROP_PART_SHAP, false);
-        } else {
-            count(c, APP_PROP_PART_SHAP, true);
         }
+        count(c, APP_PROP_PART_SHAP, had);
     }
     if (rc != PX_OK && !hit) {
         pthread_mutex_unlock(&ent->fill);
@@ -473,14 +482,11 @@ int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_t
     if (rc != PX_OK) {
         return rc;
     }
-    if (need_target && d->ds.y == NULL) {
+    if (need_target && d->d->ds.y == NULL) {
         return px_fail(err, PX_EINVAL, "%s: no target column '%s'", csv,
-                       ent->m.spec.target ? ent->m.spec.target : "?");
+                       ent->m->info.target ? ent->m->info.target : "?");
     }
-    *ds = &d->ds;
-    if (e != NULL) {
-        *e = &d->e;
-    }
+    *out = d->d;
     return PX_OK;
 }
 
@@ -490,9 +496,10 @@ int app_prop_handle_data(struct app_prop_handle *h, const char *csv, bool need_t
 static int vectors_key(const struct mentry *ent, const struct pdata *d, const char *model_dir,
                        struct buf *key, struct px_err *err)
 {
+    const struct ml_dataset *ds = &d->d->ds;
     uint64_t h = 1469598103934665603ull; // FNV-1a 64 over the rows' line numbers
-    for (size_t r = 0; r < d->ds.n_rows; r++) {
-        uint64_t x = d->ds.line[r];
+    for (size_t r = 0; r < ds->n_rows; r++) {
+        uint64_t x = ds->line[r];
         for (int b = 0; b < 8; b++) {
             h = (h ^ ((x >> (8 * b)) & 0xff)) * 1099511628211ull;
         }
@@ -502,9 +509,9 @@ static int vectors_key(const struct mentry *ent, const struct pdata *d, const ch
                         "%s\n%s\n%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRId64 ".%" PRId64
                         ":%" PRId64 ".%" PRId64 "\n%zu:%016" PRIx64 "\n",
                         model_dir, d->path, s->dev, s->ino, s->size, s->mtime_s, s->mtime_ns,
-                        s->ctime_s, s->ctime_ns, d->ds.n_rows, h);
+                        s->ctime_s, s->ctime_ns, ds->n_rows, h);
     if (rc == PX_OK)
-        rc = app_prop_profile_key(&ent->m.spec, key, err);
+        rc = app_prop_profile_key(&ent->m->pm.spec, key, err);
     if (rc == PX_OK)
         rc = buf_append(key, "", 1, err); // NUL
     return rc;
@@ -577,19 +584,19 @@ static int vectors_entry(struct app_prop_cache *c, struct buf *key, struct ventr
     return PX_OK;
 }
 
-static int cached_vectors(void *user, const struct propmodel_model *m, const char *csv,
-                          const struct ml_dataset *ds, const struct app_look_params *p,
+static int cached_vectors(void *user, const struct app_prop_model *m, const char *csv,
+                          const struct app_prop_data *ds, const struct app_look_params *p,
                           const float **vec, size_t *dim, char *dir, size_t n_dir,
                           struct px_err *err)
 {
     struct app_prop_handle *h = user;
     struct app_prop_cache *c = h->c;
-    char model_dir[4096];
+    char model_dir[LIMIT_PATH];
     struct buf key;
     struct ventry *v = NULL;
     *vec = NULL;
     buf_init(&key, 1u << 20);
-    int rc = app_model_dir(p->model_flag, model_dir, sizeof model_dir, NULL, err);
+    int rc = app_model_dir(p->embedder, model_dir, sizeof model_dir, NULL, err);
     if (rc == PX_OK)
         rc = vectors_key(h->ent, h->data, model_dir, &key, err);
     if (rc == PX_OK)
@@ -637,13 +644,13 @@ static int cached_vectors(void *user, const struct propmodel_model *m, const cha
 }
 
 int app_prop_handle_lookalike(struct app_prop_handle *h, const char *csv,
-                              const struct app_look_params *p, struct app_look *out,
+                              const struct app_look_params *p, struct app_prop_look **out,
                               struct px_err *err)
 {
-    memset(out, 0, sizeof *out);
-    if (h->data == NULL || !h->data->has_e || strcmp(h->data->path, csv) != 0) {
+    *out = NULL;
+    if (h->data == NULL || !h->data->d->has_shap || strcmp(h->data->path, csv) != 0) {
         return px_fail(err, PX_EINTERNAL, "look-alikes before the data set and its SHAP values");
     }
-    return app_prop_lookalike_with(&h->ent->m, csv, &h->data->ds, &h->data->e, p, cached_vectors, h,
+    return app_prop_lookalike_with(h->ent->m, csv, h->data->d, p, cached_vectors, h,
                                    &h->ent->predict, out, err);
 }

@@ -1,75 +1,150 @@
-// propensity.c — the propensity-model calls of the façade (app.h): train, load, score, explain,
-// look-alikes and tipping points over src/ml, shared by the CLI commands and the HTTP routes.
+// propensity.c — the propensity calls of the façade (app_prop.h): load, train, read data (CSV or
+// JSON rows), score, explain and list runs, over src/ml and kinds/propmodel; shared by the CLI
+// commands and the HTTP routes. Look-alikes and tipping points are in proplook.c, the JSON
+// answers in propensity_json.c, the routes' cache in propcache.c.
 //
-// Look-alike vectors. The issue asks for each row rendered to profile text and embedded with the
-// sentence-transformer, as the customer index does (text/rowtext.h: "Label: value, ..."; labels
-// from coltype_label, values formatted by the column's type). The columns are the model's source
-// columns less the id (a random string would only add noise) and the target (listing it would
-// make every positive unlike every negative by construction). When the weights are missing the
-// standardised model features are used instead, and out->vectors says so and why — every output
-// (CLI table / JSON / CSV, HTTP) carries that line. Embeddings are unit vectors, so the Euclidean
-// distance ml_lookalikes uses orders pairs as cosine similarity does.
+// Design: every answer is computed once into an opaque handle holding a plain view (app_prop.h)
+// — rows already selected and ordered, names resolved, numbers as doubles — and both the CLI's
+// table / CSV and the JSON document (propensity_json.c) are read from that view, so the two
+// front ends cannot drift apart. Views borrow strings from the model (feature names, threshold)
+// and the data (row names), which the caller keeps alive.
+//
+// JSON rows are fed to the data-set reader as records (ml_dataset_apply_records): the header is
+// the model's columns, each field the value's text (numbers with 17 digits, booleans 1/0), so a
+// value is checked exactly as a CSV field is, without writing CSV text.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app_encoder.h"
 #include "app_prop.h"
 #include "app_registry.h"
-#include "propensity_int.h"
-#include "csvread.h"
 #include "jsonx.h"
 #include "mem.h"
-#include "rowtext.h"
+#include "propensity_int.h"
 #include "sha256.h"
 
-// ---- model references and loading ----
+const char *const app_prop_metric_names[APP_PROP_N_METRICS] = {"auc_roc", "auc_pr", "precision",
+                                                               "recall", "f1"};
+
+int app_prop_metric_index(const char *metric)
+{
+    return propmodel_metric_index(metric);
+}
 
 static const char *root_of(const char *registry)
 {
     return app_registry_dir(registry != NULL && registry[0] != '\0' ? registry : NULL);
 }
 
-int app_prop_load(const char *registry, const char *ref, int n_threads, struct propmodel_model *out,
-                  struct px_err *err)
+static int oom(struct px_err *err)
 {
-    memset(out, 0, sizeof *out);
+    return px_fail(err, PX_ENOMEM, "out of memory");
+}
+
+// ---- models ----
+
+void app_prop_model_free(struct app_prop_model *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    propmodel_model_free(&m->pm);
+    px_free(m->features);
+    px_free(m);
+}
+
+int app_prop_model_open(const char *root, const char *ref, int n_threads,
+                        struct app_prop_model **out, struct px_err *err)
+{
+    *out = NULL;
+    struct app_prop_model *m = px_calloc(1, sizeof *m);
+    if (m == NULL) {
+        return oom(err);
+    }
+    // the registry reads all four forms and verifies every file before the model is used
+    int rc = propmodel_load(root, ref, n_threads, &m->pm, err);
+    const struct ml_spec *s = &m->pm.spec;
+    if (rc == PX_OK) {
+        m->features = px_malloc((s->n_features ? s->n_features : 1) * sizeof *m->features);
+        rc = m->features != NULL ? PX_OK : oom(err);
+    }
+    if (rc != PX_OK) {
+        app_prop_model_free(m);
+        return rc;
+    }
+    for (size_t f = 0; f < s->n_features; f++) {
+        m->features[f] = s->features[f].name;
+    }
+    snprintf(m->id, sizeof m->id, "%s@%d", m->pm.name, m->pm.version);
+    m->info = (struct app_prop_info){.name = m->pm.name,
+                                     .version = m->pm.version,
+                                     .id = m->id,
+                                     .threshold = m->pm.threshold,
+                                     .target = s->target,
+                                     .positive = s->positive,
+                                     .negative = s->negative,
+                                     .id_column = s->id_column,
+                                     .features = m->features,
+                                     .n_features = s->n_features};
+    *out = m;
+    return PX_OK;
+}
+
+int app_prop_load(const char *registry, const char *ref, int n_threads,
+                  struct app_prop_model **out, struct px_err *err)
+{
+    *out = NULL;
     if (ref == NULL || ref[0] == '\0') {
         return px_fail(err, PX_EINVAL,
                        "a model reference is NAME, NAME/VERSION, NAME@VERSION or NAME@STAGE");
     }
-    // the registry reads all four forms and verifies every file before the model is used
-    return propmodel_load(root_of(registry), ref, n_threads, out, err);
+    return app_prop_model_open(root_of(registry), ref, n_threads, out, err);
+}
+
+const struct app_prop_info *app_prop_model_info(const struct app_prop_model *m)
+{
+    return &m->info;
 }
 
 // ---- training ----
 
-int app_train(const struct app_train_params *p, ml_progress_fn progress, void *user,
-              struct app_trained *out, struct px_err *err)
+struct app_train_params app_train_default_params(void)
 {
-    memset(out, 0, sizeof *out);
-    int rc = sha256_file_hex(p->csv, out->sha256, err);
-    if (rc == PX_OK)
-        rc = ml_dataset_build(p->csv, &p->build, &out->spec, &out->ds, err);
-    if (rc == PX_OK)
-        rc = ml_experiment_run(&out->ds, &p->exp, progress, user, &out->e, err);
-    if (rc == PX_OK) {
-        struct propmodel_save_info info = {.data_path = p->csv,
-                                          .data_sha256 = out->sha256,
-                                          .n_rows = out->ds.n_rows,
-                                          .n_pos = out->ds.n_pos};
-        rc = propmodel_save(root_of(p->registry), p->name, &out->spec, &p->exp, &out->e, &info,
-                           &out->version, err);
-    }
-    if (rc != PX_OK) {
-        app_trained_free(out);
-    }
-    return rc;
+    struct ml_experiment_params e = ml_experiment_default_params();
+    return (struct app_train_params){.folds = e.n_folds,
+                                     .target_recall = e.target_recall,
+                                     .min_precision = e.min_precision,
+                                     .seed = e.xgb.seed,
+                                     .n_threads = e.xgb.n_threads,
+                                     .n_rounds = e.xgb.n_rounds};
 }
 
-void app_trained_free(struct app_trained *t)
+static struct app_prop_metrics metrics_of(const struct ml_metrics *m, int rounds)
+{
+    return (struct app_prop_metrics){.auc_roc = m->auc_roc,
+                                     .auc_pr = m->auc_pr,
+                                     .precision = m->precision,
+                                     .recall = m->recall,
+                                     .f1 = m->f1,
+                                     .threshold = m->threshold,
+                                     .rows = m->n,
+                                     .positives = m->n_pos,
+                                     .tp = m->cm.tp,
+                                     .fp = m->cm.fp,
+                                     .tn = m->cm.tn,
+                                     .fn = m->cm.fn,
+                                     .rounds = rounds};
+}
+
+static int cmp_gain_desc(const void *a, const void *b)
+{
+    const struct app_prop_gain *x = a, *y = b;
+    return x->gain > y->gain ? -1 : x->gain < y->gain;
+}
+
+void app_prop_trained_free(struct app_prop_trained *t)
 {
     if (t == NULL) {
         return;
@@ -77,15 +152,178 @@ void app_trained_free(struct app_trained *t)
     ml_experiment_free(&t->e);
     ml_dataset_free(&t->ds);
     ml_spec_free(&t->spec);
-    memset(t, 0, sizeof *t);
+    px_free(t->folds);
+    px_free(t->gain);
+    px_free(t);
 }
 
-// ---- data, scores, explanations ----
-
-int app_prop_data(const struct propmodel_model *m, const char *csv, bool need_target,
-                  struct ml_dataset *ds, struct px_err *err)
+const struct app_train_view *app_prop_trained_view(const struct app_prop_trained *t)
 {
-    return ml_dataset_apply(csv, &m->spec, need_target, ds, err);
+    return &t->v;
+}
+
+// The view of a finished run (t->spec, ds, e, exp, version filled).
+static int train_view(struct app_prop_trained *t, const char *root, int version,
+                      struct px_err *err)
+{
+    const struct ml_experiment *e = &t->e;
+    size_t nf = t->spec.n_features;
+    t->folds = px_calloc(e->n_folds ? e->n_folds : 1, sizeof *t->folds);
+    t->gain = px_calloc(nf ? nf : 1, sizeof *t->gain);
+    if (t->folds == NULL || t->gain == NULL) {
+        return oom(err);
+    }
+    for (size_t f = 0; f < e->n_folds; f++) {
+        t->folds[f] = metrics_of(&e->folds[f], e->fold_rounds[f]);
+    }
+    double total = 0;
+    for (size_t k = 0; k < nf; k++) {
+        total += e->importance[k];
+    }
+    for (size_t k = 0; k < nf; k++) {
+        t->gain[k] = (struct app_prop_gain){t->spec.features[k].name, e->importance[k],
+                                            total > 0 ? e->importance[k] / total : 0};
+    }
+    qsort(t->gain, nf, sizeof *t->gain, cmp_gain_desc);
+    snprintf(t->id, sizeof t->id, "%s@%d", t->name, version);
+    snprintf(t->dir, sizeof t->dir, "%s/%s/%d", root, t->name, version);
+    t->v = (struct app_train_view){.name = t->name,
+                                   .version = version,
+                                   .id = t->id,
+                                   .dir = t->dir,
+                                   .data_sha256 = t->sha256,
+                                   .n_rows = t->ds.n_rows,
+                                   .n_pos = t->ds.n_pos,
+                                   .target = t->spec.target,
+                                   .positive = t->spec.positive,
+                                   .threshold = e->threshold,
+                                   .target_recall = t->exp.target_recall,
+                                   .min_precision = t->exp.min_precision,
+                                   .notes = (const char *const *)t->spec.notes,
+                                   .n_notes = t->spec.n_notes,
+                                   .folds = t->folds,
+                                   .n_folds = e->n_folds,
+                                   .cv = metrics_of(&e->cv, 0),
+                                   .test = metrics_of(&e->test, e->final_info.best_round),
+                                   .gain = t->gain,
+                                   .n_features = nf};
+    return PX_OK;
+}
+
+int app_train(const struct app_train_params *p, app_progress_fn progress, void *user,
+              struct app_prop_trained **out, struct px_err *err)
+{
+    *out = NULL;
+    if (p->csv == NULL || p->name == NULL || p->target == NULL) {
+        return px_fail(err, PX_EINVAL, "training needs a CSV, a target column and a model name");
+    }
+    struct app_prop_trained *t = px_calloc(1, sizeof *t);
+    if (t == NULL) {
+        return oom(err);
+    }
+    // 0 (or a NaN recall) keeps the default: callers may fill only what they set
+    struct ml_experiment_params *x = &t->exp;
+    *x = ml_experiment_default_params();
+    x->n_folds = p->folds > 0 ? p->folds : x->n_folds;
+    x->target_recall = p->target_recall > 0 ? p->target_recall : x->target_recall;
+    x->min_precision = p->min_precision > 0 ? p->min_precision : 0;
+    x->xgb.seed = p->seed;
+    x->xgb.n_threads = p->n_threads > 0 ? p->n_threads : x->xgb.n_threads;
+    x->xgb.n_rounds = p->n_rounds > 0 ? p->n_rounds : x->xgb.n_rounds;
+    snprintf(t->name, sizeof t->name, "%s", p->name);
+    const struct ml_build_params build = {
+        .target = p->target, .positive = p->positive, .drop = p->drop, .n_drop = p->n_drop};
+    const char *root = root_of(p->registry);
+    int version = 0;
+    int rc = sha256_file_hex(p->csv, t->sha256, err);
+    if (rc == PX_OK)
+        rc = ml_dataset_build(p->csv, &build, &t->spec, &t->ds, err);
+    if (rc == PX_OK)
+        rc = ml_experiment_run(&t->ds, x, progress, user, &t->e, err);
+    if (rc == PX_OK) {
+        struct propmodel_save_info info = {.data_path = p->csv,
+                                           .data_sha256 = t->sha256,
+                                           .n_rows = t->ds.n_rows,
+                                           .n_pos = t->ds.n_pos};
+        rc = propmodel_save(root, p->name, &t->spec, x, &t->e, &info, &version, err);
+    }
+    if (rc == PX_OK)
+        rc = train_view(t, root, version, err);
+    if (rc != PX_OK) {
+        app_prop_trained_free(t);
+        return rc;
+    }
+    *out = t;
+    return PX_OK;
+}
+
+// ---- data ----
+
+void app_prop_data_free(struct app_prop_data *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    ml_explanation_free(&d->e);
+    ml_dataset_free(&d->ds);
+    px_free(d->names);
+    px_free(d->name_block);
+    px_free(d);
+}
+
+int app_prop_data_wrap(struct ml_dataset *ds, struct app_prop_data **out, struct px_err *err)
+{
+    *out = NULL;
+    struct app_prop_data *d = px_calloc(1, sizeof *d);
+    if (d == NULL) {
+        ml_dataset_free(ds);
+        return oom(err);
+    }
+    d->ds = *ds;
+    memset(ds, 0, sizeof *ds);
+    size_t n = d->ds.n_rows;
+    enum { NAME_BYTES = 32 }; // "line " + 20 digits + NUL
+    d->names = px_malloc((n ? n : 1) * sizeof *d->names);
+    d->name_block = px_malloc((n ? n : 1) * NAME_BYTES);
+    if (d->names == NULL || d->name_block == NULL) {
+        app_prop_data_free(d);
+        return oom(err);
+    }
+    for (size_t r = 0; r < n; r++) {
+        if (d->ds.id != NULL && d->ds.id[r][0] != '\0') {
+            d->names[r] = d->ds.id[r];
+        } else {
+            d->names[r] = d->name_block + r * NAME_BYTES;
+            snprintf(d->names[r], NAME_BYTES, "line %zu", d->ds.line[r]);
+        }
+    }
+    *out = d;
+    return PX_OK;
+}
+
+int app_prop_data_csv(const struct app_prop_model *m, const char *csv, bool need_target,
+                      struct app_prop_data **out, struct px_err *err)
+{
+    struct ml_dataset ds;
+    *out = NULL;
+    int rc = ml_dataset_apply(csv, &m->pm.spec, need_target, &ds, err);
+    return rc == PX_OK ? app_prop_data_wrap(&ds, out, err) : rc;
+}
+
+size_t app_prop_data_rows(const struct app_prop_data *d)
+{
+    return d->ds.n_rows;
+}
+
+int app_prop_data_shap(const struct app_prop_model *m, struct app_prop_data *d,
+                       struct px_err *err)
+{
+    if (d->has_shap) {
+        return PX_OK;
+    }
+    int rc = ml_explain(m->pm.model, d->ds.x, d->ds.n_rows, &d->e, err);
+    d->has_shap = rc == PX_OK;
+    return rc;
 }
 
 // Is name a column the model reads (a feature's source column, the id or the target)?
@@ -102,85 +340,34 @@ static bool known_column(const struct ml_spec *s, const char *name)
     return false;
 }
 
-// Appends s as one CSV field (always quoted, quotes doubled).
-static int csv_field(struct buf *b, const char *s, struct px_err *err)
-{
-    int rc = buf_append(b, "\"", 1, err);
-    for (const char *q = s; rc == PX_OK && *q; q++) {
-        rc = buf_append(b, q, 1, err);
-        if (rc == PX_OK && *q == '"')
-            rc = buf_append(b, "\"", 1, err);
-    }
-    if (rc == PX_OK)
-        rc = buf_append(b, "\"", 1, err);
-    return rc;
-}
+// JSON rows as records for the data-set reader.
+struct json_rows {
+    const struct app_prop_model *m;
+    const cJSON *rows;
+    const char **cols; // (n_cols) the header: feature columns (distinct), the id, the target
+    size_t n_cols;
+};
 
-// The model's columns (distinct), in feature order, then the id and target: the CSV header the
-// JSON rows are written under. names: returns owned array of borrowed strings (px_free).
-static int model_columns(const struct ml_spec *s, const char ***names, size_t *n,
-                         struct px_err *err)
+static int produce_rows(void *user, csvread_record_fn record, void *record_user,
+                        struct px_err *err)
 {
-    const char **v = px_malloc((s->n_features + 2) * sizeof *v);
-    size_t k = 0;
-    if (v == NULL) {
-        return px_fail(err, PX_ENOMEM, "out of memory");
+    struct json_rows *j = user;
+    const struct ml_spec *s = &j->m->pm.spec;
+    const char **f = px_malloc(j->n_cols * sizeof *f);
+    size_t *len = px_malloc(j->n_cols * sizeof *len);
+    char(*num)[40] = px_malloc(j->n_cols * sizeof *num);
+    int rc = f && len && num ? PX_OK : oom(err);
+    for (size_t c = 0; rc == PX_OK && c < j->n_cols; c++) {
+        f[c] = j->cols[c];
+        len[c] = strlen(j->cols[c]);
     }
-    for (size_t f = 0; f < s->n_features; f++) {
-        bool seen = false;
-        for (size_t j = 0; j < k && !seen; j++) {
-            seen = strcmp(v[j], s->features[f].column) == 0;
-        }
-        if (!seen) {
-            v[k++] = s->features[f].column;
-        }
-    }
-    if (s->id_column) {
-        v[k++] = s->id_column;
-    }
-    v[k++] = s->target;
-    *names = v;
-    *n = k;
-    return PX_OK;
-}
-
-int app_prop_rows_json(const struct propmodel_model *m, const char *body, size_t len,
-                       struct ml_dataset *ds, struct px_err *err)
-{
-    cJSON *root = NULL;
-    const char **cols = NULL;
-    size_t n_cols = 0;
-    struct buf csv;
-    buf_init(&csv, LIMIT_HTTP_RESPONSE);
-    memset(ds, 0, sizeof *ds);
-    int rc = jsonx_parse(body, len, "request body", &root, err);
-    const cJSON *rows = root;
-    if (rc == PX_OK && cJSON_IsObject(root)) {
-        rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
-    }
-    if (rc == PX_OK && !cJSON_IsArray(rows)) {
-        rc = px_fail(err, PX_EINVAL, "the body must be {\"rows\": [{column: value, ...}, ...]}");
-    }
-    size_t n_rows = rc == PX_OK ? (size_t)cJSON_GetArraySize(rows) : 0;
-    if (rc == PX_OK && n_rows == 0) {
-        rc = px_fail(err, PX_EINVAL, "\"rows\" is empty");
-    }
-    if (rc == PX_OK && n_rows > LIMIT_PROP_ROWS) {
-        rc = px_fail(err, PX_ELIMIT, "%zu rows; the limit is %d (LIMIT_PROP_ROWS)", n_rows,
-                     LIMIT_PROP_ROWS);
-    }
+    // The reader names "line N": row i is line i + 2 (the header is line 1), as the source's
+    // name says.
     if (rc == PX_OK)
-        rc = model_columns(&m->spec, &cols, &n_cols, err);
-    for (size_t j = 0; rc == PX_OK && j < n_cols; j++) {
-        rc = buf_append(&csv, j ? "," : "", j ? 1 : 0, err);
-        if (rc == PX_OK)
-            rc = csv_field(&csv, cols[j], err);
-    }
-    if (rc == PX_OK)
-        rc = buf_append(&csv, "\n", 1, err);
+        rc = record(record_user, 0, 1, f, len, j->n_cols, err);
     size_t i = 0;
     const cJSON *row = NULL;
-    cJSON_ArrayForEach(row, rows)
+    cJSON_ArrayForEach(row, j->rows)
     {
         if (rc != PX_OK) {
             break;
@@ -192,532 +379,528 @@ int app_prop_rows_json(const struct propmodel_model *m, const char *body, size_t
         const cJSON *kv = NULL;
         cJSON_ArrayForEach(kv, row)
         {
-            if (rc == PX_OK && !known_column(&m->spec, kv->string)) {
+            if (rc == PX_OK && !known_column(s, kv->string)) {
                 rc = px_fail(err, PX_EINVAL, "row %zu: '%.64s' is not a column of model %s", i,
-                             kv->string, m->name);
+                             kv->string, j->m->pm.name);
             }
             if (rc == PX_OK && !(cJSON_IsNumber(kv) || cJSON_IsString(kv) || cJSON_IsBool(kv) ||
                                  cJSON_IsNull(kv))) {
                 rc = px_fail(err, PX_EINVAL,
-                             "row %zu: '%.64s' must be a number, string, boolean "
-                             "or null",
-                             i, kv->string);
+                             "row %zu: '%.64s' must be a number, string, boolean or null", i,
+                             kv->string);
             }
         }
-        for (size_t j = 0; rc == PX_OK && j < n_cols; j++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, cols[j]);
-            char num[40];
-            if (j > 0)
-                rc = buf_append(&csv, ",", 1, err);
-            if (rc != PX_OK || v == NULL || cJSON_IsNull(v)) {
-                continue;
+        for (size_t c = 0; rc == PX_OK && c < j->n_cols; c++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, j->cols[c]);
+            f[c] = "";
+            len[c] = 0;
+            if (v == NULL || cJSON_IsNull(v)) {
+                continue; // missing, as an empty CSV field
             }
             if (cJSON_IsNumber(v)) {
                 if (!isfinite(v->valuedouble)) {
-                    rc = px_fail(err, PX_EINVAL, "row %zu: '%.64s' is not finite", i, cols[j]);
+                    rc = px_fail(err, PX_EINVAL, "row %zu: '%.64s' is not finite", i, j->cols[c]);
                     break;
                 }
-                snprintf(num, sizeof num, "%.17g", v->valuedouble);
-                rc = buf_append(&csv, num, strlen(num), err);
+                snprintf(num[c], sizeof num[c], "%.17g", v->valuedouble);
+                f[c] = num[c];
             } else if (cJSON_IsBool(v)) {
-                rc = buf_append(&csv, cJSON_IsTrue(v) ? "1" : "0", 1, err);
+                f[c] = cJSON_IsTrue(v) ? "1" : "0";
             } else {
-                if (strchr(v->valuestring, '\n') || strchr(v->valuestring, '\r')) {
-                    rc = px_fail(err, PX_EINVAL, "row %zu: '%.64s' holds a line break", i, cols[j]);
-                    break;
-                }
-                rc = csv_field(&csv, v->valuestring, err);
+                f[c] = v->valuestring;
             }
+            len[c] = strlen(f[c]);
         }
         if (rc == PX_OK)
-            rc = buf_append(&csv, "\n", 1, err);
+            rc = record(record_user, i + 1, i + 2, f, len, j->n_cols, err);
         i++;
     }
-    // Messages from the CSV reader name "line N": the header is line 1, so row i is line i + 2.
-    if (rc == PX_OK) {
-        rc = ml_dataset_apply_memory(csv.data, csv.len, "rows (line = row + 2)", &m->spec, false,
-                                     ds, err);
-    }
-    px_free(cols);
-    buf_free(&csv);
-    cJSON_Delete(root);
+    px_free(f);
+    px_free(len);
+    px_free(num);
     return rc;
 }
 
-int app_prop_score(const struct propmodel_model *m, const struct ml_dataset *ds, float *prob,
+int app_prop_data_json(const struct app_prop_model *m, const char *body, size_t len,
+                       struct app_prop_data **out, struct px_err *err)
+{
+    const struct ml_spec *s = &m->pm.spec;
+    struct json_rows j = {.m = m};
+    cJSON *root = NULL;
+    *out = NULL;
+    int rc = jsonx_parse(body, len, "request body", &root, err);
+    j.rows = root;
+    if (rc == PX_OK && cJSON_IsObject(root)) {
+        j.rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
+    }
+    if (rc == PX_OK && !cJSON_IsArray(j.rows)) {
+        rc = px_fail(err, PX_EINVAL, "the body must be {\"rows\": [{column: value, ...}, ...]}");
+    }
+    size_t n_rows = rc == PX_OK ? (size_t)cJSON_GetArraySize(j.rows) : 0;
+    if (rc == PX_OK && n_rows == 0) {
+        rc = px_fail(err, PX_EINVAL, "\"rows\" is empty");
+    }
+    if (rc == PX_OK && n_rows > LIMIT_PROP_ROWS) {
+        rc = px_fail(err, PX_ELIMIT, "%zu rows; the limit is %d (LIMIT_PROP_ROWS)", n_rows,
+                     LIMIT_PROP_ROWS);
+    }
+    if (rc == PX_OK) {
+        j.cols = px_malloc((s->n_features + 2) * sizeof *j.cols);
+        rc = j.cols != NULL ? PX_OK : oom(err);
+    }
+    if (rc == PX_OK) {
+        for (size_t f = 0; f < s->n_features; f++) {
+            bool seen = false;
+            for (size_t c = 0; c < j.n_cols && !seen; c++) {
+                seen = strcmp(j.cols[c], s->features[f].column) == 0;
+            }
+            if (!seen) {
+                j.cols[j.n_cols++] = s->features[f].column;
+            }
+        }
+        if (s->id_column) {
+            j.cols[j.n_cols++] = s->id_column;
+        }
+        // the target only when some row gives it, so that rows without it read as unlabelled
+        bool labelled = false;
+        const cJSON *row = NULL;
+        cJSON_ArrayForEach(row, j.rows)
+        {
+            labelled = labelled || cJSON_GetObjectItemCaseSensitive(row, s->target) != NULL;
+        }
+        if (labelled) {
+            j.cols[j.n_cols++] = s->target;
+        }
+    }
+    struct ml_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    if (rc == PX_OK) {
+        rc = ml_dataset_apply_records("rows (line = row + 2)", s, false, produce_rows, &j, &ds,
+                                      err);
+    }
+    px_free(j.cols);
+    cJSON_Delete(root);
+    return rc == PX_OK ? app_prop_data_wrap(&ds, out, err) : rc;
+}
+
+// ---- scores ----
+
+int app_prop_predict(const struct app_prop_model *m, const struct app_prop_data *d, float *prob,
+                     pthread_mutex_t *model_lock, struct px_err *err)
+{
+    if (model_lock != NULL) {
+        pthread_mutex_lock(model_lock); // a classifier is used by one thread at a time
+    }
+    int rc = ml_classifier_predict(m->pm.model, d->ds.x, d->ds.n_rows, prob, err);
+    if (model_lock != NULL) {
+        pthread_mutex_unlock(model_lock);
+    }
+    return rc;
+}
+
+struct ranked {
+    size_t row;
+    float p;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->p != y->p) {
+        return x->p > y->p ? -1 : 1;
+    }
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+void app_prop_scores_free(struct app_prop_scores *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    px_free(s->rows);
+    px_free(s);
+}
+
+const struct app_score_view *app_prop_scores_view(const struct app_prop_scores *s)
+{
+    return &s->v;
+}
+
+int app_prop_scores_make(const struct app_prop_model *m, const struct app_prop_data *d,
+                         float *prob, const struct app_score_params *p,
+                         struct app_prop_scores **out, struct px_err *err)
+{
+    const struct ml_dataset *ds = &d->ds;
+    size_t n = ds->n_rows;
+    *out = NULL;
+    if (p->potential && ds->y == NULL) {
+        px_free(prob);
+        return px_fail(err, PX_EINVAL, "the potential rows need the target column '%s'",
+                       m->pm.spec.target);
+    }
+    struct app_prop_scores *s = px_calloc(1, sizeof *s);
+    struct ranked *rk = px_malloc((n ? n : 1) * sizeof *rk);
+    if (s != NULL) {
+        s->rows = px_malloc((n ? n : 1) * sizeof *s->rows);
+    }
+    if (s == NULL || rk == NULL || s->rows == NULL) {
+        px_free(prob);
+        px_free(rk);
+        app_prop_scores_free(s);
+        return oom(err);
+    }
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (!p->potential || (prob[r] >= m->pm.threshold && ds->y[r] == 0.0f)) {
+            rk[k++] = (struct ranked){r, prob[r]};
+        }
+    }
+    if (p->potential) {
+        qsort(rk, k, sizeof *rk, cmp_ranked);
+    }
+    size_t n_matched = k;
+    if (p->top > 0 && p->top < k) {
+        k = p->top;
+    }
+    for (size_t i = 0; i < k; i++) {
+        size_t r = rk[i].row;
+        float y = ds->y ? ds->y[r] : NAN;
+        s->rows[i] = (struct app_score_row){.row = r,
+                                            .line = ds->line[r],
+                                            .id = ds->id && ds->id[r][0] ? ds->id[r] : NULL,
+                                            .name = d->names[r],
+                                            .probability = rk[i].p,
+                                            .label = rk[i].p >= m->pm.threshold,
+                                            .actual = y == 1.0f ? 1 : y == 0.0f ? 0 : -1};
+    }
+    s->m = m;
+    s->v = (struct app_score_view){.model = &m->info,
+                                   .has_target = ds->y != NULL,
+                                   .potential = p->potential,
+                                   .n_data = n,
+                                   .n_negatives = ds->n_neg,
+                                   .n_matched = n_matched,
+                                   .rows = s->rows,
+                                   .n_rows = k};
+    px_free(rk);
+    px_free(prob);
+    *out = s;
+    return PX_OK;
+}
+
+int app_prop_score(const struct app_prop_model *m, const struct app_prop_data *d,
+                   const struct app_score_params *p, struct app_prop_scores **out,
                    struct px_err *err)
 {
-    return ml_classifier_predict(m->model, ds->x, ds->n_rows, prob, err);
+    *out = NULL;
+    float *prob = px_malloc((d->ds.n_rows ? d->ds.n_rows : 1) * sizeof *prob);
+    if (prob == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory scoring %zu rows", d->ds.n_rows);
+    }
+    int rc = app_prop_predict(m, d, prob, NULL, err);
+    if (rc != PX_OK) {
+        px_free(prob);
+        return rc;
+    }
+    return app_prop_scores_make(m, d, prob, p, out, err);
 }
 
-int app_prop_explain(const struct propmodel_model *m, const struct ml_dataset *ds,
-                     struct ml_explanation *e, struct px_err *err)
+// ---- explanations ----
+
+struct app_explain_params app_explain_default_params(void)
 {
-    return ml_explain(m->model, ds->x, ds->n_rows, e, err);
+    return (struct app_explain_params){.top = 5};
 }
 
-size_t app_prop_tipping_feature(const struct propmodel_model *m, const struct ml_explanation *e,
-                                size_t row)
+size_t app_prop_tipping_feature(const struct app_prop_model *m, const struct app_prop_data *d,
+                                size_t r)
 {
     unsigned char skip[LIMIT_CSV_COLUMNS * 4];
-    size_t nf = m->spec.n_features, k = 0;
+    size_t nf = m->pm.spec.n_features, k = 0;
     if (nf > sizeof skip) {
         return SIZE_MAX;
     }
     for (size_t f = 0; f < nf; f++) {
-        skip[f] = m->spec.features[f].level != NULL;
+        skip[f] = m->pm.spec.features[f].level != NULL;
     }
-    return ml_explain_top(e, row, 1, skip, &k) ? k : SIZE_MAX;
+    return ml_explain_top(&d->e, r, 1, skip, &k) ? k : SIZE_MAX;
 }
 
-// ---- profile texts ----
-
-static enum rowtext_kind kind_of(enum coltype t)
+static int cmp_desc(const void *a, const void *b, void *user)
 {
-    switch (t) {
-    case COLTYPE_INTEGER: return ROWTEXT_INTEGER;
-    case COLTYPE_REAL: return ROWTEXT_REAL;
-    case COLTYPE_CURRENCY: return ROWTEXT_CURRENCY;
-    case COLTYPE_PERCENT: return ROWTEXT_PERCENT;
-    case COLTYPE_BOOL: return ROWTEXT_BOOL;
-    case COLTYPE_LIST: return ROWTEXT_LIST;
-    default: return ROWTEXT_TEXT;
+    const double *v = user;
+    double x = v[*(const size_t *)a], y = v[*(const size_t *)b];
+    if (x != y) {
+        return x > y ? -1 : 1;
     }
+    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
 }
 
-struct profile {
-    const struct ml_dataset *ds;
-    size_t n_cols;           // profile columns
-    char **name, **label;    // (n_cols) owned
-    enum coltype *type;      // (n_cols)
-    long *src;               // (n_cols) CSV field of each, -1 until the header is read
-    size_t next;             // next data-set row to fill (rows come in line order)
-    char **texts;            // (ds->n_rows) owned
-    struct rowtext_field *f; // (n_cols) scratch
-    char (*date)[11];        // (n_cols) scratch: normalised dates
-};
-
-static int profile_record(void *user, size_t index, size_t line, const char *const *f,
-                          const size_t *len, size_t n, struct px_err *err)
+static size_t feature_index(const struct ml_spec *s, const char *name)
 {
-    struct profile *p = user;
-    if (index == 0) {
-        for (size_t c = 0; c < p->n_cols; c++) {
-            for (size_t j = 0; j < n && p->src[c] < 0; j++) {
-                const char *h = f[j];
-                if (j == 0 && len[j] >= 3 && memcmp(h, "\xEF\xBB\xBF", 3) == 0) {
-                    h += 3; // a BOM the reader left on the first header
-                }
-                if (strcmp(h, p->name[c]) == 0) {
-                    p->src[c] = (long)j;
-                }
-            }
-            if (p->src[c] < 0) {
-                return px_fail(err, PX_EFORMAT, "no column '%s'", p->name[c]);
-            }
-        }
-        return PX_OK;
-    }
-    if (p->next >= p->ds->n_rows || p->ds->line[p->next] != line) {
-        return PX_OK; // not a row of the data set (the dataset reader decides which are)
-    }
-    struct buf text;
-    buf_init(&text, LIMIT_CSV_ROW_BYTES);
-    for (size_t c = 0; c < p->n_cols; c++) {
-        size_t j = (size_t)p->src[c];
-        const char *s = j < n ? f[j] : "";
-        size_t sl = j < n ? len[j] : 0;
-        struct coltype_value v;
-        const char *why = NULL;
-        p->f[c] = (struct rowtext_field){p->name[c], p->label[c], kind_of(p->type[c]), NULL, 0};
-        if (sl == 0 || coltype_parse(p->type[c], s, sl, &v, &why) != PX_OK || v.missing) {
-            continue; // missing (or not parseable: the dataset reader has rejected those already)
-        }
-        p->f[c].value = s;
-        if (p->type[c] == COLTYPE_DATE) {
-            memcpy(p->date[c], v.date, sizeof v.date);
-            p->f[c].value = p->date[c];
-        } else if (strcmp(coltype_sql_type(p->type[c]), "INTEGER") == 0) {
-            p->f[c].num = (double)v.i;
-        } else if (strcmp(coltype_sql_type(p->type[c]), "REAL") == 0) {
-            p->f[c].num = v.d;
+    for (size_t f = 0; f < s->n_features; f++) {
+        if (strcmp(s->features[f].name, name) == 0) {
+            return f;
         }
     }
-    int rc = rowtext_render(NULL, p->f, p->n_cols, &text, err);
-    if (rc == PX_OK)
-        rc = buf_append(&text, "", 1, err); // NUL
-    if (rc == PX_OK) {
-        p->texts[p->next++] = buf_take(&text);
-    }
-    buf_free(&text);
-    return rc;
+    return SIZE_MAX;
 }
 
-// Does feature k open a profile column? Its column, once, less the target and the id.
-static bool profile_takes(const struct ml_spec *s, size_t k)
+void app_prop_explained_free(struct app_prop_explained *x)
 {
-    const char *col = s->features[k].column;
-    if (strcmp(col, s->target) == 0 || (s->id_column && strcmp(col, s->id_column) == 0)) {
-        return false;
-    }
-    for (size_t j = 0; j < k; j++) {
-        if (strcmp(s->features[j].column, col) == 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
-int app_prop_profile_key(const struct ml_spec *s, struct buf *out, struct px_err *err)
-{
-    int rc = PX_OK;
-    for (size_t k = 0; rc == PX_OK && k < s->n_features; k++) {
-        if (profile_takes(s, k)) {
-            rc = buf_printf(out, err, "%s\x1f%d\x1e", s->features[k].column,
-                            (int)s->features[k].type);
-        }
-    }
-    return rc;
-}
-
-int app_prop_profile_texts(const struct propmodel_model *m, const char *csv,
-                           const struct ml_dataset *ds, char ***texts, struct px_err *err)
-{
-    const struct ml_spec *s = &m->spec;
-    struct profile p;
-    memset(&p, 0, sizeof p);
-    p.ds = ds;
-    *texts = NULL;
-    int rc = PX_ENOMEM;
-    size_t nf = s->n_features;
-    p.name = px_calloc(nf + 1, sizeof *p.name);
-    p.label = px_calloc(nf + 1, sizeof *p.label);
-    p.type = px_calloc(nf + 1, sizeof *p.type);
-    p.src = px_calloc(nf + 1, sizeof *p.src);
-    p.f = px_calloc(nf + 1, sizeof *p.f);
-    p.date = px_calloc(nf + 1, sizeof *p.date);
-    p.texts = px_calloc(ds->n_rows ? ds->n_rows : 1, sizeof *p.texts);
-    if (!p.name || !p.label || !p.type || !p.src || !p.f || !p.date || !p.texts) {
-        px_fail(err, PX_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t k = 0; k < nf; k++) {
-        const struct ml_feature *ft = &s->features[k];
-        if (!profile_takes(s, k)) {
-            continue;
-        }
-        char label[LIMIT_CSV_NAME_BYTES];
-        coltype_label(ft->column, label, sizeof label);
-        p.name[p.n_cols] = px_strdup(ft->column);
-        p.label[p.n_cols] = px_strdup(label);
-        if (!p.name[p.n_cols] || !p.label[p.n_cols]) {
-            px_free(p.name[p.n_cols]);
-            px_free(p.label[p.n_cols]);
-            p.name[p.n_cols] = p.label[p.n_cols] = NULL;
-            px_fail(err, PX_ENOMEM, "out of memory");
-            goto done;
-        }
-        p.type[p.n_cols] = ft->type;
-        p.src[p.n_cols] = -1;
-        p.n_cols++;
-    }
-    rc = csvread_file(csv, profile_record, &p, err);
-    if (rc == PX_OK && p.next != ds->n_rows) {
-        rc = px_fail(err, PX_EFORMAT,
-                     "%s: %zu of %zu rows matched while rendering profiles "
-                     "(the file changed?)",
-                     csv, p.next, ds->n_rows);
-    }
-    if (rc == PX_OK) {
-        *texts = p.texts;
-        p.texts = NULL;
-    }
-done:
-    for (size_t c = 0; c < p.n_cols; c++) {
-        px_free(p.name[c]);
-        px_free(p.label[c]);
-    }
-    if (p.texts != NULL) {
-        for (size_t r = 0; r < ds->n_rows; r++) {
-            px_free(p.texts[r]);
-        }
-    }
-    px_free(p.texts);
-    px_free(p.name);
-    px_free(p.label);
-    px_free(p.type);
-    px_free(p.src);
-    px_free(p.f);
-    px_free(p.date);
-    return rc;
-}
-
-// ---- look-alikes and tipping ----
-
-struct app_look_params app_look_default_params(void)
-{
-    return (struct app_look_params){.k = 1, .real_step = NAN, .n_threads = 1};
-}
-
-void app_look_free(struct app_look *l)
-{
-    if (l == NULL) {
+    if (x == NULL) {
         return;
     }
-    px_free(l->a);
-    px_free(l->b);
-    memset(l, 0, sizeof *l);
+    px_free(x->global);
+    px_free(x->dep);
+    px_free(x->dep_values);
+    px_free(x->rows);
+    px_free(x->contribs);
+    px_free(x);
 }
 
-int app_prop_text_vectors(const struct propmodel_model *m, const char *csv,
-                          const struct ml_dataset *ds, const struct app_look_params *p, float **vec,
-                          size_t *dim, char *dir, size_t n_dir, struct px_err *err)
+const struct app_explain_view *app_prop_explained_view(const struct app_prop_explained *x)
 {
-    struct embedder *emb = NULL;
-    struct embed_ctx *ctx = NULL;
-    char **texts = NULL;
-    size_t *lens = NULL;
-    size_t n = ds->n_rows;
-    *vec = NULL;
-    int rc = app_open_embedder(p->model_flag, &emb, dir, n_dir, err);
-    struct embed_ctx_params cp = embed_ctx_default_params();
-    cp.n_threads = p->n_threads > 0 ? p->n_threads : 1;
-    cp.utf8 = TOKENIZER_UTF8_REPLACE;
-    if (rc == PX_OK)
-        rc = embed_ctx_new(emb, &cp, &ctx, err);
-    if (rc == PX_OK)
-        rc = app_prop_profile_texts(m, csv, ds, &texts, err);
-    if (rc == PX_OK) {
-        *dim = (size_t)embedder_info(emb)->dim;
-        lens = px_malloc(n * sizeof *lens);
-        *vec = px_malloc(n * *dim * sizeof **vec);
-        if (lens == NULL || *vec == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory");
+    return &x->v;
+}
+
+// Fills one explained row (top: room for n_top contributions, or NULL for none).
+static void explain_row(const struct app_prop_model *m, const struct app_prop_data *d, size_t r,
+                        struct app_contrib *top, size_t n_top, struct app_explain_row *out)
+{
+    const struct ml_explanation *e = &d->e;
+    size_t nf = e->n_features, idx[APP_EXPLAIN_TOP_MAX];
+    const float *c = e->contrib + r * (nf + 1);
+    size_t t = app_prop_tipping_feature(m, d, r);
+    size_t k = top != NULL ? ml_explain_top(e, r, n_top, NULL, idx) : 0;
+    for (size_t j = 0; j < k; j++) {
+        top[j] = (struct app_contrib){.feature = m->features[idx[j]],
+                                      .value = d->ds.x[r * nf + idx[j]],
+                                      .shap = c[idx[j]],
+                                      .tipping = idx[j] == t};
+    }
+    *out = (struct app_explain_row){.row = r,
+                                    .line = d->ds.line[r],
+                                    .name = d->names[r],
+                                    .probability = e->prob[r],
+                                    .margin = e->margin[r],
+                                    .bias = c[nf],
+                                    .label = e->prob[r] >= m->pm.threshold,
+                                    .tipping_feature = t == SIZE_MAX ? NULL : m->features[t],
+                                    .top = top,
+                                    .n_top = k};
+}
+
+int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data *d,
+                     const struct app_explain_params *p, struct app_prop_explained **out,
+                     struct px_err *err)
+{
+    const struct ml_spec *s = &m->pm.spec;
+    const struct ml_explanation *e = &d->e;
+    const struct ml_dataset *ds = &d->ds;
+    size_t nf = s->n_features, n = ds->n_rows;
+    size_t top = p->top == 0 ? 5 : p->top > APP_EXPLAIN_TOP_MAX ? APP_EXPLAIN_TOP_MAX : p->top;
+    top = top < nf ? top : nf;
+    *out = NULL;
+    if (!d->has_shap) {
+        return px_fail(err, PX_EINTERNAL, "explanations before the SHAP values");
+    }
+    size_t n_dep = p->n_dependence, dep_default = SIZE_MAX;
+    for (size_t i = 0; i < n_dep; i++) {
+        if (feature_index(s, p->dependence[i]) == SIZE_MAX) {
+            return px_fail(err, PX_EINVAL, "feature '%.64s': the model has no such feature",
+                           p->dependence[i]);
         }
     }
-    for (size_t r = 0; rc == PX_OK && r < n; r++) {
-        lens[r] = strlen(texts[r]);
+    if (n_dep == 0 && p->dependence_default && nf > 0) {
+        dep_default = 0; // the feature with the largest mean |SHAP|
+        for (size_t f = 1; f < nf; f++) {
+            dep_default = e->mean_abs[f] > e->mean_abs[dep_default] ? f : dep_default;
+        }
+        n_dep = 1;
     }
-    struct embed_stats st = {0};
+    struct app_prop_explained *x = px_calloc(1, sizeof *x);
+    size_t *fo = px_malloc((nf ? nf : 1) * sizeof *fo);
+    size_t *ro = px_malloc((n ? n : 1) * sizeof *ro);
+    double *pd = px_malloc((n ? n : 1) * sizeof *pd);
+    // the rows shown: the ids given, else by probability (n_rows of them), else all in order
+    size_t shown = p->n_ids > 0 ? p->n_ids : p->n_rows > 0 && p->n_rows < n ? p->n_rows : n;
+    size_t *sel = px_malloc((shown ? shown : 1) * sizeof *sel);
+    int rc = x && fo && ro && pd && sel ? PX_OK : oom(err);
     if (rc == PX_OK) {
-        rc = embed_texts(ctx, (const char *const *)texts, lens, n, *vec, NULL, NULL, &st, err);
-    }
-    if (texts != NULL) {
         for (size_t r = 0; r < n; r++) {
-            px_free(texts[r]);
+            ro[r] = r;
+            pd[r] = e->prob[r];
+        }
+        qsort_r(ro, n, sizeof *ro, cmp_desc, pd);
+        for (size_t i = 0; i < shown && p->n_ids == 0; i++) {
+            sel[i] = p->n_rows > 0 ? ro[i] : i;
         }
     }
-    px_free(texts);
-    px_free(lens);
+    for (size_t i = 0; rc == PX_OK && i < p->n_ids; i++) {
+        size_t r = 0;
+        while (r < n && (ds->id == NULL || strcmp(ds->id[r], p->ids[i]) != 0)) {
+            r++;
+        }
+        if (r == n) {
+            rc = px_fail(err, PX_EINVAL, "id '%.64s': no such row%s", p->ids[i],
+                         ds->id ? "" : " (the model has no id column)");
+        }
+        sel[i] = r;
+    }
+    size_t n_pot = 0, pot_max = p->n_rows > 0 ? p->n_rows : n;
+    for (size_t i = 0; rc == PX_OK && ds->y != NULL && i < n && n_pot < pot_max; i++) {
+        n_pot += ds->y[ro[i]] == 0.0f && e->prob[ro[i]] >= m->pm.threshold;
+    }
+    if (rc == PX_OK) {
+        x->global = px_calloc(nf ? nf : 1, sizeof *x->global);
+        x->dep = px_calloc(n_dep ? n_dep : 1, sizeof *x->dep);
+        x->dep_values = px_malloc((n_dep * n * 2 + 1) * sizeof *x->dep_values);
+        x->rows = px_calloc(shown + n_pot + 1, sizeof *x->rows);
+        x->contribs = px_calloc(shown * top + 1, sizeof *x->contribs);
+        if (!x->global || !x->dep || !x->dep_values || !x->rows || !x->contribs) {
+            rc = oom(err);
+        }
+    }
     if (rc != PX_OK) {
-        px_free(*vec);
-        *vec = NULL;
-    }
-    embed_ctx_free(ctx);
-    embedder_close(emb);
-    return rc;
-}
-
-static int cmp_prob(const void *x, const void *y, void *user)
-{
-    const float *p = user;
-    size_t i = *(const size_t *)x, j = *(const size_t *)y;
-    if (p[i] != p[j]) {
-        return p[i] > p[j] ? -1 : 1;
-    }
-    return (i > j) - (i < j);
-}
-
-static void tip_summary(const struct app_look_entry *l, size_t n, size_t *tipped, double *avg)
-{
-    double s = 0;
-    *tipped = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (l[i].tip.tipped) {
-            (*tipped)++;
-            s += l[i].tip.to - l[i].tip.from;
-        }
-    }
-    *avg = *tipped ? s / (double)*tipped : NAN;
-}
-
-int app_prop_lookalike(const struct propmodel_model *m, const char *csv, const struct ml_dataset *ds,
-                       const struct ml_explanation *e, const struct app_look_params *p,
-                       struct app_look *out, struct px_err *err)
-{
-    return app_prop_lookalike_with(m, csv, ds, e, p, NULL, NULL, NULL, out, err);
-}
-
-int app_prop_lookalike_with(const struct propmodel_model *m, const char *csv,
-                            const struct ml_dataset *ds, const struct ml_explanation *e,
-                            const struct app_look_params *p, app_look_vectors_fn vectors,
-                            void *user, pthread_mutex_t *model_lock, struct app_look *out,
-                            struct px_err *err)
-{
-    memset(out, 0, sizeof *out);
-    size_t n = ds->n_rows, nf = m->spec.n_features, dim = nf, n_look = 0;
-    float *vec = NULL;        // owned (computed here)
-    const float *use = NULL;  // the vectors used: vec or borrowed from vectors()
-    unsigned char *allow = NULL;
-    size_t *tip_feat = NULL, *order = NULL, *rows = NULL, *feats = NULL;
-    double *step = NULL, *mn = NULL, *mx = NULL;
-    struct ml_tip *tips = NULL;
-    struct ml_lookalike *look = NULL;
-    int rc = PX_EINVAL;
-    if (ds->y == NULL) {
-        px_fail(err, PX_EINVAL, "look-alikes need the target column '%s' in the data",
-                m->spec.target);
-        goto done;
-    }
-    for (size_t i = 0; i < p->n_features; i++) {
-        bool found = false;
-        for (size_t f = 0; f < nf && !found; f++) {
-            found = strcmp(m->spec.features[f].name, p->features[i]) == 0;
-        }
-        if (!found) {
-            px_fail(err, PX_EINVAL, "feature '%.64s': the model has no such feature",
-                    p->features[i]);
-            goto done;
-        }
-    }
-    rc = PX_ENOMEM;
-    allow = px_calloc(n ? n : 1, 1);
-    tip_feat = px_malloc((n ? n : 1) * sizeof *tip_feat);
-    order = px_malloc((n ? n : 1) * sizeof *order);
-    step = px_malloc(nf * sizeof *step);
-    mn = px_malloc(nf * sizeof *mn);
-    mx = px_malloc(nf * sizeof *mx);
-    if (!allow || !tip_feat || !order || !step || !mn || !mx) {
-        px_fail(err, PX_ENOMEM, "out of memory");
-        goto done;
+        app_prop_explained_free(x);
+        px_free(fo);
+        px_free(ro);
+        px_free(pd);
+        px_free(sel);
+        return rc;
     }
     for (size_t f = 0; f < nf; f++) {
-        const struct ml_feature *ft = &m->spec.features[f];
-        mn[f] = ft->min;
-        mx[f] = ft->max;
-        step[f] = ft->integer           ? 1.0
-                  : isnan(p->real_step) ? (ft->max > ft->min ? (ft->max - ft->min) / 100.0 : 1.0)
-                                        : p->real_step;
+        fo[f] = f;
     }
-    for (size_t r = 0; r < n; r++) {
-        tip_feat[r] = app_prop_tipping_feature(m, e, r);
-        bool ok = p->n_features == 0;
-        for (size_t i = 0; i < p->n_features && !ok && tip_feat[r] != SIZE_MAX; i++) {
-            ok = strcmp(m->spec.features[tip_feat[r]].name, p->features[i]) == 0;
+    qsort_r(fo, nf, sizeof *fo, cmp_desc, e->mean_abs);
+    for (size_t i = 0; i < nf; i++) {
+        x->global[i] = (struct app_feature_weight){m->features[fo[i]], e->mean_abs[fo[i]]};
+    }
+    for (size_t i = 0; i < n_dep; i++) {
+        size_t f = dep_default != SIZE_MAX ? dep_default : feature_index(s, p->dependence[i]);
+        double *v = x->dep_values + i * n * 2, *sh = v + n;
+        for (size_t r = 0; r < n; r++) {
+            v[r] = ds->x[r * nf + f];
+            sh[r] = e->contrib[r * (nf + 1) + f];
         }
-        allow[r] = ok && ds->y[r] == 0.0f;
+        x->dep[i] = (struct app_dependence){m->features[f], v, sh, ds->line, n};
     }
+    for (size_t i = 0; i < shown; i++) {
+        explain_row(m, d, sel[i], x->contribs + i * top, top, &x->rows[i]);
+    }
+    // the potential list: negatives the model already scores at or above the threshold
+    size_t k = 0;
+    for (size_t i = 0; ds->y != NULL && i < n && k < n_pot; i++) {
+        size_t r = ro[i];
+        if (ds->y[r] == 0.0f && e->prob[r] >= m->pm.threshold) {
+            explain_row(m, d, r, NULL, 0, &x->rows[shown + k++]);
+        }
+    }
+    x->m = m;
+    x->v = (struct app_explain_view){.model = &m->info,
+                                     .n_data = n,
+                                     .max_sum_diff = e->max_sum_diff,
+                                     .global = x->global,
+                                     .n_global = nf,
+                                     .dependence = x->dep,
+                                     .n_dependence = n_dep,
+                                     .rows = x->rows,
+                                     .n_rows = shown,
+                                     .potential = x->rows + shown,
+                                     .n_potential = k};
+    px_free(fo);
+    px_free(ro);
+    px_free(pd);
+    px_free(sel);
+    *out = x;
+    return PX_OK;
+}
 
-    // the vectors
-    char dir[4096] = "";
-    struct px_err why = {0};
-    if (p->vectors == APP_VECTORS_FEATURES) {
-        rc = PX_ENOENT;
-    } else if (vectors != NULL) {
-        rc = vectors(user, m, csv, ds, p, &use, &dim, dir, sizeof dir, &why);
-    } else {
-        rc = app_prop_text_vectors(m, csv, ds, p, &vec, &dim, dir, sizeof dir, &why);
-        use = vec;
+// ---- runs ----
+
+void app_prop_runs_free(struct app_prop_runs *r)
+{
+    if (r == NULL) {
+        return;
     }
+    px_free(r->raw);
+    px_free(r->runs);
+    px_free(r->ids);
+    px_free(r);
+}
+
+const struct app_runs_view *app_prop_runs_view(const struct app_prop_runs *r)
+{
+    return &r->v;
+}
+
+int app_prop_runs_list(const char *registry, const char *name, struct app_prop_runs **out,
+                       struct px_err *err)
+{
+    *out = NULL;
+    struct app_prop_runs *r = px_calloc(1, sizeof *r);
+    if (r == NULL) {
+        return oom(err);
+    }
+    snprintf(r->registry, sizeof r->registry, "%s", root_of(registry));
+    size_t n = 0, n_bad = 0;
+    int rc = propmodel_list(r->registry, name, &r->raw, &n, &n_bad, err);
     if (rc == PX_OK) {
-        out->text_vectors = true;
-        snprintf(out->vectors, sizeof out->vectors,
-                 "sentence-transformer embeddings of each row's profile text (%.400s)", dir);
-    } else if (p->vectors == APP_VECTORS_TEXT || rc == PX_ENOMEM) {
-        *err = why;
-        goto done;
-    } else {
-        dim = nf;
-        vec = px_malloc((n ? n : 1) * nf * sizeof *vec);
-        if (vec == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory");
-            goto done;
-        }
-        ml_standardize(ds->x, n, nf, vec, err);
-        use = vec;
-        snprintf(
-            out->vectors, sizeof out->vectors, "standardised model features (z-scores)%s%.400s",
-            p->vectors == APP_VECTORS_FEATURES ? ", as asked" : "; sentence-transformer not used: ",
-            p->vectors == APP_VECTORS_FEATURES ? "" : why.msg);
+        r->runs = px_calloc(n ? n : 1, sizeof *r->runs);
+        r->ids = px_calloc(n ? n : 1, sizeof *r->ids);
+        rc = r->runs && r->ids ? PX_OK : oom(err);
     }
-    rc = ml_lookalikes(use, n, dim, ds->y, p->k ? p->k : 1, allow, &look, &n_look, err);
     if (rc != PX_OK) {
-        goto done;
+        app_prop_runs_free(r);
+        return rc;
     }
-    rc = PX_ENOMEM;
-    size_t n_a = p->top > 0 && p->top < n_look ? p->top : n_look, n_neg = 0;
-    for (size_t r = 0; r < n; r++) {
-        if (allow[r]) {
-            order[n_neg++] = r;
+    for (size_t i = 0; i < n; i++) {
+        const struct propmodel_run *x = &r->raw[i];
+        snprintf(r->ids[i], sizeof r->ids[i], "%s@%d", x->name, x->version);
+        r->runs[i] = (struct app_prop_run){
+            .name = x->name, .version = x->version, .id = r->ids[i], .created = x->created,
+            .threshold = x->threshold};
+        memcpy(r->runs[i].cv, x->cv, sizeof x->cv);
+        memcpy(r->runs[i].test, x->test, sizeof x->test);
+    }
+    r->v = (struct app_runs_view){
+        .registry = r->registry, .runs = r->runs, .n = n, .skipped = n_bad};
+    *out = r;
+    return PX_OK;
+}
+
+int app_prop_runs_best(struct app_prop_runs *r, const char *metric, const char *split,
+                       struct px_err *err)
+{
+    metric = metric != NULL ? metric : APP_PROP_DEFAULT_METRIC;
+    split = split != NULL ? split : "test";
+    int mi = app_prop_metric_index(metric);
+    if (mi < 0) {
+        return px_fail(err, PX_EINVAL,
+                       "metric '%.32s': say auc_roc, auc_pr, precision, recall or f1", metric);
+    }
+    bool cv = strcmp(split, "cv") == 0;
+    if (!cv && strcmp(split, "test") != 0) {
+        return px_fail(err, PX_EINVAL, "split '%.32s': say test or cv", split);
+    }
+    size_t n = r->v.n, b = n;
+    for (size_t i = 0; i < n; i++) {
+        double v = cv ? r->runs[i].cv[mi] : r->runs[i].test[mi];
+        double bv = b < n ? (cv ? r->runs[b].cv[mi] : r->runs[b].test[mi]) : -INFINITY;
+        bool newer = b < n && strcmp(r->runs[i].created, r->runs[b].created) >= 0;
+        if (isfinite(v) && (v > bv || (v == bv && newer))) {
+            b = i;
         }
     }
-    qsort_r(order, n_neg, sizeof *order, cmp_prob, e->prob);
-    size_t n_b = n_a < n_neg ? n_a : n_neg;
-    out->a = px_calloc(n_a ? n_a : 1, sizeof *out->a);
-    out->b = px_calloc(n_b ? n_b : 1, sizeof *out->b);
-    rows = px_malloc((n_a + n_b + 1) * sizeof *rows);
-    feats = px_malloc((n_a + n_b + 1) * sizeof *feats);
-    tips = px_calloc(n_a + n_b + 1, sizeof *tips);
-    if (!out->a || !out->b || !rows || !feats || !tips) {
-        px_fail(err, PX_ENOMEM, "out of memory");
-        goto done;
+    if (b == n) {
+        return px_fail(err, PX_ENOENT, "no run has a %s %s", split, metric);
     }
-    for (size_t i = 0; i < n_a; i++) {
-        out->a[i] = (struct app_look_entry){.row = look[i].row,
-                                            .dist = look[i].dist,
-                                            .near = look[i].near,
-                                            .feat = tip_feat[look[i].row]};
-    }
-    for (size_t i = 0; i < n_b; i++) {
-        out->b[i] =
-            (struct app_look_entry){.row = order[i], .dist = NAN, .feat = tip_feat[order[i]]};
-    }
-    out->n_a = n_a;
-    out->n_b = n_b;
-    if (p->tipping) {
-        size_t n_t = 0;
-        for (size_t i = 0; i < n_a + n_b; i++) {
-            const struct app_look_entry *x = i < n_a ? &out->a[i] : &out->b[i - n_a];
-            if (x->feat != SIZE_MAX) {
-                rows[n_t] = x->row;
-                feats[n_t++] = x->feat;
-            }
-        }
-        if (model_lock != NULL) {
-            pthread_mutex_lock(model_lock); // a classifier is used by one thread at a time
-        }
-        rc = ml_tipping(m->model, ds->x, nf, rows, feats, n_t, step, mn, mx, m->threshold, tips,
-                        err);
-        if (model_lock != NULL) {
-            pthread_mutex_unlock(model_lock);
-        }
-        if (rc != PX_OK) {
-            goto done;
-        }
-        for (size_t i = 0, t = 0; i < n_a + n_b; i++) {
-            struct app_look_entry *x = i < n_a ? &out->a[i] : &out->b[i - n_a];
-            if (x->feat != SIZE_MAX) {
-                x->tip = tips[t++];
-            }
-        }
-        tip_summary(out->a, n_a, &out->tipped_a, &out->avg_a);
-        tip_summary(out->b, n_b, &out->tipped_b, &out->avg_b);
-    }
-    rc = PX_OK;
-done:
-    if (rc != PX_OK) {
-        app_look_free(out);
-    }
-    px_free(vec);
-    px_free(allow);
-    px_free(tip_feat);
-    px_free(order);
-    px_free(rows);
-    px_free(feats);
-    px_free(tips);
-    px_free(look);
-    px_free(step);
-    px_free(mn);
-    px_free(mx);
-    return rc;
+    r->runs[0] = r->runs[b];
+    r->v.n = 1;
+    snprintf(r->metric, sizeof r->metric, "%s", metric);
+    snprintf(r->split, sizeof r->split, "%s", split);
+    r->v.metric = r->metric;
+    r->v.split = r->split;
+    return PX_OK;
 }

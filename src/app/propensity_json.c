@@ -1,413 +1,323 @@
-// propensity_json.c — the JSON answers of the propensity calls (app.h), the bodies the HTTP routes
-// /api/models... return. Written straight into a bounded buf (no DOM: an explanation of 5,000
-// rows is 5,000 dependence points per feature); strings go through jsonx_put_string, numbers
-// that are not finite become null.
+// propensity_json.c — the JSON documents of the propensity answers (app_prop.h): what the HTTP
+// routes /api/models... return and what the CLI prints for --format json, one writer per
+// answer, each reading the answer's view (so the CLI's table and CSV show the same data).
+//
+// Written straight into a bounded buf with the jsonx writers (no DOM: an explanation of 5,000
+// rows is 5,000 dependence points per feature). Scores and SHAP values are shown with 6
+// significant digits; numbers that are not finite become null. The run record is the file
+// as saved, re-written member by member (put_value) with "id" and "version" in front.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "app_prop.h"
-#include "app_registry.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "propensity_int.h"
 
-static int num(struct buf *b, double v, struct px_err *err)
+#define DIGITS 6
+
+// The writers below chain on rc: each step runs only while everything before it succeeded.
+static int key(struct buf *b, const char *k, bool first, int rc, struct px_err *err)
 {
-    return isfinite(v) ? buf_printf(b, err, "%.6g", v) : buf_append(b, "null", 4, err);
+    return rc == PX_OK ? jsonx_put_key(b, k, first, err) : rc;
 }
 
-static int str(struct buf *b, const char *s, struct px_err *err)
+static int num(struct buf *b, double v, int rc, struct px_err *err)
 {
-    return jsonx_put_string(b, s, strlen(s), err);
+    return rc == PX_OK ? jsonx_put_number(b, v, DIGITS, err) : rc;
 }
 
-static int head(struct buf *b, const struct propmodel_model *m, struct px_err *err)
+static int str(struct buf *b, const char *s, int rc, struct px_err *err)
 {
-    int rc = buf_printf(b, err, "{\"model\": ");
-    if (rc == PX_OK)
-        rc = str(b, m->name, err);
-    if (rc == PX_OK)
-        rc = buf_printf(b, err, ", \"version\": %d, \"id\": ", m->version);
-    char id[128];
-    snprintf(id, sizeof id, "%s@%d", m->name, m->version);
-    if (rc == PX_OK)
-        rc = str(b, id, err);
-    if (rc == PX_OK)
-        rc = buf_printf(b, err, ", \"threshold\": ");
-    if (rc == PX_OK)
-        rc = num(b, m->threshold, err);
-    return rc;
-}
-
-static int row_id(struct buf *b, const struct ml_dataset *ds, size_t r, struct px_err *err)
-{
-    char name[300];
-    return str(b, ml_dataset_row_name(ds, r, name, sizeof name), err);
-}
-
-static int metrics5(struct buf *b, const double *v, struct px_err *err)
-{
-    int rc = buf_append(b, "{", 1, err);
-    for (int i = 0; rc == PX_OK && i < 5; i++) {
-        rc = buf_printf(b, err, "%s\"%s\": ", i ? ", " : "", propmodel_metric_names[i]);
-        if (rc == PX_OK)
-            rc = num(b, v[i], err);
+    if (rc != PX_OK) {
+        return rc;
     }
-    if (rc == PX_OK)
-        rc = buf_append(b, "}", 1, err);
-    return rc;
+    return s != NULL ? jsonx_put_string(b, s, strlen(s), err) : buf_append(b, "null", 4, err);
 }
 
-int app_prop_runs_json(const char *registry, struct buf *out, struct px_err *err)
+static int raw(struct buf *b, const char *s, int rc, struct px_err *err)
 {
-    struct propmodel_run *runs = NULL;
-    size_t n = 0, n_bad = 0;
-    int rc =
-        propmodel_list(app_registry_dir(registry), NULL, &runs, &n, &n_bad, err);
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "{\"models\": [");
+    return rc == PX_OK ? buf_append(b, s, strlen(s), err) : rc;
+}
+
+static int integer(struct buf *b, long long v, int rc, struct px_err *err)
+{
+    return rc == PX_OK ? buf_printf(b, err, "%lld", v) : rc;
+}
+
+static int boolean(struct buf *b, bool v, int rc, struct px_err *err)
+{
+    return raw(b, v ? "true" : "false", rc, err);
+}
+
+// {"model", "version", "id", "threshold" — the head every answer starts with (left open).
+static int head(struct buf *b, const struct app_prop_info *m, struct px_err *err)
+{
+    int rc = raw(b, "{", PX_OK, err);
+    rc = str(b, m->name, key(b, "model", true, rc, err), err);
+    rc = integer(b, m->version, key(b, "version", false, rc, err), err);
+    rc = str(b, m->id, key(b, "id", false, rc, err), err);
+    return num(b, m->threshold, key(b, "threshold", false, rc, err), err);
+}
+
+// ---- scores ----
+
+int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struct px_err *err)
+{
+    const struct app_score_view *v = &s->v;
+    int rc = head(out, v->model, err);
+    rc = boolean(out, v->potential, key(out, "potential", false, rc, err), err);
+    rc = raw(out, "[", key(out, "rows", false, rc, err), err);
+    for (size_t i = 0; rc == PX_OK && i < v->n_rows; i++) {
+        const struct app_score_row *r = &v->rows[i];
+        rc = raw(out, i ? ",\n {" : "\n {", rc, err);
+        rc = integer(out, (long long)r->row, key(out, "row", true, rc, err), err);
+        rc = str(out, r->id, key(out, "id", false, rc, err), err);
+        rc = integer(out, (long long)r->line, key(out, "line", false, rc, err), err);
+        rc = num(out, r->probability, key(out, "probability", false, rc, err), err);
+        rc = integer(out, r->label, key(out, "label", false, rc, err), err);
+        if (v->has_target) {
+            rc = key(out, "actual", false, rc, err);
+            rc = r->actual < 0 ? raw(out, "null", rc, err) : integer(out, r->actual, rc, err);
+        }
+        rc = raw(out, "}", rc, err);
+    }
+    return raw(out, "]}", rc, err);
+}
+
+// ---- explanations ----
+
+static int explained_row(struct buf *b, const struct app_explain_row *r, bool potential, int rc,
+                         struct px_err *err)
+{
+    rc = raw(b, "{", rc, err);
+    rc = str(b, r->name, key(b, "id", true, rc, err), err);
+    rc = integer(b, (long long)r->line, key(b, "line", false, rc, err), err);
+    rc = num(b, r->probability, key(b, "probability", false, rc, err), err);
+    if (!potential) {
+        rc = integer(b, r->label, key(b, "label", false, rc, err), err);
+        rc = num(b, r->margin, key(b, "margin", false, rc, err), err);
+        rc = num(b, r->bias, key(b, "bias", false, rc, err), err);
+    }
+    rc = str(b, r->tipping_feature, key(b, "tipping_feature", false, rc, err), err);
+    if (!potential) {
+        rc = raw(b, "[", key(b, "top", false, rc, err), err);
+        for (size_t j = 0; j < r->n_top; j++) {
+            rc = raw(b, j ? ", {" : "{", rc, err);
+            rc = str(b, r->top[j].feature, key(b, "feature", true, rc, err), err);
+            rc = num(b, r->top[j].value, key(b, "value", false, rc, err), err);
+            rc = num(b, r->top[j].shap, key(b, "shap", false, rc, err), err);
+            rc = raw(b, "}", rc, err);
+        }
+        rc = raw(b, "]", rc, err);
+    }
+    return raw(b, "}", rc, err);
+}
+
+int app_prop_explained_json(const struct app_prop_explained *x, struct buf *out,
+                            struct px_err *err)
+{
+    const struct app_explain_view *v = &x->v;
+    int rc = head(out, v->model, err);
+    rc = integer(out, (long long)v->n_data, key(out, "n_rows", false, rc, err), err);
+    rc = key(out, "max_sum_diff", false, rc, err);
+    rc = rc == PX_OK ? jsonx_put_number(out, v->max_sum_diff, 3, err) : rc;
+    rc = raw(out, "[", key(out, "global", false, rc, err), err);
+    for (size_t i = 0; i < v->n_global; i++) {
+        rc = raw(out, i ? ", {" : "{", rc, err);
+        rc = str(out, v->global[i].feature, key(out, "feature", true, rc, err), err);
+        rc = num(out, v->global[i].mean_abs_shap, key(out, "mean_abs_shap", false, rc, err), err);
+        rc = raw(out, "}", rc, err);
+    }
+    rc = raw(out, "],\n", rc, err);
+    rc = raw(out, "[", key(out, "dependence", true, rc, err), err);
+    for (size_t i = 0; i < v->n_dependence; i++) {
+        const struct app_dependence *d = &v->dependence[i];
+        rc = raw(out, i ? ",\n{" : "{", rc, err);
+        rc = str(out, d->feature, key(out, "feature", true, rc, err), err);
+        rc = raw(out, "[", key(out, "points", false, rc, err), err);
+        for (size_t r = 0; rc == PX_OK && r < d->n; r++) {
+            rc = raw(out, r ? ",[" : "[", rc, err);
+            rc = raw(out, ",", num(out, d->value[r], rc, err), err);
+            rc = raw(out, "]", num(out, d->shap[r], rc, err), err);
+        }
+        rc = raw(out, "]}", rc, err);
+    }
+    rc = raw(out, "],\n", rc, err);
+    rc = raw(out, "[", key(out, "rows", true, rc, err), err);
+    for (size_t i = 0; rc == PX_OK && i < v->n_rows; i++) {
+        rc = explained_row(out, &v->rows[i], false, raw(out, i ? ",\n " : "\n ", rc, err), err);
+    }
+    rc = raw(out, "],\n", rc, err);
+    rc = raw(out, "[", key(out, "potential", true, rc, err), err);
+    for (size_t i = 0; rc == PX_OK && i < v->n_potential; i++) {
+        rc = explained_row(out, &v->potential[i], true, raw(out, i ? ",\n " : "\n ", rc, err),
+                           err);
+    }
+    return raw(out, "]}", rc, err);
+}
+
+// ---- look-alikes ----
+
+static int look_list(struct buf *b, const struct app_look_entry *l, size_t n, bool tipping,
+                     int rc, struct px_err *err)
+{
+    rc = raw(b, "[", rc, err);
     for (size_t i = 0; rc == PX_OK && i < n; i++) {
-        char id[128];
-        snprintf(id, sizeof id, "%s@%d", runs[i].name, runs[i].version);
-        rc = buf_printf(out, err, "%s\n {\"id\": ", i ? "," : "");
-        if (rc == PX_OK)
-            rc = str(out, id, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"name\": ");
-        if (rc == PX_OK)
-            rc = str(out, runs[i].name, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"version\": %d, \"created\": ", runs[i].version);
-        if (rc == PX_OK)
-            rc = str(out, runs[i].created, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"threshold\": ");
-        if (rc == PX_OK)
-            rc = num(out, runs[i].threshold, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"cv\": ");
-        if (rc == PX_OK)
-            rc = metrics5(out, runs[i].cv, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"test\": ");
-        if (rc == PX_OK)
-            rc = metrics5(out, runs[i].test, err);
-        if (rc == PX_OK)
-            rc = buf_append(out, "}", 1, err);
+        const struct app_look_entry *x = &l[i];
+        rc = raw(b, i ? ",\n {" : "\n {", rc, err);
+        rc = str(b, x->name, key(b, "id", true, rc, err), err);
+        rc = num(b, x->probability, key(b, "probability", false, rc, err), err);
+        rc = num(b, x->dist, key(b, "distance", false, rc, err), err);
+        rc = str(b, x->near, key(b, "near", false, rc, err), err);
+        rc = str(b, x->tipping_feature, key(b, "tipping_feature", false, rc, err), err);
+        if (tipping) {
+            rc = num(b, x->from, key(b, "from", false, rc, err), err);
+            rc = num(b, x->to, key(b, "to", false, rc, err), err);
+            rc = num(b, x->to - x->from, key(b, "change", false, rc, err), err);
+            rc = num(b, x->new_probability, key(b, "new_probability", false, rc, err), err);
+            rc = boolean(b, x->tipped, key(b, "tipped", false, rc, err), err);
+        }
+        rc = raw(b, "}", rc, err);
     }
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "], \"skipped\": %zu}", n_bad);
-    px_free(runs);
-    return rc;
+    return raw(b, "]", rc, err);
+}
+
+static int tip_summary(struct buf *b, size_t rows, size_t tipped, double avg, int rc,
+                       struct px_err *err)
+{
+    rc = raw(b, "{", rc, err);
+    rc = integer(b, (long long)rows, key(b, "rows", true, rc, err), err);
+    rc = integer(b, (long long)tipped, key(b, "tipped", false, rc, err), err);
+    rc = num(b, avg, key(b, "avg_change", false, rc, err), err);
+    return raw(b, "}", rc, err);
+}
+
+int app_prop_look_json(const struct app_prop_look *l, struct buf *out, struct px_err *err)
+{
+    const struct app_look_view *v = &l->v;
+    int rc = head(out, v->model, err);
+    rc = integer(out, (long long)v->k, key(out, "k", false, rc, err), err);
+    rc = str(out, v->vectors, key(out, "vectors", false, rc, err), err);
+    rc = boolean(out, v->text_vectors, key(out, "text_vectors", false, rc, err), err);
+    rc = raw(out, ",\n", rc, err);
+    rc = look_list(out, v->a, v->n_a, v->tipping, key(out, "list_a", true, rc, err), err);
+    rc = raw(out, ",\n", rc, err);
+    rc = look_list(out, v->b, v->n_b, v->tipping, key(out, "list_b", true, rc, err), err);
+    if (v->tipping) {
+        rc = raw(out, ",\n", rc, err);
+        rc = raw(out, "{", key(out, "summary", true, rc, err), err);
+        rc = tip_summary(out, v->n_a, v->tipped_a, v->avg_a, key(out, "a", true, rc, err), err);
+        rc = tip_summary(out, v->n_b, v->tipped_b, v->avg_b, key(out, "b", false, rc, err), err);
+        rc = raw(out, "}", rc, err);
+    }
+    return raw(out, "}", rc, err);
+}
+
+// ---- runs ----
+
+static int metrics5(struct buf *b, const double *m, int rc, struct px_err *err)
+{
+    rc = raw(b, "{", rc, err);
+    for (int i = 0; i < APP_PROP_N_METRICS; i++) {
+        rc = num(b, m[i], key(b, app_prop_metric_names[i], i == 0, rc, err), err);
+    }
+    return raw(b, "}", rc, err);
+}
+
+int app_prop_runs_json(const struct app_prop_runs *r, struct buf *out, struct px_err *err)
+{
+    const struct app_runs_view *v = &r->v;
+    int rc = raw(out, "{", PX_OK, err);
+    rc = raw(out, "[", key(out, "models", true, rc, err), err);
+    for (size_t i = 0; rc == PX_OK && i < v->n; i++) {
+        const struct app_prop_run *x = &v->runs[i];
+        rc = raw(out, i ? ",\n {" : "\n {", rc, err);
+        rc = str(out, x->id, key(out, "id", true, rc, err), err);
+        rc = str(out, x->name, key(out, "name", false, rc, err), err);
+        rc = integer(out, x->version, key(out, "version", false, rc, err), err);
+        rc = str(out, x->created, key(out, "created", false, rc, err), err);
+        rc = num(out, x->threshold, key(out, "threshold", false, rc, err), err);
+        rc = metrics5(out, x->cv, key(out, "cv", false, rc, err), err);
+        rc = metrics5(out, x->test, key(out, "test", false, rc, err), err);
+        rc = raw(out, "}", rc, err);
+    }
+    rc = raw(out, "]", rc, err);
+    rc = integer(out, (long long)v->skipped, key(out, "skipped", false, rc, err), err);
+    if (v->metric != NULL) {
+        rc = raw(out, "{", key(out, "best", false, rc, err), err);
+        rc = str(out, v->metric, key(out, "metric", true, rc, err), err);
+        rc = str(out, v->split, key(out, "split", false, rc, err), err);
+        rc = raw(out, "}", rc, err);
+    }
+    return raw(out, "}", rc, err);
+}
+
+// A parsed value written back with the jsonx writers (numbers with the digits that read back
+// as the same double).
+static int put_value(struct buf *b, const cJSON *v, int depth, struct px_err *err)
+{
+    if (depth > 64) {
+        return px_fail(err, PX_ELIMIT, "the run record nests deeper than 64 levels");
+    }
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        bool obj = cJSON_IsObject(v), first = true;
+        int rc = buf_append(b, obj ? "{" : "[", 1, err);
+        const cJSON *c = NULL;
+        cJSON_ArrayForEach(c, v)
+        {
+            rc = obj ? key(b, c->string, first, rc, err) : raw(b, first ? "" : ", ", rc, err);
+            first = false;
+            if (rc == PX_OK)
+                rc = put_value(b, c, depth + 1, err);
+        }
+        return raw(b, obj ? "}" : "]", rc, err);
+    }
+    if (cJSON_IsString(v)) {
+        return str(b, v->valuestring, PX_OK, err);
+    }
+    if (cJSON_IsNumber(v)) {
+        return jsonx_put_number(b, v->valuedouble, JSONX_ROUND_TRIP, err);
+    }
+    return raw(b, cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : "null", PX_OK, err);
 }
 
 int app_prop_run_json(const char *registry, const char *ref, struct buf *out, struct px_err *err)
 {
     // Loading the model checks the record's format and the model's checksum, and resolves
-    // "NAME" to its newest version; the record is then read as written.
-    struct propmodel_model m;
+    // "NAME" to its version; the record is then read as written.
+    struct app_prop_model *m = NULL;
     cJSON *run = NULL;
-    char *text = NULL;
     int rc = app_prop_load(registry, ref, 1, &m, err);
     if (rc == PX_OK) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/run.json", m.dir);
+        snprintf(path, sizeof path, "%s/run.json", m->pm.dir);
         rc = jsonx_parse_file(path, 64u << 20, &run, err);
     }
+    if (rc == PX_OK && !cJSON_IsObject(run)) {
+        rc = px_fail(err, PX_EFORMAT, "%s: run.json is not an object", m->id);
+    }
     if (rc == PX_OK) {
-        char id[128];
-        snprintf(id, sizeof id, "%s@%d", m.name, m.version);
-        cJSON_DeleteItemFromObjectCaseSensitive(run, "id");
-        cJSON_DeleteItemFromObjectCaseSensitive(run, "version"); // the registry's number
-        if (cJSON_AddStringToObject(run, "id", id) == NULL ||
-            cJSON_AddNumberToObject(run, "version", m.version) == NULL ||
-            (text = cJSON_PrintUnformatted(run)) == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory");
-        }
-    }
-    if (rc == PX_OK)
-        rc = buf_append(out, text, strlen(text), err);
-    cJSON_free(text);
-    cJSON_Delete(run);
-    propmodel_model_free(&m);
-    return rc;
-}
-
-int app_prop_score_json(const struct propmodel_model *m, const struct ml_dataset *ds,
-                        const float *prob, struct buf *out, struct px_err *err)
-{
-    int rc = head(out, m, err);
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, ", \"rows\": [");
-    for (size_t r = 0; rc == PX_OK && r < ds->n_rows; r++) {
-        rc = buf_printf(out, err, "%s{\"row\": %zu, \"id\": ", r ? ", " : "", r);
-        if (rc == PX_OK)
-            rc = ds->id && ds->id[r] && ds->id[r][0] ? row_id(out, ds, r, err)
-                                                     : buf_printf(out, err, "null");
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"probability\": ");
-        if (rc == PX_OK)
-            rc = num(out, prob[r], err);
-        if (rc == PX_OK) {
-            rc = buf_printf(out, err, ", \"label\": %d}", prob[r] >= m->threshold ? 1 : 0);
-        }
-    }
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "]}");
-    return rc;
-}
-
-static int cmp_desc(const void *a, const void *b, void *user)
-{
-    const double *v = user;
-    double x = v[*(const size_t *)a], y = v[*(const size_t *)b];
-    if (x != y) {
-        return x > y ? -1 : 1;
-    }
-    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
-}
-
-static int feature_name(struct buf *b, const struct propmodel_model *m, size_t f, struct px_err *err)
-{
-    return f == SIZE_MAX ? buf_append(b, "null", 4, err) : str(b, m->spec.features[f].name, err);
-}
-
-int app_prop_explain_json(const struct propmodel_model *m, const struct ml_dataset *ds,
-                          const struct ml_explanation *e, const char *const *dep, size_t n_dep,
-                          size_t n_rows, struct buf *out, struct px_err *err)
-{
-    size_t nf = e->n_features, n = e->n_rows;
-    size_t *fo = px_malloc((nf ? nf : 1) * sizeof *fo);
-    size_t *ro = px_malloc((n ? n : 1) * sizeof *ro);
-    double *pd = px_malloc((n ? n : 1) * sizeof *pd);
-    size_t *dep_f = px_malloc((n_dep ? n_dep : 1) * sizeof *dep_f);
-    int rc = PX_OK;
-    if (!fo || !ro || !pd || !dep_f) {
-        rc = px_fail(err, PX_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; rc == PX_OK && i < n_dep; i++) {
-        dep_f[i] = SIZE_MAX;
-        for (size_t f = 0; f < nf; f++) {
-            if (strcmp(m->spec.features[f].name, dep[i]) == 0) {
-                dep_f[i] = f;
+        // "id" and "version" first: the record has no version (the registry numbers the
+        // directory when it publishes), and an older record's would be stale
+        rc = raw(out, "{", rc, err);
+        rc = str(out, m->id, key(out, "id", true, rc, err), err);
+        rc = integer(out, m->pm.version, key(out, "version", false, rc, err), err);
+        const cJSON *c = NULL;
+        cJSON_ArrayForEach(c, run)
+        {
+            if (strcmp(c->string, "id") == 0 || strcmp(c->string, "version") == 0) {
+                continue;
             }
+            rc = key(out, c->string, false, rc, err);
+            if (rc == PX_OK)
+                rc = put_value(out, c, 1, err);
         }
-        if (dep_f[i] == SIZE_MAX) {
-            rc = px_fail(err, PX_EINVAL, "feature '%.64s': the model has no such feature", dep[i]);
-        }
+        rc = raw(out, "}", rc, err);
     }
-    if (rc == PX_OK) {
-        for (size_t f = 0; f < nf; f++) {
-            fo[f] = f;
-        }
-        qsort_r(fo, nf, sizeof *fo, cmp_desc, e->mean_abs);
-        for (size_t r = 0; r < n; r++) {
-            ro[r] = r;
-            pd[r] = e->prob[r];
-        }
-        qsort_r(ro, n, sizeof *ro, cmp_desc, pd);
-        rc = head(out, m, err);
-    }
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, ", \"n_rows\": %zu, \"global\": [", n);
-    for (size_t i = 0; rc == PX_OK && i < nf; i++) {
-        rc = buf_printf(out, err, "%s{\"feature\": ", i ? ", " : "");
-        if (rc == PX_OK)
-            rc = str(out, m->spec.features[fo[i]].name, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"mean_abs_shap\": ");
-        if (rc == PX_OK)
-            rc = num(out, e->mean_abs[fo[i]], err);
-        if (rc == PX_OK)
-            rc = buf_append(out, "}", 1, err);
-    }
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "],\n\"dependence\": [");
-    for (size_t i = 0; rc == PX_OK && i < n_dep; i++) {
-        size_t f = dep_f[i];
-        rc = buf_printf(out, err, "%s{\"feature\": ", i ? ",\n" : "");
-        if (rc == PX_OK)
-            rc = str(out, m->spec.features[f].name, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"points\": [");
-        for (size_t r = 0; rc == PX_OK && r < n; r++) {
-            rc = buf_printf(out, err, "%s[", r ? "," : "");
-            if (rc == PX_OK)
-                rc = num(out, ds->x[r * nf + f], err);
-            if (rc == PX_OK)
-                rc = buf_append(out, ",", 1, err);
-            if (rc == PX_OK)
-                rc = num(out, e->contrib[r * (nf + 1) + f], err);
-            if (rc == PX_OK)
-                rc = buf_append(out, "]", 1, err);
-        }
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, "]}");
-    }
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "],\n\"rows\": [");
-    size_t shown = n_rows < n ? n_rows : n;
-    for (size_t i = 0; rc == PX_OK && i < shown; i++) {
-        size_t r = ro[i], idx[5];
-        size_t k = ml_explain_top(e, r, nf < 5 ? nf : 5, NULL, idx);
-        rc = buf_printf(out, err, "%s\n {\"id\": ", i ? "," : "");
-        if (rc == PX_OK)
-            rc = row_id(out, ds, r, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"probability\": ");
-        if (rc == PX_OK)
-            rc = num(out, e->prob[r], err);
-        if (rc == PX_OK) {
-            rc = buf_printf(out, err, ", \"label\": %d, \"tipping_feature\": ",
-                            e->prob[r] >= m->threshold ? 1 : 0);
-        }
-        if (rc == PX_OK)
-            rc = feature_name(out, m, app_prop_tipping_feature(m, e, r), err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"top\": [");
-        for (size_t j = 0; rc == PX_OK && j < k; j++) {
-            rc = buf_printf(out, err, "%s{\"feature\": ", j ? ", " : "");
-            if (rc == PX_OK)
-                rc = str(out, m->spec.features[idx[j]].name, err);
-            if (rc == PX_OK)
-                rc = buf_printf(out, err, ", \"value\": ");
-            if (rc == PX_OK)
-                rc = num(out, ds->x[r * nf + idx[j]], err);
-            if (rc == PX_OK)
-                rc = buf_printf(out, err, ", \"shap\": ");
-            if (rc == PX_OK)
-                rc = num(out, e->contrib[r * (nf + 1) + idx[j]], err);
-            if (rc == PX_OK)
-                rc = buf_append(out, "}", 1, err);
-        }
-        if (rc == PX_OK)
-            rc = buf_append(out, "]}", 2, err);
-    }
-    // the potential list: negatives the model already scores at or above the threshold
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "],\n\"potential\": [");
-    size_t n_pot = 0;
-    for (size_t i = 0; rc == PX_OK && i < n && n_pot < n_rows && ds->y != NULL; i++) {
-        size_t r = ro[i];
-        if (ds->y[r] != 0.0f || e->prob[r] < m->threshold) {
-            continue;
-        }
-        rc = buf_printf(out, err, "%s\n {\"id\": ", n_pot ? "," : "");
-        if (rc == PX_OK)
-            rc = row_id(out, ds, r, err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"probability\": ");
-        if (rc == PX_OK)
-            rc = num(out, e->prob[r], err);
-        if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"tipping_feature\": ");
-        if (rc == PX_OK)
-            rc = feature_name(out, m, app_prop_tipping_feature(m, e, r), err);
-        if (rc == PX_OK)
-            rc = buf_append(out, "}", 1, err);
-        n_pot++;
-    }
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, "]}");
-    px_free(fo);
-    px_free(ro);
-    px_free(pd);
-    px_free(dep_f);
-    return rc;
-}
-
-static int look_list(struct buf *b, const struct propmodel_model *m, const struct ml_dataset *ds,
-                     const struct ml_explanation *e, const struct app_look_entry *l, size_t n,
-                     bool tipping, struct px_err *err)
-{
-    int rc = buf_append(b, "[", 1, err);
-    for (size_t i = 0; rc == PX_OK && i < n; i++) {
-        const struct app_look_entry *x = &l[i];
-        rc = buf_printf(b, err, "%s\n {\"id\": ", i ? "," : "");
-        if (rc == PX_OK)
-            rc = row_id(b, ds, x->row, err);
-        if (rc == PX_OK)
-            rc = buf_printf(b, err, ", \"probability\": ");
-        if (rc == PX_OK)
-            rc = num(b, e->prob[x->row], err);
-        if (rc == PX_OK)
-            rc = buf_printf(b, err, ", \"distance\": ");
-        if (rc == PX_OK)
-            rc = num(b, x->dist, err);
-        if (rc == PX_OK)
-            rc = buf_printf(b, err, ", \"near\": ");
-        if (rc == PX_OK)
-            rc = isnan(x->dist) ? buf_append(b, "null", 4, err) : row_id(b, ds, x->near, err);
-        if (rc == PX_OK)
-            rc = buf_printf(b, err, ", \"tipping_feature\": ");
-        if (rc == PX_OK)
-            rc = feature_name(b, m, x->feat, err);
-        if (rc == PX_OK && tipping) {
-            rc = buf_printf(b, err, ", \"from\": ");
-            if (rc == PX_OK)
-                rc = num(b, x->tip.from, err);
-            if (rc == PX_OK)
-                rc = buf_printf(b, err, ", \"to\": ");
-            if (rc == PX_OK)
-                rc = num(b, x->tip.to, err);
-            if (rc == PX_OK)
-                rc = buf_printf(b, err, ", \"change\": ");
-            if (rc == PX_OK)
-                rc = num(b, x->tip.to - x->tip.from, err);
-            if (rc == PX_OK)
-                rc = buf_printf(b, err, ", \"new_probability\": ");
-            if (rc == PX_OK)
-                rc = num(b, x->tip.p_after, err);
-            if (rc == PX_OK)
-                rc = buf_printf(b, err, ", \"tipped\": %s", x->tip.tipped ? "true" : "false");
-        }
-        if (rc == PX_OK)
-            rc = buf_append(b, "}", 1, err);
-    }
-    if (rc == PX_OK)
-        rc = buf_append(b, "]", 1, err);
-    return rc;
-}
-
-int app_prop_look_json(const struct propmodel_model *m, const struct ml_dataset *ds,
-                       const struct ml_explanation *e, const struct app_look *l, bool tipping,
-                       struct buf *out, struct px_err *err)
-{
-    int rc = head(out, m, err);
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, ", \"vectors\": ");
-    if (rc == PX_OK)
-        rc = str(out, l->vectors, err);
-    if (rc == PX_OK) {
-        rc = buf_printf(
-            out, err, ", \"text_vectors\": %s,\n\"list_a\": ", l->text_vectors ? "true" : "false");
-    }
-    if (rc == PX_OK)
-        rc = look_list(out, m, ds, e, l->a, l->n_a, tipping, err);
-    if (rc == PX_OK)
-        rc = buf_printf(out, err, ",\n\"list_b\": ");
-    if (rc == PX_OK)
-        rc = look_list(out, m, ds, e, l->b, l->n_b, tipping, err);
-    if (rc == PX_OK && tipping) {
-        rc = buf_printf(out, err,
-                        ",\n\"summary\": {\"a\": {\"rows\": %zu, \"tipped\": %zu, "
-                        "\"avg_change\": ",
-                        l->n_a, l->tipped_a);
-        if (rc == PX_OK)
-            rc = num(out, l->avg_a, err);
-        if (rc == PX_OK) {
-            rc = buf_printf(out, err,
-                            "}, \"b\": {\"rows\": %zu, \"tipped\": %zu, \"avg_change\": ", l->n_b,
-                            l->tipped_b);
-        }
-        if (rc == PX_OK)
-            rc = num(out, l->avg_b, err);
-        if (rc == PX_OK)
-            rc = buf_append(out, "}}", 2, err);
-    }
-    if (rc == PX_OK)
-        rc = buf_append(out, "}", 1, err);
+    cJSON_Delete(run);
+    app_prop_model_free(m);
     return rc;
 }

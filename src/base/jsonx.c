@@ -12,6 +12,8 @@
 #include "jsonx.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fsx.h"
@@ -183,6 +185,11 @@ int jsonx_put_number(struct buf *out, double v, int digits, struct px_err *err)
 {
     if (!isfinite(v)) {
         return buf_append(out, "null", 4, err);
+    }
+    if (digits == JSONX_ROUND_TRIP) {
+        char s[32];
+        snprintf(s, sizeof s, "%.15g", v); // most figures read back from 15 digits
+        digits = strtod(s, NULL) == v ? 15 : 17;
     }
     return buf_printf(out, err, "%.*g", digits < 1 ? 1 : digits > 17 ? 17 : digits, v);
 }

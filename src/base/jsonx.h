@@ -44,7 +44,9 @@ int jsonx_get_string(const cJSON *obj, const char *key, bool required, const cha
 int jsonx_put_string(struct buf *out, const char *s, size_t n, struct px_err *err);
 
 // Appends v as a JSON number with up to `digits` significant digits (6 for scores shown to
-// people, 17 to round-trip a double), or null when v is NaN or infinite (JSON has neither).
+// people, 17 to round-trip a double; JSONX_ROUND_TRIP: the fewest of 15 or 17 that read back
+// as v, for records), or null when v is NaN or infinite (JSON has neither).
+#define JSONX_ROUND_TRIP 0
 int jsonx_put_number(struct buf *out, double v, int digits, struct px_err *err);
 // Appends "key": (with a leading ", " unless first) — the key escaped as jsonx_put_string.
 int jsonx_put_key(struct buf *out, const char *key, bool first, struct px_err *err);

@@ -1,4 +1,4 @@
-// cli_ml.c — output helpers shared by the propensity subcommands (see cli_ml.h).
+// cli_ml.c — the two JSON writers cmd_recommend.c and cmd_segment.c still use (see cli_ml.h).
 #include "cli_ml.h"
 
 #include <math.h>

@@ -1,5 +1,6 @@
-// cli_ml.h — what the propensity subcommands (train, score, explain, runs, lookalike, tipping)
-// share beyond cli.h. The work itself goes through app_prop.h (app/propensity.c).
+// cli_ml.h — the last hand-written JSON of the CLI: two writers that cmd_recommend.c and
+// cmd_segment.c still use. The propensity commands print documents built in app/ (cli.h,
+// cli_print_json); delete this pair of files once the other two do too (issue 10).
 #ifndef PX_CLI_ML_H
 #define PX_CLI_ML_H
 

@@ -1,71 +1,56 @@
-// cmd_runs.c — `prospect runs list|best`: the run records of trained models (src/ml/propmodel.h).
+// cmd_runs.c — `prospect runs list|best`: the run records of trained propensity models
+// (app_prop_runs_list). --format json prints the answer's document, the one GET /api/models
+// returns (best adds what it ranked by); the table and CSV read its view.
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "app_prop.h"
 #include "app_registry.h"
 #include "cli.h"
-#include "cli_ml.h"
-#include "mem.h"
-#include "propmodel.h"
+#include "limits.h"
 
 static const char *const k_usage =
-    "usage: prospect runs list [--name NAME] [--format table|json|csv] [--registry DIR]\n"
-    "       prospect runs best --metric M [--split test|cv] [--name NAME] [--format F]\n"
+    "usage: prospect runs list [--name NAME] [--format table|json|csv] [--json] [--registry DIR]\n"
+    "       prospect runs best [--metric M] [--split test|cv] [--name NAME] [--format F]\n"
     "\n"
     "list: every saved version with its threshold and metrics (test split and pooled\n"
     "cross-validation). best: the run with the highest M (auc_roc, auc_pr, precision, recall,\n"
-    "f1) on the test split (or --split cv); ties go to the newest.\n";
+    "f1; default " APP_PROP_DEFAULT_METRIC ", the threshold-free ranking quality of a binary model) on the\n"
+    "test split (or --split cv); ties go to the newest. --format json prints the document\n"
+    "GET /api/models returns; --json is --format json.\n";
 
-static void print_runs(enum cli_format fmt, const struct propmodel_run *r, size_t n)
+static void print_runs(enum cli_format fmt, const struct app_runs_view *v)
 {
-    if (fmt == CLI_FORMAT_JSON) {
-        printf("[");
-        for (size_t i = 0; i < n; i++) {
-            printf("%s\n  {\"name\": ", i ? "," : "");
-            cli_json_string(stdout, r[i].name);
-            printf(", \"version\": %d, \"created\": ", r[i].version);
-            cli_json_string(stdout, r[i].created);
-            printf(", \"threshold\": ");
-            cli_json_number(stdout, r[i].threshold);
-            for (int s = 0; s < 2; s++) {
-                printf(", \"%s\": {", s ? "cv" : "test");
-                for (int k = 0; k < 5; k++) {
-                    printf("%s\"%s\": ", k ? ", " : "", propmodel_metric_names[k]);
-                    cli_json_number(stdout, s ? r[i].cv[k] : r[i].test[k]);
-                }
-                printf("}");
-            }
-            printf("}");
-        }
-        printf("\n]\n");
-        return;
-    }
+    const struct app_prop_run *r = v->runs;
     if (fmt == CLI_FORMAT_CSV) {
         printf("name,version,created,threshold");
         for (int s = 0; s < 2; s++) {
-            for (int k = 0; k < 5; k++) {
-                printf(",%s_%s", s ? "cv" : "test", propmodel_metric_names[k]);
+            for (int k = 0; k < APP_PROP_N_METRICS; k++) {
+                printf(",%s_%s", s ? "cv" : "test", app_prop_metric_names[k]);
             }
         }
         printf("\n");
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < v->n; i++) {
             cli_csv_field(stdout, r[i].name);
             printf(",%d,%s,%.6g", r[i].version, r[i].created, r[i].threshold);
-            for (int k = 0; k < 5; k++) {
+            for (int k = 0; k < APP_PROP_N_METRICS; k++) {
                 printf(",%.6g", r[i].test[k]);
             }
-            for (int k = 0; k < 5; k++) {
+            for (int k = 0; k < APP_PROP_N_METRICS; k++) {
                 printf(",%.6g", r[i].cv[k]);
             }
             printf("\n");
         }
         return;
     }
+    if (v->metric != NULL) {
+        printf("best by %s on the %s split:\n", v->metric,
+               strcmp(v->split, "cv") == 0 ? "pooled cross-validation" : "test");
+    }
     printf("%-24s %4s %-20s %9s %8s %8s %8s %8s %8s %8s\n", "name", "ver", "created", "threshold",
            "auc_roc", "auc_pr", "prec", "recall", "f1", "cv_auc");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < v->n; i++) {
         printf("%-24s %4d %-20s %9.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f\n", r[i].name,
                r[i].version, r[i].created, r[i].threshold, r[i].test[0], r[i].test[1], r[i].test[2],
                r[i].test[3], r[i].test[4], r[i].cv[0]);
@@ -74,7 +59,7 @@ static void print_runs(enum cli_format fmt, const struct propmodel_run *r, size_
 
 int cmd_runs(int argc, char **argv)
 {
-    const char *name = NULL, *metric = NULL, *split = "test", *root = app_registry_dir(NULL);
+    const char *name = NULL, *metric = NULL, *split = NULL, *root = app_registry_dir(NULL);
     enum cli_format fmt = CLI_FORMAT_TABLE;
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -92,23 +77,25 @@ int cmd_runs(int argc, char **argv)
         {"name", required_argument, NULL, 'n'},
         {"metric", required_argument, NULL, 'm'},
         {"split", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
         {"registry", required_argument, NULL, 'R'},
+        CLI_FORMAT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+        int f = cli_format_option("runs", ch, optarg, &fmt);
+        if (f >= 0) {
+            if (f != CLI_OK) {
+                return f;
+            }
+            continue;
+        }
         switch (ch) {
         case 'n': name = optarg; break;
         case 'm': metric = optarg; break;
         case 's': split = optarg; break;
-        case 'f':
-            if (!cli_parse_format(optarg, &fmt)) {
-                return cli_usage_error("runs", "--format must be table, json or csv");
-            }
-            break;
         case 'R': root = optarg; break;
         case 'h': fputs(k_usage, stdout); return CLI_OK;
         default: return cli_usage_error("runs", "unknown option");
@@ -117,50 +104,41 @@ int cmd_runs(int argc, char **argv)
     if (optind < argc - 1) {
         return cli_usage_error("runs", "unexpected argument '%s'", argv[optind + 1]);
     }
-    int mi = 0;
-    if (best) {
-        if (metric == NULL || (mi = propmodel_metric_index(metric)) < 0) {
-            return cli_usage_error("runs",
-                                   "best needs --metric auc_roc|auc_pr|precision|recall|f1");
-        }
-        if (strcmp(split, "test") != 0 && strcmp(split, "cv") != 0) {
-            return cli_usage_error("runs", "--split must be test or cv");
-        }
+    if (!best && (metric != NULL || split != NULL)) {
+        return cli_usage_error("runs", "--metric and --split go with runs best");
+    }
+    if (metric != NULL && app_prop_metric_index(metric) < 0) {
+        return cli_usage_error("runs", "--metric must be auc_roc, auc_pr, precision, recall or f1");
+    }
+    if (split != NULL && strcmp(split, "test") != 0 && strcmp(split, "cv") != 0) {
+        return cli_usage_error("runs", "--split must be test or cv");
     }
     struct px_err err = {0};
-    struct propmodel_run *runs = NULL;
-    size_t n = 0, n_bad = 0;
-    if (propmodel_list(root, name, &runs, &n, &n_bad, &err) != PX_OK) {
+    struct app_prop_runs *runs = NULL;
+    if (app_prop_runs_list(root, name, &runs, &err) != PX_OK) {
         return cli_fail("runs", &err);
     }
-    if (n_bad > 0) {
-        fprintf(stderr, "prospect runs: %zu run record%s could not be read (skipped)\n", n_bad,
-                n_bad == 1 ? "" : "s");
+    const struct app_runs_view *v = app_prop_runs_view(runs);
+    if (v->skipped > 0) {
+        fprintf(stderr, "prospect runs: %zu run record%s could not be read (skipped)\n",
+                v->skipped, v->skipped == 1 ? "" : "s");
     }
     int status = CLI_OK;
-    if (n == 0) {
-        px_fail(&err, PX_ENOENT, "no runs%s%s in %s", name ? " of " : "", name ? name : "", root);
+    struct buf doc;
+    buf_init(&doc, LIMIT_HTTP_RESPONSE);
+    if (v->n == 0) {
+        px_fail(&err, PX_ENOENT, "no runs%s%s in %s", name ? " of " : "", name ? name : "",
+                v->registry);
         status = cli_fail("runs", &err);
-    } else if (best) {
-        size_t b = n;
-        bool cv = strcmp(split, "cv") == 0;
-        for (size_t i = 0; i < n; i++) {
-            double v = cv ? runs[i].cv[mi] : runs[i].test[mi];
-            double bv = b < n ? (cv ? runs[b].cv[mi] : runs[b].test[mi]) : -INFINITY;
-            bool newer = b < n && strcmp(runs[i].created, runs[b].created) >= 0;
-            if (isfinite(v) && (v > bv || (v == bv && newer))) {
-                b = i;
-            }
-        }
-        if (b == n) {
-            px_fail(&err, PX_ENOENT, "no run has a %s %s", split, metric);
-            status = cli_fail("runs", &err);
-        } else {
-            print_runs(fmt, &runs[b], 1);
-        }
+    } else if (best && app_prop_runs_best(runs, metric, split, &err) != PX_OK) {
+        status = cli_fail("runs", &err);
+    } else if (fmt == CLI_FORMAT_JSON) {
+        status = app_prop_runs_json(runs, &doc, &err) == PX_OK ? cli_print_json("runs", &doc)
+                                                               : cli_fail("runs", &err);
     } else {
-        print_runs(fmt, runs, n);
+        print_runs(fmt, v);
     }
-    px_free(runs);
+    buf_free(&doc);
+    app_prop_runs_free(runs);
     return status;
 }

@@ -11,21 +11,22 @@
 // {id} is "NAME" (production, else newest), "NAME@VERSION" or "NAME@STAGE". The last three
 // read the CSV given to `prospect serve --propensity-data FILE` (404 without one). Models, the
 // data set read through a model's spec, its SHAP values and the profile-text vectors come from
-// the context's cache (app.h, "the propensity routes' cache"): {id} is resolved on every
+// the context's cache (app_prop.h, "the propensity routes' cache"): {id} is resolved on every
 // request, so a new version or a promotion is served at once, and an edited data file is read
-// again. Look-alike vectors follow app_prop_lookalike (sentence-transformer when the weights of
-// serve's --model are present); every answer's "vectors" says which. Each call is audited
+// again. Every answer is an app_prop_* handle written by its *_json (the document the CLI's
+// --format json prints too); a handler only parses arguments, maps statuses and audits. Scoring
+// JSON rows is one call (app_prop_handle_score_json). Look-alike vectors follow
+// app_prop_lookalike (sentence-transformer when the weights of serve's embedder are present);
+// every answer's "vectors" says which. Each call is audited
 // (action model_*, the model id as the query text; the rows come from a file, not the customer
 // book, so no customer ids are logged).
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api.h"
-#include "mem.h"
 
 #define MAX_LIST 32
 
@@ -99,7 +100,12 @@ static int need_data(const struct api_req *req, struct api_res *res, struct px_e
 
 int api_models(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
-    return app_prop_runs_json(req->ctx->registry, &res->body, err);
+    struct app_prop_runs *runs = NULL;
+    int rc = app_prop_runs_list(req->ctx->registry, NULL, &runs, err);
+    if (rc == PX_OK)
+        rc = app_prop_runs_json(runs, &res->body, err);
+    app_prop_runs_free(runs);
+    return rc;
 }
 
 int api_model(const struct api_req *req, struct api_res *res, struct px_err *err)
@@ -118,9 +124,6 @@ static int load(const struct api_req *req, struct app_prop_handle **h, struct px
 int api_model_score(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct app_prop_handle *h = NULL;
-    struct ml_dataset ds;
-    float *prob = NULL;
-    memset(&ds, 0, sizeof ds);
     int rc = PX_OK;
     if (!is_json(req->content_type)) {
         res->status = 415;
@@ -131,34 +134,24 @@ int api_model_score(const struct api_req *req, struct api_res *res, struct px_er
     }
     if (rc == PX_OK)
         rc = load(req, &h, err);
-    const struct propmodel_model *m = h ? app_prop_handle_model(h) : NULL;
     if (rc == PX_OK) {
-        rc = app_prop_rows_json(m, req->body, req->body_len, &ds, err);
-        if (rc != PX_OK && rc != PX_ENOMEM && rc != PX_ELIMIT) {
-            res->status = 400;
+        rc = app_prop_handle_score_json(h, req->body, req->body_len, &res->body, err);
+        if (rc == PX_EINVAL || rc == PX_EFORMAT || rc == PX_EUTF8) {
+            res->status = 400; // a bad row or value, named by the message
         }
     }
-    if (rc == PX_OK) {
-        prob = px_malloc(ds.n_rows * sizeof *prob);
-        rc = prob ? app_prop_handle_score(h, &ds, prob, err)
-                  : px_fail(err, PX_ENOMEM, "out of memory");
-    }
+    // the answer is discarded (an error body instead) if the audit row cannot be written
     if (rc == PX_OK)
         rc = audit(req, "model_score", err);
-    if (rc == PX_OK)
-        rc = app_prop_score_json(m, &ds, prob, &res->body, err);
-    px_free(prob);
-    ml_dataset_free(&ds);
     app_prop_release(h);
     return rc;
 }
 
-// Model + the server's data set + SHAP, all borrowed from the pinned handle.
+// Model + the server's data set (with its SHAP values), borrowed from the pinned handle.
 struct loaded {
     struct app_prop_handle *h;
-    const struct propmodel_model *m;
-    const struct ml_dataset *ds;
-    const struct ml_explanation *e;
+    const struct app_prop_model *m;
+    const struct app_prop_data *d;
 };
 
 static int load_all(const struct api_req *req, struct api_res *res, bool need_target,
@@ -170,7 +163,7 @@ static int load_all(const struct api_req *req, struct api_res *res, bool need_ta
         rc = load(req, &l->h, err);
     if (rc == PX_OK) {
         l->m = app_prop_handle_model(l->h);
-        rc = app_prop_handle_data(l->h, req->ctx->prop_data, need_target, &l->ds, &l->e, err);
+        rc = app_prop_handle_data(l->h, req->ctx->prop_data, need_target, true, &l->d, err);
     }
     if (rc != PX_OK && rc != PX_ENOENT && rc != PX_ENOMEM && res->status == 0) {
         res->status = 500; // the server's own data set does not fit the model
@@ -187,31 +180,31 @@ static void unload(struct loaded *l)
 int api_model_explain(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct loaded l;
+    struct app_prop_explained *x = NULL;
     char copy[LIMIT_HTTP_PARAM_BYTES * 4];
     const char *dep[MAX_LIST];
-    size_t n_dep = arg_list(req, "features", copy, sizeof copy, dep, MAX_LIST);
+    struct app_explain_params p = app_explain_default_params();
+    p.n_dependence = arg_list(req, "features", copy, sizeof copy, dep, MAX_LIST);
+    p.dependence = dep;
+    p.dependence_default = true; // none asked: the feature with the largest mean |SHAP|
     long top = 0;
     int rc = arg_int(req, "top", 20, 1, LIMIT_HTTP_TOP, &top, err);
+    p.n_rows = (size_t)top;
     if (rc == PX_OK)
         rc = load_all(req, res, false, &l, err);
     else
         memset(&l, 0, sizeof l);
-    if (rc == PX_OK && n_dep == 0 && l.e->n_features > 0) {
-        // default: the feature with the largest mean |SHAP|
-        size_t best = 0;
-        for (size_t f = 1; f < l.e->n_features; f++) {
-            best = l.e->mean_abs[f] > l.e->mean_abs[best] ? f : best;
-        }
-        dep[n_dep++] = l.m->spec.features[best].name;
-    }
-    if (rc == PX_OK)
-        rc = audit(req, "model_explain", err);
     if (rc == PX_OK) {
-        rc = app_prop_explain_json(l.m, l.ds, l.e, dep, n_dep, (size_t)top, &res->body, err);
+        rc = app_prop_explain(l.m, l.d, &p, &x, err);
         if (rc == PX_EINVAL) {
             res->status = 400;
         }
     }
+    if (rc == PX_OK)
+        rc = audit(req, "model_explain", err);
+    if (rc == PX_OK)
+        rc = app_prop_explained_json(x, &res->body, err);
+    app_prop_explained_free(x);
     unload(&l);
     return rc;
 }
@@ -219,30 +212,21 @@ int api_model_explain(const struct api_req *req, struct api_res *res, struct px_
 static int look(const struct api_req *req, struct api_res *res, bool tipping, struct px_err *err)
 {
     struct loaded l;
-    struct app_look out;
-    memset(&out, 0, sizeof out);
+    struct app_prop_look *out = NULL;
     struct app_look_params p = app_look_default_params();
     char copy[LIMIT_HTTP_PARAM_BYTES * 4];
     const char *feats[MAX_LIST];
     p.n_features = arg_list(req, "features", copy, sizeof copy, feats, MAX_LIST);
     p.features = feats;
     p.tipping = tipping;
-    p.model_flag = req->ctx->model_flag;
+    p.embedder = req->ctx->model_flag;
     long k = 1, top = 0;
     const char *vec = api_req_arg(req, "vectors");
     int rc = arg_int(req, "k", 1, 1, 100, &k, err);
     if (rc == PX_OK)
         rc = arg_int(req, "top", 50, 1, LIMIT_HTTP_TOP, &top, err);
-    if (rc == PX_OK && vec != NULL) {
-        if (strcmp(vec, "auto") == 0) {
-            p.vectors = APP_VECTORS_AUTO;
-        } else if (strcmp(vec, "text") == 0) {
-            p.vectors = APP_VECTORS_TEXT;
-        } else if (strcmp(vec, "features") == 0) {
-            p.vectors = APP_VECTORS_FEATURES;
-        } else {
-            rc = px_fail(err, PX_EINVAL, "vectors must be auto, text or features");
-        }
+    if (rc == PX_OK && vec != NULL && !app_vectors_parse(vec, &p.vectors)) {
+        rc = px_fail(err, PX_EINVAL, "vectors must be auto, text or features");
     }
     p.k = (size_t)k;
     p.top = (size_t)top;
@@ -259,8 +243,8 @@ static int look(const struct api_req *req, struct api_res *res, bool tipping, st
     if (rc == PX_OK)
         rc = audit(req, tipping ? "model_tipping" : "model_lookalike", err);
     if (rc == PX_OK)
-        rc = app_prop_look_json(l.m, l.ds, l.e, &out, tipping, &res->body, err);
-    app_look_free(&out);
+        rc = app_prop_look_json(out, &res->body, err);
+    app_prop_look_free(out);
     unload(&l);
     return rc;
 }

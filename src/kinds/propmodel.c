@@ -2,8 +2,9 @@
 // over src/registry, which gives the version number, the lock, the atomic publish and the
 // checksums; this file knows the two files of the kind (run.json, model.json) and MLmodel.
 //
-// run.json is built and read with cJSON; numbers that are not finite (an AUC with one class)
-// are written as null. A save hands model.json, run.json and MLmodel to registry_save_files,
+// run.json is written with buf + jsonx (numbers that are not finite, an AUC with one class, as
+// null) and read with cJSON, which reads records of either writer (the earlier cJSON_Print
+// layout too). A save hands model.json, run.json and MLmodel to registry_save_files,
 // which stages, seals (manifest.json, kind "propensity") and publishes them; any failure
 // removes the staging directory. A load goes through registry_open, so every file's sha256 is
 // checked, a missing or extra file is refused by name, and a name of another kind is refused.
@@ -43,125 +44,194 @@ int propmodel_metric_index(const char *metric)
 }
 
 // ---- writing run.json ----
+//
+// One member per line at the top level and one feature / fold per line, so a person reading the
+// file (or a diff of two runs) sees a run at a glance; numbers with the digits that read back as
+// the same double (JSONX_ROUND_TRIP), integers as integers, null where a figure is not finite.
 
-static cJSON *num(double v)
+struct w {
+    struct buf *b;
+    int rc; // the first failure; every write after it does nothing
+    struct px_err *err;
+};
+
+static void w_raw(struct w *w, const char *s)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (w->rc == PX_OK)
+        w->rc = buf_append(w->b, s, strlen(s), w->err);
 }
 
-static cJSON *metrics_json(const struct ml_metrics *m)
+static void w_key(struct w *w, const char *k, bool first)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "auc_roc", num(m->auc_roc));
-    cJSON_AddItemToObject(o, "auc_pr", num(m->auc_pr));
-    cJSON_AddItemToObject(o, "precision", num(m->precision));
-    cJSON_AddItemToObject(o, "recall", num(m->recall));
-    cJSON_AddItemToObject(o, "f1", num(m->f1));
-    cJSON_AddItemToObject(o, "threshold", num(m->threshold));
-    cJSON_AddNumberToObject(o, "rows", (double)m->n);
-    cJSON_AddNumberToObject(o, "positives", (double)m->n_pos);
-    cJSON *cm = cJSON_AddObjectToObject(o, "confusion");
-    cJSON_AddNumberToObject(cm, "tp", (double)m->cm.tp);
-    cJSON_AddNumberToObject(cm, "fp", (double)m->cm.fp);
-    cJSON_AddNumberToObject(cm, "tn", (double)m->cm.tn);
-    cJSON_AddNumberToObject(cm, "fn", (double)m->cm.fn);
-    return o;
+    if (w->rc == PX_OK)
+        w->rc = jsonx_put_key(w->b, k, first, w->err);
+}
+
+static void w_str(struct w *w, const char *k, bool first, const char *v)
+{
+    w_key(w, k, first);
+    if (w->rc == PX_OK) {
+        w->rc = v != NULL ? jsonx_put_string(w->b, v, strlen(v), w->err)
+                          : buf_append(w->b, "null", 4, w->err);
+    }
+}
+
+static void w_num(struct w *w, const char *k, bool first, double v)
+{
+    w_key(w, k, first);
+    if (w->rc == PX_OK)
+        w->rc = jsonx_put_number(w->b, v, JSONX_ROUND_TRIP, w->err);
+}
+
+static void w_int(struct w *w, const char *k, bool first, long long v)
+{
+    w_key(w, k, first);
+    if (w->rc == PX_OK)
+        w->rc = buf_printf(w->b, w->err, "%lld", v);
+}
+
+static void w_bool(struct w *w, const char *k, bool first, bool v)
+{
+    w_key(w, k, first);
+    w_raw(w, v ? "true" : "false");
+}
+
+static void metrics_json(struct w *w, const struct ml_metrics *m)
+{
+    w_raw(w, "{");
+    w_num(w, "auc_roc", true, m->auc_roc);
+    w_num(w, "auc_pr", false, m->auc_pr);
+    w_num(w, "precision", false, m->precision);
+    w_num(w, "recall", false, m->recall);
+    w_num(w, "f1", false, m->f1);
+    w_num(w, "threshold", false, m->threshold);
+    w_int(w, "rows", false, (long long)m->n);
+    w_int(w, "positives", false, (long long)m->n_pos);
+    w_key(w, "confusion", false);
+    w_raw(w, "{");
+    w_int(w, "tp", true, (long long)m->cm.tp);
+    w_int(w, "fp", false, (long long)m->cm.fp);
+    w_int(w, "tn", false, (long long)m->cm.tn);
+    w_int(w, "fn", false, (long long)m->cm.fn);
+    w_raw(w, "}");
 }
 
 // The run record. The version is not in it: the registry gives the number when it publishes
 // the directory (readers take it from the directory).
-static cJSON *run_json(const char *name, const char *created, const struct ml_spec *spec,
-                       const struct ml_experiment_params *p, const struct ml_experiment *e,
-                       const struct propmodel_save_info *info, const char *model_sha,
-                       size_t model_bytes)
+static int run_json(struct buf *b, const char *name, const char *created,
+                    const struct ml_spec *spec, const struct ml_experiment_params *p,
+                    const struct ml_experiment *e, const struct propmodel_save_info *info,
+                    const char *model_sha, size_t model_bytes, struct px_err *err)
 {
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "format", PROPMODEL_FORMAT);
-    cJSON_AddNumberToObject(r, "format_version", PROPMODEL_FORMAT_VERSION);
-    cJSON_AddStringToObject(r, "name", name);
-    cJSON_AddStringToObject(r, "created", created);
-    cJSON_AddStringToObject(r, "kind", "binary-classifier/xgboost");
-    cJSON *d = cJSON_AddObjectToObject(r, "data");
-    cJSON_AddStringToObject(d, "file", info->data_path);
-    cJSON_AddStringToObject(d, "sha256", info->data_sha256);
-    cJSON_AddNumberToObject(d, "rows", (double)info->n_rows);
-    cJSON_AddNumberToObject(d, "positives", (double)info->n_pos);
-    cJSON *t = cJSON_AddObjectToObject(r, "target");
-    cJSON_AddStringToObject(t, "column", spec->target);
-    cJSON_AddStringToObject(t, "positive", spec->positive);
-    cJSON_AddStringToObject(t, "negative", spec->negative);
-    cJSON_AddBoolToObject(t, "bool", spec->target_bool);
-    if (spec->id_column) {
-        cJSON_AddStringToObject(r, "id_column", spec->id_column);
-    } else {
-        cJSON_AddNullToObject(r, "id_column");
-    }
-    cJSON *fs = cJSON_AddArrayToObject(r, "features");
+    struct w w = {b, PX_OK, err};
+    w_raw(&w, "{\n  ");
+    w_str(&w, "format", true, PROPMODEL_FORMAT);
+    w_raw(&w, ",\n  ");
+    w_int(&w, "format_version", true, PROPMODEL_FORMAT_VERSION);
+    w_raw(&w, ",\n  ");
+    w_str(&w, "name", true, name);
+    w_raw(&w, ",\n  ");
+    w_str(&w, "created", true, created);
+    w_raw(&w, ",\n  ");
+    w_str(&w, "kind", true, "binary-classifier/xgboost");
+    w_raw(&w, ",\n  ");
+    w_key(&w, "data", true);
+    w_raw(&w, "{");
+    w_str(&w, "file", true, info->data_path);
+    w_str(&w, "sha256", false, info->data_sha256);
+    w_int(&w, "rows", false, (long long)info->n_rows);
+    w_int(&w, "positives", false, (long long)info->n_pos);
+    w_raw(&w, "},\n  ");
+    w_key(&w, "target", true);
+    w_raw(&w, "{");
+    w_str(&w, "column", true, spec->target);
+    w_str(&w, "positive", false, spec->positive);
+    w_str(&w, "negative", false, spec->negative);
+    w_bool(&w, "bool", false, spec->target_bool);
+    w_raw(&w, "},\n  ");
+    w_str(&w, "id_column", true, spec->id_column);
+    w_raw(&w, ",\n  ");
+    w_key(&w, "features", true);
+    w_raw(&w, "[");
     for (size_t k = 0; k < spec->n_features; k++) {
         const struct ml_feature *f = &spec->features[k];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", f->name);
-        cJSON_AddStringToObject(o, "column", f->column);
-        if (f->level) {
-            cJSON_AddStringToObject(o, "level", f->level);
-        } else {
-            cJSON_AddNullToObject(o, "level");
-        }
-        cJSON_AddStringToObject(o, "type", coltype_name(f->type));
-        cJSON_AddBoolToObject(o, "integer", f->integer);
-        cJSON_AddItemToObject(o, "min", num(f->min));
-        cJSON_AddItemToObject(o, "max", num(f->max));
-        cJSON_AddItemToObject(o, "gain", num(e->importance ? e->importance[k] : NAN));
-        cJSON_AddItemToArray(fs, o);
+        w_raw(&w, k ? ",\n    {" : "\n    {");
+        w_str(&w, "name", true, f->name);
+        w_str(&w, "column", false, f->column);
+        w_str(&w, "level", false, f->level);
+        w_str(&w, "type", false, coltype_name(f->type));
+        w_bool(&w, "integer", false, f->integer);
+        w_num(&w, "min", false, f->min);
+        w_num(&w, "max", false, f->max);
+        w_num(&w, "gain", false, e->importance ? e->importance[k] : NAN);
+        w_raw(&w, "}");
     }
-    cJSON *notes = cJSON_AddArrayToObject(r, "notes");
+    w_raw(&w, "],\n  ");
+    w_key(&w, "notes", true);
+    w_raw(&w, "[");
     for (size_t i = 0; i < spec->n_notes; i++) {
-        cJSON_AddItemToArray(notes, cJSON_CreateString(spec->notes[i]));
+        w_raw(&w, i ? ",\n    " : "\n    ");
+        if (w.rc == PX_OK)
+            w.rc = jsonx_put_string(b, spec->notes[i], strlen(spec->notes[i]), err);
     }
-    cJSON *pp = cJSON_AddObjectToObject(r, "params");
-    cJSON_AddNumberToObject(pp, "folds", p->n_folds);
-    cJSON_AddNumberToObject(pp, "test_fraction", p->test_fraction);
-    cJSON_AddNumberToObject(pp, "valid_fraction", p->valid_fraction);
-    cJSON_AddNumberToObject(pp, "target_recall", p->target_recall);
-    cJSON_AddNumberToObject(pp, "min_precision", p->min_precision);
-    cJSON_AddNumberToObject(pp, "recall_z", p->recall_z);
-    cJSON_AddNumberToObject(pp, "seed", (double)p->xgb.seed);
-    cJSON_AddNumberToObject(pp, "max_depth", p->xgb.max_depth);
-    cJSON_AddNumberToObject(pp, "eta", p->xgb.eta);
-    cJSON_AddNumberToObject(pp, "n_rounds", p->xgb.n_rounds);
-    cJSON_AddNumberToObject(pp, "early_stopping", p->xgb.early_stopping);
-    cJSON_AddNumberToObject(pp, "subsample", p->xgb.subsample);
-    cJSON_AddNumberToObject(pp, "colsample_bytree", p->xgb.colsample_bytree);
-    cJSON_AddNumberToObject(pp, "min_child_weight", p->xgb.min_child_weight);
-    cJSON_AddNumberToObject(pp, "lambda", p->xgb.lambda);
-    cJSON_AddNumberToObject(pp, "scale_pos_weight", e->final_info.scale_pos_weight);
-    cJSON_AddNumberToObject(pp, "nthread", p->xgb.n_threads);
-    cJSON_AddStringToObject(pp, "tree_method", "hist");
-    cJSON_AddStringToObject(pp, "objective", "binary:logistic");
-    cJSON_AddItemToObject(r, "threshold", num(e->threshold));
-    cJSON *m = cJSON_AddObjectToObject(r, "metrics");
-    cJSON *folds = cJSON_AddArrayToObject(m, "folds");
+    w_raw(&w, "],\n  ");
+    w_key(&w, "params", true);
+    w_raw(&w, "{");
+    w_int(&w, "folds", true, p->n_folds);
+    w_num(&w, "test_fraction", false, p->test_fraction);
+    w_num(&w, "valid_fraction", false, p->valid_fraction);
+    w_num(&w, "target_recall", false, p->target_recall);
+    w_num(&w, "min_precision", false, p->min_precision);
+    w_num(&w, "recall_z", false, p->recall_z);
+    w_int(&w, "seed", false, (long long)p->xgb.seed);
+    w_int(&w, "max_depth", false, p->xgb.max_depth);
+    w_num(&w, "eta", false, p->xgb.eta);
+    w_int(&w, "n_rounds", false, p->xgb.n_rounds);
+    w_int(&w, "early_stopping", false, p->xgb.early_stopping);
+    w_num(&w, "subsample", false, p->xgb.subsample);
+    w_num(&w, "colsample_bytree", false, p->xgb.colsample_bytree);
+    w_num(&w, "min_child_weight", false, p->xgb.min_child_weight);
+    w_num(&w, "lambda", false, p->xgb.lambda);
+    w_num(&w, "scale_pos_weight", false, e->final_info.scale_pos_weight);
+    w_int(&w, "nthread", false, p->xgb.n_threads);
+    w_str(&w, "tree_method", false, "hist");
+    w_str(&w, "objective", false, "binary:logistic");
+    w_raw(&w, "},\n  ");
+    w_num(&w, "threshold", true, e->threshold);
+    w_raw(&w, ",\n  ");
+    w_key(&w, "metrics", true);
+    w_raw(&w, "{");
+    w_key(&w, "folds", true);
+    w_raw(&w, "[");
     for (size_t f = 0; f < e->n_folds; f++) {
-        cJSON *fo = metrics_json(&e->folds[f]);
-        cJSON_AddNumberToObject(fo, "rounds", e->fold_rounds[f]);
-        cJSON_AddItemToArray(folds, fo);
+        w_raw(&w, f ? ",\n    " : "\n    ");
+        metrics_json(&w, &e->folds[f]);
+        w_int(&w, "rounds", false, e->fold_rounds[f]);
+        w_raw(&w, "}");
     }
-    cJSON_AddItemToObject(m, "cv", metrics_json(&e->cv));
-    cJSON_AddItemToObject(m, "test", metrics_json(&e->test));
-    cJSON *tr = cJSON_AddObjectToObject(r, "training");
-    cJSON_AddNumberToObject(tr, "rounds_run", e->final_info.n_rounds);
-    cJSON_AddNumberToObject(tr, "rounds_kept", e->final_info.best_round);
-    cJSON_AddItemToObject(tr, "best_valid_logloss", num(e->final_info.best_logloss));
-    cJSON_AddNumberToObject(tr, "rows_dev", (double)e->n_dev);
-    cJSON_AddNumberToObject(tr, "rows_test", (double)e->n_test);
-    cJSON *arts = cJSON_AddArrayToObject(r, "artifacts");
-    cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "path", "model.json");
-    cJSON_AddStringToObject(a, "format", "xgboost-json");
-    cJSON_AddStringToObject(a, "sha256", model_sha);
-    cJSON_AddNumberToObject(a, "bytes", (double)model_bytes);
-    cJSON_AddItemToArray(arts, a);
-    return r;
+    w_raw(&w, "],\n    ");
+    w_key(&w, "cv", true);
+    metrics_json(&w, &e->cv);
+    w_raw(&w, "},\n    ");
+    w_key(&w, "test", true);
+    metrics_json(&w, &e->test);
+    w_raw(&w, "}},\n  ");
+    w_key(&w, "training", true);
+    w_raw(&w, "{");
+    w_int(&w, "rounds_run", true, e->final_info.n_rounds);
+    w_int(&w, "rounds_kept", false, e->final_info.best_round);
+    w_num(&w, "best_valid_logloss", false, e->final_info.best_logloss);
+    w_int(&w, "rows_dev", false, (long long)e->n_dev);
+    w_int(&w, "rows_test", false, (long long)e->n_test);
+    w_raw(&w, "},\n  ");
+    w_key(&w, "artifacts", true);
+    w_raw(&w, "[{");
+    w_str(&w, "path", true, MODEL_JSON);
+    w_str(&w, "format", false, "xgboost-json");
+    w_str(&w, "sha256", false, model_sha);
+    w_int(&w, "bytes", false, (long long)model_bytes);
+    w_raw(&w, "}]\n}\n");
+    return w.rc;
 }
 
 // ---- MLmodel ----
@@ -218,14 +288,15 @@ static char *signature_inputs(const struct ml_spec *spec)
 // ---- saving ----
 
 int propmodel_save(const char *root, const char *name, const struct ml_spec *spec,
-                  const struct ml_experiment_params *params, const struct ml_experiment *e,
-                  const struct propmodel_save_info *info, int *version, struct px_err *err)
+                   const struct ml_experiment_params *params, const struct ml_experiment *e,
+                   const struct propmodel_save_info *info, int *version, struct px_err *err)
 {
     char created[40], model_sha[65], thr[40];
-    char *model = NULL, *text = NULL, *inputs = NULL;
-    cJSON *r = NULL;
+    char *model = NULL, *inputs = NULL;
+    struct buf run;
     size_t model_len = 0;
     *version = 0;
+    buf_init(&run, RUN_JSON_MAX);
     int rc = bundle_check_name(name, err);
     if (rc != PX_OK) {
         return rc;
@@ -234,11 +305,7 @@ int propmodel_save(const char *root, const char *name, const struct ml_spec *spe
     rc = ml_classifier_save_json(e->model, &model, &model_len, err);
     if (rc == PX_OK) {
         sha256_hex(model, model_len, model_sha);
-        r = run_json(name, created, spec, params, e, info, model_sha, model_len);
-        text = r ? cJSON_Print(r) : NULL;
-        if (text == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory writing the run record");
-        }
+        rc = run_json(&run, name, created, spec, params, e, info, model_sha, model_len, err);
     }
     if (rc == PX_OK && (inputs = signature_inputs(spec)) == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory writing MLmodel");
@@ -265,13 +332,12 @@ int propmodel_save(const char *root, const char *name, const struct ml_spec *spe
         };
         const struct registry_file files[] = {
             {MODEL_JSON, model, model_len},
-            {RUN_JSON, text, strlen(text)},
+            {RUN_JSON, run.data, run.len},
         };
         rc = registry_save_files(root, files, 2, &mm, version, err);
     }
     px_free(inputs);
-    cJSON_Delete(r);
-    cJSON_free(text);
+    buf_free(&run);
     px_free(model);
     return rc;
 }
@@ -356,7 +422,8 @@ static int spec_from_json(const cJSON *r, const char *what, struct ml_spec *spec
         ft->integer = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "integer"));
         ft->min = get_num(f, "min");
         ft->max = get_num(f, "max");
-        if (ft->name == NULL || ft->column == NULL || type == NULL ||
+        // oom too: a level lost to a failed copy would silently make a one-hot feature numeric
+        if (oom || ft->name == NULL || ft->column == NULL || type == NULL ||
             !coltype_from_name(type, &ft->type)) {
             ml_spec_free(spec);
             return oom ? px_fail(err, PX_ENOMEM, "out of memory reading %s", what)

@@ -701,7 +701,15 @@ static int load_record(void *user, size_t index, size_t line, const char *const 
     return PX_OK;
 }
 
-static int apply(const char *path, const void *data, size_t size, const struct ml_spec *spec,
+// Where apply's records come from: the CSV file at path, data (size bytes), or produce.
+struct records {
+    const void *data;
+    size_t size;
+    ml_records_fn produce;
+    void *user;
+};
+
+static int apply(const char *path, const struct records *src, const struct ml_spec *spec,
                  bool need_target, bool training, struct ml_dataset *ds, struct px_err *err)
 {
     struct load l;
@@ -713,8 +721,9 @@ static int apply(const char *path, const void *data, size_t size, const struct m
     l.training = training;
     l.ds = ds;
     ds->n_features = spec->n_features;
-    int rc = data != NULL ? csvread_memory(data, size, path, load_record, &l, err)
-                          : csvread_file(path, load_record, &l, err);
+    int rc = src->produce != NULL ? src->produce(src->user, load_record, &l, err)
+             : src->data != NULL  ? csvread_memory(src->data, src->size, path, load_record, &l, err)
+                                  : csvread_file(path, load_record, &l, err);
     if (rc == PX_OK && l.names == NULL) {
         rc = px_fail(err, PX_EFORMAT, "%s: the file is empty (no header row)", path);
     }
@@ -735,14 +744,24 @@ static int apply(const char *path, const void *data, size_t size, const struct m
 int ml_dataset_apply(const char *path, const struct ml_spec *spec, bool need_target,
                      struct ml_dataset *ds, struct px_err *err)
 {
-    return apply(path, NULL, 0, spec, need_target, false, ds, err);
+    const struct records src = {0};
+    return apply(path, &src, spec, need_target, false, ds, err);
 }
 
 int ml_dataset_apply_memory(const void *data, size_t size, const char *name,
                             const struct ml_spec *spec, bool need_target, struct ml_dataset *ds,
                             struct px_err *err)
 {
-    return apply(name, data, size, spec, need_target, false, ds, err);
+    const struct records src = {.data = data, .size = size};
+    return apply(name, &src, spec, need_target, false, ds, err);
+}
+
+int ml_dataset_apply_records(const char *name, const struct ml_spec *spec, bool need_target,
+                             ml_records_fn produce, void *user, struct ml_dataset *ds,
+                             struct px_err *err)
+{
+    const struct records src = {.produce = produce, .user = user};
+    return apply(name, &src, spec, need_target, false, ds, err);
 }
 
 int ml_dataset_build(const char *path, const struct ml_build_params *params, struct ml_spec *spec,
@@ -776,7 +795,7 @@ int ml_dataset_build(const char *path, const struct ml_build_params *params, str
     }
     scan_free(&s); // before the second read: the hashes are the biggest thing held
     memset(&s, 0, sizeof s);
-    rc = apply(path, NULL, 0, spec, true, true, ds, err);
+    rc = apply(path, &(const struct records){0}, spec, true, true, ds, err);
     if (rc != PX_OK) {
         goto done;
     }

@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "coltype.h"
+#include "csvread.h"
 #include "err.h"
 
 struct ml_feature {
@@ -85,6 +86,16 @@ int ml_dataset_apply(const char *path, const struct ml_spec *spec, bool need_tar
 int ml_dataset_apply_memory(const void *data, size_t size, const char *name,
                             const struct ml_spec *spec, bool need_target, struct ml_dataset *ds,
                             struct px_err *err);
+
+// The same over records the caller hands over instead of CSV text (JSON rows, say):
+// produce(user, record, record_user, err) calls record(record_user, index, line, f, len, n, err)
+// for the header (index 0: the column names) and then each row, as csvread_file would, and
+// returns the first status that is not PX_OK. Fields are parsed exactly as CSV fields are.
+typedef int (*ml_records_fn)(void *user, csvread_record_fn record, void *record_user,
+                             struct px_err *err);
+int ml_dataset_apply_records(const char *name, const struct ml_spec *spec, bool need_target,
+                             ml_records_fn produce, void *user, struct ml_dataset *ds,
+                             struct px_err *err);
 
 void ml_spec_free(struct ml_spec *spec);
 void ml_dataset_free(struct ml_dataset *ds);

@@ -609,6 +609,11 @@ int registry_publish(const char *root, const char *name, const char *staging, in
     }
     rc = bundle_fsync_dir(dir, err); // the rename is the commit: make it durable
     if (rc != PX_OK) {
+        // not published after all: back to the staging path (the lock is still held, so no
+        // creator saw the number), which the caller removes; a failure returns no version
+        if (rename(target, staging) != 0) {
+            bundle_remove_tree(target, NULL);
+        }
         goto done;
     }
     *version = v;

@@ -3,7 +3,8 @@
 // NAME@VERSION), POST /score (rows in, probabilities and labels out; 415 without JSON, 400 on a
 // bad row naming it, 413 over the body limit, 404 for an unknown model), /explain (global,
 // dependence, rows, potential), /lookalike and /tipping (the must-holds: List A negatives only,
-// distances never decrease, no row twice; "vectors" says which were used); a server without
+// distances never decrease, no row twice; "vectors" says which were used); the CLI's --json
+// prints the same document as the route (runs, explain, lookalike, tipping); a server without
 // --propensity-data answers 404 there; the calls are in the audit log.
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,30 @@ static cJSON *get(int port, const char *path, long want)
 static long post(int port, const char *path, const char *ctype, const char *body, char **out)
 {
     return th_request(port, "POST", path, ctype, NULL, body, strlen(body), out);
+}
+
+// GET path and `prospect ARGS --registry REG` (every '#' in args is the data set) print the
+// same bytes (the CLI adds a newline).
+static void same_document(int port, const char *path, const char *args)
+{
+    char *body = NULL, *out = NULL, *err = NULL, full[2048];
+    size_t k = 0;
+    for (const char *a = args; *a && k + 600 < sizeof full; a++) {
+        k += *a == '#' ? (size_t)snprintf(full + k, sizeof full - k, "%s", g_csv)
+                       : (size_t)snprintf(full + k, sizeof full - k, "%c", *a);
+    }
+    snprintf(full + k, sizeof full - k, " --registry %s", g_reg);
+    assert_int_equal(th_request(port, "GET", path, NULL, NULL, NULL, 0, &body), 200);
+    if (tu_run_prospect(full, NULL, &out, &err) != 0) {
+        fail_msg("%s: %s", full, err);
+    }
+    size_t n = strlen(body);
+    if (strlen(out) != n + 1 || strncmp(out, body, n) != 0 || out[n] != '\n') {
+        fail_msg("GET %s and `prospect %s` differ:\n%.300s\n---\n%.300s", path, args, body, out);
+    }
+    free(body);
+    free(out);
+    free(err);
 }
 
 static void check_lists(const cJSON *j, const char *csv_text)
@@ -171,6 +196,14 @@ static void test_routes(void **state)
     assert_non_null(cJSON_GetObjectItem(j, "summary"));
     cJSON_Delete(j);
     cJSON_Delete(get(port, "/api/models/dig/lookalike?vectors=bogus", 400));
+    // one document: the CLI's --json prints byte for byte what the route answers
+    same_document(port, "/api/models", "runs list --json");
+    same_document(port, "/api/models/dig/explain?top=5&features=monthly_logins,age",
+                  "explain --model dig --csv # --json --rows 5 --dependence monthly_logins,age");
+    same_document(port, "/api/models/dig@1/lookalike?k=2&top=20&vectors=features",
+                  "lookalike --model dig@1 --csv # --k 2 --top 20 --vectors features --json");
+    same_document(port, "/api/models/dig/tipping?top=10&vectors=features",
+                  "tipping --model dig --csv # --top 10 --vectors features --format json");
     // the model, the data set and its SHAP values were made once, then taken from the cache
     char *metrics = NULL;
     assert_int_equal(th_request(port, "GET", "/metrics", NULL, NULL, NULL, 0, &metrics), 200);

@@ -67,8 +67,8 @@ static void test_train_score_explain(void **state)
              "--format json --min-precision 0.9",
              &out, &err);
     assert_int_equal(st, 0);
-    assert_non_null(strstr(out, "\"format\":\t\"prospect-run\""));
-    assert_non_null(strstr(out, "\"version\":\t2"));
+    // the run record as GET /api/models/bank@2 answers it
+    assert_non_null(strstr(out, "{\"id\": \"bank@2\", \"version\": 2, \"format\": \"prospect-run\""));
     assert_non_null(strstr(out, "\"sha256\""));
     assert_true(exists("reg/bank/2/model.json"));
     free(out);
@@ -83,6 +83,20 @@ static void test_train_score_explain(void **state)
     st = run("runs best --metric f1 --registry @/reg --format json", &out, &err);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, "\"name\": \"bank\""));
+    free(out);
+    free(err);
+    st = run("runs best --registry @/reg --json", &out, &err); // default: auc_roc on test
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "\"best\": {\"metric\": \"auc_roc\", \"split\": \"test\"}"));
+    free(out);
+    free(err);
+    st = run("train --csv @/bank.csv --target bought --name bank --registry @/reg --seed 7 "
+             "--folds 2 --format csv",
+             &out, &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "split,auc_roc,auc_pr,precision,recall,f1,threshold,"));
+    assert_non_null(strstr(out, "\nfold2,"));
+    assert_non_null(strstr(out, "\ntest,"));
     free(out);
     free(err);
     st = run("runs best --metric nope --registry @/reg", &out, &err);
@@ -118,7 +132,7 @@ static void test_train_score_explain(void **state)
              &out, &err);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, "\"max_sum_diff\""));
-    assert_non_null(strstr(out, "\"income\": [["));
+    assert_non_null(strstr(out, "\"dependence\": [{\"feature\": \"income\", \"points\": [["));
     free(out);
     free(err);
     st = run("tipping --model bank/1 --csv @/bank.csv --registry @/reg --k 2 --format json", &out,

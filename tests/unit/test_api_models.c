@@ -32,15 +32,17 @@ static int setup(void **state)
     tu_write_text(g_dir, "d.csv", csv);
     snprintf(g_csv, sizeof g_csv, "%s/d.csv", g_dir);
     snprintf(g_reg, sizeof g_reg, "%s/reg", g_dir);
-    struct app_train_params p = {.csv = g_csv, .registry = g_reg, .name = "m"};
-    p.build.target = "bought";
-    p.exp = ml_experiment_default_params();
-    p.exp.n_folds = 3;
-    struct app_trained t;
+    struct app_train_params p = app_train_default_params();
+    p.csv = g_csv;
+    p.registry = g_reg;
+    p.name = "m";
+    p.target = "bought";
+    p.folds = 3;
+    struct app_prop_trained *t = NULL;
     struct px_err err = {0};
     if (app_train(&p, NULL, NULL, &t, &err) != PX_OK)
         fail_msg("train: %s", err.msg);
-    app_trained_free(&t);
+    app_prop_trained_free(t);
     g_ctx.registry = g_reg;
     g_ctx.model_flag = "/nonexistent-model";
     return 0;
@@ -142,7 +144,10 @@ static void test_data_routes(void **state)
     assert_non_null(strstr(out, "\"m@1\""));
     free(out);
     assert_int_equal(call(api_model, "m@1", NULL, NULL, NULL, &out), 200);
-    assert_non_null(strstr(out, "\"id\":\"m@1\""));
+    j = cJSON_Parse(out);
+    assert_string_equal(cJSON_GetObjectItem(j, "id")->valuestring, "m@1");
+    assert_int_equal(cJSON_GetObjectItem(j, "version")->valueint, 1);
+    cJSON_Delete(j);
     free(out);
 }
 
@@ -163,16 +168,19 @@ static struct app_prop_cache_stats stats(void)
 
 static void train_again(void)
 {
-    struct app_train_params p = {.csv = g_csv, .registry = g_reg, .name = "m"};
-    p.build.target = "bought";
-    p.exp = ml_experiment_default_params();
-    p.exp.n_folds = 3;
-    p.exp.xgb.max_depth = 2; // another model than version 1
-    struct app_trained t;
+    struct app_train_params p = app_train_default_params();
+    p.csv = g_csv;
+    p.registry = g_reg;
+    p.name = "m";
+    p.target = "bought";
+    p.folds = 3;
+    p.n_rounds = 4; // another model than version 1
+    p.seed = 7;
+    struct app_prop_trained *t = NULL;
     struct px_err err = {0};
     if (app_train(&p, NULL, NULL, &t, &err) != PX_OK)
         fail_msg("train: %s", err.msg);
-    app_trained_free(&t);
+    app_prop_trained_free(t);
 }
 
 static int version_of(const char *json)

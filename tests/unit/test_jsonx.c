@@ -46,9 +46,13 @@ static void test_put_number_and_key(void **state)
     assert_int_equal(jsonx_put_number(&b, -INFINITY, 6, NULL), PX_OK);
     assert_int_equal(jsonx_put_key(&b, "d", false, NULL), PX_OK);
     assert_int_equal(jsonx_put_number(&b, 1234567.0, 3, NULL), PX_OK);
+    assert_int_equal(jsonx_put_key(&b, "e", false, NULL), PX_OK); // round trip: 15 digits do
+    assert_int_equal(jsonx_put_number(&b, 0.95, JSONX_ROUND_TRIP, NULL), PX_OK);
+    assert_int_equal(jsonx_put_key(&b, "f", false, NULL), PX_OK); // 15 do not: 17
+    assert_int_equal(jsonx_put_number(&b, 0.1 + 0.2, JSONX_ROUND_TRIP, NULL), PX_OK);
     assert_int_equal(buf_append(&b, "}", 1, NULL), PX_OK);
-    assert_string_equal(b.data,
-                        "{\"a\": 0.10000000000000001, \"b\\\"\": null, \"c\": null, \"d\": 1.23e+06}");
+    assert_string_equal(b.data, "{\"a\": 0.10000000000000001, \"b\\\"\": null, \"c\": null, \"d\": "
+                                "1.23e+06, \"e\": 0.95, \"f\": 0.30000000000000004}");
     // what it wrote parses back, and 17 digits give the same double
     cJSON *j = NULL;
     assert_int_equal(jsonx_parse(b.data, b.len, "t", &j, NULL), PX_OK);
