@@ -397,7 +397,7 @@ static char *search_json(const char *q)
         app_result_to_json(g_lane_book, q, strlen(q), &r, &out, &e) != PX_OK) {
         return NULL;
     }
-    if (r.plan->semantic_len > 0) __atomic_add_fetch(&g_lane_sem, 1, __ATOMIC_RELAXED);
+    if (app_plan_semantic_text(r.plan)[0] != '\0') __atomic_add_fetch(&g_lane_sem, 1, __ATOMIC_RELAXED);
     app_result_free(&r);
     char *s = strdup(out.data);
     buf_free(&out);
