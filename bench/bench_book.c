@@ -13,8 +13,8 @@
 #include "mem.h"
 
 static const char *const k_queries[] = {
-    "Find high-income professionals nearing retirement who might be interested in wealth "
-    "management services",
+    ("Find high-income professionals nearing retirement who might be interested in wealth "
+     "management services"),
     "Young professionals with good credit scores who might qualify for premium credit cards",
     "Customers with credit score over 750 interested in investment products",
     "affluent customers with children in college who might need education loans",
