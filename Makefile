@@ -2,7 +2,8 @@
 # configures the build trees and runs things.
 #
 #   make run     install deps, build, run the newest capability (see README)
-#   make test    install deps, build release + ASan/UBSan trees, run ctest in both
+#   make test    install deps, build release + ASan/UBSan trees, run ctest in both; build every
+#                source with clang -Werror too (so `make fuzz` cannot break unseen)
 #   make bench   build release, run the benchmarks
 #   make fuzz    build libFuzzer targets with clang and fuzz each for FUZZ_SECONDS
 #   make model   download all-MiniLM-L6-v2 (needs internet) and verify its sha256
@@ -10,13 +11,14 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+CLANG_BUILD ?= build-clang
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE      ?= cmake
 
-.PHONY: all deps build build-asan run test test-release test-asan bench fuzz model format \
-        format-check checkstyle clean
+.PHONY: all deps build build-asan build-clang run test test-release test-asan bench fuzz model \
+        format format-check checkstyle clean
 
 all: build
 
@@ -30,11 +32,18 @@ $(ASAN_BUILD)/CMakeCache.txt: | deps
 	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPX_SANITIZE=ON \
 	    -DCMAKE_C_FLAGS_DEBUG="-O1 -g"
 
+$(CLANG_BUILD)/CMakeCache.txt: | deps
+	CC=clang $(CMAKE) -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Release
+
 build: deps $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
+
+# clang -Werror over every source (library, binary, tests, benches); built, not run
+build-clang: deps $(CLANG_BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(CLANG_BUILD) -j $(JOBS)
 
 run: build
 	@scripts/run-demo $(BUILD)/prospect
@@ -45,7 +54,7 @@ test-release: build
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test: checkstyle test-release test-asan
+test: checkstyle build-clang test-release test-asan
 
 bench: build
 	@scripts/install-deps --bench
@@ -77,4 +86,4 @@ checkstyle:
 	@scripts/checkstyle.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include "app_book.h"
+#include "buf.h"
 #include "err.h"
 #include "limits.h"
 
@@ -31,6 +32,9 @@ int app_keys_create(const char *db_path, const char *name, struct app_key *key,
                     char token[APP_KEY_TOKEN_MAX], struct px_err *err);
 // Every key, oldest first; *out returns owned (px_free).
 int app_keys_list(const char *db_path, struct app_key **out, size_t *n, struct px_err *err);
+// {"id", "name", "created", "revoked": null or time[, "key": token]} appended to out; token
+// (may be NULL) only at creation.
+int app_key_json(const struct app_key *k, const char *token, struct buf *out, struct px_err *err);
 // Revokes key id (effective for the next request of a running server); PX_ENOENT if none.
 int app_keys_revoke(const char *db_path, const char *id, struct px_err *err);
 
@@ -64,6 +68,9 @@ struct app_audit_row {
     const char *time, *key_id, *channel, *actor, *action, *query, *plan, *customer_ids;
     long long n_results;
 };
+// {"seq", "time", "key_id", "channel", "actor", "action", "query", "plan", "n_results",
+// "customer_ids"} appended to out (plan and customer_ids as the JSON stored; null when absent).
+int app_audit_row_json(const struct app_audit_row *r, struct buf *out, struct px_err *err);
 typedef int (*app_audit_fn)(const struct app_audit_row *row, void *user, struct px_err *err);
 // Audit rows at or after since (ISO 8601 prefix, or NULL), of key_id (or NULL for all), oldest
 // first, the newest `limit` of them.

@@ -7,7 +7,11 @@
 #ifndef PX_APP_ENCODER_H
 #define PX_APP_ENCODER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
 #include "embedder.h"
 #include "err.h"
 #include "tokenizer.h"
@@ -41,5 +45,73 @@ int app_model_id(const char *dir, char *out, size_t n, struct px_err *err);
 // Resolves and opens only the tokenizer (works without weights). Returns owned *out.
 int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, size_t n,
                        struct px_err *err);
+
+// ---- encoding texts and tokenizing, for front ends (app/encode.c) ----
+//
+// An app_encoder is an opened sentence-transformer plus one encoding context (n_threads busy
+// threads); one thread uses it at a time. An app_tokenizer needs only the vocab and config.
+
+struct app_encoder_params {
+    const char *embedder_flag;    // --embedder DIR, or NULL for the usual lookup
+    int n_threads;                // encoder threads (default 1, at most LIMIT_THREADS)
+    int batch_size;               // texts per forward pass (default 32, at most LIMIT_BATCH)
+    bool replace_invalid_utf8;    // [UNK] for invalid UTF-8 (counted) instead of failing
+};
+struct app_encoder_params app_encoder_default_params(void);
+
+struct app_encoder_info {
+    int dim;               // vector size
+    int max_seq_length;    // tokens per text including [CLS]/[SEP]; longer texts are cut
+    const char *pooling;   // "mean", "cls", "max", "mean_sqrt_len"
+    bool normalize;        // vectors are L2-normalised
+    bool do_lower_case;    // the tokenizer lowercases
+    const char *vocab_file; // "vocab.txt" or "tokenizer.json"
+    const char *weights_dtype; // on disk: "F32", "F16", "BF16", "mixed"
+    size_t n_params;
+    int n_layers, n_heads;
+    const char *dir;       // the directory used
+};
+
+// {"directory", "chosen_by", "encoder": "bert", "layers", "heads", "parameters",
+// "weights_dtype", "dimension", "max_seq_length", "pooling", "normalize", "vocab_file",
+// "lowercase"} appended to out; chosen_by: app_model_source_name() of the rule used.
+int app_encoder_info_json(const struct app_encoder_info *in, const char *chosen_by,
+                          struct buf *out, struct px_err *err);
+
+struct app_encoder;
+int app_encoder_open(const struct app_encoder_params *p, struct app_encoder **out,
+                     struct px_err *err);
+void app_encoder_close(struct app_encoder *e);
+// Borrowed; valid while e is open.
+const struct app_encoder_info *app_encoder_info(const struct app_encoder *e);
+
+struct app_encode_stats {
+    size_t n_tokens;       // tokens encoded (after truncation)
+    size_t n_truncated;    // texts cut to max_seq_length
+    size_t n_invalid_utf8; // invalid sequences replaced
+    size_t i_error;        // on a per-text error: the index of the text at fault
+};
+// Embeds n texts (lens[i] bytes each) into out (n x dim floats, input order kept). progress
+// (may be NULL) is called with (texts done, n).
+int app_encoder_embed(struct app_encoder *e, const char *const *texts, const size_t *lens,
+                      size_t n, float *out, void (*progress)(size_t done, size_t total, void *user),
+                      void *user, struct app_encode_stats *st, struct px_err *err);
+
+struct app_tokenizer;
+// Resolves the directory as app_encoder_open does; dir_out (n bytes, may be NULL) receives it.
+int app_tokenizer_open(const char *embedder_flag, struct app_tokenizer **out, char *dir_out,
+                       size_t n, struct px_err *err);
+void app_tokenizer_close(struct app_tokenizer *t);
+// The most ids one text can give (max_seq_length).
+size_t app_tokenizer_max_ids(const struct app_tokenizer *t);
+// The ids the encoder would see for text (with [CLS] and [SEP], truncated): (cap) ids, *n_ids
+// of them used; *n_truncated (may be NULL) counts the tokens cut.
+int app_tokenize(const struct app_tokenizer *t, const char *text, size_t len, bool replace_invalid,
+                 int32_t *ids, size_t cap, size_t *n_ids, size_t *n_truncated, struct px_err *err);
+// The token string of an id (borrowed), or "" for an id outside the vocabulary.
+const char *app_tokenizer_token(const struct app_tokenizer *t, int32_t id);
+// {"ids": [...], "tokens": [...], "truncated": N} for one text, appended to out.
+int app_tokenize_json(const struct app_tokenizer *t, const char *text, size_t len,
+                      bool replace_invalid, struct buf *out, struct px_err *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "app_book.h"
+#include "buf.h"
 #include "err.h"
 #include "limits.h"
 
@@ -51,6 +52,10 @@ struct app_bundle_entry {
     char error[PX_ERR_MSG_MAX]; // why bundle.json could not be read ("" when fine)
 };
 
+// {"stages": [...], "name", "version", "kind", "created", "rows", "dense", "model_id" (null
+// when absent), "model_copied", "bytes"[, "error"]} appended to out.
+int app_bundle_entry_json(const struct app_bundle_entry *e, struct buf *out, struct px_err *err);
+
 // Builds a bundle from the working database and registers it as the next version of p->name
 // (atomically: a staging directory, fsynced, renamed into place). The bundle is opened once
 // before it is registered, so a bundle that cannot be served is never registered. *out (may be
@@ -77,6 +82,9 @@ struct app_bundle_show {
 int app_bundle_show(const char *registry, const char *ref, bool verify,
                     struct app_bundle_show *out, struct px_err *err);
 void app_bundle_show_free(struct app_bundle_show *s);
+// The entry's JSON (app_bundle_entry_json) plus ["verified", "verify_error"], "bundle" (the info
+// file's JSON), "manifest" (manifest.json) and "mlmodel" (the MLmodel text).
+int app_bundle_show_json(const struct app_bundle_show *s, struct buf *out, struct px_err *err);
 // Points the alias (stage) at ref ("NAME/VERSION", or "NAME" for the latest). *version (may be
 // NULL) returns the version promoted.
 int app_bundle_promote(const char *registry, const char *ref, const char *stage, int *version,

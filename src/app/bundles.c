@@ -26,6 +26,7 @@
 #include "assets.h"
 #include "bundle.h"
 #include "fsx.h"
+#include "jsonx.h"
 #include "mem.h"
 #include "query.h"
 #include "registry.h"
@@ -321,6 +322,7 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
     struct bundle_manifest m = {0};
     if (rc == PX_OK)
         rc = bundle_seal(stage, p.name, BUNDLE_KIND_SEARCH, info.created, &m, err);
+    uint64_t total_bytes = m.total_bytes;
     bundle_manifest_free(&m);
     if (rc == PX_OK)
         rc = registry_publish(root, p.name, stage, &version, err);
@@ -329,14 +331,17 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
     }
     stage[0] = '\0'; // published: nothing to clean up
     if (out != NULL) {
-        // described as `bundle list` will describe it
-        struct registry_state st = {0};
-        char dir[DIR_BYTES];
-        if (registry_read_state(root, p.name, &st, NULL) == PX_OK &&
-            registry_version_dir(root, p.name, version, dir, sizeof dir, NULL) == PX_OK) {
-            read_entry(dir, p.name, version, &st, out);
-        }
+        // described as `bundle list` will describe it, from what was just written (reading it
+        // back could fail after the version is registered, and the caller would be told less)
+        snprintf(out->name, sizeof out->name, "%s", p.name);
         out->version = version;
+        snprintf(out->kind, sizeof out->kind, "%s", BUNDLE_KIND_SEARCH);
+        snprintf(out->created, sizeof out->created, "%s", info.created);
+        out->rows = info.rows;
+        out->dense = info.dense;
+        out->model_copied = info.model_copied;
+        snprintf(out->model_id, sizeof out->model_id, "%s", info.model_id);
+        out->bytes = total_bytes; // a new version has no stage yet: aliases stay ""
     }
 done:
     if (stage[0] != '\0') {
@@ -576,6 +581,11 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
         rc = registry_read_state(root, ref.name, &st, err);
     if (rc != PX_OK) {
         bundle_manifest_free(&m);
+        // "no model named …" reads as it is, with what to do about it; the other messages name
+        // the version ("NAME/V: file: …") and read as "bundle NAME/V: …"
+        if (rc == PX_ENOENT && err != NULL && strncmp(err->msg, "no model named", 14) == 0) {
+            return registry_hint_missing(rc, "make one with prospect bundle create", err);
+        }
         return with_word(err, rc, "bundle");
     }
     rc = bundle_info_read(dir, &info, err);
@@ -593,4 +603,86 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
     }
     bundle_manifest_free(&m);
     return rc;
+}
+
+// ---- JSON answers ----
+
+static int put_str_field(struct buf *out, const char *key, const char *s, bool first,
+                         struct px_err *err)
+{
+    int rc = jsonx_put_key(out, key, first, err);
+    if (rc == PX_OK) {
+        rc = s != NULL ? jsonx_put_string(out, s, strlen(s), err) : buf_append(out, "null", 4, err);
+    }
+    return rc;
+}
+
+// A JSON file's text as a value: the text itself when it parses, else as a string.
+static int put_json_text(struct buf *out, const char *key, const char *text, struct px_err *err)
+{
+    int rc = jsonx_put_key(out, key, false, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    size_t len = text != NULL ? strlen(text) : 0;
+    cJSON *j = NULL;
+    if (len > 0 && jsonx_parse(text, len, key, &j, NULL) == PX_OK) {
+        cJSON_Delete(j);
+        return buf_append(out, text, len, err);
+    }
+    return jsonx_put_string(out, text != NULL ? text : "", len, err);
+}
+
+// The entry's members, without the braces around them.
+static int put_entry_members(const struct app_bundle_entry *e, struct buf *out, struct px_err *err)
+{
+    int rc = buf_append(out, "\"stages\": [", 11, err);
+    char stages[sizeof e->aliases];
+    snprintf(stages, sizeof stages, "%s", e->aliases);
+    bool first = true;
+    for (char *save = NULL, *t = strtok_r(stages, ", ", &save); t && rc == PX_OK;
+         t = strtok_r(NULL, ", ", &save)) {
+        rc = first ? PX_OK : buf_append(out, ", ", 2, err);
+        if (rc == PX_OK) rc = jsonx_put_string(out, t, strlen(t), err);
+        first = false;
+    }
+    if (rc == PX_OK) rc = buf_append(out, "]", 1, err);
+    if (rc == PX_OK) rc = put_str_field(out, "name", e->name, false, err);
+    if (rc == PX_OK) rc = buf_printf(out, err, ", \"version\": %d", e->version);
+    if (rc == PX_OK) rc = put_str_field(out, "kind", e->kind, false, err);
+    if (rc == PX_OK) rc = put_str_field(out, "created", e->created, false, err);
+    if (rc == PX_OK) {
+        rc = buf_printf(out, err, ", \"rows\": %llu, \"dense\": %s", (unsigned long long)e->rows,
+                        e->dense ? "true" : "false");
+    }
+    if (rc == PX_OK) rc = put_str_field(out, "model_id", e->model_id[0] ? e->model_id : NULL, false, err);
+    if (rc == PX_OK) {
+        rc = buf_printf(out, err, ", \"model_copied\": %s, \"bytes\": %llu",
+                        e->model_copied ? "true" : "false", (unsigned long long)e->bytes);
+    }
+    if (rc == PX_OK && e->error[0]) rc = put_str_field(out, "error", e->error, false, err);
+    return rc;
+}
+
+int app_bundle_entry_json(const struct app_bundle_entry *e, struct buf *out, struct px_err *err)
+{
+    int rc = buf_append(out, "{", 1, err);
+    if (rc == PX_OK) rc = put_entry_members(e, out, err);
+    return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
+}
+
+int app_bundle_show_json(const struct app_bundle_show *s, struct buf *out, struct px_err *err)
+{
+    int rc = buf_append(out, "{", 1, err);
+    if (rc == PX_OK) rc = put_entry_members(&s->entry, out, err);
+    if (rc == PX_OK && s->verified) {
+        rc = buf_printf(out, err, ", \"verified\": %s", s->verify_rc == PX_OK ? "true" : "false");
+        if (rc == PX_OK && s->verify_rc != PX_OK) {
+            rc = put_str_field(out, "verify_error", s->verify_msg, false, err);
+        }
+    }
+    if (rc == PX_OK) rc = put_json_text(out, "bundle", s->info, err);
+    if (rc == PX_OK) rc = put_json_text(out, "manifest", s->manifest, err);
+    if (rc == PX_OK) rc = put_str_field(out, "mlmodel", s->mlmodel, false, err);
+    return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "mem.h"
 
 static void fsync_parent(const char *path);
@@ -123,7 +124,7 @@ void fsx_unmap(struct fsx_map *m)
 int fsx_write_atomic(const char *path, const void *data, size_t len, struct px_err *err)
 {
     int rc = PX_EIO;
-    char tmp[4096];
+    char tmp[LIMIT_PATH + 32]; // path + ".tmp.<pid>"
     int fd = -1;
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp) {
@@ -173,7 +174,7 @@ done:
 
 static void fsync_parent(const char *path)
 {
-    char dir[4096];
+    char dir[LIMIT_PATH];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL) {

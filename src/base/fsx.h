@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "limits.h"
 
 struct fsx_map {
     const unsigned char *data; // borrowed view of the file, valid until fsx_unmap
@@ -28,9 +29,9 @@ int fsx_write_atomic(const char *path, const void *data, size_t len, struct px_e
 // a->f; fsx_atomic_commit flushes, fsyncs and renames it into place; fsx_atomic_abort (safe after
 // commit, and on a zeroed struct) removes the temporary file.
 struct fsx_atomic {
-    FILE *f;         // owned until commit/abort
-    char path[4096]; // final path
-    char tmp[4128];  // temporary path
+    FILE *f;                   // owned until commit/abort
+    char path[LIMIT_PATH];     // final path
+    char tmp[LIMIT_PATH + 32]; // temporary path: path + ".tmp.<pid>"
 };
 int fsx_atomic_open(const char *path, struct fsx_atomic *a, struct px_err *err);
 int fsx_atomic_commit(struct fsx_atomic *a, struct px_err *err);

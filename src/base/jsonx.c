@@ -1,5 +1,14 @@
 // jsonx.c — see jsonx.h. cJSON stores numbers as double, so integers are accepted only when the
 // double is integral and within +-2^53 (exactly representable).
+//
+// cJSON's allocator: cJSON has one process-wide pair of hooks (cJSON_InitHooks), used by every
+// cJSON call anywhere in the program. They are set to px_malloc/px_free by a constructor that
+// runs before main, in any program that links this file: installing them later would let a
+// block cJSON got from malloc reach px_free (a tree built before, deleted after). A constructor
+// runs once, on one thread, so no lock is needed. cJSON returns NULL both for bad text and for
+// a failed allocation, so the malloc hook notes its failures in a per-thread flag and
+// jsonx_parse reports PX_ENOMEM instead of a syntax error when one happened during the parse.
+// With hooks set, cJSON never calls realloc (it allocates and copies), which px_free accepts.
 #include "jsonx.h"
 
 #include <math.h>
@@ -8,18 +17,40 @@
 #include "fsx.h"
 #include "mem.h"
 
+static _Thread_local bool t_json_oom; // a cJSON allocation on this thread failed
+
+static void *json_malloc(size_t n)
+{
+    void *p = px_malloc(n);
+    if (p == NULL) {
+        t_json_oom = true;
+    }
+    return p;
+}
+
+static void json_free(void *p) { px_free(p); }
+
+__attribute__((constructor)) static void json_install_hooks(void)
+{
+    cJSON_Hooks h = {.malloc_fn = json_malloc, .free_fn = json_free};
+    cJSON_InitHooks(&h);
+}
+
 int jsonx_parse(const char *text, size_t len, const char *what, cJSON **out, struct px_err *err)
 {
     *out = NULL;
     const char *end = NULL;
+    t_json_oom = false;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (j == NULL && t_json_oom) {
+        return px_fail(err, PX_ENOMEM, "%s: out of memory parsing JSON", what);
+    }
     if (j == NULL) {
         size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0;
         const char *ep = cJSON_GetErrorPtr();
         if (end == NULL && ep != NULL && ep >= text && ep <= text + len) {
             off = (size_t)(ep - text);
         }
-        // cJSON also fails on allocation failure; we cannot tell the two apart from here.
         return px_fail(err, PX_EFORMAT, "%s: invalid JSON near byte %zu", what, off);
     }
     // cJSON stops after the first value; anything but whitespace after it is an error (a second

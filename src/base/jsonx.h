@@ -4,6 +4,9 @@
 // with the jsonx_put_* writers below — one way to write JSON (ARCHITECTURE.md says why).
 //
 // Ownership: jsonx_parse_file returns an owned cJSON tree (cJSON_Delete). Getters borrow.
+// Allocator: in any program that links this file, every cJSON allocation goes through px_malloc
+// (hooks installed before main, see jsonx.c), so the fault hook reaches cJSON and text from
+// cJSON_Print* is freed with cJSON_free (or px_free), never free().
 #ifndef PX_JSONX_H
 #define PX_JSONX_H
 
@@ -16,7 +19,7 @@
 #include "err.h"
 
 // Parses path (at most max bytes) into *out (owned; cJSON_Delete). Errors name the file and
-// the byte offset where parsing stopped.
+// the byte offset where parsing stopped (PX_EFORMAT); PX_ENOMEM when an allocation failed.
 int jsonx_parse_file(const char *path, size_t max, cJSON **out, struct px_err *err);
 // Parses len bytes of text (need not be NUL-terminated); what names the source in errors.
 int jsonx_parse(const char *text, size_t len, const char *what, cJSON **out, struct px_err *err);

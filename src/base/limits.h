@@ -6,6 +6,10 @@
 #define PX_LIMITS_H
 
 // ---- files ----
+// A file system path, NUL included: Linux's PATH_MAX. The kernel refuses longer paths
+// (ENAMETOOLONG), so every path buffer has this size (plus room for a suffix added to a path
+// already within it); joining past it is a clean PX_ELIMIT (fsx_join).
+#define LIMIT_PATH 4096
 // config.json, tokenizer_config.json, modules.json ...: a few KiB in practice.
 #define LIMIT_CONFIG_FILE_BYTES (1u << 20)
 // tokenizer.json of a BERT model is ~0.5 MiB; multilingual vocabularies reach ~20 MiB.
@@ -205,5 +209,8 @@
 #define LIMIT_GRAPH_EDGES 5000
 // Traits listed per segment (GET /api/segments).
 #define LIMIT_SEGMENT_TRAITS 3
+
+// A file path: buffers that hold one (PATH_MAX on Linux); longer paths are refused by name.
+#define LIMIT_PATH 4096
 
 #endif

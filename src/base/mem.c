@@ -3,7 +3,8 @@
 // Layout of a block: [raw ... | header (16 bytes) | payload], where the header stores the payload
 // size and the distance back to the pointer malloc returned, so px_free handles both plain and
 // aligned blocks. The hook counts down allocations and fails exactly one (SQLite's malloc tests
-// do the same) so each caller's cleanup path can be exercised.
+// do the same) so each caller's cleanup path can be exercised; a failure injected inside a
+// benign section (per-thread depth) is reported as such, since its caller goes on by design.
 #include "mem.h"
 
 #include <stdatomic.h>
@@ -21,7 +22,8 @@ struct hdr {
 static atomic_size_t g_live;
 static atomic_size_t g_count;
 static atomic_long g_fail_at;
-static atomic_int g_fired;
+static atomic_int g_fired;         // 0, 1 fired, 2 fired inside a benign section
+static _Thread_local int t_benign; // depth of px_mem_benign_begin on this thread
 
 _Static_assert(sizeof(struct hdr) <= HDR_SIZE, "header must fit");
 
@@ -33,7 +35,7 @@ static int inject_fault(void)
     }
     long left = atomic_fetch_sub(&g_fail_at, 1);
     if (left == 1) {
-        atomic_store(&g_fired, 1);
+        atomic_store(&g_fired, t_benign > 0 ? 2 : 1);
         return 1;
     }
     return 0;
@@ -120,6 +122,16 @@ void px_free(void *p)
     free((char *)p - h.offset);
 }
 
+size_t px_mem_size(const void *p)
+{
+    if (p == NULL) {
+        return 0;
+    }
+    struct hdr h;
+    memcpy(&h, (const char *)p - HDR_SIZE, sizeof h);
+    return h.size;
+}
+
 char *px_strndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);
@@ -146,3 +158,6 @@ void px_mem_fail_at(long n)
 }
 
 int px_mem_fault_fired(void) { return atomic_load(&g_fired); }
+
+void px_mem_benign_begin(void) { t_benign++; }
+void px_mem_benign_end(void) { t_benign--; }

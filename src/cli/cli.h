@@ -63,6 +63,13 @@ int cli_format_option(const char *cmd, int opt, const char *arg, enum cli_format
 // Prints the JSON document and a newline to stdout; CLI_OK, or CLI_FAIL when stdout fails.
 int cli_print_json(const char *cmd, const struct buf *doc);
 
+// Prints the JSON document as CSV: with table_key, the array of objects under that key (a header
+// of the first row's keys, then one line per element); without, a flat "field,value" listing of
+// the top-level object (or the array, when the document is one). Nested values are written as
+// compact JSON text, null as an empty cell. CLI_OK, or CLI_FAIL having printed why.
+int cli_print_json_as_csv(const char *cmd, const struct buf *doc, const char *table_key,
+                          struct px_err *err);
+
 // The sentence-transformer directory is --embedder DIR on every command ("--model" names a
 // registry model). Commands that took --model DIR for it still accept it: they call this, which
 // prints a one-line note to stderr and returns dir.

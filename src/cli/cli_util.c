@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "fsx.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "mem.h"
 
@@ -257,5 +258,75 @@ int cli_print_json(const char *cmd, const struct buf *doc)
         return CLI_FAIL;
     }
     putchar('\n');
+    return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+}
+
+// One CSV cell from a JSON value: strings as they are, numbers and booleans as JSON writes
+// them, null empty, objects and arrays as compact JSON text.
+static int csv_cell(FILE *f, const cJSON *v)
+{
+    if (v == NULL || cJSON_IsNull(v)) {
+        return 0;
+    }
+    if (cJSON_IsString(v)) {
+        cli_csv_field(f, v->valuestring);
+        return 0;
+    }
+    char *text = cJSON_PrintUnformatted(v);
+    if (text == NULL) {
+        return -1;
+    }
+    cli_csv_field(f, text);
+    cJSON_free(text);
+    return 0;
+}
+
+int cli_print_json_as_csv(const char *cmd, const struct buf *doc, const char *table_key,
+                          struct px_err *err)
+{
+    cJSON *root = NULL;
+    if (jsonx_parse(doc->data != NULL ? doc->data : "", doc->len, "answer", &root, err) != PX_OK) {
+        return cli_fail(cmd, err);
+    }
+    int bad = 0;
+    const cJSON *rows = table_key != NULL ? cJSON_GetObjectItemCaseSensitive(root, table_key)
+                                          : (cJSON_IsArray(root) ? root : NULL);
+    if (cJSON_IsArray(rows)) {
+        // header: the keys of the rows, in the order first seen
+        const cJSON *first = rows->child;
+        const cJSON *k;
+        bool lead = true;
+        for (k = first != NULL ? first->child : NULL; k != NULL; k = k->next) {
+            fputs(lead ? "" : ",", stdout);
+            cli_csv_field(stdout, k->string);
+            lead = false;
+        }
+        putchar('\n');
+        const cJSON *r;
+        cJSON_ArrayForEach(r, rows)
+        {
+            lead = true;
+            for (k = first != NULL ? first->child : NULL; k != NULL && !bad; k = k->next) {
+                fputs(lead ? "" : ",", stdout);
+                bad = csv_cell(stdout, cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, k->string) : r);
+                lead = false;
+            }
+            putchar('\n');
+        }
+    } else {
+        puts("field,value");
+        const cJSON *k;
+        for (k = root->child; k != NULL && !bad; k = k->next) {
+            cli_csv_field(stdout, k->string != NULL ? k->string : "");
+            putchar(',');
+            bad = csv_cell(stdout, k);
+            putchar('\n');
+        }
+    }
+    cJSON_Delete(root);
+    if (bad) {
+        px_fail(err, PX_ENOMEM, "out of memory");
+        return cli_fail(cmd, err);
+    }
     return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -8,11 +8,14 @@
 #include <time.h>
 
 #include "app_access.h"
+#include "buf.h"
 #include "cli.h"
 #include "jsonx.h"
+#include "limits.h"
 
 static const char *const k_usage =
-    "usage: prospect audit [--db FILE] [--since WHEN] [--key ID] [--limit N] [--json]\n"
+    "usage: prospect audit [--db FILE] [--since WHEN] [--key ID] [--limit N]\n"
+    "                      [--format table|json|csv] [--json]\n"
     "\n"
     "Prints the audit log, oldest first: time (UTC), key id or OS user, channel, action, the\n"
     "query, the number of customers returned and their ids.\n"
@@ -22,7 +25,8 @@ static const char *const k_usage =
     "                24h, 7d\n"
     "  --key ID      only requests made with this API key\n"
     "  --limit N     the newest N rows at most (default 1000)\n"
-    "  --json        one JSON object per line\n";
+    "  --format F    table (default), json (one JSON object per line) or csv\n"
+    "  --json        the same as --format json\n";
 
 // "24h" -> ISO time that long ago; an ISO prefix is kept as is. False when neither.
 static bool parse_since(const char *s, char *out, size_t n)
@@ -50,50 +54,47 @@ static bool parse_since(const char *s, char *out, size_t n)
 }
 
 struct audit_out {
-    bool json;
+    enum cli_format fmt;
+    struct buf line;
 };
 
-static void put_str(const char *s)
+// One CSV cell from a possibly NULL string.
+static void csv(const char *s, bool last)
 {
-    struct buf b;
-    buf_init(&b, (size_t)LIMIT_QUERY_BYTES * 8);
-    if (s == NULL) {
-        fputs("null", stdout);
-    } else if (jsonx_put_string(&b, s, strlen(s), NULL) == PX_OK) {
-        fwrite(b.data, 1, b.len, stdout);
-    }
-    buf_free(&b);
+    cli_csv_field(stdout, s != NULL ? s : "");
+    putchar(last ? '\n' : ',');
 }
 
 static int print_row(const struct app_audit_row *r, void *user, struct px_err *err)
 {
-    const struct audit_out *o = user;
-    (void)err;
-    if (o->json) {
-        printf("{\"seq\": %lld, \"time\": ", r->seq);
-        put_str(r->time);
-        fputs(", \"key_id\": ", stdout);
-        put_str(r->key_id);
-        fputs(", \"channel\": ", stdout);
-        put_str(r->channel);
-        fputs(", \"actor\": ", stdout);
-        put_str(r->actor);
-        fputs(", \"action\": ", stdout);
-        put_str(r->action);
-        fputs(", \"query\": ", stdout);
-        put_str(r->query);
-        printf(", \"plan\": %s, \"n_results\": %lld, \"customer_ids\": %s}\n",
-               r->plan ? r->plan : "null", r->n_results, r->customer_ids ? r->customer_ids : "[]");
-    } else {
-        char who[80];
-        if (r->key_id) snprintf(who, sizeof who, "key:%s", r->key_id);
-        else if (r->actor) snprintf(who, sizeof who, "user:%s", r->actor);
-        else snprintf(who, sizeof who, "-");
-        printf("%s  %-17s %-5s %-11s %4lld  ", r->time, who, r->channel, r->action, r->n_results);
-        put_str(r->query);
-        printf("  %s\n", r->customer_ids ? r->customer_ids : "[]");
+    struct audit_out *o = user;
+    if (o->fmt == CLI_FORMAT_JSON) {
+        buf_reset(&o->line);
+        int rc = app_audit_row_json(r, &o->line, err);
+        if (rc == PX_OK) puts(o->line.data);
+        return rc;
     }
-    return PX_OK;
+    if (o->fmt == CLI_FORMAT_CSV) {
+        char num[2][24];
+        snprintf(num[0], sizeof num[0], "%lld", r->seq);
+        snprintf(num[1], sizeof num[1], "%lld", r->n_results);
+        const char *cells[] = {num[0],   r->time,  r->key_id, r->channel,      r->actor,
+                               r->action, r->query, num[1],    r->customer_ids, r->plan};
+        const size_t n = sizeof cells / sizeof *cells;
+        for (size_t i = 0; i < n; i++) {
+            csv(cells[i], i + 1 == n);
+        }
+        return PX_OK;
+    }
+    char who[80];
+    if (r->key_id) snprintf(who, sizeof who, "key:%s", r->key_id);
+    else if (r->actor) snprintf(who, sizeof who, "user:%s", r->actor);
+    else snprintf(who, sizeof who, "-");
+    printf("%s  %-17s %-5s %-11s %4lld  ", r->time, who, r->channel, r->action, r->n_results);
+    buf_reset(&o->line);
+    int rc = r->query != NULL ? jsonx_put_string(&o->line, r->query, strlen(r->query), err) : PX_OK;
+    if (rc == PX_OK) printf("%s  %s\n", r->query ? o->line.data : "null", r->customer_ids ? r->customer_ids : "[]");
+    return rc;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -101,20 +102,24 @@ int cmd_audit(int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},    {"since", required_argument, NULL, 's'},
         {"key", required_argument, NULL, 'k'},   {"limit", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+        CLI_FORMAT_OPTIONS,                      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = "prospect.db", *key = NULL;
     char since[40] = "";
     int limit = 1000;
-    struct audit_out o = {false};
+    struct audit_out o = {CLI_FORMAT_TABLE, {0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:s:k:n:jh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:s:k:n:h", opts, NULL)) != -1) {
+        int frc = cli_format_option("audit", ch, optarg, &o.fmt);
+        if (frc >= 0) {
+            if (frc != CLI_OK) return frc;
+            continue;
+        }
         switch (ch) {
         case 'd': db = optarg; break;
         case 'k': key = optarg; break;
-        case 'j': o.json = true; break;
         case 's':
             if (!parse_since(optarg, since, sizeof since)) {
                 return cli_usage_error("audit", "--since takes 2026-11-26[T09:00[:00]] or an age "
@@ -135,9 +140,14 @@ int cmd_audit(int argc, char **argv)
         return cli_usage_error("audit", "unexpected argument '%s'", argv[optind]);
     }
     struct px_err err = {0};
-    if (app_audit_read(db, since[0] ? since : NULL, key, (size_t)limit, print_row, &o, &err) !=
-        PX_OK) {
+    buf_init(&o.line, (size_t)LIMIT_QUERY_BYTES * 8 + ((size_t)1 << 24));
+    if (o.fmt == CLI_FORMAT_CSV) {
+        puts("seq,time,key_id,channel,actor,action,query,n_results,customer_ids,plan");
+    }
+    int rc = app_audit_read(db, since[0] ? since : NULL, key, (size_t)limit, print_row, &o, &err);
+    buf_free(&o.line);
+    if (rc != PX_OK) {
         return cli_fail("audit", &err);
     }
-    return CLI_OK;
+    return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -1,21 +1,19 @@
 // cmd_bundle.c — `prospect bundle create|list|show|promote|delete`: model bundles in a registry
-// directory (MLflow-style names, numbered versions and stages), each through app.h. Tables for
-// people, --json for scripts.
+// directory (MLflow-style names, numbered versions and stages), each through app_registry.h.
+// Tables for people; --format json (the app's documents) or csv for scripts.
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <cJSON.h>
 
 #include "app_registry.h"
 #include "cli.h"
 #include "mem.h"
 
 static const char *const k_usage =
-    "usage: prospect bundle create --name NAME [--db FILE] [--model DIR] [--copy-model]\n"
-    "                              [--lexicon FILE] [--template FILE] [--registry DIR] [--json]\n"
-    "       prospect bundle list [NAME] [--registry DIR] [--json]\n"
-    "       prospect bundle show NAME[/VERSION|@STAGE] [--verify] [--registry DIR] [--json]\n"
+    "usage: prospect bundle create --name NAME [--db FILE] [--embedder DIR] [--copy-model]\n"
+    "                              [--lexicon FILE] [--template FILE] [--registry DIR] [--format F]\n"
+    "       prospect bundle list [NAME] [--registry DIR] [--format table|json|csv] [--json]\n"
+    "       prospect bundle show NAME[/VERSION|@STAGE] [--verify] [--registry DIR] [--format F]\n"
     "       prospect bundle promote NAME/VERSION --stage production|staging [--registry DIR]\n"
     "       prospect bundle delete NAME/VERSION [--force] [--registry DIR]\n"
     "\n"
@@ -32,19 +30,22 @@ static const char *const k_usage =
     "  --registry DIR  registry directory (default $PROSPECT_REGISTRY, else ./registry)\n"
     "  --name NAME     registered name: letters, digits, '_', '.', '-'\n"
     "  --db FILE       working database to snapshot (default ./prospect.db)\n"
-    "  --model DIR     model whose vectors go in (same lookup as `prospect search`)\n"
+    "  --embedder DIR  sentence-transformer whose vectors go in (same lookup as `prospect\n"
+    "                  search`; --model DIR is the old spelling)\n"
     "  --copy-model    copy the model's files into the bundle instead of referencing them\n"
     "  --lexicon FILE, --template FILE   as given to `prospect search`\n"
     "  --stage S       promote: the stage (alias) to point at the version: production, staging\n"
     "  --force         delete: also clear the stages that point at the version\n"
     "  --verify        show: check every file's checksum (exit status 1 when one fails)\n"
-    "  --json          JSON instead of a table\n"
+    "  --format F      table (default), json or csv\n"
+    "  --json          the same as --format json\n"
     "\n"
     "A bare NAME means the version the production stage points at, else the latest.\n";
 
 struct opts {
     const char *registry, *name, *db, *model, *lexicon, *tpl, *stage;
-    bool copy_model, force, verify, json;
+    bool copy_model, force, verify;
+    enum cli_format fmt;
     const char *arg; // the positional NAME / NAME/VERSION
 };
 
@@ -61,7 +62,8 @@ static int parse(int argc, char **argv, const char *sub, struct opts *o)
         {"copy-model", no_argument, NULL, 'c'},
         {"force", no_argument, NULL, 'f'},
         {"verify", no_argument, NULL, 'v'},
-        {"json", no_argument, NULL, 'j'},
+        CLI_FORMAT_OPTIONS,
+        {"embedder", required_argument, NULL, CLI_OPT_EMBEDDER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -69,19 +71,26 @@ static int parse(int argc, char **argv, const char *sub, struct opts *o)
     o->db = "prospect.db";
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "r:n:d:m:l:T:s:cfvjh", lopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:n:d:m:l:T:s:cfvh", lopts, NULL)) != -1) {
+        int frc = cli_format_option("bundle", ch, optarg, &o->fmt);
+        if (frc >= 0) {
+            if (frc != CLI_OK) {
+                return frc;
+            }
+            continue;
+        }
         switch (ch) {
         case 'r': o->registry = optarg; break;
         case 'n': o->name = optarg; break;
         case 'd': o->db = optarg; break;
-        case 'm': o->model = optarg; break;
+        case CLI_OPT_EMBEDDER: o->model = optarg; break;
+        case 'm': o->model = cli_embedder_alias("bundle", optarg); break;
         case 'l': o->lexicon = optarg; break;
         case 'T': o->tpl = optarg; break;
         case 's': o->stage = optarg; break;
         case 'c': o->copy_model = true; break;
         case 'f': o->force = true; break;
         case 'v': o->verify = true; break;
-        case 'j': o->json = true; break;
         case 'h': fputs(k_usage, stdout); return -1;
         default: return cli_usage_error("bundle", "%s: unknown option", sub);
         }
@@ -107,46 +116,11 @@ static void human_bytes(uint64_t n, char *out, size_t size)
     snprintf(out, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
 }
 
-static cJSON *entry_json(const struct app_bundle_entry *e)
+// Prints the app's document: as it is for json, as CSV for csv.
+static int print_doc(const struct opts *o, const struct buf *doc, struct px_err *err)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON *aliases = cJSON_AddArrayToObject(j, "stages");
-    char buf[sizeof e->aliases];
-    snprintf(buf, sizeof buf, "%s", e->aliases);
-    for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        cJSON_AddItemToArray(aliases, cJSON_CreateString(t));
-    }
-    cJSON_AddStringToObject(j, "name", e->name);
-    cJSON_AddNumberToObject(j, "version", e->version);
-    cJSON_AddStringToObject(j, "kind", e->kind);
-    cJSON_AddStringToObject(j, "created", e->created);
-    cJSON_AddNumberToObject(j, "rows", (double)e->rows);
-    cJSON_AddBoolToObject(j, "dense", e->dense);
-    if (e->model_id[0]) {
-        cJSON_AddStringToObject(j, "model_id", e->model_id);
-    } else {
-        cJSON_AddNullToObject(j, "model_id");
-    }
-    cJSON_AddBoolToObject(j, "model_copied", e->model_copied);
-    cJSON_AddNumberToObject(j, "bytes", (double)e->bytes);
-    if (e->error[0]) {
-        cJSON_AddStringToObject(j, "error", e->error);
-    }
-    return j;
-}
-
-// Prints j (takes ownership) and a newline.
-static int print_json(cJSON *j)
-{
-    char *s = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (s == NULL) {
-        fprintf(stderr, "prospect bundle: error: out of memory\n");
-        return CLI_FAIL;
-    }
-    printf("%s\n", s);
-    cJSON_free(s);
-    return CLI_OK;
+    return o->fmt == CLI_FORMAT_JSON ? cli_print_json("bundle", doc)
+                                     : cli_print_json_as_csv("bundle", doc, NULL, err);
 }
 
 static int do_create(const struct opts *o)
@@ -167,8 +141,13 @@ static int do_create(const struct opts *o)
     if (app_bundle_create(&p, &e, &err) != PX_OK) {
         return cli_fail("bundle create", &err);
     }
-    if (o->json) {
-        return print_json(entry_json(&e));
+    if (o->fmt != CLI_FORMAT_TABLE) {
+        struct buf doc;
+        buf_init(&doc, (size_t)1 << 20);
+        int rc = app_bundle_entry_json(&e, &doc, &err) == PX_OK ? print_doc(o, &doc, &err)
+                                                                 : cli_fail("bundle create", &err);
+        buf_free(&doc);
+        return rc;
     }
     char size[32];
     human_bytes(e.bytes, size, sizeof size);
@@ -186,13 +165,19 @@ static int do_list(const struct opts *o)
     if (app_bundle_list(o->registry, o->arg, &es, &n, &err) != PX_OK) {
         return cli_fail("bundle list", &err);
     }
-    if (o->json) {
-        cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; i < n; i++) {
-            cJSON_AddItemToArray(arr, entry_json(&es[i]));
+    if (o->fmt != CLI_FORMAT_TABLE) {
+        struct buf doc;
+        buf_init(&doc, (size_t)1 << 26);
+        int jrc = buf_append(&doc, "[", 1, &err);
+        for (size_t i = 0; i < n && jrc == PX_OK; i++) {
+            jrc = i ? buf_append(&doc, ", ", 2, &err) : PX_OK;
+            if (jrc == PX_OK) jrc = app_bundle_entry_json(&es[i], &doc, &err);
         }
+        if (jrc == PX_OK) jrc = buf_append(&doc, "]", 1, &err);
+        int rc = jrc == PX_OK ? print_doc(o, &doc, &err) : cli_fail("bundle list", &err);
+        buf_free(&doc);
         px_free(es);
-        return print_json(arr);
+        return rc;
     }
     if (n == 0) {
         printf("no models in %s\n", app_registry_dir(o->registry));
@@ -240,20 +225,14 @@ static int do_show(const struct opts *o)
         return cli_fail("bundle show", &err);
     }
     int rc = s.verified && s.verify_rc != PX_OK ? CLI_FAIL : CLI_OK;
-    if (o->json) {
-        cJSON *j = entry_json(&s.entry);
-        if (s.verified) {
-            cJSON_AddBoolToObject(j, "verified", s.verify_rc == PX_OK);
-            if (s.verify_rc != PX_OK) {
-                cJSON_AddStringToObject(j, "verify_error", s.verify_msg);
-            }
-        }
-        cJSON *info = cJSON_Parse(s.info), *man = cJSON_Parse(s.manifest);
-        cJSON_AddItemToObject(j, "bundle", info ? info : cJSON_CreateString(s.info));
-        cJSON_AddItemToObject(j, "manifest", man ? man : cJSON_CreateString(s.manifest));
-        cJSON_AddStringToObject(j, "mlmodel", s.mlmodel);
+    if (o->fmt != CLI_FORMAT_TABLE) {
+        struct buf doc;
+        buf_init(&doc, (size_t)1 << 26);
+        int prc = app_bundle_show_json(&s, &doc, &err) == PX_OK ? print_doc(o, &doc, &err)
+                                                                 : cli_fail("bundle show", &err);
+        buf_free(&doc);
         app_bundle_show_free(&s);
-        return print_json(j) == CLI_OK ? rc : CLI_FAIL;
+        return prc == CLI_OK ? rc : prc;
     }
     const struct app_bundle_entry *e = &s.entry;
     char size[32];

@@ -14,19 +14,21 @@
 #include "progress.h"
 
 static const char *const k_usage =
-    "usage: prospect embed [--model DIR] [--batch N] [--threads N] [--format jsonl|npy|f32]\n"
+    "usage: prospect embed [--embedder DIR] [--batch N] [--threads N] [--format jsonl|npy|f32]\n"
     "                      [--input FILE] [--output FILE] [--replace-invalid-utf8]\n"
     "\n"
     "Embeds one text per line (standard input by default) with a sentence-transformers model and\n"
     "writes one vector per input line, in input order.\n"
     "\n"
-    "  --model DIR      model directory (default: $PROSPECT_MODEL, ./models/all-MiniLM-L6-v2,\n"
-    "                   ../shared/models/all-MiniLM-L6-v2, first that exists)\n"
+    "  --embedder DIR   sentence-transformer directory (default: $PROSPECT_MODEL,\n"
+    "                   ./models/all-MiniLM-L6-v2, ../shared/models/all-MiniLM-L6-v2, first that\n"
+    "                   exists; --model DIR is the old spelling)\n"
     "  --batch N        texts per forward pass (default 32)\n"
     "  --threads N      encoder threads (default: the number of CPUs)\n"
     "  --format F       jsonl: one JSON array of floats per line (default)\n"
     "                   npy:   a float32 (lines, dim) array that numpy.load reads\n"
     "                   f32:   raw little-endian float32, lines x dim values\n"
+    "  --json           the same as --format jsonl\n"
     "  --input FILE     read texts from FILE instead of standard input\n"
     "  --output FILE    write to FILE (atomically: written whole, then renamed) instead of\n"
     "                   standard output\n"
@@ -79,7 +81,7 @@ static void write_rows(FILE *f, enum format fmt, const float *v, size_t rows, in
     }
 }
 
-// embed_texts reports progress within the chunk it was given; this adds the chunk's offset.
+// app_encoder_embed reports progress within the chunk it was given; this adds the chunk's offset.
 struct chunk_progress {
     struct progress *bar;
     size_t base; // lines before the current chunk
@@ -101,12 +103,14 @@ static double now_s(void)
 
 int cmd_embed(int argc, char **argv)
 {
-    const char *model = NULL, *input = NULL, *output = NULL;
+    const char *input = NULL, *output = NULL;
     enum format fmt = FMT_JSONL;
-    struct embed_ctx_params ep = embed_ctx_default_params();
+    struct app_encoder_params ep = app_encoder_default_params();
     ep.n_threads = cpu_count() < LIMIT_THREADS ? cpu_count() : LIMIT_THREADS;
     static const struct option opts[] = {
+        {"embedder", required_argument, NULL, CLI_OPT_EMBEDDER},
         {"model", required_argument, NULL, 'm'},    {"batch", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, CLI_OPT_JSON},
         {"threads", required_argument, NULL, 't'},  {"format", required_argument, NULL, 'f'},
         {"input", required_argument, NULL, 'i'},    {"output", required_argument, NULL, 'o'},
         {"replace-invalid-utf8", no_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
@@ -116,10 +120,12 @@ int cmd_embed(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "m:b:t:f:i:o:rh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'm': model = optarg; break;
+        case CLI_OPT_EMBEDDER: ep.embedder_flag = optarg; break;
+        case 'm': ep.embedder_flag = cli_embedder_alias("embed", optarg); break;
+        case CLI_OPT_JSON: fmt = FMT_JSONL; break;
         case 'i': input = optarg; break;
         case 'o': output = optarg; break;
-        case 'r': ep.utf8 = TOKENIZER_UTF8_REPLACE; break;
+        case 'r': ep.replace_invalid_utf8 = true; break;
         case 'b':
             if (!cli_parse_int(optarg, 1, LIMIT_BATCH, &ep.batch_size)) {
                 return cli_usage_error("embed", "--batch must be 1..%d, got '%s'", LIMIT_BATCH, optarg);
@@ -152,21 +158,18 @@ int cmd_embed(int argc, char **argv)
 
     int rc = CLI_FAIL;
     struct px_err err = {0};
-    struct embedder *e = NULL;
-    struct embed_ctx *ctx = NULL;
+    struct app_encoder *e = NULL;
     struct cli_lines lines = {0};
     struct fsx_atomic out = {0};
     float *vec = NULL;
     FILE *f = stdout;
     struct progress bar;
 
-    if (app_open_embedder(model, &e, NULL, 0, &err) != PX_OK ||
-        embed_ctx_new(e, &ep, &ctx, &err) != PX_OK ||
-        cli_read_lines(input, &lines, &err) != PX_OK) {
+    if (app_encoder_open(&ep, &e, &err) != PX_OK || cli_read_lines(input, &lines, &err) != PX_OK) {
         rc = cli_fail("embed", &err);
         goto done;
     }
-    const int dim = embedder_info(e)->dim;
+    const int dim = app_encoder_info(e)->dim;
     const size_t chunk = 4096;
     vec = px_malloc(chunk * (size_t)dim * sizeof *vec);
     if (vec == NULL) {
@@ -184,15 +187,15 @@ int cmd_embed(int argc, char **argv)
     if (fmt == FMT_NPY) {
         write_npy_header(f, lines.n, dim);
     }
-    struct embed_stats total = {0};
+    struct app_encode_stats total = {0};
     double t0 = now_s();
     progress_begin(&bar, "embed", lines.n);
     for (size_t base = 0; base < lines.n; base += chunk) {
         size_t m = lines.n - base < chunk ? lines.n - base : chunk;
-        struct embed_stats st;
+        struct app_encode_stats st;
         struct chunk_progress cp = {&bar, base};
-        if (embed_texts(ctx, lines.text + base, lines.len + base, m, vec, on_progress, &cp, &st,
-                        &err) != PX_OK) {
+        if (app_encoder_embed(e, lines.text + base, lines.len + base, m, vec, on_progress, &cp, &st,
+                              &err) != PX_OK) {
             px_err_prefix(&err, "line %zu", base + st.i_error + 1);
             rc = cli_fail("embed", &err);
             goto done;
@@ -221,7 +224,7 @@ int cmd_embed(int argc, char **argv)
     double dt = now_s() - t0;
     if (total.n_truncated > 0) {
         fprintf(stderr, "prospect embed: note: %zu of %zu texts were longer than %d tokens and were truncated\n",
-                total.n_truncated, lines.n, embedder_info(e)->max_seq_length);
+                total.n_truncated, lines.n, app_encoder_info(e)->max_seq_length);
     }
     if (total.n_invalid_utf8 > 0) {
         fprintf(stderr, "prospect embed: note: %zu invalid UTF-8 sequences were replaced by [UNK]\n",
@@ -237,7 +240,6 @@ done:
     fsx_atomic_abort(&out);
     px_free(vec);
     cli_lines_free(&lines);
-    embed_ctx_free(ctx);
-    embedder_close(e);
+    app_encoder_close(e);
     return rc;
 }

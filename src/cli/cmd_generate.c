@@ -1,17 +1,13 @@
-// cmd_generate.c — `prospect generate`: writes the demo bank's customer table (data/bankgen.h)
-// as CSV, streamed in 64 KiB chunks so 10 M rows need no more memory than 10 rows.
-#include <ctype.h>
-#include <errno.h>
+// cmd_generate.c — `prospect generate`: writes the demo bank's customer table as CSV
+// (app_generate_bank, app_data.h: streamed in 64 KiB chunks, so 10 M rows need no more memory
+// than 10 rows); this file parses the options and draws the progress bar.
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "bankgen.h"
-#include "buf.h"
+#include "app_data.h"
 #include "cli.h"
-#include "fsx.h"
 #include "limits.h"
 #include "progress.h"
 
@@ -34,9 +30,15 @@ static const char *const k_usage =
     "\n"
     "A progress bar is drawn when stderr is a terminal.\n";
 
+static void on_progress(size_t done, size_t total, void *user)
+{
+    (void)total;
+    progress_update(user, done);
+}
+
 int cmd_generate(int argc, char **argv)
 {
-    struct bankgen_params params = bankgen_default_params();
+    struct app_bank_params params = app_bank_default_params();
     const char *output = NULL;
     static const struct option opts[] = {
         {"rows", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
@@ -79,67 +81,15 @@ int cmd_generate(int argc, char **argv)
         return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
     }
 
-    int rc = CLI_FAIL;
     struct px_err err = {0};
-    struct bankgen *g = NULL;
-    struct fsx_atomic out = {0};
-    struct buf chunk;
     struct progress bar;
-    FILE *f = stdout;
-    const size_t flush_at = 64u << 10;
-    buf_init(&chunk, flush_at + LIMIT_GENERATE_ROW_BYTES);
     progress_begin(&bar, "generate", params.rows);
-
-    if (bankgen_new(&params, &g, &err) != PX_OK) {
-        goto fail;
-    }
-    if (output != NULL) {
-        if (fsx_atomic_open(output, &out, &err) != PX_OK) {
-            goto fail;
+    if (app_generate_bank(&params, output, stdout, on_progress, &bar, &err) != PX_OK) {
+        if (bar.enabled) {
+            fputc('\n', stderr); // end the bar's line before the error
         }
-        f = out.f;
-    }
-    if (bankgen_header(g, &chunk, &err) != PX_OK) {
-        goto fail;
-    }
-    while (bankgen_has_next(g)) {
-        if (bankgen_next_row(g, &chunk, &err) != PX_OK) {
-            goto fail;
-        }
-        if (chunk.len >= flush_at || !bankgen_has_next(g)) {
-            if (fwrite(chunk.data, 1, chunk.len, f) != chunk.len) {
-                px_fail(&err, PX_EIO, "cannot write %s after row %llu",
-                        output ? output : "to standard output",
-                        (unsigned long long)bankgen_rows_done(g));
-                goto fail;
-            }
-            buf_reset(&chunk);
-            progress_update(&bar, bankgen_rows_done(g));
-        }
-    }
-    if (chunk.len > 0 && fwrite(chunk.data, 1, chunk.len, f) != chunk.len) { // header only
-        px_fail(&err, PX_EIO, "cannot write %s", output ? output : "to standard output");
-        goto fail;
+        return cli_fail("generate", &err);
     }
     progress_end(&bar);
-    if (output != NULL) {
-        if (fsx_atomic_commit(&out, &err) != PX_OK) {
-            goto fail;
-        }
-    } else if (fflush(stdout) != 0 || ferror(stdout)) {
-        px_fail(&err, PX_EIO, "cannot write to standard output");
-        goto fail;
-    }
-    rc = CLI_OK;
-    goto done;
-fail:
-    if (bar.enabled) {
-        fputc('\n', stderr); // end the bar's line before the error
-    }
-    rc = cli_fail("generate", &err);
-done:
-    fsx_atomic_abort(&out);
-    buf_free(&chunk);
-    bankgen_free(g);
-    return rc;
+    return CLI_OK;
 }

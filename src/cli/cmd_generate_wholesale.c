@@ -1,18 +1,14 @@
 // cmd_generate_wholesale.c — `prospect generate --kind wholesale`: writes the generated
-// wholesale book (data/wholesale.h) as three CSVs into a directory, each atomically.
-#include <errno.h>
+// wholesale book as three CSVs into a directory, each atomically (app_generate_wholesale,
+// app_data.h); this file parses the options.
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include "buf.h"
+#include "app_data.h"
 #include "cli.h"
-#include "fsx.h"
 #include "limits.h"
-#include "wholesale.h"
 
 static const char *const k_usage =
     "usage: prospect generate --kind wholesale [--customers N] [--products M]\n"
@@ -38,7 +34,7 @@ static const char *const k_usage =
 
 int cli_generate_wholesale(int argc, char **argv)
 {
-    struct wholesale_params params = wholesale_default_params();
+    struct app_wholesale_params params = app_wholesale_default_params();
     const char *dir = "wholesale";
     static const struct option opts[] = {
         {"customers", required_argument, NULL, 'c'},
@@ -103,57 +99,13 @@ int cli_generate_wholesale(int argc, char **argv)
         return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
     }
 
-    int rc = CLI_FAIL;
     struct px_err err = {0};
-    struct wholesale *w = NULL;
-    struct fsx_atomic out = {0};
-    struct buf chunk;
-    buf_init(&chunk, (64u << 10) + 4096);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        px_fail(&err, PX_EIO, "cannot create directory %s: %s", dir, strerror(errno));
-        goto fail;
-    }
-    if (wholesale_new(&params, &w, &err) != PX_OK) {
-        goto fail;
-    }
-    for (int t = 0; t < 3; t++) {
-        enum wholesale_table table = (enum wholesale_table)t;
-        char path[4096];
-        if (fsx_join(path, sizeof path, dir, wholesale_table_file(table), &err) != PX_OK ||
-            fsx_atomic_open(path, &out, &err) != PX_OK ||
-            wholesale_csv_header(table, &chunk, &err) != PX_OK) {
-            goto fail;
-        }
-        size_t n = wholesale_table_rows(w, table);
-        for (size_t i = 0; i <= n; i++) {
-            if (chunk.len >= (64u << 10) || i == n) {
-                if (fwrite(chunk.data, 1, chunk.len, out.f) != chunk.len) {
-                    px_fail(&err, PX_EIO, "cannot write %s", path);
-                    goto fail;
-                }
-                buf_reset(&chunk);
-            }
-            if (i < n && wholesale_csv_row(w, table, i, &chunk, &err) != PX_OK) {
-                goto fail;
-            }
-        }
-        if (fsx_atomic_commit(&out, &err) != PX_OK) {
-            goto fail;
-        }
-        fsx_atomic_abort(&out);
-        memset(&out, 0, sizeof out);
+    if (app_generate_wholesale(&params, dir, &err) != PX_OK) {
+        return cli_fail("generate", &err);
     }
     fprintf(stderr,
             "wrote %s/{customers,products,transactions}.csv: %u clients, %u products, "
             "%llu transactions\n",
             dir, params.n_customers, params.n_products, (unsigned long long)params.n_transactions);
-    rc = CLI_OK;
-    goto done;
-fail:
-    rc = cli_fail("generate", &err);
-done:
-    fsx_atomic_abort(&out);
-    buf_free(&chunk);
-    wholesale_free(w);
-    return rc;
+    return CLI_OK;
 }

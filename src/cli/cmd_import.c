@@ -1,19 +1,23 @@
-// cmd_import.c — `prospect import`: load a customer CSV into the store (src/store/csvimport.h).
+// cmd_import.c — `prospect import`: load a customer CSV into the store (app_import, app_data.h).
 //
-// The library returns the row errors; this file prints them (first LIMIT_IMPORT_ERRORS_KEPT,
-// then a count) and the summary, all on stderr, and picks the exit code.
-// Note: calls the store directly until app.h grows an app_import (STYLE C12).
+// The app layer returns the counts, the row errors and the schema; this file prints them and
+// picks the exit code. Table format (the default) writes everything to stderr as it always
+// has; json prints the summary document app_import_json builds, csv one header line and one
+// row of counts, both on stdout (row errors still go to stderr in csv, they are in the document
+// in json). A progress bar is drawn on a terminal while rows are written.
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "app_data.h"
+#include "buf.h"
 #include "cli.h"
-#include "csvimport.h"
-#include "limits.h"
-#include "store.h"
+#include "progress.h"
 
 static const char *const k_usage =
     "usage: prospect import --csv FILE [--db FILE] [--id-column NAME] [--on-error fail|skip]\n"
+    "                      [--format table|json|csv] [--json]\n"
     "\n"
     "Imports a customer CSV (header row, comma-separated, UTF-8, optional BOM, LF or CRLF) into\n"
     "the customer store. Column types are inferred (integer, real, currency, percent, date,\n"
@@ -25,29 +29,79 @@ static const char *const k_usage =
     "                    the first named id / customer_id, or the first column)\n"
     "  --on-error MODE   fail: any bad row imports nothing (default)\n"
     "                    skip: bad rows are reported and left out, the rest is imported\n"
+    "  --format F        the summary as table (default: one line on stderr), json (a document\n"
+    "                    on stdout: counts, row errors, the store's columns) or csv (stdout)\n"
+    "  --json            same as --format json\n"
     "\n"
-    "Every bad row is reported on stderr with its line number and reason. Exit status 1 when\n"
-    "nothing was imported.\n";
+    "Every bad row is reported on stderr with its line number and reason (in the document with\n"
+    "--json). Exit status 1 when nothing was imported.\n";
 
-static void print_errors(const struct csvimport_result *r)
+static void print_errors(const struct app_import_stats *st)
 {
-    for (size_t i = 0; i < r->n_errors_kept; i++) {
-        fprintf(stderr, "  %s\n", r->errors[i].msg);
+    for (size_t i = 0; i < st->n_errors_kept; i++) {
+        fprintf(stderr, "  %s\n", st->errors[i]);
     }
-    if (r->n_errors > r->n_errors_kept) {
-        fprintf(stderr, "  ... and %zu more bad rows\n", r->n_errors - r->n_errors_kept);
+    if (st->n_errors > st->n_errors_kept) {
+        fprintf(stderr, "  ... and %zu more bad rows\n", st->n_errors - st->n_errors_kept);
     }
+}
+
+struct import_bar {
+    struct progress bar;
+    bool started; // the total (data rows) is known once rows are written
+};
+
+static void on_progress(size_t done, size_t total, void *user)
+{
+    struct import_bar *b = user;
+    if (!b->started) {
+        progress_begin(&b->bar, "import", total);
+        b->started = true;
+    }
+    progress_update(&b->bar, done);
+}
+
+static int print_table(const struct app_import_stats *st, const char *csv, const char *db)
+{
+    fprintf(stderr,
+            "prospect import: %s -> %s: %zu rows read, %zu inserted, %zu updated, %zu skipped; "
+            "%zu columns (%zu new)\n",
+            csv, db, st->rows_read, st->rows_inserted, st->rows_updated, st->rows_skipped,
+            st->n_columns, st->n_columns_added);
+    if (g_cli_verbose) {
+        for (size_t i = 0; i < st->n_store_columns; i++) {
+            const struct app_import_column *c = &st->columns[i];
+            fprintf(stderr, "  %-24s %-9s %s%s\n", c->name, c->type, c->label,
+                    c->is_id ? " (id)" : "");
+        }
+    }
+    return CLI_OK;
+}
+
+static int print_csv(const struct app_import_stats *st, const char *csv, const char *db)
+{
+    fputs("file,db,rows_read,rows_inserted,rows_updated,rows_skipped,n_columns,n_columns_added,"
+          "n_errors\n",
+          stdout);
+    cli_csv_field(stdout, csv);
+    fputc(',', stdout);
+    cli_csv_field(stdout, db);
+    printf(",%zu,%zu,%zu,%zu,%zu,%zu,%zu\n", st->rows_read, st->rows_inserted, st->rows_updated,
+           st->rows_skipped, st->n_columns, st->n_columns_added, st->n_errors);
+    return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 }
 
 int cmd_import(int argc, char **argv)
 {
     const char *csv = NULL, *db = "./prospect.db";
-    struct csvimport_params ip = csvimport_default_params();
+    struct app_import_params ip = app_import_default_params();
+    enum cli_format fmt = CLI_FORMAT_TABLE;
     static const struct option opts[] = {
         {"csv", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'd'},
         {"id-column", required_argument, NULL, 'i'},
         {"on-error", required_argument, NULL, 'e'},
+        CLI_FORMAT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -60,14 +114,22 @@ int cmd_import(int argc, char **argv)
         case 'i': ip.id_column = optarg; break;
         case 'e':
             if (strcmp(optarg, "fail") == 0) {
-                ip.on_error = CSVIMPORT_FAIL;
+                ip.on_error = APP_IMPORT_FAIL;
             } else if (strcmp(optarg, "skip") == 0) {
-                ip.on_error = CSVIMPORT_SKIP;
+                ip.on_error = APP_IMPORT_SKIP;
             } else {
                 return cli_usage_error("import", "--on-error must be fail or skip, got '%s'",
                                        optarg);
             }
             break;
+        case CLI_OPT_FORMAT:
+        case CLI_OPT_JSON: {
+            int r = cli_format_option("import", ch, optarg, &fmt);
+            if (r != CLI_OK) {
+                return r;
+            }
+            break;
+        }
         case 'h': fputs(k_usage, stdout); return CLI_OK;
         default: return cli_usage_error("import", "unknown option");
         }
@@ -79,43 +141,33 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--csv FILE is required");
     }
     struct px_err err = {0};
-    struct store *s = NULL;
-    struct csvimport_result r;
-    memset(&r, 0, sizeof r);
+    struct app_import_stats st;
+    struct import_bar bar = {.started = false};
+    ip.progress = on_progress;
+    ip.user = &bar;
+    int rc = app_import(db, csv, &ip, &st, &err);
+    if (bar.started) {
+        progress_end(&bar.bar);
+    }
+    if (st.n_errors > 0 && (fmt != CLI_FORMAT_JSON || rc != PX_OK)) {
+        fprintf(stderr, "prospect import: %zu bad row%s in %s:\n", st.n_errors,
+                st.n_errors == 1 ? "" : "s", csv);
+        print_errors(&st);
+    }
     int status = CLI_FAIL;
-    if (store_open(db, NULL, &s, &err) != PX_OK) {
-        status = cli_fail("import", &err);
-        goto done;
-    }
-    int rc = csvimport_file(s, csv, &ip, &r, &err);
-    if (r.n_errors > 0) {
-        fprintf(stderr, "prospect import: %zu bad row%s in %s:\n", r.n_errors,
-                r.n_errors == 1 ? "" : "s", csv);
-        print_errors(&r);
-    }
     if (rc != PX_OK) {
         status = cli_fail("import", &err);
-        goto done;
+    } else if (fmt == CLI_FORMAT_JSON) {
+        struct buf doc;
+        buf_init(&doc, 16u << 20); // 1000 columns and 1000 row errors, escaped, fit easily
+        status = app_import_json(&st, csv, db, &doc, &err) == PX_OK ? cli_print_json("import", &doc)
+                                                                    : cli_fail("import", &err);
+        buf_free(&doc);
+    } else if (fmt == CLI_FORMAT_CSV) {
+        status = print_csv(&st, csv, db);
+    } else {
+        status = print_table(&st, csv, db);
     }
-    fprintf(stderr,
-            "prospect import: %s -> %s: %zu rows read, %zu inserted, %zu updated, %zu skipped; "
-            "%zu columns (%zu new)\n",
-            csv, db, r.rows_read, r.rows_inserted, r.rows_updated, r.rows_skipped, r.n_columns,
-            r.n_columns_added);
-    if (g_cli_verbose) {
-        struct store_schema sc = {0};
-        if (store_schema(s, &sc, &err) == PX_OK) {
-            for (size_t i = 0; i < sc.n_cols; i++) {
-                fprintf(stderr, "  %-24s %-9s %s%s\n", sc.cols[i].name,
-                        coltype_name(sc.cols[i].type), sc.cols[i].label,
-                        sc.cols[i].is_id ? " (id)" : "");
-            }
-        }
-        store_schema_free(&sc);
-    }
-    status = CLI_OK;
-done:
-    csvimport_result_free(&r);
-    store_close(s);
+    app_import_stats_free(&st);
     return status;
 }

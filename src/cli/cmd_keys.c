@@ -8,12 +8,12 @@
 
 #include "app_access.h"
 #include "cli.h"
-#include "jsonx.h"
+#include "buf.h"
 #include "mem.h"
 
 static const char *const k_usage =
-    "usage: prospect keys create --name NAME [--db FILE] [--json]\n"
-    "       prospect keys list [--db FILE] [--json]\n"
+    "usage: prospect keys create --name NAME [--db FILE] [--format table|json|csv] [--json]\n"
+    "       prospect keys list [--db FILE] [--format table|json|csv] [--json]\n"
     "       prospect keys revoke ID [--db FILE]\n"
     "\n"
     "API keys for `prospect serve`. Binding to anything but loopback requires them; clients send\n"
@@ -23,16 +23,14 @@ static const char *const k_usage =
     "\n"
     "  --db FILE     database (default ./prospect.db)\n"
     "  --name NAME   a label for people, such as the desk or service using the key\n"
-    "  --json        JSON output\n";
+    "  --format F    table (default; create prints the bare key), json or csv\n"
+    "  --json        the same as --format json\n";
 
-static void put_json_str(const char *s)
+// The key(s) as the chosen format: table by the caller, JSON as the app writes it, CSV from it.
+static int print_doc(const struct buf *doc, enum cli_format fmt, struct px_err *err)
 {
-    struct buf b;
-    buf_init(&b, 4096);
-    if (jsonx_put_string(&b, s, strlen(s), NULL) == PX_OK) {
-        fwrite(b.data, 1, b.len, stdout);
-    }
-    buf_free(&b);
+    return fmt == CLI_FORMAT_JSON ? cli_print_json("keys", doc)
+                                  : cli_print_json_as_csv("keys", doc, NULL, err);
 }
 
 int cmd_keys(int argc, char **argv)
@@ -40,19 +38,23 @@ int cmd_keys(int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"name", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
+        CLI_FORMAT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = "prospect.db", *name = NULL;
-    bool json = false;
+    enum cli_format fmt = CLI_FORMAT_TABLE;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:n:jh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:n:h", opts, NULL)) != -1) {
+        int frc = cli_format_option("keys", ch, optarg, &fmt);
+        if (frc >= 0) {
+            if (frc != CLI_OK) return frc;
+            continue;
+        }
         switch (ch) {
         case 'd': db = optarg; break;
         case 'n': name = optarg; break;
-        case 'j': json = true; break;
         case 'h': fputs(k_usage, stdout); return CLI_OK;
         default: return cli_usage_error("keys", "unknown option");
         }
@@ -62,48 +64,53 @@ int cmd_keys(int argc, char **argv)
     }
     const char *sub = argv[optind++];
     struct px_err err = {0};
+    struct buf doc;
+    buf_init(&doc, (size_t)1 << 24);
+    int rc = CLI_OK;
     if (strcmp(sub, "create") == 0) {
         if (name == NULL) return cli_usage_error("keys", "create needs --name NAME");
         if (optind < argc) return cli_usage_error("keys", "unexpected argument '%s'", argv[optind]);
         struct app_key k;
         char token[APP_KEY_TOKEN_MAX];
         if (app_keys_create(db, name, &k, token, &err) != PX_OK) return cli_fail("keys", &err);
-        if (json) {
-            printf("{\"id\": \"%s\", \"name\": ", k.id);
-            put_json_str(k.name);
-            printf(", \"created\": \"%s\", \"key\": \"%s\"}\n", k.created, token);
-        } else {
+        if (fmt == CLI_FORMAT_TABLE) {
             printf("%s\n", token);
             fprintf(stderr,
                     "prospect keys: created key %s (%s). The line above is the key: it is shown"
                     " only now.\n",
                     k.id, k.name);
+        } else {
+            rc = app_key_json(&k, token, &doc, &err) == PX_OK ? print_doc(&doc, fmt, &err)
+                                                               : cli_fail("keys", &err);
         }
         memset(token, 0, sizeof token);
-        return CLI_OK;
+        if (doc.data != NULL) memset(doc.data, 0, doc.len); // the token was in it
+        buf_free(&doc);
+        return rc;
     }
     if (strcmp(sub, "list") == 0) {
         if (optind < argc) return cli_usage_error("keys", "unexpected argument '%s'", argv[optind]);
         struct app_key *keys = NULL;
         size_t n = 0;
         if (app_keys_list(db, &keys, &n, &err) != PX_OK) return cli_fail("keys", &err);
-        if (json) fputs("[", stdout);
-        else printf("%-12s  %-20s  %-20s  %s\n", "ID", "CREATED", "REVOKED", "NAME");
-        for (size_t i = 0; i < n; i++) {
-            if (json) {
-                printf("%s{\"id\": \"%s\", \"name\": ", i ? ", " : "", keys[i].id);
-                put_json_str(keys[i].name);
-                printf(", \"created\": \"%s\", \"revoked\": ", keys[i].created);
-                if (keys[i].revoked[0]) printf("\"%s\"}", keys[i].revoked);
-                else fputs("null}", stdout);
-            } else {
+        if (fmt == CLI_FORMAT_TABLE) {
+            printf("%-12s  %-20s  %-20s  %s\n", "ID", "CREATED", "REVOKED", "NAME");
+            for (size_t i = 0; i < n; i++) {
                 printf("%-12s  %-20s  %-20s  %s\n", keys[i].id, keys[i].created,
                        keys[i].revoked[0] ? keys[i].revoked : "-", keys[i].name);
             }
+        } else {
+            int jrc = buf_append(&doc, "[", 1, &err);
+            for (size_t i = 0; i < n && jrc == PX_OK; i++) {
+                jrc = i ? buf_append(&doc, ", ", 2, &err) : PX_OK;
+                if (jrc == PX_OK) jrc = app_key_json(&keys[i], NULL, &doc, &err);
+            }
+            if (jrc == PX_OK) jrc = buf_append(&doc, "]", 1, &err);
+            rc = jrc == PX_OK ? print_doc(&doc, fmt, &err) : cli_fail("keys", &err);
         }
-        if (json) fputs("]\n", stdout);
         px_free(keys);
-        return CLI_OK;
+        buf_free(&doc);
+        return rc;
     }
     if (strcmp(sub, "revoke") == 0) {
         if (optind + 1 != argc) return cli_usage_error("keys", "revoke takes one key id");

@@ -23,7 +23,7 @@
 
 static const char *const k_usage =
     "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--require-keys]\n"
-    "                      [--model DIR] [--lexicon FILE] [--template FILE]\n"
+    "                      [--embedder DIR] [--lexicon FILE] [--template FILE]\n"
     "                      [--bundle NAME[/VERSION|@STAGE]] [--registry DIR]\n"
     "                      [--propensity-data FILE.csv]\n"
     "                      [--recommender NAME[/VERSION]] [--wholesale DIR]\n"
@@ -43,7 +43,8 @@ static const char *const k_usage =
     "  --require-keys  require API keys on loopback too (say, behind a reverse proxy)\n"
     "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N     request threads (default 4)\n"
-    "  --model DIR, --lexicon FILE, --template FILE   as for prospect search\n"
+    "  --embedder DIR, --lexicon FILE, --template FILE   as for prospect search (--model DIR is\n"
+    "                  the old spelling of --embedder DIR)\n"
     "  --bundle REF    serve a registered model bundle instead of the database's customers\n"
     "                  (NAME: the production stage, else the latest version), after checking\n"
     "                  every file's checksum; the bundle brings its model, lexicon and template;\n"
@@ -75,6 +76,7 @@ int cmd_serve(int argc, char **argv)
     static const struct option lopts[] = {
         {"db", required_argument, NULL, 'd'},       {"bind", required_argument, NULL, 'b'},
         {"port", required_argument, NULL, 'p'},     {"threads", required_argument, NULL, 't'},
+        {"embedder", required_argument, NULL, CLI_OPT_EMBEDDER},
         {"model", required_argument, NULL, 'm'},    {"lexicon", required_argument, NULL, 'l'},
         {"template", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"require-keys", no_argument, NULL, 'K'},   {"registry", required_argument, NULL, 'R'},
@@ -95,7 +97,8 @@ int cmd_serve(int argc, char **argv)
         switch (ch) {
         case 'd': bp.db_path = optarg; break;
         case 'b': sp.bind = optarg; break;
-        case 'm': bp.model_flag = optarg; break;
+        case CLI_OPT_EMBEDDER: bp.model_flag = optarg; break;
+        case 'm': bp.model_flag = cli_embedder_alias("serve", optarg); break;
         case 'l': bp.lexicon_path = optarg; break;
         case 'T': bp.template_path = optarg; break;
         case 'K': require_keys = true; break;
@@ -123,7 +126,7 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     }
     if (bundle != NULL && (bp.model_flag || bp.lexicon_path || bp.template_path)) {
-        return cli_usage_error("serve", "--bundle brings its own model, lexicon and template");
+        return cli_usage_error("serve", "--bundle brings its own embedder, lexicon and template");
     }
     if (!server_is_loopback(sp.bind)) {
         require_keys = true;

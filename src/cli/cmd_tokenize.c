@@ -7,43 +7,54 @@
 #include "app_encoder.h"
 #include "buf.h"
 #include "cli.h"
-#include "jsonx.h"
 #include "limits.h"
 #include "mem.h"
 
 static const char *const k_usage =
-    "usage: prospect tokenize [--model DIR] [--input FILE] [--tokens] [--json]\n"
-    "                         [--replace-invalid-utf8]\n"
+    "usage: prospect tokenize [--embedder DIR] [--input FILE] [--tokens]\n"
+    "                         [--format table|json|csv] [--json] [--replace-invalid-utf8]\n"
     "\n"
     "Prints the WordPiece ids of each input line (standard input by default), space separated,\n"
     "including [CLS] and [SEP] and truncated to the model's max_seq_length, exactly as the\n"
     "encoder sees them. Needs the model's vocab and config, not its weights.\n"
     "\n"
-    "  --model DIR   model directory (same lookup as `prospect embed`)\n"
-    "  --tokens      print the token strings instead of ids\n"
-    "  --json        one JSON object per line: {\"ids\": [...], \"tokens\": [...]}\n"
+    "  --embedder DIR  sentence-transformer directory (same lookup as `prospect embed`; --model\n"
+    "                  DIR is the old spelling)\n"
+    "  --tokens        print the token strings instead of ids (table)\n"
+    "  --format F      table: one line of ids (or tokens) per input line (default);\n"
+    "                  json: one JSON object per line: {\"ids\": [...], \"tokens\": [...],\n"
+    "                  \"truncated\": N}; csv: line,ids,tokens,truncated\n"
+    "  --json          the same as --format json\n"
     "  --replace-invalid-utf8   replace invalid UTF-8 with [UNK] instead of failing\n";
 
 int cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *input = NULL;
-    bool tokens = false, json = false;
-    enum tokenizer_utf8_mode mode = TOKENIZER_UTF8_STRICT;
+    bool tokens = false, replace = false;
+    enum cli_format fmt = CLI_FORMAT_TABLE;
     static const struct option opts[] = {
+        {"embedder", required_argument, NULL, CLI_OPT_EMBEDDER},
         {"model", required_argument, NULL, 'm'}, {"input", required_argument, NULL, 'i'},
-        {"tokens", no_argument, NULL, 'T'},      {"json", no_argument, NULL, 'j'},
+        {"tokens", no_argument, NULL, 'T'},      CLI_FORMAT_OPTIONS,
         {"replace-invalid-utf8", no_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "m:i:Tjrh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "m:i:Trh", opts, NULL)) != -1) {
+        int frc = cli_format_option("tokenize", ch, optarg, &fmt);
+        if (frc >= 0) {
+            if (frc != CLI_OK) {
+                return frc;
+            }
+            continue;
+        }
         switch (ch) {
-        case 'm': model = optarg; break;
+        case CLI_OPT_EMBEDDER: model = optarg; break;
+        case 'm': model = cli_embedder_alias("tokenize", optarg); break;
         case 'i': input = optarg; break;
         case 'T': tokens = true; break;
-        case 'j': json = true; break;
-        case 'r': mode = TOKENIZER_UTF8_REPLACE; break;
+        case 'r': replace = true; break;
         case 'h': fputs(k_usage, stdout); return CLI_OK;
         default: return cli_usage_error("tokenize", "unknown option");
         }
@@ -53,50 +64,60 @@ int cmd_tokenize(int argc, char **argv)
     }
     int rc = CLI_FAIL;
     struct px_err err = {0};
-    struct tokenizer *tok = NULL;
+    struct app_tokenizer *tok = NULL;
     struct cli_lines lines = {0};
     int32_t *ids = NULL;
     struct buf js;
-    buf_init(&js, (size_t)LIMIT_VOCAB_TOKEN_BYTES * 8);
-    if (app_open_tokenizer(model, &tok, NULL, 0, &err) != PX_OK ||
+    buf_init(&js, (size_t)LIMIT_TEXT_BYTES * 8);
+    if (app_tokenizer_open(model, &tok, NULL, 0, &err) != PX_OK ||
         cli_read_lines(input, &lines, &err) != PX_OK) {
         rc = cli_fail("tokenize", &err);
         goto done;
     }
-    size_t cap = (size_t)tokenizer_max_tokens(tok);
+    size_t cap = app_tokenizer_max_ids(tok);
     ids = px_malloc(cap * sizeof *ids);
     if (ids == NULL) {
         px_fail(&err, PX_ENOMEM, "out of memory");
         rc = cli_fail("tokenize", &err);
         goto done;
     }
+    if (fmt == CLI_FORMAT_CSV) {
+        puts("line,ids,tokens,truncated");
+    }
     for (size_t i = 0; i < lines.n; i++) {
-        struct tokenizer_result res;
-        if (tokenizer_encode(tok, lines.text[i], lines.len[i], mode, ids, cap, &res, &err) != PX_OK) {
+        size_t n = 0, n_trunc = 0;
+        int trc = fmt == CLI_FORMAT_JSON
+                      ? (buf_reset(&js), app_tokenize_json(tok, lines.text[i], lines.len[i],
+                                                           replace, &js, &err))
+                      : app_tokenize(tok, lines.text[i], lines.len[i], replace, ids, cap, &n,
+                                     &n_trunc, &err);
+        if (trc != PX_OK) {
             px_err_prefix(&err, "line %zu", i + 1);
             rc = cli_fail("tokenize", &err);
             goto done;
         }
-        if (json) {
-            fputs("{\"ids\": [", stdout);
-            for (size_t k = 0; k < res.n_ids; k++) {
-                printf("%s%d", k ? ", " : "", ids[k]);
+        if (fmt == CLI_FORMAT_JSON) {
+            puts(js.data);
+        } else if (fmt == CLI_FORMAT_CSV) {
+            printf("%zu,", i + 1);
+            for (size_t k = 0; k < n; k++) {
+                printf("%s%d", k ? " " : "", ids[k]);
             }
-            fputs("], \"tokens\": [", stdout);
-            for (size_t k = 0; k < res.n_ids; k++) {
-                const char *t = tokenizer_token(tok, ids[k]);
-                buf_reset(&js);
-                if (jsonx_put_string(&js, t, strlen(t), &err) != PX_OK) {
+            putchar(',');
+            buf_reset(&js);
+            for (size_t k = 0; k < n; k++) {
+                if (buf_printf(&js, &err, "%s%s", k ? " " : "", app_tokenizer_token(tok, ids[k])) !=
+                    PX_OK) {
                     rc = cli_fail("tokenize", &err);
                     goto done;
                 }
-                printf("%s%s", k ? ", " : "", js.data);
             }
-            printf("], \"truncated\": %zu}\n", res.n_truncated);
+            cli_csv_field(stdout, js.data != NULL ? js.data : "");
+            printf(",%zu\n", n_trunc);
         } else {
-            for (size_t k = 0; k < res.n_ids; k++) {
+            for (size_t k = 0; k < n; k++) {
                 if (tokens) {
-                    printf("%s%s", k ? " " : "", tokenizer_token(tok, ids[k]));
+                    printf("%s%s", k ? " " : "", app_tokenizer_token(tok, ids[k]));
                 } else {
                     printf("%s%d", k ? " " : "", ids[k]);
                 }
@@ -114,6 +135,6 @@ done:
     buf_free(&js);
     px_free(ids);
     cli_lines_free(&lines);
-    tokenizer_free(tok);
+    app_tokenizer_close(tok);
     return rc;
 }

@@ -16,7 +16,6 @@
 #include "limits.h"
 #include "mem.h"
 
-#define PATH_MAX_LEN 4096
 // Texts tokenized and sorted together; bounds the token buffer at CHUNK_TEXTS * max_seq_length.
 #define CHUNK_TEXTS 2048
 // Tokens per forward pass: 16384 tokens of MiniLM scratch is ~240 MiB; past a few thousand rows
@@ -47,12 +46,12 @@ const char *embed_pooling_name(enum embed_pooling p)
 
 static int join(char *out, const char *dir, const char *name, struct px_err *err)
 {
-    return fsx_join(out, PATH_MAX_LEN, dir, name, err);
+    return fsx_join(out, LIMIT_PATH, dir, name, err);
 }
 
 int embedder_check_dir(const char *dir, struct px_err *err)
 {
-    char p[PATH_MAX_LEN];
+    char p[LIMIT_PATH];
     if (!fsx_is_dir(dir)) {
         return px_fail(err, PX_ENOENT, "model directory '%s' does not exist", dir);
     }
@@ -69,7 +68,7 @@ int embedder_check_dir(const char *dir, struct px_err *err)
         return rc;
     }
     if (!fsx_is_file(p)) {
-        char bin[PATH_MAX_LEN];
+        char bin[LIMIT_PATH];
         join(bin, dir, "pytorch_model.bin", NULL);
         if (fsx_is_file(bin)) {
             return px_fail(err, PX_ENOWEIGHTS,
@@ -90,7 +89,7 @@ static int read_modules(const char *dir, struct embedder_info *info, struct px_e
     int rc = PX_OK;
     cJSON *mods = NULL;
     cJSON *pool = NULL;
-    char p[PATH_MAX_LEN];
+    char p[LIMIT_PATH];
     const char *pool_path = NULL;
     info->pooling = EMBED_POOL_MEAN;
     info->normalize = true;
@@ -113,7 +112,7 @@ static int read_modules(const char *dir, struct embedder_info *info, struct px_e
     cJSON_ArrayForEach(m, mods)
     {
         const char *type = NULL, *path = NULL;
-        char what[PATH_MAX_LEN + 32];
+        char what[LIMIT_PATH + 32];
         snprintf(what, sizeof what, "%s module %d", p, i++);
         rc = jsonx_get_string(m, "type", true, NULL, &type, what, err);
         if (rc == PX_OK) {
@@ -150,7 +149,7 @@ static int read_modules(const char *dir, struct embedder_info *info, struct px_e
                      pool_path);
         goto done;
     }
-    char sub[PATH_MAX_LEN];
+    char sub[LIMIT_PATH];
     rc = join(sub, dir, pool_path, err);
     if (rc == PX_OK) {
         rc = join(p, sub, "config.json", err);
@@ -222,7 +221,7 @@ static int read_tokenizer_config(const char *dir, struct tokenizer_params *tp, i
 {
     int rc = PX_OK;
     cJSON *j = NULL;
-    char p[PATH_MAX_LEN];
+    char p[LIMIT_PATH];
     *max_seq = 0;
     *st_lower = false;
     rc = join(p, dir, "tokenizer_config.json", err);
@@ -288,7 +287,7 @@ done:
 }
 
 // Reads the tokenizer settings of dir and opens its vocab (vocab.txt, else tokenizer.json).
-// v_path: (PATH_MAX_LEN) receives the vocab path; vocab_file: its base name.
+// v_path: (LIMIT_PATH) receives the vocab path; vocab_file: its base name.
 static int open_tokenizer(const char *dir, const struct bert_config *bc, struct tokenizer **out,
                           char *v_path, char *vocab_file, size_t n_vocab_file, bool *lower,
                           struct px_err *err)
@@ -327,7 +326,7 @@ static int open_tokenizer(const char *dir, const struct bert_config *bc, struct 
 
 int embedder_open_tokenizer(const char *dir, struct tokenizer **out, struct px_err *err)
 {
-    char p[PATH_MAX_LEN], v_path[PATH_MAX_LEN], vf[32];
+    char p[LIMIT_PATH], v_path[LIMIT_PATH], vf[32];
     struct bert_config bc;
     *out = NULL;
     if (!fsx_is_dir(dir)) {
@@ -348,7 +347,7 @@ int embedder_open(const char *dir, struct embedder **out, struct px_err *err)
 {
     int rc = PX_ENOMEM;
     struct embedder *e = NULL;
-    char cfg_path[PATH_MAX_LEN], w_path[PATH_MAX_LEN], v_path[PATH_MAX_LEN];
+    char cfg_path[LIMIT_PATH], w_path[LIMIT_PATH], v_path[LIMIT_PATH];
     *out = NULL;
     rc = embedder_check_dir(dir, err);
     if (rc != PX_OK) {

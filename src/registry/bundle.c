@@ -3,7 +3,7 @@
 //
 // Design:
 //   - The manifest lists {path, size, sha256} of every file, sorted by path, and never itself.
-//     Verification walks the directory with lstat semantics (fstatat AT_SYMLINK_NOFOLLOW): a
+//     Verification walks the directory with lstat semantics (nftw FTW_PHYS): a
 //     symbolic link, a device or a file the manifest does not list is an error, so a bundle
 //     cannot smuggle anything in beside what was checksummed. Cheap checks (presence, size) run
 //     for every file before any hashing, and each file is hashed from the descriptor it was
@@ -16,11 +16,13 @@
 //     break the document; the signature's JSON goes in single quotes as MLflow writes it.
 //   - Every file is written to a temporary name, fsynced and renamed (fsx_write_atomic); the
 //     directory as a whole becomes visible by one rename in registry.c.
+//   - File trees are walked by nftw(3) (listing, copying a model directory in, removing), never
+//     by hand; the section "file trees" says how each walk treats links and special files.
 #include "bundle.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,9 @@
 #include "buf.h"
 #include "fsx.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "mem.h"
+#include "secrand.h"
 #include "sha256.h"
 
 // ---- names and paths ----
@@ -162,76 +166,125 @@ static int cmp_cstr(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-// Collects the regular files under root/rel (rel "" for root itself) into w; anything that is
-// neither a regular file nor a directory is an error naming it.
-static int walk_dir(const char *root, const char *rel, int depth, struct walk *w,
-                    struct px_err *err)
+// ---- file trees (nftw) ----
+//
+// The three walks (list a bundle's files, copy a directory in, remove a tree) are nftw(3)
+// callbacks. nftw has no user pointer, so the walk in progress is a per-thread pointer: walks
+// on different threads never meet, and no callback starts another walk. A callback that fails
+// fills the walk's px_err and stops the walk (FTW_STOP); nftw's own failure (-1: the root cannot
+// be opened) comes back through errno.
+
+struct tree {
+    const char *root;   // the tree walked, trailing '/' dropped (tree_walk)
+    size_t root_len;    // strlen(root): path + root_len is "" (the root) or "/rel/path"
+    const char *dst;    // copy: the destination root
+    struct walk *files; // list: the regular files found
+    uint64_t n_bytes;   // copy: bytes copied
+    size_t n_files;     // copy: files copied
+    int rc;             // PX_OK, or the status of the failure that stopped the walk
+    struct px_err *err;
+};
+
+static _Thread_local struct tree *t_tree; // the walk running on this thread
+
+// Runs nftw over t->root with visit; the walk's status (nftw's own failure named as what).
+static int tree_walk(struct tree *t,
+                     int (*visit)(const char *, const struct stat *, int, struct FTW *), int flags,
+                     const char *what)
 {
-    char dir[4096 + LIMIT_BUNDLE_PATH_BYTES + 2];
-    int rc = PX_OK;
-    if (depth > LIMIT_BUNDLE_DEPTH) {
-        return px_fail(err, PX_ELIMIT, "%s: directories nested deeper than %d", rel,
-                       LIMIT_BUNDLE_DEPTH);
+    char root[LIMIT_PATH];
+    size_t n = strlen(t->root);
+    while (n > 1 && t->root[n - 1] == '/') {
+        n--;
     }
-    snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (d == NULL) {
-        rc = fail_errno(err, "cannot open the directory", rel[0] ? rel : dir, errno);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return rc;
+    if (n >= sizeof root) {
+        return px_fail(t->err, PX_ELIMIT, "%.60s...: path longer than %d bytes", t->root,
+                       LIMIT_PATH - 1);
     }
-    struct dirent *e;
-    while (rc == PX_OK && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char relp[LIMIT_BUNDLE_PATH_BYTES * 2 + 2];
-        int n = snprintf(relp, sizeof relp, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
-        if (n < 0 || (size_t)n >= sizeof relp) {
-            rc = px_fail(err, PX_ELIMIT, "%.60s...: path longer than %d bytes", relp,
-                         LIMIT_BUNDLE_PATH_BYTES);
-            break;
-        }
-        struct stat st;
-        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            rc = fail_errno(err, "cannot stat", relp, errno);
-        } else if (S_ISDIR(st.st_mode)) {
-            rc = walk_dir(root, relp, depth + 1, w, err);
-        } else if (!S_ISREG(st.st_mode)) {
-            rc = px_fail(err, PX_EFORMAT, "%s: not a regular file (%s)", relp,
-                         S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file");
-        } else if (w->n >= LIMIT_BUNDLE_FILES) {
-            rc = px_fail(err, PX_ELIMIT, "more than %d files", LIMIT_BUNDLE_FILES);
-        } else {
-            if (w->n == w->cap) {
-                size_t cap = w->cap ? w->cap * 2 : 16;
-                char **p = px_realloc(w->paths, cap * sizeof *p);
-                if (p == NULL) {
-                    rc = px_fail(err, PX_ENOMEM, "out of memory listing files");
-                    break;
-                }
-                w->paths = p;
-                w->cap = cap;
-            }
-            if ((w->paths[w->n] = px_strdup(relp)) == NULL) {
-                rc = px_fail(err, PX_ENOMEM, "out of memory listing files");
-            } else {
-                w->n++;
-            }
-        }
+    memcpy(root, t->root, n);
+    root[n] = '\0';
+    const char *given = t->root;
+    t->root = root; // nftw's paths start with root exactly
+    t->root_len = n;
+    t->rc = PX_OK;
+    t_tree = t;
+    int r = nftw(root, visit, 16, flags);
+    int e = errno;
+    t_tree = NULL;
+    t->root = given;
+    if (r == -1 && t->rc == PX_OK) {
+        t->rc = fail_errno(t->err, what, t->root, e);
     }
-    closedir(d);
-    return rc;
+    return t->rc;
+}
+
+// Fails the walk: records the status and returns FTW_STOP.
+static int tree_stop(int rc)
+{
+    t_tree->rc = rc;
+    return FTW_STOP;
+}
+
+// list: every entry under the root without following links (FTW_PHYS); regular files are
+// collected by their relative path, directories nest at most LIMIT_BUNDLE_DEPTH deep, and
+// anything else (a symbolic link, a device, a FIFO) is an error naming it.
+static int list_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    struct tree *t = t_tree;
+    struct walk *w = t->files;
+    const char *rel = path[t->root_len] == '/' ? path + t->root_len + 1 : "";
+    if (ftw->level == 0) {
+        return type == FTW_D ? FTW_CONTINUE
+                             : tree_stop(fail_errno(t->err, "cannot open the directory", path,
+                                                    type == FTW_NS ? errno : ENOTDIR));
+    }
+    if (strlen(rel) > LIMIT_BUNDLE_PATH_BYTES * 2) {
+        return tree_stop(px_fail(t->err, PX_ELIMIT, "%.60s...: path longer than %d bytes", rel,
+                                 LIMIT_BUNDLE_PATH_BYTES));
+    }
+    switch (type) {
+    case FTW_D:
+        return ftw->level + 1 > LIMIT_BUNDLE_DEPTH
+                   ? tree_stop(px_fail(t->err, PX_ELIMIT, "%s: directories nested deeper than %d",
+                                       rel, LIMIT_BUNDLE_DEPTH))
+                   : FTW_CONTINUE;
+    case FTW_DNR: return tree_stop(fail_errno(t->err, "cannot open the directory", rel, errno));
+    case FTW_NS: return tree_stop(fail_errno(t->err, "cannot stat", rel, errno));
+    case FTW_SL:
+    case FTW_SLN:
+        return tree_stop(
+            px_fail(t->err, PX_EFORMAT, "%s: not a regular file (a symbolic link)", rel));
+    default: break;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        return tree_stop(
+            px_fail(t->err, PX_EFORMAT, "%s: not a regular file (a special file)", rel));
+    }
+    if (w->n >= LIMIT_BUNDLE_FILES) {
+        return tree_stop(px_fail(t->err, PX_ELIMIT, "more than %d files", LIMIT_BUNDLE_FILES));
+    }
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        char **p = px_realloc(w->paths, cap * sizeof *p);
+        if (p == NULL) {
+            return tree_stop(px_fail(t->err, PX_ENOMEM, "out of memory listing files"));
+        }
+        w->paths = p;
+        w->cap = cap;
+    }
+    if ((w->paths[w->n] = px_strdup(rel)) == NULL) {
+        return tree_stop(px_fail(t->err, PX_ENOMEM, "out of memory listing files"));
+    }
+    w->n++;
+    return FTW_CONTINUE;
 }
 
 // The regular files under root, sorted, top-level manifest.json left out.
 static int list_files(const char *root, struct walk *w, struct px_err *err)
 {
     memset(w, 0, sizeof *w);
-    int rc = walk_dir(root, "", 1, w, err);
+    struct tree t = {.root = root, .files = w, .err = err};
+    int rc = tree_walk(&t, list_visit, FTW_PHYS | FTW_ACTIONRETVAL, "cannot open the directory");
     if (rc != PX_OK) {
         walk_free(w);
         return rc;
@@ -449,7 +502,7 @@ int bundle_seal(const char *dir, const char *name, const char *kind, const char 
     struct walk w = {0};
     struct bundle_manifest m = {0};
     struct buf b;
-    char path[4096 + LIMIT_BUNDLE_PATH_BYTES + 2], mpath[4200];
+    char path[LIMIT_PATH + LIMIT_BUNDLE_PATH_BYTES + 2], mpath[LIMIT_PATH];
     buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
     if (out != NULL) {
         memset(out, 0, sizeof *out);
@@ -506,7 +559,7 @@ done:
 
 int bundle_manifest_read(const char *dir, struct bundle_manifest *out, struct px_err *err)
 {
-    char path[4200], *text = NULL;
+    char path[LIMIT_PATH], *text = NULL;
     size_t len = 0;
     memset(out, 0, sizeof *out);
     int rc = fsx_join(path, sizeof path, dir, BUNDLE_MANIFEST, err);
@@ -535,7 +588,7 @@ int bundle_verify(const char *dir, struct bundle_manifest *out, struct px_err *e
     struct bundle_manifest m = {0};
     char *text = NULL;
     size_t len = 0;
-    char path[4096 + LIMIT_BUNDLE_PATH_BYTES + 2];
+    char path[LIMIT_PATH + LIMIT_BUNDLE_PATH_BYTES + 2];
     if (out != NULL) {
         memset(out, 0, sizeof *out);
     }
@@ -726,7 +779,7 @@ int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t 
                       struct px_err *err)
 {
     struct buf b;
-    char path[4200];
+    char path[LIMIT_PATH];
     buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
     int rc = info_json(info, &b, err);
     if (rc == PX_OK)
@@ -744,19 +797,25 @@ int bundle_write_meta(const char *dir, const struct bundle_info *info, uint64_t 
     return rc;
 }
 
-void bundle_new_uuid(char *out, size_t n)
+int bundle_new_uuid(char *out, size_t n, struct px_err *err)
 {
-    unsigned char r[16] = {0};
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t got = read(fd, r, sizeof r);
-        (void)got;
-        close(fd);
+    unsigned char r[16];
+    if (n > 0) {
+        out[0] = '\0';
     }
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof r && 2 * i + 2 < n; i++) {
+    if (n < 2 * sizeof r + 1) {
+        return px_fail(err, PX_EINTERNAL, "bundle_new_uuid: %zu bytes, need %zu", n,
+                       2 * sizeof r + 1);
+    }
+    int rc = secrand_bytes(r, sizeof r, err);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "making a model uuid");
+        return rc;
+    }
+    for (size_t i = 0; i < sizeof r; i++) {
         snprintf(out + 2 * i, 3, "%02x", r[i]);
     }
+    return PX_OK;
 }
 
 // A signature entry: MLflow writes the JSON text in single quotes ('' escapes a quote).
@@ -778,7 +837,7 @@ static int put_signature(struct buf *b, const char *key, const char *json, struc
 int bundle_write_mlmodel(const char *dir, const struct bundle_mlmodel *m, struct px_err *err)
 {
     struct buf b;
-    char path[4200], when[40];
+    char path[LIMIT_PATH], when[40];
     buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
     mlflow_time(m->created, when);
     int rc = bundle_kind_ok(m->kind)
@@ -959,7 +1018,7 @@ int bundle_info_parse(const char *json, size_t len, struct bundle_info *out, str
 
 int bundle_info_read(const char *dir, struct bundle_info *out, struct px_err *err)
 {
-    char path[4200], *text = NULL;
+    char path[LIMIT_PATH], *text = NULL;
     size_t len = 0;
     memset(out, 0, sizeof *out);
     int rc = fsx_join(path, sizeof path, dir, BUNDLE_INFO, err);
@@ -1038,108 +1097,119 @@ done:
     return rc;
 }
 
-static int copy_tree(const char *src, const char *dst, int depth, uint64_t *n_bytes,
-                     size_t *n_files, struct px_err *err)
+// copy: symbolic links followed (a model directory from a download cache is links to blobs),
+// names starting with '.' skipped with their subtrees, every other name checked as a bundle path
+// component; directories are made as they are entered (nftw visits them before their entries),
+// files copied and fsynced; special files are refused.
+static int copy_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    if (depth > LIMIT_BUNDLE_DEPTH) {
-        return px_fail(err, PX_ELIMIT, "%s: directories nested deeper than %d", src,
-                       LIMIT_BUNDLE_DEPTH);
+    struct tree *t = t_tree;
+    const char *name = path + ftw->base;
+    char dst[LIMIT_PATH];
+    if (ftw->level > 0 && name[0] == '.') {
+        return type == FTW_D ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
     }
-    if (mkdir(dst, 0755) != 0) {
-        return fail_errno(err, "cannot create the directory", dst, errno);
+    if (ftw->level == 0 && type != FTW_D) {
+        return tree_stop(fail_errno(t->err, "cannot open the directory", path,
+                                    type == FTW_NS ? errno : ENOTDIR));
     }
-    DIR *d = opendir(src);
-    if (d == NULL) {
-        return fail_errno(err, "cannot open the directory", src, errno);
+    int n = snprintf(dst, sizeof dst, "%s%s", t->dst, path + t->root_len);
+    if (n < 0 || (size_t)n >= sizeof dst) {
+        return tree_stop(
+            px_fail(t->err, PX_ELIMIT, "%s: path longer than %d bytes", path, LIMIT_PATH - 1));
     }
-    int rc = PX_OK;
-    struct dirent *e;
-    char s[4200], t[4200];
-    while (rc == PX_OK && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') {
-            continue;
+    if (type == FTW_NS || type == FTW_SLN) { // SLN: a link to nothing
+        return tree_stop(fail_errno(t->err, "cannot stat", path, type == FTW_SLN ? ENOENT : errno));
+    }
+    if (ftw->level > 0 && !bundle_path_ok(name)) {
+        return tree_stop(px_fail(t->err, PX_EINVAL,
+                                 "%s: a bundle cannot hold this name (letters, digits, '_', '.', "
+                                 "'-' only)",
+                                 path));
+    }
+    if (type == FTW_DNR) {
+        return tree_stop(fail_errno(t->err, "cannot open the directory", path, errno));
+    }
+    if (type == FTW_D) {
+        if (ftw->level + 1 > LIMIT_BUNDLE_DEPTH) {
+            return tree_stop(px_fail(t->err, PX_ELIMIT, "%s: directories nested deeper than %d",
+                                     path, LIMIT_BUNDLE_DEPTH));
         }
-        struct stat st;
-        rc = fsx_join(s, sizeof s, src, e->d_name, err);
-        if (rc == PX_OK)
-            rc = fsx_join(t, sizeof t, dst, e->d_name, err);
-        if (rc != PX_OK) {
-            break;
-        }
-        if (stat(s, &st) != 0) {
-            rc = fail_errno(err, "cannot stat", s, errno);
-        } else if (!bundle_path_ok(e->d_name)) {
-            rc = px_fail(err, PX_EINVAL,
-                         "%s: a bundle cannot hold this name (letters, digits, "
-                         "'_', '.', '-' only)",
-                         s);
-        } else if (S_ISDIR(st.st_mode)) {
-            rc = copy_tree(s, t, depth + 1, n_bytes, n_files, err);
-        } else if (!S_ISREG(st.st_mode)) {
-            rc = px_fail(err, PX_EINVAL, "%s: not a regular file", s);
-        } else if (++*n_files > LIMIT_BUNDLE_FILES / 2) {
-            rc = px_fail(err, PX_ELIMIT, "%s: more than %d files", src, LIMIT_BUNDLE_FILES / 2);
-        } else {
-            rc = bundle_copy_file(s, t, err);
-            *n_bytes += (uint64_t)st.st_size;
-        }
+        return mkdir(dst, 0755) == 0
+                   ? FTW_CONTINUE
+                   : tree_stop(fail_errno(t->err, "cannot create the directory", dst, errno));
     }
-    closedir(d);
-    if (rc == PX_OK)
-        rc = bundle_fsync_dir(dst, err);
-    return rc;
+    if (!S_ISREG(st->st_mode)) {
+        return tree_stop(px_fail(t->err, PX_EINVAL, "%s: not a regular file", path));
+    }
+    if (++t->n_files > LIMIT_BUNDLE_FILES / 2) {
+        return tree_stop(
+            px_fail(t->err, PX_ELIMIT, "%s: more than %d files", t->root, LIMIT_BUNDLE_FILES / 2));
+    }
+    int rc = bundle_copy_file(path, dst, t->err);
+    if (rc != PX_OK) {
+        return tree_stop(rc);
+    }
+    t->n_bytes += (uint64_t)st->st_size;
+    return FTW_CONTINUE;
+}
+
+// fsync: each directory of a finished copy, after its entries (FTW_DEPTH), so every file and
+// directory made is durable before the copy is renamed into place.
+static int fsync_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type != FTW_DP) {
+        return FTW_CONTINUE;
+    }
+    int rc = bundle_fsync_dir(path, t_tree->err);
+    return rc == PX_OK ? FTW_CONTINUE : tree_stop(rc);
 }
 
 int bundle_copy_tree(const char *src, const char *dst, uint64_t *n_bytes, struct px_err *err)
 {
-    uint64_t n = 0;
-    size_t files = 0;
-    int rc = copy_tree(src, dst, 1, &n, &files, err);
+    struct tree t = {.root = src, .dst = dst, .err = err};
+    int rc = tree_walk(&t, copy_visit, FTW_ACTIONRETVAL, "cannot open the directory");
+    if (rc == PX_OK) {
+        struct tree f = {.root = dst, .err = err};
+        rc = tree_walk(&f, fsync_visit, FTW_PHYS | FTW_DEPTH | FTW_ACTIONRETVAL,
+                       "cannot open the directory");
+    }
     if (n_bytes != NULL) {
-        *n_bytes = n;
+        *n_bytes = t.n_bytes;
     }
     return rc;
 }
 
-static int remove_at(int dirfd, const char *name, int depth, struct px_err *err)
+// remove: entries before their directory (FTW_DEPTH), links removed and never followed
+// (FTW_PHYS), never leaving the file system the tree starts on (FTW_MOUNT).
+static int remove_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        return errno == ENOENT ? PX_OK : fail_errno(err, "cannot stat", name, errno);
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DNR) {
+        return tree_stop(fail_errno(t_tree->err, "cannot open the directory", path, errno));
     }
-    if (!S_ISDIR(st.st_mode)) {
-        return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT
-                   ? PX_OK
-                   : fail_errno(err, "cannot remove", name, errno);
-    }
-    if (depth > 64) {
-        return px_fail(err, PX_ELIMIT, "%s: directories nested deeper than 64", name);
-    }
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (d == NULL) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return fail_errno(err, "cannot open the directory", name, e);
-    }
-    int rc = PX_OK;
-    struct dirent *e;
-    while (rc == PX_OK && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            rc = remove_at(fd, e->d_name, depth + 1, err);
+    if (type == FTW_DP ? rmdir(path) != 0 : unlink(path) != 0) {
+        if (errno != ENOENT) {
+            return tree_stop(fail_errno(
+                t_tree->err, type == FTW_DP ? "cannot remove the directory" : "cannot remove", path,
+                errno));
         }
     }
-    closedir(d);
-    if (rc == PX_OK && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
-        rc = fail_errno(err, "cannot remove the directory", name, errno);
-    }
-    return rc;
+    return FTW_CONTINUE;
 }
 
 int bundle_remove_tree(const char *path, struct px_err *err)
 {
-    return remove_at(AT_FDCWD, path, 0, err);
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        return errno == ENOENT ? PX_OK : fail_errno(err, "cannot stat", path, errno);
+    }
+    struct tree t = {.root = path, .err = err};
+    return tree_walk(&t, remove_visit, FTW_PHYS | FTW_DEPTH | FTW_MOUNT | FTW_ACTIONRETVAL,
+                     "cannot remove");
 }
 
 void bundle_now_utc(char *out, size_t n)

@@ -126,7 +126,7 @@ struct bundle_info {
     int dim;                   // their dimension (0 when !dense)
     char model_id[80];         // "sha256:<hex of model.safetensors>", "" when the weights
                                //   were absent (the bundle then searches lexically only)
-    char model_source[4096];   // absolute directory the model came from
+    char model_source[LIMIT_PATH];   // absolute directory the model came from
     bool model_copied;         // the model's files are in model/ (--copy-model)
     bool has_user_lexicon;     // lexicon.user.json present
     bool has_template;         // template.txt present
@@ -156,8 +156,9 @@ struct bundle_mlmodel {
 };
 // Writes dir/MLmodel atomically.
 int bundle_write_mlmodel(const char *dir, const struct bundle_mlmodel *m, struct px_err *err);
-// 32 random lowercase hex digits (MLflow's uuid4().hex) into out (n >= 33).
-void bundle_new_uuid(char *out, size_t n);
+// 32 random lowercase hex digits (MLflow's uuid4().hex) into out (n >= 33), from the kernel's
+// CSPRNG (base/secrand.h); PX_EIO when it refuses (out is then "").
+int bundle_new_uuid(char *out, size_t n, struct px_err *err);
 
 // Parses bundle.json text (len bytes) into *out. PX_EFORMAT names the key.
 int bundle_info_parse(const char *json, size_t len, struct bundle_info *out, struct px_err *err);

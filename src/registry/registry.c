@@ -28,10 +28,10 @@
 #include "bundle.h"
 #include "fsx.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "mem.h"
+#include "secrand.h"
 #include "sha256.h"
-
-#define PATH_MAX_BYTES 4200
 
 // ---- references ----
 
@@ -210,7 +210,7 @@ static int name_dir(const char *root, const char *name, char *out, size_t n, str
 int registry_read_state(const char *root, const char *name, struct registry_state *out,
                         struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], path[PATH_MAX_BYTES + 32], *text = NULL;
+    char dir[LIMIT_PATH], path[LIMIT_PATH + 32], *text = NULL;
     size_t len = 0;
     memset(out, 0, sizeof *out);
     int rc = name_dir(root, name, dir, sizeof dir, err);
@@ -236,7 +236,7 @@ static int write_state(const char *dir, const char *name, const struct registry_
                        struct px_err *err)
 {
     struct buf b;
-    char path[PATH_MAX_BYTES + 32];
+    char path[LIMIT_PATH + 32];
     buf_init(&b, LIMIT_BUNDLE_MANIFEST_BYTES);
     int rc = buf_printf(&b, err, "{\n  \"magic\": \"%s\",\n  \"format_version\": %d,\n  \"name\": ",
                         REGISTRY_MAGIC, REGISTRY_FORMAT_VERSION);
@@ -293,7 +293,7 @@ int registry_names(const char *root, char ***out, size_t *n, struct px_err *err)
                                          strerror(errno));
     }
     int rc = PX_OK;
-    char **names = NULL, path[PATH_MAX_BYTES];
+    char **names = NULL, path[LIMIT_PATH];
     size_t cap = 0, k = 0;
     struct dirent *e;
     while (rc == PX_OK && (e = readdir(d)) != NULL) {
@@ -336,7 +336,7 @@ int registry_names(const char *root, char ***out, size_t *n, struct px_err *err)
 
 int registry_versions(const char *root, const char *name, int **out, size_t *n, struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], path[PATH_MAX_BYTES + 16];
+    char dir[LIMIT_PATH], path[LIMIT_PATH + 16];
     *out = NULL;
     *n = 0;
     int rc = name_dir(root, name, dir, sizeof dir, err);
@@ -385,7 +385,7 @@ int registry_versions(const char *root, const char *name, int **out, size_t *n, 
 int registry_version_dir(const char *root, const char *name, int version, char *out, size_t n,
                          struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], ver[16];
+    char dir[LIMIT_PATH], ver[16];
     int rc = name_dir(root, name, dir, sizeof dir, err);
     snprintf(ver, sizeof ver, "%d", version);
     return rc == PX_OK ? fsx_join(out, n, dir, ver, err) : rc;
@@ -393,7 +393,7 @@ int registry_version_dir(const char *root, const char *name, int version, char *
 
 static bool version_exists(const char *root, const char *name, int version)
 {
-    char dir[PATH_MAX_BYTES];
+    char dir[LIMIT_PATH];
     return registry_version_dir(root, name, version, dir, sizeof dir, NULL) == PX_OK &&
            fsx_is_dir(dir);
 }
@@ -459,7 +459,7 @@ static int mkdir_p1(const char *path, struct px_err *err)
 // Takes the name's lock; *fd returns the descriptor to pass to unlock.
 static int lock_name(const char *dir, int *fd, struct px_err *err)
 {
-    char path[PATH_MAX_BYTES + 16];
+    char path[LIMIT_PATH + 16];
     *fd = -1;
     int rc = fsx_join(path, sizeof path, dir, ".lock", err);
     if (rc != PX_OK) {
@@ -490,21 +490,17 @@ static void unlock_name(int fd)
 
 int registry_stage(const char *root, const char *name, char *out, size_t n, struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], leaf[64];
-    unsigned char rnd[8] = {0};
+    char dir[LIMIT_PATH], leaf[64];
+    unsigned char rnd[6];
     int rc = mkdir_p1(root, err);
     if (rc == PX_OK)
         rc = name_dir(root, name, dir, sizeof dir, err);
     if (rc == PX_OK)
         rc = mkdir_p1(dir, err);
+    if (rc == PX_OK)
+        rc = secrand_bytes(rnd, sizeof rnd, err);
     if (rc != PX_OK) {
         return rc;
-    }
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t got = read(fd, rnd, sizeof rnd);
-        (void)got;
-        close(fd);
     }
     snprintf(leaf, sizeof leaf, ".staging-%ld-%02x%02x%02x%02x%02x%02x", (long)getpid(), rnd[0],
              rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
@@ -524,7 +520,7 @@ static int held_kind(const char *root, const char *name, const struct registry_s
     if (out[0] != '\0' || nv == 0) {
         return PX_OK;
     }
-    char vdir[PATH_MAX_BYTES + 16];
+    char vdir[LIMIT_PATH + 16];
     struct bundle_manifest m;
     int rc = registry_version_dir(root, name, vs[nv - 1], vdir, sizeof vdir, err);
     if (rc == PX_OK)
@@ -541,7 +537,7 @@ static int held_kind(const char *root, const char *name, const struct registry_s
 int registry_publish(const char *root, const char *name, const char *staging, int *version,
                      struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], target[PATH_MAX_BYTES + 16], held[BUNDLE_KIND_BYTES];
+    char dir[LIMIT_PATH], target[LIMIT_PATH + 16], held[BUNDLE_KIND_BYTES];
     struct registry_state st;
     struct bundle_manifest sm = {0};
     int *vs = NULL, fd = -1;
@@ -591,6 +587,14 @@ int registry_publish(const char *root, const char *name, const char *staging, in
     if (rc != PX_OK) {
         goto done;
     }
+    // The number is reserved before the rename: registry.json's last_version = v is written
+    // (atomically) first, so a publish that fails leaves at most a skipped number — never a
+    // version whose caller was told it failed — and numbers are never reused either way.
+    st.last_version = v;
+    rc = write_state(dir, name, &st, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
     // RENAME_NOREPLACE: never replace a directory someone put there by hand; a filesystem that
     // lacks it falls back to rename(2), which the lock and the existence check keep safe enough.
     if (renameat2(AT_FDCWD, staging, AT_FDCWD, target, RENAME_NOREPLACE) != 0) {
@@ -603,8 +607,7 @@ int registry_publish(const char *root, const char *name, const char *staging, in
             goto done;
         }
     }
-    st.last_version = v;
-    rc = write_state(dir, name, &st, err); // fsyncs dir too, making the rename durable
+    rc = bundle_fsync_dir(dir, err); // the rename is the commit: make it durable
     if (rc != PX_OK) {
         goto done;
     }
@@ -661,7 +664,7 @@ int registry_open(const char *root, const char *ref_text, const char *kind,
 int registry_save_files(const char *root, const struct registry_file *files, size_t n_files,
                         const struct bundle_mlmodel *mm, int *version, struct px_err *err)
 {
-    char stage[PATH_MAX_BYTES] = "", path[PATH_MAX_BYTES + 256], uuid[33];
+    char stage[LIMIT_PATH] = "", path[LIMIT_PATH + 256], uuid[33];
     struct bundle_mlmodel meta = *mm;
     *version = 0;
     int rc = bundle_check_name(mm->name, err);
@@ -677,8 +680,8 @@ int registry_save_files(const char *root, const struct registry_file *files, siz
         if (rc == PX_OK)
             rc = fsx_write_atomic(path, files[i].data, files[i].len, err);
     }
-    if (meta.model_uuid == NULL) {
-        bundle_new_uuid(uuid, sizeof uuid);
+    if (rc == PX_OK && meta.model_uuid == NULL) {
+        rc = bundle_new_uuid(uuid, sizeof uuid, err);
         meta.model_uuid = uuid;
     }
     if (rc == PX_OK)
@@ -707,7 +710,7 @@ int registry_hint_missing(int rc, const char *hint, struct px_err *err)
 int registry_read_checked(const char *dir, const char *file, size_t max, const char *want,
                           const char *whose, char **out, size_t *len, struct px_err *err)
 {
-    char path[PATH_MAX_BYTES + 256], got[65];
+    char path[LIMIT_PATH + 256], got[65];
     *out = NULL;
     *len = 0;
     int rc = fsx_join(path, sizeof path, dir, file, err);
@@ -730,7 +733,7 @@ int registry_read_checked(const char *dir, const char *file, size_t max, const c
 int registry_set_alias(const char *root, const char *name, const char *alias, int version,
                        struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES];
+    char dir[LIMIT_PATH];
     struct registry_state st;
     int fd = -1;
     int rc = registry_check_alias(alias, err);
@@ -777,7 +780,7 @@ done:
 int registry_delete(const char *root, const char *name, int version, bool force, size_t *n_cleared,
                     struct px_err *err)
 {
-    char dir[PATH_MAX_BYTES], vdir[PATH_MAX_BYTES + 16], gone[PATH_MAX_BYTES + 64];
+    char dir[LIMIT_PATH], vdir[LIMIT_PATH + 16], gone[LIMIT_PATH + 64];
     struct registry_state st;
     int fd = -1;
     size_t cleared = 0;

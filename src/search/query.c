@@ -34,6 +34,7 @@
 
 #include "jsonx.h"
 #include "mem.h"
+#include "utf8.h"
 
 // ---- small helpers ----
 
@@ -42,47 +43,12 @@ static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 
 static int is_wordc(int c) { return is_alpha(c) || is_digit(c) || c >= 0x80; }
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
 
-// 1 when s[0..n) is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF);
-// else 0 with *bad = offset of the first invalid byte.
+// 1 when s[0..n) is valid UTF-8 (base/utf8.h: no overlongs, surrogates or code points past
+// U+10FFFF); else 0 with *bad = offset of the first invalid byte.
 static int utf8_valid(const unsigned char *s, size_t n, size_t *bad)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1, cp = c & 0x1F, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2, cp = c & 0x0F, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            *bad = i;
-            return 0;
-        }
-        if (need > n - i - 1) {
-            *bad = i;
-            return 0;
-        }
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) {
-                *bad = i;
-                return 0;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            *bad = i;
-            return 0;
-        }
-        i += need + 1;
-    }
-    return 1;
+    *bad = utf8_check((const char *)s, n);
+    return *bad == n;
 }
 
 // ---- lexer ----

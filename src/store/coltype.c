@@ -16,6 +16,7 @@
 #include "datex.h"
 #include "limits.h"
 #include "mem.h"
+#include "utf8.h"
 
 static const char *const k_names[COLTYPE_COUNT] = {
     "text", "category", "list", "bool", "integer", "real", "currency", "percent", "date",
@@ -568,39 +569,14 @@ void coltype_label(const char *name, char *out, size_t n)
 
 int coltype_check_utf8(const char *s, size_t len, size_t *bad_byte)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t need = 0;
-        unsigned cp = 0, min = 0;
-        if (c == 0) {
-            goto bad;
-        } else if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            need = 1, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            need = 2, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            goto bad;
-        }
-        for (size_t j = 1; j <= need; j++) {
-            if (i + j >= len || (p[i + j] & 0xc0) != 0x80) {
-                goto bad;
-            }
-            cp = (cp << 6) | (p[i + j] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            goto bad;
-        }
-        i += need + 1;
+    size_t bad = utf8_check(s, len);
+    const char *nul = memchr(s, '\0', bad); // a NUL before the first ill-formed byte
+    if (nul != NULL) {
+        bad = (size_t)(nul - s);
     }
-    return PX_OK;
-bad:
-    *bad_byte = i;
+    if (bad == len) {
+        return PX_OK;
+    }
+    *bad_byte = bad;
     return PX_EUTF8;
 }

@@ -120,8 +120,8 @@ void coltype_infer_free(struct coltype_infer *ci);
 // "CreditCard" -> "Credit card", "ID" -> "ID".
 void coltype_label(const char *name, char *out, size_t n);
 
-// Checks that s[0..len) is valid UTF-8 without NUL bytes. On failure returns PX_EUTF8 and sets
-// *bad_byte to the 0-based offset of the first offending byte.
+// Checks that s[0..len) is valid UTF-8 (base/utf8.h) without NUL bytes. On failure returns
+// PX_EUTF8 and sets *bad_byte to the 0-based offset of the first offending byte.
 int coltype_check_utf8(const char *s, size_t len, size_t *bad_byte);
 
 #endif

@@ -8,7 +8,8 @@
 //     LIMIT_CSV_FIELD_BYTES, an unclosed quote at the end, a read error) end it.
 //   - Pass 1 infers types from rows that are structurally sound; pass 2 checks every row, reports
 //     it with its line, dedups ids through a TEMP table and upserts, inside one transaction. A
-//     file is read through one FILE, rewound between the passes.
+//     file is read through one FILE, rewound between the passes. Progress is reported in pass 2,
+//     whose total (the data records pass 1 counted) is known; pass 1 only parses.
 #include "csvimport.h"
 
 #include <errno.h>
@@ -23,7 +24,8 @@
 
 struct csvimport_params csvimport_default_params(void)
 {
-    struct csvimport_params p = {.id_column = NULL, .on_error = CSVIMPORT_FAIL};
+    struct csvimport_params p = {
+        .id_column = NULL, .on_error = CSVIMPORT_FAIL, .progress = NULL, .progress_user = NULL};
     return p;
 }
 
@@ -247,6 +249,9 @@ static void on_data_load(struct import *im)
     struct px_err e = {0};
     const char *why = NULL;
     r->rows_read++;
+    if (im->params.progress != NULL && r->rows_read % CSVIMPORT_PROGRESS_ROWS == 0) {
+        im->params.progress(r->rows_read, im->n_data_rows, im->params.progress_user);
+    }
     bool ok = row_ok(im, &e);
     for (size_t j = 0; ok && j < im->n_cols; j++) {
         if (coltype_parse(im->cols[j].type, field(im, j), field_len(im, j), &im->vals[j], &why) !=
@@ -476,6 +481,9 @@ static int run_import(struct import *im)
     }
     if (rc != PX_OK) {
         goto done;
+    }
+    if (im->params.progress != NULL) {
+        im->params.progress(r->rows_read, im->n_data_rows, im->params.progress_user);
     }
     if (im->params.on_error == CSVIMPORT_FAIL && r->n_errors > 0) {
         const struct csvimport_error *e0 = r->n_errors_kept ? &r->errors[0] : NULL;

@@ -40,7 +40,13 @@ struct csvimport_params {
                            // id column on re-import, else the first column named id /
                            // customer_id / customer id / customerid (any case), else column 1
     enum csvimport_on_error on_error; // default CSVIMPORT_FAIL
+    // Called in the load pass every CSVIMPORT_PROGRESS_ROWS data records and once at its end,
+    // with the records checked so far and the file's data records; NULL (default): none.
+    void (*progress)(size_t done, size_t total, void *user);
+    void *progress_user; // passed to progress
 };
+
+enum { CSVIMPORT_PROGRESS_ROWS = 4096 };
 
 struct csvimport_params csvimport_default_params(void);
 

@@ -10,6 +10,8 @@
 //     per call and always reset in the cleanup block (C5).
 //   - Every SQLite failure is copied into px_err at once with sqlite3_errmsg: the next call on
 //     the connection would overwrite it.
+//   - SQLite allocates through px_malloc (sqlalloc.c, installed before the first connection), so
+//     its SQLITE_NOMEM is a PX_ENOMEM like ours and the fault loops reach inside it.
 #include "store.h"
 
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include "buf.h"
 #include "limits.h"
 #include "mem.h"
+#include "sqlalloc.h"
 
 struct store {
     sqlite3 *db;
@@ -163,6 +166,7 @@ int store_open(const char *path, const struct store_params *params, struct store
     struct store *s = NULL;
     int rc = PX_ENOMEM;
     *out = NULL;
+    (void)sqlalloc_install(); // SQLite allocates through px_malloc (a no-op after the first)
     s = px_calloc(1, sizeof *s);
     if (s == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory opening %s", path);
@@ -170,8 +174,9 @@ int store_open(const char *path, const struct store_params *params, struct store
     }
     int flags = p.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        rc = s->db ? px_fail(err, PX_EIO, "cannot open %s: %s", path, sqlite3_errmsg(s->db))
-                   : px_fail(err, PX_ENOMEM, "out of memory opening %s", path);
+        rc = s->db == NULL || sqlite3_errcode(s->db) == SQLITE_NOMEM
+                 ? px_fail(err, PX_ENOMEM, "out of memory opening %s", path)
+                 : px_fail(err, PX_EIO, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
         goto done;
     }
     sqlite3_extended_result_codes(s->db, 0);

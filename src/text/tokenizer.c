@@ -39,6 +39,7 @@
 #include "jsonx.h"
 #include "limits.h"
 #include "mem.h"
+#include "utf8.h"
 
 #define N_SPECIAL 5
 #define RAW_CAP 256               // code points of one word held before normalizing a chunk
@@ -81,66 +82,6 @@ struct tokenizer_params tokenizer_default_params(void)
 }
 
 // ---- UTF-8 and character classes ----
-
-// Decodes one well-formed sequence at s[0..n): returns its length (1..4) and *cp, or 0 when the
-// bytes at s do not start one (overlong forms, surrogates and > U+10FFFF included).
-static size_t utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = (int32_t)c;
-        return 1;
-    }
-    size_t need = 0;
-    int32_t v = 0;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        v = (int32_t)(c & 0x1F);
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        v = (int32_t)(c & 0x0F);
-        lo = c == 0xE0 ? 0xA0 : 0x80; // E0 80..9F would be overlong
-        hi = c == 0xED ? 0x9F : 0xBF; // ED A0..BF would be a surrogate
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        v = (int32_t)(c & 0x07);
-        lo = c == 0xF0 ? 0x90 : 0x80; // F0 80..8F would be overlong
-        hi = c == 0xF4 ? 0x8F : 0xBF; // F4 90.. would be over U+10FFFF
-    } else {
-        return 0;
-    }
-    if (n < need + 1) {
-        return 0;
-    }
-    for (size_t k = 1; k <= need; k++) {
-        unsigned b = s[k];
-        if (b < lo || b > hi) {
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-        v = (v << 6) | (int32_t)(b & 0x3F);
-    }
-    *cp = v;
-    return need + 1;
-}
-
-// Offset of the first invalid byte in s[0..n), or n when all of it is valid.
-static size_t utf8_check(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        int32_t cp;
-        size_t k = utf8_decode(u + i, n - i, &cp);
-        if (k == 0) {
-            return i;
-        }
-        i += k;
-    }
-    return n;
-}
 
 static size_t utf8_encode(int32_t cp, char *out)
 {

@@ -51,7 +51,7 @@ export function prospect(args, { output = false } = {}) {
 // {proc, url, stderr(), exited} once it says where it listens.
 export function startServer(args) {
   return new Promise((resolve, reject) => {
-    const p = spawn(bin, ['serve', '--port', '0', '--model', path.join(tmp, 'no-model'), ...args],
+    const p = spawn(bin, ['serve', '--port', '0', '--embedder', path.join(tmp, 'no-model'), ...args],
       { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const timer = setTimeout(() => reject(new Error('server did not start: ' + err)), 60000);

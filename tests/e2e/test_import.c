@@ -56,6 +56,29 @@ static void test_import_cli(void **state)
     assert_non_null(strstr(err, "7 rows read, 5 inserted, 0 updated, 2 skipped"));
     free(out);
     free(err);
+    // the summary as a document (row errors in it, not on stderr) and as CSV
+    st = run("import --json --on-error skip --csv %s/bad.csv --db %s/%s", "p.db", &out, &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "\"rows_read\": 7, \"rows_inserted\": 0, \"rows_updated\": 5, "
+                                "\"rows_skipped\": 2"));
+    assert_non_null(strstr(out, "\"errors\": [\"line 3, column 'Age'"));
+    assert_non_null(strstr(out, "{\"name\": \"Income\", \"label\": \"Income\", \"type\": "
+                                "\"currency\", \"is_id\": false}"));
+    assert_null(strstr(err, "line 3"));
+    free(out);
+    free(err);
+    st = run("import --format csv --csv %s/good.csv --db %s/%s", "p.db", &out, &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "file,db,rows_read,rows_inserted,rows_updated,rows_skipped,"
+                                "n_columns,n_columns_added,n_errors\n"));
+    assert_non_null(strstr(out, ",3,0,3,0,3,0,0\n"));
+    free(out);
+    free(err);
+    st = run("import --format xml --csv %s/good.csv --db %s/%s", "p.db", &out, &err);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(err, "--format must be table, json or csv"));
+    free(out);
+    free(err);
     // file-level errors and usage
     st = run("import --csv %s/missing.csv --db %s/%s", "p.db", &out, &err);
     assert_int_equal(st, 1);

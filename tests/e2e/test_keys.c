@@ -142,7 +142,7 @@ static int read_audit(const char *extra, struct audit_row *rows, int max)
         snprintf(rows[n].query, sizeof rows[n].query, "%s", cJSON_GetObjectItem(j, "query")->valuestring);
         char *ids = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "customer_ids"));
         snprintf(rows[n].ids, sizeof rows[n].ids, "%s", ids);
-        free(ids);
+        cJSON_free(ids); // cJSON allocates through px_malloc where jsonx.c is linked
         rows[n].n_results = cJSON_GetObjectItem(j, "n_results")->valueint;
         cJSON_Delete(j);
         n++;

@@ -86,12 +86,9 @@ static void test_one_registry(void **state)
     assert_non_null(strstr(out, "propensity"));
     assert_non_null(strstr(out, "recommender"));
     assert_int_equal(run(&out, &err, "bundle list --registry %s/reg --json", d), 0);
-    assert_non_null(strstr(out, "\"name\":\t\"Bought\",\n\t\t\"version\":\t1,\n\t\t\"kind\":\t"
-                                "\"propensity\""));
-    assert_non_null(strstr(out, "\"name\":\t\"Rec\",\n\t\t\"version\":\t1,\n\t\t\"kind\":\t"
-                                "\"recommender\""));
-    assert_non_null(strstr(out, "\"name\":\t\"Finder\",\n\t\t\"version\":\t1,\n\t\t\"kind\":\t"
-                                "\"search\""));
+    assert_non_null(strstr(out, "\"name\": \"Bought\", \"version\": 1, \"kind\": \"propensity\""));
+    assert_non_null(strstr(out, "\"name\": \"Rec\", \"version\": 1, \"kind\": \"recommender\""));
+    assert_non_null(strstr(out, "\"name\": \"Finder\", \"version\": 1, \"kind\": \"search\""));
     // show --verify works for each kind and shows the kind's MLmodel flavor
     assert_int_equal(run(&out, &err, "bundle show Bought --verify --registry %s/reg", d), 0);
     assert_non_null(strstr(out, "kind      propensity"));

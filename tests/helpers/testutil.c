@@ -125,7 +125,8 @@ long tu_check_alloc_failures(int (*open)(void *user, struct px_err *err),
             }
             return n - 1;
         }
-        if (rc != PX_ENOMEM) {
+        // a failure inside a benign section (SQLite's hash resizes...) is absorbed by design
+        if (rc != PX_ENOMEM && !(fired == 2 && rc == PX_OK)) {
             fail_msg("allocation %ld failed but the status is %d (%s)", n, rc, err.msg);
         }
     }

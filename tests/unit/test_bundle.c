@@ -2,7 +2,7 @@
 // seal/verify and every kind of corruption (each error names the file), manifest and
 // registry.json parsing (table of malformed inputs), bundle.json round trip, versions that are
 // never reused, aliases, delete refusal, kinds (one kind per name, registry_open checks the
-// kind and names a changed file), and allocation failures.
+// kind and names a changed file), allocation failures, the file-tree copy and remove, and uuids.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +125,8 @@ static void test_corruption(void **state)
         {"extra", "extra.bin: not in the manifest"},
         {"hidden", ".tmp: not in the manifest"},
         {"symlink", "link: not a regular file (a symbolic link)"},
+        {"fifo", "pipe: not a regular file (a special file)"},
+        {"deep", "d/d/d/d/d/d/d/d: directories nested deeper than 8"},
         {"manifest-missing", "manifest.json: missing"},
         {"manifest-garbage", "manifest.json"},
         {"manifest-edit", "customers.db: sha256 mismatch"},
@@ -155,6 +157,15 @@ static void test_corruption(void **state)
         } else if (!strcmp(w, "symlink")) {
             snprintf(path, sizeof path, "%s/link", dir);
             assert_int_equal(symlink("/etc/passwd", path), 0);
+        } else if (!strcmp(w, "fifo")) {
+            snprintf(path, sizeof path, "%s/pipe", dir);
+            assert_int_equal(mkfifo(path, 0600), 0);
+        } else if (!strcmp(w, "deep")) {
+            snprintf(path, sizeof path, "%s", dir);
+            for (int k = 0; k < 8; k++) {
+                strcat(path, "/d");
+                assert_int_equal(mkdir(path, 0755), 0);
+            }
         } else if (!strcmp(w, "manifest-missing")) {
             snprintf(path, sizeof path, "%s/manifest.json", dir);
             unlink(path);
@@ -599,6 +610,120 @@ static void test_alloc_failures(void **state)
     assert_true(tu_check_alloc_failures(verify_open, verify_release, &c) > 5);
 }
 
+// bundle_new_uuid: 32 lowercase hex digits from the kernel's CSPRNG, different each time; a
+// buffer too small is an error, not a truncated id.
+static void test_new_uuid(void **state)
+{
+    (void)state;
+    char a[33], b[33], small[20];
+    struct px_err err = {0};
+    assert_int_equal(bundle_new_uuid(a, sizeof a, &err), PX_OK);
+    assert_int_equal(bundle_new_uuid(b, sizeof b, &err), PX_OK);
+    assert_int_equal(strlen(a), 32);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 32);
+    assert_string_not_equal(a, b);
+    assert_int_equal(bundle_new_uuid(small, sizeof small, &err), PX_EINTERNAL);
+    assert_string_equal(small, "");
+}
+
+// bundle_copy_tree: links followed, hidden names (and their subtrees) skipped, the bytes
+// counted; special files, names a bundle cannot hold, dangling links and deep trees refused.
+// bundle_remove_tree: links removed, never followed; a missing path is fine.
+static void test_copy_remove_tree(void **state)
+{
+    (void)state;
+    char src[512], dst[512], out[512], path[700];
+    snprintf(src, sizeof src, "%s/tree", g_dir);
+    snprintf(out, sizeof out, "%s/outside", g_dir);
+    assert_int_equal(mkdir(src, 0755), 0);
+    assert_int_equal(mkdir(out, 0755), 0);
+    tu_write_text(out, "keep.txt", "kept");
+    tu_write_text(src, "a.txt", "abc");
+    snprintf(path, sizeof path, "%s/sub", src);
+    assert_int_equal(mkdir(path, 0755), 0);
+    tu_write_text(path, "b.bin", "12345");
+    tu_write_text(src, ".hidden", "x");
+    snprintf(path, sizeof path, "%s/.git", src);
+    assert_int_equal(mkdir(path, 0755), 0);
+    tu_write_text(path, "bad name", "x"); // never looked at: its directory is skipped
+    snprintf(path, sizeof path, "%s/link.txt", src);
+    assert_int_equal(symlink("a.txt", path), 0);
+    snprintf(path, sizeof path, "%s/linkdir", src);
+    assert_int_equal(symlink(out, path), 0);
+
+    struct px_err err = {0};
+    uint64_t bytes = 0;
+    snprintf(dst, sizeof dst, "%s/copy", g_dir);
+    snprintf(path, sizeof path, "%s/", src); // a trailing '/' changes nothing
+    assert_int_equal(bundle_copy_tree(path, dst, &bytes, &err), PX_OK);
+    assert_int_equal(bytes, 3 + 5 + 3 + 4);
+    static const char *const present[] = {"a.txt", "sub/b.bin", "link.txt", "linkdir/keep.txt"};
+    for (size_t i = 0; i < sizeof present / sizeof present[0]; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dst, present[i]);
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            fail_msg("%s: not copied as a regular file", present[i]);
+        }
+    }
+    snprintf(path, sizeof path, "%s/.hidden", dst);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/.git", dst);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(bundle_remove_tree(dst, &err), PX_OK);
+    assert_int_not_equal(access(dst, F_OK), 0);
+
+    static const struct {
+        const char *what;
+        int rc;
+        const char *want;
+    } bad[] = {
+        {"fifo", PX_EINVAL, "/pipe: not a regular file"},
+        {"name", PX_EINVAL, "/bad name: a bundle cannot hold this name"},
+        {"dangling", PX_ENOENT, "/gone: cannot stat"},
+        {"deep", PX_ELIMIT, "directories nested deeper than 8"},
+        {"missing", PX_ENOENT, "cannot open the directory"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char s2[600];
+        snprintf(s2, sizeof s2, "%s/bad%zu", g_dir, i);
+        if (strcmp(bad[i].what, "missing") != 0) {
+            assert_int_equal(mkdir(s2, 0755), 0);
+            tu_write_text(s2, "ok.txt", "x");
+        }
+        snprintf(path, sizeof path, "%s", s2);
+        if (!strcmp(bad[i].what, "fifo")) {
+            strcat(path, "/pipe");
+            assert_int_equal(mkfifo(path, 0600), 0);
+        } else if (!strcmp(bad[i].what, "name")) {
+            tu_write_text(s2, "bad name", "x");
+        } else if (!strcmp(bad[i].what, "dangling")) {
+            strcat(path, "/gone");
+            assert_int_equal(symlink("nowhere", path), 0);
+        } else if (!strcmp(bad[i].what, "deep")) {
+            for (int k = 0; k < 8; k++) {
+                strcat(path, "/d");
+                assert_int_equal(mkdir(path, 0755), 0);
+            }
+        }
+        snprintf(dst, sizeof dst, "%s/copy%zu", g_dir, i);
+        memset(&err, 0, sizeof err);
+        int rc = bundle_copy_tree(s2, dst, NULL, &err);
+        if (rc != bad[i].rc || strstr(err.msg, bad[i].want) == NULL) {
+            fail_msg("case %zu (%s): status %d, '%s'", i, bad[i].what, rc, err.msg);
+        }
+        assert_int_equal(bundle_remove_tree(dst, &err), PX_OK);
+    }
+
+    // removing follows no link: the directory a link points to keeps its file
+    snprintf(path, sizeof path, "%s/keep.txt", out);
+    assert_int_equal(bundle_remove_tree(src, &err), PX_OK);
+    assert_int_not_equal(access(src, F_OK), 0);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(bundle_remove_tree(src, &err), PX_OK);  // already gone
+    assert_int_equal(bundle_remove_tree(path, &err), PX_OK); // a plain file
+    assert_int_not_equal(access(path, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +737,8 @@ int main(void)
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_save_files),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_copy_remove_tree),
+        cmocka_unit_test(test_new_uuid),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

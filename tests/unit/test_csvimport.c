@@ -473,7 +473,10 @@ static void test_alloc_failures(void **state)
     (void)state;
     struct alloc_ctx c;
     memset(&c, 0, sizeof c);
-    assert_true(tu_check_alloc_failures(import_alloc, import_release, &c) > 5);
+    // the import's own allocations and SQLite's (statements, pages, the TEMP dedup table)
+    long n = tu_check_alloc_failures(import_alloc, import_release, &c);
+    print_message("import: %ld allocation points\n", n);
+    assert_true(n > 1000);
 }
 
 int main(void)

@@ -1,11 +1,13 @@
 // test_jsonx.c — JSON helpers: string escaping round-trips through cJSON, trailing data after a
-// value is rejected with its offset, typed getters range-check and name the key.
+// value is rejected with its offset, typed getters range-check and name the key; cJSON allocates
+// through px_malloc, and a failed allocation while parsing is PX_ENOMEM, not "invalid JSON".
 #include <math.h>
 #include <string.h>
 
 #include "testutil.h"
 
 #include "jsonx.h"
+#include "mem.h"
 
 static void test_put_string(void **state)
 {
@@ -100,12 +102,56 @@ static void test_parse_and_getters(void **state)
     cJSON_Delete(j);
 }
 
+static const char k_doc[] = "{\"a\": [1, 2, {\"b\": \"xyz\"}], \"c\": null, \"d\": \"long "
+                            "enough to be its own block\"}";
+
+static int parse_doc(void *user, struct px_err *err)
+{
+    return jsonx_parse(k_doc, sizeof k_doc - 1, "doc", (cJSON **)user, err);
+}
+
+static void release_doc(void *user)
+{
+    cJSON **j = user;
+    cJSON_Delete(*j);
+    *j = NULL;
+}
+
+static void test_cjson_allocates_through_px(void **state)
+{
+    (void)state;
+    size_t base = px_mem_live_bytes();
+    cJSON *o = cJSON_CreateObject();
+    assert_non_null(o);
+    assert_true(px_mem_live_bytes() > base);
+    char *text = cJSON_PrintUnformatted(o);
+    assert_string_equal(text, "{}");
+    cJSON_free(text);
+    cJSON_Delete(o);
+    assert_int_equal(px_mem_live_bytes(), base);
+    px_mem_fail_at(1);
+    assert_null(cJSON_CreateObject());
+    assert_int_equal(px_mem_fault_fired(), 1);
+    px_mem_fail_at(0);
+    // every node and string of the parse fails in turn: PX_ENOMEM each time, nothing leaked
+    cJSON *j = NULL;
+    long n = tu_check_alloc_failures(parse_doc, release_doc, &j);
+    assert_true(n >= 9);
+    struct px_err err = {0};
+    px_mem_fail_at(3);
+    assert_int_equal(jsonx_parse(k_doc, sizeof k_doc - 1, "doc", &j, &err), PX_ENOMEM);
+    px_mem_fail_at(0);
+    assert_null(j);
+    assert_string_equal(err.msg, "doc: out of memory parsing JSON");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_string),
         cmocka_unit_test(test_put_number_and_key),
         cmocka_unit_test(test_parse_and_getters),
+        cmocka_unit_test(test_cjson_allocates_through_px),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
