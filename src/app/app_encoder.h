@@ -2,8 +2,8 @@
 // opening it (or only its tokenizer), its id.
 //
 // Model lookup order (DEVELOPERS.md): --embedder DIR (formerly --model DIR), then
-// $PROSPECT_MODEL, then ./models/all-MiniLM-L6-v2, then ../shared/models/all-MiniLM-L6-v2. The first that exists is
-// used; when it has no weights, the error says so and how to get them.
+// $PROSPECT_MODEL, then ./models/all-MiniLM-L6-v2, then ../shared/models/all-MiniLM-L6-v2. The
+// first that exists is used; when it has no weights, the error says so and how to get them.
 #ifndef PX_APP_ENCODER_H
 #define PX_APP_ENCODER_H
 

@@ -306,7 +306,7 @@ static int load_dense(struct app_book *b, struct store *st, struct engine_builde
 {
     struct px_err why = {0};
     struct store_vectors sv = {0};
-    char dir[4096], model_id[APP_MODEL_ID_BYTES];
+    char dir[LIMIT_PATH], model_id[APP_MODEL_ID_BYTES];
     int rc = PX_OK;
     if (p->lexical_only) {
         snprintf(b->dense_status, sizeof b->dense_status,

@@ -18,6 +18,7 @@
 #include "coltype.h"
 #include "embedder.h"
 #include "engine.h"
+#include "limits.h"
 #include "pool.h"
 #include "query.h"
 #include "rowtext.h"
@@ -87,7 +88,7 @@ struct app_book {
     int dim;                      // query vector dimension, 0 without the dense path
     struct book_qcache *qc;       // owned, NULL without the dense path: recent query vectors
     struct book_lanes lanes;      // per-search state
-    char dense_status[PX_ERR_MSG_MAX + 4200]; // "" when the dense path runs without remark
+    char dense_status[PX_ERR_MSG_MAX + LIMIT_PATH]; // "" when the dense path runs without remark
 };
 
 // A plan as the façade hands it out: the parsed plan and the book whose schema it points into.

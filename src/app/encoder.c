@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fsx.h"
+#include "limits.h"
 #include "sha256.h"
 
 static const char *const k_local = "models/" APP_DEFAULT_MODEL;
@@ -94,7 +95,7 @@ static int resolve(const char *flag, char *dir, size_t n, char *dir_out, size_t 
 int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, size_t n,
                       struct px_err *err)
 {
-    char dir[4096];
+    char dir[LIMIT_PATH];
     *out = NULL;
     int rc = resolve(flag, dir, sizeof dir, dir_out, n, err);
     if (rc != PX_OK) {
@@ -108,7 +109,7 @@ int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, si
 int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, size_t n,
                        struct px_err *err)
 {
-    char dir[4096];
+    char dir[LIMIT_PATH];
     *out = NULL;
     int rc = resolve(flag, dir, sizeof dir, dir_out, n, err);
     return rc == PX_OK ? embedder_open_tokenizer(dir, out, err) : rc;
@@ -116,7 +117,7 @@ int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, 
 
 int app_model_id(const char *dir, char *out, size_t n, struct px_err *err)
 {
-    char path[4200], hex[65];
+    char path[LIMIT_PATH], hex[65];
     int rc = fsx_join(path, sizeof path, dir, "model.safetensors", err);
     if (rc == PX_OK) {
         rc = sha256_file_hex(path, hex, err);

@@ -44,7 +44,7 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
     char *ids[INDEX_BATCH] = {0};
     float *vecs = NULL;
     size_t n_batch = 0;
-    char dir[4096];
+    char dir[LIMIT_PATH];
     memset(stats, 0, sizeof *stats);
     for (int i = 0; i < INDEX_BATCH; i++) {
         buf_init(&texts[i], LIMIT_TEXT_BYTES);
