@@ -1,15 +1,20 @@
-// recommend.c — the façade over the recommender (ml/recommender), its saved form and the
-// wholesale book, for the CLI and the HTTP routes: recommendations, a bounded customer–product
-// graph for the page, and segment summaries.
+// recommend.c — a served recommender (app_rec.h): the saved model (kinds/recmodel, through the
+// registry) and, optionally, the wholesale book it was trained on; recommendations for one
+// customer as a list, the JSON document both front ends print, CSV rows, every customer's at
+// once (CSV or JSON Lines, streamed to a sink or atomically to a file); and the check that the
+// recommender belongs to the customer book it is served beside.
 //
-// Design: app_rec_load is the only caller of the model storage (kinds/recmodel.c; the shared
-// registry later), so swapping the storage changes one function. app_rec_open keeps the model and
-// the wholesale data read-only; the graph indexes are built once (edges by customer and by
-// product, customers by volume, customer ids sorted) so a request costs its answer's size plus,
-// for a segment or manager filter, one pass over the customers. The graph is never handed out
-// whole: at most LIMIT_GRAPH_CUSTOMERS customers and LIMIT_GRAPH_EDGES edges ("truncated" says
-// when customers were left out). Segment summaries are computed from the book's segment column,
-// so they are the segments `prospect segment` stored, whatever it segmented on.
+// Design: app_rec_load is the only caller of the model storage, so swapping the storage changes
+// one function. app_rec_open keeps the model and the wholesale data read-only and builds the
+// graph's indexes once (app/graph.c draws from them). One customer's answer is built once, as an
+// app_rec_list, and the JSON and CSV writers render that list, so the two shapes cannot drift;
+// app_rec_recommend_all renders each customer into one reused buffer and hands it to the sink,
+// so a book of any size streams in bounded memory.
+//
+// The book check compares ids only: a model trained on another book shares none with it and
+// every customer panel would read "not in the recommender", which is a mistake worth refusing at
+// start; a partial overlap (new customers since training, a sampled book) is normal and only
+// reported.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,38 +27,29 @@
 #include "jsonx.h"
 #include "mem.h"
 #include "recmodel.h"
+#include "recommend_int.h"
 
 int app_rec_load(const char *registry, const char *ref, struct rec_model *m, int *version,
-                 struct px_err *err)
+                 char *name, size_t n, struct px_err *err)
 {
-    char name[LIMIT_BUNDLE_NAME_BYTES + 16];
     int v = 0;
-    if (ref == NULL || ref[0] == '\0' || strlen(ref) >= sizeof name) {
+    memset(m, 0, sizeof *m);
+    if (ref == NULL || ref[0] == '\0') {
         return px_fail(err, PX_EINVAL, "recommender reference must be NAME or NAME/VERSION");
     }
-    snprintf(name, sizeof name, "%s", ref);
-    char *at = strchr(name, '@'); // the URL form NAME@VERSION
-    if (at != NULL) {
-        *at = '/';
+    // the registry reads every form: NAME, NAME/VERSION, NAME@VERSION (URLs), NAME@STAGE
+    int rc = recmodel_load(registry ? registry : app_registry_dir(NULL), ref, m, &v, err);
+    if (rc != PX_OK) {
+        return rc;
     }
-    int rc = recmodel_load(registry ? registry : app_registry_dir(NULL), name, m, &v, err);
-    if (rc == PX_OK && version != NULL) {
+    if (version != NULL) {
         *version = v;
     }
-    return rc;
+    if (name != NULL) {
+        snprintf(name, n, "%.*s/%d", (int)strcspn(ref, "/@"), ref, v);
+    }
+    return PX_OK;
 }
-
-struct app_rec {
-    bool has_model, has_data;
-    struct rec_model m;
-    char model_name[LIMIT_BUNDLE_NAME_BYTES + 16];
-    struct rec_data d;
-    uint32_t *c_ptr, *c_edge; // edges of each customer (CSR, n_customers + 1)
-    uint32_t *p_ptr, *p_edge; // edges of each product
-    uint32_t *by_volume;      // customers, largest transaction volume first
-    uint32_t *by_id;          // customers sorted by id
-    double *volume;           // (n_customers) total amount (transactions when no amounts)
-};
 
 // qsort_r comparators (glibc argument order), rec the struct app_rec being opened.
 static int cmp_volume(const void *a, const void *b, void *rec)
@@ -71,9 +67,9 @@ static int cmp_cid(const void *a, const void *b, void *rec)
     return strcmp(r->d.customer_id[x], r->d.customer_id[y]);
 }
 
-static long find_data_customer(const struct app_rec *r, const char *id)
+long app_rec_data_customer(const struct app_rec *r, const char *id)
 {
-    size_t lo = 0, hi = r->d.n_customers;
+    size_t lo = 0, hi = r->has_data ? r->d.n_customers : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(r->d.customer_id[r->by_id[mid]], id);
@@ -175,13 +171,9 @@ int app_rec_open(const struct app_rec_params *p, struct app_rec **out, struct px
     }
     int rc = PX_OK;
     if (p->ref != NULL) {
-        int version = 0;
-        rc = app_rec_load(p->registry, p->ref, &r->m, &version, err);
-        if (rc == PX_OK) {
-            r->has_model = true;
-            size_t n = strcspn(p->ref, "/@");
-            snprintf(r->model_name, sizeof r->model_name, "%.*s/%d", (int)n, p->ref, version);
-        }
+        rc = app_rec_load(p->registry, p->ref, &r->m, NULL, r->model_name, sizeof r->model_name,
+                          err);
+        r->has_model = rc == PX_OK;
     }
     if (rc == PX_OK && p->wholesale != NULL) {
         rc = open_data(r, p->wholesale, err);
@@ -224,13 +216,14 @@ bool app_rec_has_graph(const struct app_rec *r)
     return r != NULL && r->has_data;
 }
 
-static int put_str(struct buf *out, const char *s, struct px_err *err)
+size_t app_rec_n_customers(const struct app_rec *r)
 {
-    return jsonx_put_string(out, s ? s : "", s ? strlen(s) : 0, err);
+    return r != NULL && r->has_model ? r->m.n_customers : 0;
 }
 
-int app_rec_recommend_json(const struct app_rec *r, const char *customer_id, size_t top,
-                           struct buf *out, struct px_err *err)
+// ---- recommendations ----
+
+static int check_top(const struct app_rec *r, size_t top, struct px_err *err)
 {
     if (r == NULL || !r->has_model) {
         return px_fail(err, PX_ENOENT, "no recommender is served (serve --recommender NAME)");
@@ -238,392 +231,279 @@ int app_rec_recommend_json(const struct app_rec *r, const char *customer_id, siz
     if (top < 1 || top > LIMIT_REC_TOP) {
         return px_fail(err, PX_EINVAL, "top must be 1..%d", LIMIT_REC_TOP);
     }
-    long c = rec_model_find_customer(&r->m, customer_id);
-    if (c < 0) {
-        return px_fail(err, PX_ENOENT, "customer '%s' is not in the recommender %s", customer_id,
-                       r->model_name);
-    }
-    struct rec_item *items = px_calloc(top, sizeof *items);
-    if (items == NULL) {
-        return px_fail(err, PX_ENOMEM, "out of memory");
-    }
+    return PX_OK;
+}
+
+// Customer c's list into out, whose picks hold top entries (items: top scratch entries).
+static void fill_list(const struct app_rec *r, size_t c, size_t top, struct rec_item *items,
+                      struct app_rec_list *out)
+{
+    const struct rec_model *m = &r->m;
     size_t n = 0;
-    rec_recommend(&r->m, (size_t)c, top, items, &n);
-    int rc = buf_append(out, "{\"customer_id\": ", 16, err);
-    if (rc == PX_OK)
-        rc = put_str(out, r->m.customer_id[c], err);
-    if (rc == PX_OK)
-        rc = buf_append(out, ", \"model\": ", 11, err);
-    if (rc == PX_OK)
-        rc = put_str(out, r->model_name, err);
-    if (rc == PX_OK) {
-        rc = buf_printf(out, err, ", \"held\": %u, \"recommendations\": [",
-                        r->m.held_ptr[c + 1] - r->m.held_ptr[c]);
+    rec_recommend(m, c, top, items, &n);
+    out->customer_id = m->customer_id[c];
+    out->customer_label = m->customer_label[c];
+    out->held = m->held_ptr[c + 1] - m->held_ptr[c];
+    for (size_t k = 0; k < n; k++) {
+        out->picks[k].product_id = m->product_id[items[k].product];
+        out->picks[k].product = m->product_label[items[k].product];
+        out->picks[k].score = (double)items[k].score;
     }
-    for (size_t k = 0; k < n && rc == PX_OK; k++) {
-        uint32_t p = items[k].product;
-        rc = buf_printf(out, err, "%s{\"rank\": %zu, \"product_id\": ", k ? ", " : "", k + 1);
-        if (rc == PX_OK)
-            rc = put_str(out, r->m.product_id[p], err);
-        if (rc == PX_OK)
-            rc = buf_append(out, ", \"product\": ", 13, err);
-        if (rc == PX_OK)
-            rc = put_str(out, r->m.product_label[p], err);
-        if (rc == PX_OK) {
-            double s = (double)items[k].score;
-            rc = buf_printf(out, err, ", \"score\": %.6g}", isfinite(s) ? s : 0.0);
-        }
-    }
-    if (rc == PX_OK)
-        rc = buf_append(out, "]}", 2, err);
-    px_free(items);
-    return rc;
+    out->n = n;
 }
 
-// ---- the graph ----
-
-static long book_col(const struct app_book *b, const char *name)
+// The picks and scratch items of lists of top entries.
+static int list_alloc(size_t top, struct app_rec_list *l, struct rec_item **items,
+                      struct px_err *err)
 {
-    if (b == NULL) {
-        return -1;
-    }
-    for (size_t c = 0; c < app_book_n_columns(b); c++) {
-        if (strcmp(app_book_column_name(b, c), name) == 0) {
-            return (long)c;
-        }
-    }
-    return -1;
-}
-
-static const char *book_val(const struct app_book *b, long row, long col)
-{
-    return b != NULL && row >= 0 && col >= 0 ? app_book_value(b, (size_t)row, (size_t)col) : "";
-}
-
-// "A, B" -> the part before / after the first ", " (into n bytes).
-static void label_part(const char *label, int part, char *out, size_t n)
-{
-    const char *sep = strstr(label, ", ");
-    if (sep == NULL) {
-        snprintf(out, n, "%s", part == 0 ? label : "");
-    } else if (part == 0) {
-        snprintf(out, n, "%.*s", (int)(sep - label), label);
-    } else {
-        snprintf(out, n, "%s", sep + 2);
-    }
-}
-
-// Opens a graph node: {"id", "kind", "label": "<Title> <id> (<label>)", "type": the label's first
-// part, "<second>": its second part — the caller adds its own fields and the closing brace.
-static int put_node_head(struct buf *out, bool comma, const char *id, const char *kind,
-                         const char *title, const char *lab, const char *second,
-                         struct px_err *err)
-{
-    char text[600], a[256], b[256];
-    snprintf(text, sizeof text, lab[0] ? "%s %s (%s)" : "%s %s%s", title, id, lab);
-    label_part(lab, 0, a, sizeof a);
-    label_part(lab, 1, b, sizeof b);
-    int rc = buf_printf(out, err, "%s{\"id\": ", comma ? ", " : "");
-    if (rc == PX_OK) rc = put_str(out, id, err);
-    if (rc == PX_OK) rc = buf_printf(out, err, ", \"kind\": \"%s\", \"label\": ", kind);
-    if (rc == PX_OK) rc = put_str(out, text, err);
-    if (rc == PX_OK) rc = buf_append(out, ", \"type\": ", 10, err);
-    if (rc == PX_OK) rc = put_str(out, a, err);
-    if (rc == PX_OK) rc = buf_printf(out, err, ", \"%s\": ", second);
-    if (rc == PX_OK) rc = put_str(out, b, err);
-    return rc;
-}
-
-static int cmp_cstr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int cmp_segnum(const void *a, const void *b)
-{
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    double dx = strtod(x, NULL), dy = strtod(y, NULL);
-    return dx < dy ? -1 : dx > dy ? 1 : strcmp(x, y);
-}
-
-// Distinct non-empty values of column col of the book, sorted, as a JSON array.
-static int put_facet(const struct app_book *b, long col, bool numeric, struct buf *out,
-                     struct px_err *err)
-{
-    size_t n = b != NULL && col >= 0 ? app_book_n_rows(b) : 0, m = 0;
-    const char **v = px_calloc(n ? n : 1, sizeof *v);
-    if (v == NULL) {
+    memset(l, 0, sizeof *l);
+    l->picks = px_calloc(top, sizeof *l->picks);
+    *items = px_calloc(top, sizeof **items);
+    if (l->picks == NULL || *items == NULL) {
+        px_free(l->picks);
+        px_free(*items);
+        l->picks = NULL;
+        *items = NULL;
         return px_fail(err, PX_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *s = app_book_value(b, i, (size_t)col);
-        if (s[0] != '\0') {
-            v[m++] = s;
-        }
-    }
-    qsort(v, m, sizeof *v, numeric ? cmp_segnum : cmp_cstr);
-    int rc = buf_append(out, "[", 1, err);
-    size_t k = 0;
-    for (size_t i = 0; i < m && rc == PX_OK; i++) {
-        if (i > 0 && strcmp(v[i], v[i - 1]) == 0) {
-            continue;
-        }
-        rc = buf_append(out, ", ", k++ ? 2 : 0, err);
-        if (rc == PX_OK) {
-            rc = numeric ? buf_printf(out, err, "%.15g", strtod(v[i], NULL))
-                         : put_str(out, v[i], err);
-        }
-    }
-    px_free(v);
-    return rc == PX_OK ? buf_append(out, "]", 1, err) : rc;
-}
-
-struct pick {
-    uint32_t c;
-    uint32_t shared;
-    double volume;
-};
-
-static int cmp_pick(const void *a, const void *b)
-{
-    const struct pick *x = a, *y = b;
-    if (x->shared != y->shared) {
-        return x->shared > y->shared ? -1 : 1;
-    }
-    return x->volume > y->volume ? -1 : x->volume < y->volume ? 1 : (x->c > y->c) - (x->c < y->c);
-}
-
-struct graph_sel {
-    uint32_t *cust; // chosen customers (data indices), in answer order
-    size_t n_cust;
-    int32_t *c_node; // (n_customers) node index or -1
-    int32_t *p_node; // (n_products) node index or -1
-    uint32_t *prod;  // products in node order
-    size_t n_prod;
-    size_t n_edges;
-    bool truncated;
-};
-
-// Adds customer c with all its products unless the edge budget is spent.
-static bool take_customer(const struct app_rec *r, struct graph_sel *s, uint32_t c,
-                          bool only_known_products)
-{
-    size_t add = 0;
-    for (uint32_t k = r->c_ptr[c]; k < r->c_ptr[c + 1]; k++) {
-        uint32_t p = r->d.edges[r->c_edge[k]].product;
-        add += !only_known_products || s->p_node[p] >= 0;
-    }
-    if (s->n_edges + add > LIMIT_GRAPH_EDGES) {
-        s->truncated = true;
-        return false;
-    }
-    s->c_node[c] = (int32_t)s->n_cust;
-    s->cust[s->n_cust++] = c;
-    s->n_edges += add;
-    for (uint32_t k = r->c_ptr[c]; k < r->c_ptr[c + 1] && !only_known_products; k++) {
-        uint32_t p = r->d.edges[r->c_edge[k]].product;
-        if (s->p_node[p] < 0) {
-            s->p_node[p] = 0; // placed once every customer is in
-            s->prod[s->n_prod++] = p;
-        }
-    }
-    return true;
-}
-
-static int select_graph(const struct app_rec *r, const struct app_book *b,
-                        const struct app_graph_query *q, struct graph_sel *s, struct px_err *err)
-{
-    size_t nc = r->d.n_customers;
-    if (q->customer != NULL && q->customer[0] != '\0') {
-        long c0 = find_data_customer(r, q->customer);
-        if (c0 < 0) {
-            return px_fail(err, PX_ENOENT, "customer '%s' is not in the wholesale book",
-                           q->customer);
-        }
-        take_customer(r, s, (uint32_t)c0, false);
-        for (size_t i = 0; i < s->n_prod; i++) {
-            s->p_node[s->prod[i]] = 1;
-        }
-        // other holders of its products, most products in common first
-        uint32_t *shared = px_calloc(nc ? nc : 1, sizeof *shared);
-        struct pick *picks = px_calloc(nc ? nc : 1, sizeof *picks);
-        if (shared == NULL || picks == NULL) {
-            px_free(shared);
-            px_free(picks);
-            return px_fail(err, PX_ENOMEM, "out of memory");
-        }
-        size_t n_picks = 0;
-        for (size_t i = 0; i < s->n_prod; i++) {
-            uint32_t p = s->prod[i];
-            for (uint32_t k = r->p_ptr[p]; k < r->p_ptr[p + 1]; k++) {
-                uint32_t c = r->d.edges[r->p_edge[k]].customer;
-                if (c != (uint32_t)c0 && shared[c]++ == 0) {
-                    picks[n_picks++].c = c;
-                }
-            }
-        }
-        for (size_t i = 0; i < n_picks; i++) {
-            picks[i].shared = shared[picks[i].c];
-            picks[i].volume = r->volume[picks[i].c];
-        }
-        qsort(picks, n_picks, sizeof *picks, cmp_pick);
-        for (size_t i = 0; i < n_picks && s->n_cust < q->limit; i++) {
-            if (!take_customer(r, s, picks[i].c, true)) {
-                break;
-            }
-        }
-        px_free(shared);
-        px_free(picks);
-        return PX_OK;
-    }
-    long seg_col = book_col(b, "segment"), rm_col = book_col(b, "relationship_manager");
-    bool by_seg = q->segment != NULL && q->segment[0] != '\0';
-    bool by_rm = q->rm != NULL && q->rm[0] != '\0';
-    if ((by_seg && seg_col < 0) || (by_rm && rm_col < 0)) {
-        return px_fail(err, PX_ENOENT, "the customer book has no %s column%s",
-                       by_seg && seg_col < 0 ? "segment" : "relationship_manager",
-                       by_seg && seg_col < 0 ? " (run prospect segment)" : "");
-    }
-    double seg = by_seg ? strtod(q->segment, NULL) : 0;
-    for (size_t i = 0; i < nc && s->n_cust < q->limit; i++) {
-        uint32_t c = r->by_volume[i];
-        if (by_seg || by_rm) {
-            long row = app_book_find(b, r->d.customer_id[c]);
-            const char *sv = book_val(b, row, seg_col), *rv = book_val(b, row, rm_col);
-            if ((by_seg && (sv[0] == '\0' || strtod(sv, NULL) != seg)) ||
-                (by_rm && strcmp(rv, q->rm) != 0)) {
-                continue;
-            }
-        }
-        if (!take_customer(r, s, c, false)) {
-            break;
-        }
     }
     return PX_OK;
 }
 
-static int put_graph(const struct app_rec *r, const struct app_book *b, struct graph_sel *s,
-                     struct buf *out, struct px_err *err)
+int app_rec_recommend(const struct app_rec *r, const char *customer_id, size_t top,
+                      struct app_rec_list *out, struct px_err *err)
 {
-    long seg_col = book_col(b, "segment"), rm_col = book_col(b, "relationship_manager");
-    int rc = buf_append(out, "{\"model\": ", 10, err);
-    if (rc == PX_OK) {
-        rc = r->has_model ? put_str(out, r->model_name, err) : buf_append(out, "null", 4, err);
+    memset(out, 0, sizeof *out);
+    int rc = check_top(r, top, err);
+    if (rc != PX_OK) {
+        return rc;
     }
+    long c = rec_model_find_customer(&r->m, customer_id);
+    if (c < 0) {
+        return px_fail(err, PX_ENOENT,
+                       "customer '%s' is not in the model %s (retrain after adding customers)",
+                       customer_id, r->model_name);
+    }
+    struct rec_item *items = NULL;
+    if ((rc = list_alloc(top, out, &items, err)) != PX_OK) {
+        return rc;
+    }
+    fill_list(r, (size_t)c, top, items, out);
+    px_free(items);
+    return PX_OK;
+}
+
+void app_rec_list_free(struct app_rec_list *l)
+{
+    if (l != NULL) {
+        px_free(l->picks);
+        memset(l, 0, sizeof *l);
+    }
+}
+
+static int put_str(struct buf *out, const char *s, struct px_err *err)
+{
+    return jsonx_put_string(out, s, strlen(s), err);
+}
+
+static int list_json(const struct app_rec *r, const struct app_rec_list *l, struct buf *out,
+                     struct px_err *err)
+{
+    int rc = buf_append(out, "{", 1, err);
     if (rc == PX_OK)
-        rc = buf_append(out, ", \"nodes\": [", 12, err);
-    for (size_t i = 0; i < s->n_cust && rc == PX_OK; i++) {
-        uint32_t c = s->cust[i];
-        const char *id = r->d.customer_id[c], *lab = r->d.customer_label[c];
-        long row = b != NULL ? app_book_find(b, id) : -1;
-        const char *seg = book_val(b, row, seg_col), *rm = book_val(b, row, rm_col);
-        rc = put_node_head(out, i > 0, id, "customer", "Customer", lab, "industry", err);
+        rc = jsonx_put_key(out, "customer_id", true, err);
+    if (rc == PX_OK)
+        rc = put_str(out, l->customer_id, err);
+    if (rc == PX_OK)
+        rc = jsonx_put_key(out, "model", false, err);
+    if (rc == PX_OK)
+        rc = put_str(out, r->model_name, err);
+    if (rc == PX_OK)
+        rc = buf_printf(out, err, ", \"held\": %zu, \"recommendations\": [", l->held);
+    for (size_t k = 0; k < l->n && rc == PX_OK; k++) {
+        rc = buf_printf(out, err, "%s{\"rank\": %zu", k ? ", " : "", k + 1);
         if (rc == PX_OK)
-            rc = buf_append(out, ", \"rm\": ", 8, err);
+            rc = jsonx_put_key(out, "product_id", false, err);
         if (rc == PX_OK)
-            rc = rm[0] ? put_str(out, rm, err) : buf_append(out, "null", 4, err);
-        if (rc == PX_OK) {
-            rc = seg[0] ? buf_printf(out, err, ", \"segment\": %.15g", strtod(seg, NULL))
-                        : buf_append(out, ", \"segment\": null", 17, err);
-        }
+            rc = put_str(out, l->picks[k].product_id, err);
         if (rc == PX_OK)
-            rc = buf_printf(out, err, ", \"volume\": %.2f}", r->volume[c]);
-    }
-    for (size_t i = 0; i < s->n_prod && rc == PX_OK; i++) {
-        uint32_t p = s->prod[i];
-        const char *id = r->d.product_id[p], *lab = r->d.product_label[p];
-        rc = put_node_head(out, s->n_cust + i > 0, id, "product", "Product", lab, "category", err);
+            rc = jsonx_put_key(out, "product", false, err);
+        if (rc == PX_OK)
+            rc = put_str(out, l->picks[k].product, err);
+        if (rc == PX_OK)
+            rc = jsonx_put_key(out, "score", false, err);
+        if (rc == PX_OK)
+            rc = jsonx_put_number(out, l->picks[k].score, 6, err);
         if (rc == PX_OK)
             rc = buf_append(out, "}", 1, err);
     }
-    if (rc == PX_OK)
-        rc = buf_append(out, "], \"edges\": [", 13, err);
-    size_t k = 0;
-    for (size_t i = 0; i < s->n_cust && rc == PX_OK; i++) {
-        uint32_t c = s->cust[i];
-        for (uint32_t j = r->c_ptr[c]; j < r->c_ptr[c + 1] && rc == PX_OK; j++) {
-            const struct rec_edge *e = &r->d.edges[r->c_edge[j]];
-            if (s->p_node[e->product] < 0) {
-                continue;
-            }
-            const char *type = e->type < r->d.n_tx_types ? r->d.tx_types[e->type] : "";
-            rc = buf_printf(out, err,
-                            "%s{\"source\": %d, \"target\": %d, \"type\": ", k++ ? ", " : "",
-                            s->c_node[c], s->p_node[e->product]);
-            if (rc == PX_OK)
-                rc = put_str(out, type, err);
-            if (rc == PX_OK) {
-                rc = buf_printf(out, err, ", \"count\": %u, \"amount\": %.2f}", e->n_tx,
-                                isfinite(e->amount) ? e->amount : 0.0);
-            }
-        }
+    return rc == PX_OK ? buf_append(out, "]}", 2, err) : rc;
+}
+
+// One CSV field: quoted when it holds a comma, quote, CR or LF (quotes doubled).
+static int csv_field(struct buf *out, const char *s, struct px_err *err)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        return buf_append(out, s, strlen(s), err);
     }
-    if (rc == PX_OK) {
-        rc = buf_printf(out, err, "], \"truncated\": %s, \"facets\": {\"segments\": ",
-                        s->truncated ? "true" : "false");
+    int rc = buf_append(out, "\"", 1, err);
+    for (const char *q = s; *q != '\0' && rc == PX_OK; q++) {
+        rc = *q == '"' ? buf_append(out, "\"\"", 2, err) : buf_append(out, q, 1, err);
     }
-    if (rc == PX_OK)
-        rc = put_facet(b, seg_col, true, out, err);
-    if (rc == PX_OK)
-        rc = buf_append(out, ", \"relationship_managers\": ", 27, err);
-    if (rc == PX_OK)
-        rc = put_facet(b, rm_col, false, out, err);
-    if (rc == PX_OK)
-        rc = buf_append(out, "}}", 2, err);
+    return rc == PX_OK ? buf_append(out, "\"", 1, err) : rc;
+}
+
+static const char k_csv_header[] = "customer_id,rank,product_id,product,score\n";
+
+static int list_csv(const struct app_rec_list *l, struct buf *out, struct px_err *err)
+{
+    int rc = PX_OK;
+    for (size_t k = 0; k < l->n && rc == PX_OK; k++) {
+        rc = csv_field(out, l->customer_id, err);
+        if (rc == PX_OK)
+            rc = buf_printf(out, err, ",%zu,", k + 1);
+        if (rc == PX_OK)
+            rc = csv_field(out, l->picks[k].product_id, err);
+        if (rc == PX_OK)
+            rc = buf_append(out, ",", 1, err);
+        if (rc == PX_OK)
+            rc = csv_field(out, l->picks[k].product, err);
+        if (rc == PX_OK)
+            rc = buf_printf(out, err, ",%.6f\n", l->picks[k].score);
+    }
     return rc;
 }
 
-int app_graph_json(const struct app_rec *r, const struct app_book *b,
-                   const struct app_graph_query *q, struct buf *out, struct app_result *shown,
-                   struct px_err *err)
+int app_rec_recommend_json(const struct app_rec *r, const char *customer_id, size_t top,
+                           struct buf *out, struct px_err *err)
 {
-    if (shown != NULL) {
-        memset(shown, 0, sizeof *shown);
-    }
-    if (r == NULL || !r->has_data) {
-        return px_fail(err, PX_ENOENT, "no wholesale book is served (serve --wholesale DIR)");
-    }
-    if (q->limit < 1 || q->limit > LIMIT_GRAPH_CUSTOMERS) {
-        return px_fail(err, PX_EINVAL, "limit must be 1..%d", LIMIT_GRAPH_CUSTOMERS);
-    }
-    size_t nc = r->d.n_customers, np = r->d.n_products;
-    struct graph_sel s = {0};
-    s.cust = px_calloc(q->limit, sizeof *s.cust);
-    s.c_node = px_malloc((nc ? nc : 1) * sizeof *s.c_node);
-    s.p_node = px_malloc((np ? np : 1) * sizeof *s.p_node);
-    s.prod = px_calloc(np ? np : 1, sizeof *s.prod);
-    int rc = PX_OK;
-    if (s.cust == NULL || s.c_node == NULL || s.p_node == NULL || s.prod == NULL) {
-        rc = px_fail(err, PX_ENOMEM, "out of memory");
-        goto done;
-    }
-    memset(s.c_node, 0xff, (nc ? nc : 1) * sizeof *s.c_node);
-    memset(s.p_node, 0xff, (np ? np : 1) * sizeof *s.p_node);
-    rc = select_graph(r, b, q, &s, err);
-    if (rc != PX_OK) {
-        goto done;
-    }
-    for (size_t i = 0; i < s.n_prod; i++) {
-        s.p_node[s.prod[i]] = (int32_t)(s.n_cust + i);
-    }
-    rc = put_graph(r, b, &s, out, err);
-    if (rc == PX_OK && shown != NULL && b != NULL && s.n_cust > 0) {
-        shown->hits = px_calloc(s.n_cust, sizeof *shown->hits);
-        if (shown->hits == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < s.n_cust; i++) {
-            long row = app_book_find(b, r->d.customer_id[s.cust[i]]);
-            if (row >= 0) {
-                shown->hits[shown->n_hits++].row = (size_t)row;
-            }
-        }
-    }
-done:
-    px_free(s.cust);
-    px_free(s.c_node);
-    px_free(s.p_node);
-    px_free(s.prod);
+    struct app_rec_list l;
+    int rc = app_rec_recommend(r, customer_id, top, &l, err);
+    if (rc == PX_OK)
+        rc = list_json(r, &l, out, err);
+    app_rec_list_free(&l);
     return rc;
+}
+
+int app_rec_recommend_csv(const struct app_rec *r, const char *customer_id, size_t top,
+                          bool header, struct buf *out, struct px_err *err)
+{
+    struct app_rec_list l;
+    int rc = app_rec_recommend(r, customer_id, top, &l, err);
+    if (rc == PX_OK && header)
+        rc = buf_append(out, k_csv_header, sizeof k_csv_header - 1, err);
+    if (rc == PX_OK)
+        rc = list_csv(&l, out, err);
+    app_rec_list_free(&l);
+    return rc;
+}
+
+// Chunks handed to the sink: about this many bytes (one customer's rows never split).
+#define ALL_CHUNK (1u << 16)
+
+int app_rec_recommend_all(const struct app_rec *r, size_t top, enum app_rec_format format,
+                          app_rec_sink_fn sink, void *user, size_t *n_customers,
+                          struct px_err *err)
+{
+    if (n_customers != NULL) {
+        *n_customers = 0;
+    }
+    int rc = check_top(r, top, err);
+    struct app_rec_list l = {0};
+    struct rec_item *items = NULL;
+    if (rc == PX_OK)
+        rc = list_alloc(top, &l, &items, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    struct buf chunk;
+    buf_init(&chunk, (size_t)1 << 30); // bounded by the chunk size plus one customer
+    if (format == APP_REC_CSV) {
+        rc = buf_append(&chunk, k_csv_header, sizeof k_csv_header - 1, err);
+    }
+    for (size_t c = 0; c < r->m.n_customers && rc == PX_OK; c++) {
+        fill_list(r, c, top, items, &l);
+        if (format == APP_REC_CSV) {
+            rc = list_csv(&l, &chunk, err);
+        } else {
+            rc = list_json(r, &l, &chunk, err);
+            if (rc == PX_OK)
+                rc = buf_append(&chunk, "\n", 1, err);
+        }
+        if (rc == PX_OK && (chunk.len >= ALL_CHUNK || c + 1 == r->m.n_customers)) {
+            rc = sink(user, chunk.data, chunk.len, err);
+            buf_reset(&chunk);
+        }
+    }
+    if (rc == PX_OK && chunk.len > 0) { // the header of a model without customers
+        rc = sink(user, chunk.data, chunk.len, err);
+    }
+    if (rc == PX_OK && n_customers != NULL) {
+        *n_customers = r->m.n_customers;
+    }
+    buf_free(&chunk);
+    px_free(items);
+    app_rec_list_free(&l);
+    return rc;
+}
+
+static int file_sink(void *user, const char *data, size_t len, struct px_err *err)
+{
+    struct fsx_atomic *a = user;
+    if (fwrite(data, 1, len, a->f) != len) {
+        return px_fail(err, PX_EIO, "cannot write %s", a->path);
+    }
+    return PX_OK;
+}
+
+int app_rec_recommend_all_file(const struct app_rec *r, size_t top, enum app_rec_format format,
+                               const char *path, size_t *n_customers, struct px_err *err)
+{
+    struct fsx_atomic a = {0};
+    int rc = check_top(r, top, err); // before a file is made
+    if (rc == PX_OK)
+        rc = fsx_atomic_open(path, &a, err);
+    if (rc == PX_OK)
+        rc = app_rec_recommend_all(r, top, format, file_sink, &a, n_customers, err);
+    if (rc == PX_OK)
+        rc = fsx_atomic_commit(&a, err);
+    fsx_atomic_abort(&a);
+    return rc;
+}
+
+// ---- the book check ----
+
+int app_rec_check_book(const struct app_rec *r, const struct app_book *b,
+                       struct app_rec_overlap *out, struct px_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->book = app_book_n_rows(b);
+    if (r == NULL) {
+        return PX_OK;
+    }
+    if (r->has_model) {
+        out->model = r->m.n_customers;
+        for (size_t c = 0; c < r->m.n_customers; c++) {
+            out->model_shared += app_book_find(b, r->m.customer_id[c]) >= 0;
+        }
+    }
+    if (r->has_data) {
+        out->graph = r->d.n_customers;
+        for (size_t c = 0; c < r->d.n_customers; c++) {
+            out->graph_shared += app_book_find(b, r->d.customer_id[c]) >= 0;
+        }
+    }
+    if (r->has_model && out->model_shared == 0) {
+        return px_fail(err, PX_EINVAL,
+                       "the recommender %s's %zu customers share no id with the customer book's "
+                       "%zu: it was trained on another book (retrain it on this one, or serve "
+                       "the book it belongs to)",
+                       r->model_name, out->model, out->book);
+    }
+    if (r->has_data && out->graph_shared == 0) {
+        return px_fail(err, PX_EINVAL,
+                       "the wholesale book's %zu customers share no id with the customer book's "
+                       "%zu: give the --wholesale directory this book was imported from",
+                       out->graph, out->book);
+    }
+    return PX_OK;
 }

@@ -1,13 +1,15 @@
-// segments.c — segment summaries for the page (GET /api/segments) from the customer book's
-// segment column, the integer column `prospect segment` stores (1 = largest segment).
+// segments.c — segment summaries: what sets each segment apart, for GET /api/segments (from
+// the customer book's segment column, the integer column `prospect segment` stores, 1 = largest
+// segment) and for the answer of app_segments_fit (app/segfit.c: k-means' assignment, stored or a
+// dry run).
 //
-// Design: the summary is recomputed from the book rather than from k-means' own output, so it
+// Design: the summary is computed from the book rather than from k-means' own output, so it
 // describes the segments actually stored, whatever they were computed on (profile or GAT
-// embeddings) and whenever. Traits follow `prospect segment`: a numeric column's segment mean
-// against the book's, in the book's standard deviations (score |z|); a category's most common
-// value in the segment, its share against the book's (score: the lift). The id, the segment
-// column itself, lists, dates and free text are left out. One pass per column per answer; the
-// book is read-only, so any thread may call it.
+// embeddings) and whenever. Traits: a numeric column's segment mean against the book's, in the
+// book's standard deviations (score |z|); a category's most common value in the segment, its
+// share against the book's (score: the lift). The id, the segment column itself, lists, dates
+// and free text are left out. One pass per column per answer; the book is read-only, so any
+// thread may call it.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "app_book.h"
 #include "app_segments.h"
 #include "jsonx.h"
+#include "segments_int.h"
 #include "mem.h"
 
 struct seg_trait {
@@ -144,8 +147,9 @@ static void numeric_traits(const struct app_book *b, size_t col, const int *seg,
     }
 }
 
-// The summary of segments seg[row] (1..k; 0: unassigned) under column's name; the book's
-// column sc (-1: none) is left out of the traits.
+// The summary's members ("column", "customers", "unassigned", "segments", no braces) of
+// segments seg[row] (1..k; 0: unassigned) under column's name; the book's column sc (-1: none)
+// is left out of the traits.
 static int summarise(const struct app_book *b, const char *column, long sc, const int *seg, int k,
                      size_t unassigned, struct buf *out, struct px_err *err)
 {
@@ -177,7 +181,7 @@ static int summarise(const struct app_book *b, const char *column, long sc, cons
         }
     }
     if (rc == PX_OK)
-        rc = buf_append(out, "{\"column\": ", 11, err);
+        rc = jsonx_put_key(out, "column", true, err);
     if (rc == PX_OK)
         rc = jsonx_put_string(out, column, strlen(column), err);
     if (rc == PX_OK) {
@@ -214,7 +218,7 @@ static int summarise(const struct app_book *b, const char *column, long sc, cons
             rc = buf_append(out, "]}", 2, err);
     }
     if (rc == PX_OK)
-        rc = buf_append(out, "]}", 2, err);
+        rc = buf_append(out, "]", 1, err);
 done:
     px_free(size);
     px_free(cnt);
@@ -263,13 +267,18 @@ int app_segments_json(const struct app_book *b, const char *column, struct buf *
         seg[i] = (int)x;
         k = seg[i] > k ? seg[i] : k;
     }
-    int rc = summarise(b, column, sc, seg, k, unassigned, out, err);
+    int rc = buf_append(out, "{", 1, err);
+    if (rc == PX_OK)
+        rc = summarise(b, column, sc, seg, k, unassigned, out, err);
+    if (rc == PX_OK)
+        rc = buf_append(out, "}", 1, err);
     px_free(seg);
     return rc;
 }
 
-int app_segments_assign_json(const struct app_book *b, const char *column, const char *const *ids,
-                             const int *segment, size_t n_ids, struct buf *out, struct px_err *err)
+int app_segments_assign_members(const struct app_book *b, const char *column,
+                                const char *const *ids, const int *segment, size_t n_ids,
+                                struct buf *out, struct px_err *err)
 {
     size_t n = app_book_n_rows(b);
     int *seg = px_calloc(n ? n : 1, sizeof *seg);

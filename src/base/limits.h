@@ -210,7 +210,4 @@
 // Traits listed per segment (GET /api/segments).
 #define LIMIT_SEGMENT_TRAITS 3
 
-// A file path: buffers that hold one (PATH_MAX on Linux); longer paths are refused by name.
-#define LIMIT_PATH 4096
-
 #endif

@@ -57,6 +57,9 @@ static const char *const k_usage =
     "                  /api/customers/ID/recommendations and the customer panel\n"
     "  --wholesale DIR the wholesale book (customers.csv, products.csv, transactions.csv) the\n"
     "                  graph (/api/graph, the page /graph) is drawn from\n"
+    "                  Both must belong to the customer book: one that shares no customer id\n"
+    "                  with it is refused at start (with both counts); a partial overlap starts,\n"
+    "                  with a note of how many of the book's customers each one covers\n"
     "\n"
     "Every search and customer lookup is written to the audit log of --db (prospect audit).\n";
 
@@ -210,9 +213,23 @@ int cmd_serve(int argc, char **argv)
     }
     if (rp.ref != NULL || rp.wholesale != NULL) {
         rp.registry = ctx.registry;
-        if (app_rec_open(&rp, &rec, &err) != PX_OK) {
+        struct app_rec_overlap ov;
+        if (app_rec_open(&rp, &rec, &err) != PX_OK ||
+            app_rec_check_book(rec, book, &ov, &err) != PX_OK) {
             rc = cli_fail("serve", &err);
             goto done;
+        }
+        if (ov.model > 0 && (ov.model_shared < ov.book || ov.model_shared < ov.model)) {
+            fprintf(stderr, "prospect serve: note: the recommender %s knows %zu of the book's %zu "
+                    "customers (%zu get no recommendations); %zu of its %zu are not in the book\n",
+                    app_rec_model_name(rec), ov.model_shared, ov.book, ov.book - ov.model_shared,
+                    ov.model - ov.model_shared, ov.model);
+        }
+        if (ov.graph > 0 && (ov.graph_shared < ov.book || ov.graph_shared < ov.graph)) {
+            fprintf(stderr, "prospect serve: note: the wholesale book holds %zu of the book's %zu "
+                    "customers (%zu are not in the graph); %zu of its %zu are not in the book\n",
+                    ov.graph_shared, ov.book, ov.book - ov.graph_shared,
+                    ov.graph - ov.graph_shared, ov.graph);
         }
         ctx.rec = rec;
     }

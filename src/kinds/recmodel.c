@@ -3,10 +3,12 @@
 // the kind's files: model.bin (binary, below), recommender.json and MLmodel.
 //
 // A save hands its files to registry_save_files, which fills a staging directory, seals it
-// (kind "recommender") and publishes it; any failure removes the staging directory. A load goes through registry_open — every file's sha256 checked, a missing or
-// extra file refused by name, another kind refused — then checks every length and index in
-// model.bin. (It moved up from src/ml when the registry became the one store: src/registry is
-// above ml.)
+// (kind "recommender") and publishes it; any failure removes the staging directory. A load goes
+// through registry_open — every file's sha256 checked, a missing or extra file refused by name,
+// another kind refused — then checks every length and index in model.bin.
+// recommender.json is written like every JSON document (buf + jsonx) and read with cJSON; a
+// reader looks keys up by name, so the files older versions wrote (cJSON_Print's layout) load
+// the same.
 #include "recmodel.h"
 
 #include <math.h>
@@ -194,17 +196,6 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
 
 // ---- recommender.json ----
 
-static cJSON *metrics_json(const struct rec_metrics *x)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "recall_at_5", x->recall5);
-    cJSON_AddNumberToObject(o, "recall_at_10", x->recall10);
-    cJSON_AddNumberToObject(o, "ndcg_at_10", x->ndcg10);
-    cJSON_AddNumberToObject(o, "hit_rate_at_10", x->hit10);
-    cJSON_AddNumberToObject(o, "customers", (double)x->n_customers);
-    return o;
-}
-
 static void metrics_read(const cJSON *o, struct rec_metrics *x)
 {
     const cJSON *v;
@@ -221,60 +212,115 @@ static void metrics_read(const cJSON *o, struct rec_metrics *x)
 }
 
 // recommender.json: what the model is and how it did. No version: the registry numbers it.
-static cJSON *describe(const char *name, const char *created, const struct rec_model *m,
-                       const struct recmodel_info *info, size_t bytes, const char *sha)
+// Written with buf + jsonx (one key per line at the top level, nested objects on one line);
+// metrics with 17 digits so a load reads back exactly what training measured.
+static int put_metrics(struct buf *b, const char *key, const struct rec_metrics *x, bool first,
+                       struct px_err *err)
 {
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "format", RECMODEL_FORMAT);
-    cJSON_AddNumberToObject(r, "format_version", RECMODEL_FORMAT_VERSION);
-    cJSON_AddStringToObject(r, "name", name);
-    cJSON_AddStringToObject(r, "created", created);
-    cJSON_AddStringToObject(r, "model_type", "gat-link-prediction");
-    cJSON_AddNumberToObject(r, "customers", (double)m->n_customers);
-    cJSON_AddNumberToObject(r, "products", (double)m->n_products);
-    cJSON_AddNumberToObject(r, "dim", m->dim);
-    if (info != NULL && info->params != NULL) {
-        const struct rec_params *p = info->params;
-        cJSON *pp = cJSON_AddObjectToObject(r, "params");
-        cJSON_AddNumberToObject(pp, "heads", p->n_heads);
-        cJSON_AddNumberToObject(pp, "dim_head", p->dim_head);
-        cJSON_AddNumberToObject(pp, "dim_out", p->dim_out);
-        cJSON_AddNumberToObject(pp, "epochs", p->epochs);
-        cJSON_AddNumberToObject(pp, "lr", p->lr);
-        cJSON_AddNumberToObject(pp, "dropout", p->dropout);
-        cJSON_AddNumberToObject(pp, "attn_dropout", p->attn_dropout);
-        cJSON_AddNumberToObject(pp, "weight_decay", p->weight_decay);
-        cJSON_AddNumberToObject(pp, "seed", (double)p->seed);
-        cJSON_AddStringToObject(pp, "loss", "bpr");
+    const struct {
+        const char *key;
+        double v;
+    } f[] = {{"recall_at_5", x->recall5},
+             {"recall_at_10", x->recall10},
+             {"ndcg_at_10", x->ndcg10},
+             {"hit_rate_at_10", x->hit10}};
+    int rc = jsonx_put_key(b, key, first, err);
+    rc = rc ? rc : buf_append(b, "{", 1, err);
+    for (size_t i = 0; rc == PX_OK && i < sizeof f / sizeof f[0]; i++) {
+        rc = jsonx_put_key(b, f[i].key, i == 0, err);
+        rc = rc ? rc : jsonx_put_number(b, f[i].v, 17, err);
     }
-    if (info != NULL) {
-        static const char *const keys[3] = {"customers", "products", "transactions"};
-        cJSON *data = cJSON_AddObjectToObject(r, "data");
-        for (int k = 0; k < 3; k++) {
-            cJSON *f = cJSON_AddObjectToObject(data, keys[k]);
-            cJSON_AddStringToObject(f, "path", info->data[k] ? info->data[k] : "");
-            cJSON_AddStringToObject(f, "sha256", info->sha256[k] ? info->sha256[k] : "");
+    return rc ? rc : buf_printf(b, err, ", \"customers\": %zu}", x->n_customers);
+}
+
+// "\n  \"key\": " (after a comma unless first): a top-level key on its own line.
+static int top_key(struct buf *b, const char *key, bool first, struct px_err *err)
+{
+    int rc = buf_append(b, first ? "\n  " : ",\n  ", first ? 3 : 4, err);
+    return rc ? rc : jsonx_put_key(b, key, true, err);
+}
+
+static int top_str(struct buf *b, const char *key, const char *v, struct px_err *err)
+{
+    int rc = top_key(b, key, false, err);
+    return rc ? rc : jsonx_put_string(b, v, strlen(v), err);
+}
+
+static int describe(const char *name, const char *created, const struct rec_model *m,
+                    const struct recmodel_info *info, size_t bytes, const char *sha,
+                    struct buf *b, struct px_err *err)
+{
+    int rc = buf_append(b, "{", 1, err);
+    rc = rc ? rc : top_key(b, "format", true, err);
+    rc = rc ? rc : jsonx_put_string(b, RECMODEL_FORMAT, strlen(RECMODEL_FORMAT), err);
+    rc = rc ? rc : top_key(b, "format_version", false, err);
+    rc = rc ? rc : buf_printf(b, err, "%d", RECMODEL_FORMAT_VERSION);
+    rc = rc ? rc : top_str(b, "name", name, err);
+    rc = rc ? rc : top_str(b, "created", created, err);
+    rc = rc ? rc : top_str(b, "model_type", "gat-link-prediction", err);
+    rc = rc ? rc : top_key(b, "customers", false, err);
+    rc = rc ? rc : buf_printf(b, err, "%zu", m->n_customers);
+    rc = rc ? rc : top_key(b, "products", false, err);
+    rc = rc ? rc : buf_printf(b, err, "%zu", m->n_products);
+    rc = rc ? rc : top_key(b, "dim", false, err);
+    rc = rc ? rc : buf_printf(b, err, "%d", m->dim);
+    if (rc == PX_OK && info != NULL && info->params != NULL) {
+        const struct rec_params *p = info->params;
+        const struct {
+            const char *key;
+            double v;
+        } f[] = {{"lr", p->lr}, {"dropout", p->dropout}, {"attn_dropout", p->attn_dropout},
+                 {"weight_decay", p->weight_decay}};
+        rc = top_key(b, "params", false, err);
+        rc = rc ? rc : buf_printf(b, err, "{\"heads\": %d, \"dim_head\": %d, \"dim_out\": %d, "
+                                          "\"epochs\": %d",
+                                  p->n_heads, p->dim_head, p->dim_out, p->epochs);
+        for (size_t i = 0; rc == PX_OK && i < sizeof f / sizeof f[0]; i++) {
+            rc = jsonx_put_key(b, f[i].key, false, err);
+            rc = rc ? rc : jsonx_put_number(b, f[i].v, 7, err); // floats: 7 digits say them
         }
+        rc = rc ? rc : buf_printf(b, err, ", \"seed\": %llu, \"loss\": \"bpr\"}",
+                                  (unsigned long long)p->seed);
+    }
+    if (rc == PX_OK && info != NULL) {
+        static const char *const keys[3] = {"customers", "products", "transactions"};
+        rc = top_key(b, "data", false, err);
+        for (int k = 0; rc == PX_OK && k < 3; k++) {
+            const char *path = info->data[k] ? info->data[k] : "";
+            const char *hex = info->sha256[k] ? info->sha256[k] : "";
+            rc = buf_append(b, k ? ", " : "{", k ? 2 : 1, err);
+            rc = rc ? rc : jsonx_put_key(b, keys[k], true, err);
+            rc = rc ? rc : buf_append(b, "{", 1, err);
+            rc = rc ? rc : jsonx_put_key(b, "path", true, err);
+            rc = rc ? rc : jsonx_put_string(b, path, strlen(path), err);
+            rc = rc ? rc : jsonx_put_key(b, "sha256", false, err);
+            rc = rc ? rc : jsonx_put_string(b, hex, strlen(hex), err);
+            rc = rc ? rc : buf_append(b, "}", 1, err);
+        }
+        rc = rc ? rc : buf_append(b, "}", 1, err);
     }
     const struct rec_report *rep = &m->report;
-    cJSON *mt = cJSON_AddObjectToObject(r, "metrics");
-    cJSON_AddItemToObject(mt, "gat", metrics_json(&rep->gat));
-    cJSON_AddItemToObject(mt, "popularity", metrics_json(&rep->popularity));
-    cJSON_AddItemToObject(mt, "matrix_factorisation", metrics_json(&rep->mf));
-    cJSON_AddNumberToObject(mt, "lift_recall_at_10_mean", rep->lift_mean);
-    cJSON_AddNumberToObject(mt, "lift_recall_at_10_se", rep->lift_se);
-    cJSON_AddBoolToObject(mt, "beats_popularity", rep->beats_popularity);
-    cJSON *sp = cJSON_AddObjectToObject(r, "split");
-    cJSON_AddNumberToObject(sp, "train_edges", (double)rep->n_train);
-    cJSON_AddNumberToObject(sp, "validation_edges", (double)rep->n_val);
-    cJSON_AddNumberToObject(sp, "test_edges", (double)rep->n_test);
-    cJSON_AddNumberToObject(sp, "epochs_run", rep->epochs_run);
-    cJSON_AddNumberToObject(sp, "best_epoch", rep->best_epoch);
-    cJSON *a = cJSON_AddObjectToObject(r, "model");
-    cJSON_AddStringToObject(a, "path", "model.bin");
-    cJSON_AddNumberToObject(a, "bytes", (double)bytes);
-    cJSON_AddStringToObject(a, "sha256", sha);
-    return r;
+    rc = rc ? rc : top_key(b, "metrics", false, err);
+    rc = rc ? rc : buf_append(b, "{", 1, err);
+    rc = rc ? rc : put_metrics(b, "gat", &rep->gat, true, err);
+    rc = rc ? rc : put_metrics(b, "popularity", &rep->popularity, false, err);
+    rc = rc ? rc : put_metrics(b, "matrix_factorisation", &rep->mf, false, err);
+    rc = rc ? rc : jsonx_put_key(b, "lift_recall_at_10_mean", false, err);
+    rc = rc ? rc : jsonx_put_number(b, rep->lift_mean, 17, err);
+    rc = rc ? rc : jsonx_put_key(b, "lift_recall_at_10_se", false, err);
+    rc = rc ? rc : jsonx_put_number(b, rep->lift_se, 17, err);
+    rc = rc ? rc : buf_printf(b, err, ", \"beats_popularity\": %s}",
+                              rep->beats_popularity ? "true" : "false");
+    rc = rc ? rc : top_key(b, "split", false, err);
+    rc = rc ? rc : buf_printf(b, err,
+                              "{\"train_edges\": %zu, \"validation_edges\": %zu, \"test_edges\": "
+                              "%zu, \"epochs_run\": %d, \"best_epoch\": %d}",
+                              rep->n_train, rep->n_val, rep->n_test, rep->epochs_run,
+                              rep->best_epoch);
+    rc = rc ? rc : top_key(b, "model", false, err);
+    rc = rc ? rc : buf_printf(b, err, "{\"path\": \"%s\", \"bytes\": %zu, \"sha256\": \"%s\"}",
+                              MODEL_BIN, bytes, sha);
+    return rc ? rc : buf_append(b, "\n}\n", 3, err);
 }
 
 int recmodel_save(const char *root, const char *name, const struct rec_model *m,
@@ -283,8 +329,8 @@ int recmodel_save(const char *root, const char *name, const struct rec_model *m,
     char created[40], sha[65], nc[24], np[24], dim[16];
     struct buf bin;
     buf_init(&bin, (size_t)MODEL_MAX);
-    char *text = NULL;
-    cJSON *r = NULL;
+    struct buf text;
+    buf_init(&text, INFO_MAX);
     *version = 0;
     int rc = bundle_check_name(name, err);
     if (rc != PX_OK) {
@@ -294,11 +340,7 @@ int recmodel_save(const char *root, const char *name, const struct rec_model *m,
     rc = encode(m, &bin, err);
     if (rc == PX_OK) {
         sha256_hex(bin.data, bin.len, sha);
-        r = describe(name, created, m, info, bin.len, sha);
-        text = r ? cJSON_Print(r) : NULL;
-        if (text == NULL) {
-            rc = px_fail(err, PX_ENOMEM, "out of memory writing %s", INFO_JSON);
-        }
+        rc = describe(name, created, m, info, bin.len, sha, &text, err);
     }
     if (rc == PX_OK) {
         snprintf(nc, sizeof nc, "%zu", m->n_customers);
@@ -327,12 +369,11 @@ int recmodel_save(const char *root, const char *name, const struct rec_model *m,
         };
         const struct registry_file files[] = {
             {MODEL_BIN, bin.data, bin.len},
-            {INFO_JSON, text, strlen(text)},
+            {INFO_JSON, text.data, text.len},
         };
         rc = registry_save_files(root, files, 2, &mm, version, err);
     }
-    cJSON_Delete(r);
-    cJSON_free(text);
+    buf_free(&text);
     buf_free(&bin);
     return rc;
 }

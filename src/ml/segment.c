@@ -144,11 +144,12 @@ static double lloyd(const float *x, size_t n, size_t dim, int k, int max_iter, s
     return inertia;
 }
 
-double kmeans_silhouette(const float *x, size_t n, size_t dim, const int32_t *assign, int k,
-                         size_t max_rows, uint64_t seed)
+int kmeans_silhouette(const float *x, size_t n, size_t dim, const int32_t *assign, int k,
+                      size_t max_rows, uint64_t seed, double *out, struct px_err *err)
 {
+    *out = NAN;
     if (k < 2 || n < 2) {
-        return NAN;
+        return PX_OK;
     }
     size_t m = n < max_rows ? n : max_rows;
     size_t *rows = px_calloc(m, sizeof *rows);
@@ -156,7 +157,9 @@ double kmeans_silhouette(const float *x, size_t n, size_t dim, const int32_t *as
     size_t *cnt = px_calloc((size_t)k, sizeof *cnt);
     double total = 0;
     size_t counted = 0;
+    int rc = PX_OK;
     if (rows == NULL || acc == NULL || cnt == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory for the silhouette of %zu rows", m);
         goto done;
     }
     if (m == n) {
@@ -203,11 +206,12 @@ double kmeans_silhouette(const float *x, size_t n, size_t dim, const int32_t *as
         }
         counted++;
     }
+    *out = counted ? total / (double)counted : NAN;
 done:
     px_free(rows);
     px_free(acc);
     px_free(cnt);
-    return counted ? total / (double)counted : NAN;
+    return rc;
 }
 
 struct order {
@@ -294,12 +298,16 @@ int kmeans_fit(const float *x, size_t n, size_t dim, const struct kmeans_params 
     for (size_t i = 0; i < n; i++) {
         as[i] = relabel[best_a[i]];
     }
+    double sil = NAN;
+    if ((rc = kmeans_silhouette(x, n, dim, as, p->k, p->sil_rows, p->seed, &sil, err)) != PX_OK) {
+        goto done;
+    }
     out->k = p->k;
     out->dim = dim;
     out->centroids = c;
     out->assign = as;
     out->inertia = best;
-    out->silhouette = kmeans_silhouette(x, n, dim, as, p->k, p->sil_rows, p->seed);
+    out->silhouette = sil;
     c = NULL;
     as = NULL;
     rc = PX_OK;

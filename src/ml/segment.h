@@ -48,8 +48,9 @@ int kmeans_choose(const float *x, size_t n, size_t dim, int k_lo, int k_hi,
                   const struct kmeans_params *p, struct kmeans_result *out, double *scores,
                   struct px_err *err);
 
-// Mean silhouette of an assignment over at most max_rows rows (a sample drawn with seed).
-double kmeans_silhouette(const float *x, size_t n, size_t dim, const int32_t *assign, int k,
-                         size_t max_rows, uint64_t seed);
+// Mean silhouette of an assignment over at most max_rows rows (a sample drawn with seed) into
+// *out (NAN for k = 1 or one row). PX_ENOMEM, never a silent NAN: kmeans_choose compares them.
+int kmeans_silhouette(const float *x, size_t n, size_t dim, const int32_t *assign, int k,
+                      size_t max_rows, uint64_t seed, double *out, struct px_err *err);
 
 #endif

@@ -1156,8 +1156,13 @@ int store_snapshot(struct store *s, const char *dest, const char *keep_model_id,
         rc = snap_fail(d, dest, err, "listing tables");
         goto done;
     }
-    while (rc == PX_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int step = SQLITE_ROW;
+    while (rc == PX_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name == NULL && sqlite3_errcode(d) == SQLITE_NOMEM) {
+            rc = px_fail(err, PX_ENOMEM, "%s: listing tables: out of memory", dest);
+            break;
+        }
         if (name == NULL || snapshot_keeps(name)) {
             continue;
         }
@@ -1168,6 +1173,9 @@ int store_snapshot(struct store *s, const char *dest, const char *keep_model_id,
         } else {
             n_tables++;
         }
+    }
+    if (rc == PX_OK && step != SQLITE_DONE) {
+        rc = snap_fail(d, dest, err, "listing tables"); // an error, not the end of the list
     }
     sqlite3_finalize(st);
     st = NULL;

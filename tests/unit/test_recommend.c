@@ -3,7 +3,9 @@
 // held fixed by their seed; on a generated book with planted structure the GAT beats popularity on
 // recall@10 by the margin stated below, and on a book with none it makes no such claim;
 // recommendations never include a product the customer holds; bundles round-trip and a
-// corrupted one is refused; bad transactions name their line.
+// corrupted one is refused; bad transactions name their line; a save (registry publish) fails
+// cleanly at every allocation and leaves nothing behind.
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +282,72 @@ static void test_bad_input(void **state)
     tu_rmtree(dir);
 }
 
+struct save_ctx {
+    const char *root;
+    const struct rec_model *m;
+    int version;
+    int rc;
+};
+
+static int fault_save(void *user, struct px_err *err)
+{
+    struct save_ctx *c = user;
+    c->rc = recmodel_save(c->root, "tiny", c->m, NULL, &c->version, err);
+    return c->rc;
+}
+
+// After a failed save the registry holds what it held: no version, no staging directory.
+static void fault_save_check(void *user)
+{
+    struct save_ctx *c = user;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tiny", c->root);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return; // not even the name's directory
+    }
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        bool version = e->d_name[0] >= '0' && e->d_name[0] <= '9';
+        if (strncmp(e->d_name, ".staging", 8) == 0 || (version && c->rc != PX_OK)) {
+            fail_msg("after a failed save (status %d): %s/%s is left", c->rc, dir, e->d_name);
+        }
+    }
+    closedir(d);
+}
+
+// A save (registry publish) fails cleanly at every allocation: PX_ENOMEM, nothing leaked,
+// nothing published; then it succeeds as version 1.
+static void test_save_alloc_failures(void **state)
+{
+    (void)state;
+    char dir[256];
+    tu_mkdtemp(dir, sizeof dir);
+    write_book(dir, 30, 8, 300, 1.0);
+    struct rec_data d;
+    load(dir, &d);
+    struct rec_params p = small_params();
+    p.epochs = 3;
+    p.mf_epochs = 3;
+    p.n_threads = 1;
+    struct rec_model m;
+    struct px_err err = {0};
+    assert_int_equal(rec_train(&d, &p, NULL, NULL, &m, &err), PX_OK);
+    struct save_ctx c = {dir, &m, 0, PX_OK};
+    long points = tu_check_alloc_failures(fault_save, fault_save_check, &c);
+    print_message("recmodel_save: %ld allocation points\n", points);
+    assert_true(points > 5);
+    assert_int_equal(c.version, 1);
+    struct rec_model l;
+    int v = 0;
+    assert_int_equal(recmodel_load(dir, "tiny", &l, &v, &err), PX_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(l.n_customers, m.n_customers);
+    rec_model_free(&l);
+    rec_model_free(&m);
+    rec_data_free(&d);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_beats_popularity),
         cmocka_unit_test(test_no_structure_no_claim),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_save_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
