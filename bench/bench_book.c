@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "app_book.h"
+#include "mem.h"
 
 static const char *const k_queries[] = {
     ("Find high-income professionals nearing retirement who might be interested in wealth "
@@ -69,9 +70,10 @@ int main(int argc, char **argv)
                 err.msg);
         return 1;
     }
-    printf("bench_book: %s, %zu customers, %s; median of %d runs per query (one thread)\n",
+    printf("bench_book: %s, %zu customers, %s; median of %d runs per query (one thread)\n"
+           "  %.1f MB live after open\n",
            bp.db_path, app_book_n_rows(b), app_book_dense_status(b) ? "filters + BM25" : "dense + BM25",
-           runs);
+           runs, (double)px_mem_live_bytes() / 1e6);
     static double t[MAX_RUNS];
     double sum = 0;
     for (size_t q = 0; q < N_QUERIES; q++) {

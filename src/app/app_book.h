@@ -1,5 +1,9 @@
 // app_book.h — the customer book: indexing its profile texts into vectors, opening it for
 // search, searching, customers like others, and the answers as JSON.
+//
+// Opaque handles and plain C types only: the book (struct app_book), a search's plan (struct
+// app_plan, read through app_plan_* into plain structs), hits as plain structs. The search
+// engine, the store and the embedder behind it are not visible here.
 #ifndef PX_APP_BOOK_H
 #define PX_APP_BOOK_H
 
@@ -8,7 +12,6 @@
 #include "buf.h"
 #include "err.h"
 #include "limits.h"
-#include "query.h"
 
 // ---- indexing: customer rows -> profile text -> vectors in the store ----
 
@@ -29,13 +32,19 @@ typedef void (*app_progress_fn)(size_t done, size_t total, void *user);
 int app_index(const char *db_path, const char *model_flag, const char *template_path,
               int n_threads, app_progress_fn progress, void *user,
               struct app_index_stats *stats, struct px_err *err);
+// The run's figures as a JSON object {"customers", "embedded", "skipped", "model_id"}.
+int app_index_stats_json(const struct app_index_stats *stats, struct buf *out,
+                         struct px_err *err);
 
 // ---- the customer book, loaded for searching ----
 //
-// app_book_open reads the whole customer table once: a columnar copy for filters, the profile
-// texts and a BM25 index for the lexical path, the query schema (values and distributions taken
-// from the data) and, when the model's weights are present and `prospect index` has run for
-// them, the vectors for the dense path. Read-only afterwards, except for its n_lanes search
+// app_book_open reads the whole customer table once and hands it to the search engine
+// (src/search/engine.h): a columnar copy for filters, the profile texts for the lexical path
+// (BM25), the query schema (values and distributions taken from the data) and, when the model's
+// weights are present and `prospect index` has run for them, the vectors for the dense path
+// (kept once, in the engine's vector index). An allocation failure anywhere fails the open
+// (PX_ENOMEM); other reasons the dense path cannot run only turn it off
+// (app_book_dense_status). Read-only afterwards, except for its n_lanes search
 // lanes: any number of threads may call app_book_search / app_book_similar on one book, and
 // n_lanes of them run at once (the rest wait for a lane).
 
@@ -43,7 +52,8 @@ struct app_book;
 
 struct app_book_params {
     const char *db_path;      // default "prospect.db"
-    const char *model_flag;   // --model, or NULL for the usual lookup
+    const char *model_flag;   // the sentence-transformer directory (--embedder DIR), or NULL
+                              // for the usual lookup (app_encoder.h)
     const char *lexicon_path; // a user lexicon merged over the built-in one, or NULL
     int n_threads;            // default 1
     const char *template_path; // profile-text template (as given to app_index), or NULL
@@ -88,8 +98,10 @@ struct app_hit {
     double boost;      // sum of the satisfied boosts' weights
 };
 
+struct app_plan; // a search's query plan: filters, boosts, semantic text (app_plan_*)
+
 struct app_result {
-    struct query_plan *plan; // owned (NULL for app_book_similar)
+    struct app_plan *plan;   // owned (NULL for app_book_similar)
     struct app_hit *hits;    // owned: (n_hits), best first
     size_t n_hits;
     size_t n_candidates;     // rows passing every hard filter
@@ -104,8 +116,45 @@ int app_book_search(struct app_book *b, const char *query, size_t len, size_t to
 int app_book_similar(struct app_book *b, const char *const *ids, size_t n_ids, size_t top,
                      struct app_result *res, struct px_err *err);
 void app_result_free(struct app_result *res);
+
+// ---- a search's plan, for front ends that describe it ----
+
+// How a term's value reads.
+enum app_plan_value {
+    APP_PLAN_FLAG = 0,   // no value: is_true / is_false
+    APP_PLAN_NUMBER = 1, // lo
+    APP_PLAN_RANGE = 2,  // lo..hi (between, inclusive)
+    APP_PLAN_TEXT = 3,   // values[0..n_values): one (eq, contains, ...) or several (in, not_in)
+};
+
+// One filter or boost. Strings are borrowed: valid while the result holding the plan lives.
+struct app_plan_term {
+    size_t col;                 // book column (app_book_column_*)
+    const char *op;             // "lt" "le" "gt" "ge" "eq" "ne" "between" "in" "not_in"
+                                // "contains" "not_contains" "is_true" "is_false"
+    enum app_plan_value kind;
+    double lo, hi;              // NUMBER: lo; RANGE: lo..hi; in the column's stored units
+    const char *values[LIMIT_QUERY_FILTER_VALUES]; // TEXT: (n_values) values
+    size_t n_values;
+    double weight;              // boosts: the lexicon's weight; filters: 0
+    size_t span_off, span_len;  // the bytes of the query the term came from
+};
+
+size_t app_plan_n_filters(const struct app_plan *p);
+size_t app_plan_n_boosts(const struct app_plan *p);
+// Fill *t with filter / boost i (i < the count).
+void app_plan_filter(const struct app_plan *p, size_t i, struct app_plan_term *t);
+void app_plan_boost(const struct app_plan *p, size_t i, struct app_plan_term *t);
+// What is left to match semantically (borrowed, NUL-terminated, "" when nothing).
+const char *app_plan_semantic_text(const struct app_plan *p);
+// Pairs of filters no row can satisfy together (the search then returns nothing).
+size_t app_plan_n_conflicts(const struct app_plan *p);
+
+// ---- the answers as JSON ----
+
 // The JSON answer: {"query", "filters", "boosts", "semantic_text", "conflicts", "dense",
-// "candidates", "results": [{"customer_id", "score", "similarity", "lexical", "boost", "row"}]}.
+// "candidates", "results": [{"customer_id", "score", "similarity", "lexical", "boost", "row"}]}
+// (without a plan — app_book_similar — "query" is "" and the plan's members are left out).
 int app_result_to_json(const struct app_book *b, const char *query, size_t len,
                        const struct app_result *res, struct buf *out, struct px_err *err);
 

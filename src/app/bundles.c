@@ -145,17 +145,6 @@ static void read_entry(const char *dir, const char *name, int version,
     snprintf(e->model_id, sizeof e->model_id, "%s", info.model_id);
 }
 
-static int model_id_of(const char *dir, char *out, size_t n, struct px_err *err)
-{
-    char path[DIR_BYTES], hex[65];
-    int rc = fsx_join(path, sizeof path, dir, "model.safetensors", err);
-    if (rc == PX_OK)
-        rc = sha256_file_hex(path, hex, err);
-    if (rc == PX_OK)
-        snprintf(out, n, "sha256:%s", hex);
-    return rc;
-}
-
 // Checks that a user lexicon merges over the built-in one (so the bundle will open).
 static int check_lexicon(const char *path, struct px_err *err)
 {
@@ -189,7 +178,7 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
         char w[DIR_BYTES];
         if (fsx_join(w, sizeof w, model_dir, "model.safetensors", NULL) == PX_OK &&
             fsx_is_file(w)) {
-            rc = model_id_of(model_dir, info->model_id, sizeof info->model_id, err);
+            rc = app_model_id(model_dir, info->model_id, sizeof info->model_id, err);
         }
     } else if (p->model_flag != NULL || p->copy_model) {
         // asked for a model that is not there: say so rather than make a bundle without it
@@ -558,7 +547,7 @@ static int check_model(const char *dir, const struct searchbundle_info *info,
         !fsx_is_file(w)) {
         return PX_OK; // the dense path will be off, and say why
     }
-    int rc = model_id_of(info->model_source, id, sizeof id, err);
+    int rc = app_model_id(info->model_source, id, sizeof id, err);
     if (rc == PX_OK && strcmp(id, info->model_id) != 0) {
         rc = px_fail(err, PX_EFORMAT,
                      "%s: sha256 mismatch with the model the bundle was made with (bundle "

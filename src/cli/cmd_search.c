@@ -1,5 +1,6 @@
 // cmd_search.c — `prospect search "QUERY"` and `prospect similar --id ID`: the customer book,
-// searched, as a table or as JSON.
+// searched, as a table (the plan it applied, then the hits), as JSON (the API's answer,
+// app_result_to_json) or as CSV (one line per hit: rank, id, scores, then the columns).
 #include <getopt.h>
 #include <math.h>
 #include <pwd.h>
@@ -16,7 +17,8 @@
 #include "mem.h"
 
 static const char *const k_usage_search =
-    "usage: prospect search [--db FILE] [--model DIR] [--top N] [--json] [--lexicon FILE] \"QUERY\"\n"
+    "usage: prospect search [--db FILE] [--embedder DIR] [--top N] [--format table|json|csv]\n"
+    "                       [--lexicon FILE] [--template FILE] [--columns A,B] \"QUERY\"\n"
     "\n"
     "Finds customers from a plain-English query. Hard numbers (\"credit score over 750\",\n"
     "\"under 35\", \"$100k+\") and named values (\"in the Private segment\", \"has a brokerage\n"
@@ -25,27 +27,33 @@ static const char *const k_usage_search =
     "semantically (sentence embeddings, when the model's weights and `prospect index` are there)\n"
     "and lexically (BM25). The answer lists the filters and boosts it applied.\n"
     "\n"
-    "  --db FILE       database (default ./prospect.db)\n"
-    "  --model DIR     model directory (same lookup as `prospect embed`)\n"
-    "  --top N         results (default 10)\n"
-    "  --json          print the JSON answer instead of a table\n"
-    "  --lexicon FILE  extra aliases and soft words, merged over the built-in lexicon\n"
-    "  --template FILE the profile-text template given to prospect index, if any\n"
-    "  --columns A,B   columns shown in the table (header names or labels); default: the\n"
-    "                  columns the query used, then the first columns of the table\n";
+    "  --db FILE        database (default ./prospect.db)\n"
+    "  --embedder DIR   sentence-transformer directory (same lookup as `prospect embed`; the\n"
+    "                   old spelling --model DIR still works)\n"
+    "  --top N          results (default 10)\n"
+    "  --format F       table (default), json (the API's answer) or csv (one line per result:\n"
+    "                   rank, customer_id, score, similarity, lexical, boost, then the columns)\n"
+    "  --json           short for --format json\n"
+    "  --lexicon FILE   extra aliases and soft words, merged over the built-in lexicon\n"
+    "  --template FILE  the profile-text template given to prospect index, if any\n"
+    "  --columns A,B    columns shown (header names or labels); default for the table: the\n"
+    "                   columns the query used, then the first columns; for csv: every column\n"
+    "                   but the id\n";
 
 static const char *const k_usage_similar =
-    "usage: prospect similar [--db FILE] [--model DIR] [--top N] [--json] --id ID [--id ID ...]\n"
+    "usage: prospect similar [--db FILE] [--embedder DIR] [--top N] [--format table|json|csv]\n"
+    "                        [--columns A,B] --id ID [--id ID ...]\n"
     "\n"
     "Finds the customers most like the given one(s) — the centroid of several — for\n"
-    "cross-selling (\"like those who bought X\") and risk look-alikes.\n";
+    "cross-selling (\"like those who bought X\") and risk look-alikes. Options as for\n"
+    "`prospect search`.\n";
 
 #define MAX_IDS 64
 
 struct opts {
-    const char *db, *model, *lexicon, *tpl, *columns;
+    const char *db, *embedder, *lexicon, *tpl, *columns;
     int top;
-    bool json;
+    enum cli_format format;
     const char *ids[MAX_IDS];
     size_t n_ids;
 };
@@ -53,24 +61,36 @@ struct opts {
 static int parse(const char *cmd, const char *usage, int argc, char **argv, struct opts *o)
 {
     static const struct option lopts[] = {
-        {"db", required_argument, NULL, 'd'},    {"model", required_argument, NULL, 'm'},
-        {"top", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
-        {"lexicon", required_argument, NULL, 'l'}, {"id", required_argument, NULL, 'i'},
+        {"db", required_argument, NULL, 'd'},
+        {"embedder", required_argument, NULL, CLI_OPT_EMBEDDER},
+        {"model", required_argument, NULL, 'm'},
+        {"top", required_argument, NULL, 'n'},
+        CLI_FORMAT_OPTIONS,
+        {"lexicon", required_argument, NULL, 'l'},
+        {"id", required_argument, NULL, 'i'},
         {"template", required_argument, NULL, 'T'},
         {"columns", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    *o = (struct opts){"prospect.db", NULL, NULL, NULL, NULL, 10, false, {0}, 0};
+    *o = (struct opts){"prospect.db", NULL, NULL, NULL, NULL, 10, CLI_FORMAT_TABLE, {0}, 0};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "d:m:n:jl:i:T:c:h", lopts, NULL)) != -1) {
+        int frc = cli_format_option(cmd, ch == 'j' ? CLI_OPT_JSON : ch, optarg, &o->format);
+        if (frc >= 0) {
+            if (frc != CLI_OK) {
+                return frc;
+            }
+            continue;
+        }
         switch (ch) {
         case 'd': o->db = optarg; break;
-        case 'm': o->model = optarg; break;
+        case CLI_OPT_EMBEDDER: o->embedder = optarg; break;
+        case 'm': o->embedder = cli_embedder_alias(cmd, optarg); break;
         case 'l': o->lexicon = optarg; break;
         case 'T': o->tpl = optarg; break;
         case 'c': o->columns = optarg; break;
-        case 'j': o->json = true; break;
         case 'i':
             if (o->n_ids == MAX_IDS) {
                 return cli_usage_error(cmd, "at most %d --id", MAX_IDS);
@@ -104,46 +124,72 @@ static long find_column(const struct app_book *b, const char *name, size_t len)
     return -1;
 }
 
-// Table: rank, id, score, then the --columns given, or the columns the query talked about and
-// then the first others.
-static int print_table(const struct app_book *b, const struct app_result *res, const char *want)
+// The columns shown: the --columns given, or (all_cols false) the columns the query talked
+// about and then the first others up to TABLE_COLS, or (all_cols) every column. Returns the
+// count, or -1 after naming an unknown column.
+static long pick_columns(const char *cmd, const struct app_book *b, const struct app_result *res,
+                         const char *want, bool all_cols, size_t *cols, size_t max)
 {
-    size_t cols[TABLE_COLS], n_cols = 0;
-    const struct query_plan *p = res->plan;
-    for (const char *w = want; w != NULL && *w != '\0' && n_cols < TABLE_COLS;) {
+    size_t n_cols = 0;
+    for (const char *w = want; w != NULL && *w != '\0' && n_cols < max;) {
         const char *comma = strchr(w, ',');
         size_t len = comma ? (size_t)(comma - w) : strlen(w);
         long c = find_column(b, w, len);
         if (c < 0) {
-            fprintf(stderr, "prospect search: no column named '%.*s'\n", (int)len, w);
-            return CLI_USAGE;
+            fprintf(stderr, "prospect %s: no column named '%.*s'\n", cmd, (int)len, w);
+            return -1;
         }
         cols[n_cols++] = (size_t)c;
         w = comma ? comma + 1 : w + len;
     }
     if (want != NULL) {
-        p = NULL; // only what was asked for
+        return (long)n_cols; // only what was asked for
     }
-    for (size_t i = 0; p != NULL && i < p->n_filters + p->n_boosts && n_cols < TABLE_COLS; i++) {
-        size_t c = i < p->n_filters ? p->filters[i].i_col : p->boosts[i - p->n_filters].i_col;
+    if (all_cols) { // every column but the id, which the line already has
+        for (size_t c = 0; c < app_book_n_columns(b) && n_cols < max; c++) {
+            if (!app_book_column_is_id(b, c)) cols[n_cols++] = c;
+        }
+        return (long)n_cols;
+    }
+    const struct app_plan *p = res->plan;
+    size_t n_terms = p ? app_plan_n_filters(p) + app_plan_n_boosts(p) : 0;
+    for (size_t i = 0; i < n_terms && n_cols < max; i++) {
+        struct app_plan_term t;
+        if (i < app_plan_n_filters(p)) {
+            app_plan_filter(p, i, &t);
+        } else {
+            app_plan_boost(p, i - app_plan_n_filters(p), &t);
+        }
         bool dup = false;
-        for (size_t k = 0; k < n_cols; k++) dup |= cols[k] == c;
-        if (!dup) cols[n_cols++] = c;
+        for (size_t k = 0; k < n_cols; k++) dup |= cols[k] == t.col;
+        if (!dup) cols[n_cols++] = t.col;
     }
-    for (size_t c = 0; want == NULL && c < app_book_n_columns(b) && n_cols < TABLE_COLS; c++) {
+    for (size_t c = 0; c < app_book_n_columns(b) && n_cols < max; c++) {
         bool dup = app_book_column_is_id(b, c);
         for (size_t k = 0; k < n_cols; k++) dup |= cols[k] == c;
         if (!dup) cols[n_cols++] = c;
     }
+    return (long)n_cols;
+}
+
+// Table: rank, id, score, then the columns pick_columns chose.
+static int print_table(const char *cmd, const struct app_book *b, const struct app_result *res,
+                       const char *want)
+{
+    size_t cols[TABLE_COLS];
+    long n_cols = pick_columns(cmd, b, res, want, false, cols, TABLE_COLS);
+    if (n_cols < 0) {
+        return CLI_USAGE;
+    }
     printf("%4s  %-14s %6s", "#", "customer", "score");
-    for (size_t k = 0; k < n_cols; k++) {
+    for (long k = 0; k < n_cols; k++) {
         printf("  %-16.16s", app_book_column_label(b, cols[k]));
     }
     putchar('\n');
     for (size_t i = 0; i < res->n_hits; i++) {
         const struct app_hit *h = &res->hits[i];
         printf("%4zu  %-14.14s %6.3f", i + 1, app_book_id(b, h->row), h->score);
-        for (size_t k = 0; k < n_cols; k++) {
+        for (long k = 0; k < n_cols; k++) {
             printf("  %-16.16s", app_book_value(b, h->row, cols[k]));
         }
         putchar('\n');
@@ -151,37 +197,86 @@ static int print_table(const struct app_book *b, const struct app_result *res, c
     return CLI_OK;
 }
 
+static void csv_number(double v)
+{
+    if (isfinite(v)) {
+        printf(",%.6g", v);
+    } else {
+        putchar(',');
+    }
+}
+
+// CSV: a header line, then one line per hit (missing similarity: an empty field).
+static int print_csv(const char *cmd, const struct app_book *b, const struct app_result *res,
+                     const char *want)
+{
+    size_t n_all = app_book_n_columns(b);
+    size_t *cols = px_calloc(n_all ? n_all : 1, sizeof *cols);
+    if (cols == NULL) {
+        fprintf(stderr, "prospect %s: error: out of memory\n", cmd);
+        return CLI_FAIL;
+    }
+    long n_cols = pick_columns(cmd, b, res, want, true, cols, n_all);
+    if (n_cols < 0) {
+        px_free(cols);
+        return CLI_USAGE;
+    }
+    fputs("rank,customer_id,score,similarity,lexical,boost", stdout);
+    for (long k = 0; k < n_cols; k++) {
+        putchar(',');
+        cli_csv_field(stdout, app_book_column_name(b, cols[k]));
+    }
+    putchar('\n');
+    for (size_t i = 0; i < res->n_hits; i++) {
+        const struct app_hit *h = &res->hits[i];
+        printf("%zu,", i + 1);
+        cli_csv_field(stdout, app_book_id(b, h->row));
+        csv_number(h->score);
+        csv_number(h->similarity);
+        csv_number(h->lexical);
+        csv_number(h->boost);
+        for (long k = 0; k < n_cols; k++) {
+            putchar(',');
+            cli_csv_field(stdout, app_book_value(b, h->row, cols[k]));
+        }
+        putchar('\n');
+    }
+    px_free(cols);
+    return CLI_OK;
+}
+
+static void print_term(const struct app_book *b, const struct app_plan_term *t, bool first)
+{
+    printf("%s %s %s", first ? "" : ",", app_book_column_label(b, t->col), t->op);
+    switch (t->kind) {
+    case APP_PLAN_TEXT: printf(" %s", t->values[0]); break;
+    case APP_PLAN_NUMBER: printf(" %g", t->lo); break;
+    case APP_PLAN_RANGE: printf(" %g..%g", t->lo, t->hi); break;
+    case APP_PLAN_FLAG: break;
+    }
+}
+
 static void print_plan(const struct app_book *b, const struct app_result *res)
 {
-    const struct query_plan *p = res->plan;
+    const struct app_plan *p = res->plan;
     if (p == NULL) {
         return;
     }
+    size_t nf = app_plan_n_filters(p), nb = app_plan_n_boosts(p);
+    struct app_plan_term t;
     printf("filters:");
-    for (size_t i = 0; i < p->n_filters; i++) {
-        const struct query_filter *f = &p->filters[i];
-        printf("%s %s %s", i ? "," : "", app_book_column_label(b, f->i_col), query_op_name(f->op));
-        if (f->n_values > 0) {
-            printf(" %s", f->values[0]);
-        } else if (f->op != QUERY_OP_IS_TRUE && f->op != QUERY_OP_IS_FALSE) {
-            printf(" %g", f->lo);
-            if (f->op == QUERY_OP_BETWEEN) printf("..%g", f->hi);
-        }
+    for (size_t i = 0; i < nf; i++) {
+        app_plan_filter(p, i, &t);
+        print_term(b, &t, i == 0);
     }
-    printf("%s\nboosts:", p->n_filters ? "" : " none");
-    for (size_t i = 0; i < p->n_boosts; i++) {
-        const struct query_boost *q = &p->boosts[i];
-        printf("%s %s %s", i ? "," : "", app_book_column_label(b, q->i_col), query_op_name(q->op));
-        if (q->value != NULL) {
-            printf(" %s", q->value);
-        } else {
-            printf(" %g", q->lo);
-            if (q->op == QUERY_OP_BETWEEN) printf("..%g", q->hi);
-        }
+    printf("%s\nboosts:", nf ? "" : " none");
+    for (size_t i = 0; i < nb; i++) {
+        app_plan_boost(p, i, &t);
+        print_term(b, &t, i == 0);
     }
-    printf("%s\nsemantic text: \"%s\"\n%zu customers pass the filters%s\n\n",
-           p->n_boosts ? "" : " none", p->semantic_text, res->n_candidates,
-           p->n_conflicts ? " (the filters contradict each other)" : "");
+    printf("%s\nsemantic text: \"%s\"\n%zu customers pass the filters%s\n\n", nb ? "" : " none",
+           app_plan_semantic_text(p), res->n_candidates,
+           app_plan_n_conflicts(p) ? " (the filters contradict each other)" : "");
 }
 
 // The audit row of a CLI search (who: the OS user), written before anything is shown.
@@ -222,7 +317,7 @@ static int run(const char *cmd, struct opts *o, const char *query)
     buf_init(&json, (size_t)1 << 30);
     struct app_book_params bp = app_book_default_params();
     bp.db_path = o->db;
-    bp.model_flag = o->model;
+    bp.model_flag = o->embedder;
     bp.lexicon_path = o->lexicon;
     bp.template_path = o->tpl;
     bp.n_threads = cpu_count() < LIMIT_THREADS ? cpu_count() : LIMIT_THREADS;
@@ -239,16 +334,23 @@ static int run(const char *cmd, struct opts *o, const char *query)
         rc = cli_fail(cmd, &err);
         goto done;
     }
-    if (o->json) {
+    if (o->format == CLI_FORMAT_JSON) {
         if (app_result_to_json(b, query, query ? strlen(query) : 0, &res, &json, &err) != PX_OK) {
             rc = cli_fail(cmd, &err);
             goto done;
         }
-        printf("%s\n", json.data);
+        if (cli_print_json(cmd, &json) != CLI_OK) {
+            goto done;
+        }
+    } else if (o->format == CLI_FORMAT_CSV) {
+        rc = print_csv(cmd, b, &res, o->columns);
+        if (rc != CLI_OK) {
+            goto done;
+        }
     } else {
         print_plan(b, &res);
-        if (print_table(b, &res, o->columns) != CLI_OK) {
-            rc = CLI_USAGE;
+        rc = print_table(cmd, b, &res, o->columns);
+        if (rc != CLI_OK) {
             goto done;
         }
     }

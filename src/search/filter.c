@@ -13,6 +13,7 @@
 #define LIST_PRESENT ((uint64_t)1 << 63)
 
 struct column {
+    char *name;     // owned: the column's name, for error messages
     enum query_col_kind kind;
     double *num;    // NUMERIC: (n_rows)
     uint32_t *code; // CATEGORY: (n_rows)
@@ -23,13 +24,36 @@ struct column {
 };
 
 struct coltable {
-    const struct query_schema *schema;
     size_t n_rows, n_cols;
+    size_t cap_rows;     // rows allocated (coltable_set_rows may shrink n_rows below it)
     struct column *cols; // (n_cols)
 };
 
 int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltable **out,
                  struct px_err *err)
+{
+    size_t n_cols = query_schema_n_columns(schema);
+    const char **names = px_calloc(n_cols ? n_cols : 1, sizeof *names);
+    enum query_col_kind *kinds = px_calloc(n_cols ? n_cols : 1, sizeof *kinds);
+    int rc = PX_OK;
+    *out = NULL;
+    if (names == NULL || kinds == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory building a %zu-row filter table", n_rows);
+    }
+    for (size_t i = 0; rc == PX_OK && i < n_cols; i++) {
+        names[i] = query_schema_column_name(schema, i);
+        kinds[i] = query_schema_column_kind(schema, i);
+    }
+    if (rc == PX_OK) {
+        rc = coltable_new_columns(names, kinds, n_cols, n_rows, out, err);
+    }
+    px_free(names);
+    px_free(kinds);
+    return rc;
+}
+
+int coltable_new_columns(const char *const *names, const enum query_col_kind *kinds,
+                         size_t n_cols, size_t n_rows, struct coltable **out, struct px_err *err)
 {
     int rc = PX_ENOMEM;
     struct coltable *t = px_calloc(1, sizeof *t);
@@ -37,9 +61,8 @@ int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltab
     if (t == NULL) {
         goto done;
     }
-    t->schema = schema;
-    t->n_rows = n_rows;
-    t->n_cols = query_schema_n_columns(schema);
+    t->n_rows = t->cap_rows = n_rows;
+    t->n_cols = n_cols;
     t->cols = px_calloc(t->n_cols ? t->n_cols : 1, sizeof *t->cols);
     if (t->cols == NULL) {
         goto done;
@@ -47,7 +70,9 @@ int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltab
     size_t n = n_rows ? n_rows : 1;
     for (size_t i = 0; i < t->n_cols; i++) {
         struct column *c = &t->cols[i];
-        c->kind = query_schema_column_kind(schema, i);
+        c->kind = kinds[i];
+        c->name = px_strdup(names[i] ? names[i] : "");
+        if (c->name == NULL) goto done;
         switch (c->kind) {
         case QUERY_COL_NUMERIC:
             c->num = px_malloc(n * sizeof *c->num);
@@ -91,6 +116,7 @@ void coltable_free(struct coltable *t)
     }
     for (size_t i = 0; t->cols != NULL && i < t->n_cols; i++) {
         struct column *c = &t->cols[i];
+        px_free(c->name);
         px_free(c->num);
         px_free(c->code);
         px_free(c->mask);
@@ -106,6 +132,21 @@ void coltable_free(struct coltable *t)
 
 size_t coltable_rows(const struct coltable *t) { return t->n_rows; }
 
+int coltable_set_rows(struct coltable *t, size_t n_rows, struct px_err *err)
+{
+    if (n_rows > t->cap_rows) {
+        return px_fail(err, PX_EINVAL, "filter table: %zu rows asked of a table made for %zu",
+                       n_rows, t->cap_rows);
+    }
+    t->n_rows = n_rows;
+    return PX_OK;
+}
+
+const double *coltable_numbers(const struct coltable *t, size_t i_col)
+{
+    return i_col < t->n_cols ? t->cols[i_col].num : NULL;
+}
+
 static int check(const struct coltable *t, size_t row, size_t i_col, enum query_col_kind k1,
                  enum query_col_kind k2, struct px_err *err)
 {
@@ -115,7 +156,7 @@ static int check(const struct coltable *t, size_t row, size_t i_col, enum query_
     }
     if (t->cols[i_col].kind != k1 && t->cols[i_col].kind != k2) {
         return px_fail(err, PX_EINVAL, "filter table: column '%s' does not hold this kind",
-                       query_schema_column_name(t->schema, i_col));
+                       t->cols[i_col].name);
     }
     return PX_OK;
 }
@@ -189,7 +230,7 @@ int coltable_set_text(struct coltable *t, size_t row, size_t i_col, const char *
         }
         if (code >= COLTABLE_MAX_LIST_VALUES) {
             return px_fail(err, PX_ELIMIT, "column '%s' has more than %d distinct list values",
-                           query_schema_column_name(t->schema, i_col), COLTABLE_MAX_LIST_VALUES);
+                           t->cols[i_col].name, COLTABLE_MAX_LIST_VALUES);
         }
         mask |= (uint64_t)1 << code;
     }
@@ -316,7 +357,7 @@ int filter_apply(const struct coltable *t, const struct query_filter *filters, s
         enum query_col_kind k = t->cols[f->i_col].kind;
         if (k == QUERY_COL_TEXT || k == QUERY_COL_ID) {
             return px_fail(err, PX_EINVAL, "column '%s' cannot be filtered",
-                           query_schema_column_name(t->schema, f->i_col));
+                           t->cols[f->i_col].name);
         }
         for (size_t r = bitmap_next(out, 0); r < t->n_rows; r = bitmap_next(out, r + 1)) {
             if (!filter_row(t, f, r)) {

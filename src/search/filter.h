@@ -28,12 +28,24 @@
 
 struct coltable;
 
-// A table of n_rows rows whose columns follow schema (borrowed; must outlive the table).
-// Returns owned *out (coltable_free).
+// A table of n_rows rows whose columns follow schema (borrowed for the call: names and kinds
+// are copied). Returns owned *out (coltable_free).
 int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltable **out,
                  struct px_err *err);
+// The same from n_cols column names and kinds (borrowed for the call), for a table filled
+// before its query schema exists (the engine builder derives the schema from the filled
+// table). Returns owned *out (coltable_free).
+int coltable_new_columns(const char *const *names, const enum query_col_kind *kinds,
+                         size_t n_cols, size_t n_rows, struct coltable **out, struct px_err *err);
+// NULL is a no-op.
 void coltable_free(struct coltable *t);
 size_t coltable_rows(const struct coltable *t);
+// Keeps only the first n_rows rows (n_rows <= the rows the table was made with), for a table
+// made for an upper bound of rows. PX_EINVAL past it.
+int coltable_set_rows(struct coltable *t, size_t n_rows, struct px_err *err);
+// Borrowed view of a NUMERIC column's values (coltable_rows of them, NaN = missing), valid
+// until coltable_free; NULL for another kind.
+const double *coltable_numbers(const struct coltable *t, size_t i_col);
 
 // Fills one row's value of column i_col from its text form as stored (numeric: v; category,
 // list ("A; B"), bool: s). Missing: v NaN / s NULL or "". PX_EINVAL when the kind differs,

@@ -2081,7 +2081,15 @@ static int json_tail(struct buf *b, struct query_span sp, const char *text, size
 int query_plan_to_json(const struct query_plan *plan, const struct query_schema *schema,
                        const char *text, size_t len, struct buf *out, struct px_err *err)
 {
-    int rc = buf_printf(out, err, "{\"filters\":[");
+    int rc = buf_append(out, "{", 1, err);
+    if (rc == PX_OK) rc = query_plan_put_members(plan, schema, text, len, out, err);
+    return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
+}
+
+int query_plan_put_members(const struct query_plan *plan, const struct query_schema *schema,
+                           const char *text, size_t len, struct buf *out, struct px_err *err)
+{
+    int rc = buf_printf(out, err, "\"filters\":[");
     for (size_t i = 0; i < plan->n_filters && rc == PX_OK; i++) {
         const struct query_filter *f = &plan->filters[i];
         rc = i ? buf_append(out, ",", 1, err) : PX_OK;
@@ -2138,6 +2146,6 @@ int query_plan_to_json(const struct query_plan *plan, const struct query_schema 
         if (rc == PX_OK) rc = json_cstr(out, msg, err);
         if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
     }
-    if (rc == PX_OK) rc = buf_printf(out, err, "]}");
+    if (rc == PX_OK) rc = buf_append(out, "]", 1, err);
     return rc;
 }

@@ -238,5 +238,9 @@ void query_plan_free(struct query_plan *plan);
 // for each item's "text"; pass NULL to leave "text" out. PX_ENOMEM / PX_ELIMIT from buf.
 int query_plan_to_json(const struct query_plan *plan, const struct query_schema *schema,
                        const char *text, size_t len, struct buf *out, struct px_err *err);
+// The same members without the enclosing braces ("filters": ..., "conflicts": [...]), written
+// in place into a larger object (the search answer) so nothing is rendered twice.
+int query_plan_put_members(const struct query_plan *plan, const struct query_schema *schema,
+                           const char *text, size_t len, struct buf *out, struct px_err *err);
 
 #endif

@@ -384,6 +384,16 @@ size_t vindex_id_bound(const struct vindex *ix)
     return ix->id_bound;
 }
 
+const float *vindex_vector(const struct vindex *ix, uint32_t row_id)
+{
+    size_t rows = ix->params.chunk_rows, ci = row_id / rows, off = row_id % rows;
+    if (ci >= ix->cap_chunks || ix->chunks[ci] == NULL ||
+        (ix->chunks[ci]->valid[off / 64] >> (off % 64) & 1) == 0) {
+        return NULL;
+    }
+    return ix->chunks[ci]->vec + off * ix->dim;
+}
+
 // ---- ordering, heaps, selection ----
 
 // The total order of every ranking here: higher score first, then lower row id.

@@ -52,6 +52,10 @@ size_t vindex_dim(const struct vindex *ix);
 size_t vindex_count(const struct vindex *ix);   // rows added
 // 1 + the largest row id added (0 when empty): the size a candidate bitmap needs.
 size_t vindex_id_bound(const struct vindex *ix);
+// The row's vector as stored (L2-normalised, vindex_dim floats), or NULL when row_id was never
+// added. Borrowed: valid until vindex_free. The index holds the only f32 copy of its vectors, so
+// callers that need a row's vector (a centroid, a cosine) read it here instead of keeping one.
+const float *vindex_vector(const struct vindex *ix, uint32_t row_id);
 
 // Top-k rows by cosine similarity to query (n floats, need not be unit length) among the rows
 // whose bit is set in candidates (NULL = every row; a row id past the bitmap's size is not a

@@ -306,7 +306,7 @@ static void test_index_resumes_after_kill(void **state)
     if (pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2);
-        execl(getenv("PROSPECT_BIN"), "prospect", "index", "--db", db, "--model", model,
+        execl(getenv("PROSPECT_BIN"), "prospect", "index", "--db", db, "--embedder", model,
               "--threads", "1", (char *)NULL);
         _exit(127);
     }
@@ -322,18 +322,38 @@ static void test_index_resumes_after_kill(void **state)
     assert_true(n > 0 && n < 3000); // the run was really interrupted
     assert_true(n % 256 == 0);      // one transaction per batch of 256: no half batch
     assert_int_equal(distinct, n);
-    snprintf(args, sizeof args, "index --db %s --model %s && %s index --db %s --model %s", db,
+    // the old spelling --model DIR still names the directory, with a note
+    snprintf(args, sizeof args, "index --db %s --model %s && %s index --db %s --embedder %s", db,
              model, getenv("PROSPECT_BIN"), db, model);
     int rc = run(args, &out, &err);
     if (rc != 0) fail_msg("index: exit %d: %s", rc, err);
     assert_non_null(strstr(err, "3000 customers, 0 embedded now, 3000 already indexed"));
+    assert_non_null(strstr(err, "--model DIR is now --embedder DIR"));
+    free(out);
+    free(err);
+    // the summary as JSON and CSV on stdout
+    snprintf(args, sizeof args, "index --db %s --embedder %s --format json", db, model);
+    assert_int_equal(run(args, &out, &err), 0);
+    cJSON *sj = cJSON_Parse(out);
+    if (sj == NULL) fail_msg("index --format json: not JSON: %s", out);
+    assert_int_equal(cJSON_GetObjectItem(sj, "customers")->valueint, 3000);
+    assert_int_equal(cJSON_GetObjectItem(sj, "embedded")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItem(sj, "skipped")->valueint, 3000);
+    assert_true(strncmp(cJSON_GetObjectItem(sj, "model_id")->valuestring, "sha256:", 7) == 0);
+    cJSON_Delete(sj);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "index --db %s --embedder %s --format csv", db, model);
+    assert_int_equal(run(args, &out, &err), 0);
+    const char *csv_head = "customers,embedded,skipped,model_id\n3000,0,3000,sha256:";
+    assert_true(strncmp(out, csv_head, strlen(csv_head)) == 0);
     free(out);
     free(err);
     n = count_vectors(db, &distinct);
     assert_int_equal(n, 3000);
     assert_int_equal(distinct, 3000);
     // the dense path is on now, and `similar` never returns the customer itself
-    snprintf(args, sizeof args, "similar --db %s --model %s --top 5 --json --id CUST-000010", db, model);
+    snprintf(args, sizeof args, "similar --db %s --embedder %s --top 5 --json --id CUST-000010", db, model);
     assert_int_equal(run(args, &out, &err), 0);
     cJSON *j = cJSON_Parse(out);
     assert_non_null(j);
@@ -347,6 +367,63 @@ static void test_index_resumes_after_kill(void **state)
     }
     assert_int_equal(nr, 5);
     cJSON_Delete(j);
+    free(out);
+    free(err);
+}
+
+// Lines of s (the count of '\n').
+static int n_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+// --format table|json|csv on search and similar: json is --json, csv one line per result.
+static void test_formats(void **state)
+{
+    (void)state;
+    char args[1024], *out = NULL, *err = NULL, *json = NULL;
+    snprintf(args, sizeof args, "search --db %s/bank.db --top 4 --json 'customers over 65'", g_dir);
+    assert_int_equal(run(args, &json, &err), 0);
+    free(err);
+    snprintf(args, sizeof args, "search --db %s/bank.db --top 4 --format json 'customers over 65'", g_dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    assert_string_equal(out, json); // one answer, two spellings
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "search --db %s/bank.db --top 4 --format csv 'customers over 65'", g_dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    const char *head = "rank,customer_id,score,similarity,lexical,boost,age,";
+    assert_true(strncmp(out, head, strlen(head)) == 0);
+    assert_int_equal(n_lines(out), 5);
+    // the JSON's first customer is the CSV's first line
+    cJSON *j = cJSON_Parse(json);
+    assert_non_null(j);
+    const char *first = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0),
+                                            "customer_id")->valuestring;
+    char want[64];
+    snprintf(want, sizeof want, "\n1,%s,", first);
+    assert_non_null(strstr(out, want));
+    cJSON_Delete(j);
+    free(json);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "similar --db %s/bank.db --top 3 --format csv --columns age,Segment --id CUST-000010", g_dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    assert_true(strncmp(out, "rank,customer_id,score,similarity,lexical,boost,age,segment\n",
+                        strlen("rank,customer_id,score,similarity,lexical,boost,age,segment\n")) == 0);
+    assert_int_equal(n_lines(out), 4);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "search --db %s/bank.db --format xml 'x'", g_dir);
+    assert_int_equal(run(args, &out, &err), 2);
+    assert_non_null(strstr(err, "--format must be table, json or csv"));
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "search --db %s/bank.db --columns nope 'x'", g_dir);
+    assert_int_equal(run(args, &out, &err), 2);
+    assert_non_null(strstr(err, "no column named 'nope'"));
     free(out);
     free(err);
 }
@@ -397,7 +474,7 @@ static char *search_json(const char *q)
         app_result_to_json(g_lane_book, q, strlen(q), &r, &out, &e) != PX_OK) {
         return NULL;
     }
-    if (r.plan->semantic_len > 0) __atomic_add_fetch(&g_lane_sem, 1, __ATOMIC_RELAXED);
+    if (app_plan_semantic_text(r.plan)[0] != '\0') __atomic_add_fetch(&g_lane_sem, 1, __ATOMIC_RELAXED);
     app_result_free(&r);
     char *s = strdup(out.data);
     buf_free(&out);
@@ -428,7 +505,7 @@ static void test_concurrent_lanes(void **state)
     write_slow_model(model);
     snprintf(args, sizeof args,
              "generate --rows 400 --seed 9 --out %s/l.csv && %s import --db %s --csv %s/l.csv && "
-             "%s index --db %s --model %s",
+             "%s index --db %s --embedder %s",
              g_dir, getenv("PROSPECT_BIN"), db, g_dir, getenv("PROSPECT_BIN"), db, model);
     if (run(args, &out, &err) != 0) fail_msg("setup: %s", err);
     free(out);
@@ -468,14 +545,76 @@ static void test_concurrent_lanes(void **state)
     assert_int_equal(app_book_open(&bp, &g_lane_book, &e), PX_EINVAL);
 }
 
+// Allocation failures at every step of app_book_open, on the dense path (a tiny model, its
+// vectors, two lanes, a user lexicon and a template) and on the lexical one (no weights): each
+// failure is PX_ENOMEM and leaks nothing; out of memory never quietly turns the dense path off.
+struct open_case {
+    struct app_book_params bp;
+    struct app_book *book;
+};
+
+static int open_book(void *user, struct px_err *err)
+{
+    struct open_case *oc = user;
+    return app_book_open(&oc->bp, &oc->book, err);
+}
+
+static void close_book(void *user)
+{
+    struct open_case *oc = user;
+    app_book_close(oc->book);
+    oc->book = NULL;
+}
+
+static void test_open_alloc_failures(void **state)
+{
+    (void)state;
+    char args[4096], db[400], model[400], tpl[400], lex[400], *out = NULL, *err = NULL;
+    snprintf(db, sizeof db, "%s/fault.db", g_dir);
+    snprintf(model, sizeof model, "%s/fault-model", g_dir);
+    snprintf(tpl, sizeof tpl, "%s/fault.tpl", g_dir);
+    snprintf(lex, sizeof lex, "%s/fault-lexicon.json", g_dir);
+    mkdir(model, 0755);
+    struct testmodel_spec s = testmodel_default_spec();
+    assert_int_equal(testmodel_write(model, &s), 0);
+    tu_write_text(g_dir, "fault.tpl", "{age} year old {occupation} in {city}, {segment}.");
+    tu_write_text(g_dir, "fault-lexicon.json", "{\"concepts\": {\"age\": [\"summers\"]}}");
+    snprintf(args, sizeof args,
+             "generate --rows 40 --seed 11 --out %s/f.csv && %s import --db %s --csv %s/f.csv && "
+             "%s index --db %s --embedder %s --template %s",
+             g_dir, getenv("PROSPECT_BIN"), db, g_dir, getenv("PROSPECT_BIN"), db, model, tpl);
+    if (run(args, &out, &err) != 0) fail_msg("setup: %s", err);
+    free(out);
+    free(err);
+    struct open_case oc = {.bp = app_book_default_params()};
+    oc.bp.db_path = db;
+    oc.bp.model_flag = model;
+    oc.bp.template_path = tpl;
+    oc.bp.lexicon_path = lex;
+    oc.bp.n_lanes = 2;
+    struct px_err e = {0};
+    if (app_book_open(&oc.bp, &oc.book, &e) != PX_OK) fail_msg("open: %s", e.msg);
+    assert_null(app_book_dense_status(oc.book)); // the dense path is on
+    close_book(&oc);
+    long dense = tu_check_alloc_failures(open_book, close_book, &oc);
+    char nothing[400];
+    snprintf(nothing, sizeof nothing, "%s/no-such-model", g_dir);
+    oc.bp.model_flag = nothing;
+    long lexical = tu_check_alloc_failures(open_book, close_book, &oc);
+    printf("app_book_open: %ld allocation points (dense), %ld (lexical)\n", dense, lexical);
+    assert_true(dense > lexical && lexical > 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_bank),
         cmocka_unit_test(test_other_schema),
         cmocka_unit_test(test_index_resumes_after_kill),
+        cmocka_unit_test(test_formats),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_concurrent_lanes),
+        cmocka_unit_test(test_open_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

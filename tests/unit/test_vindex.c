@@ -409,6 +409,14 @@ static void test_vindex_sparse_ids_and_short_bitmap(void **state)
     assert_int_equal(vindex_add(ix, 100000, b, 4, &err), PX_OK);
     assert_int_equal(vindex_add(ix, 7, c, 4, &err), PX_OK);
     assert_int_equal(vindex_id_bound(ix), 100001);
+    // the stored vector is the unit one; ids never added have none
+    const float *v7 = vindex_vector(ix, 7);
+    assert_non_null(v7);
+    assert_true(fabsf(v7[0] - 1 / sqrtf(2)) < 1e-6f && fabsf(v7[1] - 1 / sqrtf(2)) < 1e-6f);
+    assert_true(vindex_vector(ix, 5)[0] == 1.0f);
+    assert_null(vindex_vector(ix, 6));
+    assert_null(vindex_vector(ix, 99999));
+    assert_null(vindex_vector(ix, 5000000));
     struct vindex_hit h[5];
     size_t n = 0;
     const float q[4] = {2, 0.1f, 0, 0};

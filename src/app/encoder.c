@@ -1,4 +1,7 @@
-// app.c — see app.h.
+// encoder.c — the sentence-transformer noun (app_encoder.h): where its directory is (the
+// lookup order), opening it or only its tokenizer with a hint when the weights are missing,
+// and its id (sha256 of model.safetensors), the one key vectors are stored and bundles are
+// checked under.
 #include "app_encoder.h"
 
 #include <stdio.h>
@@ -6,6 +9,8 @@
 #include <string.h>
 
 #include "fsx.h"
+#include "limits.h"
+#include "sha256.h"
 
 static const char *const k_local = "models/" APP_DEFAULT_MODEL;
 static const char *const k_shared = "../shared/models/" APP_DEFAULT_MODEL;
@@ -13,7 +18,7 @@ static const char *const k_shared = "../shared/models/" APP_DEFAULT_MODEL;
 const char *app_model_source_name(enum app_model_source s)
 {
     switch (s) {
-    case APP_MODEL_FLAG: return "--model";
+    case APP_MODEL_FLAG: return "--embedder";
     case APP_MODEL_ENV: return "$PROSPECT_MODEL";
     case APP_MODEL_LOCAL: return "./models";
     case APP_MODEL_SHARED: return "../shared/models";
@@ -51,8 +56,8 @@ int app_model_dir(const char *flag, char *out, size_t n, enum app_model_source *
         return set(out, n, k_shared, APP_MODEL_SHARED, source, err);
     }
     return px_fail(err, PX_ENOENT,
-                   "no model found: looked at --model, $PROSPECT_MODEL, ./%s and %s. Run `make "
-                   "model` (needs internet) to download %s, or pass --model DIR",
+                   "no model found: looked at --embedder, $PROSPECT_MODEL, ./%s and %s. Run `make "
+                   "model` (needs internet) to download %s, or pass --embedder DIR",
                    k_local, k_shared, APP_DEFAULT_MODEL);
 }
 
@@ -66,8 +71,8 @@ static void add_weights_hint(struct px_err *err, const char *dir)
     snprintf(hint, sizeof hint,
              ". To get them: run `make model` on a machine with internet access (downloads "
              "%s into ./%s and checks its sha256), or download %s/resolve/main/model.safetensors "
-             "into '%s'; or use --model DIR / PROSPECT_MODEL for another sentence-transformers "
-             "directory",
+             "into '%s'; or use --embedder DIR / PROSPECT_MODEL for another "
+             "sentence-transformers directory",
              APP_DEFAULT_MODEL, k_local, APP_MODEL_URL, dir);
     size_t len = strlen(err->msg);
     size_t room = sizeof err->msg - 1 - len;
@@ -90,7 +95,7 @@ static int resolve(const char *flag, char *dir, size_t n, char *dir_out, size_t 
 int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, size_t n,
                       struct px_err *err)
 {
-    char dir[4096];
+    char dir[LIMIT_PATH];
     *out = NULL;
     int rc = resolve(flag, dir, sizeof dir, dir_out, n, err);
     if (rc != PX_OK) {
@@ -104,8 +109,21 @@ int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, si
 int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, size_t n,
                        struct px_err *err)
 {
-    char dir[4096];
+    char dir[LIMIT_PATH];
     *out = NULL;
     int rc = resolve(flag, dir, sizeof dir, dir_out, n, err);
     return rc == PX_OK ? embedder_open_tokenizer(dir, out, err) : rc;
+}
+
+int app_model_id(const char *dir, char *out, size_t n, struct px_err *err)
+{
+    char path[LIMIT_PATH], hex[65];
+    int rc = fsx_join(path, sizeof path, dir, "model.safetensors", err);
+    if (rc == PX_OK) {
+        rc = sha256_file_hex(path, hex, err);
+    }
+    if (rc == PX_OK && (size_t)snprintf(out, n, "sha256:%s", hex) >= n) {
+        rc = px_fail(err, PX_ELIMIT, "model id needs %zu bytes, %zu given", strlen(hex) + 8, n);
+    }
+    return rc;
 }

@@ -1,0 +1,522 @@
+// engine.c — see engine.h for the lifecycle and the ranking rules.
+//
+// What an engine holds (rows 0..n_rows-1):
+//   table   coltable: per column numbers (NaN missing), category codes, list bit masks or
+//           flags — filled while building, then the source of the query schema's numbers
+//   bm25    the profile texts' postings
+//   vx      vindex: the rows' unit vectors (f32 + int4); NULL without vectors. It is the only
+//           f32 copy: engine_vector and the cosine of a lexical-only hit read it
+//   schema  query_schema derived at build time (names, labels, units, 11 distribution points
+//           per number, distinct values per category / list column)
+// The builder owns an engine under construction plus what the schema needs besides the table:
+// the distinct values of categorical and list columns, case kept, in first-seen order, at most
+// LIMIT_QUERY_VALUES per column (the table's dictionaries fold ASCII case, the parser's values
+// keep the data's spelling).
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitmap.h"
+#include "filter.h"
+#include "limits.h"
+#include "mem.h"
+#include "strparse.h"
+
+// min, deciles, max: what level words ("affluent" = top quartile) interpolate between
+#define N_DIST_POINTS 11
+
+struct engine {
+    struct engine_params params;
+    size_t n_rows, n_cols;
+    struct coltable *table;       // owned
+    struct bm25 *bm25;            // owned
+    struct vindex *vx;            // owned, NULL without vectors
+    struct query_schema *schema;  // owned, NULL until engine_build
+};
+
+struct distinct {
+    char **v;  // owned: (n) values, owned strings
+    size_t n;
+};
+
+struct engine_builder {
+    struct engine *e;           // owned: the engine being built (NULL once built)
+    size_t cap_rows;
+    size_t n_cols;              // columns copied into cols / vals so far
+    struct engine_column *cols; // owned: (n_cols) with owned name / label copies
+    struct distinct *vals;      // owned: (n_cols), used by CATEGORY / LIST columns
+};
+
+struct engine_params engine_default_params(void)
+{
+    struct engine_params p = {
+        .bm25 = bm25_default_params(),
+        .vindex = vindex_default_params(),
+        .fuse = fuse_default_params(),
+    };
+    return p;
+}
+
+// ---- building ----
+
+void engine_free(struct engine *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    coltable_free(e->table);
+    bm25_free(e->bm25);
+    vindex_free(e->vx);
+    query_schema_free(e->schema);
+    px_free(e);
+}
+
+void engine_builder_free(struct engine_builder *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    engine_free(b->e);
+    for (size_t c = 0; c < b->n_cols; c++) {
+        px_free((char *)b->cols[c].name);
+        px_free((char *)b->cols[c].label);
+        for (size_t k = 0; k < b->vals[c].n; k++) {
+            px_free(b->vals[c].v[k]);
+        }
+        px_free(b->vals[c].v);
+    }
+    px_free(b->cols);
+    px_free(b->vals);
+    px_free(b);
+}
+
+int engine_builder_new(const struct engine_column *cols, size_t n_cols, size_t cap_rows,
+                       const struct engine_params *params, struct engine_builder **out,
+                       struct px_err *err)
+{
+    int rc = PX_OK;
+    const char **names = NULL;
+    enum query_col_kind *kinds = NULL;
+    struct engine_builder *b = NULL;
+    *out = NULL;
+    if (cap_rows > LIMIT_VINDEX_ROWS) {
+        return px_fail(err, PX_ELIMIT, "%zu rows: past LIMIT_VINDEX_ROWS (%u)", cap_rows,
+                       (unsigned)LIMIT_VINDEX_ROWS);
+    }
+    b = px_calloc(1, sizeof *b);
+    if (b == NULL || (b->e = px_calloc(1, sizeof *b->e)) == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory");
+        goto done;
+    }
+    b->cap_rows = cap_rows;
+    b->e->params = params != NULL ? *params : engine_default_params();
+    size_t nc = n_cols ? n_cols : 1;
+    b->cols = px_calloc(nc, sizeof *b->cols);
+    b->vals = px_calloc(nc, sizeof *b->vals);
+    names = px_calloc(nc, sizeof *names);
+    kinds = px_calloc(nc, sizeof *kinds);
+    if (b->cols == NULL || b->vals == NULL || names == NULL || kinds == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t c = 0; c < n_cols; c++) {
+        b->n_cols = c + 1; // from here on engine_builder_free frees column c
+        b->cols[c] = cols[c];
+        b->cols[c].name = px_strdup(cols[c].name ? cols[c].name : "");
+        b->cols[c].label = cols[c].label ? px_strdup(cols[c].label) : NULL;
+        if (b->cols[c].name == NULL || (cols[c].label != NULL && b->cols[c].label == NULL)) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+            goto done;
+        }
+        names[c] = b->cols[c].name;
+        kinds[c] = cols[c].kind;
+    }
+    b->e->n_cols = n_cols;
+    rc = coltable_new_columns(names, kinds, n_cols, cap_rows, &b->e->table, err);
+    if (rc == PX_OK) {
+        rc = bm25_new(&b->e->params.bm25, &b->e->bm25, err);
+    }
+done:
+    px_free(names);
+    px_free(kinds);
+    if (rc != PX_OK) {
+        engine_builder_free(b);
+        b = NULL;
+    }
+    *out = b;
+    return rc;
+}
+
+int engine_builder_add_row(struct engine_builder *b, size_t *row, struct px_err *err)
+{
+    if (b->e->n_rows >= b->cap_rows) {
+        return px_fail(err, PX_ELIMIT, "row %zu: the engine was made for %zu rows", b->e->n_rows,
+                       b->cap_rows);
+    }
+    *row = b->e->n_rows++;
+    return PX_OK;
+}
+
+static int check_cell(const struct engine_builder *b, size_t row, size_t col, struct px_err *err)
+{
+    if (row >= b->e->n_rows || col >= b->e->n_cols) {
+        return px_fail(err, PX_EINVAL, "engine: row %zu / column %zu not in the table", row, col);
+    }
+    return PX_OK;
+}
+
+int engine_builder_set_number(struct engine_builder *b, size_t row, size_t col, double v,
+                              struct px_err *err)
+{
+    int rc = check_cell(b, row, col, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    if (b->cols[col].kind == QUERY_COL_BOOL) {
+        return coltable_set_bool(b->e->table, row, col, isnan(v) ? -1 : v != 0, err);
+    }
+    return coltable_set_number(b->e->table, row, col, v, err);
+}
+
+// Adds item (len bytes) to the column's distinct values unless it is there (exact bytes) or
+// the list is full.
+static int note_value(struct distinct *d, const char *item, size_t len, struct px_err *err)
+{
+    for (size_t k = 0; k < d->n; k++) {
+        if (strlen(d->v[k]) == len && memcmp(d->v[k], item, len) == 0) {
+            return PX_OK;
+        }
+    }
+    if (d->n >= LIMIT_QUERY_VALUES) {
+        return PX_OK; // the parser knows the first LIMIT_QUERY_VALUES; filters still see all
+    }
+    if (d->v == NULL) {
+        d->v = px_malloc(LIMIT_QUERY_VALUES * sizeof *d->v);
+        if (d->v == NULL) {
+            return px_fail(err, PX_ENOMEM, "out of memory");
+        }
+    }
+    d->v[d->n] = px_strndup(item, len);
+    if (d->v[d->n] == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    d->n++;
+    return PX_OK;
+}
+
+int engine_builder_set_value(struct engine_builder *b, size_t row, size_t col, const char *s,
+                             struct px_err *err)
+{
+    int rc = check_cell(b, row, col, err);
+    if (rc == PX_OK) {
+        rc = coltable_set_text(b->e->table, row, col, s, err);
+    }
+    if (rc != PX_OK || s == NULL) {
+        return rc;
+    }
+    const char *p = s, *item = s;
+    size_t len = strlen(s);
+    bool list = b->cols[col].kind == QUERY_COL_LIST;
+    bool more = list ? strparse_list_item(&p, &item, &len) : len > 0;
+    while (more && rc == PX_OK) {
+        rc = note_value(&b->vals[col], item, len, err);
+        more = list && strparse_list_item(&p, &item, &len);
+    }
+    return rc;
+}
+
+int engine_builder_add_text(struct engine_builder *b, size_t row, const char *text, size_t len,
+                            struct px_err *err)
+{
+    if (row >= b->e->n_rows) {
+        return px_fail(err, PX_EINVAL, "engine: row %zu not in the table", row);
+    }
+    return bm25_add_doc(b->e->bm25, (uint32_t)row, text ? text : "", text ? len : 0, err);
+}
+
+int engine_builder_add_vector(struct engine_builder *b, size_t row, const float *vec, size_t dim,
+                              struct px_err *err)
+{
+    if (row >= b->e->n_rows) {
+        return px_fail(err, PX_EINVAL, "engine: row %zu not in the table", row);
+    }
+    if (b->e->vx == NULL) {
+        int rc = vindex_new(dim, &b->e->params.vindex, &b->e->vx, err);
+        if (rc != PX_OK) {
+            return rc;
+        }
+    }
+    return vindex_add(b->e->vx, (uint32_t)row, vec, dim, err);
+}
+
+void engine_builder_drop_vectors(struct engine_builder *b)
+{
+    vindex_free(b->e->vx);
+    b->e->vx = NULL;
+}
+
+static int cmp_f64(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// The query schema from the filled table and the distinct values.
+static int build_schema(struct engine_builder *b, struct px_err *err)
+{
+    struct engine *e = b->e;
+    int rc = query_schema_new(&e->schema, err);
+    double *tmp = px_malloc((e->n_rows ? e->n_rows : 1) * sizeof *tmp);
+    if (rc == PX_OK && tmp == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory building the query schema");
+    }
+    for (size_t c = 0; c < e->n_cols && rc == PX_OK; c++) {
+        const struct engine_column *col = &b->cols[c];
+        switch (col->kind) {
+        case QUERY_COL_NUMERIC: {
+            const double *num = coltable_numbers(e->table, c);
+            size_t n = 0;
+            for (size_t r = 0; r < e->n_rows; r++) {
+                if (!isnan(num[r])) {
+                    tmp[n++] = num[r];
+                }
+            }
+            if (n == 0) {
+                rc = query_schema_add_other(e->schema, col->name, col->label, QUERY_COL_TEXT,
+                                            err);
+                break;
+            }
+            qsort(tmp, n, sizeof *tmp, cmp_f64);
+            double q[N_DIST_POINTS];
+            for (int k = 0; k < N_DIST_POINTS; k++) {
+                q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
+            }
+            rc = query_schema_add_numeric(e->schema, col->name, col->label, col->unit, 1.0, q,
+                                          N_DIST_POINTS, err);
+            break;
+        }
+        case QUERY_COL_BOOL: rc = query_schema_add_bool(e->schema, col->name, col->label, err); break;
+        case QUERY_COL_CATEGORY:
+        case QUERY_COL_LIST:
+            rc = query_schema_add_category(e->schema, col->name, col->label,
+                                           (const char *const *)b->vals[c].v, b->vals[c].n,
+                                           col->kind == QUERY_COL_LIST, err);
+            break;
+        case QUERY_COL_TEXT:
+        case QUERY_COL_ID:
+            rc = query_schema_add_other(e->schema, col->name, col->label, col->kind, err);
+            break;
+        }
+    }
+    px_free(tmp);
+    return rc;
+}
+
+int engine_build(struct engine_builder *b, struct engine **out, struct px_err *err)
+{
+    *out = NULL;
+    int rc = coltable_set_rows(b->e->table, b->e->n_rows, err);
+    if (rc == PX_OK) {
+        rc = bm25_finalize(b->e->bm25, err);
+    }
+    if (rc == PX_OK) {
+        rc = build_schema(b, err);
+    }
+    if (rc == PX_OK) {
+        *out = b->e;
+        b->e = NULL;
+    }
+    engine_builder_free(b);
+    return rc;
+}
+
+// ---- the engine ----
+
+size_t engine_n_rows(const struct engine *e) { return e->n_rows; }
+const struct query_schema *engine_schema(const struct engine *e) { return e->schema; }
+size_t engine_dim(const struct engine *e) { return e->vx ? vindex_dim(e->vx) : 0; }
+size_t engine_n_vectors(const struct engine *e) { return e->vx ? vindex_count(e->vx) : 0; }
+
+const float *engine_vector(const struct engine *e, size_t row)
+{
+    return e->vx != NULL && row < e->n_rows ? vindex_vector(e->vx, (uint32_t)row) : NULL;
+}
+
+// ---- searching ----
+
+static double cosine(const float *q, const float *v, size_t dim)
+{
+    double dot = 0, nq = 0, nv = 0;
+    for (size_t k = 0; k < dim; k++) {
+        dot += (double)q[k] * v[k];
+        nq += (double)q[k] * q[k];
+        nv += (double)v[k] * v[k];
+    }
+    return nq > 0 && nv > 0 ? dot / sqrt(nq * nv) : NAN;
+}
+
+// No list to fuse: candidates by boost, then row order (an insertion into the top so far).
+static void rank_by_boost(const struct engine *e, const struct bitmap *cand,
+                          const struct query_boost *boosts, size_t n_boosts, size_t top,
+                          struct engine_hit *hits, size_t *n_hits)
+{
+    for (size_t r = bitmap_next(cand, 0); r < e->n_rows; r = bitmap_next(cand, r + 1)) {
+        double bs = boost_score(e->table, boosts, n_boosts, r);
+        size_t pos = *n_hits;
+        if (pos == top && !(bs > hits[top - 1].boost)) {
+            continue;
+        }
+        if (pos == top) {
+            pos--;
+        } else {
+            (*n_hits)++;
+        }
+        while (pos > 0 && bs > hits[pos - 1].boost) {
+            hits[pos] = hits[pos - 1];
+            pos--;
+        }
+        hits[pos] = (struct engine_hit){(uint32_t)r, bs, NAN, 0, bs};
+    }
+}
+
+// Dense (vec, may be NULL) and lexical (text) lists among cand, fused with the boosts.
+static int rank(const struct engine *e, const float *vec, size_t dim, const char *text,
+                size_t text_len, const struct query_plan *plan, const struct bitmap *cand,
+                size_t top, struct pool *pool, struct engine_hit *hits, struct engine_answer *ans,
+                struct px_err *err)
+{
+    int rc = PX_OK;
+    size_t K = top * 20 > 100 ? top * 20 : 100;
+    if (K > LIMIT_VINDEX_K) {
+        K = LIMIT_VINDEX_K;
+    }
+    struct vindex_hit *dh = px_calloc(K, sizeof *dh);
+    struct bm25_hit *lh = px_calloc(K, sizeof *lh);
+    uint32_t *dids = px_calloc(K, sizeof *dids), *lids = px_calloc(K, sizeof *lids);
+    struct fuse_boost *fb = px_calloc(2 * K, sizeof *fb);
+    struct fuse_hit *fh = px_calloc(top, sizeof *fh);
+    size_t nd = 0, nl = 0, nf = 0, nfh = 0;
+    if (!dh || !lh || !dids || !lids || !fb || !fh) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory ranking");
+        goto done;
+    }
+    if (vec != NULL && e->vx != NULL) {
+        rc = vindex_search(e->vx, vec, dim, K, cand, pool, dh, &nd, err);
+        ans->dense = true;
+    }
+    if (rc == PX_OK && text_len > 0) {
+        rc = bm25_search(e->bm25, text, text_len, cand, K, lh, &nl, err);
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    const struct query_boost *boosts = plan ? plan->boosts : NULL;
+    size_t n_boosts = plan ? plan->n_boosts : 0;
+    if (nd == 0 && nl == 0) {
+        rank_by_boost(e, cand, boosts, n_boosts, top, hits, &ans->n_hits);
+        goto done;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        dids[i] = dh[i].row_id;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        lids[i] = lh[i].doc_id;
+    }
+    struct fuse_list lists[2] = {{dids, nd, 1.0f}, {lids, nl, 1.0f}};
+    // a weight-1 boost = two first places
+    const double unit = 2.0 / ((double)e->params.fuse.k_rrf + 1.0);
+    for (size_t i = 0; i < nd + nl; i++) {
+        uint32_t id = i < nd ? dids[i] : lids[i - nd];
+        double bs = boost_score(e->table, boosts, n_boosts, id);
+        if (bs != 0) {
+            fb[nf++] = (struct fuse_boost){id, (float)(bs * unit)};
+        }
+    }
+    // each id's boost once: fuse adds repeated boosts, so drop duplicates
+    for (size_t i = 0; i < nf; i++) {
+        for (size_t j = i + 1; j < nf; j++) {
+            if (fb[j].id == fb[i].id) {
+                fb[j--] = fb[--nf];
+            }
+        }
+    }
+    rc = fuse_rrf(lists, 2, fb, nf, &e->params.fuse, top, fh, &nfh, err);
+    for (size_t i = 0; i < nfh && rc == PX_OK; i++) {
+        struct engine_hit *h = &hits[ans->n_hits++];
+        h->row = fh[i].id;
+        h->score = fh[i].score;
+        h->similarity = NAN;
+        h->lexical = 0;
+        h->boost = boost_score(e->table, boosts, n_boosts, h->row);
+        for (size_t k = 0; k < nd; k++) {
+            if (dh[k].row_id == h->row) {
+                h->similarity = dh[k].score;
+            }
+        }
+        for (size_t k = 0; k < nl; k++) {
+            if (lh[k].doc_id == h->row) {
+                h->lexical = lh[k].score;
+            }
+        }
+        const float *v = vec != NULL ? engine_vector(e, h->row) : NULL;
+        if (isnan(h->similarity) && v != NULL) {
+            h->similarity = cosine(vec, v, dim);
+        }
+    }
+done:
+    px_free(dh);
+    px_free(lh);
+    px_free(dids);
+    px_free(lids);
+    px_free(fb);
+    px_free(fh);
+    return rc;
+}
+
+int engine_search(const struct engine *e, const struct engine_query *q, size_t top,
+                  struct pool *pool, struct engine_hit *hits, struct engine_answer *ans,
+                  struct px_err *err)
+{
+    struct bitmap *cand = NULL;
+    memset(ans, 0, sizeof *ans);
+    if (top < 1 || top > LIMIT_VINDEX_K) {
+        return px_fail(err, PX_EINVAL, "top must be 1..%d, got %zu", LIMIT_VINDEX_K, top);
+    }
+    const struct query_plan *plan = q->plan;
+    int rc = bitmap_new(e->n_rows, &cand, err);
+    if (rc == PX_OK && plan != NULL) {
+        rc = filter_apply(e->table, plan->filters, plan->n_filters, cand, err);
+    } else if (rc == PX_OK) {
+        bitmap_fill(cand);
+    }
+    for (size_t i = 0; rc == PX_OK && i < q->n_exclude; i++) {
+        if (q->exclude[i] >= e->n_rows) {
+            rc = px_fail(err, PX_EINVAL, "excluded row %u is not in the table", q->exclude[i]);
+        } else {
+            bitmap_clear(cand, q->exclude[i]);
+        }
+    }
+    if (rc != PX_OK) {
+        goto done;
+    }
+    ans->n_candidates = bitmap_count(cand);
+    const char *text = q->text;
+    size_t text_len = q->text_len;
+    if (text == NULL && plan != NULL) {
+        text = plan->semantic_text;
+        text_len = plan->semantic_len;
+    }
+    if (ans->n_candidates > 0) {
+        rc = rank(e, q->vector, q->dim, text, text == NULL ? 0 : text_len, plan, cand, top, pool,
+                  hits, ans, err);
+    }
+    if (rc != PX_OK) {
+        ans->n_hits = 0;
+        ans->dense = false;
+    }
+done:
+    bitmap_free(cand);
+    return rc;
+}
