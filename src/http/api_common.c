@@ -1,5 +1,6 @@
 // api_common.c — what every handler shares: the context, query arguments, the px_status → HTTP
-// table, JSON error bodies, and a customer row as JSON.
+// table, JSON error bodies (always valid UTF-8: a message that echoes a client's ill-formed
+// bytes gets U+FFFD for each), and a customer row as JSON.
 
 #include <stdio.h>
 #include <string.h>
@@ -37,14 +38,33 @@ const char *api_http_code(int http_status)
     switch (http_status) {
     case 400: return "bad_request";
     case 401: return "unauthorized";
+    case 403: return "forbidden";
     case 404: return "not_found";
     case 405: return "method_not_allowed";
     case 413: return "payload_too_large";
     case 415: return "unsupported_media_type";
+    case 429: return "too_many_requests";
     case 501: return "not_implemented";
     case 503: return "unavailable";
     default: return http_status >= 500 ? "internal_error" : "error";
     }
+}
+
+// Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), or 0 when the bytes there are ill-formed.
+// (base/utf8.h's utf8_decode, once it lands, is the same rule.)
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    }
+    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0;
+    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0;
+    return len;
 }
 
 int api_error_body(struct api_res *res, int http_status, const char *message)
@@ -55,7 +75,24 @@ int api_error_body(struct api_res *res, int http_status, const char *message)
     res->content_type = NULL;
     int rc = buf_printf(&res->body, &err, "{\"error\": {\"code\": \"%s\", \"message\": ",
                         api_http_code(http_status));
-    if (rc == PX_OK) rc = jsonx_put_string(&res->body, message, strlen(message), &err);
+    // a message may echo the client's own bytes (a path parameter): each ill-formed byte
+    // becomes U+FFFD, so the document is always valid UTF-8 (and so valid JSON)
+    char clean[2 * PX_ERR_MSG_MAX];
+    size_t n = strlen(message), k = 0;
+    for (size_t i = 0; i < n && k + 4 < sizeof clean;) {
+        size_t len = utf8_seq((const unsigned char *)message + i, n - i);
+        if (len == 0) {
+            memcpy(clean + k, "\xef\xbf\xbd", 3);
+            k += 3;
+            i++;
+        } else {
+            if (k + len + 1 >= sizeof clean) break;
+            memcpy(clean + k, message + i, len);
+            k += len;
+            i += len;
+        }
+    }
+    if (rc == PX_OK) rc = jsonx_put_string(&res->body, clean, k, &err);
     if (rc == PX_OK) rc = buf_append(&res->body, "}}", 2, &err);
     return rc;
 }
