@@ -142,9 +142,10 @@
 #define LIMIT_HTTP_QUERIES 64
 // Results per query over HTTP (top / top_n).
 #define LIMIT_HTTP_TOP 1000
-// Simultaneous connections, MHD's per-connection memory (headers, not our body buffer), idle
-// timeout, and worker threads.
-#define LIMIT_HTTP_CONNECTIONS 256
+// Simultaneous connections (well above what LIMIT_HTTP_PER_IP lets a few addresses hold; the
+// server lowers it to fit RLIMIT_NOFILE), MHD's per-connection memory (headers, not our body
+// buffer), idle timeout, and worker threads.
+#define LIMIT_HTTP_CONNECTIONS 1024
 #define LIMIT_HTTP_CONN_MEMORY (64u << 10)
 #define LIMIT_HTTP_TIMEOUT_S 30
 #define LIMIT_HTTP_THREADS 64

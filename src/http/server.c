@@ -27,7 +27,7 @@
 // client sending one header line every few seconds would hold a connection for ever. A watchdog
 // thread gives every request absolute deadlines instead: its headers within header_s of the
 // connection opening or the previous answer (LIMIT_HTTP_HEADER_BUSY_S while more than 3/4 of the
-// connections are open), its body within body_s of the headers; past them it shuts the socket
+// connections are open, and BUSY_HOLD_S after), its body within body_s of the headers; past them it shuts the socket
 // down (shutdown(2), never close: MHD still owns the descriptor and closes it, which happens only
 // after the connection has left the list, under the same mutex).
 //
@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -56,6 +57,8 @@
 
 #define IO_THREADS 2 // MHD's threads: reading, public routes, writing (the work is elsewhere)
 #define WATCHDOG_MS 200
+#define BUSY_HOLD_S 5.0 // how long the short header deadline outlasts the pressure
+#define SPARE_FDS 128   // descriptors kept for the database, models and logs beside connections
 
 enum track_phase { TRACK_HEADERS, TRACK_BODY, TRACK_WORK };
 
@@ -272,10 +275,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *watchdog_main(void *arg)
 {
     struct server *s = arg;
+    double busy_until = 0;
     pthread_mutex_lock(&s->conn_lock);
     while (!s->wd_stop) {
         double now = now_s();
-        bool busy = (unsigned long)s->n_conns * 4 > (unsigned long)s->p.max_connections * 3;
+        // under pressure, and for BUSY_HOLD_S after it, headers get the short deadline (so the
+        // stragglers of a flood go with it, not 10 s later)
+        if ((unsigned long)s->n_conns * 4 > (unsigned long)s->p.max_connections * 3) {
+            busy_until = now + BUSY_HOLD_S;
+        }
+        bool busy = now < busy_until;
         double head = busy && s->p.header_s > LIMIT_HTTP_HEADER_BUSY_S ? LIMIT_HTTP_HEADER_BUSY_S
                                                                       : s->p.header_s;
         unsigned n_shut = 0;
@@ -755,6 +764,21 @@ int server_start(const struct server_params *p, struct api_ctx *ctx, struct serv
     if (s == NULL) return px_fail(err, PX_ENOMEM, "out of memory starting the server");
     s->ctx = ctx;
     s->p = *p;
+    // every connection is a descriptor: raise the soft limit as far as the hard one allows,
+    // and hold fewer connections when even that is short (accept(2) failing is worse)
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)p->max_connections + SPARE_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur = nofile.rlim_max < want ? nofile.rlim_max : want;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+        getrlimit(RLIMIT_NOFILE, &nofile);
+        if (nofile.rlim_cur < want) {
+            s->p.max_connections =
+                nofile.rlim_cur > 2 * SPARE_FDS ? (unsigned)(nofile.rlim_cur - SPARE_FDS) : 64;
+            logx(LOGX_WARN, "http: %u connections at most (RLIMIT_NOFILE %llu)",
+                 s->p.max_connections, (unsigned long long)nofile.rlim_cur);
+        }
+    }
     rc = server_resolve(bind, &s->addr, err);
     if (rc == PX_OK && !s->addr.loopback && (ctx->access == NULL || !ctx->require_keys)) {
         rc = px_fail(err, PX_EUNSUPPORTED,
@@ -805,7 +829,8 @@ int server_start(const struct server_params *p, struct api_ctx *ctx, struct serv
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, // first, so MHD never prints itself
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)IO_THREADS,
-        MHD_OPTION_CONNECTION_LIMIT, p->max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, s->p.max_connections,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, s->p.max_connections, // handshakes wait, not retry
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, p->max_per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, p->conn_memory,
         MHD_OPTION_CONNECTION_TIMEOUT, p->timeout_s,
@@ -823,7 +848,7 @@ int server_start(const struct server_params *p, struct api_ctx *ctx, struct serv
         goto done;
     }
     logx(LOGX_INFO, "http: listening on %s port %d, %d workers, %u connections (%u per address)",
-         s->addr.text, server_port(s), p->n_threads, p->max_connections, p->max_per_ip);
+         s->addr.text, server_port(s), p->n_threads, s->p.max_connections, p->max_per_ip);
     *out = s;
     s = NULL;
     rc = PX_OK;
