@@ -64,6 +64,7 @@ static char *read_all(const char *path, size_t *len)
     char *d = malloc((size_t)n + 1);
     assert_int_equal(fread(d, 1, (size_t)n, f), (size_t)n);
     fclose(f);
+    d[n] = '\0'; // so that strstr may read it
     *len = (size_t)n;
     return d;
 }

@@ -6,6 +6,7 @@
 #include "budget.h"
 #include "guard.h"
 #include "mem.h"
+#include "server.h"
 #include "testutil.h"
 
 static void test_hosts_loopback(void **state)
@@ -147,12 +148,52 @@ static void test_budget_alloc_failures(void **state)
     assert_true(tu_check_alloc_failures(open_budget, release_nothing, NULL) >= 1);
 }
 
+// server_start's cleanup on every failure path (budget, workers, the server itself), and
+// server_stop's: a loopback server on a free port, started and stopped.
+static int open_server(void *user, struct px_err *err)
+{
+    struct api_ctx *ctx = user;
+    struct server_params p = server_default_params();
+    struct server *s = NULL;
+    p.port = 0;
+    p.n_threads = 2;
+    int rc = server_start(&p, ctx, &s, err);
+    if (rc == PX_OK && server_port(s) <= 0) rc = PX_EINTERNAL;
+    server_stop(s);
+    return rc;
+}
+
+static void test_server_alloc_failures(void **state)
+{
+    (void)state;
+    static struct api_ctx ctx; // no book, no access: nothing is served here
+    assert_true(tu_check_alloc_failures(open_server, release_nothing, &ctx) >= 3);
+}
+
+static void test_server_resolve(void **state)
+{
+    (void)state;
+    struct server_addr a;
+    struct px_err err = {0};
+    assert_int_equal(server_resolve("localhost", &a, &err), PX_OK);
+    assert_string_equal(a.text, "127.0.0.1");
+    assert_true(a.loopback);
+    assert_int_equal(server_resolve("::1", &a, &err), PX_OK);
+    assert_true(a.loopback);
+    assert_int_equal(server_resolve("0.0.0.0", &a, &err), PX_OK);
+    assert_false(a.loopback);
+    assert_int_equal(server_resolve("foo.invalid", &a, &err), PX_EINVAL);
+    assert_non_null(strstr(err.msg, "does not resolve"));
+    assert_int_equal(server_resolve("", &a, &err), PX_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hosts_loopback), cmocka_unit_test(test_hosts_wildcard_and_names),
         cmocka_unit_test(test_framing),        cmocka_unit_test(test_budget),
-        cmocka_unit_test(test_budget_alloc_failures),
+        cmocka_unit_test(test_budget_alloc_failures), cmocka_unit_test(test_server_alloc_failures),
+        cmocka_unit_test(test_server_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
