@@ -15,7 +15,8 @@
 //
 // Audit. One row per search, MLflow query, customer lookup or similar-customers call, written
 // before the answer leaves (fail closed). The row holds the key id (or the OS user for the
-// CLI), the query text, the query plan, and the returned ids as a JSON array.
+// CLI), the query text, the query plan, and the returned ids as a JSON array. One row per
+// refused key too ("auth_failed": the client's address as actor, the claimed id, the reason).
 //
 // Threads: struct app_access owns one SQLite connection guarded by a mutex.
 #include <pthread.h>

@@ -3,7 +3,8 @@
 //
 // The signal handler only writes a byte to a self-pipe; the main thread blocks reading it, then
 // stops the server (requests in flight finish) and closes the book. `--port 0` binds a free port;
-// the URL printed on stderr ("prospect serve: listening on http://127.0.0.1:PORT") names it.
+// the URL printed on stderr ("prospect serve: listening on http://127.0.0.1:PORT") names it, and
+// the one address a --bind name resolved to (server_resolve) follows it in parentheses.
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "utf8.h"
 
 // ---- status table ----
 
@@ -50,23 +51,6 @@ const char *api_http_code(int http_status)
     }
 }
 
-// Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no overlong forms, no
-// surrogates, nothing past U+10FFFF), or 0 when the bytes there are ill-formed.
-// (base/utf8.h's utf8_decode, once it lands, is the same rule.)
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    }
-    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0;
-    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0;
-    return len;
-}
-
 int api_error_body(struct api_res *res, int http_status, const char *message)
 {
     struct px_err err = {0};
@@ -80,7 +64,8 @@ int api_error_body(struct api_res *res, int http_status, const char *message)
     char clean[2 * PX_ERR_MSG_MAX];
     size_t n = strlen(message), k = 0;
     for (size_t i = 0; i < n && k + 4 < sizeof clean;) {
-        size_t len = utf8_seq((const unsigned char *)message + i, n - i);
+        int32_t cp;
+        size_t len = utf8_decode((const unsigned char *)message + i, n - i, &cp);
         if (len == 0) {
             memcpy(clean + k, "\xef\xbf\xbd", 3);
             k += 3;
