@@ -8,10 +8,15 @@
 // low-entropy human passwords, and would cost every request milliseconds for nothing here.)
 // Checking: parse the token, look the id up, recompute the hash, compare in constant time,
 // refuse revoked keys. Revocation is a row update, so a running server honours it at once.
+// Every refusal carries the same message (APP_AUTH_MESSAGE), so a client cannot learn which
+// key ids exist; an unknown id is hashed like a known one, so timing does not tell either. The
+// reason is the caller's to log and record (app_access_log_auth_failure: an "auth_failed" row
+// with the client's address, the key id when well-formed and the reason).
 //
 // Audit. One row per search, MLflow query, customer lookup or similar-customers call, written
 // before the answer leaves (fail closed). The row holds the key id (or the OS user for the
-// CLI), the query text, the query plan, and the returned ids as a JSON array.
+// CLI), the query text, the query plan, and the returned ids as a JSON array. One row per
+// refused key too ("auth_failed": the client's address as actor, the claimed id, the reason).
 //
 // Threads: struct app_access owns one SQLite connection guarded by a mutex.
 #include <pthread.h>
@@ -199,31 +204,48 @@ int app_access_active_keys(struct app_access *a, size_t *n, struct px_err *err)
     return rc;
 }
 
+// Fills why and returns PX_EAUTH with the one message every refusal carries.
+static int refuse(struct app_auth_failure *why, const char *id, const char *reason,
+                  struct px_err *err)
+{
+    if (why != NULL) {
+        snprintf(why->key_id, sizeof why->key_id, "%s", id ? id : "");
+        why->reason = reason;
+    }
+    return px_fail(err, PX_EAUTH, "%s", APP_AUTH_MESSAGE);
+}
+
 int app_access_check(struct app_access *a, const char *authorization,
-                     char key_id[APP_KEY_ID_LEN + 1], struct px_err *err)
+                     char key_id[APP_KEY_ID_LEN + 1], struct app_auth_failure *why,
+                     struct px_err *err)
 {
     static const char bearer[] = "Bearer ";
     const size_t token_len = sizeof TOKEN_PREFIX - 1 + APP_KEY_ID_LEN + 1 + 2 * SECRET_BYTES;
     key_id[0] = '\0';
+    if (why != NULL) {
+        why->key_id[0] = '\0';
+        why->reason = "";
+    }
     if (authorization == NULL || authorization[0] == '\0') {
-        return px_fail(err, PX_EAUTH, "an API key is required: send 'Authorization: Bearer <key>'"
-                                      " (prospect keys create)");
+        return refuse(why, NULL, "no key", err);
     }
     if (strncasecmp(authorization, bearer, sizeof bearer - 1) != 0) {
-        return px_fail(err, PX_EAUTH, "the Authorization header must be 'Bearer <key>'");
+        return refuse(why, NULL, "not a Bearer token", err);
     }
     const char *t = authorization + sizeof bearer - 1;
     while (*t == ' ') t++;
     unsigned char secret[SECRET_BYTES], id_bytes[APP_KEY_ID_LEN / 2];
     if (strlen(t) != token_len || strncmp(t, TOKEN_PREFIX, sizeof TOKEN_PREFIX - 1) != 0 ||
         t[sizeof TOKEN_PREFIX - 1 + APP_KEY_ID_LEN] != '_' ||
-        !from_hex(t + sizeof TOKEN_PREFIX - 1, sizeof id_bytes, id_bytes) ||
-        !from_hex(t + sizeof TOKEN_PREFIX + APP_KEY_ID_LEN, SECRET_BYTES, secret)) {
-        return px_fail(err, PX_EAUTH, "malformed API key (expected pxk_<12 hex>_<64 hex>)");
+        !from_hex(t + sizeof TOKEN_PREFIX - 1, sizeof id_bytes, id_bytes)) {
+        return refuse(why, NULL, "malformed key", err);
     }
     char id[APP_KEY_ID_LEN + 1];
     memcpy(id, t + sizeof TOKEN_PREFIX - 1, APP_KEY_ID_LEN);
     id[APP_KEY_ID_LEN] = '\0';
+    if (!from_hex(t + sizeof TOKEN_PREFIX + APP_KEY_ID_LEN, SECRET_BYTES, secret)) {
+        return refuse(why, id, "malformed key", err);
+    }
     unsigned char salt[STORE_KEY_SALT_LEN], want[STORE_KEY_HASH_LEN], got[STORE_KEY_HASH_LEN];
     struct store_key sk;
     bool found = false;
@@ -231,10 +253,12 @@ int app_access_check(struct app_access *a, const char *authorization,
     int rc = store_key_get(a->st, id, &sk, salt, want, &found, err);
     pthread_mutex_unlock(&a->lock);
     if (rc != PX_OK) {
+        memset(secret, 0, sizeof secret);
         return rc;
     }
-    if (!found) {
-        return px_fail(err, PX_EAUTH, "unknown API key %s", id);
+    if (!found) { // hash anyway, so an unknown id costs what a known one does
+        memset(salt, 0, sizeof salt);
+        memset(want, 0xff, sizeof want);
     }
     hash_secret(salt, secret, got);
     memset(secret, 0, sizeof secret);
@@ -242,14 +266,39 @@ int app_access_check(struct app_access *a, const char *authorization,
     for (size_t i = 0; i < sizeof got; i++) {
         diff |= (unsigned char)(got[i] ^ want[i]);
     }
+    if (!found) {
+        return refuse(why, id, "unknown key", err);
+    }
     if (diff != 0) {
-        return px_fail(err, PX_EAUTH, "API key %s: wrong secret", id);
+        return refuse(why, id, "wrong secret", err);
     }
     if (sk.revoked[0] != '\0') {
-        return px_fail(err, PX_EAUTH, "API key %s was revoked at %s", id, sk.revoked);
+        return refuse(why, id, "revoked key", err);
     }
     memcpy(key_id, id, sizeof id);
     return PX_OK;
+}
+
+int app_access_log_auth_failure(struct app_access *a, const char *channel, const char *client,
+                                const struct app_auth_failure *why, struct px_err *err)
+{
+    struct store_audit_row r = {
+        .key_id = why->key_id[0] ? why->key_id : NULL,
+        .channel = channel,
+        .actor = client && client[0] ? client : NULL,
+        .action = "auth_failed",
+        .query = why->reason ? why->reason : "",
+        .plan = NULL,
+        .n_results = 0,
+        .customer_ids = "[]",
+    };
+    pthread_mutex_lock(&a->lock);
+    int rc = store_audit_append(a->st, &r, err);
+    pthread_mutex_unlock(&a->lock);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "audit log");
+    }
+    return rc;
 }
 
 // ---- audit ----

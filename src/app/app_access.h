@@ -12,7 +12,8 @@
 // "pxk_<id>_<secret>" (id: 12 hex digits, public; secret: 64 hex digits, 256 random bits); the
 // database keeps only a random salt and sha256(salt || secret). Clients send
 // "Authorization: Bearer <token>". Every search and every customer lookup over HTTP or the CLI
-// appends one audit row (time, key id or OS user, query text, plan, returned customer ids);
+// appends one audit row (time, key id or OS user, query text, plan, returned customer ids), and
+// so does every refused key (time, client address, the key id when well-formed, the reason);
 // the table rejects UPDATE and DELETE.
 
 #define APP_KEY_ID_LEN 12
@@ -44,16 +45,36 @@ struct app_access;
 int app_access_open(const char *db_path, struct app_access **out, struct px_err *err);
 void app_access_close(struct app_access *a);
 int app_access_active_keys(struct app_access *a, size_t *n, struct px_err *err);
+// The one message of every refused key (missing, malformed, unknown, wrong secret, revoked): a
+// client learns nothing about which key ids exist. The reason goes to the log and the audit
+// log instead (struct app_auth_failure).
+#define APP_AUTH_MESSAGE                                                                          \
+    "a valid API key is required: send 'Authorization: Bearer <key>' (prospect keys create)"
+
+struct app_auth_failure {
+    char key_id[APP_KEY_ID_LEN + 1]; // the id the token names when it is well-formed, else ""
+    const char *reason;              // static: "no key", "not a Bearer token", "malformed key",
+                                     // "unknown key", "wrong secret", "revoked key"
+};
 // Checks an Authorization header value ("Bearer pxk_…"). PX_OK with key_id filled for a valid,
-// unrevoked key; PX_EAUTH (the message says why, never echoing the secret) otherwise.
+// unrevoked key; PX_EAUTH with APP_AUTH_MESSAGE in err and *why (may be NULL) saying why
+// otherwise; another status when the database cannot be read. Records nothing: the caller
+// decides (app_access_log_auth_failure), so that a flood can be budgeted before it is written.
 int app_access_check(struct app_access *a, const char *authorization,
-                     char key_id[APP_KEY_ID_LEN + 1], struct px_err *err);
+                     char key_id[APP_KEY_ID_LEN + 1], struct app_auth_failure *why,
+                     struct px_err *err);
+// Appends the audit row of a refused key: channel ("http"), actor = client (the client's
+// address), action "auth_failed", key_id = why->key_id (or NULL), query = why->reason,
+// no customers.
+int app_access_log_auth_failure(struct app_access *a, const char *channel, const char *client,
+                                const struct app_auth_failure *why, struct px_err *err);
 
 struct app_audit_entry {
     const char *key_id;  // NULL when no key was used
     const char *channel; // "http" or "cli"
     const char *actor;   // OS user for "cli", else NULL
-    const char *action;  // "search", "invocations", "customer", "similar"
+    const char *action;  // "search", "invocations", "customer", "similar" ("auth_failed" rows
+                         // are written by app_access_log_auth_failure)
     const char *query;   // query text or the customer id asked about (len bytes)
     size_t query_len;
 };

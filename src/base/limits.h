@@ -142,12 +142,34 @@
 #define LIMIT_HTTP_QUERIES 64
 // Results per query over HTTP (top / top_n).
 #define LIMIT_HTTP_TOP 1000
-// Simultaneous connections, MHD's per-connection memory (headers, not our body buffer), idle
-// timeout, and worker threads.
-#define LIMIT_HTTP_CONNECTIONS 256
+// Simultaneous connections (well above what LIMIT_HTTP_PER_IP lets a few addresses hold; the
+// server lowers it to fit RLIMIT_NOFILE), MHD's per-connection memory (headers, not our body
+// buffer), idle timeout, and worker threads.
+#define LIMIT_HTTP_CONNECTIONS 1024
 #define LIMIT_HTTP_CONN_MEMORY (64u << 10)
 #define LIMIT_HTTP_TIMEOUT_S 30
 #define LIMIT_HTTP_THREADS 64
+// Connections one client address may hold at once (MHD's per-IP limit; a browser opens <= 6 per
+// origin), and --allowed-host names.
+#define LIMIT_HTTP_PER_IP 32
+#define LIMIT_HTTP_ALLOWED_HOSTS 16
+// Absolute deadlines (not reset by each byte, unlike the idle timeout): a request's headers
+// must arrive within LIMIT_HTTP_HEADER_S of the connection opening or the previous answer
+// finishing (LIMIT_HTTP_HEADER_BUSY_S while more than 3/4 of the connections are open), its
+// body within LIMIT_HTTP_BODY_S of the headers; else the server closes the connection.
+#define LIMIT_HTTP_HEADER_S 10
+#define LIMIT_HTTP_HEADER_BUSY_S 2
+#define LIMIT_HTTP_BODY_S 30
+// Requests waiting for a worker beyond those running (more: 503), and request bodies buffered
+// at once over all connections (more: 503).
+#define LIMIT_HTTP_QUEUE 64
+#define LIMIT_HTTP_BODIES_TOTAL (64u << 20)
+// Request budget of one API key, or of one client address without a key: a token bucket of
+// LIMIT_HTTP_BURST requests refilled at LIMIT_HTTP_RATE per second (more: 429), over at most
+// LIMIT_HTTP_BUDGETS clients tracked at once.
+#define LIMIT_HTTP_RATE 50
+#define LIMIT_HTTP_BURST 200
+#define LIMIT_HTTP_BUDGETS 1024
 // Query-string arguments kept per request (more are ignored), and bytes of a path parameter.
 #define LIMIT_HTTP_ARGS 16
 #define LIMIT_HTTP_PARAM_BYTES 256

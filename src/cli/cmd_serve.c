@@ -3,7 +3,8 @@
 //
 // The signal handler only writes a byte to a self-pipe; the main thread blocks reading it, then
 // stops the server (requests in flight finish) and closes the book. `--port 0` binds a free port;
-// the URL printed on stderr ("prospect serve: listening on http://127.0.0.1:PORT") names it.
+// the URL printed on stderr ("prospect serve: listening on http://127.0.0.1:PORT") names it, and
+// the one address a --bind name resolved to (server_resolve) follows it in parentheses.
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 
 static const char *const k_usage =
     "usage: prospect serve [--db FILE] [--bind ADDR] [--port N] [--threads N] [--require-keys]\n"
+    "                      [--allowed-host NAME]... [--max-per-ip N] [--rate N]\n"
     "                      [--embedder DIR] [--lexicon FILE] [--template FILE]\n"
     "                      [--bundle NAME[/VERSION|@STAGE]] [--registry DIR]\n"
     "                      [--propensity-data FILE.csv]\n"
@@ -38,8 +40,17 @@ static const char *const k_usage =
     "  GET  /api/customers/ID/recommendations, /api/graph, /api/segments; the page /graph\n"
     "\n"
     "  --db FILE       database (default ./prospect.db)\n"
-    "  --bind ADDR     listen address (default 127.0.0.1); any other address requires API keys\n"
+    "  --bind ADDR     listen address (default 127.0.0.1), or a host name that resolves to exactly\n"
+    "                  one address (localhost: 127.0.0.1); beyond loopback API keys are required\n"
     "                  (prospect keys create) on /api/*, /invocations and /metrics\n"
+    "  --allowed-host NAME  also answer requests whose Host is NAME (say, the name a reverse proxy\n"
+    "                  or the users' browsers use; repeatable). Without it only the bound address,\n"
+    "                  the --bind name, localhost on loopback and, on 0.0.0.0 or ::, IP addresses\n"
+    "                  and this machine's name are answered (other names get 403: DNS rebinding)\n"
+    "  --max-per-ip N  connections one client address may hold (default 32)\n"
+    "  --rate N        requests per second one API key, or one address without a key, may make\n"
+    "                  on /api/*, /invocations and /metrics, in bursts of 4N (default 50; 0: no\n"
+    "                  limit); more get 429\n"
     "  --require-keys  require API keys on loopback too (say, behind a reverse proxy)\n"
     "  --port N        port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N     request threads (default 4)\n"
@@ -85,6 +96,8 @@ int cmd_serve(int argc, char **argv)
         {"require-keys", no_argument, NULL, 'K'},   {"registry", required_argument, NULL, 'R'},
         {"propensity-data", required_argument, NULL, 'P'}, {"bundle", required_argument, NULL, 'B'},
         {"recommender", required_argument, NULL, 'r'}, {"wholesale", required_argument, NULL, 'w'},
+        {"allowed-host", required_argument, NULL, 'H'}, {"max-per-ip", required_argument, NULL, 'I'},
+        {"rate", required_argument, NULL, 'Q'},
         {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
@@ -93,6 +106,9 @@ int cmd_serve(int argc, char **argv)
     const char *registry = NULL, *prop_data = NULL, *bundle = NULL;
     struct app_rec_params rp = {0};
     struct app_rec *rec = NULL;
+    const char *allowed[LIMIT_HTTP_ALLOWED_HOSTS];
+    size_t n_allowed = 0;
+    int per_ip = 0, rate = 0;
     bp.db_path = "prospect.db";
     int ch;
     optind = 1;
@@ -110,6 +126,27 @@ int cmd_serve(int argc, char **argv)
         case 'r': rp.ref = optarg; break;
         case 'w': rp.wholesale = optarg; break;
         case 'B': bundle = optarg; break;
+        case 'H':
+            if (n_allowed == LIMIT_HTTP_ALLOWED_HOSTS) {
+                return cli_usage_error("serve", "at most %d --allowed-host names",
+                                       LIMIT_HTTP_ALLOWED_HOSTS);
+            }
+            allowed[n_allowed++] = optarg;
+            break;
+        case 'I':
+            if (!cli_parse_int(optarg, 1, LIMIT_HTTP_CONNECTIONS, &per_ip)) {
+                return cli_usage_error("serve", "--max-per-ip must be 1..%d, got '%s'",
+                                       LIMIT_HTTP_CONNECTIONS, optarg);
+            }
+            sp.max_per_ip = (unsigned)per_ip;
+            break;
+        case 'Q':
+            if (!cli_parse_int(optarg, 0, 1000000, &rate)) {
+                return cli_usage_error("serve", "--rate must be 0..1000000, got '%s'", optarg);
+            }
+            sp.rate = rate;
+            sp.burst = rate > 0 ? 4.0 * rate : 1;
+            break;
         case 'p':
             if (!cli_parse_int(optarg, 0, 65535, &sp.port)) {
                 return cli_usage_error("serve", "--port must be 0..65535, got '%s'", optarg);
@@ -131,7 +168,14 @@ int cmd_serve(int argc, char **argv)
     if (bundle != NULL && (bp.model_flag || bp.lexicon_path || bp.template_path)) {
         return cli_usage_error("serve", "--bundle brings its own embedder, lexicon and template");
     }
-    if (!server_is_loopback(sp.bind)) {
+    sp.allowed_hosts = allowed;
+    sp.n_allowed_hosts = n_allowed;
+    struct server_addr bound;
+    struct px_err berr = {0};
+    if (server_resolve(sp.bind, &bound, &berr) != PX_OK) {
+        return cli_fail("serve", &berr);
+    }
+    if (!bound.loopback) {
         require_keys = true;
     }
 
@@ -187,7 +231,7 @@ int cmd_serve(int argc, char **argv)
             fprintf(stderr,
                     "prospect serve: error: %s requires API keys and %s has no active one; "
                     "create one with `prospect keys create --name NAME --db %s`\n",
-                    server_is_loopback(sp.bind) ? "--require-keys" : "binding beyond loopback",
+                    bound.loopback ? "--require-keys" : "binding beyond loopback",
                     bp.db_path, bp.db_path);
             goto done;
         }
@@ -237,11 +281,14 @@ int cmd_serve(int argc, char **argv)
         rc = cli_fail("serve", &err);
         goto done;
     }
+    // the URL as given, then the one address it stands for when that is another spelling
+    bool same = strcmp(sp.bind, server_address(srv)) == 0;
     fprintf(stderr,
-            "prospect serve: listening on http://%s%s%s:%d (%zu customers, API keys %s); "
+            "prospect serve: listening on http://%s%s%s:%d (%s%s%zu customers, API keys %s); "
             "Ctrl-C stops\n",
             strchr(sp.bind, ':') ? "[" : "", sp.bind, strchr(sp.bind, ':') ? "]" : "",
-            server_port(srv), app_book_n_rows(book), require_keys ? "required" : "optional");
+            server_port(srv), same ? "" : server_address(srv), same ? "" : "; ",
+            app_book_n_rows(book), require_keys ? "required" : "optional");
     fflush(stderr);
     unsigned char sig = 0;
     while (read(g_sig_pipe[0], &sig, 1) < 0 && errno == EINTR) {

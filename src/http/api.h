@@ -4,9 +4,10 @@
 // response (status, content type, body); it never sees a socket, so tests call it directly.
 // The server adapter (server.c) and the route table (routes.c) are the only callers.
 //
-// Threads: handlers run on libmicrohttpd's pool threads and share the book, which runs as many
-// searches at once as it has lanes (app_book_params.n_lanes); the access handle serialises its
-// own SQLite connection.
+// Threads: handlers of protected routes run on the server's worker threads, the others on
+// libmicrohttpd's I/O threads (server.c); all share the book, which runs as many searches at
+// once as it has lanes (app_book_params.n_lanes); the access handle serialises its own SQLite
+// connection.
 #ifndef PX_API_H
 #define PX_API_H
 
@@ -50,6 +51,8 @@ struct api_arg {
     const char *key, *value; // borrowed from the server (valid for the request)
 };
 
+#define API_CLIENT_LEN 48 // an IPv6 address in text (INET6_ADDRSTRLEN) fits
+
 struct api_req {
     struct api_ctx *ctx;                 // borrowed
     const char *method;                  // "GET", "POST", ...
@@ -59,7 +62,10 @@ struct api_req {
     size_t n_args;
     const char *content_type;        // borrowed, NULL when absent
     const char *authorization;       // borrowed: the Authorization header, NULL when absent
+    char client[API_CLIENT_LEN];     // the client's address ("127.0.0.1", "::1"), "" unknown
     char key_id[APP_KEY_ID_LEN + 1]; // the verified API key's id, "" when none (dispatch)
+    bool key_checked;                // the server checked the key from the headers already
+                                     // (routes_check_key): dispatch does not check it again
     const char *body;                // borrowed: (body_len) bytes, NULL when empty
     size_t body_len;
 };

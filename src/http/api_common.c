@@ -1,5 +1,6 @@
 // api_common.c — what every handler shares: the context, query arguments, the px_status → HTTP
-// table, JSON error bodies, and a customer row as JSON.
+// table, JSON error bodies (always valid UTF-8: a message that echoes a client's ill-formed
+// bytes gets U+FFFD for each), and a customer row as JSON.
 
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "api.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "utf8.h"
 
 // ---- status table ----
 
@@ -37,10 +39,12 @@ const char *api_http_code(int http_status)
     switch (http_status) {
     case 400: return "bad_request";
     case 401: return "unauthorized";
+    case 403: return "forbidden";
     case 404: return "not_found";
     case 405: return "method_not_allowed";
     case 413: return "payload_too_large";
     case 415: return "unsupported_media_type";
+    case 429: return "too_many_requests";
     case 501: return "not_implemented";
     case 503: return "unavailable";
     default: return http_status >= 500 ? "internal_error" : "error";
@@ -55,7 +59,25 @@ int api_error_body(struct api_res *res, int http_status, const char *message)
     res->content_type = NULL;
     int rc = buf_printf(&res->body, &err, "{\"error\": {\"code\": \"%s\", \"message\": ",
                         api_http_code(http_status));
-    if (rc == PX_OK) rc = jsonx_put_string(&res->body, message, strlen(message), &err);
+    // a message may echo the client's own bytes (a path parameter): each ill-formed byte
+    // becomes U+FFFD, so the document is always valid UTF-8 (and so valid JSON)
+    char clean[2 * PX_ERR_MSG_MAX];
+    size_t n = strlen(message), k = 0;
+    for (size_t i = 0; i < n && k + 4 < sizeof clean;) {
+        int32_t cp;
+        size_t len = utf8_decode((const unsigned char *)message + i, n - i, &cp);
+        if (len == 0) {
+            memcpy(clean + k, "\xef\xbf\xbd", 3);
+            k += 3;
+            i++;
+        } else {
+            if (k + len + 1 >= sizeof clean) break;
+            memcpy(clean + k, message + i, len);
+            k += len;
+            i += len;
+        }
+    }
+    if (rc == PX_OK) rc = jsonx_put_string(&res->body, clean, k, &err);
     if (rc == PX_OK) rc = buf_append(&res->body, "}}", 2, &err);
     return rc;
 }

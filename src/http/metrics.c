@@ -3,6 +3,9 @@
 //   prospect_http_requests_total{method,route}         answers
 //   prospect_http_errors_total{method,route}           answers with status >= 400
 //   prospect_http_request_duration_seconds{...}        histogram (buckets, sum, count)
+//   prospect_http_refused_total{reason}                requests refused before a handler
+//                                                      (host, origin, framing, auth, budget,
+//                                                      busy) and connections closed (deadline)
 //   prospect_memory_live_bytes                         px_* heap in use
 // Route labels are the table's patterns ("/api/customers/{id}"), never the raw path, so ids do
 // not appear in metrics and the label set stays bounded.
@@ -33,6 +36,15 @@ void metrics_observe(struct metrics *m, int i_route, int http_status, double sec
     unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6) : 0;
     atomic_fetch_add_explicit(&r->sum_us, us, memory_order_relaxed);
 }
+
+void metrics_refused(struct metrics *m, enum metrics_refusal r, unsigned n)
+{
+    if (r < METRICS_N_REFUSALS) atomic_fetch_add_explicit(&m->refused[r], n, memory_order_relaxed);
+}
+
+static const char *const k_refusal[METRICS_N_REFUSALS] = {
+    "host", "origin", "framing", "auth", "budget", "busy", "deadline",
+};
 
 int metrics_render(const struct metrics *m, struct buf *out, struct px_err *err)
 {
@@ -84,6 +96,15 @@ int metrics_render(const struct metrics *m, struct buf *out, struct px_err *err)
                             rt[i].method, rt[i].pattern, (double)atomic_load(&r->sum_us) / 1e6,
                             rt[i].method, rt[i].pattern, cum);
         }
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(out, err, "# HELP prospect_http_refused_total Requests refused before a "
+                                  "handler ran, and connections closed at their deadline.\n"
+                                  "# TYPE prospect_http_refused_total counter\n");
+    }
+    for (size_t i = 0; i < METRICS_N_REFUSALS && rc == PX_OK; i++) {
+        rc = buf_printf(out, err, "prospect_http_refused_total{reason=\"%s\"} %llu\n", k_refusal[i],
+                        (unsigned long long)atomic_load(&m->refused[i]));
     }
     if (rc == PX_OK) {
         rc = buf_printf(out, err, "# HELP prospect_memory_live_bytes Heap bytes in use.\n"

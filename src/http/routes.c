@@ -106,18 +106,38 @@ bool routes_is_protected(const struct route *r)
            strcmp(r->pattern, "/metrics") == 0;
 }
 
-// PX_OK when req may reach protected route r; fills req->key_id from a valid key.
-static int authorise(struct api_req *req, struct px_err *err)
+int routes_check_key(struct api_req *req, struct app_auth_failure *why, struct px_err *err)
 {
     const struct api_ctx *ctx = req->ctx;
     req->key_id[0] = '\0';
+    req->key_checked = true;
     if (ctx->access == NULL) {
         return PX_OK;
     }
     if (req->authorization == NULL && !ctx->require_keys) {
         return PX_OK; // loopback without --require-keys: audited without a key
     }
-    return app_access_check(ctx->access, req->authorization, req->key_id, err);
+    return app_access_check(ctx->access, req->authorization, req->key_id, why, err);
+}
+
+int routes_auth_failed(const struct api_req *req, const struct app_auth_failure *why,
+                       struct px_err *err)
+{
+    logx(LOGX_WARN, "http: refused API key from %s: key %s, %s",
+         req->client[0] ? req->client : "?", why->key_id[0] ? why->key_id : "-", why->reason);
+    if (req->ctx->access != NULL) {
+        int rc = app_access_log_auth_failure(req->ctx->access, "http", req->client, why, err);
+        if (rc != PX_OK) return rc;
+    }
+    return px_fail(err, PX_EAUTH, "%s", APP_AUTH_MESSAGE);
+}
+
+// PX_OK when req may reach a protected route; fills req->key_id from a valid key.
+static int authorise(struct api_req *req, struct px_err *err)
+{
+    struct app_auth_failure why;
+    int rc = routes_check_key(req, &why, err);
+    return rc == PX_EAUTH ? routes_auth_failed(req, &why, err) : rc;
 }
 
 int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route)
@@ -133,7 +153,7 @@ int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route)
     size_t n;
     const struct route *r = routes_table(&n);
     res->status = 0;
-    int rc = routes_is_protected(&r[i]) ? authorise(req, &err) : PX_OK;
+    int rc = routes_is_protected(&r[i]) && !req->key_checked ? authorise(req, &err) : PX_OK;
     if (rc == PX_OK)
         rc = r[i].handler(req, res, &err);
     if (rc == PX_OK) {

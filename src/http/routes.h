@@ -26,7 +26,19 @@ int routes_match(const char *method, const char *path, char *id, size_t id_size,
 // without one the request passes only when the context does not require keys. Probes, the web
 // page, /docs and /openapi.json are public (they hold no customer data).
 bool routes_is_protected(const struct route *r);
-// Runs the request: checks the key of a protected route (filling req->key_id), matches, calls
+// Checks the key of a request to a protected route (no-op PX_OK without ctx->access, or without
+// an Authorization header when keys are not required): PX_OK with req->key_id filled (""
+// when none was needed) and req->key_checked set; PX_EAUTH with APP_AUTH_MESSAGE and *why
+// filled; another status when the key table cannot be read. Records nothing (the server
+// budgets refusals first, then calls routes_auth_failed).
+int routes_check_key(struct api_req *req, struct app_auth_failure *why, struct px_err *err);
+// Logs (warning: client address, key id when well-formed, reason — never the secret) and
+// audits a refused key; returns PX_EAUTH with APP_AUTH_MESSAGE in err, or the audit log's
+// failure.
+int routes_auth_failed(const struct api_req *req, const struct app_auth_failure *why,
+                       struct px_err *err);
+// Runs the request: checks the key of a protected route unless req->key_checked (filling
+// req->key_id; a refusal is logged and audited), matches, calls
 // the handler, and turns failures into JSON error bodies with
 // the mapped status. Always leaves res with a status and a body (except on PX_ENOMEM, returned).
 // *i_route receives the matched route or -1.

@@ -50,9 +50,12 @@
 //     time TEXT NOT NULL,              -- UTC, ISO 8601 with milliseconds
 //     key_id TEXT,                     -- the API key used, NULL when none was needed
 //     channel TEXT NOT NULL,           -- "http" or "cli"
-//     actor TEXT,                      -- the OS user for "cli", NULL for "http" (see key_id)
-//     action TEXT NOT NULL,            -- "search", "invocations", "customer", "similar"
-//     query TEXT NOT NULL,             -- the query text, or the customer id asked about
+//     actor TEXT,                      -- the OS user for "cli"; for "http", the client's
+//                                      --   address on "auth_failed" rows, else NULL (key_id)
+//     action TEXT NOT NULL,            -- "search", "invocations", "customer", "similar",
+//                                      --   "auth_failed" (a refused API key)
+//     query TEXT NOT NULL,             -- the query text, the customer id asked about, or
+//                                      --   why a key was refused
 //     plan TEXT,                       -- the query plan's JSON (filters, boosts), NULL if none
 //     n_results INTEGER NOT NULL,
 //     customer_ids TEXT NOT NULL);     -- JSON array of the returned customer ids, in order
@@ -234,7 +237,7 @@ struct store_audit_row {
     const char *time;    // filled when read; store_audit_append uses now
     const char *key_id;  // NULL when none
     const char *channel; // "http", "cli"
-    const char *actor;   // OS user of a CLI call, or NULL
+    const char *actor;   // OS user of a CLI call, the client address of a refused key, or NULL
     const char *action;  // "search", "invocations", "customer", "similar"
     const char *query;   // query text or the customer id asked about
     const char *plan;    // JSON, or NULL

@@ -1,7 +1,10 @@
 // test_keys.c — API keys and the audit log end to end: `prospect keys` create/list/revoke, a
 // server bound beyond loopback (0.0.0.0) that answers 401 without a valid key and 200 with one,
 // revocation honoured by the running server, and `prospect audit` naming the key, the query and
-// the customers each request returned; the audit table refuses UPDATE and DELETE.
+// the customers each request returned; every refused key (missing, malformed, unknown, wrong
+// secret — 20 of them —, revoked) gets the same 401 message, one "auth_failed" audit row (client
+// address, key id when well-formed, reason) and a log line; the audit table refuses UPDATE and
+// DELETE.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,7 @@ static char *read_all(const char *path, size_t *len)
     char *d = malloc((size_t)n + 1);
     assert_int_equal(fread(d, 1, (size_t)n, f), (size_t)n);
     fclose(f);
+    d[n] = '\0'; // so that strstr may read it
     *len = (size_t)n;
     return d;
 }
@@ -121,8 +125,25 @@ static const char *error_code(const cJSON *j)
     return e ? cJSON_GetObjectItem(e, "code")->valuestring : "";
 }
 
+static const char *error_message(const cJSON *j)
+{
+    const cJSON *e = cJSON_GetObjectItem(j, "error");
+    return e ? cJSON_GetObjectItem(e, "message")->valuestring : "";
+}
+
+// A 401 whose message is the one every refused key gets.
+static void expect_refused(int port, const char *path, const char *bearer)
+{
+    cJSON *j = NULL;
+    assert_int_equal(get(port, path, bearer, &j), 401);
+    assert_string_equal(error_code(j), "unauthorized");
+    assert_string_equal(error_message(j), "a valid API key is required: send 'Authorization: "
+                                          "Bearer <key>' (prospect keys create)");
+    cJSON_Delete(j);
+}
+
 struct audit_row {
-    char key_id[16], action[16], query[128], ids[4096];
+    char key_id[16], actor[64], action[16], query[128], ids[4096];
     int n_results;
 };
 
@@ -138,6 +159,8 @@ static int read_audit(const char *extra, struct audit_row *rows, int max)
         if (j == NULL) fail_msg("audit line is not JSON: %s", line);
         const cJSON *k = cJSON_GetObjectItem(j, "key_id");
         snprintf(rows[n].key_id, sizeof rows[n].key_id, "%s", cJSON_IsString(k) ? k->valuestring : "");
+        const cJSON *a = cJSON_GetObjectItem(j, "actor");
+        snprintf(rows[n].actor, sizeof rows[n].actor, "%s", cJSON_IsString(a) ? a->valuestring : "");
         snprintf(rows[n].action, sizeof rows[n].action, "%s", cJSON_GetObjectItem(j, "action")->valuestring);
         snprintf(rows[n].query, sizeof rows[n].query, "%s", cJSON_GetObjectItem(j, "query")->valuestring);
         char *ids = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "customer_ids"));
@@ -168,21 +191,17 @@ static void test_server_keys_and_audit(void **state)
     // probes are public; data routes are not
     assert_int_equal(get(port, "/ping", NULL, &j), 200);
     cJSON_Delete(j);
-    assert_int_equal(get(port, "/api/search?q=over%2060", NULL, &j), 401);
-    assert_string_equal(error_code(j), "unauthorized");
-    cJSON_Delete(j);
-    assert_int_equal(get(port, "/metrics", NULL, &j), 401);
-    cJSON_Delete(j);
-    // a wrong secret, a malformed token and an unknown id are all refused
-    snprintf(bad, sizeof bad, "%s", token);
-    bad[20] = bad[20] == 'a' ? 'b' : 'a';
-    assert_int_equal(get(port, "/api/search?q=over%2060", bad, &j), 401);
-    cJSON_Delete(j);
-    assert_int_equal(get(port, "/api/search?q=over%2060", "pxk_nothex", &j), 401);
-    cJSON_Delete(j);
+    expect_refused(port, "/api/search?q=over%2060", NULL);
+    expect_refused(port, "/metrics", NULL);
+    // a malformed token, an unknown id and 20 wrong secrets: refused alike
+    expect_refused(port, "/api/search?q=over%2060", "pxk_nothex");
     snprintf(bad, sizeof bad, "pxk_ffffffffffff%s", token + 16);
-    assert_int_equal(get(port, "/api/customers/CUST-000003", bad, &j), 401);
-    cJSON_Delete(j);
+    expect_refused(port, "/api/customers/CUST-000003", bad);
+    snprintf(bad, sizeof bad, "%s", token);
+    for (int i = 0; i < 20; i++) {
+        bad[20 + i] = bad[20 + i] == 'a' ? 'b' : 'a';
+        expect_refused(port, "/api/search?q=over%2060", bad);
+    }
 
     // with the key: answers, and each one audited under the key's id
     assert_int_equal(get(port, "/api/search?q=customers%20over%2060&top=3", token, &j), 200);
@@ -212,20 +231,44 @@ static void test_server_keys_and_audit(void **state)
     assert_int_equal(tu_run_prospect(args, NULL, &out, &err), 0);
     free(out);
     free(err);
-    assert_int_equal(get(port, "/api/search?q=over%2060", token, &j), 401);
-    cJSON_Delete(j);
+    expect_refused(port, "/api/search?q=over%2060", token);
     assert_int_equal(th_stop(pid), 0);
 
-    // the server's log carries key ids, never query text or secrets
+    // the server's log carries key ids and why keys were refused, never query text or secrets
     size_t len = 0;
     char *logtext = read_all(log, &len);
     assert_null(memmem(logtext, len, "customers over 60", 17));
     assert_null(memmem(logtext, len, token + 17, 64));
+    assert_null(memmem(logtext, len, bad + 17, 64));
+    char want_log[128];
+    snprintf(want_log, sizeof want_log, "refused API key from 127.0.0.1: key %s, wrong secret", id);
+    int n_wrong = 0;
+    for (const char *p = logtext; (p = strstr(p, want_log)) != NULL; p++) n_wrong++;
+    assert_int_equal(n_wrong, 20);
+    snprintf(want_log, sizeof want_log, "refused API key from 127.0.0.1: key %s, revoked key", id);
+    assert_non_null(strstr(logtext, want_log));
+    assert_non_null(strstr(logtext, "refused API key from 127.0.0.1: key -, no key"));
+    assert_non_null(strstr(logtext, "refused API key from 127.0.0.1: key -, malformed key"));
+    assert_non_null(strstr(logtext, "key ffffffffffff, unknown key"));
     free(logtext);
 
-    struct audit_row rows[16];
-    int n = read_audit("", rows, 16);
-    assert_int_equal(n, 4); // search, customer, 2 x invocations; refused requests are not results
+    // 24 refusals, then search, customer, 2 x invocations, then the revoked key's refusal
+    struct audit_row rows[40];
+    int n = read_audit("", rows, 40);
+    assert_int_equal(n, 29);
+    static const char *const why[] = {"no key", "no key", "malformed key", "unknown key"};
+    for (int i = 0; i < 24; i++) {
+        assert_string_equal(rows[i].action, "auth_failed");
+        assert_string_equal(rows[i].actor, "127.0.0.1");
+        assert_string_equal(rows[i].query, i < 4 ? why[i] : "wrong secret");
+        assert_string_equal(rows[i].key_id, i < 3 ? "" : i == 3 ? "ffffffffffff" : id);
+        assert_int_equal(rows[i].n_results, 0);
+        assert_string_equal(rows[i].ids, "[]");
+    }
+    assert_string_equal(rows[28].action, "auth_failed");
+    assert_string_equal(rows[28].query, "revoked key");
+    assert_string_equal(rows[28].key_id, id);
+    memmove(rows, rows + 24, 4 * sizeof rows[0]);
     assert_string_equal(rows[0].key_id, id);
     assert_string_equal(rows[0].action, "search");
     assert_string_equal(rows[0].query, "customers over 60");
@@ -241,9 +284,9 @@ static void test_server_keys_and_audit(void **state)
     // filters: by key, and by time
     char extra[64];
     snprintf(extra, sizeof extra, "--key %s", id2);
-    assert_int_equal(read_audit(extra, rows, 16), 2);
-    assert_int_equal(read_audit("--since 2999-01-01", rows, 16), 0);
-    assert_int_equal(read_audit("--since 1h --limit 1", rows, 16), 1);
+    assert_int_equal(read_audit(extra, rows, 40), 2);
+    assert_int_equal(read_audit("--since 2999-01-01", rows, 40), 0);
+    assert_int_equal(read_audit("--since 1h --limit 2", rows, 40), 2);
     assert_string_equal(rows[0].query, "young customers");
     free(token);
     free(token2);
