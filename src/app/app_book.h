@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "app_common.h"
 #include "buf.h"
 #include "err.h"
 #include "limits.h"
@@ -22,7 +23,6 @@ struct app_index_stats {
     char model_id[80];  // "sha256:<hex of model.safetensors>"
 };
 
-typedef void (*app_progress_fn)(size_t done, size_t total, void *user);
 
 // Embeds every customer of the database at db_path that has no vector for the model (resolved
 // from model_flag as app_open_embedder does), in batches, each stored in its own transaction: an

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "app_common.h"
 #include "buf.h"
 #include "err.h"
 
@@ -32,7 +33,7 @@ struct app_bank_params app_bank_default_params(void);
 // chunk. PX_ELIMIT when rows exceeds LIMIT_GENERATE_ROWS; PX_EIO naming the output when a write
 // fails.
 int app_generate_bank(const struct app_bank_params *params, const char *path, FILE *stream,
-                      void (*progress)(size_t done, size_t total, void *user), void *user,
+                      app_progress_fn progress, void *user,
                       struct px_err *err);
 
 // ---- the generated wholesale book ----
@@ -69,7 +70,7 @@ struct app_import_params {
     enum app_import_on_error on_error; // default APP_IMPORT_FAIL
     // Called while rows are written (every few thousand and once at the end) with the rows
     // checked so far and the file's data rows; NULL (default): none.
-    void (*progress)(size_t done, size_t total, void *user);
+    app_progress_fn progress;
     void *user; // passed to progress
 };
 

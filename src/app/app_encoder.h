@@ -11,10 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app_common.h"
 #include "buf.h"
-#include "embedder.h"
 #include "err.h"
-#include "tokenizer.h"
 
 #define APP_DEFAULT_MODEL "all-MiniLM-L6-v2"
 #define APP_MODEL_URL "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"
@@ -33,19 +32,11 @@ int app_model_dir(const char *flag, char *out, size_t n, enum app_model_source *
                   struct px_err *err);
 const char *app_model_source_name(enum app_model_source s);
 
-// Resolves and opens the embedder. On missing weights the message ends with how to get them.
-// dir_out (n bytes, may be NULL) receives the directory used. Returns owned *out.
-int app_open_embedder(const char *flag, struct embedder **out, char *dir_out, size_t n,
-                      struct px_err *err);
 // The model's id, "sha256:<64 hex digits of dir/model.safetensors>" (vectors in the store and
 // bundles are keyed by it), into out (n bytes, at least APP_MODEL_ID_BYTES). PX_ENOENT / PX_EIO
 // when the weights cannot be read.
 #define APP_MODEL_ID_BYTES 72
 int app_model_id(const char *dir, char *out, size_t n, struct px_err *err);
-// Resolves and opens only the tokenizer (works without weights). Returns owned *out.
-int app_open_tokenizer(const char *flag, struct tokenizer **out, char *dir_out, size_t n,
-                       struct px_err *err);
-
 // ---- encoding texts and tokenizing, for front ends (app/encode.c) ----
 //
 // An app_encoder is an opened sentence-transformer plus one encoding context (n_threads busy
@@ -94,7 +85,7 @@ struct app_encode_stats {
 // Embeds n texts (lens[i] bytes each) into out (n x dim floats, input order kept). progress
 // (may be NULL) is called with (texts done, n).
 int app_encoder_embed(struct app_encoder *e, const char *const *texts, const size_t *lens,
-                      size_t n, float *out, void (*progress)(size_t done, size_t total, void *user),
+                      size_t n, float *out, app_progress_fn progress,
                       void *user, struct app_encode_stats *st, struct px_err *err);
 
 struct app_tokenizer;

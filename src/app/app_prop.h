@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app_book.h" // app_progress_fn
+#include "app_common.h"
 #include "buf.h"
 #include "err.h"
 

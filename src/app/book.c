@@ -21,24 +21,13 @@
 #include "app_encoder.h"
 #include "assets.h"
 #include "book_int.h"
+#include "encoder_int.h"
 #include "fsx.h"
 #include "limits.h"
 #include "mem.h"
+#include "profile_int.h"
 
 // ---- profile text (shared with index.c) ----
-
-static enum rowtext_kind kind_of(enum coltype t)
-{
-    switch (t) {
-    case COLTYPE_INTEGER: return ROWTEXT_INTEGER;
-    case COLTYPE_REAL: return ROWTEXT_REAL;
-    case COLTYPE_CURRENCY: return ROWTEXT_CURRENCY;
-    case COLTYPE_PERCENT: return ROWTEXT_PERCENT;
-    case COLTYPE_BOOL: return ROWTEXT_BOOL;
-    case COLTYPE_LIST: return ROWTEXT_LIST;
-    default: return ROWTEXT_TEXT;
-    }
-}
 
 void book_row_fields(const struct store_schema *sc, const struct coltype_value *vals,
                      struct rowtext_field *f, char (*scratch)[48])
@@ -46,7 +35,7 @@ void book_row_fields(const struct store_schema *sc, const struct coltype_value *
     for (size_t c = 0; c < sc->n_cols; c++) {
         const struct store_column *col = &sc->cols[c];
         const struct coltype_value *v = &vals[c];
-        f[c] = (struct rowtext_field){col->name, col->label, kind_of(col->type), NULL, 0};
+        f[c] = (struct rowtext_field){col->name, col->label, profile_kind(col->type), NULL, 0};
         if (v->missing) {
             continue;
         }

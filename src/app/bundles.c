@@ -34,8 +34,6 @@
 #include "sha256.h"
 #include "store.h"
 
-#define DIR_BYTES 4200
-
 const char *app_registry_dir(const char *flag)
 {
     if (flag != NULL && flag[0] != '\0') {
@@ -164,18 +162,18 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
 {
     struct store *st = NULL;
     struct store_snapshot_stats ss;
-    char path[DIR_BYTES + 64], model_dir[4096] = "";
+    char path[LIMIT_PATH + 64], model_dir[LIMIT_PATH] = "";
     bool have_model = false;
     int rc = PX_OK;
     // the model: where it is, and whether its weights are there to name the vectors
     struct px_err merr = {0};
     if (app_model_dir(p->model_flag, model_dir, sizeof model_dir, NULL, &merr) == PX_OK &&
         fsx_is_dir(model_dir)) {
-        char abs[4096]; // PATH_MAX on Linux (<limits.h> is shadowed by base/limits.h)
+        char abs[LIMIT_PATH]; // realpath(3) writes at most PATH_MAX bytes
         snprintf(info->model_source, sizeof info->model_source, "%s",
                  realpath(model_dir, abs) != NULL ? abs : model_dir);
         have_model = true;
-        char w[DIR_BYTES];
+        char w[LIMIT_PATH];
         if (fsx_join(w, sizeof w, model_dir, "model.safetensors", NULL) == PX_OK &&
             fsx_is_file(w)) {
             rc = app_model_id(model_dir, info->model_id, sizeof info->model_id, err);
@@ -249,8 +247,8 @@ static int open_from_dir(const char *dir, const struct searchbundle_info *info,
                          const struct app_book_params *params, bool lexical_only,
                          struct app_book **out, struct px_err *err)
 {
-    char db[DIR_BYTES + 32], lex[DIR_BYTES + 32], user[DIR_BYTES + 32], tpl[DIR_BYTES + 32],
-        model[DIR_BYTES + 32];
+    char db[LIMIT_PATH + 32], lex[LIMIT_PATH + 32], user[LIMIT_PATH + 32], tpl[LIMIT_PATH + 32],
+        model[LIMIT_PATH + 32];
     struct app_book_params bp = params ? *params : app_book_default_params();
     int rc = fsx_join(db, sizeof db, dir, SEARCHBUNDLE_DATA, err);
     if (rc == PX_OK)
@@ -284,7 +282,7 @@ int app_bundle_create(const struct app_bundle_params *params, struct app_bundle_
     const char *root = app_registry_dir(p.registry);
     struct searchbundle_info info;
     struct app_book *book = NULL;
-    char stage[DIR_BYTES] = "", path[DIR_BYTES + 32];
+    char stage[LIMIT_PATH] = "", path[LIMIT_PATH + 32];
     int version = 0;
     memset(&info, 0, sizeof info);
     if (out != NULL) {
@@ -359,7 +357,7 @@ static int list_name(const char *root, const char *name, struct app_bundle_entry
     int *vs = NULL;
     size_t nv = 0;
     struct registry_state st;
-    char dir[DIR_BYTES];
+    char dir[LIMIT_PATH];
     int rc = registry_versions(root, name, &vs, &nv, err);
     if (rc == PX_OK)
         rc = registry_read_state(root, name, &st, err);
@@ -422,7 +420,7 @@ static int resolve(const char *root, const char *ref_text, struct registry_ref *
 
 static int read_text(const char *dir, const char *name, char **out, struct px_err *err)
 {
-    char path[DIR_BYTES + 32];
+    char path[LIMIT_PATH + 32];
     size_t len = 0;
     int rc = fsx_join(path, sizeof path, dir, name, err);
     if (rc == PX_OK)
@@ -436,7 +434,7 @@ int app_bundle_show(const char *registry, const char *ref_text, bool verify,
     const char *root = app_registry_dir(registry);
     struct registry_ref ref;
     struct registry_state st;
-    char dir[DIR_BYTES];
+    char dir[LIMIT_PATH];
     int version = 0;
     memset(out, 0, sizeof *out);
     int rc = resolve(root, ref_text, &ref, &version, dir, sizeof dir, err);
@@ -541,7 +539,7 @@ static int check_model(const char *dir, const struct searchbundle_info *info,
         }
         return PX_OK;
     }
-    char w[DIR_BYTES + 32], id[80];
+    char w[LIMIT_PATH + 32], id[80];
     (void)dir;
     if (fsx_join(w, sizeof w, info->model_source, "model.safetensors", NULL) != PX_OK ||
         !fsx_is_file(w)) {
@@ -566,7 +564,7 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
     struct registry_state st;
     struct bundle_manifest m = {0};
     struct searchbundle_info info;
-    char dir[DIR_BYTES];
+    char dir[LIMIT_PATH];
     int version = 0;
     *out = NULL;
     // checks every file against the manifest and the name; the kind is checked here to say

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app_encoder.h"
+#include "encoder_int.h"
 #include "embedder.h"
 #include "jsonx.h"
 #include "limits.h"

@@ -3,6 +3,7 @@
 // and its id (sha256 of model.safetensors), the one key vectors are stored and bundles are
 // checked under.
 #include "app_encoder.h"
+#include "encoder_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,6 +9,7 @@
 
 #include "app_book.h"
 #include "app_encoder.h"
+#include "encoder_int.h"
 #include "book_int.h"
 #include "embedder.h"
 #include "jsonx.h"

@@ -292,7 +292,7 @@ int app_prop_run_json(const char *registry, const char *ref, struct buf *out, st
     cJSON *run = NULL;
     int rc = app_prop_load(registry, ref, 1, &m, err);
     if (rc == PX_OK) {
-        char path[4200];
+        char path[LIMIT_PATH + 64];
         snprintf(path, sizeof path, "%s/run.json", m->pm.dir);
         rc = jsonx_parse_file(path, 64u << 20, &run, err);
     }

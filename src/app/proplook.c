@@ -22,25 +22,14 @@
 #include "app_encoder.h"
 #include "app_prop.h"
 #include "csvread.h"
+#include "encoder_int.h"
 #include "lookalike.h"
 #include "mem.h"
+#include "profile_int.h"
 #include "propensity_int.h"
 #include "rowtext.h"
 
 // ---- profile texts ----
-
-static enum rowtext_kind kind_of(enum coltype t)
-{
-    switch (t) {
-    case COLTYPE_INTEGER: return ROWTEXT_INTEGER;
-    case COLTYPE_REAL: return ROWTEXT_REAL;
-    case COLTYPE_CURRENCY: return ROWTEXT_CURRENCY;
-    case COLTYPE_PERCENT: return ROWTEXT_PERCENT;
-    case COLTYPE_BOOL: return ROWTEXT_BOOL;
-    case COLTYPE_LIST: return ROWTEXT_LIST;
-    default: return ROWTEXT_TEXT;
-    }
-}
 
 struct profile {
     const struct ml_dataset *ds;
@@ -86,7 +75,7 @@ static int profile_record(void *user, size_t index, size_t line, const char *con
         size_t sl = j < n ? len[j] : 0;
         struct coltype_value v;
         const char *why = NULL;
-        p->f[c] = (struct rowtext_field){p->name[c], p->label[c], kind_of(p->type[c]), NULL, 0};
+        p->f[c] = (struct rowtext_field){p->name[c], p->label[c], profile_kind(p->type[c]), NULL, 0};
         if (sl == 0 || coltype_parse(p->type[c], s, sl, &v, &why) != PX_OK || v.missing) {
             continue; // missing (or not parseable: the dataset reader has rejected those already)
         }

@@ -117,7 +117,7 @@ static int build_csr(const struct rec_data *d, size_t n_keys, bool by_product, u
 static int open_data(struct app_rec *r, const char *dir, struct px_err *err)
 {
     static const char *const names[3] = {"customers.csv", "products.csv", "transactions.csv"};
-    char paths[3][4096];
+    char paths[3][LIMIT_PATH];
     for (int k = 0; k < 3; k++) {
         if (fsx_join(paths[k], sizeof paths[k], dir, names[k], err) != PX_OK) {
             return err->code;

@@ -54,7 +54,7 @@ int app_rec_train(const struct app_rec_train_params *p, app_rec_progress_fn prog
                   struct app_rec_trained *out, struct px_err *err)
 {
     static const char *const names[3] = {"customers.csv", "products.csv", "transactions.csv"};
-    char paths[3][4096], sha[3][65];
+    char paths[3][LIMIT_PATH], sha[3][65];
     memset(out, 0, sizeof *out);
     int n_files = (p->files[0] != NULL) + (p->files[1] != NULL) + (p->files[2] != NULL);
     if (n_files != 0 && n_files != 3) {

@@ -36,7 +36,7 @@ struct api_ctx {
     // propensity models (api_models.c); api_ctx_init leaves them NULL, serve sets them
     const char *registry;   // borrowed: model registry root (NULL: app_registry_dir(NULL))
     const char *prop_data;  // borrowed: --propensity-data CSV; NULL: explain/lookalike/tipping 404
-    const char *model_flag; // borrowed: sentence-transformer directory (--model) for look-alikes
+    const char *model_flag; // borrowed: sentence-transformer directory (--embedder) for look-alikes
     struct app_prop_cache *prop_cache; // owned: made by api_ctx_init, freed by api_ctx_free
                                        // (NULL in handler tests: nothing is cached)
     // recommendations and the graph (api_graph.c); NULL: those routes answer 404

@@ -359,7 +359,7 @@ static const char *get_str(const cJSON *o, const char *k)
 // Parses vdir/run.json and checks its format; errors start with "run.json: ".
 static int read_record(const char *vdir, cJSON **out, struct px_err *err)
 {
-    char path[4300];
+    char path[LIMIT_PATH + 64];
     snprintf(path, sizeof path, "%s/%s", vdir, RUN_JSON);
     int rc = jsonx_parse_file(path, RUN_JSON_MAX, out, err);
     if (rc != PX_OK) {
@@ -519,7 +519,7 @@ static int list_name(const char *root, const char *name, struct propmodel_run **
     }
     int rc = PX_OK;
     for (size_t i = 0; rc == PX_OK && i < nv; i++) {
-        char vdir[4200];
+        char vdir[LIMIT_PATH];
         struct bundle_manifest m;
         cJSON *r = NULL;
         if (registry_version_dir(root, name, vs[i], vdir, sizeof vdir, NULL) != PX_OK ||

@@ -47,7 +47,7 @@ struct propmodel_model {
     struct ml_spec spec;         // owned
     struct ml_classifier *model; // owned
     double threshold;
-    char dir[4096]; // the version's directory
+    char dir[LIMIT_PATH]; // the version's directory
 };
 
 // Loads a reference (above) from root; n_threads for prediction. Returns owned *out

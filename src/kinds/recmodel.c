@@ -382,7 +382,7 @@ int recmodel_load(const char *root, const char *ref, struct rec_model *m, int *v
                    struct px_err *err)
 {
     struct registry_ref rr;
-    char dir[4200], path[4300];
+    char dir[LIMIT_PATH], path[LIMIT_PATH + 64];
     cJSON *man = NULL;
     char *bin = NULL;
     size_t bin_len = 0;
