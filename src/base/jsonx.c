@@ -202,3 +202,34 @@ int jsonx_put_key(struct buf *out, const char *key, bool first, struct px_err *e
     }
     return rc == PX_OK ? buf_append(out, ": ", 2, err) : rc;
 }
+
+int jsonx_put_value(struct buf *out, const cJSON *v, struct px_err *err)
+{
+    if (v == NULL || cJSON_IsNull(v)) {
+        return buf_append(out, "null", 4, err);
+    }
+    if (cJSON_IsBool(v)) {
+        return cJSON_IsTrue(v) ? buf_append(out, "true", 4, err) : buf_append(out, "false", 5, err);
+    }
+    if (cJSON_IsNumber(v)) {
+        return jsonx_put_number(out, v->valuedouble, 17, err);
+    }
+    if (cJSON_IsString(v)) {
+        return jsonx_put_string(out, v->valuestring, strlen(v->valuestring), err);
+    }
+    bool obj = cJSON_IsObject(v);
+    int rc = buf_append(out, obj ? "{" : "[", 1, err);
+    bool first = true;
+    for (const cJSON *c = v->child; c != NULL && rc == PX_OK; c = c->next) {
+        if (obj) {
+            rc = jsonx_put_key(out, c->string != NULL ? c->string : "", first, err);
+        } else if (!first) {
+            rc = buf_append(out, ", ", 2, err);
+        }
+        if (rc == PX_OK) {
+            rc = jsonx_put_value(out, c, err);
+        }
+        first = false;
+    }
+    return rc == PX_OK ? buf_append(out, obj ? "}" : "]", 1, err) : rc;
+}

@@ -48,6 +48,9 @@ int jsonx_put_string(struct buf *out, const char *s, size_t n, struct px_err *er
 // as v, for records), or null when v is NaN or infinite (JSON has neither).
 #define JSONX_ROUND_TRIP 0
 int jsonx_put_number(struct buf *out, double v, int digits, struct px_err *err);
+// Appends a parsed value back as compact JSON (numbers with 17 significant digits, so they
+// round-trip). Depth is bounded by what jsonx_parse accepted.
+int jsonx_put_value(struct buf *out, const cJSON *v, struct px_err *err);
 // Appends "key": (with a leading ", " unless first) — the key escaped as jsonx_put_string.
 int jsonx_put_key(struct buf *out, const char *key, bool first, struct px_err *err);
 

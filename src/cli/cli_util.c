@@ -272,13 +272,14 @@ static int csv_cell(FILE *f, const cJSON *v)
         cli_csv_field(f, v->valuestring);
         return 0;
     }
-    char *text = cJSON_PrintUnformatted(v);
-    if (text == NULL) {
-        return -1;
+    struct buf text;
+    buf_init(&text, (size_t)1 << 26);
+    int rc = jsonx_put_value(&text, v, NULL);
+    if (rc == PX_OK) {
+        cli_csv_field(f, text.data);
     }
-    cli_csv_field(f, text);
-    cJSON_free(text);
-    return 0;
+    buf_free(&text);
+    return rc == PX_OK ? 0 : -1;
 }
 
 int cli_print_json_as_csv(const char *cmd, const struct buf *doc, const char *table_key,

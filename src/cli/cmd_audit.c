@@ -2,6 +2,7 @@
 // that `prospect serve` and `prospect search|similar` write.
 #include <ctype.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,13 @@ static int print_row(const struct app_audit_row *r, void *user, struct px_err *e
         }
         return PX_OK;
     }
+    // who: the key used, else the OS user (CLI) — or, for a refused login, the client's address
+    // (and the key id it claimed, when well formed)
     char who[80];
-    if (r->key_id) snprintf(who, sizeof who, "key:%s", r->key_id);
+    bool refused = r->action != NULL && strcmp(r->action, "auth_failed") == 0;
+    if (refused) snprintf(who, sizeof who, "addr:%s%s%s", r->actor ? r->actor : "-",
+                          r->key_id ? " key:" : "", r->key_id ? r->key_id : "");
+    else if (r->key_id) snprintf(who, sizeof who, "key:%s", r->key_id);
     else if (r->actor) snprintf(who, sizeof who, "user:%s", r->actor);
     else snprintf(who, sizeof who, "-");
     printf("%s  %-17s %-5s %-11s %4lld  ", r->time, who, r->channel, r->action, r->n_results);

@@ -1,7 +1,7 @@
 // main.c — the prospect binary: global flags, then a git-style subcommand.
 //
 // Only this file picks exit codes and sets the log sink; every subcommand lives in its own
-// cmd_<name>.c and reaches the library through app.h.
+// cmd_<name>.c and reaches the library through the façade (src/app/app_*.h) only.
 #include <stdio.h>
 #include <string.h>
 

@@ -58,6 +58,20 @@ static void test_put_number_and_key(void **state)
     assert_int_equal(jsonx_parse(b.data, b.len, "t", &j, NULL), PX_OK);
     assert_true(cJSON_GetObjectItem(j, "a")->valuedouble == 0.1);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "c")));
+    // a parsed value written back: compact, keys escaped, numbers round-tripping
+    struct buf w;
+    buf_init(&w, 256);
+    assert_int_equal(jsonx_put_value(&w, j, NULL), PX_OK);
+    assert_string_equal(w.data, "{\"a\": 0.10000000000000001, \"b\\\"\": null, \"c\": null, \"d\": 1230000, "
+                                "\"e\": 0.94999999999999996, \"f\": 0.30000000000000004}");
+    buf_reset(&w);
+    cJSON *arr = NULL;
+    const char *text = "[true,false,[],{},\"x\\u0001\"]";
+    assert_int_equal(jsonx_parse(text, strlen(text), "t", &arr, NULL), PX_OK);
+    assert_int_equal(jsonx_put_value(&w, arr, NULL), PX_OK);
+    assert_string_equal(w.data, "[true, false, [], {}, \"x\\u0001\"]");
+    cJSON_Delete(arr);
+    buf_free(&w);
     cJSON_Delete(j);
     buf_free(&b);
 }
