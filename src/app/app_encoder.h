@@ -1,7 +1,7 @@
 // app_encoder.h — the sentence-transformer as the front ends see it: where its directory is,
 // opening it (or only its tokenizer), its id.
 //
-// Model lookup order (DEVELOPERS.md): --embedder DIR (formerly --model DIR), then
+// Model lookup order (README, "The model"): --embedder DIR (formerly --model DIR), then
 // $PROSPECT_MODEL, then ./models/all-MiniLM-L6-v2, then ../shared/models/all-MiniLM-L6-v2. The
 // first that exists is used; when it has no weights, the error says so and how to get them.
 #ifndef PX_APP_ENCODER_H
