@@ -28,7 +28,10 @@ void tu_data_path(char *out, size_t n, const char *rel)
 
 void tu_mkdtemp(char *out, size_t n)
 {
-    snprintf(out, n, "/tmp/prospect-test-XXXXXX");
+    // $TMPDIR: ctest points it into the build tree, so test runs of different trees (release,
+    // ASan, another checkout) never share a folder, and nothing outside can sweep them away
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, n, "%s/prospect-test-XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
     assert_non_null(mkdtemp(out));
 }
 
