@@ -15,11 +15,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -488,6 +490,82 @@ static void unlock_name(int fd)
     }
 }
 
+// ---- leftovers of changes that died ----
+//
+// A create that dies leaves <name>/.staging-<pid>-<random>/, a delete that dies after its rename
+// leaves <name>/.deleting-<version>-<pid>/; readers ignore both, and every change to the name
+// removes the ones whose process is gone, under the name's lock. "Gone" must be certain, since a
+// live create's staging directory is being filled: the pid does not exist on this machine
+// (kill(pid, 0) says ESRCH) and nothing in the folder has changed for REGISTRY_LEFTOVER_AGE_S
+// (so a process on another machine sharing the registry, whose pid means nothing here, is
+// left alone while it works). A leftover that cannot be removed stays for the next change.
+
+// The pid a leftover's name records, or 0 when the name is not a leftover's.
+static long leftover_pid(const char *leaf)
+{
+    const char *p = NULL;
+    if (strncmp(leaf, ".staging-", 9) == 0) {
+        p = leaf + 9;
+    } else if (strncmp(leaf, ".deleting-", 10) == 0) {
+        p = strchr(leaf + 10, '-'); // .deleting-<version>-<pid>
+        p = p != NULL ? p + 1 : NULL;
+    }
+    if (p == NULL || *p < '1' || *p > '9') {
+        return 0;
+    }
+    char *end = NULL;
+    long pid = strtol(p, &end, 10);
+    return (*end == '\0' || *end == '-') && pid > 0 ? pid : 0;
+}
+
+// The newest change time of a folder and of what it holds directly (a file being written, say
+// the snapshot a create is vacuuming into, changes the file, not the folder).
+static time_t newest_change(const char *dir, time_t t)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[LIMIT_PATH + 320];
+        struct stat st;
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && // ".." is the name's
+            fsx_join(path, sizeof path, dir, e->d_name, NULL) == PX_OK && lstat(path, &st) == 0 &&
+            st.st_mtime > t) {
+            t = st.st_mtime;
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    return t;
+}
+
+size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s)
+{
+    DIR *d = opendir(name_dir_path);
+    size_t removed = 0;
+    if (d == NULL) {
+        return 0;
+    }
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = leftover_pid(e->d_name);
+        char path[LIMIT_PATH + 64];
+        struct stat st;
+        if (pid == 0 || pid == (long)getpid() || (kill((pid_t)pid, 0) == 0 || errno != ESRCH) ||
+            fsx_join(path, sizeof path, name_dir_path, e->d_name, NULL) != PX_OK ||
+            lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            now - newest_change(path, st.st_mtime) < max_age_s) {
+            continue;
+        }
+        if (bundle_remove_tree(path, NULL) == PX_OK) {
+            removed++;
+        }
+    }
+    closedir(d);
+    return removed;
+}
+
 int registry_stage(const char *root, const char *name, char *out, size_t n, struct px_err *err)
 {
     char dir[LIMIT_PATH], leaf[64];
@@ -558,6 +636,8 @@ int registry_publish(const char *root, const char *name, const char *staging, in
         rc = bundle_fsync_dir(staging, err);
     if (rc == PX_OK)
         rc = lock_name(dir, &fd, err);
+    if (rc == PX_OK)
+        registry_sweep_leftovers(dir, REGISTRY_LEFTOVER_AGE_S);
     if (rc == PX_OK)
         rc = registry_read_state(root, name, &st, err);
     if (rc == PX_OK)
@@ -798,6 +878,8 @@ int registry_delete(const char *root, const char *name, int version, bool force,
     }
     if (rc == PX_OK)
         rc = lock_name(dir, &fd, err);
+    if (rc == PX_OK)
+        registry_sweep_leftovers(dir, REGISTRY_LEFTOVER_AGE_S);
     if (rc == PX_OK)
         rc = registry_read_state(root, name, &st, err);
     if (rc == PX_OK)

@@ -7,8 +7,9 @@
 //   <root>/<name>/registry.json   {"magic": "prospect-registry", "format_version": 1, "name",
 //                                  "kind", "last_version": N, "aliases": {"production": 2, ...}}
 //   <root>/<name>/.lock           flock(2) taken by every change to <name>
-//   <root>/<name>/.staging-*      a bundle being built (ignored by readers)
-//   <root>/<name>/.deleting-*     a version being removed (ignored by readers)
+//   <root>/<name>/.staging-*      a bundle being built (ignored by readers; a dead creator's is
+//                                  removed by the next change to <name>)
+//   <root>/<name>/.deleting-*     a version being removed (ignored by readers; likewise)
 //
 // Changes are atomic: a version appears by one rename of a complete, fsynced staging directory
 // (renameat2 RENAME_NOREPLACE, under the lock), registry.json is replaced by write-temp + fsync +
@@ -30,6 +31,14 @@
 #define REGISTRY_MAGIC "prospect-registry"
 #define REGISTRY_FORMAT_VERSION 1
 #define REGISTRY_STATE "registry.json"
+// A leftover .staging-* / .deleting-* folder untouched this long, whose process is gone, is
+// removed by the next change to its name (registry_sweep_leftovers).
+#define REGISTRY_LEFTOVER_AGE_S 600
+
+// Removes the leftovers of dead changes in one name's folder (see registry.c: the pid in the
+// folder's name is not a live process here, and the folder is unchanged for max_age_s); the
+// caller holds the name's lock. Returns how many were removed. Publish and delete call it.
+size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s);
 
 // "NAME", "NAME/VERSION" or "NAME@ALIAS" (MLflow's models:/name/version and models:/name@alias);
 // "NAME@VERSION" (digits after '@', which no alias starts with) is NAME/VERSION, for URLs.
