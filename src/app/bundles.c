@@ -6,6 +6,8 @@
 // the result once the way serve will (read-only, from the staging copy) so that a bundle which
 // cannot be served is never registered, seals it (manifest) and publishes it with one rename.
 // Any failure removes the staging directory; the registry is never left half-written.
+// --copy-model takes the model directory's known regular files only (model_file_known), after
+// check_model_copy has refused a directory that is a symbolic link or holds no config.json.
 //
 // Serve verifies before it loads: every file against the manifest (bundle_verify), the name in
 // bundle.json and in the manifest against the one asked for, and the model: a copied model's
@@ -166,10 +168,17 @@ static int check_lexicon(const char *path, struct px_err *err)
 static bool model_file_known(const char *rel, bool is_dir)
 {
     static const char *const top[] = {
-        "config.json",           "model.safetensors",       "modules.json",
-        "sentence_bert_config.json", "config_sentence_transformers.json",
-        "tokenizer.json",        "tokenizer_config.json",   "special_tokens_map.json",
-        "vocab.txt",             "README.md",               "LICENSE",
+        "config.json",
+        "model.safetensors",
+        "modules.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+        "README.md",
+        "LICENSE",
     };
     const char *slash = strchr(rel, '/');
     if (slash == NULL && !is_dir) {
@@ -188,7 +197,8 @@ static bool model_file_known(const char *rel, bool is_dir)
     }
     const char *mod = rel + d + 1;
     size_t m = n - d - 1;
-    if (!((m == 7 && memcmp(mod, "Pooling", 7) == 0) || (m == 9 && memcmp(mod, "Normalize", 9) == 0))) {
+    if (!((m == 7 && memcmp(mod, "Pooling", 7) == 0) ||
+          (m == 9 && memcmp(mod, "Normalize", 9) == 0))) {
         return false;
     }
     return slash == NULL ? is_dir : !is_dir && strcmp(slash + 1, "config.json") == 0;
@@ -223,8 +233,8 @@ static int check_model_copy(const char *dir, struct px_err *err)
     int rc = fsx_join(path, sizeof path, dir, "config.json", err);
     if (rc == PX_OK) {
         int r = lstat(path, &st);
-        const char *why = r != 0 ? "missing"
-                          : S_ISLNK(st.st_mode) ? "a symbolic link"
+        const char *why = r != 0                 ? "missing"
+                          : S_ISLNK(st.st_mode)  ? "a symbolic link"
                           : !S_ISREG(st.st_mode) ? "not a regular file"
                                                  : NULL;
         if (why != NULL) {

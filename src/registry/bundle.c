@@ -175,14 +175,14 @@ static int cmp_cstr(const void *a, const void *b)
 // be opened) comes back through errno.
 
 struct tree {
-    const char *root;   // the tree walked, trailing '/' dropped (tree_walk)
-    size_t root_len;    // strlen(root): path + root_len is "" (the root) or "/rel/path"
-    const char *dst;    // copy: the destination root
+    const char *root; // the tree walked, trailing '/' dropped (tree_walk)
+    size_t root_len;  // strlen(root): path + root_len is "" (the root) or "/rel/path"
+    const char *dst;  // copy: the destination root
     bool (*keep)(const char *rel, bool is_dir); // copy: the entries taken (NULL: all)
-    struct walk *files; // list: the regular files found
-    uint64_t n_bytes;   // copy: bytes copied
-    size_t n_files;     // copy: files copied
-    int rc;             // PX_OK, or the status of the failure that stopped the walk
+    struct walk *files;                         // list: the regular files found
+    uint64_t n_bytes;                           // copy: bytes copied
+    size_t n_files;                             // copy: files copied
+    int rc; // PX_OK, or the status of the failure that stopped the walk
     struct px_err *err;
 };
 
@@ -818,8 +818,7 @@ done:
 
 // Opens src for copying into *fd: O_NONBLOCK so that a FIFO cannot hang the open, O_NOFOLLOW
 // when links are refused; the descriptor's own fstat (into *st) must say regular file.
-static int open_regular(const char *src, bool follow, int *fd, struct stat *st,
-                        struct px_err *err)
+static int open_regular(const char *src, bool follow, int *fd, struct stat *st, struct px_err *err)
 {
     *fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
     if (*fd < 0) {
@@ -828,7 +827,7 @@ static int open_regular(const char *src, bool follow, int *fd, struct stat *st,
                              src)
                    : fail_errno(err, "cannot open", src, errno);
     }
-    int rc = fstat(*fd, st) != 0      ? fail_errno(err, "cannot stat", src, errno)
+    int rc = fstat(*fd, st) != 0     ? fail_errno(err, "cannot stat", src, errno)
              : !S_ISREG(st->st_mode) ? px_fail(err, PX_EINVAL, "%s: not a regular file", src)
                                      : PX_OK;
     if (rc != PX_OK) {
@@ -893,8 +892,8 @@ static int copy_visit(const char *path, const struct stat *st, int type, struct 
         return tree_stop(fail_errno(t->err, "cannot stat", path, errno));
     }
     if (type == FTW_SL || type == FTW_SLN) {
-        return tree_stop(px_fail(t->err, PX_EINVAL,
-                                 "%s: a symbolic link: only regular files are copied", path));
+        return tree_stop(
+            px_fail(t->err, PX_EINVAL, "%s: a symbolic link: only regular files are copied", path));
     }
     if (ftw->level > 0 && !bundle_path_ok(name)) {
         return tree_stop(px_fail(t->err, PX_EINVAL,
