@@ -6,6 +6,8 @@
 // the result once the way serve will (read-only, from the staging copy) so that a bundle which
 // cannot be served is never registered, seals it (manifest) and publishes it with one rename.
 // Any failure removes the staging directory; the registry is never left half-written.
+// --copy-model takes the model directory's known regular files only (model_file_known), after
+// check_model_copy has refused a directory that is a symbolic link or holds no config.json.
 //
 // Serve verifies before it loads: every file against the manifest (bundle_verify), the name in
 // bundle.json and in the manifest against the one asked for, and the model: a copied model's
@@ -157,6 +159,94 @@ static int check_lexicon(const char *path, struct px_err *err)
 // ---- create ----
 
 // Fills the staging directory; info is completed as files are written.
+// --copy-model takes a sentence-transformers directory's known files only: what
+// embed/embedder.c reads (config.json, model.safetensors, modules.json, sentence_bert_config.json,
+// tokenizer_config.json, vocab.txt or tokenizer.json, <n>_Pooling/config.json), the metadata
+// the sentence-transformers tools write beside them, and the model card and licence, which
+// travel with the weights. Everything else in the directory (other weight formats, scripts,
+// notes) is left behind unread.
+static bool model_file_known(const char *rel, bool is_dir)
+{
+    static const char *const top[] = {
+        "config.json",
+        "model.safetensors",
+        "modules.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+        "README.md",
+        "LICENSE",
+    };
+    const char *slash = strchr(rel, '/');
+    if (slash == NULL && !is_dir) {
+        for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+            if (strcmp(rel, top[i]) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+    // a module directory: digits, '_', Pooling or Normalize; inside it only config.json
+    size_t n = slash ? (size_t)(slash - rel) : strlen(rel);
+    size_t d = strspn(rel, "0123456789");
+    if (d == 0 || d >= n || rel[d] != '_') {
+        return false;
+    }
+    const char *mod = rel + d + 1;
+    size_t m = n - d - 1;
+    if (!((m == 7 && memcmp(mod, "Pooling", 7) == 0) ||
+          (m == 9 && memcmp(mod, "Normalize", 9) == 0))) {
+        return false;
+    }
+    return slash == NULL ? is_dir : !is_dir && strcmp(slash + 1, "config.json") == 0;
+}
+
+// Before a model directory is copied: it must be a directory itself, not a symbolic link to
+// one (the copy follows no link, and a link is refused rather than resolved behind the
+// operator's back; the message names where it points), and it must hold a regular
+// config.json, so a directory that is not a model is refused before anything is read.
+static int check_model_copy(const char *dir, struct px_err *err)
+{
+    struct stat st;
+    char path[LIMIT_PATH + 16];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') {
+        n--;
+    }
+    if (n >= LIMIT_PATH) {
+        return px_fail(err, PX_ELIMIT, "model path too long: '%.60s...'", dir);
+    }
+    memcpy(path, dir, n);
+    path[n] = '\0';
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char to[LIMIT_PATH];
+        ssize_t k = readlink(path, to, sizeof to - 1);
+        to[k > 0 ? k : 0] = '\0';
+        return px_fail(err, PX_EINVAL,
+                       "--copy-model: '%s' is a symbolic link (to '%s'); name the model directory "
+                       "itself",
+                       path, to);
+    }
+    int rc = fsx_join(path, sizeof path, dir, "config.json", err);
+    if (rc == PX_OK) {
+        int r = lstat(path, &st);
+        const char *why = r != 0                 ? "missing"
+                          : S_ISLNK(st.st_mode)  ? "a symbolic link"
+                          : !S_ISREG(st.st_mode) ? "not a regular file"
+                                                 : NULL;
+        if (why != NULL) {
+            rc = px_fail(err, PX_EINVAL,
+                         "--copy-model: '%s' is not a sentence-transformers model directory: %s "
+                         "is %s",
+                         dir, path, why);
+        }
+    }
+    return rc;
+}
+
 static int fill_bundle(const struct app_bundle_params *p, const char *stage,
                        struct searchbundle_info *info, struct px_err *err)
 {
@@ -173,6 +263,12 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
         snprintf(info->model_source, sizeof info->model_source, "%s",
                  realpath(model_dir, abs) != NULL ? abs : model_dir);
         have_model = true;
+        if (p->copy_model) {
+            rc = check_model_copy(model_dir, err);
+            if (rc != PX_OK) {
+                return rc;
+            }
+        }
         char w[LIMIT_PATH];
         if (fsx_join(w, sizeof w, model_dir, "model.safetensors", NULL) == PX_OK &&
             fsx_is_file(w)) {
@@ -235,7 +331,7 @@ static int fill_bundle(const struct app_bundle_params *p, const char *stage,
     if (rc == PX_OK && p->copy_model && have_model) {
         rc = fsx_join(path, sizeof path, stage, SEARCHBUNDLE_MODEL_DIR, err);
         if (rc == PX_OK)
-            rc = bundle_copy_tree(model_dir, path, NULL, err);
+            rc = bundle_copy_tree(model_dir, path, model_file_known, NULL, err);
         info->model_copied = true;
     }
     return rc;

@@ -33,6 +33,7 @@ static const char *const k_usage =
     "  --embedder DIR  sentence-transformer whose vectors go in (same lookup as `prospect\n"
     "                  search`; --model DIR is the old spelling)\n"
     "  --copy-model    copy the model's files into the bundle instead of referencing them\n"
+    "                  (its known regular files only; a symbolic link is refused)\n"
     "  --lexicon FILE, --template FILE   as given to `prospect search`\n"
     "  --stage S       promote: the stage (alias) to point at the version: production, staging\n"
     "  --force         delete: also clear the stages that point at the version\n"

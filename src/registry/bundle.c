@@ -175,13 +175,14 @@ static int cmp_cstr(const void *a, const void *b)
 // be opened) comes back through errno.
 
 struct tree {
-    const char *root;   // the tree walked, trailing '/' dropped (tree_walk)
-    size_t root_len;    // strlen(root): path + root_len is "" (the root) or "/rel/path"
-    const char *dst;    // copy: the destination root
-    struct walk *files; // list: the regular files found
-    uint64_t n_bytes;   // copy: bytes copied
-    size_t n_files;     // copy: files copied
-    int rc;             // PX_OK, or the status of the failure that stopped the walk
+    const char *root; // the tree walked, trailing '/' dropped (tree_walk)
+    size_t root_len;  // strlen(root): path + root_len is "" (the root) or "/rel/path"
+    const char *dst;  // copy: the destination root
+    bool (*keep)(const char *rel, bool is_dir); // copy: the entries taken (NULL: all)
+    struct walk *files;                         // list: the regular files found
+    uint64_t n_bytes;                           // copy: bytes copied
+    size_t n_files;                             // copy: files copied
+    int rc; // PX_OK, or the status of the failure that stopped the walk
     struct px_err *err;
 };
 
@@ -764,19 +765,18 @@ int bundle_fsync_dir(const char *path, struct px_err *err)
     return rc;
 }
 
-int bundle_copy_file(const char *src, const char *dst, struct px_err *err)
+// Copies the open regular file in (shown as src) to dst, created with the source's permission
+// bits masked to 0644 (never wider than the source, never executable) and fsynced.
+static int copy_fd(int in, const struct stat *st, const char *src, const char *dst,
+                   struct px_err *err)
 {
-    int in = -1, out = -1, rc = PX_OK;
+    int out = -1, rc = PX_OK;
     unsigned char *chunk = px_malloc(1u << 16);
     if (chunk == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory copying %s", src);
     }
-    in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        rc = fail_errno(err, "cannot open", src, errno);
-        goto done;
-    }
-    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+               (mode_t)(st->st_mode & 0644));
     if (out < 0) {
         rc = fail_errno(err, "cannot create", dst, errno);
         goto done;
@@ -809,8 +809,6 @@ int bundle_copy_file(const char *src, const char *dst, struct px_err *err)
         rc = fail_errno(err, "cannot fsync", dst, errno);
     }
 done:
-    if (in >= 0)
-        close(in);
     if (out >= 0 && close(out) != 0 && rc == PX_OK) {
         rc = fail_errno(err, "cannot close", dst, errno);
     }
@@ -818,29 +816,84 @@ done:
     return rc;
 }
 
-// copy: symbolic links followed (a model directory from a download cache is links to blobs),
-// names starting with '.' skipped with their subtrees, every other name checked as a bundle path
-// component; directories are made as they are entered (nftw visits them before their entries),
-// files copied and fsynced; special files are refused.
+// Opens src for copying into *fd: O_NONBLOCK so that a FIFO cannot hang the open, O_NOFOLLOW
+// when links are refused; the descriptor's own fstat (into *st) must say regular file.
+static int open_regular(const char *src, bool follow, int *fd, struct stat *st, struct px_err *err)
+{
+    *fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+    if (*fd < 0) {
+        return errno == ELOOP && !follow
+                   ? px_fail(err, PX_EINVAL, "%s: a symbolic link: only regular files are copied",
+                             src)
+                   : fail_errno(err, "cannot open", src, errno);
+    }
+    int rc = fstat(*fd, st) != 0     ? fail_errno(err, "cannot stat", src, errno)
+             : !S_ISREG(st->st_mode) ? px_fail(err, PX_EINVAL, "%s: not a regular file", src)
+                                     : PX_OK;
+    if (rc != PX_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+int bundle_copy_file(const char *src, const char *dst, struct px_err *err)
+{
+    struct stat st;
+    int in = -1;
+    int rc = open_regular(src, true, &in, &st, err);
+    if (rc == PX_OK) {
+        rc = copy_fd(in, &st, src, dst, err);
+        close(in);
+    }
+    return rc;
+}
+
+// copy: nothing followed (FTW_PHYS): a symbolic link, at the root or below it, is refused, as
+// is a special file; each file is opened O_NOFOLLOW and must be regular by the fstat of that
+// descriptor, so a file swapped for a link after the walk looked at it is refused too. Names
+// starting with '.' are skipped with their subtrees, and so is every entry the walk's keep()
+// does not accept (a skipped entry is never opened, whatever it is); every other name is
+// checked as a bundle path component. Directories are made (0755) as they are entered (nftw
+// visits them before their entries); files are copied with modes no wider than the source.
 static int copy_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     struct tree *t = t_tree;
     const char *name = path + ftw->base;
+    const char *rel = path[t->root_len] == '/' ? path + t->root_len + 1 : "";
     char dst[LIMIT_PATH];
+    if (ftw->level == 0) {
+        if (type == FTW_SL || type == FTW_SLN) {
+            char to[LIMIT_PATH];
+            ssize_t k = readlink(path, to, sizeof to - 1);
+            to[k > 0 ? k : 0] = '\0';
+            return tree_stop(px_fail(t->err, PX_EINVAL,
+                                     "%s: the directory is a symbolic link (to '%s'): name the "
+                                     "directory itself",
+                                     path, to));
+        }
+        if (type != FTW_D) {
+            return tree_stop(fail_errno(t->err, "cannot open the directory", path,
+                                        type == FTW_NS || type == FTW_DNR ? errno : ENOTDIR));
+        }
+    }
     if (ftw->level > 0 && name[0] == '.') {
         return type == FTW_D ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
     }
-    if (ftw->level == 0 && type != FTW_D) {
-        return tree_stop(fail_errno(t->err, "cannot open the directory", path,
-                                    type == FTW_NS ? errno : ENOTDIR));
+    if (ftw->level > 0 && t->keep != NULL && !t->keep(rel, type == FTW_D || type == FTW_DNR)) {
+        return type == FTW_D ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
     }
     int n = snprintf(dst, sizeof dst, "%s%s", t->dst, path + t->root_len);
     if (n < 0 || (size_t)n >= sizeof dst) {
         return tree_stop(
             px_fail(t->err, PX_ELIMIT, "%s: path longer than %d bytes", path, LIMIT_PATH - 1));
     }
-    if (type == FTW_NS || type == FTW_SLN) { // SLN: a link to nothing
-        return tree_stop(fail_errno(t->err, "cannot stat", path, type == FTW_SLN ? ENOENT : errno));
+    if (type == FTW_NS) {
+        return tree_stop(fail_errno(t->err, "cannot stat", path, errno));
+    }
+    if (type == FTW_SL || type == FTW_SLN) {
+        return tree_stop(
+            px_fail(t->err, PX_EINVAL, "%s: a symbolic link: only regular files are copied", path));
     }
     if (ftw->level > 0 && !bundle_path_ok(name)) {
         return tree_stop(px_fail(t->err, PX_EINVAL,
@@ -867,11 +920,17 @@ static int copy_visit(const char *path, const struct stat *st, int type, struct 
         return tree_stop(
             px_fail(t->err, PX_ELIMIT, "%s: more than %d files", t->root, LIMIT_BUNDLE_FILES / 2));
     }
-    int rc = bundle_copy_file(path, dst, t->err);
+    struct stat fst;
+    int in = -1;
+    int rc = open_regular(path, false, &in, &fst, t->err);
+    if (rc == PX_OK) {
+        rc = copy_fd(in, &fst, path, dst, t->err);
+        close(in);
+    }
     if (rc != PX_OK) {
         return tree_stop(rc);
     }
-    t->n_bytes += (uint64_t)st->st_size;
+    t->n_bytes += (uint64_t)fst.st_size;
     return FTW_CONTINUE;
 }
 
@@ -888,10 +947,11 @@ static int fsync_visit(const char *path, const struct stat *st, int type, struct
     return rc == PX_OK ? FTW_CONTINUE : tree_stop(rc);
 }
 
-int bundle_copy_tree(const char *src, const char *dst, uint64_t *n_bytes, struct px_err *err)
+int bundle_copy_tree(const char *src, const char *dst, bool (*keep)(const char *rel, bool is_dir),
+                     uint64_t *n_bytes, struct px_err *err)
 {
-    struct tree t = {.root = src, .dst = dst, .err = err};
-    int rc = tree_walk(&t, copy_visit, FTW_ACTIONRETVAL, "cannot open the directory");
+    struct tree t = {.root = src, .dst = dst, .keep = keep, .err = err};
+    int rc = tree_walk(&t, copy_visit, FTW_PHYS | FTW_ACTIONRETVAL, "cannot open the directory");
     if (rc == PX_OK) {
         struct tree f = {.root = dst, .err = err};
         rc = tree_walk(&f, fsync_visit, FTW_PHYS | FTW_DEPTH | FTW_ACTIONRETVAL,

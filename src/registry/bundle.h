@@ -125,11 +125,17 @@ int bundle_new_uuid(char *out, size_t n, struct px_err *err);
 
 // ---- files ----
 
-// Copies every file under src (recursively; symbolic links followed, names starting with '.'
-// skipped) to dst (created), fsyncing each. Names a bundle cannot hold are PX_EINVAL.
+// Copies the regular files under src (recursively) to dst (created), fsyncing each, with modes
+// no wider than the source's (masked to 0644). Only entries keep(rel, is_dir) accepts are taken
+// (rel is the path under src; NULL keep takes all); names starting with '.' and entries keep
+// refuses are skipped without being opened. A symbolic link (src itself included) or a special
+// file among the entries taken is PX_EINVAL naming it, as is a name a bundle cannot hold.
 // *n_bytes (may be NULL) returns the bytes copied.
-int bundle_copy_tree(const char *src, const char *dst, uint64_t *n_bytes, struct px_err *err);
-// Copies one file to dst (created, fsynced).
+int bundle_copy_tree(const char *src, const char *dst, bool (*keep)(const char *rel, bool is_dir),
+                     uint64_t *n_bytes, struct px_err *err);
+// Copies one file the caller named to dst (created, fsynced, mode no wider than the source's,
+// masked to 0644). A link given as src is followed; what it names must be a regular file
+// (a FIFO or device is PX_EINVAL, and cannot hang the copy).
 int bundle_copy_file(const char *src, const char *dst, struct px_err *err);
 // Removes a directory tree (symbolic links are removed, never followed). A missing path is OK.
 int bundle_remove_tree(const char *path, struct px_err *err);

@@ -1,7 +1,8 @@
 // test_bundle_serve.c — model bundles end to end with the binary: a generated bank is imported and
 // indexed with a tiny model, `bundle create` registers it, `serve --bundle` (on an ephemeral
 // port) gives the same answers as `prospect search --json` — on the dense path, and after the
-// working database has changed; a copied model keeps serving when the original is gone; a
+// working database has changed; a copied model keeps serving when the original is gone, and
+// holds the model's known regular files only (links and non-models refused, modes kept); a
 // flipped byte, an extra file or changed model weights are refused naming the file; stages,
 // delete refusal and version numbering; list/show output.
 #include <signal.h>
@@ -442,6 +443,112 @@ static void test_model_copy_and_reference(void **state)
     free(log);
 }
 
+// Runs a `bundle create --copy-model` that must fail, with stderr holding every want (NULL ends).
+static void copy_refused(const char *name, const char *model, const char *const *want)
+{
+    char args[2048], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args,
+             "bundle create --name %s --copy-model --registry %s --db %s --embedder %s", name,
+             g_reg, g_db, model);
+    int rc = run(args, &out, &err);
+    for (size_t i = 0; want[i] != NULL; i++) {
+        if (rc != 1 || strstr(err, want[i]) == NULL) {
+            fail_msg("%s: exit %d, stderr '%s', want '%s'", model, rc, err, want[i]);
+        }
+    }
+    printf("refused: %s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "%s/%s/1", g_reg, name);
+    assert_int_not_equal(access(args, F_OK), 0); // nothing registered
+}
+
+// issue 17 item 7: --copy-model copies a model directory's known regular files only. An unknown
+// file (here a link to a 0600 file elsewhere) is left behind and not in the manifest; a 0600
+// model file stays 0600 in the bundle; a known file that is a link, a model directory that is a
+// link (to the model, or to /etc), and a directory that is not a model are refused, naming the
+// path, and register nothing.
+static void test_copy_model_regular_files_only(void **state)
+{
+    (void)state;
+    char args[2048], model3[600], path[900], secret[700], *out = NULL;
+    snprintf(model3, sizeof model3, "%s/model3", g_dir);
+    snprintf(args, sizeof args, "cp -r %s %s", g_model, model3);
+    assert_int_equal(system(args), 0);
+    tu_write_text(g_dir, "secret.txt", "not for the bundle");
+    snprintf(secret, sizeof secret, "%s/secret.txt", g_dir);
+    assert_int_equal(chmod(secret, 0600), 0);
+    snprintf(path, sizeof path, "%s/notes.txt", model3);
+    assert_int_equal(symlink(secret, path), 0);
+    tu_write_text(model3, "train.py", "print('unrelated')\n");
+    snprintf(path, sizeof path, "%s/config.json", model3);
+    assert_int_equal(chmod(path, 0600), 0);
+    snprintf(args, sizeof args,
+             "bundle create --name Only --copy-model --registry %s --db %s --embedder %s", g_reg,
+             g_db, model3);
+    free(run_ok(args));
+    struct stat st;
+    snprintf(path, sizeof path, "%s/Only/1/model/notes.txt", g_reg);
+    assert_int_not_equal(lstat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/Only/1/model/train.py", g_reg);
+    assert_int_not_equal(lstat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/Only/1/model/config.json", g_reg);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0077, 0); // 0600 stays 0600
+    snprintf(path, sizeof path, "%s/Only/1/model/model.safetensors", g_reg);
+    assert_int_equal(lstat(path, &st), 0);
+    snprintf(args, sizeof args, "bundle show Only --verify --registry %s", g_reg);
+    out = run_ok(args);
+    assert_non_null(strstr(out, "verified  ok"));
+    assert_non_null(strstr(out, "model/config.json"));
+    assert_null(strstr(out, "notes.txt"));
+    assert_null(strstr(out, "train.py"));
+    free(out);
+    struct server s;
+    snprintf(args, sizeof args, "--registry %s --bundle Only", g_reg);
+    int rc = serve_start(args, &s);
+    if (rc != 0)
+        fail_msg("serve: exit %d: %s", rc, serve_log(&s));
+    serve_stop(&s);
+
+    // a known file that is a symbolic link
+    snprintf(path, sizeof path, "%s/vocab.txt", model3);
+    char moved[1000];
+    snprintf(moved, sizeof moved, "%s/vocab.real", g_dir);
+    assert_int_equal(rename(path, moved), 0);
+    assert_int_equal(symlink(moved, path), 0);
+    char want_path[1000];
+    snprintf(want_path, sizeof want_path, "%s/vocab.txt: a symbolic link", model3);
+    copy_refused("Linked", model3, (const char *const[]){want_path, NULL});
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(moved, path), 0);
+
+    // the model directory itself a link: to the model, and to /etc
+    char link[700];
+    snprintf(link, sizeof link, "%s/model-current", g_dir);
+    assert_int_equal(symlink(model3, link), 0);
+    char want_link[1600];
+    snprintf(want_link, sizeof want_link, "'%s' is a symbolic link (to '%s')", link, model3);
+    copy_refused("DirLink", link, (const char *const[]){want_link, NULL});
+    snprintf(link, sizeof link, "%s/etc-link", g_dir);
+    assert_int_equal(symlink("/etc", link), 0);
+    snprintf(want_link, sizeof want_link, "'%s' is a symbolic link (to '/etc')", link);
+    copy_refused("EtcLink", link, (const char *const[]){want_link, NULL});
+
+    // a directory that is not a model
+    char other[700];
+    snprintf(other, sizeof other, "%s/not-a-model", g_dir);
+    assert_int_equal(mkdir(other, 0755), 0);
+    tu_write_text(other, "a.txt", "hello");
+    tu_write_text(other, "b.csv", "x,y\n1,2\n");
+    char want_other[1600];
+    snprintf(want_other, sizeof want_other,
+             "'%s' is not a sentence-transformers model directory: %s/config.json is missing",
+             other, other);
+    copy_refused("NotModel", other, (const char *const[]){want_other, NULL});
+}
+
 static void test_stages_delete_list(void **state)
 {
     (void)state;
@@ -541,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_corrupted_refused),
         cmocka_unit_test(test_model_copy_and_reference),
+        cmocka_unit_test(test_copy_model_regular_files_only),
         cmocka_unit_test(test_stages_delete_list),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

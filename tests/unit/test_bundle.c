@@ -627,9 +627,20 @@ static void test_new_uuid(void **state)
     assert_string_equal(small, "");
 }
 
-// bundle_copy_tree: links followed, hidden names (and their subtrees) skipped, the bytes
-// counted; special files, names a bundle cannot hold, dangling links and deep trees refused.
-// bundle_remove_tree: links removed, never followed; a missing path is fine.
+// keep() for the copy test: everything but names starting with "skip"
+static bool keep_unskipped(const char *rel, bool is_dir)
+{
+    (void)is_dir;
+    const char *base = strrchr(rel, '/');
+    return strncmp(base ? base + 1 : rel, "skip", 4) != 0;
+}
+
+// bundle_copy_tree: regular files only, modes no wider than the source (0600 stays 0600, 0755
+// becomes 0644), hidden names (and their subtrees) and what keep() refuses skipped unopened, the
+// bytes counted; a symbolic link (to a file, to a directory, dangling, or the root itself),
+// special files, names a bundle cannot hold and deep trees refused, naming the path.
+// bundle_copy_file: a FIFO is refused at once (no hang). bundle_remove_tree: links removed,
+// never followed; a missing path is fine.
 static void test_copy_remove_tree(void **state)
 {
     (void)state;
@@ -643,35 +654,61 @@ static void test_copy_remove_tree(void **state)
     snprintf(path, sizeof path, "%s/sub", src);
     assert_int_equal(mkdir(path, 0755), 0);
     tu_write_text(path, "b.bin", "12345");
+    tu_write_text(src, "secret.txt", "s3");
+    snprintf(path, sizeof path, "%s/secret.txt", src);
+    assert_int_equal(chmod(path, 0600), 0);
+    tu_write_text(src, "run.sh", "x");
+    snprintf(path, sizeof path, "%s/run.sh", src);
+    assert_int_equal(chmod(path, 0755), 0);
     tu_write_text(src, ".hidden", "x");
     snprintf(path, sizeof path, "%s/.git", src);
     assert_int_equal(mkdir(path, 0755), 0);
     tu_write_text(path, "bad name", "x"); // never looked at: its directory is skipped
-    snprintf(path, sizeof path, "%s/link.txt", src);
-    assert_int_equal(symlink("a.txt", path), 0);
-    snprintf(path, sizeof path, "%s/linkdir", src);
-    assert_int_equal(symlink(out, path), 0);
+    snprintf(path, sizeof path, "%s/skip.link", src);
+    assert_int_equal(symlink(out, path), 0); // refused by keep(): skipped, not followed
+    snprintf(path, sizeof path, "%s/skip.fifo", src);
+    assert_int_equal(mkfifo(path, 0600), 0);
 
     struct px_err err = {0};
     uint64_t bytes = 0;
     snprintf(dst, sizeof dst, "%s/copy", g_dir);
     snprintf(path, sizeof path, "%s/", src); // a trailing '/' changes nothing
-    assert_int_equal(bundle_copy_tree(path, dst, &bytes, &err), PX_OK);
-    assert_int_equal(bytes, 3 + 5 + 3 + 4);
-    static const char *const present[] = {"a.txt", "sub/b.bin", "link.txt", "linkdir/keep.txt"};
+    assert_int_equal(bundle_copy_tree(path, dst, keep_unskipped, &bytes, &err), PX_OK);
+    assert_int_equal(bytes, 3 + 5 + 2 + 1);
+    static const struct {
+        const char *path;
+        unsigned mode;
+    } present[] = {{"a.txt", 0644}, {"sub/b.bin", 0644}, {"secret.txt", 0600}, {"run.sh", 0644}};
     for (size_t i = 0; i < sizeof present / sizeof present[0]; i++) {
         struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dst, present[i]);
+        snprintf(path, sizeof path, "%s/%s", dst, present[i].path);
         if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            fail_msg("%s: not copied as a regular file", present[i]);
+            fail_msg("%s: not copied as a regular file", present[i].path);
+        }
+        // the umask may narrow a mode further, never widen it
+        if ((st.st_mode & 07777 & ~present[i].mode) != 0) {
+            fail_msg("%s: mode %o, wider than %o", present[i].path, st.st_mode & 07777,
+                     present[i].mode);
         }
     }
-    snprintf(path, sizeof path, "%s/.hidden", dst);
-    assert_int_not_equal(access(path, F_OK), 0);
-    snprintf(path, sizeof path, "%s/.git", dst);
-    assert_int_not_equal(access(path, F_OK), 0);
+    static const char *const absent[] = {".hidden", ".git", "skip.link", "skip.fifo"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dst, absent[i]);
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            fail_msg("%s: copied", absent[i]);
+        }
+    }
     assert_int_equal(bundle_remove_tree(dst, &err), PX_OK);
     assert_int_not_equal(access(dst, F_OK), 0);
+
+    // the same tree without keep(): the link and the FIFO are refused
+    memset(&err, 0, sizeof err);
+    assert_int_equal(bundle_copy_tree(src, dst, NULL, NULL, &err), PX_EINVAL);
+    if (strstr(err.msg, "/skip.") == NULL) {
+        fail_msg("no keep(): '%s'", err.msg);
+    }
+    assert_int_equal(bundle_remove_tree(dst, &err), PX_OK);
 
     static const struct {
         const char *what;
@@ -680,14 +717,17 @@ static void test_copy_remove_tree(void **state)
     } bad[] = {
         {"fifo", PX_EINVAL, "/pipe: not a regular file"},
         {"name", PX_EINVAL, "/bad name: a bundle cannot hold this name"},
-        {"dangling", PX_ENOENT, "/gone: cannot stat"},
+        {"dangling", PX_EINVAL, "/gone: a symbolic link"},
+        {"filelink", PX_EINVAL, "/notes.txt: a symbolic link"},
+        {"dirlink", PX_EINVAL, "/linkdir: a symbolic link"},
+        {"rootlink", PX_EINVAL, "the directory is a symbolic link (to '"},
         {"deep", PX_ELIMIT, "directories nested deeper than 8"},
         {"missing", PX_ENOENT, "cannot open the directory"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char s2[600];
         snprintf(s2, sizeof s2, "%s/bad%zu", g_dir, i);
-        if (strcmp(bad[i].what, "missing") != 0) {
+        if (strcmp(bad[i].what, "missing") != 0 && strcmp(bad[i].what, "rootlink") != 0) {
             assert_int_equal(mkdir(s2, 0755), 0);
             tu_write_text(s2, "ok.txt", "x");
         }
@@ -700,6 +740,16 @@ static void test_copy_remove_tree(void **state)
         } else if (!strcmp(bad[i].what, "dangling")) {
             strcat(path, "/gone");
             assert_int_equal(symlink("nowhere", path), 0);
+        } else if (!strcmp(bad[i].what, "filelink")) {
+            char target[700];
+            snprintf(target, sizeof target, "%s/secret.txt", src); // a 0600 file elsewhere
+            strcat(path, "/notes.txt");
+            assert_int_equal(symlink(target, path), 0);
+        } else if (!strcmp(bad[i].what, "dirlink")) {
+            strcat(path, "/linkdir");
+            assert_int_equal(symlink(out, path), 0);
+        } else if (!strcmp(bad[i].what, "rootlink")) {
+            assert_int_equal(symlink(src, s2), 0);
         } else if (!strcmp(bad[i].what, "deep")) {
             for (int k = 0; k < 8; k++) {
                 strcat(path, "/d");
@@ -708,12 +758,25 @@ static void test_copy_remove_tree(void **state)
         }
         snprintf(dst, sizeof dst, "%s/copy%zu", g_dir, i);
         memset(&err, 0, sizeof err);
-        int rc = bundle_copy_tree(s2, dst, NULL, &err);
+        int rc = bundle_copy_tree(s2, dst, NULL, NULL, &err);
         if (rc != bad[i].rc || strstr(err.msg, bad[i].want) == NULL) {
             fail_msg("case %zu (%s): status %d, '%s'", i, bad[i].what, rc, err.msg);
         }
         assert_int_equal(bundle_remove_tree(dst, &err), PX_OK);
     }
+
+    // bundle_copy_file: a FIFO named directly is refused without blocking; a 0600 file stays 0600
+    snprintf(path, sizeof path, "%s/skip.fifo", src);
+    snprintf(dst, sizeof dst, "%s/one", g_dir);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(bundle_copy_file(path, dst, &err), PX_EINVAL);
+    assert_non_null(strstr(err.msg, "not a regular file"));
+    snprintf(path, sizeof path, "%s/secret.txt", src);
+    assert_int_equal(bundle_copy_file(path, dst, &err), PX_OK);
+    struct stat st;
+    assert_int_equal(lstat(dst, &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0);
+    assert_int_equal(unlink(dst), 0);
 
     // removing follows no link: the directory a link points to keeps its file
     snprintf(path, sizeof path, "%s/keep.txt", out);
