@@ -33,6 +33,7 @@
 #include "secrand.h"
 #include "sha256.h"
 #include "store.h"
+#include "audit_int.h"
 
 _Static_assert(APP_KEY_ID_LEN == STORE_KEY_ID_LEN, "key id length");
 
@@ -383,6 +384,12 @@ int app_audit_row_json(const struct app_audit_row *r, struct buf *out, struct px
                         r->plan ? r->plan : "null", r->n_results,
                         r->customer_ids ? r->customer_ids : "[]");
     }
+    if (rc == PX_OK) {
+        // put_field's first=false gives ", "; the closing brace moves after it
+        out->data[--out->len] = '\0';
+        rc = put_field(out, "hash", r->hash, false, err);
+        if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
+    }
     return rc;
 }
 
@@ -394,9 +401,12 @@ struct audit_tramp {
 static int audit_row(const struct store_audit_row *r, void *user, struct px_err *err)
 {
     struct audit_tramp *t = user;
+    char hex[65];
+    if (r->hash != NULL) app_audit_hex(r->hash, hex);
     struct app_audit_row a = {
         r->seq,    r->time,  r->key_id, r->channel,      r->actor,
         r->action, r->query, r->plan,   r->customer_ids, r->n_results,
+        r->hash != NULL ? hex : NULL,
     };
     return t->fn(&a, t->user, err);
 }

@@ -322,7 +322,7 @@ static void test_keys_and_audit(void **state)
     px_free(keys);
 
     struct store_audit_row r = {0,        NULL,      "0123456789ab", "http", NULL,
-                                "search", "over 60", "{}",           2,      "[\"a\", \"b\"]"};
+                                "search", "over 60", "{}",           2,      "[\"a\", \"b\"]", NULL};
     assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
     r.key_id = NULL;
     r.channel = "cli";
@@ -422,7 +422,7 @@ static void test_snapshot_leaves_keys_and_audit(void **state)
     import_base(s);
     unsigned char salt[STORE_KEY_SALT_LEN] = {1}, hash[STORE_KEY_HASH_LEN] = {2};
     assert_int_equal(store_key_insert(s, "0123456789ab", "desk", salt, hash, &err), PX_OK);
-    struct store_audit_row r = {0, NULL, NULL, "cli", "ann", "search", "q", NULL, 1, "[\"10\"]"};
+    struct store_audit_row r = {0, NULL, NULL, "cli", "ann", "search", "q", NULL, 1, "[\"10\"]", NULL};
     assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
     assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
     struct store_snapshot_stats stats;
