@@ -17,6 +17,8 @@
 // before the answer leaves (fail closed). The row holds the key id (or the OS user for the
 // CLI), the query text, the query plan, and the returned ids as a JSON array. One row per
 // refused key too ("auth_failed": the client's address as actor, the claimed id, the reason).
+// The store chains every row (sha256 of the previous hash and the row); verifying the chain and
+// archiving old rows is audit_chain.c's.
 //
 // Threads: struct app_access owns one SQLite connection guarded by a mutex.
 #include <pthread.h>

@@ -14,7 +14,8 @@
 // "Authorization: Bearer <token>". Every search and every customer lookup over HTTP or the CLI
 // appends one audit row (time, key id or OS user, query text, plan, returned customer ids), and
 // so does every refused key (time, client address, the key id when well-formed, the reason);
-// the table rejects UPDATE and DELETE.
+// the table rejects UPDATE, DELETE and any INSERT that would overwrite a row, and chains the
+// rows by hash (app_audit_verify below).
 
 #define APP_KEY_ID_LEN 12
 #define APP_KEY_TOKEN_MAX 96 // "pxk_" + 12 + "_" + 64 + NUL fits

@@ -10,6 +10,10 @@
 //     per call and always reset in the cleanup block (C5).
 //   - Every SQLite failure is copied into px_err at once with sqlite3_errmsg: the next call on
 //     the connection would overwrite it.
+//   - The audit log is a hash chain (schema v3): store_audit_append reads the previous hash and
+//     writes the next row under one BEGIN IMMEDIATE, so concurrent writers (server, CLI) never
+//     fork it; verify and archive walk it with the same rule (chain_step). The triggers only
+//     stop casual edits; the chain is what makes a determined one show.
 //   - SQLite allocates through px_malloc (sqlalloc.c, installed before the first connection), so
 //     its SQLITE_NOMEM is a PX_ENOMEM like ours and the fault loops reach inside it.
 #include "store.h"

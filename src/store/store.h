@@ -46,7 +46,7 @@
 //     created TEXT NOT NULL,           -- UTC, ISO 8601
 //     revoked TEXT);                   -- UTC when revoked, NULL while active
 //   CREATE TABLE audit (               -- who looked at which customers; append-only (triggers
-//     seq INTEGER PRIMARY KEY,         --   abort any UPDATE or DELETE)
+//     seq INTEGER PRIMARY KEY,         --   abort any UPDATE or DELETE; see version 3)
 //     time TEXT NOT NULL,              -- UTC, ISO 8601 with milliseconds
 //     key_id TEXT,                     -- the API key used, NULL when none was needed
 //     channel TEXT NOT NULL,           -- "http" or "cli"
