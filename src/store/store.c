@@ -1066,15 +1066,22 @@ static struct hcol hcol_text(const char *s)
     return c;
 }
 
-// The columns of a row being read (seq first, as SELECTed by AUDIT_COLS).
-static void hcols_of(sqlite3_stmt *st, struct hcol c[AUDIT_N_COLS])
+// The columns of a row being read (seq first, as SELECTed by AUDIT_COLS). False when SQLite ran
+// out of memory converting one (a NULL pointer for a value that is not NULL).
+static bool hcols_of(sqlite3_stmt *st, struct hcol c[AUDIT_N_COLS])
 {
     for (int i = 0; i < AUDIT_N_COLS; i++) {
         c[i].type = sqlite3_column_type(st, i);
         c[i].p = c[i].type == SQLITE_BLOB ? sqlite3_column_blob(st, i)
                                           : (const void *)sqlite3_column_text(st, i);
         c[i].n = (size_t)sqlite3_column_bytes(st, i);
+        // an empty blob is a NULL pointer; any other value is not, unless memory ran out
+        bool may_be_null = c[i].type == SQLITE_NULL || c[i].type == SQLITE_BLOB;
+        if (c[i].p == NULL && (c[i].n > 0 || !may_be_null)) {
+            return false;
+        }
     }
+    return true;
 }
 
 #define AUDIT_COLS                                                                                \
@@ -1240,6 +1247,7 @@ struct chain {
     unsigned char prev[STORE_AUDIT_HASH_LEN];
     long long last_seq; // the last row walked (archived_through at the start)
     bool begun;         // a hashed row was seen
+    bool oom;           // chain_step stopped for want of memory, not a broken row
 };
 
 static void chain_broken(struct chain *c, long long seq, const char *fmt, long long a)
@@ -1281,7 +1289,10 @@ static bool chain_step(struct chain *c, sqlite3_stmt *st)
     }
     struct hcol cols[AUDIT_N_COLS];
     unsigned char want[STORE_AUDIT_HASH_LEN];
-    hcols_of(st, cols);
+    if (!hcols_of(st, cols)) {
+        c->oom = true;
+        return false;
+    }
     audit_hash(c->prev, cols, want);
     if (memcmp(want, hash, sizeof want) != 0) {
         chain_broken(c, seq,
@@ -1330,6 +1341,9 @@ int store_audit_verify(struct store *s, struct store_audit_verdict *v, struct px
         }
         if (ok) {
             ok = chain_step(&c, st);
+            if (c.oom) {
+                rc = px_fail(err, PX_ENOMEM, "verifying the audit log: out of memory");
+            }
         } else {
             v->n_rows++; // counted, no longer checked
         }
@@ -1411,7 +1425,8 @@ int store_audit_archive(struct store *s, const char *before, const char *file,
         if (step != SQLITE_ROW) {
             rc = sql_fail(s, err, "reading the audit log");
         } else if (!chain_step(&c, st)) {
-            rc = px_fail(err, PX_EFORMAT,
+            rc = c.oom ? px_fail(err, PX_ENOMEM, "archiving the audit log: out of memory")
+                       : px_fail(err, PX_EFORMAT,
                          "the audit chain is broken: %s; nothing archived (run prospect audit "
                          "verify)",
                          v.problem);
