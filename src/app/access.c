@@ -17,6 +17,8 @@
 // before the answer leaves (fail closed). The row holds the key id (or the OS user for the
 // CLI), the query text, the query plan, and the returned ids as a JSON array. One row per
 // refused key too ("auth_failed": the client's address as actor, the claimed id, the reason).
+// The store chains every row (sha256 of the previous hash and the row); verifying the chain and
+// archiving old rows is audit_chain.c's.
 //
 // Threads: struct app_access owns one SQLite connection guarded by a mutex.
 #include <pthread.h>
@@ -33,6 +35,7 @@
 #include "secrand.h"
 #include "sha256.h"
 #include "store.h"
+#include "audit_int.h"
 
 _Static_assert(APP_KEY_ID_LEN == STORE_KEY_ID_LEN, "key id length");
 
@@ -383,6 +386,12 @@ int app_audit_row_json(const struct app_audit_row *r, struct buf *out, struct px
                         r->plan ? r->plan : "null", r->n_results,
                         r->customer_ids ? r->customer_ids : "[]");
     }
+    if (rc == PX_OK) {
+        // put_field's first=false gives ", "; the closing brace moves after it
+        out->data[--out->len] = '\0';
+        rc = put_field(out, "hash", r->hash, false, err);
+        if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
+    }
     return rc;
 }
 
@@ -394,9 +403,12 @@ struct audit_tramp {
 static int audit_row(const struct store_audit_row *r, void *user, struct px_err *err)
 {
     struct audit_tramp *t = user;
+    char hex[65];
+    if (r->hash != NULL) app_audit_hex(r->hash, hex);
     struct app_audit_row a = {
         r->seq,    r->time,  r->key_id, r->channel,      r->actor,
         r->action, r->query, r->plan,   r->customer_ids, r->n_results,
+        r->hash != NULL ? hex : NULL,
     };
     return t->fn(&a, t->user, err);
 }

@@ -14,7 +14,8 @@
 // "Authorization: Bearer <token>". Every search and every customer lookup over HTTP or the CLI
 // appends one audit row (time, key id or OS user, query text, plan, returned customer ids), and
 // so does every refused key (time, client address, the key id when well-formed, the reason);
-// the table rejects UPDATE and DELETE.
+// the table rejects UPDATE, DELETE and any INSERT that would overwrite a row, and chains the
+// rows by hash (app_audit_verify below).
 
 #define APP_KEY_ID_LEN 12
 #define APP_KEY_TOKEN_MAX 96 // "pxk_" + 12 + "_" + 64 + NUL fits
@@ -88,14 +89,49 @@ struct app_audit_row {
     long long seq;
     const char *time, *key_id, *channel, *actor, *action, *query, *plan, *customer_ids;
     long long n_results;
+    const char *hash; // the chain's hash as 64 hex digits; NULL for a row from before the chain
 };
 // {"seq", "time", "key_id", "channel", "actor", "action", "query", "plan", "n_results",
-// "customer_ids"} appended to out (plan and customer_ids as the JSON stored; null when absent).
+// "customer_ids", "hash"} appended to out (plan and customer_ids as the JSON stored; null when
+// absent).
 int app_audit_row_json(const struct app_audit_row *r, struct buf *out, struct px_err *err);
 typedef int (*app_audit_fn)(const struct app_audit_row *row, void *user, struct px_err *err);
 // Audit rows at or after since (ISO 8601 prefix, or NULL), of key_id (or NULL for all), oldest
 // first, the newest `limit` of them.
 int app_audit_read(const char *db_path, const char *since, const char *key_id, size_t limit,
                    app_audit_fn fn, void *user, struct px_err *err);
+
+// ---- the audit chain (app/audit_chain.c) ----
+// Each row carries sha256(previous row's hash || its canonical content); see store.h. Anyone
+// who can write the database can still recompute the whole chain: keep the head hash that
+// `audit verify` prints somewhere else to detect that (and a removed tail).
+struct app_audit_verdict {
+    long long n_rows, n_before_chain; // rows; rows from before the chain (no hash), at the start
+    long long archived_through, n_archives; // last archived seq (0: none); archives made
+    long long head_seq;                     // the last chained row (0: none)
+    char head[65];                          // its hash (hex)
+    long long broken_seq;                   // 0 when the chain holds, else the first broken row
+    char problem[200];                      // why it breaks
+};
+// Walks the chain of the database at db_path from the last archive's head. A broken chain is
+// PX_OK with broken_seq set.
+int app_audit_verify(const char *db_path, struct app_audit_verdict *v, struct px_err *err);
+// {"ok", "rows", "before_chain", "archived_through", "archives", "head_seq", "head",
+// "broken_seq", "problem"} appended to out.
+int app_audit_verdict_json(const struct app_audit_verdict *v, struct buf *out, struct px_err *err);
+
+struct app_audit_archive {
+    long long first_seq, last_seq, n_rows;
+    char start[65], head[65]; // the chain's hash before the first row and after the last
+    char file_sha256[65];     // of the file written
+};
+// Moves the rows older than before (ISO 8601 prefix) into the new file out_path (refused when
+// it exists), atomically: one JSON line per row (as app_audit_row_json, with its hash), then
+// {"archive": {"first_seq", "last_seq", "n_rows", "start", "head"}}. The file is written and
+// fsynced, then in the same transaction its sha256 and the head are recorded in the database,
+// the rows are removed and an "audit_archive" row (channel "cli", actor) is appended. A broken
+// chain archives nothing (PX_EFORMAT); no row old enough is PX_ENOENT.
+int app_audit_archive(const char *db_path, const char *before, const char *out_path,
+                      const char *actor, struct app_audit_archive *res, struct px_err *err);
 
 #endif

@@ -1,7 +1,10 @@
 // cmd_audit.c — `prospect audit`: who looked at which customers, from the append-only audit log
-// that `prospect serve` and `prospect search|similar` write.
+// that `prospect serve` and `prospect search|similar` write; `audit verify` walks its hash chain
+// and names the first broken row (exit 1); `audit archive` moves old rows into a file.
 #include <ctype.h>
 #include <getopt.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,8 @@
 static const char *const k_usage =
     "usage: prospect audit [--db FILE] [--since WHEN] [--key ID] [--limit N]\n"
     "                      [--format table|json|csv] [--json]\n"
+    "       prospect audit verify [--db FILE] [--format table|json|csv] [--json]\n"
+    "       prospect audit archive --before WHEN --out FILE [--db FILE] [--format F] [--json]\n"
     "\n"
     "Prints the audit log, oldest first: time (UTC), key id or OS user, channel, action, the\n"
     "query, the number of customers returned and their ids.\n"
@@ -27,7 +32,15 @@ static const char *const k_usage =
     "  --key ID      only requests made with this API key\n"
     "  --limit N     the newest N rows at most (default 1000)\n"
     "  --format F    table (default), json (one JSON object per line) or csv\n"
-    "  --json        the same as --format json\n";
+    "  --json        the same as --format json\n"
+    "\n"
+    "Each row carries sha256(previous row's hash, its content). verify walks the chain from the\n"
+    "last archive's head and names the first row that breaks it (exit 1); rows written before\n"
+    "the chain existed are counted as such. Keep the head hash it prints elsewhere: someone who\n"
+    "can write the database could recompute the whole chain, or cut its tail.\n"
+    "archive moves the rows older than --before WHEN (same forms as --since) into the new file\n"
+    "--out (JSON lines with their hashes, then the range, start and head hashes), records the\n"
+    "file's sha256 and the head in the database and removes the rows, in one transaction.\n";
 
 // "24h" -> ISO time that long ago; an ISO prefix is kept as is. False when neither.
 static bool parse_since(const char *s, char *out, size_t n)
@@ -103,8 +116,152 @@ static int print_row(const struct app_audit_row *r, void *user, struct px_err *e
     return rc;
 }
 
+static int print_verdict(const struct app_audit_verdict *v, enum cli_format fmt)
+{
+    struct px_err err = {0};
+    struct buf doc;
+    buf_init(&doc, 1 << 16);
+    int rc = app_audit_verdict_json(v, &doc, &err);
+    if (rc != PX_OK) {
+        buf_free(&doc);
+        return cli_fail("audit verify", &err);
+    }
+    if (fmt == CLI_FORMAT_JSON) {
+        rc = cli_print_json("audit verify", &doc);
+    } else if (fmt == CLI_FORMAT_CSV) {
+        rc = cli_print_json_as_csv("audit verify", &doc, NULL, &err);
+    } else {
+        if (v->broken_seq) printf("broken at seq %lld: %s\n", v->broken_seq, v->problem);
+        else printf("the chain holds: %lld rows\n", v->n_rows);
+        printf("before the chain: %lld rows (written before the chain existed, unchecked)\n",
+               v->n_before_chain);
+        printf("archived: %lld archives, through seq %lld\n", v->n_archives, v->archived_through);
+        printf("head: seq %lld %s\n", v->head_seq, v->head);
+        rc = CLI_OK;
+    }
+    buf_free(&doc);
+    if (rc != CLI_OK) return rc;
+    return v->broken_seq ? CLI_FAIL : CLI_OK;
+}
+
+static int cmd_audit_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        CLI_FORMAT_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = "prospect.db";
+    enum cli_format fmt = CLI_FORMAT_TABLE;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        int frc = cli_format_option("audit verify", ch, optarg, &fmt);
+        if (frc >= 0) {
+            if (frc != CLI_OK) return frc;
+            continue;
+        }
+        switch (ch) {
+        case 'd': db = optarg; break;
+        case 'h': fputs(k_usage, stdout); return CLI_OK;
+        default: return cli_usage_error("audit verify", "unknown option");
+        }
+    }
+    if (optind < argc) {
+        return cli_usage_error("audit verify", "unexpected argument '%s'", argv[optind]);
+    }
+    struct px_err err = {0};
+    struct app_audit_verdict v;
+    if (app_audit_verify(db, &v, &err) != PX_OK) return cli_fail("audit verify", &err);
+    return print_verdict(&v, fmt);
+}
+
+static int cmd_audit_archive(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"before", required_argument, NULL, 'b'},
+        {"out", required_argument, NULL, 'o'},
+        CLI_FORMAT_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = "prospect.db", *out = NULL;
+    char before[40] = "";
+    enum cli_format fmt = CLI_FORMAT_TABLE;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:b:o:h", opts, NULL)) != -1) {
+        int frc = cli_format_option("audit archive", ch, optarg, &fmt);
+        if (frc >= 0) {
+            if (frc != CLI_OK) return frc;
+            continue;
+        }
+        switch (ch) {
+        case 'd': db = optarg; break;
+        case 'o': out = optarg; break;
+        case 'b':
+            if (!parse_since(optarg, before, sizeof before)) {
+                return cli_usage_error("audit archive", "--before takes 2026-11-26[T09:00[:00]] "
+                                                        "or an age such as 30d; got '%s'",
+                                       optarg);
+            }
+            break;
+        case 'h': fputs(k_usage, stdout); return CLI_OK;
+        default: return cli_usage_error("audit archive", "unknown option");
+        }
+    }
+    if (optind < argc) {
+        return cli_usage_error("audit archive", "unexpected argument '%s'", argv[optind]);
+    }
+    if (before[0] == '\0' || out == NULL) {
+        return cli_usage_error("audit archive", "--before WHEN and --out FILE are required");
+    }
+    char user[64];
+    struct passwd pw, *pwp = NULL;
+    char pwbuf[4096];
+    if (getpwuid_r(geteuid(), &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp != NULL) {
+        snprintf(user, sizeof user, "%s", pw.pw_name);
+    } else {
+        snprintf(user, sizeof user, "uid %u", (unsigned)geteuid());
+    }
+    struct px_err err = {0};
+    struct app_audit_archive a;
+    if (app_audit_archive(db, before, out, user, &a, &err) != PX_OK) {
+        return cli_fail("audit archive", &err);
+    }
+    struct buf doc;
+    buf_init(&doc, 1 << 16);
+    int rc = buf_printf(&doc, &err, "{\"first_seq\": %lld, \"last_seq\": %lld, \"n_rows\": %lld, ",
+                        a.first_seq, a.last_seq, a.n_rows);
+    if (rc == PX_OK) rc = jsonx_put_key(&doc, "file", true, &err);
+    if (rc == PX_OK) rc = jsonx_put_string(&doc, out, strlen(out), &err);
+    if (rc == PX_OK) {
+        rc = buf_printf(&doc, &err, ", \"file_sha256\": \"%s\", \"start\": \"%s\", \"head\": \"%s\"}",
+                        a.file_sha256, a.start, a.head);
+    }
+    if (rc != PX_OK) {
+        buf_free(&doc);
+        return cli_fail("audit archive", &err);
+    }
+    if (fmt == CLI_FORMAT_JSON) {
+        rc = cli_print_json("audit archive", &doc);
+    } else if (fmt == CLI_FORMAT_CSV) {
+        rc = cli_print_json_as_csv("audit archive", &doc, NULL, &err);
+    } else {
+        printf("archived seq %lld..%lld (%lld rows) to %s\nsha256 %s\nhead %s\n", a.first_seq,
+               a.last_seq, a.n_rows, out, a.file_sha256, a.head);
+        rc = CLI_OK;
+    }
+    buf_free(&doc);
+    return rc;
+}
+
 int cmd_audit(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "verify") == 0) return cmd_audit_verify(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "archive") == 0) return cmd_audit_archive(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},    {"since", required_argument, NULL, 's'},
         {"key", required_argument, NULL, 'k'},   {"limit", required_argument, NULL, 'n'},

@@ -10,6 +10,10 @@
 //     per call and always reset in the cleanup block (C5).
 //   - Every SQLite failure is copied into px_err at once with sqlite3_errmsg: the next call on
 //     the connection would overwrite it.
+//   - The audit log is a hash chain (schema v3): store_audit_append reads the previous hash and
+//     writes the next row under one BEGIN IMMEDIATE, so concurrent writers (server, CLI) never
+//     fork it; verify and archive walk it with the same rule (chain_step). The triggers only
+//     stop casual edits; the chain is what makes a determined one show.
 //   - SQLite allocates through px_malloc (sqlalloc.c, installed before the first connection), so
 //     its SQLITE_NOMEM is a PX_ENOMEM like ours and the fault loops reach inside it.
 #include "store.h"
@@ -27,6 +31,7 @@
 #include "buf.h"
 #include "limits.h"
 #include "mem.h"
+#include "sha256.h"
 #include "sqlalloc.h"
 
 struct store {
@@ -63,6 +68,32 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 3: the audit log's hash chain and its archives (issue 17). Rows from before have a NULL
+    // hash ("before the chain"). An INSERT must take a seq above every row's and every archived
+    // one's: REPLACE / INSERT OR REPLACE of an existing seq (which fires no DELETE trigger while
+    // recursive_triggers is off) is refused like UPDATE and DELETE; an UPSERT's DO UPDATE hits
+    // the UPDATE trigger. Deleting is allowed only for rows an archive record covers (the
+    // sanctioned path of store_audit_archive); archive records are append-only themselves.
+    "ALTER TABLE audit ADD COLUMN hash BLOB;"
+    "CREATE TABLE audit_archives ("
+    " id INTEGER PRIMARY KEY, time TEXT NOT NULL, first_seq INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL, n_rows INTEGER NOT NULL, head BLOB NOT NULL,"
+    " file TEXT NOT NULL, file_sha256 TEXT NOT NULL);"
+    "CREATE TRIGGER audit_archives_no_update BEFORE UPDATE ON audit_archives"
+    " BEGIN SELECT RAISE(ABORT, 'the audit archive list is append-only'); END;"
+    "CREATE TRIGGER audit_archives_no_delete BEFORE DELETE ON audit_archives"
+    " BEGIN SELECT RAISE(ABORT, 'the audit archive list is append-only'); END;"
+    "CREATE TRIGGER audit_archives_no_replace BEFORE INSERT ON audit_archives"
+    " WHEN NEW.id IS NULL OR NEW.id <= coalesce((SELECT max(id) FROM audit_archives), 0)"
+    " BEGIN SELECT RAISE(ABORT, 'the audit archive list is append-only'); END;"
+    "DROP TRIGGER audit_no_delete;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " WHEN OLD.seq > coalesce((SELECT max(last_seq) FROM audit_archives), 0)"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit"
+    " WHEN NEW.seq IS NULL OR NEW.seq <= max(coalesce((SELECT max(seq) FROM audit), 0),"
+    " coalesce((SELECT max(last_seq) FROM audit_archives), 0))"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
@@ -998,29 +1029,467 @@ int store_key_count_active(struct store *s, size_t *n, struct px_err *err)
 
 // ---- audit log ----
 
-int store_audit_append(struct store *s, const struct store_audit_row *row, struct px_err *err)
+// The chain's hash of one row: sha256 over a domain tag, the previous hash, then per column
+// (seq, time, key_id, channel, actor, action, query, plan, n_results, customer_ids) its SQLite
+// type, its byte length (8 bytes, big-endian) and its bytes as text (integers in decimal) —
+// exactly what is stored, so any edit of a value or of its type changes the hash.
+#define AUDIT_N_COLS 10
+struct hcol {
+    int type; // SQLITE_INTEGER, SQLITE_TEXT, SQLITE_NULL, ...
+    const void *p;
+    size_t n;
+};
+
+static void audit_hash(const unsigned char prev[STORE_AUDIT_HASH_LEN],
+                       const struct hcol c[AUDIT_N_COLS], unsigned char out[STORE_AUDIT_HASH_LEN])
+{
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_update(&h, "prospect audit v3", 17);
+    sha256_update(&h, prev, STORE_AUDIT_HASH_LEN);
+    for (size_t i = 0; i < AUDIT_N_COLS; i++) {
+        unsigned char head[9] = {(unsigned char)c[i].type};
+        for (int b = 0; b < 8; b++) {
+            head[1 + b] = (unsigned char)((uint64_t)c[i].n >> (56 - 8 * b));
+        }
+        sha256_update(&h, head, sizeof head);
+        if (c[i].n > 0) {
+            sha256_update(&h, c[i].p, c[i].n);
+        }
+    }
+    sha256_final(&h, out);
+}
+
+static struct hcol hcol_text(const char *s)
+{
+    struct hcol c = {s ? SQLITE_TEXT : SQLITE_NULL, s, s ? strlen(s) : 0};
+    return c;
+}
+
+// The columns of a row being read (seq first, as SELECTed by AUDIT_COLS). False when SQLite ran
+// out of memory converting one (a NULL pointer for a value that is not NULL).
+static bool hcols_of(sqlite3_stmt *st, struct hcol c[AUDIT_N_COLS])
+{
+    for (int i = 0; i < AUDIT_N_COLS; i++) {
+        c[i].type = sqlite3_column_type(st, i);
+        c[i].p = c[i].type == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+                                          : (const void *)sqlite3_column_text(st, i);
+        c[i].n = (size_t)sqlite3_column_bytes(st, i);
+        // an empty blob is a NULL pointer; any other value is not, unless memory ran out
+        bool may_be_null = c[i].type == SQLITE_NULL || c[i].type == SQLITE_BLOB;
+        if (c[i].p == NULL && (c[i].n > 0 || !may_be_null)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+#define AUDIT_COLS                                                                                \
+    "seq, time, key_id, channel, actor, action, query, plan, n_results, customer_ids, hash"
+
+static struct store_audit_row audit_row_of(sqlite3_stmt *st)
+{
+    struct store_audit_row r = {
+        .seq = sqlite3_column_int64(st, 0),
+        .time = (const char *)sqlite3_column_text(st, 1),
+        .key_id = (const char *)sqlite3_column_text(st, 2),
+        .channel = (const char *)sqlite3_column_text(st, 3),
+        .actor = (const char *)sqlite3_column_text(st, 4),
+        .action = (const char *)sqlite3_column_text(st, 5),
+        .query = (const char *)sqlite3_column_text(st, 6),
+        .plan = (const char *)sqlite3_column_text(st, 7),
+        .n_results = sqlite3_column_int64(st, 8),
+        .customer_ids = (const char *)sqlite3_column_text(st, 9),
+        .hash = sqlite3_column_bytes(st, 10) == STORE_AUDIT_HASH_LEN
+                    ? sqlite3_column_blob(st, 10)
+                    : NULL,
+    };
+    return r;
+}
+
+// One integer or blob from a one-row query; *found false when no row (or a NULL / short blob).
+static int query_one(struct store *s, const char *sql, long long *num, unsigned char *blob,
+                     bool *found, struct px_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prepare(s,
-                     "INSERT INTO audit (time, key_id, channel, actor, action, query, plan, "
-                     "n_results, customer_ids) VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-                     "?, ?, ?, ?, ?, ?, ?, ?)",
-                     &st, err);
+    int rc = prepare(s, sql, &st, err);
+    *found = false;
     if (rc != PX_OK) {
         return rc;
     }
-    sqlite3_bind_text(st, 1, row->key_id, -1, SQLITE_STATIC); // NULL binds NULL
-    sqlite3_bind_text(st, 2, row->channel ? row->channel : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, row->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, row->action ? row->action : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, row->query ? row->query : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, row->plan, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, row->n_results);
-    sqlite3_bind_text(st, 8, row->customer_ids ? row->customer_ids : "[]", -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (num != NULL && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            *num = sqlite3_column_int64(st, 0);
+            *found = true;
+        }
+        if (blob != NULL && sqlite3_column_bytes(st, 1) == STORE_AUDIT_HASH_LEN) {
+            memcpy(blob, sqlite3_column_blob(st, 1), STORE_AUDIT_HASH_LEN);
+            *found = true;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = sql_fail(s, err, "reading the audit log");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+// The last archive: its last seq and head (0 and zeros when none).
+static int audit_archive_head(struct store *s, long long *last, unsigned char head[32],
+                              long long *n_archives, struct px_err *err)
+{
+    bool found = false;
+    long long n = 0;
+    *last = 0;
+    memset(head, 0, STORE_AUDIT_HASH_LEN);
+    int rc = query_one(s, "SELECT count(*) FROM audit_archives", &n, NULL, &found, err);
+    if (n_archives != NULL) {
+        *n_archives = n;
+    }
+    if (rc == PX_OK && n > 0) {
+        rc = query_one(s, "SELECT last_seq, head FROM audit_archives ORDER BY id DESC LIMIT 1",
+                       last, head, &found, err);
+    }
+    return rc;
+}
+
+// Appends inside the open transaction.
+static int audit_append_tx(struct store *s, const struct store_audit_row *row,
+                           struct px_err *err)
+{
+    long long last_seq = 0, archived = 0;
+    unsigned char prev[STORE_AUDIT_HASH_LEN];
+    bool found = false;
+    int rc = audit_archive_head(s, &archived, prev, NULL, err);
+    if (rc == PX_OK) {
+        rc = query_one(s, "SELECT max(seq) FROM audit", &last_seq, NULL, &found, err);
+    }
+    if (rc == PX_OK && last_seq < archived) {
+        last_seq = archived;
+    }
+    if (rc == PX_OK) {
+        long long ignored = 0;
+        rc = query_one(s,
+                       "SELECT seq, hash FROM audit WHERE hash IS NOT NULL ORDER BY seq DESC "
+                       "LIMIT 1",
+                       &ignored, prev, &found, err); // leaves prev alone when no row has one
+    }
+    if (rc != PX_OK) {
+        return rc;
+    }
+    struct timespec ts;
+    struct tm tm;
+    char when[40], seq[24], n_results[24];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    snprintf(seq, sizeof seq, "%lld", last_seq + 1);
+    snprintf(n_results, sizeof n_results, "%lld", row->n_results);
+    const char *channel = row->channel ? row->channel : "", *action = row->action ? row->action : "";
+    const char *query = row->query ? row->query : "";
+    const char *ids = row->customer_ids ? row->customer_ids : "[]";
+    struct hcol c[AUDIT_N_COLS] = {
+        {SQLITE_INTEGER, seq, strlen(seq)}, hcol_text(when),   hcol_text(row->key_id),
+        hcol_text(channel),                 hcol_text(row->actor), hcol_text(action),
+        hcol_text(query),                   hcol_text(row->plan),
+        {SQLITE_INTEGER, n_results, strlen(n_results)}, hcol_text(ids),
+    };
+    unsigned char hash[STORE_AUDIT_HASH_LEN];
+    audit_hash(prev, c, hash);
+    sqlite3_stmt *st = NULL;
+    rc = prepare(s,
+                 "INSERT INTO audit (seq, time, key_id, channel, actor, action, query, plan, "
+                 "n_results, customer_ids, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 &st, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, last_seq + 1);
+    sqlite3_bind_text(st, 2, when, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row->key_id, -1, SQLITE_STATIC); // NULL binds NULL
+    sqlite3_bind_text(st, 4, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, row->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, query, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, row->plan, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, row->n_results);
+    sqlite3_bind_text(st, 10, ids, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 11, hash, sizeof hash, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = sql_fail(s, err, "writing the audit log");
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+int store_audit_append(struct store *s, const struct store_audit_row *row, struct px_err *err)
+{
+    if (s->in_tx) {
+        return audit_append_tx(s, row, err);
+    }
+    // BEGIN IMMEDIATE: the previous row read and this one written under one write lock, so
+    // two writers (the server and a CLI search) never chain on the same row
+    int rc = store_begin(s, err);
+    if (rc == PX_OK) {
+        rc = audit_append_tx(s, row, err);
+    }
+    if (rc == PX_OK) {
+        return store_commit(s, err);
+    }
+    store_rollback(s);
+    return rc;
+}
+
+// The chain walk shared by verify and archive: feed rows in seq order.
+struct chain {
+    struct store_audit_verdict *v;
+    unsigned char prev[STORE_AUDIT_HASH_LEN];
+    long long last_seq; // the last row walked (archived_through at the start)
+    bool begun;         // a hashed row was seen
+    bool oom;           // chain_step stopped for want of memory, not a broken row
+};
+
+static void chain_broken(struct chain *c, long long seq, const char *fmt, long long a)
+{
+    c->v->broken_seq = seq;
+    snprintf(c->v->problem, sizeof c->v->problem, fmt, seq, a);
+}
+
+// false once broken
+static bool chain_step(struct chain *c, sqlite3_stmt *st)
+{
+    struct store_audit_verdict *v = c->v;
+    long long seq = sqlite3_column_int64(st, 0);
+    int hash_n = sqlite3_column_bytes(st, 10);
+    const void *hash = sqlite3_column_blob(st, 10);
+    v->n_rows++;
+    if (seq <= v->archived_through) {
+        chain_broken(c, seq, "seq %lld is inside the archived range (through seq %lld)",
+                     v->archived_through);
+        return false;
+    }
+    if (sqlite3_column_type(st, 10) == SQLITE_NULL) {
+        if (c->begun) {
+            chain_broken(c, seq, "seq %lld has no hash, after the chain began (at seq %lld)",
+                         v->n_before_chain + v->archived_through + 1);
+            return false;
+        }
+        v->n_before_chain++;
+        c->last_seq = seq;
+        return true;
+    }
+    if (hash_n != STORE_AUDIT_HASH_LEN || sqlite3_column_type(st, 10) != SQLITE_BLOB) {
+        chain_broken(c, seq, "seq %lld: its hash is not a %lld-byte blob", STORE_AUDIT_HASH_LEN);
+        return false;
+    }
+    if (seq != c->last_seq + 1) {
+        chain_broken(c, seq, "seq %lld follows seq %lld: rows are missing", c->last_seq);
+        return false;
+    }
+    struct hcol cols[AUDIT_N_COLS];
+    unsigned char want[STORE_AUDIT_HASH_LEN];
+    if (!hcols_of(st, cols)) {
+        c->oom = true;
+        return false;
+    }
+    audit_hash(c->prev, cols, want);
+    if (memcmp(want, hash, sizeof want) != 0) {
+        chain_broken(c, seq,
+                     "seq %lld: its hash does not match its content and the previous row's "
+                     "hash (seq %lld): the row was edited, inserted or the one before it removed",
+                     c->last_seq);
+        return false;
+    }
+    memcpy(c->prev, hash, sizeof c->prev);
+    c->last_seq = seq;
+    c->begun = true;
+    v->head_seq = seq;
+    memcpy(v->head, hash, sizeof v->head);
+    return true;
+}
+
+static int chain_init(struct store *s, struct chain *c, struct store_audit_verdict *v,
+                      struct px_err *err)
+{
+    memset(v, 0, sizeof *v);
+    memset(c, 0, sizeof *c);
+    c->v = v;
+    int rc = audit_archive_head(s, &v->archived_through, c->prev, &v->n_archives, err);
+    memcpy(v->head, c->prev, sizeof v->head);
+    c->last_seq = v->archived_through;
+    return rc;
+}
+
+int store_audit_verify(struct store *s, struct store_audit_verdict *v, struct px_err *err)
+{
+    struct chain c;
+    sqlite3_stmt *st = NULL;
+    int rc = chain_init(s, &c, v, err);
+    if (rc == PX_OK) {
+        rc = prepare(s, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq", &st, err);
+    }
+    bool ok = true;
+    while (rc == PX_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = sql_fail(s, err, "reading the audit log");
+            break;
+        }
+        if (ok) {
+            ok = chain_step(&c, st);
+            if (c.oom) {
+                rc = px_fail(err, PX_ENOMEM, "verifying the audit log: out of memory");
+            }
+        } else {
+            v->n_rows++; // counted, no longer checked
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    // the last archive must be the one `audit archive` made: its "audit_archive" row, written in
+    // the same transaction, is in the live chain (a forged record, inserted to unlock the
+    // delete trigger, has none unless the chain after it is recomputed)
+    if (rc == PX_OK && ok && v->n_archives > 0) {
+        long long seq = 0;
+        bool found = false;
+        rc = query_one(s,
+                       "SELECT min(seq) FROM audit WHERE action = 'audit_archive' AND seq > "
+                       "(SELECT last_seq FROM audit_archives ORDER BY id DESC LIMIT 1) AND "
+                       "instr(query, 'sha256 ' || (SELECT file_sha256 FROM audit_archives ORDER "
+                       "BY id DESC LIMIT 1)) > 0",
+                       &seq, NULL, &found, err);
+        if (rc == PX_OK && !found) {
+            chain_broken(&c, v->archived_through + 1,
+                         "seq %lld: the archive record through seq %lld has no audit_archive row "
+                         "in the chain (it was not made by prospect audit archive)",
+                         v->archived_through);
+        }
+    }
+    return rc;
+}
+
+int store_audit_archive(struct store *s, const char *before, const char *file,
+                        const char *channel, const char *actor,
+                        const struct store_audit_archive_io *io,
+                        struct store_audit_archive_info *info, struct px_err *err)
+{
+    struct store_audit_verdict v;
+    struct chain c;
+    sqlite3_stmt *st = NULL;
+    memset(info, 0, sizeof *info);
+    memset(&c, 0, sizeof c);
+    int rc = store_begin(s, err);
+    if (rc == PX_OK) {
+        rc = chain_init(s, &c, &v, err);
+    }
+    memcpy(info->start, c.prev, sizeof info->start);
+    // the prefix: every row before the first one at or after `before`
+    long long last = 0;
+    bool found = false;
+    if (rc == PX_OK) {
+        rc = prepare(s,
+                     "SELECT coalesce((SELECT min(seq) FROM audit WHERE time >= ?1) - 1, "
+                     "(SELECT max(seq) FROM audit))",
+                     &st, err);
+    }
+    if (rc == PX_OK) {
+        sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            rc = sql_fail(s, err, "reading the audit log");
+        } else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            last = sqlite3_column_int64(st, 0);
+            found = last > v.archived_through;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == PX_OK && !found) {
+        rc = px_fail(err, PX_ENOENT, "no audit row is older than %s", before);
+    }
+    if (rc == PX_OK) {
+        rc = prepare(s, "SELECT " AUDIT_COLS " FROM audit WHERE seq <= ?1 ORDER BY seq", &st,
+                     err);
+    }
+    if (rc == PX_OK) {
+        sqlite3_bind_int64(st, 1, last);
+    }
+    while (rc == PX_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = sql_fail(s, err, "reading the audit log");
+        } else if (!chain_step(&c, st)) {
+            rc = c.oom ? px_fail(err, PX_ENOMEM, "archiving the audit log: out of memory")
+                       : px_fail(err, PX_EFORMAT,
+                         "the audit chain is broken: %s; nothing archived (run prospect audit "
+                         "verify)",
+                         v.problem);
+        } else {
+            struct store_audit_row r = audit_row_of(st);
+            if (info->n_rows == 0) {
+                info->first_seq = r.seq;
+            }
+            info->n_rows++;
+            info->last_seq = r.seq;
+            rc = io->row(io->user, &r, err);
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == PX_OK) {
+        memcpy(info->head, c.prev, sizeof info->head);
+        rc = io->finish(io->user, info, err);
+    }
+    if (rc == PX_OK) {
+        rc = prepare(s,
+                     "INSERT INTO audit_archives (id, time, first_seq, last_seq, n_rows, head, "
+                     "file, file_sha256) VALUES ((SELECT coalesce(max(id), 0) + 1 FROM "
+                     "audit_archives), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?)",
+                     &st, err);
+    }
+    if (rc == PX_OK) {
+        sqlite3_bind_int64(st, 1, info->first_seq);
+        sqlite3_bind_int64(st, 2, info->last_seq);
+        sqlite3_bind_int64(st, 3, info->n_rows);
+        sqlite3_bind_blob(st, 4, info->head, sizeof info->head, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, file, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, info->file_sha256, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = sql_fail(s, err, "recording the audit archive");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == PX_OK) {
+        // the sanctioned delete: the trigger lets through only rows the record above covers
+        rc = prepare(s, "DELETE FROM audit WHERE seq <= ?1", &st, err);
+    }
+    if (rc == PX_OK) {
+        sqlite3_bind_int64(st, 1, info->last_seq);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = sql_fail(s, err, "removing the archived audit rows");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == PX_OK) {
+        char what[LIMIT_PATH + 160];
+        snprintf(what, sizeof what, "seq %lld..%lld (%lld rows) to %s, sha256 %s",
+                 info->first_seq, info->last_seq, info->n_rows, file, info->file_sha256);
+        struct store_audit_row r = {.channel = channel, .actor = actor, .action = "audit_archive",
+                                    .query = what, .customer_ids = "[]"};
+        rc = audit_append_tx(s, &r, err);
+    }
+    if (rc == PX_OK) {
+        return store_commit(s, err);
+    }
+    store_rollback(s);
     return rc;
 }
 
@@ -1034,8 +1503,7 @@ int store_audit_read(struct store *s, const char *since, const char *key_id, siz
     // the newest `limit` matching rows, returned oldest first
     int rc =
         prepare(s,
-                "SELECT * FROM (SELECT seq, time, key_id, channel, actor, action, query, plan, "
-                "n_results, customer_ids FROM audit WHERE (?1 IS NULL OR time >= ?1) "
+                "SELECT * FROM (SELECT " AUDIT_COLS " FROM audit WHERE (?1 IS NULL OR time >= ?1) "
                 "AND (?2 IS NULL OR key_id = ?2) ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
                 &st, err);
     if (rc != PX_OK) {
@@ -1053,18 +1521,7 @@ int store_audit_read(struct store *s, const char *since, const char *key_id, siz
             rc = sql_fail(s, err, "reading the audit log");
             break;
         }
-        struct store_audit_row r = {
-            .seq = sqlite3_column_int64(st, 0),
-            .time = (const char *)sqlite3_column_text(st, 1),
-            .key_id = (const char *)sqlite3_column_text(st, 2),
-            .channel = (const char *)sqlite3_column_text(st, 3),
-            .actor = (const char *)sqlite3_column_text(st, 4),
-            .action = (const char *)sqlite3_column_text(st, 5),
-            .query = (const char *)sqlite3_column_text(st, 6),
-            .plan = (const char *)sqlite3_column_text(st, 7),
-            .n_results = sqlite3_column_int64(st, 8),
-            .customer_ids = (const char *)sqlite3_column_text(st, 9),
-        };
+        struct store_audit_row r = audit_row_of(st);
         rc = fn(&r, user, err);
         if (rc != PX_OK) {
             break;
@@ -1141,7 +1598,7 @@ int store_snapshot(struct store *s, const char *dest, const char *keep_model_id,
     if (sqlite3_exec(d,
                      "PRAGMA journal_mode = DELETE; PRAGMA secure_delete = ON; BEGIN;"
                      "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS "
-                     "audit_no_delete;",
+                     "audit_no_delete; DROP TRIGGER IF EXISTS audit_archives_no_delete;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         rc = snap_fail(d, dest, err, "preparing the snapshot");
         goto done;

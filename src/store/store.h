@@ -46,7 +46,7 @@
 //     created TEXT NOT NULL,           -- UTC, ISO 8601
 //     revoked TEXT);                   -- UTC when revoked, NULL while active
 //   CREATE TABLE audit (               -- who looked at which customers; append-only (triggers
-//     seq INTEGER PRIMARY KEY,         --   abort any UPDATE or DELETE)
+//     seq INTEGER PRIMARY KEY,         --   abort any UPDATE or DELETE; see version 3)
 //     time TEXT NOT NULL,              -- UTC, ISO 8601 with milliseconds
 //     key_id TEXT,                     -- the API key used, NULL when none was needed
 //     channel TEXT NOT NULL,           -- "http" or "cli"
@@ -59,6 +59,21 @@
 //     plan TEXT,                       -- the query plan's JSON (filters, boosts), NULL if none
 //     n_results INTEGER NOT NULL,
 //     customer_ids TEXT NOT NULL);     -- JSON array of the returned customer ids, in order
+//
+// Version 3 chains the audit log (issue 17):
+//
+//   ALTER TABLE audit ADD COLUMN hash BLOB;  -- sha256(previous row's hash || this row's
+//                                            --   canonical content); NULL: before the chain
+//   CREATE TABLE audit_archives (            -- one row per `prospect audit archive`; append-only
+//     id INTEGER PRIMARY KEY, time TEXT NOT NULL,
+//     first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, n_rows INTEGER NOT NULL,
+//     head BLOB NOT NULL,                    -- the chain's hash after last_seq: the next row's
+//                                            --   predecessor
+//     file TEXT NOT NULL, file_sha256 TEXT NOT NULL);  -- where the rows went, and its hash
+//
+// Triggers: UPDATE refused; DELETE refused unless an archive record covers the row; INSERT
+// refused unless its seq is above every row's and every archived seq (so REPLACE / INSERT OR
+// REPLACE cannot overwrite a row).
 #ifndef PX_STORE_H
 #define PX_STORE_H
 
@@ -70,7 +85,7 @@
 #include "err.h"
 #include "limits.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x50525350
 
 struct store;
@@ -232,8 +247,10 @@ int store_key_count_active(struct store *s, size_t *n, struct px_err *err);
 
 // ---- audit log ----
 
+#define STORE_AUDIT_HASH_LEN 32
+
 struct store_audit_row {
-    long long seq;       // filled when read; ignored by store_audit_append
+    long long seq;       // filled when read; store_audit_append takes the next one
     const char *time;    // filled when read; store_audit_append uses now
     const char *key_id;  // NULL when none
     const char *channel; // "http", "cli"
@@ -243,10 +260,14 @@ struct store_audit_row {
     const char *plan;    // JSON, or NULL
     long long n_results;
     const char *customer_ids; // JSON array
+    const unsigned char *hash; // filled when read: STORE_AUDIT_HASH_LEN bytes, NULL before the
+                               // chain; ignored by store_audit_append
 };
 
 // Appends one row in a transaction of its own (WAL, synchronous NORMAL: durable across a
-// process crash once this returns).
+// process crash once this returns), chained: seq = the last seq + 1, hash = sha256 of the
+// previous row's hash (the last archive's head, or 32 zero bytes, when there is none) and this
+// row's canonical content (every column's SQLite type, byte length and bytes, in order).
 int store_audit_append(struct store *s, const struct store_audit_row *row, struct px_err *err);
 // Called per row read; the row's strings are valid during the call only. A non-PX_OK return
 // stops the read and is returned.
@@ -256,6 +277,45 @@ typedef int (*store_audit_fn)(const struct store_audit_row *row, void *user, str
 // match).
 int store_audit_read(struct store *s, const char *since, const char *key_id, size_t limit,
                      store_audit_fn fn, void *user, struct px_err *err);
+
+// What `audit verify` found: the chain walked from the last archive's head (or the start).
+struct store_audit_verdict {
+    long long n_rows;           // rows in the table
+    long long n_before_chain;   // rows from before version 3 (no hash), at the start
+    long long archived_through; // last archived seq (0: nothing archived)
+    long long n_archives;
+    long long head_seq;         // the last chained row (0: none)
+    unsigned char head[STORE_AUDIT_HASH_LEN]; // its hash (the chain's start when none)
+    long long broken_seq;       // 0 when the chain holds, else the first row that breaks it
+    char problem[200];          // why it breaks
+};
+// Walks every row oldest first. A broken chain is PX_OK with broken_seq set; only a failure to
+// read is an error.
+int store_audit_verify(struct store *s, struct store_audit_verdict *v, struct px_err *err);
+
+struct store_audit_archive_info {
+    long long first_seq, last_seq, n_rows;
+    unsigned char start[STORE_AUDIT_HASH_LEN]; // the hash before first_seq
+    unsigned char head[STORE_AUDIT_HASH_LEN];  // the hash after last_seq
+    char file_sha256[65];                      // filled by io->finish
+};
+// The writer of an archive file: row() per archived row, oldest first; finish() once after
+// them (info complete but file_sha256, which it fills) writes the file durably. Both run inside
+// the archive's transaction: a failure rolls it back and no row is removed.
+struct store_audit_archive_io {
+    int (*row)(void *user, const struct store_audit_row *r, struct px_err *err);
+    int (*finish)(void *user, struct store_audit_archive_info *info, struct px_err *err);
+    void *user;
+};
+// Moves the rows older than `before` (an ISO 8601 prefix; the rows from the oldest up to the
+// first one at or after it) out of the table, in one transaction: verifies their chain (a
+// broken chain is PX_EFORMAT: nothing is archived), hands them to io, records the archive
+// (file, its sha256, the head hash) in audit_archives, deletes them and appends an
+// "audit_archive" row (channel, actor given) saying so. No row old enough: PX_ENOENT.
+int store_audit_archive(struct store *s, const char *before, const char *file,
+                        const char *channel, const char *actor,
+                        const struct store_audit_archive_io *io,
+                        struct store_audit_archive_info *info, struct px_err *err);
 
 // ---- snapshots (model bundles) ----
 

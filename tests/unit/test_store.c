@@ -322,7 +322,7 @@ static void test_keys_and_audit(void **state)
     px_free(keys);
 
     struct store_audit_row r = {0,        NULL,      "0123456789ab", "http", NULL,
-                                "search", "over 60", "{}",           2,      "[\"a\", \"b\"]"};
+                                "search", "over 60", "{}",           2,      "[\"a\", \"b\"]", NULL};
     assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
     r.key_id = NULL;
     r.channel = "cli";
@@ -347,6 +347,42 @@ static void test_keys_and_audit(void **state)
     assert_string_equal(out, "");
     assert_int_equal(store_audit_read(s, NULL, NULL, 0, collect_audit, out, &err), PX_EINVAL);
     store_close(s);
+}
+
+// The audit chain (v3): appends chain, verify walks them; under every allocation failure
+// (inside SQLite too) append and verify fail with PX_ENOMEM, never with a false "broken".
+static int chain_open(void *user, struct px_err *err)
+{
+    struct store **s = user;
+    struct store_audit_row r = {0, NULL, "0123456789ab", "http", NULL, "search", "q", "{}", 1,
+                                "[\"a\"]", NULL};
+    struct store_audit_verdict v;
+    int rc = store_open(":memory:", NULL, s, err);
+    for (int i = 0; i < 3 && rc == PX_OK; i++) rc = store_audit_append(*s, &r, err);
+    if (rc == PX_OK) rc = store_audit_verify(*s, &v, err);
+    if (rc == PX_OK && (v.broken_seq != 0 || v.head_seq != 3 || v.n_rows != 3)) {
+        rc = px_fail(err, PX_EINTERNAL, "chain: broken at %lld (%s), head %lld", v.broken_seq,
+                     v.problem, v.head_seq);
+    }
+    return rc;
+}
+
+static void chain_release(void *user)
+{
+    struct store **s = user;
+    store_close(*s);
+    *s = NULL;
+}
+
+static void test_audit_chain_faults(void **state)
+{
+    (void)state;
+    struct store *s = NULL;
+    struct px_err err = {0};
+    assert_int_equal(chain_open(&s, &err), PX_OK);
+    chain_release(&s);
+    long n = tu_check_alloc_failures(chain_open, chain_release, &s);
+    assert_true(n > 50);
 }
 
 // A version-1 database (before keys and audit) is migrated in place, its customers kept.
@@ -422,7 +458,7 @@ static void test_snapshot_leaves_keys_and_audit(void **state)
     import_base(s);
     unsigned char salt[STORE_KEY_SALT_LEN] = {1}, hash[STORE_KEY_HASH_LEN] = {2};
     assert_int_equal(store_key_insert(s, "0123456789ab", "desk", salt, hash, &err), PX_OK);
-    struct store_audit_row r = {0, NULL, NULL, "cli", "ann", "search", "q", NULL, 1, "[\"10\"]"};
+    struct store_audit_row r = {0, NULL, NULL, "cli", "ann", "search", "q", NULL, 1, "[\"10\"]", NULL};
     assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
     assert_int_equal(store_audit_append(s, &r, &err), PX_OK);
     struct store_snapshot_stats stats;
@@ -441,7 +477,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_migrate_reopen), cmocka_unit_test(test_iter),
         cmocka_unit_test(test_vectors_resume),      cmocka_unit_test(test_alloc_failures),
-        cmocka_unit_test(test_keys_and_audit),      cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_keys_and_audit), cmocka_unit_test(test_audit_chain_faults),      cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_snapshot_leaves_keys_and_audit),
         cmocka_unit_test(test_sqlite_allocates_through_px),
     };
