@@ -363,7 +363,6 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
     struct api_ctx *ctx = req->ctx;
     struct api_mlflow_input in = {0};
     struct app_result *r = NULL;
-    size_t n_done = 0;
     cJSON *root = NULL;
     int rc = PX_EINVAL;
     if (!is_json(req->content_type)) {
@@ -390,10 +389,9 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
     }
     rc = buf_append(&res->body, in.n > 1 ? "{\"predictions\": [" : "{\"predictions\": ",
                     in.n > 1 ? 17 : 16, err);
-    for (; n_done < in.n && rc == PX_OK; n_done++) {
-        size_t q = n_done;
+    for (size_t q = 0; q < in.n && rc == PX_OK; q++) {
         rc = app_book_search(ctx->book, in.query[q], strlen(in.query[q]), in.top, &r[q], err);
-        if (rc != PX_OK) break;
+        if (rc != PX_OK) break; // its own status (a search's limit is not the body's)
         if (q > 0) rc = buf_append(&res->body, ", ", 2, err);
         if (rc == PX_OK) rc = put_predictions(ctx->book, &r[q], in.show_score, &res->body, err);
         if (rc == PX_ELIMIT) { // the estimate was short: the bounded body says no, nothing audited
