@@ -13,12 +13,16 @@
 // reason is the caller's to log and record (app_access_log_auth_failure: an "auth_failed" row
 // with the client's address, the key id when well-formed and the reason).
 //
-// Audit. One row per search, MLflow query, customer lookup or similar-customers call, written
-// before the answer leaves (fail closed). The row holds the key id (or the OS user for the
-// CLI), the query text, the query plan, and the returned ids as a JSON array. One row per
-// refused key too ("auth_failed": the client's address as actor, the claimed id, the reason).
-// The store chains every row (sha256 of the previous hash and the row); verifying the chain and
-// archiving old rows is audit_chain.c's.
+// Audit. One row per request — a search, an MLflow batch (however many queries), a customer
+// lookup or a similar-customers call —, written once the answer is fully built and before it
+// leaves (fail closed: a row that cannot be written means no answer), so a row names what was
+// sent, not what was searched. The row holds the key id (or the OS user for the CLI), the query
+// text, the query plan, and the returned ids as a JSON array; a batch of several queries holds
+// them as JSON arrays, one item per query (app_access_log_batch). An answer that fails after
+// its row (the client goes away mid-send) adds a "failed" row naming the action and why. One
+// row per refused key too ("auth_failed": the client's address as actor, the claimed id, the
+// reason). The store chains every row (sha256 of the previous hash and the row); verifying the
+// chain and archiving old rows is audit_chain.c's.
 //
 // Threads: struct app_access owns one SQLite connection guarded by a mutex.
 #include <pthread.h>
@@ -306,6 +310,28 @@ int app_access_log_auth_failure(struct app_access *a, const char *channel, const
 
 // ---- audit ----
 
+// The ids of res (or of the single customer row) as JSON array items appended to ids.
+static int put_ids(const struct app_book *b, const struct app_result *res, long row,
+                   struct buf *ids, struct px_err *err)
+{
+    int rc = buf_append(ids, "[", 1, err);
+    size_t n = res ? res->n_hits : row >= 0 ? 1 : 0;
+    for (size_t i = 0; i < n && rc == PX_OK; i++) {
+        const char *id = app_book_id(b, res ? res->hits[i].row : (size_t)row);
+        if (i > 0) rc = buf_append(ids, ", ", 2, err);
+        if (rc == PX_OK) rc = jsonx_put_string(ids, id, strlen(id), err);
+    }
+    return rc == PX_OK ? buf_append(ids, "]", 1, err) : rc; // bufs keep a NUL after their data
+}
+
+static int append_row(struct app_access *a, const struct store_audit_row *r, struct px_err *err)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = store_audit_append(a->st, r, err);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
 int app_access_log(struct app_access *a, const struct app_audit_entry *e,
                    const struct app_book *b, const struct app_result *res, long row,
                    struct px_err *err)
@@ -315,14 +341,8 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
     buf_init(&plan, LIMIT_HTTP_RESPONSE);
     buf_init(&query, (size_t)LIMIT_QUERY_BYTES + 1);
     int rc = buf_append(&query, e->query ? e->query : "", e->query ? e->query_len : 0, err);
-    if (rc == PX_OK) rc = buf_append(&ids, "[", 1, err);
     size_t n = res ? res->n_hits : row >= 0 ? 1 : 0;
-    for (size_t i = 0; i < n && rc == PX_OK; i++) {
-        const char *id = app_book_id(b, res ? res->hits[i].row : (size_t)row);
-        if (i > 0) rc = buf_append(&ids, ", ", 2, err);
-        if (rc == PX_OK) rc = jsonx_put_string(&ids, id, strlen(id), err);
-    }
-    if (rc == PX_OK) rc = buf_append(&ids, "]", 1, err); // bufs keep a NUL after their data
+    if (rc == PX_OK) rc = put_ids(b, res, row, &ids, err);
     if (rc == PX_OK && res != NULL && res->plan != NULL) {
         rc = app_result_plan_json(b, e->query, e->query_len, res, &plan, err);
     }
@@ -337,15 +357,98 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
             .n_results = (long long)n,
             .customer_ids = ids.data,
         };
-        pthread_mutex_lock(&a->lock);
-        rc = store_audit_append(a->st, &r, err);
-        pthread_mutex_unlock(&a->lock);
+        rc = append_row(a, &r, err);
     }
     if (rc != PX_OK) {
         px_err_prefix(err, "audit log");
     }
     buf_free(&ids);
     buf_free(&plan);
+    buf_free(&query);
+    return rc;
+}
+
+int app_access_log_batch(struct app_access *a, const struct app_audit_entry *e,
+                         const struct app_book *b, const char *const *queries,
+                         const struct app_result *res, size_t n, struct px_err *err)
+{
+    if (n == 1) {
+        struct app_audit_entry one = *e;
+        one.query = queries[0];
+        one.query_len = strlen(queries[0]);
+        return app_access_log(a, &one, b, &res[0], -1, err);
+    }
+    struct buf ids, plan, query;
+    buf_init(&ids, LIMIT_AUDIT_IDS_BYTES);
+    buf_init(&plan, LIMIT_HTTP_RESPONSE);
+    // every query JSON-escaped (at most 6 bytes a byte), quoted, with separators
+    buf_init(&query, (size_t)LIMIT_HTTP_QUERIES * (6 * (size_t)LIMIT_QUERY_BYTES + 4) + 2);
+    long long total = 0;
+    int rc = buf_append(&query, "[", 1, err);
+    if (rc == PX_OK) rc = buf_append(&ids, "[", 1, err);
+    if (rc == PX_OK) rc = buf_append(&plan, "[", 1, err);
+    for (size_t q = 0; q < n && rc == PX_OK; q++) {
+        size_t len = strlen(queries[q]);
+        if (q > 0) {
+            rc = buf_append(&query, ", ", 2, err);
+            if (rc == PX_OK) rc = buf_append(&ids, ", ", 2, err);
+            if (rc == PX_OK) rc = buf_append(&plan, ", ", 2, err);
+        }
+        if (rc == PX_OK) rc = jsonx_put_string(&query, queries[q], len, err);
+        if (rc == PX_OK) rc = put_ids(b, &res[q], -1, &ids, err);
+        if (rc == PX_OK) {
+            rc = res[q].plan != NULL ? app_result_plan_json(b, queries[q], len, &res[q], &plan, err)
+                                     : buf_append(&plan, "null", 4, err);
+        }
+        total += (long long)res[q].n_hits;
+    }
+    if (rc == PX_OK) rc = buf_append(&query, "]", 1, err);
+    if (rc == PX_OK) rc = buf_append(&ids, "]", 1, err);
+    if (rc == PX_OK) rc = buf_append(&plan, "]", 1, err);
+    if (rc == PX_OK) {
+        struct store_audit_row r = {
+            .key_id = e->key_id && e->key_id[0] ? e->key_id : NULL,
+            .channel = e->channel,
+            .actor = e->actor,
+            .action = e->action,
+            .query = query.data,
+            .plan = plan.data,
+            .n_results = total,
+            .customer_ids = ids.data,
+        };
+        rc = append_row(a, &r, err);
+    }
+    if (rc != PX_OK) {
+        px_err_prefix(err, "audit log");
+    }
+    buf_free(&ids);
+    buf_free(&plan);
+    buf_free(&query);
+    return rc;
+}
+
+int app_access_log_failure(struct app_access *a, const struct app_audit_entry *e,
+                           const char *reason, struct px_err *err)
+{
+    struct buf query;
+    buf_init(&query, (size_t)LIMIT_QUERY_BYTES + 256);
+    int rc = buf_printf(&query, err, "%s: %s", e->action ? e->action : "?", reason ? reason : "");
+    if (rc == PX_OK) {
+        struct store_audit_row r = {
+            .key_id = e->key_id && e->key_id[0] ? e->key_id : NULL,
+            .channel = e->channel,
+            .actor = e->actor,
+            .action = "failed",
+            .query = query.data,
+            .plan = NULL,
+            .n_results = 0,
+            .customer_ids = "[]",
+        };
+        rc = append_row(a, &r, err);
+    }
+    if (rc != PX_OK) {
+        px_err_prefix(err, "audit log");
+    }
     buf_free(&query);
     return rc;
 }

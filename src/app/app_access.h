@@ -75,15 +75,29 @@ struct app_audit_entry {
     const char *channel; // "http" or "cli"
     const char *actor;   // OS user for "cli", else NULL
     const char *action;  // "search", "invocations", "customer", "similar" ("auth_failed" rows
-                         // are written by app_access_log_auth_failure)
+                         // are written by app_access_log_auth_failure, "failed" ones by
+                         // app_access_log_failure)
     const char *query;   // query text or the customer id asked about (len bytes)
     size_t query_len;
 };
 // Appends one audit row for res (its plan and returned ids) — or, res NULL, for the single
 // customer `row` (customer lookups). Fails closed: callers must not return results that could
-// not be logged.
+// not be logged. Write it once the answer is built, just before it is sent, so that it names
+// what was sent.
 int app_access_log(struct app_access *a, const struct app_audit_entry *e, const struct app_book *b,
                    const struct app_result *res, long row, struct px_err *err);
+// The one audit row of a request that answered n queries (queries[i] NUL-terminated, res[i] its
+// answer; e->query is ignored). n == 1: app_access_log's row. n > 1: query is a JSON array of
+// the query texts, plan a JSON array of the plans (null where none), customer_ids a JSON array
+// of per-query id arrays, n_results the customers sent over all queries.
+int app_access_log_batch(struct app_access *a, const struct app_audit_entry *e,
+                         const struct app_book *b, const char *const *queries,
+                         const struct app_result *res, size_t n, struct px_err *err);
+// Appends the row of an answer that failed after its audit row was written (e: the entry
+// that row was written with; reason: why, e.g. "the client closed the connection before the
+// answer was sent"): action "failed", query "<e->action>: <reason>", no customers.
+int app_access_log_failure(struct app_access *a, const struct app_audit_entry *e,
+                           const char *reason, struct px_err *err);
 
 struct app_audit_row {
     long long seq;

@@ -279,9 +279,11 @@ static void print_plan(const struct app_book *b, const struct app_result *res)
            app_plan_n_conflicts(p) ? " (the filters contradict each other)" : "");
 }
 
-// The audit row of a CLI search (who: the OS user), written before anything is shown.
+// The audit row of a CLI search (who: the OS user), written once the answer is built and before
+// anything is shown — or, failed non-NULL, the "failed" row of an answer that could not be
+// shown after its row was written.
 static int audit(const char *cmd, const struct opts *o, const char *query, const struct app_book *b,
-                 const struct app_result *res, struct px_err *err)
+                 const struct app_result *res, const char *failed, struct px_err *err)
 {
     struct app_access *a = NULL;
     char ids[LIMIT_QUERY_BYTES + 1] = "", user[64] = "";
@@ -301,8 +303,10 @@ static int audit(const char *cmd, const struct opts *o, const char *query, const
     const char *q = query ? query : ids;
     struct app_audit_entry e = {NULL, "cli", user, cmd, q, strlen(q)};
     int rc = app_access_open(o->db, &a, err);
-    if (rc == PX_OK)
-        rc = app_access_log(a, &e, b, res, -1, err);
+    if (rc == PX_OK) {
+        rc = failed ? app_access_log_failure(a, &e, failed, err)
+                    : app_access_log(a, &e, b, res, -1, err);
+    }
     app_access_close(a);
     return rc;
 }
@@ -330,31 +334,28 @@ static int run(const char *cmd, struct opts *o, const char *query)
     }
     int st = query != NULL ? app_book_search(b, query, strlen(query), (size_t)o->top, &res, &err)
                            : app_book_similar(b, o->ids, o->n_ids, (size_t)o->top, &res, &err);
-    if (st != PX_OK || audit(cmd, o, query, b, &res, &err) != PX_OK) {
+    // the JSON answer is built before the audit row, so that the row is what is shown
+    if (st == PX_OK && o->format == CLI_FORMAT_JSON) {
+        st = app_result_to_json(b, query, query ? strlen(query) : 0, &res, &json, &err);
+    }
+    if (st != PX_OK || audit(cmd, o, query, b, &res, NULL, &err) != PX_OK) {
         rc = cli_fail(cmd, &err);
         goto done;
     }
     if (o->format == CLI_FORMAT_JSON) {
-        if (app_result_to_json(b, query, query ? strlen(query) : 0, &res, &json, &err) != PX_OK) {
-            rc = cli_fail(cmd, &err);
-            goto done;
-        }
-        if (cli_print_json(cmd, &json) != CLI_OK) {
-            goto done;
-        }
+        rc = cli_print_json(cmd, &json);
     } else if (o->format == CLI_FORMAT_CSV) {
         rc = print_csv(cmd, b, &res, o->columns);
-        if (rc != CLI_OK) {
-            goto done;
-        }
     } else {
         print_plan(b, &res);
         rc = print_table(cmd, b, &res, o->columns);
-        if (rc != CLI_OK) {
-            goto done;
-        }
     }
-    rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    if (rc == CLI_OK && fflush(stdout) != 0) rc = CLI_FAIL;
+    const char *why = rc == CLI_USAGE ? "the answer was not shown: bad --columns"
+                                      : "the answer could not be written to standard output";
+    if (rc != CLI_OK && audit(cmd, o, query, b, &res, why, &err) != PX_OK) {
+        cli_fail(cmd, &err);
+    }
 done:
     buf_free(&json);
     app_result_free(&res);

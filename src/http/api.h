@@ -75,6 +75,9 @@ struct api_res {
     const char *content_type; // static string; NULL means application/json
     const char *csp;          // static Content-Security-Policy header value; NULL for none
     struct buf body;          // owned by the caller (buf_init with LIMIT_HTTP_RESPONSE)
+    const char *audited;      // static: the action of the audit row written for this answer
+                              // (set by the handler with it), NULL when none: if the answer then
+                              // fails to leave, the server records it (api_audit_failed)
 };
 
 // A handler: PX_OK with res filled, or a px_status with err filled; res->status may then hold
@@ -92,9 +95,20 @@ const char *api_http_code(int http_status);
 int api_error_body(struct api_res *res, int http_status, const char *message);
 
 // Appends the audit row of a search (res) or customer lookup (res NULL, row) made by req; a
-// no-op without ctx->access. Handlers call it before answering, and fail when it fails.
+// no-op without ctx->access. Handlers call it once the answer is built (so the row is what is
+// sent), and fail when it fails.
 int api_audit(const struct api_req *req, const char *action, const char *query, size_t len,
               const struct app_result *res, long row, struct px_err *err);
+
+// The one audit row of a request that answered n queries (app_access_log_batch); sets
+// res->audited. Handlers call it once the answer is built, and fail when it fails.
+int api_audit_batch(const struct api_req *req, struct api_res *res, const char *action,
+                    const char *const *queries, const struct app_result *results, size_t n,
+                    struct px_err *err);
+// Records that an answer whose audit row was written (res->audited) did not reach the client
+// (reason: why); a no-op without ctx->access or res->audited.
+int api_audit_failed(const struct api_req *req, const struct api_res *res, const char *reason,
+                     struct px_err *err);
 
 // The row of the book as a JSON object (typed: numbers, booleans, strings, null) appended to out.
 int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err);

@@ -102,6 +102,29 @@ int api_audit(const struct api_req *req, const char *action, const char *query, 
     return app_access_log(req->ctx->access, &e, req->ctx->book, res, row, err);
 }
 
+int api_audit_batch(const struct api_req *req, struct api_res *res, const char *action,
+                    const char *const *queries, const struct app_result *results, size_t n,
+                    struct px_err *err)
+{
+    if (req->ctx->access == NULL) {
+        return PX_OK;
+    }
+    struct app_audit_entry e = {req->key_id, "http", NULL, action, NULL, 0};
+    int rc = app_access_log_batch(req->ctx->access, &e, req->ctx->book, queries, results, n, err);
+    if (rc == PX_OK) res->audited = action;
+    return rc;
+}
+
+int api_audit_failed(const struct api_req *req, const struct api_res *res, const char *reason,
+                     struct px_err *err)
+{
+    if (req->ctx->access == NULL || res->audited == NULL) {
+        return PX_OK;
+    }
+    struct app_audit_entry e = {req->key_id, "http", NULL, res->audited, NULL, 0};
+    return app_access_log_failure(req->ctx->access, &e, reason, err);
+}
+
 int api_row_json(const struct app_book *b, size_t row, struct buf *out, struct px_err *err)
 {
     return app_book_row_json(b, row, out, err);

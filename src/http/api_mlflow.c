@@ -17,6 +17,12 @@
 // attributes (age, income, credit score, segment, risk — see put_customer).
 // "Similarity" is the cosine with the query when the dense path computed it, else the ranking
 // score; show_score false leaves it out.
+//
+// Size and audit: before any search, queries x min(top_n, rows) x the mean size of a prediction
+// (sampled from the book) must fit LIMIT_HTTP_RESPONSE, else 413 naming the limit and how many
+// predictions fit. The whole answer is then built into the bounded body (a short estimate still
+// ends in a 413, with nothing audited), and only then is the request's one audit row written
+// (app_access_log_batch: every query, every id sent); a failed write means no answer.
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +33,7 @@
 
 #include "api.h"
 #include "jsonx.h"
+#include "mem.h"
 
 #define MLFLOW_CUSTOMER_COLS 8
 
@@ -259,6 +266,26 @@ static int put_customer(const struct app_book *b, size_t row, struct buf *out, s
     return rc;
 }
 
+// One prediction P; row is scratch space.
+static int put_prediction(const struct app_book *b, size_t i_row, double score, bool show_score,
+                          struct buf *row, struct buf *out, struct px_err *err)
+{
+    int rc = buf_append(out, "{\"Customer\": ", 13, err);
+    if (rc == PX_OK) rc = put_customer(b, i_row, out, err);
+    if (rc == PX_OK && show_score) {
+        rc = isfinite(score) ? buf_printf(out, err, ", \"Similarity\": %.6g", score)
+                             : buf_append(out, ", \"Similarity\": null", 20, err);
+    }
+    buf_reset(row);
+    if (rc == PX_OK) rc = api_row_json(b, i_row, row, err);
+    // splice the row's fields in, without its braces
+    if (rc == PX_OK && row->len > 2) {
+        rc = buf_append(out, ", ", 2, err);
+        if (rc == PX_OK) rc = buf_append(out, row->data + 1, row->len - 2, err);
+    }
+    return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
+}
+
 // One query's prediction list.
 static int put_predictions(const struct app_book *b, const struct app_result *r, bool show_score,
                            struct buf *out, struct px_err *err)
@@ -268,25 +295,56 @@ static int put_predictions(const struct app_book *b, const struct app_result *r,
     int rc = buf_append(out, "[", 1, err);
     for (size_t i = 0; i < r->n_hits && rc == PX_OK; i++) {
         const struct app_hit *h = &r->hits[i];
-        rc = buf_append(out, i ? ", {\"Customer\": " : "{\"Customer\": ", i ? 15 : 13, err);
-        if (rc == PX_OK) rc = put_customer(b, h->row, out, err);
-        if (rc == PX_OK && show_score) {
-            double s = isnan(h->similarity) ? h->score : h->similarity;
-            rc = isfinite(s) ? buf_printf(out, err, ", \"Similarity\": %.6g", s)
-                             : buf_append(out, ", \"Similarity\": null", 20, err);
-        }
-        buf_reset(&row);
-        if (rc == PX_OK) rc = api_row_json(b, h->row, &row, err);
-        // splice the row's fields in, without its braces
-        if (rc == PX_OK && row.len > 2) {
-            rc = buf_append(out, ", ", 2, err);
-            if (rc == PX_OK) rc = buf_append(out, row.data + 1, row.len - 2, err);
-        }
-        if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
+        if (i > 0) rc = buf_append(out, ", ", 2, err);
+        double s = isnan(h->similarity) ? h->score : h->similarity;
+        if (rc == PX_OK) rc = put_prediction(b, h->row, s, show_score, &row, out, err);
     }
     if (rc == PX_OK) rc = buf_append(out, "]", 1, err);
     buf_free(&row);
     return rc;
+}
+
+// Mean bytes of one prediction (with its separator), from up to MLFLOW_SAMPLE rows spread
+// over the book; 0 for an empty book.
+#define MLFLOW_SAMPLE 32
+static int mean_prediction_bytes(const struct app_book *b, bool show_score, size_t *mean,
+                                 struct px_err *err)
+{
+    size_t n_rows = app_book_n_rows(b), n = n_rows < MLFLOW_SAMPLE ? n_rows : MLFLOW_SAMPLE;
+    struct buf row, out;
+    buf_init(&row, LIMIT_HTTP_RESPONSE);
+    buf_init(&out, LIMIT_HTTP_RESPONSE);
+    int rc = PX_OK;
+    for (size_t i = 0; i < n && rc == PX_OK; i++) {
+        rc = put_prediction(b, i * n_rows / n, 0.123456, show_score, &row, &out, err);
+    }
+    *mean = n ? out.len / n + 2 : 0;
+    buf_free(&row);
+    buf_free(&out);
+    return rc;
+}
+
+// Refuses (413) a request whose answer would outgrow LIMIT_HTTP_RESPONSE, before any search:
+// n queries x min(top_n, rows) predictions x their mean size.
+static int check_size(const struct app_book *b, const struct api_mlflow_input *in,
+                      struct api_res *res, struct px_err *err)
+{
+    size_t mean = 0, n_rows = app_book_n_rows(b);
+    int rc = mean_prediction_bytes(b, in->show_score, &mean, err);
+    if (rc != PX_OK || mean == 0) return rc;
+    size_t per_query = in->top < n_rows ? in->top : n_rows;
+    size_t room = LIMIT_HTTP_RESPONSE - 64; // the envelope
+    double want = (double)in->n * (double)per_query * (double)mean;
+    if (want <= (double)room) return PX_OK;
+    size_t max_preds = room / mean, top_fit = max_preds / in->n;
+    res->status = 413;
+    return px_fail(err, PX_ELIMIT,
+                   "the answer would be about %.1f MiB (%zu queries x top_n %zu x ~%zu bytes a "
+                   "prediction), over the %u MiB response limit (LIMIT_HTTP_RESPONSE): ask for at "
+                   "most %zu predictions in one request (queries x top_n)%s%zu%s",
+                   want / (1 << 20), in->n, in->top, mean, LIMIT_HTTP_RESPONSE >> 20, max_preds,
+                   top_fit ? ", e.g. top_n " : ", e.g. ", top_fit ? top_fit : max_preds,
+                   top_fit ? " for this batch" : " queries of top_n 1");
 }
 
 static bool is_json(const char *ct)
@@ -297,11 +355,14 @@ static bool is_json(const char *ct)
     return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+// Searches every query, builds the whole answer into res->body (bounded by LIMIT_HTTP_RESPONSE),
+// and only then writes the request's one audit row: nothing is audited that is not sent, and
+// nothing is sent that is not audited.
 int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct api_ctx *ctx = req->ctx;
     struct api_mlflow_input in = {0};
-    struct app_result r = {0};
+    struct app_result *r = NULL;
     cJSON *root = NULL;
     int rc = PX_EINVAL;
     if (!is_json(req->content_type)) {
@@ -319,20 +380,34 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
         goto done;
     }
     rc = api_mlflow_parse(root, &in, err);
+    if (rc == PX_OK) rc = check_size(ctx->book, &in, res, err);
     if (rc != PX_OK) goto done;
+    r = px_calloc(in.n, sizeof *r);
+    if (r == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory for %zu answers", in.n);
+        goto done;
+    }
     rc = buf_append(&res->body, in.n > 1 ? "{\"predictions\": [" : "{\"predictions\": ",
                     in.n > 1 ? 17 : 16, err);
     for (size_t q = 0; q < in.n && rc == PX_OK; q++) {
-        rc = app_book_search(ctx->book, in.query[q], strlen(in.query[q]), in.top, &r, err);
-        if (rc == PX_OK) {
-            rc = api_audit(req, "invocations", in.query[q], strlen(in.query[q]), &r, -1, err);
+        rc = app_book_search(ctx->book, in.query[q], strlen(in.query[q]), in.top, &r[q], err);
+        if (rc != PX_OK) break; // its own status (a search's limit is not the body's)
+        if (q > 0) rc = buf_append(&res->body, ", ", 2, err);
+        if (rc == PX_OK) rc = put_predictions(ctx->book, &r[q], in.show_score, &res->body, err);
+        if (rc == PX_ELIMIT) { // the estimate was short: the bounded body says no, nothing audited
+            res->status = 413;
+            rc = px_fail(err, PX_ELIMIT,
+                         "the answer outgrew the %u MiB response limit (LIMIT_HTTP_RESPONSE) at "
+                         "query %zu of %zu with top_n %zu: ask for fewer queries or a smaller "
+                         "top_n in one request",
+                         LIMIT_HTTP_RESPONSE >> 20, q + 1, in.n, in.top);
         }
-        if (rc == PX_OK && q > 0) rc = buf_append(&res->body, ", ", 2, err);
-        if (rc == PX_OK) rc = put_predictions(ctx->book, &r, in.show_score, &res->body, err);
-        app_result_free(&r);
     }
     if (rc == PX_OK) rc = buf_append(&res->body, in.n > 1 ? "]}" : "}", in.n > 1 ? 2 : 1, err);
+    if (rc == PX_OK) rc = api_audit_batch(req, res, "invocations", in.query, r, in.n, err);
 done:
+    for (size_t q = 0; r != NULL && q < in.n; q++) app_result_free(&r[q]);
+    px_free(r);
     cJSON_Delete(root);
     return rc;
 }

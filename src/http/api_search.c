@@ -1,6 +1,7 @@
 // api_search.c — the REST search API: GET /api/search, /api/customers/{id} and
 // /api/customers/{id}/similar. Answers are app_result_to_json's, the same JSON as
-// `prospect search --json`.
+// `prospect search --json`. Each answer is built whole into the bounded body first, then
+// audited (the row names what is sent; no row, no answer).
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,21 @@ static int arg_top(const struct api_req *req, size_t dflt, size_t *out, struct p
     return PX_OK;
 }
 
+// app_result_to_json of r into the bounded body; its limit is a 413 that says which.
+static int put_result(const struct app_book *b, const char *q, const struct app_result *r,
+                      struct api_res *res, struct px_err *err)
+{
+    int rc = app_result_to_json(b, q, q ? strlen(q) : 0, r, &res->body, err);
+    if (rc == PX_ELIMIT) {
+        res->status = 413;
+        rc = px_fail(err, PX_ELIMIT,
+                     "the answer outgrew the %u MiB response limit (LIMIT_HTTP_RESPONSE): ask for "
+                     "a smaller top",
+                     LIMIT_HTTP_RESPONSE >> 20);
+    }
+    return rc;
+}
+
 int api_search(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct api_ctx *ctx = req->ctx;
@@ -42,8 +58,9 @@ int api_search(const struct api_req *req, struct api_res *res, struct px_err *er
     if (rc == PX_OK) {
         rc = app_book_search(ctx->book, q, strlen(q), top, &r, err);
     }
+    if (rc == PX_OK) rc = put_result(ctx->book, q, &r, res, err);
     if (rc == PX_OK) rc = api_audit(req, "search", q, strlen(q), &r, -1, err);
-    if (rc == PX_OK) rc = app_result_to_json(ctx->book, q, strlen(q), &r, &res->body, err);
+    if (rc == PX_OK) res->audited = "search";
     app_result_free(&r);
     return rc;
 }
@@ -64,8 +81,6 @@ int api_customer(const struct api_req *req, struct api_res *res, struct px_err *
 {
     size_t row = 0;
     int rc = find_customer(req, &row, err);
-    if (rc == PX_OK)
-        rc = api_audit(req, "customer", req->id, strlen(req->id), NULL, (long)row, err);
     if (rc == PX_OK) rc = buf_append(&res->body, "{\"customer_id\": ", 16, err);
     if (rc == PX_OK) {
         const char *id = app_book_id(req->ctx->book, row);
@@ -74,6 +89,9 @@ int api_customer(const struct api_req *req, struct api_res *res, struct px_err *
     if (rc == PX_OK) rc = buf_append(&res->body, ", \"row\": ", 9, err);
     if (rc == PX_OK) rc = api_row_json(req->ctx->book, row, &res->body, err);
     if (rc == PX_OK) rc = buf_append(&res->body, "}", 1, err);
+    if (rc == PX_OK)
+        rc = api_audit(req, "customer", req->id, strlen(req->id), NULL, (long)row, err);
+    if (rc == PX_OK) res->audited = "customer";
     return rc;
 }
 
@@ -88,8 +106,9 @@ int api_customer_similar(const struct api_req *req, struct api_res *res, struct 
         const char *ids[1] = {app_book_id(ctx->book, row)};
         rc = app_book_similar(ctx->book, ids, 1, top, &r, err);
     }
+    if (rc == PX_OK) rc = put_result(ctx->book, NULL, &r, res, err);
     if (rc == PX_OK) rc = api_audit(req, "similar", req->id, strlen(req->id), &r, -1, err);
-    if (rc == PX_OK) rc = app_result_to_json(ctx->book, NULL, 0, &r, &res->body, err);
+    if (rc == PX_OK) res->audited = "similar";
     app_result_free(&r);
     return rc;
 }

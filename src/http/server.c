@@ -31,6 +31,10 @@
 // down (shutdown(2), never close: MHD still owns the descriptor and closes it, which happens only
 // after the connection has left the list, under the same mutex).
 //
+// Audit: handlers write a request's audit row once its answer is built; when that answer then
+// does not reach the client (it goes away, times out, the server stops), the completion
+// callback adds a "failed" row for it (api_audit_failed).
+//
 // Logs carry a request number, method, route pattern, status and time — never the path's
 // parameters, the query string or the body (they hold customer data).
 #include <arpa/inet.h>
@@ -643,13 +647,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(s, st); // (3)
 }
 
+// An answer whose audit row was written did not reach the client: the audit log says so
+// (a "failed" row), so that it does not claim customers that were never sent.
+static void record_unsent(struct conn_state *st, enum MHD_RequestTerminationCode toe)
+{
+    const char *why = toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT
+                          ? "the client closed the connection before the answer was sent"
+                      : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+                          ? "the answer timed out before it was sent"
+                      : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
+                          ? "the server shut down before the answer was sent"
+                          : "the connection failed before the answer was sent";
+    struct px_err err = {0};
+    if (api_audit_failed(st->req, &st->res, why, &err) != PX_OK) {
+        logx(LOGX_ERROR, "req %llu: cannot record the unsent answer: %s", st->id, err.msg);
+    } else {
+        logx(LOGX_INFO, "req %llu: audited answer not sent: %s", st->id, why);
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct conn_state *st = *req_cls;
-    (void)toe;
     if (st != NULL && st != (void *)&k_bad_target) {
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && st->req != NULL && st->res.audited) {
+            record_unsent(st, toe);
+        }
         set_phase(s, st->track, TRACK_HEADERS); // kept alive: the next request's clock starts
         free_state(s, st);
     } else {

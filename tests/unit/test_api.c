@@ -352,6 +352,81 @@ static void test_keys_at_dispatch(void **state)
     app_access_close(a);
 }
 
+// The audit rows' actions, n_results and queries, collected by app_audit_read.
+struct audit_seen {
+    int n;
+    char action[8][16], query[8][256];
+    long long n_results[8];
+};
+
+static int see_row(const struct app_audit_row *r, void *user, struct px_err *err)
+{
+    (void)err;
+    struct audit_seen *s = user;
+    if (s->n < 8) {
+        snprintf(s->action[s->n], sizeof s->action[0], "%s", r->action);
+        snprintf(s->query[s->n], sizeof s->query[0], "%s", r->query ? r->query : "");
+        s->n_results[s->n] = r->n_results;
+    }
+    s->n++;
+    return PX_OK;
+}
+
+static struct audit_seen newest_audit(const char *db, size_t limit)
+{
+    struct audit_seen s = {0};
+    struct px_err e = {0};
+    assert_int_equal(app_audit_read(db, NULL, NULL, limit, see_row, &s, &e), PX_OK);
+    return s;
+}
+
+// An MLflow batch is audited once, after its answer is built, with what was sent; a batch that
+// fails is not audited at all; an audited answer that then fails to leave gets a "failed" row.
+static void test_mlflow_audit(void **state)
+{
+    (void)state;
+    char db[512];
+    struct app_access *a = NULL;
+    struct px_err e = {0};
+    int status = 0;
+    snprintf(db, sizeof db, "%s/t.db", g_dir);
+    assert_int_equal(app_access_open(db, &a, &e), PX_OK);
+    g_ctx.access = a;
+    g_ctx.require_keys = false;
+    cJSON *j = invoke("{\"inputs\": [\"young customers\", \"over 60\", \"savers\"], "
+                      "\"params\": {\"top_n\": 4}}", &status);
+    assert_int_equal(status, 200);
+    int sent = 0;
+    for (int q = 0; q < 3; q++) sent += cJSON_GetArraySize(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "predictions"), q));
+    cJSON_Delete(j);
+    struct audit_seen s = newest_audit(db, 1);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.action[0], "invocations");
+    assert_string_equal(s.query[0], "[\"young customers\", \"over 60\", \"savers\"]");
+    assert_int_equal(s.n_results[0], sent);
+    int before = newest_audit(db, 100000).n;
+    // one query: the row of a single search, its text as is
+    cJSON_Delete(invoke("{\"inputs\": [\"savers\"], \"params\": {\"top_n\": 2}}", &status));
+    assert_int_equal(status, 200);
+    s = newest_audit(db, 1);
+    assert_string_equal(s.query[0], "savers");
+    assert_int_equal(s.n_results[0], 2);
+    // a failing batch (the third query is empty) writes nothing
+    j = invoke("{\"inputs\": [\"a\", \"b\", \"\"]}", &status);
+    expect_error(j, status, 400);
+    assert_int_equal(newest_audit(db, 100000).n, before + 1);
+    // an audited answer that did not leave
+    struct api_req req = {.ctx = &g_ctx};
+    struct api_res res = {.audited = "invocations"};
+    assert_int_equal(api_audit_failed(&req, &res, "the client went away", &e), PX_OK);
+    s = newest_audit(db, 1);
+    assert_string_equal(s.action[0], "failed");
+    assert_string_equal(s.query[0], "invocations: the client went away");
+    assert_int_equal(s.n_results[0], 0);
+    g_ctx.access = NULL;
+    app_access_close(a);
+}
+
 // Dispatches GET path; returns the body (free()), the status and content type in *status/*ctype.
 static char *get_raw(const char *path, int *status, const char **ctype, const char **csp)
 {
@@ -457,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_mlflow_forms), cmocka_unit_test(test_mlflow_errors),
         cmocka_unit_test(test_search),       cmocka_unit_test(test_customers),
         cmocka_unit_test(test_meta),         cmocka_unit_test(test_keys_at_dispatch),
+        cmocka_unit_test(test_mlflow_audit),
         cmocka_unit_test(test_web),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
