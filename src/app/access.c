@@ -286,6 +286,14 @@ int app_access_check(struct app_access *a, const char *authorization,
     return PX_OK;
 }
 
+static int append_row(struct app_access *a, const struct store_audit_row *r, struct px_err *err)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = store_audit_append(a->st, r, err);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
 int app_access_log_auth_failure(struct app_access *a, const char *channel, const char *client,
                                 const struct app_auth_failure *why, struct px_err *err)
 {
@@ -299,9 +307,7 @@ int app_access_log_auth_failure(struct app_access *a, const char *channel, const
         .n_results = 0,
         .customer_ids = "[]",
     };
-    pthread_mutex_lock(&a->lock);
-    int rc = store_audit_append(a->st, &r, err);
-    pthread_mutex_unlock(&a->lock);
+    int rc = append_row(a, &r, err);
     if (rc != PX_OK) {
         px_err_prefix(err, "audit log");
     }
@@ -324,12 +330,23 @@ static int put_ids(const struct app_book *b, const struct app_result *res, long 
     return rc == PX_OK ? buf_append(ids, "]", 1, err) : rc; // bufs keep a NUL after their data
 }
 
-static int append_row(struct app_access *a, const struct store_audit_row *r, struct px_err *err)
+
+// One row of entry e with what it returned: the query text (or texts, as a JSON array), the
+// plan(s) and the ids sent, n of them.
+static int append_entry(struct app_access *a, const struct app_audit_entry *e, const char *query,
+                        const char *plan, long long n, const char *ids, struct px_err *err)
 {
-    pthread_mutex_lock(&a->lock);
-    int rc = store_audit_append(a->st, r, err);
-    pthread_mutex_unlock(&a->lock);
-    return rc;
+    struct store_audit_row r = {
+        .key_id = e->key_id && e->key_id[0] ? e->key_id : NULL,
+        .channel = e->channel,
+        .actor = e->actor,
+        .action = e->action,
+        .query = query,
+        .plan = plan,
+        .n_results = n,
+        .customer_ids = ids,
+    };
+    return append_row(a, &r, err);
 }
 
 int app_access_log(struct app_access *a, const struct app_audit_entry *e,
@@ -347,17 +364,8 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
         rc = app_result_plan_json(b, e->query, e->query_len, res, &plan, err);
     }
     if (rc == PX_OK) {
-        struct store_audit_row r = {
-            .key_id = e->key_id && e->key_id[0] ? e->key_id : NULL,
-            .channel = e->channel,
-            .actor = e->actor,
-            .action = e->action,
-            .query = query.len ? query.data : "",
-            .plan = plan.len ? plan.data : NULL,
-            .n_results = (long long)n,
-            .customer_ids = ids.data,
-        };
-        rc = append_row(a, &r, err);
+        rc = append_entry(a, e, query.len ? query.data : "", plan.len ? plan.data : NULL,
+                          (long long)n, ids.data, err);
     }
     if (rc != PX_OK) {
         px_err_prefix(err, "audit log");
@@ -406,17 +414,7 @@ int app_access_log_batch(struct app_access *a, const struct app_audit_entry *e,
     if (rc == PX_OK) rc = buf_append(&ids, "]", 1, err);
     if (rc == PX_OK) rc = buf_append(&plan, "]", 1, err);
     if (rc == PX_OK) {
-        struct store_audit_row r = {
-            .key_id = e->key_id && e->key_id[0] ? e->key_id : NULL,
-            .channel = e->channel,
-            .actor = e->actor,
-            .action = e->action,
-            .query = query.data,
-            .plan = plan.data,
-            .n_results = total,
-            .customer_ids = ids.data,
-        };
-        rc = append_row(a, &r, err);
+        rc = append_entry(a, e, query.data, plan.data, total, ids.data, err);
     }
     if (rc != PX_OK) {
         px_err_prefix(err, "audit log");
@@ -434,17 +432,9 @@ int app_access_log_failure(struct app_access *a, const struct app_audit_entry *e
     buf_init(&query, (size_t)LIMIT_QUERY_BYTES + 256);
     int rc = buf_printf(&query, err, "%s: %s", e->action ? e->action : "?", reason ? reason : "");
     if (rc == PX_OK) {
-        struct store_audit_row r = {
-            .key_id = e->key_id && e->key_id[0] ? e->key_id : NULL,
-            .channel = e->channel,
-            .actor = e->actor,
-            .action = "failed",
-            .query = query.data,
-            .plan = NULL,
-            .n_results = 0,
-            .customer_ids = "[]",
-        };
-        rc = append_row(a, &r, err);
+        struct app_audit_entry failed = *e;
+        failed.action = "failed";
+        rc = append_entry(a, &failed, query.data, NULL, 0, "[]", err);
     }
     if (rc != PX_OK) {
         px_err_prefix(err, "audit log");
