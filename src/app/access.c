@@ -443,36 +443,26 @@ int app_access_log_failure(struct app_access *a, const struct app_audit_entry *e
     return rc;
 }
 
-// Appends "key": "s" (or null when s is NULL).
-static int put_field(struct buf *out, const char *key, const char *s, bool first, struct px_err *err)
-{
-    int rc = jsonx_put_key(out, key, first, err);
-    if (rc == PX_OK) {
-        rc = s != NULL ? jsonx_put_string(out, s, strlen(s), err) : buf_append(out, "null", 4, err);
-    }
-    return rc;
-}
-
 int app_key_json(const struct app_key *k, const char *token, struct buf *out, struct px_err *err)
 {
     int rc = buf_append(out, "{", 1, err);
-    if (rc == PX_OK) rc = put_field(out, "id", k->id, true, err);
-    if (rc == PX_OK) rc = put_field(out, "name", k->name, false, err);
-    if (rc == PX_OK) rc = put_field(out, "created", k->created, false, err);
-    if (rc == PX_OK) rc = put_field(out, "revoked", k->revoked[0] ? k->revoked : NULL, false, err);
-    if (rc == PX_OK && token != NULL) rc = put_field(out, "key", token, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "id", k->id, true, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "name", k->name, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "created", k->created, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "revoked", k->revoked[0] ? k->revoked : NULL, false, err);
+    if (rc == PX_OK && token != NULL) rc = jsonx_put_member(out, "key", token, false, err);
     return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
 }
 
 int app_audit_row_json(const struct app_audit_row *r, struct buf *out, struct px_err *err)
 {
     int rc = buf_printf(out, err, "{\"seq\": %lld", r->seq);
-    if (rc == PX_OK) rc = put_field(out, "time", r->time, false, err);
-    if (rc == PX_OK) rc = put_field(out, "key_id", r->key_id, false, err);
-    if (rc == PX_OK) rc = put_field(out, "channel", r->channel, false, err);
-    if (rc == PX_OK) rc = put_field(out, "actor", r->actor, false, err);
-    if (rc == PX_OK) rc = put_field(out, "action", r->action, false, err);
-    if (rc == PX_OK) rc = put_field(out, "query", r->query, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "time", r->time, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "key_id", r->key_id, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "channel", r->channel, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "actor", r->actor, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "action", r->action, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "query", r->query, false, err);
     // plan and customer ids are stored as JSON written by this layer
     if (rc == PX_OK) {
         rc = buf_printf(out, err, ", \"plan\": %s, \"n_results\": %lld, \"customer_ids\": %s}",
@@ -482,7 +472,7 @@ int app_audit_row_json(const struct app_audit_row *r, struct buf *out, struct px
     if (rc == PX_OK) {
         // put_field's first=false gives ", "; the closing brace moves after it
         out->data[--out->len] = '\0';
-        rc = put_field(out, "hash", r->hash, false, err);
+        rc = jsonx_put_member(out, "hash", r->hash, false, err);
         if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
     }
     return rc;

@@ -702,16 +702,6 @@ int app_bundle_open_book(const char *registry, const char *ref_text,
 
 // ---- JSON answers ----
 
-static int put_str_field(struct buf *out, const char *key, const char *s, bool first,
-                         struct px_err *err)
-{
-    int rc = jsonx_put_key(out, key, first, err);
-    if (rc == PX_OK) {
-        rc = s != NULL ? jsonx_put_string(out, s, strlen(s), err) : buf_append(out, "null", 4, err);
-    }
-    return rc;
-}
-
 // A JSON file's text as a value: the text itself when it parses, else as a string.
 static int put_json_text(struct buf *out, const char *key, const char *text, struct px_err *err)
 {
@@ -742,20 +732,20 @@ static int put_entry_members(const struct app_bundle_entry *e, struct buf *out, 
         first = false;
     }
     if (rc == PX_OK) rc = buf_append(out, "]", 1, err);
-    if (rc == PX_OK) rc = put_str_field(out, "name", e->name, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "name", e->name, false, err);
     if (rc == PX_OK) rc = buf_printf(out, err, ", \"version\": %d", e->version);
-    if (rc == PX_OK) rc = put_str_field(out, "kind", e->kind, false, err);
-    if (rc == PX_OK) rc = put_str_field(out, "created", e->created, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "kind", e->kind, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "created", e->created, false, err);
     if (rc == PX_OK) {
         rc = buf_printf(out, err, ", \"rows\": %llu, \"dense\": %s", (unsigned long long)e->rows,
                         e->dense ? "true" : "false");
     }
-    if (rc == PX_OK) rc = put_str_field(out, "model_id", e->model_id[0] ? e->model_id : NULL, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "model_id", e->model_id[0] ? e->model_id : NULL, false, err);
     if (rc == PX_OK) {
         rc = buf_printf(out, err, ", \"model_copied\": %s, \"bytes\": %llu",
                         e->model_copied ? "true" : "false", (unsigned long long)e->bytes);
     }
-    if (rc == PX_OK && e->error[0]) rc = put_str_field(out, "error", e->error, false, err);
+    if (rc == PX_OK && e->error[0]) rc = jsonx_put_member(out, "error", e->error, false, err);
     return rc;
 }
 
@@ -773,11 +763,11 @@ int app_bundle_show_json(const struct app_bundle_show *s, struct buf *out, struc
     if (rc == PX_OK && s->verified) {
         rc = buf_printf(out, err, ", \"verified\": %s", s->verify_rc == PX_OK ? "true" : "false");
         if (rc == PX_OK && s->verify_rc != PX_OK) {
-            rc = put_str_field(out, "verify_error", s->verify_msg, false, err);
+            rc = jsonx_put_member(out, "verify_error", s->verify_msg, false, err);
         }
     }
     if (rc == PX_OK) rc = put_json_text(out, "bundle", s->info, err);
     if (rc == PX_OK) rc = put_json_text(out, "manifest", s->manifest, err);
-    if (rc == PX_OK) rc = put_str_field(out, "mlmodel", s->mlmodel, false, err);
+    if (rc == PX_OK) rc = jsonx_put_member(out, "mlmodel", s->mlmodel, false, err);
     return rc == PX_OK ? buf_append(out, "}", 1, err) : rc;
 }

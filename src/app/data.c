@@ -274,12 +274,6 @@ void app_import_stats_free(struct app_import_stats *stats)
     memset(stats, 0, sizeof *stats);
 }
 
-static int put_str(struct buf *out, const char *key, const char *v, struct px_err *err)
-{
-    int rc = jsonx_put_key(out, key, false, err);
-    return rc == PX_OK ? jsonx_put_string(out, v, strlen(v), err) : rc;
-}
-
 static int put_count(struct buf *out, const char *key, uint64_t v, struct px_err *err)
 {
     int rc = jsonx_put_key(out, key, false, err);
@@ -295,7 +289,7 @@ int app_import_json(const struct app_import_stats *st, const char *csv_path, con
     if (rc == PX_OK)
         rc = jsonx_put_string(out, csv_path, strlen(csv_path), err);
     if (rc == PX_OK)
-        rc = put_str(out, "db", db_path, err);
+        rc = jsonx_put_member(out, "db", db_path, false, err);
     const struct {
         const char *key;
         uint64_t v;
@@ -336,9 +330,9 @@ int app_import_json(const struct app_import_stats *st, const char *csv_path, con
         if (rc == PX_OK)
             rc = jsonx_put_string(out, c->name, strlen(c->name), err);
         if (rc == PX_OK)
-            rc = put_str(out, "label", c->label, err);
+            rc = jsonx_put_member(out, "label", c->label, false, err);
         if (rc == PX_OK)
-            rc = put_str(out, "type", c->type, err);
+            rc = jsonx_put_member(out, "type", c->type, false, err);
         if (rc == PX_OK)
             rc = jsonx_put_key(out, "is_id", false, err);
         if (rc == PX_OK)

@@ -19,12 +19,6 @@
 #include "mem.h"
 #include "recommend_int.h"
 
-static int put_str(struct buf *out, const char *s, struct px_err *err)
-{
-    return jsonx_put_string(out, s ? s : "", s ? strlen(s) : 0, err);
-}
-
-
 static long book_col(const struct app_book *b, const char *name)
 {
     if (b == NULL) {
@@ -67,13 +61,13 @@ static int put_node_head(struct buf *out, bool comma, const char *id, const char
     label_part(lab, 0, a, sizeof a);
     label_part(lab, 1, b, sizeof b);
     int rc = buf_printf(out, err, "%s{\"id\": ", comma ? ", " : "");
-    if (rc == PX_OK) rc = put_str(out, id, err);
+    if (rc == PX_OK) rc = jsonx_put_cstr(out, id, err);
     if (rc == PX_OK) rc = buf_printf(out, err, ", \"kind\": \"%s\", \"label\": ", kind);
-    if (rc == PX_OK) rc = put_str(out, text, err);
+    if (rc == PX_OK) rc = jsonx_put_cstr(out, text, err);
     if (rc == PX_OK) rc = buf_append(out, ", \"type\": ", 10, err);
-    if (rc == PX_OK) rc = put_str(out, a, err);
+    if (rc == PX_OK) rc = jsonx_put_cstr(out, a, err);
     if (rc == PX_OK) rc = buf_printf(out, err, ", \"%s\": ", second);
-    if (rc == PX_OK) rc = put_str(out, b, err);
+    if (rc == PX_OK) rc = jsonx_put_cstr(out, b, err);
     return rc;
 }
 
@@ -114,7 +108,7 @@ static int put_facet(const struct app_book *b, long col, bool numeric, struct bu
         rc = buf_append(out, ", ", k++ ? 2 : 0, err);
         if (rc == PX_OK) {
             rc = numeric ? buf_printf(out, err, "%.15g", strtod(v[i], NULL))
-                         : put_str(out, v[i], err);
+                         : jsonx_put_cstr(out, v[i] ? v[i] : "", err);
         }
     }
     px_free(v);
@@ -251,7 +245,7 @@ static int put_graph(const struct app_rec *r, const struct app_book *b, struct g
     long seg_col = book_col(b, "segment"), rm_col = book_col(b, "relationship_manager");
     int rc = buf_append(out, "{\"model\": ", 10, err);
     if (rc == PX_OK) {
-        rc = r->has_model ? put_str(out, r->model_name, err) : buf_append(out, "null", 4, err);
+        rc = r->has_model ? jsonx_put_cstr(out, r->model_name, err) : buf_append(out, "null", 4, err);
     }
     if (rc == PX_OK)
         rc = buf_append(out, ", \"nodes\": [", 12, err);
@@ -264,7 +258,7 @@ static int put_graph(const struct app_rec *r, const struct app_book *b, struct g
         if (rc == PX_OK)
             rc = buf_append(out, ", \"rm\": ", 8, err);
         if (rc == PX_OK)
-            rc = rm[0] ? put_str(out, rm, err) : buf_append(out, "null", 4, err);
+            rc = rm[0] ? jsonx_put_cstr(out, rm, err) : buf_append(out, "null", 4, err);
         if (rc == PX_OK) {
             rc = seg[0] ? buf_printf(out, err, ", \"segment\": %.15g", strtod(seg, NULL))
                         : buf_append(out, ", \"segment\": null", 17, err);
@@ -294,7 +288,7 @@ static int put_graph(const struct app_rec *r, const struct app_book *b, struct g
                             "%s{\"source\": %d, \"target\": %d, \"type\": ", k++ ? ", " : "",
                             s->c_node[c], s->p_node[e->product]);
             if (rc == PX_OK)
-                rc = put_str(out, type, err);
+                rc = jsonx_put_cstr(out, type ? type : "", err);
             if (rc == PX_OK) {
                 rc = buf_printf(out, err, ", \"count\": %u, \"amount\": %.2f}", e->n_tx,
                                 isfinite(e->amount) ? e->amount : 0.0);

@@ -300,11 +300,6 @@ void app_rec_list_free(struct app_rec_list *l)
     }
 }
 
-static int put_str(struct buf *out, const char *s, struct px_err *err)
-{
-    return jsonx_put_string(out, s, strlen(s), err);
-}
-
 static int list_json(const struct app_rec *r, const struct app_rec_list *l, struct buf *out,
                      struct px_err *err)
 {
@@ -312,11 +307,11 @@ static int list_json(const struct app_rec *r, const struct app_rec_list *l, stru
     if (rc == PX_OK)
         rc = jsonx_put_key(out, "customer_id", true, err);
     if (rc == PX_OK)
-        rc = put_str(out, l->customer_id, err);
+        rc = jsonx_put_cstr(out, l->customer_id, err);
     if (rc == PX_OK)
         rc = jsonx_put_key(out, "model", false, err);
     if (rc == PX_OK)
-        rc = put_str(out, r->model_name, err);
+        rc = jsonx_put_cstr(out, r->model_name, err);
     if (rc == PX_OK)
         rc = buf_printf(out, err, ", \"held\": %zu, \"recommendations\": [", l->held);
     for (size_t k = 0; k < l->n && rc == PX_OK; k++) {
@@ -324,11 +319,11 @@ static int list_json(const struct app_rec *r, const struct app_rec_list *l, stru
         if (rc == PX_OK)
             rc = jsonx_put_key(out, "product_id", false, err);
         if (rc == PX_OK)
-            rc = put_str(out, l->picks[k].product_id, err);
+            rc = jsonx_put_cstr(out, l->picks[k].product_id, err);
         if (rc == PX_OK)
             rc = jsonx_put_key(out, "product", false, err);
         if (rc == PX_OK)
-            rc = put_str(out, l->picks[k].product, err);
+            rc = jsonx_put_cstr(out, l->picks[k].product, err);
         if (rc == PX_OK)
             rc = jsonx_put_key(out, "score", false, err);
         if (rc == PX_OK)

@@ -233,3 +233,15 @@ int jsonx_put_value(struct buf *out, const cJSON *v, struct px_err *err)
     }
     return rc == PX_OK ? buf_append(out, obj ? "}" : "]", 1, err) : rc;
 }
+
+int jsonx_put_cstr(struct buf *out, const char *s, struct px_err *err)
+{
+    return s != NULL ? jsonx_put_string(out, s, strlen(s), err) : buf_append(out, "null", 4, err);
+}
+
+int jsonx_put_member(struct buf *out, const char *key, const char *s, bool first,
+                     struct px_err *err)
+{
+    int rc = jsonx_put_key(out, key, first, err);
+    return rc == PX_OK ? jsonx_put_cstr(out, s, err) : rc;
+}

@@ -51,6 +51,11 @@ int jsonx_put_number(struct buf *out, double v, int digits, struct px_err *err);
 // Appends a parsed value back as compact JSON (numbers with 17 significant digits, so they
 // round-trip). Depth is bounded by what jsonx_parse accepted.
 int jsonx_put_value(struct buf *out, const cJSON *v, struct px_err *err);
+// Appends the NUL-terminated s as a JSON string, or null when s is NULL.
+int jsonx_put_cstr(struct buf *out, const char *s, struct px_err *err);
+// Appends "key": "s" (or "key": null when s is NULL), with a leading ", " unless first.
+int jsonx_put_member(struct buf *out, const char *key, const char *s, bool first,
+                     struct px_err *err);
 // Appends "key": (with a leading ", " unless first) — the key escaped as jsonx_put_string.
 int jsonx_put_key(struct buf *out, const char *key, bool first, struct px_err *err);
 

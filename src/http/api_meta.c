@@ -92,17 +92,11 @@ int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *e
     return rc;
 }
 
-// Appends a JSON string of s to out.
-static int put_str(struct buf *out, const char *s, struct px_err *err)
-{
-    return jsonx_put_string(out, s, strlen(s), err);
-}
-
 // One operation object: summary, parameters (path {id}, query arguments), request body.
 static int put_operation(struct buf *o, const struct route *r, struct px_err *err)
 {
     int rc = buf_printf(o, err, "\"%s\": {\"summary\": ", strcmp(r->method, "POST") == 0 ? "post" : "get");
-    if (rc == PX_OK) rc = put_str(o, r->summary, err);
+    if (rc == PX_OK) rc = jsonx_put_cstr(o, r->summary, err);
     if (rc == PX_OK) rc = buf_append(o, ", \"parameters\": [", 17, err);
     bool first = true;
     if (rc == PX_OK && strstr(r->pattern, "{id}") != NULL) {
@@ -153,7 +147,7 @@ int api_openapi(const struct api_req *req, struct api_res *res, struct px_err *e
         }
         rc = buf_append(o, any ? ", " : "", any ? 2 : 0, err);
         any = true;
-        if (rc == PX_OK) rc = put_str(o, r[i].pattern, err);
+        if (rc == PX_OK) rc = jsonx_put_cstr(o, r[i].pattern, err);
         if (rc == PX_OK) rc = buf_append(o, ": {", 3, err);
         bool first = true;
         for (size_t k = i; k < n && rc == PX_OK; k++) {

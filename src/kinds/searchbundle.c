@@ -17,11 +17,6 @@
 #include "mem.h"
 #include "sha256.h"
 
-static int put_str_or_null(struct buf *b, const char *s, struct px_err *err)
-{
-    return s[0] ? jsonx_put_string(b, s, strlen(s), err) : buf_printf(b, err, "null");
-}
-
 static int info_json(const struct searchbundle_info *in, struct buf *b, struct px_err *err)
 {
     int rc = buf_printf(b, err, "{\n  \"magic\": \"%s\",\n  \"format_version\": %d,\n  \"name\": ",
@@ -48,7 +43,7 @@ static int info_json(const struct searchbundle_info *in, struct buf *b, struct p
                         in->dense ? "true" : "false", (unsigned long long)in->n_vectors, in->dim);
     }
     if (rc == PX_OK)
-        rc = put_str_or_null(b, in->model_id, err);
+        rc = jsonx_put_cstr(b, in->model_id[0] ? in->model_id : NULL, err);
     if (rc == PX_OK)
         rc = buf_printf(b, err, ", \"source\": ");
     if (rc == PX_OK)

@@ -69,7 +69,7 @@ static int sql(sqlite3 *db, const char *stmt, char msg[256])
 static void cli_search(const char *db, const char *q)
 {
     char args[1024], *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "search --db %s --top 2 --model /nonexistent '%s'", db, q);
+    snprintf(args, sizeof args, "search --db %s --top 2 --embedder /nonexistent '%s'", db, q);
     if (tu_run_prospect(args, NULL, &out, &err) != 0) fail_msg("search: %s", err);
     free(out);
     free(err);
@@ -85,7 +85,7 @@ static void test_edit_behind_the_server(void **state)
     char *token = out;
     free(err);
     snprintf(log, sizeof log, "%s/serve.log", g_dir);
-    const char *argv[] = {"serve", "--db", g_db, "--port", "0", "--model", "/nonexistent", NULL};
+    const char *argv[] = {"serve", "--db", g_db, "--port", "0", "--embedder", "/nonexistent", NULL};
     int port = 0;
     pid_t pid = th_serve(argv, log, &port);
     const char *queries[] = {"customers%20over%2060", "customers%20under%2030", "savers",

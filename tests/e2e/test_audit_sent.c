@@ -38,7 +38,7 @@ static int setup(void **state)
     tu_generate_import(g_dir, "b.csv", 1100, 11, g_db);
     char log[512];
     snprintf(log, sizeof log, "%s/serve.log", g_dir);
-    const char *argv[] = {"serve", "--db", g_db, "--port", "0", "--model", "/nonexistent-model", NULL};
+    const char *argv[] = {"serve", "--db", g_db, "--port", "0", "--embedder", "/nonexistent-model", NULL};
     g_pid = th_serve(argv, log, &g_port);
     return 0;
 }

@@ -57,7 +57,7 @@ static int setup(void **state)
     if (testmodel_write(g_model, &s) != 0)
         fail_msg("cannot write the test model");
     tu_generate_import(g_dir, "b.csv", 300, 11, g_db);
-    snprintf(args, sizeof args, "index --db %s --model %s", g_db, g_model);
+    snprintf(args, sizeof args, "index --db %s --embedder %s", g_db, g_model);
     free(run_ok(args));
     return 0;
 }
@@ -223,7 +223,7 @@ static cJSON *http_invoke(const struct server *s, const char *query)
 static cJSON *cli_search(const char *query, int top, const char *model)
 {
     char args[2048];
-    snprintf(args, sizeof args, "search --db %s --model %s --top %d --json '%s'", g_db, model, top,
+    snprintf(args, sizeof args, "search --db %s --embedder %s --top %d --json '%s'", g_db, model, top,
              query);
     char *out = run_ok(args);
     cJSON *j = cJSON_Parse(out);
@@ -295,7 +295,7 @@ static void test_round_trip(void **state)
         before[i] = cli_search(k_queries[i], 10, g_model);
     }
     snprintf(args, sizeof args,
-             "bundle create --name " NAME " --registry %s --db %s --model %s --json", g_reg, g_db,
+             "bundle create --name " NAME " --registry %s --db %s --embedder %s --json", g_reg, g_db,
              g_model);
     char *out = run_ok(args);
     cJSON *j = cJSON_Parse(out);
@@ -343,7 +343,7 @@ static void test_corrupted_refused(void **state)
 {
     (void)state;
     char args[2048], path[1024], *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "bundle create --name Corrupt --registry %s --db %s --model %s",
+    snprintf(args, sizeof args, "bundle create --name Corrupt --registry %s --db %s --embedder %s",
              g_reg, g_db, g_model);
     free(run_ok(args));
     static const struct {
@@ -404,11 +404,11 @@ static void test_model_copy_and_reference(void **state)
     }
     // --copy-model: the bundle keeps working when the model directory is gone
     snprintf(args, sizeof args,
-             "bundle create --name Copied --copy-model --registry %s --db %s --model %s", g_reg,
+             "bundle create --name Copied --copy-model --registry %s --db %s --embedder %s", g_reg,
              g_db, model2);
     free(run_ok(args));
     // a second bundle references model2
-    snprintf(args, sizeof args, "bundle create --name Referenced --registry %s --db %s --model %s",
+    snprintf(args, sizeof args, "bundle create --name Referenced --registry %s --db %s --embedder %s",
              g_reg, g_db, model2);
     free(run_ok(args));
     snprintf(args, sizeof args, "mv %s %s.gone", model2, model2);
@@ -556,13 +556,13 @@ static void test_stages_delete_list(void **state)
     // three versions; an explicit --model that does not exist is refused, not ignored
     for (int i = 0; i < 3; i++) {
         snprintf(args, sizeof args,
-                 "bundle create --name Staged --registry %s --db %s --model /nonexistent-model",
+                 "bundle create --name Staged --registry %s --db %s --embedder /nonexistent-model",
                  g_reg, g_db);
         assert_int_equal(run(args, &out, &err), 1); // an explicit model that is not there
         assert_non_null(strstr(err, "/nonexistent-model"));
         free(out);
         free(err);
-        snprintf(args, sizeof args, "bundle create --name Staged --registry %s --db %s --model %s",
+        snprintf(args, sizeof args, "bundle create --name Staged --registry %s --db %s --embedder %s",
                  g_reg, g_db, g_model);
         free(run_ok(args));
     }
@@ -638,7 +638,7 @@ static void test_stages_delete_list(void **state)
     assert_non_null(strstr(err, "bundle name"));
     free(out);
     free(err);
-    snprintf(args, sizeof args, "--registry %s --bundle Staged --model %s", g_reg, g_model);
+    snprintf(args, sizeof args, "--registry %s --bundle Staged --embedder %s", g_reg, g_model);
     assert_int_equal(serve_start(args, &s), 2);
 }
 

@@ -81,22 +81,25 @@ static void test_missing_weights_say_how_to_get_them(void **state)
     struct testmodel_spec s = testmodel_default_spec();
     s.write_weights = false;
     assert_int_equal(testmodel_write(dir, &s), 0);
-    snprintf(args, sizeof args, "embed --model %s", dir);
+    snprintf(args, sizeof args, "embed --embedder %s", dir);
     expect(args, "hello\n", 1, NULL, "model.safetensors is missing");
     expect(args, "hello\n", 1, NULL, "make model");
-    snprintf(args, sizeof args, "model --model %s", dir);
+    snprintf(args, sizeof args, "model --embedder %s", dir);
     expect(args, NULL, 1, "directory:", "make model");
     // the tokenizer needs no weights
-    snprintf(args, sizeof args, "tokenize --model %s", dir);
+    snprintf(args, sizeof args, "tokenize --embedder %s", dir);
     expect(args, "the customer\n", 0, "2 5 7 3", NULL);
     // the real model's directory in ../shared has no weights here either
     char shared[4096];
     if (tu_shared_path(shared, sizeof shared, "models/all-MiniLM-L6-v2") &&
         !tu_shared_path(dir, sizeof dir, "models/all-MiniLM-L6-v2/model.safetensors")) {
-        snprintf(args, sizeof args, "embed --model %s", shared);
+        snprintf(args, sizeof args, "embed --embedder %s", shared);
         expect(args, "hello\n", 1, NULL, "huggingface.co/sentence-transformers/all-MiniLM-L6-v2");
     }
+    expect("embed --embedder /nonexistent/dir", "x\n", 1, NULL, "'/nonexistent/dir' does not exist");
+    // the old spelling still works, and says what the new one is
     expect("embed --model /nonexistent/dir", "x\n", 1, NULL, "'/nonexistent/dir' does not exist");
+    expect("embed --model /nonexistent/dir", "x\n", 1, NULL, "--model DIR is now --embedder DIR");
     // PROSPECT_MODEL is used when --model is absent
     snprintf(args, sizeof args, "model --model '' ; PROSPECT_MODEL=%s %s model", g_model,
              getenv("PROSPECT_BIN"));
@@ -109,7 +112,7 @@ static void test_embed_formats(void **state)
     const char *input = "the customer\r\nhigh income\n\na loan with credit card\n";
     char args[1400], *out = NULL, *err = NULL;
     // jsonl: 4 lines (the empty one included), 16 floats each, unit length
-    snprintf(args, sizeof args, "embed --model %s --threads 2 --batch 2", g_model);
+    snprintf(args, sizeof args, "embed --embedder %s --threads 2 --batch 2", g_model);
     assert_int_equal(run(args, input, &out, &err), 0);
     float jsonl[4][16];
     int n = 0;
@@ -133,7 +136,7 @@ static void test_embed_formats(void **state)
     // npy to a file: header, shape, same values
     char path[700];
     snprintf(path, sizeof path, "%s/out.npy", g_dir);
-    snprintf(args, sizeof args, "embed --model %s --format npy --output %s", g_model, path);
+    snprintf(args, sizeof args, "embed --embedder %s --format npy --output %s", g_model, path);
     assert_int_equal(run(args, input, &out, &err), 0);
     free(out);
     free(err);
@@ -157,15 +160,15 @@ static void test_embed_formats(void **state)
     // f32 to stdout: raw floats
     tu_write_text(g_dir, "in.txt", input);
     snprintf(args, sizeof args,
-             "embed --model %s --format f32 --input %s/in.txt > %s/raw.f32; wc -c %s/raw.f32",
+             "embed --embedder %s --format f32 --input %s/in.txt > %s/raw.f32; wc -c %s/raw.f32",
              g_model, g_dir, g_dir, g_dir);
     expect(args, NULL, 0, "256 ", NULL);
     // empty input: nothing out, an npy of shape (0, 16)
-    snprintf(args, sizeof args, "embed --model %s", g_model);
+    snprintf(args, sizeof args, "embed --embedder %s", g_model);
     expect(args, "", 0, NULL, NULL);
     tu_write_text(g_dir, "empty.txt", "");
     snprintf(args, sizeof args,
-             "embed --model %s --format npy --input %s/empty.txt --output %s/e.npy; head -n 1 "
+             "embed --embedder %s --format npy --input %s/empty.txt --output %s/e.npy; head -n 1 "
              "%s/e.npy | cut -b 11-",
              g_model, g_dir, g_dir, g_dir);
     expect(args, NULL, 0, "'shape': (0, 16)", NULL);
@@ -176,12 +179,12 @@ static void test_bad_input_is_located(void **state)
     (void)state;
     char args[1400], path[700];
     snprintf(path, sizeof path, "%s/never.jsonl", g_dir);
-    snprintf(args, sizeof args, "embed --model %s --output %s", g_model, path);
+    snprintf(args, sizeof args, "embed --embedder %s --output %s", g_model, path);
     expect(args, "ok\nfine\nbad \xc3\x28 utf8\n", 1, NULL, "line 3: invalid UTF-8 at byte 4");
     struct stat st;
     assert_int_not_equal(stat(path, &st), 0); // a failed run leaves no output file behind
     // with --replace-invalid-utf8 it goes through and says how many were replaced
-    snprintf(args, sizeof args, "embed --model %s --replace-invalid-utf8", g_model);
+    snprintf(args, sizeof args, "embed --embedder %s --replace-invalid-utf8", g_model);
     expect(args, "ok\nbad \xff utf8\n", 0, NULL, "1 invalid UTF-8 sequences were replaced");
     // a line over the per-text limit
     size_t big = (1u << 20) + 10;
@@ -189,13 +192,13 @@ static void test_bad_input_is_located(void **state)
     memcpy(text, "ok\n", 3);
     memset(text + 3, 'a', big);
     memcpy(text + 3 + big, "\n", 2);
-    snprintf(args, sizeof args, "embed --model %s", g_model);
+    snprintf(args, sizeof args, "embed --embedder %s", g_model);
     expect(args, text, 1, NULL, "line 2:");
     free(text);
-    snprintf(args, sizeof args, "embed --model %s --input %s/missing.txt", g_model, g_dir);
+    snprintf(args, sizeof args, "embed --embedder %s --input %s/missing.txt", g_model, g_dir);
     expect(args, NULL, 1, NULL, "missing.txt");
     // truncation is reported, never silent
-    snprintf(args, sizeof args, "embed --model %s", g_model);
+    snprintf(args, sizeof args, "embed --embedder %s", g_model);
     char longline[2000] = "";
     for (int i = 0; i < 100; i++) strcat(longline, "the bank ");
     strcat(longline, "\n");
@@ -210,12 +213,12 @@ static void test_tokenize_matches_reference_ids(void **state)
         !tu_shared_path(ref, sizeof ref, "models/all-MiniLM-L6-v2-reference.json")) {
         skip();
     }
-    snprintf(args, sizeof args, "tokenize --model %s", dir);
+    snprintf(args, sizeof args, "tokenize --embedder %s", dir);
     expect(args, "Transfer $120,000 to account #4455-9021 on 2024-03-15.\n", 0,
            "101 4651 1002 6036 1010 2199 2000 4070 1001 4008 24087 1011 3938 17465 2006 16798 "
            "2549 1011 6021 1011 2321 1012 102\n",
            NULL);
-    snprintf(args, sizeof args, "tokenize --tokens --model %s", dir);
+    snprintf(args, sizeof args, "tokenize --tokens --embedder %s", dir);
     expect(args, "Café au lait\n", 0, "[CLS] cafe au lai ##t [SEP]", NULL); // as HF does
 }
 

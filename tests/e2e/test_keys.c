@@ -183,7 +183,7 @@ static void test_server_keys_and_audit(void **state)
     char *token2 = create_key("second", id2);
     snprintf(log, sizeof log, "%s/serve.log", g_dir);
     const char *argv[] = {"serve", "--db", g_db, "--bind", "0.0.0.0", "--port", "0",
-                          "--model", "/nonexistent-model", NULL};
+                          "--embedder", "/nonexistent-model", NULL};
     int port = 0;
     pid_t pid = th_serve(argv, log, &port);
     cJSON *j = NULL;
@@ -298,7 +298,7 @@ static void test_cli_search_is_audited(void **state)
 {
     (void)state;
     char args[1024], *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "search --db %s --top 2 --model /nonexistent 'customers under 30'",
+    snprintf(args, sizeof args, "search --db %s --top 2 --embedder /nonexistent 'customers under 30'",
              g_db);
     assert_int_equal(tu_run_prospect(args, NULL, &out, &err), 0);
     free(out);

@@ -119,7 +119,7 @@ static void test_routes(void **state)
                           g_db,
                           "--port",
                           "0",
-                          "--model",
+                          "--embedder",
                           "/nonexistent-model",
                           "--registry",
                           g_reg,
@@ -229,7 +229,7 @@ static void test_routes(void **state)
 
     // without --propensity-data the data routes are 404, the rest works
     const char *args2[] = {
-        "serve",      "--db", g_db, "--port", "0", "--model", "/nonexistent-model",
+        "serve",      "--db", g_db, "--port", "0", "--embedder", "/nonexistent-model",
         "--registry", g_reg,  NULL};
     snprintf(g_log, sizeof g_log, "%s/serve2.log", g_dir); // a fresh log: its port line
     pid = th_serve(args2, g_log, &port);

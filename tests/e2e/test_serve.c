@@ -65,7 +65,7 @@ static int setup(void **state)
     snprintf(db, sizeof db, "%s/t.db", g_dir);
     snprintf(log, sizeof log, "%s/serve.log", g_dir);
     const char *argv[] = {
-        "serve", "--db", db, "--port", "0", "--threads", "4", "--model", "/nonexistent-model",
+        "serve", "--db", db, "--port", "0", "--threads", "4", "--embedder", "/nonexistent-model",
         NULL};
     g_pid = th_serve(argv, log, &g_port);
     return 0;
