@@ -155,6 +155,8 @@ struct app_score_params {
     size_t top;     // at most this many rows (0: all)
 };
 
+struct app_reason; // a reason code (below, "scoring requests")
+
 struct app_score_row {
     size_t row;         // index in the data
     size_t line;        // CSV line (JSON rows: row + 2)
@@ -163,6 +165,9 @@ struct app_score_row {
     double probability;
     int label;          // 1 at or above the threshold
     int actual;         // the target: 1, 0, or -1 when absent or empty
+    // after app_prop_scores_reasons (else NULL / 0):
+    const struct app_reason *reasons; // (n_reasons) largest |SHAP| first
+    size_t n_reasons;
 };
 
 struct app_score_view {
@@ -174,6 +179,9 @@ struct app_score_view {
     size_t n_matched;  // rows that qualified (all, or the potential ones) before top
     const struct app_score_row *rows; // (n_rows) the answer
     size_t n_rows;
+    size_t reasons;    // reason codes asked per row (app_prop_scores_reasons), 0: none
+    const char *const *notes; // (n_notes) what the request's reader said once (extra columns)
+    size_t n_notes;
 };
 
 struct app_prop_scores;
@@ -183,9 +191,71 @@ int app_prop_score(const struct app_prop_model *m, const struct app_prop_data *d
                    struct px_err *err);
 void app_prop_scores_free(struct app_prop_scores *s);
 const struct app_score_view *app_prop_scores_view(const struct app_prop_scores *s);
-// {"model", "version", "id", "threshold", "potential", "rows": [{"row", "id" (null without an id
-// column), "line", "probability", "label"[, "actual" (null when empty)]}]}
+// {"model", "version", "id", "threshold", "potential", "n_data", "n_matched", "rows": [{"row",
+// "id" (null without an id column), "line", "probability", "label"[, "actual" (null when
+// empty)][, "to_threshold", "reasons": [{"feature", "value", "shap", "text"}]]}][, "notes":
+// ["..."]]
 int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struct px_err *err);
+
+// ---- scoring requests: input forms, the signature, reason codes (app/propinput.c,
+// app/propscore.c) ----
+//
+// What POST /api/models/{id}/score and a propensity model's POST /invocations take (README,
+// "Propensity API"), one reader for all forms. JSON:
+//   {"dataframe_split": {"columns": [..], "data": [[..], ..][, "index": [..]]}}
+//   {"dataframe_records": [{column: value, ..}, ..]}       also {"rows": [..]} or a bare [..]
+//   {"instances": [{column: value, ..}, ..]}
+//   {"inputs": {column: [value, ..], ..}}                  or {"inputs": [{column: value}, ..]}
+//   with optional "params": {"reasons": N (0..APP_REASONS_MAX), "potential": bool, "top": N};
+// or CSV text (a header row). The model's signature is enforced: every source column of its
+// features must be given (in every record; a missing one is PX_EINVAL naming it and the row);
+// null or an empty field is a missing value; a value that does not fit its column's type is
+// PX_EINVAL naming the row (line), column and value; the id and the target columns are
+// optional; other columns are ignored, and the answer's notes say so once.
+
+enum { APP_REASONS_MAX = 20, APP_REASONS_DEFAULT = 3 };
+
+struct app_prop_handle; // the routes' cache (below)
+
+// A reason code: one feature's signed SHAP contribution to a row's score, phrased for a person.
+struct app_reason {
+    const char *feature; // the feature's name
+    double value;        // its value (NaN: missing)
+    double shap;         // its contribution to the score (log-odds): > 0 raises it
+    const char *text;    // "Income $48k lowers the score by 1.20"
+};
+
+struct app_score_request {
+    const char *body;   // borrowed: the request body
+    size_t len;
+    bool csv;           // CSV text (text/csv), else JSON in one of the forms above
+    struct app_score_params score; // potential and top (params may change them)
+    size_t reasons;     // reason codes per row, 0..APP_REASONS_MAX (params may change it)
+};
+
+// Reads a request's rows through m's signature (above). notes: owned lines for the answer
+// (*n_notes of them; free each and the array with px_free). Returns owned *out
+// (app_prop_data_free); rq's reasons, potential and top are updated from "params".
+int app_prop_data_request(const struct app_prop_model *m, struct app_score_request *rq,
+                          struct app_prop_data **out, char ***notes, size_t *n_notes,
+                          struct px_err *err);
+// Adds reason codes to every row of s (scored from d by m): the n (1..APP_REASONS_MAX) features
+// of largest |SHAP| of each row, each phrased "<feature> <value> raises|lowers the score by
+// <|SHAP|>"; the rows' to_threshold (probability - threshold) puts them beside the threshold.
+int app_prop_scores_reasons(const struct app_prop_model *m, const struct app_prop_data *d,
+                            struct app_prop_scores *s, size_t n, struct px_err *err);
+// A row's probability minus the model's threshold (> 0: at or above it).
+double app_prop_to_threshold(const struct app_score_view *v, const struct app_score_row *r);
+// A whole request on the pinned model (its lock held for the classifier): read (above), score,
+// reason codes, and the answer appended to out: app_prop_scores_json's document, or with
+// mlflow MLflow's {"predictions": [{"id", "probability", "label", "to_threshold", "reasons"}],
+// "model", "id", "threshold"[, "notes"]}.
+int app_prop_handle_score_request(struct app_prop_handle *h, struct app_score_request *rq,
+                                  bool mlflow, struct buf *out, struct px_err *err);
+// The training CSV its run record names (data.file) into path (n bytes); PX_ENOENT when the
+// record names none or that file is gone.
+int app_prop_training_data(const struct app_prop_model *m, char *path, size_t n,
+                           struct px_err *err);
 
 // ---- explanations ----
 

@@ -374,6 +374,11 @@ void app_prop_release(struct app_prop_handle *h)
     px_free(h);
 }
 
+pthread_mutex_t *app_prop_handle_lock(struct app_prop_handle *h)
+{
+    return &h->ent->predict;
+}
+
 int app_prop_handle_score_json(struct app_prop_handle *h, const char *body, size_t len,
                                struct buf *out, struct px_err *err)
 {

@@ -518,6 +518,12 @@ void app_prop_scores_free(struct app_prop_scores *s)
         return;
     }
     px_free(s->rows);
+    px_free(s->reasons);
+    px_free(s->reason_text);
+    for (size_t i = 0; i < s->v.n_notes; i++) {
+        px_free(s->notes[i]);
+    }
+    px_free(s->notes);
     px_free(s);
 }
 

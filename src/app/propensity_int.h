@@ -89,8 +89,23 @@ struct app_prop_trained {
 struct app_prop_scores {
     const struct app_prop_model *m; // borrowed
     struct app_score_row *rows;     // owned (v.n_rows)
+    struct app_reason *reasons;     // owned (v.n_rows * v.reasons), app_prop_scores_reasons
+    char *reason_text;              // owned: their texts
+    char **notes;                   // owned (v.n_notes) with each string
     struct app_score_view v;
 };
+
+// app_prop_scores_reasons with model_lock (may be NULL) held around the classifier.
+int app_prop_scores_reasons_locked(const struct app_prop_model *m, const struct app_prop_data *d,
+                                   struct app_prop_scores *s, size_t n,
+                                   pthread_mutex_t *model_lock, struct px_err *err);
+// Appends a scored row's ', "to_threshold": x, "reasons": [..]' (nothing without reasons) and
+// a view's ', "notes": [..]' (nothing without notes) to an object being written (propscore.c).
+int app_prop_reasons_put(struct buf *b, const struct app_score_view *v,
+                         const struct app_score_row *r, struct px_err *err);
+int app_prop_notes_put(struct buf *b, const struct app_score_view *v, struct px_err *err);
+// The pinned model's classifier lock (propcache.c).
+pthread_mutex_t *app_prop_handle_lock(struct app_prop_handle *h);
 
 struct app_prop_explained {
     const struct app_prop_model *m;   // borrowed

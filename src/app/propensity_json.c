@@ -69,6 +69,8 @@ int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struc
     const struct app_score_view *v = &s->v;
     int rc = head(out, v->model, err);
     rc = boolean(out, v->potential, key(out, "potential", false, rc, err), err);
+    rc = integer(out, (long long)v->n_data, key(out, "n_data", false, rc, err), err);
+    rc = integer(out, (long long)v->n_matched, key(out, "n_matched", false, rc, err), err);
     rc = raw(out, "[", key(out, "rows", false, rc, err), err);
     for (size_t i = 0; rc == PX_OK && i < v->n_rows; i++) {
         const struct app_score_row *r = &v->rows[i];
@@ -82,9 +84,12 @@ int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struc
             rc = key(out, "actual", false, rc, err);
             rc = r->actual < 0 ? raw(out, "null", rc, err) : integer(out, r->actual, rc, err);
         }
+        rc = rc == PX_OK ? app_prop_reasons_put(out, v, r, err) : rc;
         rc = raw(out, "}", rc, err);
     }
-    return raw(out, "]}", rc, err);
+    rc = raw(out, "]", rc, err);
+    rc = rc == PX_OK ? app_prop_notes_put(out, v, err) : rc;
+    return raw(out, "}", rc, err);
 }
 
 // ---- explanations ----

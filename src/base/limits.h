@@ -129,8 +129,14 @@
 // ---- HTTP server (src/http) ----
 // One request body: an MLflow batch of LIMIT_HTTP_QUERIES queries of LIMIT_QUERY_BYTES fits.
 #define LIMIT_HTTP_BODY (1u << 20)
-// Rows of one propensity scoring request (POST /api/models/{id}/score).
+// Rows of one propensity scoring request (POST /api/models/{id}/score, a served model's
+// /invocations, the CSV drop on /models).
 #define LIMIT_PROP_ROWS 10000
+// The body of a propensity scoring request (the CSV drop: 10,000 rows of ~40 columns ~ 3 MB);
+// past it the server answers 413 before the handler runs.
+#define LIMIT_HTTP_SCORE_BODY (4u << 20)
+// `prospect serve --propensity-data NAME=FILE` options (a data set per model).
+#define LIMIT_HTTP_PROP_DATA 16
 // The propensity routes' cache (app/propcache.c): loaded models (each with the server's data set
 // applied to its spec and its SHAP values: 5,000 rows x ~14 features ~ 0.6 MB) and profile-text
 // vector sets (5,000 rows x 384 floats = 7.7 MB each), least recently used dropped first.

@@ -27,12 +27,13 @@ static const char *const k_usage =
     "                      [--allowed-host NAME]... [--max-per-ip N] [--rate N]\n"
     "                      [--embedder DIR] [--lexicon FILE] [--template FILE]\n"
     "                      [--bundle NAME[/VERSION|@STAGE]] [--registry DIR]\n"
-    "                      [--propensity-data FILE.csv]\n"
+    "                      [--propensity-data [NAME=]FILE.csv]... [--propensity-model REF]\n"
     "                      [--recommender NAME[/VERSION]] [--wholesale DIR]\n"
     "\n"
     "Serves the customer book over HTTP until SIGINT or SIGTERM:\n"
     "  POST /invocations              MLflow scoring protocol (inputs, dataframe_split,\n"
-    "                                 dataframe_records, instances; params top_n, show_score)\n"
+    "                                 dataframe_records, instances; params top_n, show_score),\n"
+    "                                 or with --propensity-model rows scored by that model\n"
     "  GET  /ping /health /version    probes\n"
     "  GET  /api/search?q=..&top=N    the JSON of prospect search --json\n"
     "  GET  /api/customers/ID[/similar], /api/schema, /metrics, /openapi.json\n"
@@ -62,8 +63,13 @@ static const char *const k_usage =
     "                  --db stays the working database (API keys, audit log)\n"
     "  --registry DIR  model bundles and propensity models (prospect bundle, prospect train;\n"
     "                  default $PROSPECT_REGISTRY, else ./registry)\n"
-    "  --propensity-data FILE.csv  the rows /api/models/ID/explain, /lookalike and /tipping\n"
-    "                  work on (a CSV with the models' columns and target)\n"
+    "  --propensity-data [NAME=]FILE.csv  the rows /api/models/ID/explain, /lookalike and\n"
+    "                  /tipping (and the charts of /models) work on: NAME=FILE for model NAME\n"
+    "                  (repeatable), FILE for every other model; without either a model uses\n"
+    "                  the training CSV its run record names, when readable from here\n"
+    "  --propensity-model REF  POST /invocations scores rows with this propensity model (MLflow's\n"
+    "                  input forms or text/csv: probabilities, labels, reason codes) instead of\n"
+    "                  searching the book\n"
     "  --recommender REF  a saved recommender (prospect recommend train) for\n"
     "                  /api/customers/ID/recommendations and the customer panel\n"
     "  --wholesale DIR the wholesale book (customers.csv, products.csv, transactions.csv) the\n"
@@ -98,12 +104,16 @@ int cmd_serve(int argc, char **argv)
         {"recommender", required_argument, NULL, 'r'}, {"wholesale", required_argument, NULL, 'w'},
         {"allowed-host", required_argument, NULL, 'H'}, {"max-per-ip", required_argument, NULL, 'I'},
         {"rate", required_argument, NULL, 'Q'},
+        {"propensity-model", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     struct app_book_params bp = app_book_default_params();
     struct server_params sp = server_default_params();
     bool require_keys = false;
-    const char *registry = NULL, *prop_data = NULL, *bundle = NULL;
+    const char *registry = NULL, *prop_data = NULL, *bundle = NULL, *prop_model = NULL;
+    const char *pd_model[LIMIT_HTTP_PROP_DATA], *pd_file[LIMIT_HTTP_PROP_DATA];
+    char pd_names[LIMIT_HTTP_PROP_DATA][LIMIT_BUNDLE_NAME_BYTES + 1];
+    size_t n_pd = 0;
     struct app_rec_params rp = {0};
     struct app_rec *rec = NULL;
     const char *allowed[LIMIT_HTTP_ALLOWED_HOSTS];
@@ -122,7 +132,26 @@ int cmd_serve(int argc, char **argv)
         case 'T': bp.template_path = optarg; break;
         case 'K': require_keys = true; break;
         case 'R': registry = optarg; break;
-        case 'P': prop_data = optarg; break;
+        case 'P': {
+            // NAME=FILE when what precedes the first '=' is a registry name (no '/')
+            const char *eq = strchr(optarg, '=');
+            size_t nl = eq ? (size_t)(eq - optarg) : 0;
+            if (eq == NULL || nl == 0 || nl > LIMIT_BUNDLE_NAME_BYTES ||
+                memchr(optarg, '/', nl) != NULL) {
+                prop_data = optarg;
+                break;
+            }
+            if (n_pd == LIMIT_HTTP_PROP_DATA) {
+                return cli_usage_error("serve", "at most %d --propensity-data NAME=FILE",
+                                       LIMIT_HTTP_PROP_DATA);
+            }
+            memcpy(pd_names[n_pd], optarg, nl);
+            pd_names[n_pd][nl] = '\0';
+            pd_model[n_pd] = pd_names[n_pd];
+            pd_file[n_pd++] = eq + 1;
+            break;
+        }
+        case 'M': prop_model = optarg; break;
         case 'r': rp.ref = optarg; break;
         case 'w': rp.wholesale = optarg; break;
         case 'B': bundle = optarg; break;
@@ -245,15 +274,32 @@ int cmd_serve(int argc, char **argv)
     ctx.require_keys = require_keys;
     ctx.registry = app_registry_dir(registry); // one registry: bundles and propensity models
     ctx.prop_data = prop_data;
+    ctx.prop_data_model = pd_model;
+    ctx.prop_data_file = pd_file;
+    ctx.n_prop_data = n_pd;
+    ctx.prop_model = prop_model;
     ctx.model_flag = bp.model_flag;
-    if (prop_data != NULL) {
-        FILE *pf = fopen(prop_data, "rb");
-        if (pf == NULL) {
-            fprintf(stderr, "prospect serve: error: --propensity-data %s: %s\n", prop_data,
+    for (size_t i = 0; i <= n_pd; i++) {
+        const char *path = i < n_pd ? pd_file[i] : prop_data;
+        FILE *pf = path != NULL ? fopen(path, "rb") : NULL;
+        if (path != NULL && pf == NULL) {
+            fprintf(stderr, "prospect serve: error: --propensity-data %s: %s\n", path,
                     strerror(errno));
             goto done;
         }
-        fclose(pf);
+        if (pf != NULL) {
+            fclose(pf);
+        }
+    }
+    if (prop_model != NULL) {
+        struct app_prop_handle *ph = NULL;
+        if (app_prop_acquire(ctx.prop_cache, ctx.registry, prop_model, &ph, &err) != PX_OK) {
+            rc = cli_fail("serve", &err);
+            goto done;
+        }
+        fprintf(stderr, "prospect serve: /invocations scores with propensity model %s\n",
+                app_prop_model_info(app_prop_handle_model(ph))->id);
+        app_prop_release(ph);
     }
     if (rp.ref != NULL || rp.wholesale != NULL) {
         rp.registry = ctx.registry;

@@ -35,7 +35,12 @@ struct api_ctx {
     size_t schema_len;
     // propensity models (api_models.c); api_ctx_init leaves them NULL, serve sets them
     const char *registry;   // borrowed: model registry root (NULL: app_registry_dir(NULL))
-    const char *prop_data;  // borrowed: --propensity-data CSV; NULL: explain/lookalike/tipping 404
+    const char *prop_data;  // borrowed: --propensity-data CSV for every model (NULL: none)
+    const char *const *prop_data_model; // borrowed: (n_prop_data) --propensity-data NAME=CSV:
+    const char *const *prop_data_file;  //   the data set of model NAME (before prop_data)
+    size_t n_prop_data;
+    const char *prop_model; // borrowed: --propensity-model REF: /invocations scores with it
+                            // (api_prop.c); NULL: /invocations searches the book
     const char *model_flag; // borrowed: sentence-transformer directory (--embedder) for look-alikes
     struct app_prop_cache *prop_cache; // owned: made by api_ctx_init, freed by api_ctx_free
                                        // (NULL in handler tests: nothing is cached)
@@ -139,7 +144,9 @@ int api_invocations(const struct api_req *req, struct api_res *res, struct px_er
 // /api/models/{id}/score, GET /api/models/{id}/explain, /lookalike, /tipping.
 int api_models(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_model(const struct api_req *req, struct api_res *res, struct px_err *err);
+// POST /api/models/{id}/score and a served model's /invocations (api_prop.c).
 int api_model_score(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_prop_invocations(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_model_explain(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_model_lookalike(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_model_tipping(const struct api_req *req, struct api_res *res, struct px_err *err);

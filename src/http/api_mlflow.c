@@ -1,5 +1,6 @@
 // api_mlflow.c — POST /invocations, MLflow's scoring protocol, so clients of the seed's pyfunc
-// model work unchanged.
+// model work unchanged. A server started with --propensity-model REF scores rows with that
+// model instead (api_prop.c); what follows is the search of the customer book.
 //
 // Request: a JSON object with exactly one input key and optional "params":
 //   {"inputs": {"query": ["q1", ...]}}          also {"inputs": {"query": "q1"}}, {"inputs": ["q1"]}
@@ -361,6 +362,9 @@ static bool is_json(const char *ct)
 int api_invocations(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct api_ctx *ctx = req->ctx;
+    if (ctx->prop_model != NULL) {
+        return api_prop_invocations(req, res, err); // serve --propensity-model: score with it
+    }
     struct api_mlflow_input in = {0};
     struct app_result *r = NULL;
     cJSON *root = NULL;

@@ -3,19 +3,21 @@
 //   GET  /api/models                     runs in the registry (app_prop_runs_json)
 //   GET  /api/models/{id}                one run record: metrics per fold / cv / test, threshold,
 //                                        features with gain (app_prop_run_json)
-//   POST /api/models/{id}/score          JSON rows in, probabilities and 0/1 labels out
+//   POST /api/models/{id}/score          rows in, probabilities, labels, reasons (api_prop.c)
 //   GET  /api/models/{id}/explain        global mean |SHAP|, dependence data, top rows, potential
 //   GET  /api/models/{id}/lookalike      List A / List B on the server's data set
 //   GET  /api/models/{id}/tipping        the same with tipping points
 //
 // {id} is "NAME" (production, else newest), "NAME@VERSION" or "NAME@STAGE". The last three
-// read the CSV given to `prospect serve --propensity-data FILE` (404 without one). Models, the
+// work on the model's data set, chosen per model (data_of): `prospect serve --propensity-data
+// NAME=FILE` for that model's name, else `--propensity-data FILE` for every model, else the
+// training CSV its run record names when it is readable from the server (404 naming the
+// option without any; a file that lacks the model's columns is a 500 naming them). Models, the
 // data set read through a model's spec, its SHAP values and the profile-text vectors come from
 // the context's cache (app_prop.h, "the propensity routes' cache"): {id} is resolved on every
 // request, so a new version or a promotion is served at once, and an edited data file is read
 // again. Every answer is an app_prop_* handle written by its *_json (the document the CLI's
-// --format json prints too); a handler only parses arguments, maps statuses and audits. Scoring
-// JSON rows is one call (app_prop_handle_score_json). Look-alike vectors follow
+// --format json prints too); a handler only parses arguments, maps statuses and audits. Look-alike vectors follow
 // app_prop_lookalike (sentence-transformer when the weights of serve's embedder are present);
 // every answer's "vectors" says which. Each call is audited
 // (action model_*, the model id as the query text; the rows come from a file, not the customer
@@ -29,19 +31,6 @@
 #include "api.h"
 
 #define MAX_LIST 32
-
-static bool is_json(const char *ct)
-{
-    if (ct == NULL) {
-        return false;
-    }
-    while (*ct == ' ') {
-        ct++;
-    }
-    size_t n = strlen("application/json");
-    return strncasecmp(ct, "application/json", n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
 
 // Integer argument key in lo..hi (absent: dflt).
 static int arg_int(const struct api_req *req, const char *key, long dflt, long lo, long hi,
@@ -87,17 +76,6 @@ static int audit(const struct api_req *req, const char *action, struct px_err *e
     return api_audit(req, action, req->id, strlen(req->id), NULL, -1, err);
 }
 
-static int need_data(const struct api_req *req, struct api_res *res, struct px_err *err)
-{
-    if (req->ctx->prop_data == NULL) {
-        res->status = 404;
-        return px_fail(err, PX_ENOENT,
-                       "this server has no propensity data set: start it with "
-                       "`prospect serve --propensity-data FILE.csv`");
-    }
-    return PX_OK;
-}
-
 int api_models(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct app_prop_runs *runs = NULL;
@@ -121,49 +99,53 @@ static int load(const struct api_req *req, struct app_prop_handle **h, struct px
     return rc == PX_EINVAL ? PX_ENOENT : rc;
 }
 
-int api_model_score(const struct api_req *req, struct api_res *res, struct px_err *err)
-{
-    struct app_prop_handle *h = NULL;
-    int rc = PX_OK;
-    if (!is_json(req->content_type)) {
-        res->status = 415;
-        rc = px_fail(err, PX_EUNSUPPORTED, "Content-Type must be application/json");
-    }
-    if (rc == PX_OK && (req->body == NULL || req->body_len == 0)) {
-        rc = px_fail(err, PX_EINVAL, "empty body: expected {\"rows\": [{column: value, ...}]}");
-    }
-    if (rc == PX_OK)
-        rc = load(req, &h, err);
-    if (rc == PX_OK) {
-        rc = app_prop_handle_score_json(h, req->body, req->body_len, &res->body, err);
-        if (rc == PX_EINVAL || rc == PX_EFORMAT || rc == PX_EUTF8) {
-            res->status = 400; // a bad row or value, named by the message
-        }
-    }
-    // the answer is discarded (an error body instead) if the audit row cannot be written
-    if (rc == PX_OK)
-        rc = audit(req, "model_score", err);
-    app_prop_release(h);
-    return rc;
-}
-
 // Model + the server's data set (with its SHAP values), borrowed from the pinned handle.
 struct loaded {
     struct app_prop_handle *h;
     const struct app_prop_model *m;
     const struct app_prop_data *d;
+    char path[LIMIT_PATH]; // the data set's CSV (data_of)
 };
+
+// The data set model m is explained on: serve's --propensity-data NAME=FILE for its name, else
+// --propensity-data FILE, else the training CSV its run record names (when readable here).
+static int data_of(const struct api_req *req, struct api_res *res, const struct app_prop_model *m,
+                   char *path, size_t n, struct px_err *err)
+{
+    const struct api_ctx *ctx = req->ctx;
+    const struct app_prop_info *info = app_prop_model_info(m);
+    for (size_t i = 0; i < ctx->n_prop_data; i++) {
+        if (strcmp(ctx->prop_data_model[i], info->name) == 0) {
+            snprintf(path, n, "%s", ctx->prop_data_file[i]);
+            return PX_OK;
+        }
+    }
+    if (ctx->prop_data != NULL) {
+        snprintf(path, n, "%s", ctx->prop_data);
+        return PX_OK;
+    }
+    struct px_err why = {0};
+    if (app_prop_training_data(m, path, n, &why) == PX_OK) {
+        return PX_OK;
+    }
+    res->status = 404;
+    return px_fail(err, PX_ENOENT,
+                   "no data set for model %s (%s): start the server with "
+                   "`prospect serve --propensity-data %s=FILE.csv`",
+                   info->id, why.msg, info->name);
+}
 
 static int load_all(const struct api_req *req, struct api_res *res, bool need_target,
                     struct loaded *l, struct px_err *err)
 {
     memset(l, 0, sizeof *l);
-    int rc = need_data(req, res, err);
-    if (rc == PX_OK)
-        rc = load(req, &l->h, err);
+    int rc = load(req, &l->h, err);
     if (rc == PX_OK) {
         l->m = app_prop_handle_model(l->h);
-        rc = app_prop_handle_data(l->h, req->ctx->prop_data, need_target, true, &l->d, err);
+        rc = data_of(req, res, l->m, l->path, sizeof l->path, err);
+    }
+    if (rc == PX_OK) {
+        rc = app_prop_handle_data(l->h, l->path, need_target, true, &l->d, err);
     }
     if (rc != PX_OK && rc != PX_ENOENT && rc != PX_ENOMEM && res->status == 0) {
         res->status = 500; // the server's own data set does not fit the model
@@ -235,7 +217,7 @@ static int look(const struct api_req *req, struct api_res *res, bool tipping, st
     else
         memset(&l, 0, sizeof l);
     if (rc == PX_OK) {
-        rc = app_prop_handle_lookalike(l.h, req->ctx->prop_data, &p, &out, err);
+        rc = app_prop_handle_lookalike(l.h, l.path, &p, &out, err);
         if (rc == PX_EINVAL) {
             res->status = 400;
         }

@@ -14,8 +14,10 @@ static const struct route k_routes[] = {
     {"GET", "/ping", api_ping, 0, NULL, "liveness probe (MLflow scoring server)"},
     {"GET", "/health", api_health, 0, NULL, "readiness: rows loaded, dense path on or off"},
     {"GET", "/version", api_version, 0, NULL, "server version"},
-    {"POST", "/invocations", api_invocations, LIMIT_HTTP_BODY, NULL,
-     "MLflow scoring protocol: inputs, dataframe_split, dataframe_records or instances"},
+    {"POST", "/invocations", api_invocations, LIMIT_HTTP_SCORE_BODY, "reasons,potential,top",
+     "MLflow scoring protocol: inputs, dataframe_split, dataframe_records or instances; the "
+     "customer search, or with serve --propensity-model rows scored by that model (also "
+     "text/csv): predictions with probabilities, labels and reason codes"},
     {"GET", "/api/search", api_search, 0, "q,top", "search customers (prospect search --json)"},
     {"GET", "/api/customers/{id}", api_customer, 0, NULL, "one customer's row"},
     {"GET", "/api/customers/{id}/similar", api_customer_similar, 0, "top",
@@ -25,10 +27,12 @@ static const struct route k_routes[] = {
     {"GET", "/api/models", api_models, 0, NULL, "trained propensity models (prospect runs list)"},
     {"GET", "/api/models/{id}", api_model, 0, NULL,
      "a model's run record: metrics per fold / cv / test, threshold, features with gain"},
-    {"POST", "/api/models/{id}/score", api_model_score, LIMIT_HTTP_BODY, NULL,
-     "score JSON rows {\"rows\": [{column: value}]}: probabilities and 0/1 labels"},
+    {"POST", "/api/models/{id}/score", api_model_score, LIMIT_HTTP_SCORE_BODY,
+     "reasons,potential,top",
+     "score rows (MLflow's dataframe_split, dataframe_records, instances, inputs, or text/csv) "
+     "against the model's signature: probabilities, 0/1 labels and reason codes"},
     {"GET", "/api/models/{id}/explain", api_model_explain, 0, "features,top",
-     "SHAP on the server's data set: global mean |SHAP|, dependence, top rows, potential"},
+     "SHAP on the model's data set: global mean |SHAP|, dependence, top rows, potential"},
     {"GET", "/api/models/{id}/lookalike", api_model_lookalike, 0, "k,top,features,vectors",
      "look-alikes (List A) and the negatives by probability (List B)"},
     {"GET", "/api/models/{id}/tipping", api_model_tipping, 0, "k,top,features,vectors",
