@@ -91,7 +91,8 @@ static void test_score(void **state)
 {
     (void)state;
     char *out = NULL;
-    const char *rows = "{\"rows\": [{\"income\": 190, \"region\": \"north\"}, {\"income\": 25}]}";
+    const char *rows =
+        "{\"rows\": [{\"income\": 190, \"region\": \"north\"}, {\"income\": 25, \"region\": null}]}";
     if (call(api_model_score, "m@1", NULL, "application/json", rows, &out) != 200)
         fail_msg("%s", out);
     cJSON *j = cJSON_Parse(out);
@@ -103,9 +104,10 @@ static void test_score(void **state)
     free(out);
     assert_int_equal(call(api_model_score, "m", NULL, NULL, rows, &out), 415);
     free(out);
+    // the signature: a row without a column the model reads is refused, naming it
     assert_int_equal(call(api_model_score, "m", NULL, "application/json", "[{\"x\": 1}]", &out),
                      400);
-    assert_non_null(strstr(out, "row 0: 'x'"));
+    assert_non_null(strstr(out, "row 0: column 'income' is missing"));
     free(out);
     assert_int_equal(call(api_model_score, "m", NULL, "application/json", "{\"rows\": [", &out),
                      400);
@@ -120,10 +122,38 @@ static void test_data_routes(void **state)
 {
     (void)state;
     char *out = NULL;
+    // the data set is chosen per model: without any option, the training CSV its run record
+    // names; gone, a 404 naming the option
     g_ctx.prop_data = NULL;
+    char moved[320];
+    snprintf(moved, sizeof moved, "%s.away", g_csv);
+    assert_int_equal(rename(g_csv, moved), 0);
     assert_int_equal(call(api_model_explain, "m", NULL, NULL, NULL, &out), 404);
-    assert_non_null(strstr(out, "--propensity-data"));
+    assert_non_null(strstr(out, "--propensity-data m=FILE.csv"));
     free(out);
+    assert_int_equal(rename(moved, g_csv), 0);
+    assert_int_equal(call(api_model_explain, "m", "top=3", NULL, NULL, &out), 200);
+    assert_non_null(strstr(out, "\"n_rows\": 150"));
+    free(out);
+    // NAME=FILE for this model wins over FILE for all
+    char small[16384];
+    size_t at = (size_t)snprintf(small, sizeof small, "id,income,region,bought\n");
+    for (int i = 0; i < 40; i++) {
+        at += (size_t)snprintf(small + at, sizeof small - at, "S%03d,%d,north,%s\n", i,
+                               20 + (i * 37) % 100, i % 3 ? "no" : "yes");
+    }
+    tu_write_text(g_dir, "small.csv", small);
+    char small_path[320];
+    snprintf(small_path, sizeof small_path, "%s/small.csv", g_dir);
+    const char *names[] = {"other", "m"}, *files[] = {"/nonexistent.csv", small_path};
+    g_ctx.prop_data_model = names;
+    g_ctx.prop_data_file = files;
+    g_ctx.n_prop_data = 2;
+    g_ctx.prop_data = "/nonexistent.csv";
+    assert_int_equal(call(api_model_explain, "m", "top=3", NULL, NULL, &out), 200);
+    assert_non_null(strstr(out, "\"n_rows\": 40"));
+    free(out);
+    g_ctx.n_prop_data = 0;
     g_ctx.prop_data = g_csv;
     assert_int_equal(call(api_model_explain, "m", "top=3", NULL, NULL, &out), 200);
     cJSON *j = cJSON_Parse(out);
@@ -256,7 +286,7 @@ static void test_cache_new_version(void **state)
     assert_int_equal(call(api_model_explain, "m", NULL, NULL, NULL, &out), 200);
     assert_int_equal(version_of(out), before + 1); // the newest, at once
     free(out);
-    const char *rows = "{\"rows\": [{\"income\": 50}]}";
+    const char *rows = "{\"rows\": [{\"income\": 50, \"region\": null}]}";
     assert_int_equal(call(api_model_score, "m", NULL, "application/json", rows, &out), 200);
     assert_int_equal(version_of(out), before + 1);
     free(out);
