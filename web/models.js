@@ -1,12 +1,20 @@
 // models.js — the Models page (/models): a propensity model's quality and explanations, drawn
-// as SVG from the JSON API (GET /api/models, /api/models/{id}, /api/models/{id}/explain).
+// as SVG from the JSON API (GET /api/models, /api/models/{id}, /api/models/{id}/explain), its
+// reliability plot when the run record has "calibration", and the CSV drop: a file dropped (or
+// chosen) is POSTed as text/csv to /api/models/{id}/score (upload progress from XHR), and the
+// answer shows the potential list (rows labelled negative scoring at or above the threshold,
+// as `prospect score --potential`), each row's reason codes, and a download of the scored file
+// built here from the answer (the server keeps nothing but the audit row). Picking another model
+// clears every chart and the scored file first, so nothing of the last model stays on screen.
 // Plain DOM (helpers and the API call in common.js): values only ever become text nodes or SVG
 // attributes, never markup.
 'use strict';
 
 (function () {
-  const { $, el, svg, clear, setStatus, api } = window.prospect; // common.js
-  const state = { id: null, run: null, explain: null, seq: 0 };
+  const { $, el, svg, clear, setStatus, savedKey, api } = window.prospect; // common.js
+  const state = { id: null, run: null, explain: null, seq: 0, scored: null, file: null };
+  const DROP_LIMIT = 4 << 20; // LIMIT_HTTP_SCORE_BODY: the server answers 413 past it
+  const SHOWN_ROWS = 200;
 
   const pct = (v) => (v === null || v === undefined ? '–' : (100 * v).toFixed(1) + '%');
   const fix = (v, d) => (v === null || v === undefined ? '–' : Number(v).toFixed(d));
@@ -94,6 +102,33 @@
     return s;
   }
 
+  function reliability(cal) {
+    const pts = cal.reliability.filter((b) => b.n > 0 && b.mean_predicted !== null && b.observed !== null);
+    const W = 420, H = 300, L = 50, R = 16, T = 12, B = 40;
+    const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
+      'aria-label': 'Reliability: observed rate against mean predicted probability' });
+    const sx = (v) => L + v * (W - L - R);
+    const sy = (v) => T + (1 - v) * (H - T - B);
+    for (let i = 0; i <= 4; i++) {
+      const v = i / 4;
+      s.append(svg('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'grid' }));
+      s.append(svg('text', { x: L - 6, y: sy(v) + 4, 'text-anchor': 'end', class: 'val' }, v.toFixed(2)));
+      s.append(svg('text', { x: sx(v), y: H - B + 16, 'text-anchor': 'middle', class: 'val' }, v.toFixed(2)));
+    }
+    s.append(svg('line', { x1: sx(0), y1: sy(0), x2: sx(1), y2: sy(1), class: 'rel-diag' }));
+    const maxN = Math.max(...pts.map((b) => b.n), 1);
+    const g = svg('g', { class: 'rel' });
+    for (const b of pts) {
+      g.append(svg('circle', { cx: sx(b.mean_predicted).toFixed(1), cy: sy(b.observed).toFixed(1),
+        r: (2.5 + 5 * Math.sqrt(b.n / maxN)).toFixed(1), class: 'rel-point' }));
+    }
+    s.append(g);
+    s.append(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', class: 'note' }, 'mean predicted probability'));
+    s.append(svg('text', { x: 12, y: (T + H - B) / 2, 'text-anchor': 'middle', class: 'note',
+      transform: `rotate(-90 12 ${(T + H - B) / 2})` }, 'observed rate'));
+    return s;
+  }
+
   // ---- drawing ----
   function card(label, value, hint) {
     return el('div', { class: 'stat' }, el('div', { class: 'stat-v', text: value }),
@@ -115,6 +150,32 @@
     const cm = $('m-cm');
     clear(cm);
     cm.append(confusion(t));
+    const cal = run.calibration;
+    const box2 = $('m-cal');
+    clear(box2);
+    $('m-calibration').hidden = !(cal && Array.isArray(cal.reliability) && cal.reliability.length > 0);
+    if (!$('m-calibration').hidden) {
+      $('m-cal-note').textContent = (cal.method || 'calibrated') + ' · Brier ' + fix(cal.brier_before, 4) +
+        ' before, ' + fix(cal.brier_after, 4) + ' after';
+      box2.append(reliability(cal));
+    }
+    $('m-drop-limit').textContent = 'Up to ' + (DROP_LIMIT >> 20) + ' MB; the columns ' +
+      'the model reads must be there' + (run.target ? ' (with “' + run.target.column +
+      '” the potential list is shown too)' : '') + '.';
+  }
+
+  // Empties what was drawn for the last model (charts, lists, a scored file).
+  function resetModel() {
+    for (const id of ['m-shap', 'm-dep', 'm-potential', 'm-cal', 'm-scores', 'm-drop-potential']) clear($(id));
+    $('m-feature').textContent = '';
+    $('m-potential-count').textContent = '';
+    $('m-explain').hidden = true;
+    $('m-nodata').hidden = true;
+    $('m-calibration').hidden = true;
+    $('m-scored').hidden = true;
+    $('m-progress').hidden = true;
+    $('m-drop-status').textContent = '';
+    state.scored = null;
   }
 
   function drawExplain(ex) {
@@ -141,10 +202,11 @@
     }
     // widths through the CSSOM (inline style attributes are blocked by the CSP)
     tb.querySelectorAll('.pfill').forEach((e, i) => { e.style.width = (100 * ex.potential[i].probability).toFixed(1) + '%'; });
-    $('m-potential-count').textContent = ex.potential.length === 0
+    const total = ex.n_potential !== undefined ? ex.n_potential : ex.potential.length;
+    $('m-potential-count').textContent = total === 0
       ? 'No customer below the target scores above the threshold.'
-      : ex.potential.length + ' customers without the product score at or above the threshold (' +
-        ex.n_rows + ' rows scored).';
+      : total + ' customers without the product score at or above the threshold (' +
+        ex.n_rows + ' rows scored' + (total > ex.potential.length ? '; the top ' + ex.potential.length + ' shown' : '') + ').';
   }
 
   async function loadModel(id) {
@@ -154,20 +216,21 @@
     try {
       const run = await api('/api/models/' + encodeURIComponent(id));
       if (seq !== state.seq) return;
+      resetModel();
+      state.run = run;
       drawRun(run);
       $('m-body').hidden = false;
-      $('m-feature').textContent = '';
       try {
         const ex = await api('/api/models/' + encodeURIComponent(id) + '/explain?top=25');
         if (seq !== state.seq) return;
         $('m-explain').hidden = false;
-        $('m-nodata').hidden = true;
         drawExplain(ex);
       } catch (e) {
-        if (e.status !== 404) throw e;
-        $('m-explain').hidden = true;
+        if (seq !== state.seq) return;
+        // this model has no data set to be explained on (404) or it does not fit (500): say so
+        // where its charts would be; nothing of another model stays
         $('m-nodata').hidden = false;
-        $('m-nodata').textContent = e.message;
+        $('m-nodata').textContent = 'No explanations for ' + id + ': ' + e.message;
       }
       setStatus('');
     } catch (e) {
@@ -190,7 +253,137 @@
     }
   }
 
+  // ---- the CSV drop ----
+  function reasonList(r) {
+    const ul = el('ul', { class: 'reasons' });
+    for (const x of r.reasons || []) ul.append(el('li', { text: x.text }));
+    return ul;
+  }
+
+  function csvField(v) {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  // The scored file, as `prospect score --format csv` writes it.
+  function scoredCsv(ans) {
+    const idh = (state.run && state.run.id_column) || 'row';
+    const hasActual = ans.rows.some((r) => 'actual' in r);
+    const lines = [[idh, 'line', 'probability', 'label'].concat(hasActual ? ['actual'] : [], ['to_threshold', 'reasons'])
+      .map(csvField).join(',')];
+    for (const r of ans.rows) {
+      const f = [r.id !== null ? r.id : 'line ' + r.line, r.line, r.probability, r.label];
+      if (hasActual) f.push(r.actual);
+      f.push(r.to_threshold, (r.reasons || []).map((x) => x.text).join('; '));
+      lines.push(f.map(csvField).join(','));
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  function drawScored(ans) {
+    const rows = ans.rows;
+    const hasActual = rows.some((r) => 'actual' in r);
+    const pot = hasActual ? rows.filter((r) => r.actual === 0 && r.label === 1)
+      .sort((a, b) => b.probability - a.probability || a.row - b.row) : [];
+    $('m-scored-count').textContent = rows.length + ' rows scored' +
+      (ans.notes && ans.notes.length ? ' · ' + ans.notes.join('; ') : '') + '.';
+    $('m-drop-potential-count').textContent = !hasActual
+      ? 'the file has no “' + state.run.target.column + '” column: no potential list'
+      : pot.length + ' labelled negative score at or above the threshold';
+    const tp = $('m-drop-potential');
+    clear(tp);
+    for (const r of pot.slice(0, SHOWN_ROWS)) {
+      tp.append(el('tr', null, el('td', { text: r.id !== null ? r.id : 'line ' + r.line }),
+        el('td', { class: 'num', text: pct(r.probability) }), el('td', null, reasonList(r))));
+    }
+    const tb = $('m-scores');
+    clear(tb);
+    for (const r of rows.slice(0, SHOWN_ROWS)) {
+      tb.append(el('tr', null, el('td', { text: r.id !== null ? r.id : 'line ' + r.line }),
+        el('td', { class: 'num', text: pct(r.probability) }), el('td', { class: 'num', text: String(r.label) }),
+        el('td', null, reasonList(r))));
+    }
+    $('m-scored').hidden = false;
+  }
+
+  function dropStatus(text, kind) {
+    const p = $('m-drop-status');
+    p.textContent = text;
+    p.className = kind === 'error' ? 'note error' : 'note';
+  }
+
+  function scoreFile(file) {
+    if (!file || !state.id) return;
+    const id = state.id;
+    $('m-scored').hidden = true;
+    state.scored = null;
+    if (file.size > DROP_LIMIT) {
+      dropStatus(file.name + ' is ' + (file.size / 1048576).toFixed(1) + ' MB; at most ' +
+        (DROP_LIMIT >> 20) + ' MB can be scored at once: split it.', 'error');
+      return;
+    }
+    const bar = $('m-progress');
+    bar.hidden = false;
+    bar.value = 0;
+    dropStatus('Uploading ' + file.name + '…');
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/models/' + encodeURIComponent(id) + '/score?reasons=3');
+    xhr.setRequestHeader('Content-Type', 'text/csv');
+    xhr.setRequestHeader('Accept', 'application/json');
+    const key = savedKey();
+    if (key) xhr.setRequestHeader('Authorization', 'Bearer ' + key);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) bar.value = Math.round((80 * e.loaded) / e.total);
+    };
+    xhr.upload.onload = () => { bar.value = 80; dropStatus('Scoring ' + file.name + '…'); };
+    xhr.onprogress = () => { bar.value = Math.max(bar.value, 90); };
+    xhr.onerror = () => { bar.hidden = true; dropStatus('The upload failed (network).', 'error'); };
+    xhr.onload = () => {
+      if (id !== state.id) return; // another model was picked meanwhile
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      bar.value = 100;
+      if (xhr.status !== 200 || !body || !Array.isArray(body.rows)) {
+        bar.hidden = true;
+        const msg = body && body.error && body.error.message ? body.error.message : 'HTTP ' + xhr.status;
+        dropStatus(file.name + ': ' + msg, 'error');
+        return;
+      }
+      state.scored = { name: file.name, csv: scoredCsv(body) };
+      drawScored(body);
+      dropStatus(file.name + ' scored with ' + id + '.');
+    };
+    xhr.send(file);
+  }
+
+  function download() {
+    if (!state.scored) return;
+    const url = URL.createObjectURL(new Blob([state.scored.csv], { type: 'text/csv' }));
+    const a = el('a', { href: url, download: state.scored.name.replace(/\.csv$/i, '') + '-scored.csv' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function wireDrop() {
+    const zone = $('m-drop');
+    zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+    zone.addEventListener('drop', (e) => {
+      e.preventDefault();
+      zone.classList.remove('over');
+      if (e.dataTransfer && e.dataTransfer.files.length > 0) scoreFile(e.dataTransfer.files[0]);
+    });
+    $('m-file').addEventListener('change', () => {
+      scoreFile($('m-file').files[0]);
+      $('m-file').value = '';
+    });
+    $('m-download').addEventListener('click', download);
+  }
+
   async function start() {
+    wireDrop();
     $('m-model').addEventListener('change', () => loadModel($('m-model').value));
     $('m-feature').addEventListener('change', onFeature);
     try {

@@ -315,6 +315,7 @@ struct app_explain_view {
     size_t n_rows;
     const struct app_explain_row *potential; // (n_potential) negatives at or above the threshold
     size_t n_potential;                      //   by probability (their n_top is 0)
+    size_t n_potential_all; // how many there are in all (score --potential's count)
 };
 
 struct app_prop_explained;
@@ -329,7 +330,7 @@ const struct app_explain_view *app_prop_explained_view(const struct app_prop_exp
 // "mean_abs_shap"}], "dependence": [{"feature", "points": [[value, shap], ...]}] (value null
 // when missing), "rows": [{"id", "line", "probability", "label", "margin", "bias",
 // "tipping_feature", "top": [{"feature", "value", "shap"}]}], "potential": [{"id", "line",
-// "probability", "tipping_feature"}]}
+// "probability", "tipping_feature"}], "n_potential" (how many in all; the list is bounded)}
 int app_prop_explained_json(const struct app_prop_explained *x, struct buf *out,
                             struct px_err *err);
 

@@ -796,11 +796,14 @@ int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data 
         explain_row(m, d, sel[i], x->contribs + i * top, top, &x->rows[i]);
     }
     // the potential list: negatives the model already scores at or above the threshold
-    size_t k = 0;
-    for (size_t i = 0; ds->y != NULL && i < n && k < n_pot; i++) {
+    size_t k = 0, n_pot_all = 0;
+    for (size_t i = 0; ds->y != NULL && i < n; i++) {
         size_t r = ro[i];
         if (ds->y[r] == 0.0f && e->prob[r] >= m->pm.threshold) {
-            explain_row(m, d, r, NULL, 0, &x->rows[shown + k++]);
+            if (k < n_pot) {
+                explain_row(m, d, r, NULL, 0, &x->rows[shown + k++]);
+            }
+            n_pot_all++; // all of them, as `prospect score --potential` counts
         }
     }
     x->m = m;
@@ -814,7 +817,8 @@ int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data 
                                      .rows = x->rows,
                                      .n_rows = shown,
                                      .potential = x->rows + shown,
-                                     .n_potential = k};
+                                     .n_potential = k,
+                                     .n_potential_all = n_pot_all};
     px_free(fo);
     px_free(ro);
     px_free(pd);

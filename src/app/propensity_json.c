@@ -161,7 +161,9 @@ int app_prop_explained_json(const struct app_prop_explained *x, struct buf *out,
         rc = explained_row(out, &v->potential[i], true, raw(out, i ? ",\n " : "\n ", rc, err),
                            err);
     }
-    return raw(out, "]}", rc, err);
+    rc = raw(out, "]", rc, err);
+    rc = integer(out, (long long)v->n_potential_all, key(out, "n_potential", false, rc, err), err);
+    return raw(out, "}", rc, err);
 }
 
 // ---- look-alikes ----
