@@ -66,8 +66,10 @@ enum app_import_on_error {
 struct app_import_params {
     const char *id_column; // borrowed; header of the id column. NULL (default): the stored id
                            // column on re-import, else the first named id / customer_id, else
-                           // the first column
+                           // the first column unless it cannot be an id (then the rows are
+                           // numbered in a new id column "row", said in a note)
     enum app_import_on_error on_error; // default APP_IMPORT_FAIL
+    char delimiter; // the field separator; 0 (default): ',', ';' or tab detected from the header
     // Called while rows are written (every few thousand and once at the end) with the rows
     // checked so far and the file's data rows; NULL (default): none.
     app_progress_fn progress;
@@ -101,6 +103,8 @@ struct app_import_stats {
     struct app_import_column *columns; // owned: (n_store_columns) the store's schema after a
                                        // committed import; empty otherwise
     size_t n_store_columns;
+    char notes[8][320];     // (n_notes) what the reader decided and said once: the separator
+    size_t n_notes;         // when not ',', row numbers as ids, European decimal commas
 };
 
 // Imports the CSV at csv_path into the store at db_path (created when missing) in one

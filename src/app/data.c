@@ -185,6 +185,10 @@ static int copy_result(const struct csvimport_result *r, struct app_import_stats
     st->bytes = r->bytes;
     st->committed = r->committed;
     st->n_errors = r->n_errors;
+    for (size_t i = 0; i < r->n_notes && i < sizeof st->notes / sizeof st->notes[0]; i++) {
+        snprintf(st->notes[i], sizeof st->notes[i], "%s", r->notes[i]);
+        st->n_notes = i + 1;
+    }
     if (r->n_errors_kept == 0) {
         return PX_OK;
     }
@@ -233,6 +237,7 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     struct csvimport_params ip = csvimport_default_params();
     ip.id_column = p.id_column;
     ip.on_error = p.on_error == APP_IMPORT_SKIP ? CSVIMPORT_SKIP : CSVIMPORT_FAIL;
+    ip.delimiter = p.delimiter;
     ip.progress = p.progress;
     ip.progress_user = p.user;
     struct csvimport_result r;

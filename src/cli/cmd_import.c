@@ -17,16 +17,19 @@
 
 static const char *const k_usage =
     "usage: prospect import --csv FILE [--db FILE] [--id-column NAME] [--on-error fail|skip]\n"
-    "                      [--format table|json|csv] [--json]\n"
+    "                      [--delimiter ,|;|tab] [--format table|json|csv] [--json]\n"
     "\n"
-    "Imports a customer CSV (header row, comma-separated, UTF-8, optional BOM, LF or CRLF) into\n"
+    "Imports a customer CSV (header row; comma-, ';'- or tab-separated, detected from the header;\n"
+    "UTF-8, optional BOM, LF or CRLF) into\n"
     "the customer store. Column types are inferred (integer, real, currency, percent, date,\n"
     "yes/no, category, list, text); re-importing updates customers by id and may add columns.\n"
     "\n"
     "  --csv FILE        the CSV file to import (required)\n"
     "  --db FILE         the store (default ./prospect.db; created when missing)\n"
     "  --id-column NAME  header of the customer id column (default: the store's id column, or\n"
-    "                    the first named id / customer_id, or the first column)\n"
+    "                    the first named id / customer_id, or the first column; when that one\n"
+    "                    repeats or cannot be an id, rows are numbered in a new column 'row')\n"
+    "  --delimiter D     the field separator: ',', ';' or tab (default: detected)\n"
     "  --on-error MODE   fail: any bad row imports nothing (default)\n"
     "                    skip: bad rows are reported and left out, the rest is imported\n"
     "  --format F        the summary as table (default: one line on stderr), json (a document\n"
@@ -101,6 +104,7 @@ int cmd_import(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"id-column", required_argument, NULL, 'i'},
         {"on-error", required_argument, NULL, 'e'},
+        {"delimiter", required_argument, NULL, 'D'},
         CLI_FORMAT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -112,6 +116,16 @@ int cmd_import(int argc, char **argv)
         case 'c': csv = optarg; break;
         case 'd': db = optarg; break;
         case 'i': ip.id_column = optarg; break;
+        case 'D':
+            if (strcmp(optarg, ",") == 0 || strcmp(optarg, ";") == 0) {
+                ip.delimiter = optarg[0];
+            } else if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\t") == 0) {
+                ip.delimiter = '\t';
+            } else {
+                return cli_usage_error("import", "--delimiter must be ',', ';' or tab, got '%s'",
+                                       optarg);
+            }
+            break;
         case 'e':
             if (strcmp(optarg, "fail") == 0) {
                 ip.on_error = APP_IMPORT_FAIL;
@@ -148,6 +162,9 @@ int cmd_import(int argc, char **argv)
     int rc = app_import(db, csv, &ip, &st, &err);
     if (bar.started) {
         progress_end(&bar.bar);
+    }
+    for (size_t i = 0; i < st.n_notes; i++) {
+        fprintf(stderr, "prospect import: note: %s\n", st.notes[i]);
     }
     if (st.n_errors > 0 && (fmt != CLI_FORMAT_JSON || rc != PX_OK)) {
         fprintf(stderr, "prospect import: %zu bad row%s in %s:\n", st.n_errors,

@@ -313,6 +313,26 @@ static int bool_of(const char *s, int *out)
 }
 
 // The target's two classes into spec (positive, negative, target_bool).
+// What the reader decided that the columns' notes do not say: rows without an id column are
+// named by their line; a column mostly of European decimal commas ("1,60") is not numeric.
+static int reader_notes(const struct scan *s, struct ml_spec *spec, struct px_err *err)
+{
+    int rc = PX_OK;
+    if (spec->id_column == NULL) {
+        rc = add_note(spec, err, "no id column: rows are named by their line (\"line N\")");
+    }
+    for (size_t j = 0; rc == PX_OK && j < s->n_cols; j++) {
+        const struct coltype_infer *ci = &s->infer[j];
+        if (ci->n_values > 0 && ci->n_dec_comma * 5 >= ci->n_values * 4) {
+            rc = add_note(spec, err,
+                          "'%s': European decimal commas ('1,5') are not read as numbers (the "
+                          "column is %s); write them with '.'",
+                          s->names[j], coltype_name(coltype_infer_result(ci)));
+        }
+    }
+    return rc;
+}
+
 static int target_classes(const struct scan *s, size_t jt, const char *positive,
                           struct ml_spec *spec, struct px_err *err)
 {
@@ -469,6 +489,8 @@ static int make_spec(struct scan *s, const struct ml_build_params *p, struct ml_
             rc = push_feature(spec, name, NULL, t, err);
         }
     }
+    if (rc == PX_OK)
+        rc = reader_notes(s, spec, err);
     if (rc == PX_OK && spec->n_features == 0) {
         rc = px_fail(err, PX_EINVAL, "%s: no column is usable as a feature", s->path);
     }

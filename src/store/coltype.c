@@ -400,6 +400,29 @@ static int distinct_add(struct coltype_distinct *d, const char *s, size_t len, s
     return PX_OK;
 }
 
+bool coltype_decimal_comma(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+')) {
+        i++;
+    }
+    size_t a = 0, b = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        i++;
+        a++;
+    }
+    if (a == 0 || i == len || s[i] != ',') {
+        return false;
+    }
+    i++;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        i++;
+        b++;
+    }
+    // "1,60", "0,5", "1234,5": not a thousands grouping ("1,600" is read as 1600)
+    return i == len && b > 0 && (b != 3 || a > 3);
+}
+
 int coltype_infer_add(struct coltype_infer *ci, const char *s, size_t len, struct px_err *err)
 {
     trim(&s, &len);
@@ -407,6 +430,7 @@ int coltype_infer_add(struct coltype_infer *ci, const char *s, size_t len, struc
         return PX_OK;
     }
     ci->n_values++;
+    ci->n_dec_comma += coltype_decimal_comma(s, len);
     bool word;
     if (scan_bool(s, len, &word) >= 0) {
         ci->n_bool++;

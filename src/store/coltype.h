@@ -102,12 +102,18 @@ struct coltype_infer {
     size_t n_bool_word;                           // the word forms only
     size_t n_int, n_real, n_money, n_pct, n_date; // by the most specific numeric/date form
     size_t n_with_sep;                            // values containing ';'
+    size_t n_dec_comma; // European decimal commas ("1,60"; coltype_decimal_comma)
     bool long_item;                               // a list item longer than 64 bytes
     struct coltype_distinct values;
     struct coltype_distinct items;
 };
 
 void coltype_infer_init(struct coltype_infer *ci);
+// Is s[0..len) a number written with a European decimal comma ("1,60", "-0,5", "1234,5")? A
+// comma followed by exactly three digits after at most three ("1,600") is a thousands
+// separator, not this. Such values are not numbers to the parser: the import and the trainer
+// say so (a column mostly of them is named in a note).
+bool coltype_decimal_comma(const char *s, size_t len);
 // Adds one value (s[0..len), NUL not needed); PX_ENOMEM when a distinct value cannot be kept.
 int coltype_infer_add(struct coltype_infer *ci, const char *s, size_t len, struct px_err *err);
 enum coltype coltype_infer_result(const struct coltype_infer *ci);

@@ -75,9 +75,11 @@ struct import {
     bool row_too_big; // over LIMIT_CSV_ROW_BYTES
 
     // schema
-    struct column *cols; // (n_cols)
-    size_t n_cols;
+    struct column *cols; // (n_cols): the file's n_file_cols, then the row id when row_ids
+    size_t n_cols, n_file_cols;
     int i_id;
+    bool row_ids;       // the id is the data record's number (a column the file lacks)
+    char row_id[24];    // its text for the current record
     struct coltype_value *vals; // (n_cols) scratch for pass 2
     struct store_upsert *upsert;
     size_t n_data_rows; // data records seen in pass 1
@@ -117,15 +119,36 @@ static int add_error(struct import *im, size_t line, const struct px_err *e)
     return PX_OK;
 }
 
-// Field j of the current record (j < n_kept).
+// Field j of the current record (j < n_kept, or the row id column).
 static const char *field(const struct import *im, size_t j)
 {
-    return im->rec->f[j];
+    return im->row_ids && j == im->n_file_cols ? im->row_id : im->rec->f[j];
 }
 
 static size_t field_len(const struct import *im, size_t j)
 {
-    return im->rec->len[j];
+    return im->row_ids && j == im->n_file_cols ? strlen(im->row_id) : im->rec->len[j];
+}
+
+static void note(struct import *im, const char *fmt, const char *a, const char *b)
+{
+    struct csvimport_result *r = im->res;
+    if (r->n_notes < CSVIMPORT_NOTES) {
+        snprintf(r->notes[r->n_notes++], CSVIMPORT_NOTE_BYTES, fmt, a, b);
+    }
+}
+
+// Can the first column be the id of a file whose header names none? Not when pass 1 saw it
+// repeat a value or miss one, nor when it holds what an id never is.
+static bool could_be_id(const struct import *im, const struct column *c)
+{
+    const struct coltype_infer *ci = &c->infer;
+    if (ci->n_values < im->n_data_rows || (!ci->values.overflow && ci->values.n < ci->n_values)) {
+        return false;
+    }
+    enum coltype t = coltype_infer_result(ci);
+    return t != COLTYPE_REAL && t != COLTYPE_CURRENCY && t != COLTYPE_PERCENT &&
+           t != COLTYPE_DATE && !(t == COLTYPE_BOOL && ci->n_values > 2);
 }
 
 static bool is_id_name(const char *n)
@@ -188,6 +211,7 @@ static void on_header(struct import *im)
         }
         im->cols[j].name = px_strndup(name, len);
         im->n_cols++;
+        im->n_file_cols++;
         coltype_infer_init(&im->cols[j].infer);
         if (im->cols[j].name == NULL) {
             fatal(im, PX_ENOMEM, "out of memory reading the header", 0);
@@ -205,12 +229,12 @@ static bool row_ok(struct import *im, struct px_err *e)
                 LIMIT_CSV_ROW_BYTES);
         return false;
     }
-    if (im->n_fields != im->n_cols) {
+    if (im->n_fields != im->n_file_cols) {
         px_fail(e, PX_EFORMAT, "line %zu: %zu fields, expected %zu (as in the header)",
-                im->rec_line, im->n_fields, im->n_cols);
+                im->rec_line, im->n_fields, im->n_file_cols);
         return false;
     }
-    for (size_t j = 0; j < im->n_cols; j++) {
+    for (size_t j = 0; j < im->n_file_cols; j++) {
         if (coltype_check_utf8(field(im, j), field_len(im, j), &bad) != PX_OK) {
             px_fail(e, PX_EUTF8, "line %zu, column '%s': invalid UTF-8 at byte %zu of the value",
                     im->rec_line, im->cols[j].name, bad + 1);
@@ -233,7 +257,7 @@ static void on_data_infer(struct import *im)
     if (!row_ok(im, &e)) {
         return; // reported in pass 2
     }
-    for (size_t j = 0; j < im->n_cols; j++) {
+    for (size_t j = 0; j < im->n_file_cols; j++) {
         if (coltype_infer_add(&im->cols[j].infer, field(im, j), field_len(im, j), im->err) !=
             PX_OK) {
             im->fatal = im->err->code;
@@ -249,6 +273,7 @@ static void on_data_load(struct import *im)
     struct px_err e = {0};
     const char *why = NULL;
     r->rows_read++;
+    snprintf(im->row_id, sizeof im->row_id, "%zu", r->rows_read);
     if (im->params.progress != NULL && r->rows_read % CSVIMPORT_PROGRESS_ROWS == 0) {
         im->params.progress(r->rows_read, im->n_data_rows, im->params.progress_user);
     }
@@ -340,8 +365,12 @@ static int run_pass(struct import *im, enum pass pass)
     if (rc != PX_OK) {
         return rc;
     }
-    struct csvread_source cs = {
-        .name = im->src.name, .f = im->src.f, .data = im->src.mem, .size = im->src.size};
+    struct csvread_source cs = {.name = im->src.name,
+                                .f = im->src.f,
+                                .data = im->src.mem,
+                                .size = im->src.size,
+                                .delimiter = im->params.delimiter,
+                                .found = &im->res->delimiter};
     rc = csvread_source(&cs, CSVREAD_KEEP_BAD, on_record, im, im->err);
     return rc != PX_OK ? rc : im->fatal;
 }
@@ -388,14 +417,61 @@ static int prepare_load(struct import *im)
             im->i_id = (int)j;
         }
     }
-    if (im->i_id < 0 && want != NULL) {
+    bool stored_row_ids = want != NULL && im->params.id_column == NULL &&
+                          strcmp(want, CSVIMPORT_ROW_ID) == 0 && im->i_id < 0;
+    if (im->i_id < 0 && want != NULL && !stored_row_ids) {
         snprintf(msg, sizeof msg, "no column '%s' in the header%s", want,
                  im->params.id_column ? "" : " (the store's id column)");
         rc = fatal(im, PX_EINVAL, msg, 0);
         goto done;
     }
-    if (im->i_id < 0) {
+    if (im->i_id < 0 && !stored_row_ids && could_be_id(im, &im->cols[0])) {
         im->i_id = 0;
+    }
+    if (im->i_id < 0) {
+        // no id column: the rows are numbered, in a column of their own
+        for (size_t j = 0; j < im->n_file_cols; j++) {
+            if (strcmp(im->cols[j].name, CSVIMPORT_ROW_ID) == 0) {
+                snprintf(msg, sizeof msg, "no id column, and '%s' is taken: name the id column "
+                         "with --id-column", CSVIMPORT_ROW_ID);
+                rc = fatal(im, PX_EINVAL, msg, 0);
+                goto done;
+            }
+        }
+        struct column *nc = px_realloc(im->cols, (im->n_file_cols + 1) * sizeof *nc);
+        struct coltype_value *nv = nc ? px_realloc(im->vals, (im->n_file_cols + 1) * sizeof *nv)
+                                      : NULL;
+        if (nc != NULL) {
+            im->cols = nc;
+        }
+        if (nv == NULL) {
+            rc = px_fail(im->err, PX_ENOMEM, "out of memory preparing the import");
+            goto done;
+        }
+        im->vals = nv;
+        memset(&im->cols[im->n_file_cols], 0, sizeof *im->cols);
+        im->cols[im->n_file_cols].name = px_strdup(CSVIMPORT_ROW_ID);
+        if (im->cols[im->n_file_cols].name == NULL) {
+            rc = px_fail(im->err, PX_ENOMEM, "out of memory preparing the import");
+            goto done;
+        }
+        coltype_infer_init(&im->cols[im->n_file_cols].infer);
+        im->cols[im->n_file_cols].infer.n_values = 1;
+        im->cols[im->n_file_cols].infer.n_int = 1; // an integer column
+        im->i_id = (int)im->n_file_cols;
+        im->n_cols = im->n_file_cols + 1;
+        im->row_ids = im->res->row_ids = true;
+        note(im, "no id column (id, customer_id, ... or --id-column), and '%s' cannot be one: "
+                 "rows are numbered 1.. as ids in a new column '%s'",
+             im->cols[0].name, CSVIMPORT_ROW_ID);
+    }
+    for (size_t j = 0; j < im->n_file_cols; j++) {
+        const struct coltype_infer *ci = &im->cols[j].infer;
+        if (ci->n_values > 0 && ci->n_dec_comma * 5 >= ci->n_values * 4) {
+            note(im, "column '%s' holds European decimal commas ('1,5'): they are not read as "
+                     "numbers (the column is %s); write them with '.'",
+                 im->cols[j].name, coltype_name(coltype_infer_result(ci)));
+        }
     }
     if (sc.i_id >= 0 && strcmp(sc.cols[sc.i_id].name, im->cols[im->i_id].name) != 0) {
         snprintf(msg, sizeof msg, "the id column is '%s', but the store's is '%s'",
@@ -470,6 +546,10 @@ static int run_import(struct import *im)
         goto done;
     }
     r->n_columns = im->n_cols;
+    if (r->delimiter == ';' || r->delimiter == '\t') {
+        note(im, "the file is %s-separated%s", r->delimiter == ';' ? "';'" : "tab",
+             im->params.delimiter ? " (as given)" : " (detected from the header)");
+    }
     rc = store_begin(im->s, im->err);
     if (rc != PX_OK) {
         goto done;

@@ -39,14 +39,20 @@ struct csvimport_params {
     const char *id_column; // borrowed; header name of the id column. NULL (default): the stored
                            // id column on re-import, else the first column named id /
                            // customer_id / customer id / customerid (any case), else column 1
+                           // unless it cannot be an id (it repeats a value, has an empty one or
+                           // holds money, reals, percents, dates or yes/no): then the rows are
+                           // numbered 1.. in a new id column "row" (a note says so)
     enum csvimport_on_error on_error; // default CSVIMPORT_FAIL
+    char delimiter; // field separator; 0 (default): detected from the header (csvread.h)
     // Called in the load pass every CSVIMPORT_PROGRESS_ROWS data records and once at its end,
     // with the records checked so far and the file's data records; NULL (default): none.
     void (*progress)(size_t done, size_t total, void *user);
     void *progress_user; // passed to progress
 };
 
-enum { CSVIMPORT_PROGRESS_ROWS = 4096 };
+enum { CSVIMPORT_PROGRESS_ROWS = 4096, CSVIMPORT_NOTES = 8, CSVIMPORT_NOTE_BYTES = 320 };
+// The id column made when the file has none (row numbers).
+#define CSVIMPORT_ROW_ID "row"
 
 struct csvimport_params csvimport_default_params(void);
 
@@ -68,6 +74,10 @@ struct csvimport_result {
     uint64_t bytes;      // file size
     bool committed;      // the transaction was committed
     enum coltype *types; // (n_columns) type of each file column as stored
+    char delimiter;      // the field separator read: ',', ';' or '\t'
+    bool row_ids;        // the file had no id column: rows were numbered (CSVIMPORT_ROW_ID)
+    char notes[CSVIMPORT_NOTES][CSVIMPORT_NOTE_BYTES]; // (n_notes) the separator when not ',',
+    size_t n_notes;      // row ids, columns of European decimal commas
 };
 
 // Imports the file at path into s. *res is always initialised (free with csvimport_result_free,

@@ -44,6 +44,7 @@ struct reader {
     size_t n_fields;   // fields in the record (may exceed what was kept)
     size_t n_kept;     // fields stored in row (the first n_kept)
     bool row_too_big;
+    char delimiter;    // the field separator in use
 };
 
 static int fail_at(struct reader *r, int code, size_t line, const char *msg)
@@ -120,6 +121,7 @@ static void cb_row(int c, void *user)
             .n = r->n_fields,
             .n_kept = r->n_kept,
             .flags = flags,
+            .delimiter = r->delimiter,
         };
         int rc = r->fn(r->user, &rec, r->err);
         if (rc != PX_OK) {
@@ -197,6 +199,30 @@ static int feed(struct reader *r, struct csv_parser *p, const unsigned char *blo
     return r->status;
 }
 
+// The separator of the header line at the start of chunk (n bytes): the most frequent of ',',
+// ';' and tab outside quotes, ',' on a tie or when none occurs.
+static char detect_delimiter(const unsigned char *chunk, size_t n)
+{
+    size_t comma = 0, semi = 0, tab = 0;
+    bool quoted = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = chunk[i];
+        if (c == '"') {
+            quoted = !quoted;
+        } else if (!quoted && (c == '\n' || c == '\r')) {
+            break;
+        } else if (!quoted) {
+            comma += c == ',';
+            semi += c == ';';
+            tab += c == '\t';
+        }
+    }
+    if (semi > comma && semi >= tab) {
+        return ';';
+    }
+    return tab > comma && tab > semi ? '\t' : ',';
+}
+
 static int read_source(struct reader *r, FILE *f, const unsigned char *mem, size_t size)
 {
     struct csv_parser p;
@@ -243,6 +269,12 @@ static int read_source(struct reader *r, FILE *f, const unsigned char *mem, size
             chunk += 3; // UTF-8 byte order mark
             n -= 3;
         }
+        if (first) {
+            if (r->delimiter == 0) {
+                r->delimiter = detect_delimiter(chunk, n);
+            }
+            csv_set_delim(&p, (unsigned char)r->delimiter);
+        }
         first = false;
         rc = feed(r, &p, chunk, n, &at_line_start, &pending_cr);
     }
@@ -278,7 +310,12 @@ int csvread_source(const struct csvread_source *src, unsigned opts, csvread_fn f
     r.user = user;
     r.opts = opts;
     r.err = err;
-    return read_source(&r, src->f, src->data, src->size);
+    r.delimiter = src->delimiter;
+    int rc = read_source(&r, src->f, src->data, src->size);
+    if (src->found != NULL) {
+        *src->found = r.delimiter;
+    }
+    return rc;
 }
 
 // The positional callback of csvread_file / csvread_memory over the general reader.

@@ -2,7 +2,9 @@
 // (csvimport.h) reads its two passes through it, and so do the readers that build something else
 // from a file (the propensity trainer's data set, src/ml/dataset.h; the recommender's tables).
 //
-// Input rules: RFC 4180 CSV through libcsv (quotes, embedded newlines, "" escapes), LF / CRLF /
+// Input rules: RFC 4180 CSV through libcsv (quotes, embedded newlines, "" escapes), the field
+// separator ',' — or ';' or tab, detected from the header line (the most frequent of the three
+// outside quotes; ',' on a tie), or given by the caller (csvread_source.delimiter) —, LF / CRLF /
 // lone-CR line ends, optional UTF-8 BOM, blank (or spaces-only) lines ignored, a record at most
 // LIMIT_CSV_ROW_BYTES and LIMIT_CSV_COLUMNS fields, a quoted field left open at the end of the
 // file is an error. LIMIT_CSV_FIELD_BYTES is checked on libcsv's field buffer at every line end
@@ -62,6 +64,7 @@ struct csvread_record {
     size_t n;             // fields in the record (counted also when not kept)
     size_t n_kept;        // fields in f / len: n unless flags are set
     unsigned flags;       // CSVREAD_TOO_LONG | CSVREAD_TOO_MANY; 0 without CSVREAD_KEEP_BAD
+    char delimiter;       // the field separator of the source: ',', ';' or '\t' (or as given)
 };
 
 // Returns PX_OK to go on, or a status (err filled) that stops the read.
@@ -74,6 +77,8 @@ struct csvread_source {
     FILE *f;
     const void *data;
     size_t size;
+    char delimiter; // the field separator; 0 (default): detected from the header line
+    char *found;    // NULL, or receives the separator used
 };
 
 // Reads src and calls fn for every record. opts: 0 or CSVREAD_KEEP_BAD. Returns PX_OK, the
