@@ -106,9 +106,8 @@ static int missing_column(const struct input *in, const char *col, long row, str
     char need[512];
     required_list(&in->sig, need, sizeof need);
     if (row < 0) {
-        return px_fail(err, PX_EINVAL,
-                       "column '%.64s' is missing: model %s's signature needs %s", col,
-                       in->m->pm.name, need);
+        return px_fail(err, PX_EINVAL, "column '%.64s' is missing: model %s's signature needs %s",
+                       col, in->m->pm.name, need);
     }
     return px_fail(err, PX_EINVAL,
                    "%s row %ld: column '%.64s' is missing (null for a missing value): model %s's "
@@ -214,15 +213,15 @@ static int produce_json(struct input *in, csvread_record_fn record, void *record
     const cJSON *row = in->form == FORM_COLUMNS ? NULL : in->rows->child;
     for (size_t i = 0; rc == PX_OK && i < n_rows; i++) {
         if (in->form == FORM_RECORDS && !cJSON_IsObject(row)) {
-            rc = px_fail(err, PX_EINVAL, "%s row %zu: not an object {column: value}", in->where,
-                         i);
+            rc = px_fail(err, PX_EINVAL, "%s row %zu: not an object {column: value}", in->where, i);
             break;
         }
         if (in->form == FORM_SPLIT &&
-            (!cJSON_IsArray(row) ||
-             cJSON_GetArraySize(row) != cJSON_GetArraySize(in->columns))) {
-            rc = px_fail(err, PX_EINVAL, "%s.data row %zu: not a list of %d values (one per "
-                         "column)", in->where, i, cJSON_GetArraySize(in->columns));
+            (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != cJSON_GetArraySize(in->columns))) {
+            rc = px_fail(err, PX_EINVAL,
+                         "%s.data row %zu: not a list of %d values (one per "
+                         "column)",
+                         in->where, i, cJSON_GetArraySize(in->columns));
             break;
         }
         if (in->form == FORM_RECORDS) {
@@ -321,8 +320,7 @@ static int csv_record(void *user, const struct csvread_record *rec, struct px_er
         in->f[c] = rec->f[in->at[c]];
         in->len[c] = rec->len[in->at[c]];
     }
-    return in->record(in->record_user, rec->index, rec->line, in->f, in->len, in->sig.n_cols,
-                      err);
+    return in->record(in->record_user, rec->index, rec->line, in->f, in->len, in->sig.n_cols, err);
 }
 
 static int produce(void *user, csvread_record_fn record, void *record_user, struct px_err *err)
@@ -375,8 +373,8 @@ static int read_params(const cJSON *params, struct app_score_request *rq, struct
     return rc;
 }
 
-static const char *const k_forms[] = {"dataframe_split", "dataframe_records", "instances",
-                                      "inputs", "rows"};
+static const char *const k_forms[] = {"dataframe_split", "dataframe_records", "instances", "inputs",
+                                      "rows"};
 
 // Finds the one input key of root (an object) and sets up in for it.
 static int pick_form(const cJSON *root, struct input *in, struct px_err *err)
@@ -405,16 +403,18 @@ static int pick_form(const cJSON *root, struct input *in, struct px_err *err)
         }
     }
     if (v == NULL) {
-        return px_fail(err, PX_EINVAL, "no input: expected one of dataframe_split, "
-                                       "dataframe_records, instances or inputs");
+        return px_fail(err, PX_EINVAL,
+                       "no input: expected one of dataframe_split, "
+                       "dataframe_records, instances or inputs");
     }
     if (strcmp(in->where, "dataframe_split") == 0) {
         in->form = FORM_SPLIT;
         in->columns = cJSON_GetObjectItemCaseSensitive(v, "columns");
         in->rows = cJSON_GetObjectItemCaseSensitive(v, "data");
         if (!cJSON_IsObject(v) || !cJSON_IsArray(in->columns) || !cJSON_IsArray(in->rows)) {
-            return px_fail(err, PX_EINVAL, "dataframe_split must be {\"columns\": [..], "
-                                           "\"data\": [[..], ..]}");
+            return px_fail(err, PX_EINVAL,
+                           "dataframe_split must be {\"columns\": [..], "
+                           "\"data\": [[..], ..]}");
         }
         const cJSON *c = NULL;
         cJSON_ArrayForEach(c, in->columns)
@@ -434,12 +434,16 @@ static int pick_form(const cJSON *root, struct input *in, struct px_err *err)
         {
             size_t n = cJSON_IsArray(col) ? (size_t)cJSON_GetArraySize(col) : 1;
             if (!cJSON_IsArray(col)) {
-                return px_fail(err, PX_EINVAL, "inputs.%.64s: expected a list of values (one "
-                                               "per row)", col->string);
+                return px_fail(err, PX_EINVAL,
+                               "inputs.%.64s: expected a list of values (one "
+                               "per row)",
+                               col->string);
             }
             if (!first && n != in->n_rows) {
-                return px_fail(err, PX_EINVAL, "inputs.%.64s: %zu values, the first column has "
-                                               "%zu", col->string, n, in->n_rows);
+                return px_fail(err, PX_EINVAL,
+                               "inputs.%.64s: %zu values, the first column has "
+                               "%zu",
+                               col->string, n, in->n_rows);
             }
             in->n_rows = n;
             first = false;
@@ -507,10 +511,13 @@ static int extras_note(const struct extras *x, char ***notes, size_t *n_notes, s
     }
     struct buf b;
     buf_init(&b, 4096);
-    int rc = x->more ? buf_printf(&b, err, "ignored more than %zu columns the model does not "
-                                           "read: ", x->n_named)
-                     : buf_printf(&b, err, "ignored %zu column%s the model does not read: ",
-                                  x->n_named, x->n_named == 1 ? "" : "s");
+    int rc = x->more
+                 ? buf_printf(&b, err,
+                              "ignored more than %zu columns the model does not "
+                              "read: ",
+                              x->n_named)
+                 : buf_printf(&b, err, "ignored %zu column%s the model does not read: ", x->n_named,
+                              x->n_named == 1 ? "" : "s");
     for (size_t i = 0; rc == PX_OK && i < x->n_named; i++) {
         rc = buf_printf(&b, err, "%s%.64s", i ? ", " : "", x->name[i]);
     }
@@ -582,8 +589,7 @@ int app_prop_data_request(const struct app_prop_model *m, struct app_score_reque
                          LIMIT_PROP_ROWS);
         }
         if (rc == PX_OK)
-            rc = make_sig(s, input_has(&in, s->id_column), input_has(&in, s->target), &in.sig,
-                          err);
+            rc = make_sig(s, input_has(&in, s->id_column), input_has(&in, s->target), &in.sig, err);
         if (rc == PX_OK && in.form != FORM_RECORDS)
             rc = check_columns(&in, err);
     }

@@ -82,8 +82,8 @@ static void phrase(const struct ml_feature *f, double v, double shap, char *out,
 }
 
 int app_prop_scores_reasons_locked(const struct app_prop_model *m, const struct app_prop_data *d,
-                                   struct app_prop_scores *s, size_t n,
-                                   pthread_mutex_t *model_lock, struct px_err *err)
+                                   struct app_prop_scores *s, size_t n, pthread_mutex_t *model_lock,
+                                   struct px_err *err)
 {
     size_t k = s->v.n_rows, nf = d->ds.n_features;
     if (n > APP_REASONS_MAX) {
@@ -280,8 +280,7 @@ int app_prop_handle_score_request(struct app_prop_handle *h, struct app_score_re
     return rc;
 }
 
-int app_prop_training_data(const struct app_prop_model *m, char *path, size_t n,
-                           struct px_err *err)
+int app_prop_training_data(const struct app_prop_model *m, char *path, size_t n, struct px_err *err)
 {
     char run[LIMIT_PATH + 16];
     cJSON *root = NULL;
@@ -300,8 +299,8 @@ int app_prop_training_data(const struct app_prop_model *m, char *path, size_t n,
         snprintf(path, n, "%s", file->valuestring);
         FILE *f = fopen(path, "rb");
         if (f == NULL) {
-            rc = px_fail(err, PX_ENOENT,
-                         "model %s's training data %s is not readable from here", m->id, path);
+            rc = px_fail(err, PX_ENOENT, "model %s's training data %s is not readable from here",
+                         m->id, path);
         } else {
             fclose(f);
         }

@@ -53,8 +53,8 @@ static int arg_size(const struct api_req *req, const char *key, size_t hi, size_
 }
 
 // Reads the request's form and arguments into rq.
-static int request_of(const struct api_req *req, struct api_res *res,
-                      struct app_score_request *rq, struct px_err *err)
+static int request_of(const struct api_req *req, struct api_res *res, struct app_score_request *rq,
+                      struct px_err *err)
 {
     memset(rq, 0, sizeof *rq);
     rq->reasons = APP_REASONS_DEFAULT;

@@ -106,7 +106,7 @@ static void test_train_score_explain(void **state)
 
     st = run("score --model bank/1 --csv @/bank.csv --registry @/reg --format csv", &out, &err);
     assert_int_equal(st, 0);
-    assert_non_null(strstr(out, "customer,line,probability,label,actual\nK0000,2,"));
+    assert_non_null(strstr(out, "customer,line,probability,label,actual,to_threshold,reasons\nK0000,2,"));
     free(out);
     free(err);
     st = run("score --model bank --csv @/bank.csv --registry @/reg --potential --out @/pot.csv",

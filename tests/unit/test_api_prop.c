@@ -154,8 +154,8 @@ static void test_forms_agree(void **state)
         rows = cJSON_GetObjectItem(j, "rows");
         assert_int_equal(cJSON_GetArraySize(rows), 2);
         if (fabs(prob(rows, 0) - p0) > 1e-6 || fabs(prob(rows, 1) - p1) > 1e-6)
-            fail_msg("form %zu: %g %g, dataframe_split %g %g", i, prob(rows, 0), prob(rows, 1),
-                     p0, p1);
+            fail_msg("form %zu: %g %g, dataframe_split %g %g", i, prob(rows, 0), prob(rows, 1), p0,
+                     p1);
         cJSON_Delete(j);
     }
     j = score_ok(NULL, "text/csv", "spend,region,income,id\n2.5,north,115,A\n1,south,25,B\n");
@@ -188,7 +188,8 @@ static void test_signature(void **state)
                 "{\"dataframe_split\": {\"columns\": [\"income\", \"region\", \"spend\"], "
                 "\"data\": [[1, \"north\"]]}}",
                 "dataframe_split.data row 0: not a list of 3 values");
-    score_fails(400, json, "{\"inputs\": {\"income\": [1, 2], \"region\": [\"n\"], \"spend\": [1]}}",
+    score_fails(400, json,
+                "{\"inputs\": {\"income\": [1, 2], \"region\": [\"n\"], \"spend\": [1]}}",
                 "inputs.region: 1 values, the first column has 2");
     score_fails(400, json, "{\"instances\": [], \"inputs\": []}", "give one input key");
     score_fails(400, json, "{\"data\": []}", "unknown key \"data\"");
@@ -212,7 +213,8 @@ static void test_signature(void **state)
                         "ignored 2 columns the model does not read: shoe, hat");
     cJSON_Delete(j);
     // null is a missing value, not a missing column
-    j = score_ok(NULL, json, "{\"instances\": [{\"income\": null, \"region\": null, \"spend\": 1}]}");
+    j = score_ok(NULL, json,
+                 "{\"instances\": [{\"income\": null, \"region\": null, \"spend\": 1}]}");
     cJSON_Delete(j);
     char *out = NULL;
     assert_int_equal(call(api_model_score, "zz", NULL, json, k_split, &out), 404);
@@ -235,7 +237,8 @@ static void test_reasons(void **state)
         assert_true(fabs(shap) <= prev); // largest |SHAP| first
         prev = fabs(shap);
         if (fabs(shap) >= 0.005)
-            assert_non_null(strstr(text, shap > 0 ? " raises the score by " : " lowers the score by "));
+            assert_non_null(
+                strstr(text, shap > 0 ? " raises the score by " : " lowers the score by "));
     }
     // the high income is the first reason, and it raises the score
     const cJSON *first = cJSON_GetArrayItem(reasons, 0);
@@ -260,8 +263,8 @@ static void test_reasons(void **state)
     j = score_ok("reasons=1", "application/json",
                  "{\"instances\": [{\"income\": 1, \"region\": \"north\", \"spend\": 1}], "
                  "\"params\": {\"reasons\": 0}}");
-    assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0),
-                                    "reasons"));
+    assert_null(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0), "reasons"));
     cJSON_Delete(j);
     char *out = NULL;
     assert_int_equal(call(api_model_score, "m", "reasons=x", "application/json", k_split, &out),
@@ -321,9 +324,9 @@ static void test_invocations(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(p0, "reasons")), 3);
     assert_string_equal(cJSON_GetObjectItem(j, "id")->valuestring, "m@1");
     cJSON_Delete(j);
-    assert_int_equal(call(api_invocations, "", NULL, "text/csv",
-                          "income,region,spend\n115,north,2.5\n", &out),
-                     200);
+    assert_int_equal(
+        call(api_invocations, "", NULL, "text/csv", "income,region,spend\n115,north,2.5\n", &out),
+        200);
     assert_non_null(strstr(out, "\"predictions\""));
     free(out);
     assert_int_equal(call(api_invocations, "", NULL, "application/json",
