@@ -116,9 +116,14 @@ static int put_operation(struct buf *o, const struct route *r, struct px_err *er
     }
     if (rc == PX_OK) rc = buf_append(o, "]", 1, err);
     if (rc == PX_OK && r->max_body > 0) {
+        // the scoring routes (api_prop.c) take CSV text too
+        bool csv = r->handler == api_model_score || r->handler == api_invocations;
         static const char k_body[] = ", \"requestBody\": {\"required\": true, \"content\": "
-                                     "{\"application/json\": {\"schema\": {\"type\": \"object\"}}}}";
+                                     "{\"application/json\": {\"schema\": {\"type\": \"object\"}}";
+        static const char k_csv[] = ", \"text/csv\": {\"schema\": {\"type\": \"string\"}}";
         rc = buf_append(o, k_body, sizeof k_body - 1, err);
+        if (rc == PX_OK && csv) rc = buf_append(o, k_csv, sizeof k_csv - 1, err);
+        if (rc == PX_OK) rc = buf_append(o, "}}", 2, err);
     }
     if (rc == PX_OK) {
         rc = buf_printf(o, err, ", \"responses\": {\"200\": {\"description\": \"OK\"}, "

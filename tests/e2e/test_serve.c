@@ -145,7 +145,7 @@ static void test_invocations(void **state)
     cJSON_Delete(j);
     cJSON_Delete(post_json(forms[0], "text/plain", 415));
     cJSON_Delete(post_json("{oops", "application/json", 400));
-    size_t n = (size_t)LIMIT_HTTP_BODY + 1000;
+    size_t n = (size_t)LIMIT_HTTP_SCORE_BODY + 1000; // the route's body limit (routes.c)
     char *big = malloc(n + 1);
     memset(big, ' ', n);
     big[n] = '\0';
