@@ -116,6 +116,78 @@ static void metrics_json(struct w *w, const struct ml_metrics *m)
     w_raw(w, "}");
 }
 
+// "grid": the cells searched (scale_pos_weight null = balanced: n_neg / n_pos of the training
+// rows), each with its pooled out-of-fold score and mean best round, and the winner's index.
+static void grid_json(struct w *w, const struct ml_experiment_params *p,
+                      const struct ml_experiment *e)
+{
+    w_key(w, "grid", true);
+    w_raw(w, "{");
+    w_str(w, "metric", true, p->cv_metric == ML_EVAL_AUCPR ? "auc_pr" : "auc_roc");
+    w_int(w, "folds", false, p->n_folds);
+    w_int(w, "winner", false, (long long)e->best_cell);
+    w_key(w, "cells", false);
+    w_raw(w, "[");
+    for (size_t c = 0; c < e->n_cells; c++) {
+        const struct ml_grid_cell *g = &e->cells[c];
+        w_raw(w, c ? ",\n    {" : "\n    {");
+        w_num(w, "eta", true, g->eta);
+        w_int(w, "max_depth", false, g->max_depth);
+        w_num(w, "min_child_weight", false, g->min_child_weight);
+        w_num(w, "scale_pos_weight", false, g->scale_pos_weight < 0 ? NAN : g->scale_pos_weight);
+        w_bool(w, "balanced", false, g->scale_pos_weight < 0);
+        w_num(w, "score", false, g->score);
+        w_num(w, "rounds", false, g->rounds);
+        w_raw(w, "}");
+    }
+    w_raw(w, "]}");
+}
+
+// "calibration": the isotonic map (knots), Brier scores and the reliability table of the
+// calibrated out-of-fold scores (web/models draws it from exactly these names).
+static void calibration_json(struct w *w, const struct ml_experiment *e)
+{
+    w_key(w, "calibration", true);
+    w_raw(w, "{");
+    w_str(w, "method", true, "isotonic");
+    w_str(w, "fitted_on", false, "out-of-fold scores");
+    w_num(w, "brier_before", false, e->brier_before);
+    w_num(w, "brier_after", false, e->brier_after);
+    w_num(w, "test_brier_before", false, e->test_brier_before);
+    w_num(w, "test_brier_after", false, e->test_brier_after);
+    w_key(w, "reliability", false);
+    w_raw(w, "[");
+    for (size_t b = 0; b < ML_RELIABILITY_BINS; b++) {
+        const struct ml_reliability_bin *r = &e->reliability[b];
+        w_raw(w, b ? ",\n    {" : "\n    {");
+        w_num(w, "lo", true, r->lo);
+        w_num(w, "hi", false, r->hi);
+        w_num(w, "mean_predicted", false, r->mean_predicted);
+        w_num(w, "observed", false, r->observed);
+        w_int(w, "n", false, (long long)r->n);
+        w_raw(w, "}");
+    }
+    w_raw(w, "],\n    ");
+    w_key(w, "knots", true);
+    w_raw(w, "{");
+    w_key(w, "x", true);
+    w_raw(w, "[");
+    for (size_t i = 0; i < e->cal.n; i++) {
+        w_raw(w, i ? ", " : "");
+        if (w->rc == PX_OK)
+            w->rc = jsonx_put_number(w->b, e->cal.x[i], JSONX_ROUND_TRIP, w->err);
+    }
+    w_raw(w, "],\n     ");
+    w_key(w, "y", true);
+    w_raw(w, "[");
+    for (size_t i = 0; i < e->cal.n; i++) {
+        w_raw(w, i ? ", " : "");
+        if (w->rc == PX_OK)
+            w->rc = jsonx_put_number(w->b, e->cal.y[i], JSONX_ROUND_TRIP, w->err);
+    }
+    w_raw(w, "]}}");
+}
+
 // The run record. The version is not in it: the registry gives the number when it publishes
 // the directory (readers take it from the directory).
 static int run_json(struct buf *b, const char *name, const char *created,
@@ -179,24 +251,29 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_raw(&w, "{");
     w_int(&w, "folds", true, p->n_folds);
     w_num(&w, "test_fraction", false, p->test_fraction);
-    w_num(&w, "valid_fraction", false, p->valid_fraction);
     w_num(&w, "target_recall", false, p->target_recall);
     w_num(&w, "min_precision", false, p->min_precision);
     w_num(&w, "recall_z", false, p->recall_z);
     w_int(&w, "seed", false, (long long)p->xgb.seed);
-    w_int(&w, "max_depth", false, p->xgb.max_depth);
-    w_num(&w, "eta", false, p->xgb.eta);
-    w_int(&w, "n_rounds", false, p->xgb.n_rounds);
+    w_int(&w, "max_depth", false, e->chosen.max_depth);
+    w_num(&w, "eta", false, e->chosen.eta);
+    w_int(&w, "n_rounds", false, e->chosen.n_rounds);
+    w_int(&w, "max_rounds", false, p->xgb.n_rounds);
     w_int(&w, "early_stopping", false, p->xgb.early_stopping);
+    w_str(&w, "cv_metric", false, p->cv_metric == ML_EVAL_AUCPR ? "auc_pr" : "auc_roc");
     w_num(&w, "subsample", false, p->xgb.subsample);
     w_num(&w, "colsample_bytree", false, p->xgb.colsample_bytree);
-    w_num(&w, "min_child_weight", false, p->xgb.min_child_weight);
+    w_num(&w, "min_child_weight", false, e->chosen.min_child_weight);
     w_num(&w, "lambda", false, p->xgb.lambda);
     w_num(&w, "scale_pos_weight", false, e->final_info.scale_pos_weight);
     w_int(&w, "nthread", false, p->xgb.n_threads);
     w_str(&w, "tree_method", false, "hist");
     w_str(&w, "objective", false, "binary:logistic");
     w_raw(&w, "},\n  ");
+    grid_json(&w, p, e);
+    w_raw(&w, ",\n  ");
+    calibration_json(&w, e);
+    w_raw(&w, ",\n  ");
     w_num(&w, "threshold", true, e->threshold);
     w_raw(&w, ",\n  ");
     w_key(&w, "metrics", true);
@@ -220,7 +297,6 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_raw(&w, "{");
     w_int(&w, "rounds_run", true, e->final_info.n_rounds);
     w_int(&w, "rounds_kept", false, e->final_info.best_round);
-    w_num(&w, "best_valid_logloss", false, e->final_info.best_logloss);
     w_int(&w, "rows_dev", false, (long long)e->n_dev);
     w_int(&w, "rows_test", false, (long long)e->n_test);
     w_raw(&w, "},\n  ");
@@ -433,6 +509,44 @@ static int spec_from_json(const cJSON *r, const char *what, struct ml_spec *spec
     return PX_OK;
 }
 
+// The calibration map of a record (calibration.knots {x, y}); a record without one (written
+// before calibration) leaves *cal empty: scores are then the trees' own probabilities.
+static int calibration_from_json(const cJSON *rec, struct ml_calibration *cal, struct px_err *err)
+{
+    memset(cal, 0, sizeof *cal);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "calibration");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "knots");
+    if (c == NULL) {
+        return PX_OK;
+    }
+    const cJSON *xs = cJSON_GetObjectItemCaseSensitive(k, "x");
+    const cJSON *ys = cJSON_GetObjectItemCaseSensitive(k, "y");
+    if (!cJSON_IsArray(xs) || !cJSON_IsArray(ys) ||
+        cJSON_GetArraySize(xs) != cJSON_GetArraySize(ys)) {
+        return px_fail(err, PX_EFORMAT, "%s: calibration.knots x and y are not arrays of one size",
+                       RUN_JSON);
+    }
+    size_t n = (size_t)cJSON_GetArraySize(xs);
+    double *x = px_malloc((n ? n : 1) * sizeof *x), *y = px_malloc((n ? n : 1) * sizeof *y);
+    if (x == NULL || y == NULL) {
+        px_free(x);
+        px_free(y);
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", RUN_JSON);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *a = cJSON_GetArrayItem(xs, (int)i), *b = cJSON_GetArrayItem(ys, (int)i);
+        x[i] = cJSON_IsNumber(a) ? a->valuedouble : NAN;
+        y[i] = cJSON_IsNumber(b) ? b->valuedouble : NAN;
+    }
+    int rc = ml_calibration_set(x, y, n, cal, err);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "%s", RUN_JSON);
+    }
+    px_free(x);
+    px_free(y);
+    return rc;
+}
+
 void propmodel_model_free(struct propmodel_model *m)
 {
     if (m == NULL) {
@@ -440,6 +554,7 @@ void propmodel_model_free(struct propmodel_model *m)
     }
     ml_spec_free(&m->spec);
     ml_classifier_free(m->model);
+    ml_calibration_free(&m->cal);
     memset(m, 0, sizeof *m);
 }
 
@@ -464,6 +579,9 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
     if ((rc = spec_from_json(rec, RUN_JSON, &out->spec, err)) != PX_OK) {
         goto done;
     }
+    if ((rc = calibration_from_json(rec, &out->cal, err)) != PX_OK) {
+        goto done;
+    }
     out->threshold = get_num(rec, "threshold");
     if (!isfinite(out->threshold)) {
         rc = px_fail(err, PX_EFORMAT, "%s: no threshold", RUN_JSON);
@@ -479,6 +597,8 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
     }
     rc = ml_classifier_load_json(model, model_len, out->spec.n_features, n_threads, &out->model,
                                  err);
+    if (rc == PX_OK && out->cal.n > 0)
+        rc = ml_classifier_set_calibration(out->model, &out->cal, err);
     if (rc != PX_OK) {
         px_err_prefix(err, "%s", MODEL_JSON);
         goto done;

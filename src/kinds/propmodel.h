@@ -7,7 +7,10 @@
 //   model.json     XGBoost JSON model (XGBoosterSaveModelToBuffer)
 //   run.json       run record: format, parameters, data sha256, target, features (type, one-hot
 //                  level, min/max, gain), notes, threshold, metrics per fold / cv / test,
-//                  artifacts (model.json's sha256); the version is the directory's
+//                  artifacts (model.json's sha256), the grid searched and its winner, the
+//                  calibration (isotonic knots, Brier, reliability); the version is the
+//                  directory's. A load sets the calibration on the classifier, so every
+//                  prediction through it is calibrated.
 // A save fills a staging directory, seals it and publishes it through the registry (next
 // version under the lock, RENAME_NOREPLACE); nothing is left on failure. A load verifies every
 // file against the manifest and refuses a name that holds another kind.
@@ -46,7 +49,8 @@ struct propmodel_model {
     int version;
     struct ml_spec spec;         // owned
     struct ml_classifier *model; // owned
-    double threshold;
+    double threshold;            // on calibrated scores when cal has knots
+    struct ml_calibration cal;   // owned: run.json's calibration map (n == 0: none, an old record)
     char dir[LIMIT_PATH]; // the version's directory
 };
 
