@@ -440,6 +440,53 @@ static int single_aucs(const struct ml_dataset *ds, const size_t *dev, size_t n_
     return PX_OK;
 }
 
+int ml_experiment_parts(const struct ml_dataset *ds, const struct ml_experiment_params *p,
+                        size_t *role, struct px_err *err)
+{
+    size_t n = ds->n_rows, k = (size_t)p->n_folds;
+    uint64_t rng = p->xgb.seed ^ 0x70726f7370656374ull; // "prospect"
+    size_t *sel = px_malloc((n ? n : 1) * sizeof *sel);
+    unsigned char *is_test = px_malloc(n ? n : 1);
+    float *ydev = px_malloc((n ? n : 1) * sizeof *ydev);
+    int *part = px_malloc((n ? n : 1) * sizeof *part);
+    int rc = PX_OK;
+    if (sel == NULL || is_test == NULL || ydev == NULL || part == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory splitting %zu rows", n);
+        goto done;
+    }
+    // labelled rows only (NaN labels cannot occur in a training set, but stay safe)
+    size_t n_lab = 0;
+    for (size_t i = 0; i < n; i++) {
+        role[i] = (size_t)-2;
+        if (!isnan(ds->y[i])) {
+            sel[n_lab++] = i;
+        }
+    }
+    rc = holdout(ds->y, sel, n_lab, p->test_fraction, &rng, is_test, err);
+    if (rc != PX_OK) {
+        goto done;
+    }
+    size_t n_dev = 0;
+    for (size_t i = 0; i < n_lab; i++) {
+        if (is_test[i]) {
+            role[sel[i]] = (size_t)-1;
+        } else {
+            ydev[n_dev] = ds->y[sel[i]];
+            sel[n_dev++] = sel[i]; // n_dev <= i: compacting in place is safe
+        }
+    }
+    ml_stratified_parts(ydev, n_dev, k, splitmix64(&rng), part);
+    for (size_t i = 0; i < n_dev; i++) {
+        role[sel[i]] = (size_t)part[i];
+    }
+done:
+    px_free(sel);
+    px_free(is_test);
+    px_free(ydev);
+    px_free(part);
+    return rc;
+}
+
 int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_params *params,
                       ml_progress_fn progress, void *user, struct ml_experiment *out,
                       struct px_err *err)
@@ -447,7 +494,6 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     struct ml_experiment_params p = params ? *params : ml_experiment_default_params();
     size_t n = ds->n_rows, k = (size_t)p.n_folds;
     size_t *dev = NULL, *test = NULL, *sel = NULL;
-    unsigned char *is_test = NULL;
     int *part = NULL;
     float *oof = NULL, *ydev = NULL, *ptest = NULL, *ytest = NULL, *pf = NULL, *yf = NULL;
     float *xdev = NULL;
@@ -468,11 +514,9 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
                        "split (at least %zu of each)",
                        ds->n_pos, ds->n_neg, k, 2 * k);
     }
-    uint64_t rng = p.xgb.seed ^ 0x70726f7370656374ull; // "prospect"
     dev = px_malloc(n * sizeof *dev);
     test = px_malloc(n * sizeof *test);
     sel = px_malloc(n * sizeof *sel);
-    is_test = px_malloc(n);
     part = px_malloc(n * sizeof *part);
     oof = px_malloc(n * sizeof *oof);
     ydev = px_malloc(n * sizeof *ydev);
@@ -485,31 +529,26 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     out->importance = px_calloc(ds->n_features, sizeof *out->importance);
     out->single_auc = px_calloc(ds->n_features, sizeof *out->single_auc);
     out->heldout = px_malloc(n * sizeof *out->heldout);
-    if (!dev || !test || !sel || !is_test || !part || !oof || !ydev || !ptest || !ytest || !pf ||
-        !yf || !out->folds || !out->fold_rounds || !out->importance || !out->single_auc ||
+    if (!dev || !test || !sel || !part || !oof || !ydev || !ptest || !ytest || !pf || !yf ||
+        !out->folds || !out->fold_rounds || !out->importance || !out->single_auc ||
         !out->heldout) {
         rc = px_fail(err, PX_ENOMEM, "out of memory for %zu rows", n);
         goto done;
     }
     out->n_folds = k;
-    // labelled rows only (NaN labels cannot occur in a training set, but stay safe)
-    size_t n_lab = 0;
-    for (size_t i = 0; i < n; i++) {
-        out->heldout[i] = NAN;
-        if (!isnan(ds->y[i])) {
-            sel[n_lab++] = i;
-        }
-    }
-    rc = holdout(ds->y, sel, n_lab, p.test_fraction, &rng, is_test, err);
+    rc = ml_experiment_parts(ds, &p, sel, err); // sel: each row's role
     if (rc != PX_OK) {
         goto done;
     }
     size_t n_dev = 0, n_test = 0;
-    for (size_t i = 0; i < n_lab; i++) {
-        if (is_test[i]) {
-            test[n_test++] = sel[i];
-        } else {
-            dev[n_dev++] = sel[i];
+    for (size_t i = 0; i < n; i++) {
+        out->heldout[i] = NAN;
+        size_t role = sel[i];
+        if (role == (size_t)-1) {
+            test[n_test++] = i;
+        } else if (role < k) {
+            part[n_dev] = (int)role;
+            dev[n_dev++] = i;
         }
     }
     out->n_dev = n_dev;
@@ -517,7 +556,6 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     for (size_t i = 0; i < n_dev; i++) {
         ydev[i] = ds->y[dev[i]];
     }
-    ml_stratified_parts(ydev, n_dev, k, splitmix64(&rng), part);
     rc = single_aucs(ds, dev, n_dev, ydev, out->single_auc, err);
     if (rc == PX_OK)
         rc = grid_search(ds, &p, dev, n_dev, ydev, part, progress, user, out, oof, err);
@@ -603,7 +641,6 @@ done:
     px_free(dev);
     px_free(test);
     px_free(sel);
-    px_free(is_test);
     px_free(part);
     px_free(oof);
     px_free(ydev);

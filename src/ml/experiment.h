@@ -114,6 +114,11 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
                       struct px_err *err);
 void ml_experiment_free(struct ml_experiment *e);
 
+// The roles ml_experiment_run gives ds's rows under p (n_rows): the fold (0..k-1) of a dev row,
+// (size_t)-1 for a test row, (size_t)-2 for an unlabelled one. For benchmarks that replay a run.
+int ml_experiment_parts(const struct ml_dataset *ds, const struct ml_experiment_params *p,
+                        size_t *role, struct px_err *err);
+
 // Splits rows stratified by y: a seeded shuffle within each class, then row i of a class goes to
 // part (i mod k). part: (n) part of each row in [0, k). Rows with a NaN label get part -1.
 void ml_stratified_parts(const float *y, size_t n, size_t k, uint64_t seed, int *part);
