@@ -151,6 +151,7 @@ static void calibration_json(struct w *w, const struct ml_experiment *e)
     w_raw(w, "{");
     w_str(w, "method", true, "isotonic");
     w_str(w, "fitted_on", false, "out-of-fold scores");
+    w_num(w, "tie_weight", false, ML_CALIBRATION_TIE);
     w_num(w, "brier_before", false, e->brier_before);
     w_num(w, "brier_after", false, e->brier_after);
     w_num(w, "test_brier_before", false, e->test_brier_before);

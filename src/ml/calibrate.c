@@ -127,11 +127,8 @@ int ml_calibration_set(const double *x, const double *y, size_t n, struct ml_cal
     return PX_OK;
 }
 
-double ml_calibration_map(const struct ml_calibration *c, double p)
+static double isotonic(const struct ml_calibration *c, double p)
 {
-    if (c == NULL || c->n == 0 || isnan(p)) {
-        return p;
-    }
     if (p <= c->x[0]) {
         return c->y[0];
     }
@@ -149,6 +146,15 @@ double ml_calibration_map(const struct ml_calibration *c, double p)
     }
     double t = (p - c->x[lo]) / (c->x[hi] - c->x[lo]);
     return c->y[lo] + t * (c->y[hi] - c->y[lo]);
+}
+
+double ml_calibration_map(const struct ml_calibration *c, double p)
+{
+    if (c == NULL || c->n == 0 || isnan(p)) {
+        return p;
+    }
+    double raw = p < 0 ? 0 : p > 1 ? 1 : p;
+    return (1 - ML_CALIBRATION_TIE) * isotonic(c, p) + ML_CALIBRATION_TIE * raw;
 }
 
 void ml_calibration_apply(const struct ml_calibration *c, float *p, size_t n)

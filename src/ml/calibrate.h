@@ -4,14 +4,20 @@
 // The isotonic map is kept as knots (x: mean raw score of each PAV block, y: its observed
 // positive rate), increasing in x and non-decreasing in y; a score between two knots is read by
 // linear interpolation, one below the first / above the last gets that knot's y. Interpolating
-// (rather than PAV's flat steps) keeps the order of distinct scores, so ranking metrics (AUC)
-// barely move while the probabilities become rates one can read. Pure functions; thread-safe.
+// (rather than PAV's flat steps) keeps the order of distinct scores between knots; below the
+// first and above the last knot the map would be flat, so ML_CALIBRATION_TIE of the raw score is
+// mixed in: calibrated = (1 - t) * isotonic(p) + t * p is strictly increasing, the order of the
+// scores (AUC, the threshold's cut, the potential list) is exactly the trees' own, and no row
+// gets a probability of exactly 0 or 1 that ties it with every other such row (with ties, a
+// threshold at the lowest score would make every row positive). Pure functions; thread-safe.
 #ifndef PX_ML_CALIBRATE_H
 #define PX_ML_CALIBRATE_H
 
 #include <stddef.h>
 
 #include "err.h"
+
+#define ML_CALIBRATION_TIE 1e-3
 
 struct ml_calibration {
     size_t n;  // knots; 0: the identity (no calibration)
