@@ -79,6 +79,7 @@ struct app_train_params {
     double target_recall;     // threshold for this out-of-fold recall with 95 % confidence
                               // (default 0.95) ...
     double min_precision;     // ... or, when > 0, the lowest threshold with this precision
+    size_t top_k;             // ... or, when > 0, a budget: the threshold of the top_k most likely
     uint64_t seed;            // splits and XGBoost (default 42)
     int n_threads;            // XGBoost threads (default 2)
     int n_rounds;             // most boosting rounds (default 300; early stopping ends sooner)
@@ -102,6 +103,16 @@ struct app_train_view {
     double threshold;
     double target_recall;       // the rule that chose the threshold: recall ...
     double min_precision;       // ... or, when > 0, precision
+    size_t top_k;               // ... or, when > 0, a budget of this many rows
+    // the grid search: cells tried, the winner's parameters and its pooled out-of-fold score
+    size_t n_cells;
+    const char *cv_metric;      // "auc_roc" or "auc_pr"
+    double cv_score;
+    double eta, min_child_weight;
+    int max_depth, rounds;
+    bool balanced;              // the winner weights positives by n_neg / n_pos
+    // calibration (isotonic, out-of-fold): Brier score before / after, out-of-fold and test
+    double brier_before, brier_after, test_brier_before, test_brier_after;
     const char *const *notes;   // (n_notes) what was left out of the features and why
     size_t n_notes;
     const struct app_prop_metrics *folds; // (n_folds) each fold at the threshold

@@ -199,6 +199,20 @@ static int train_view(struct app_prop_trained *t, const char *root, int version,
                                    .threshold = e->threshold,
                                    .target_recall = t->exp.target_recall,
                                    .min_precision = t->exp.min_precision,
+                                   .top_k = t->exp.top_k,
+                                   .n_cells = e->n_cells,
+                                   .cv_metric =
+                                       t->exp.cv_metric == ML_EVAL_AUCPR ? "auc_pr" : "auc_roc",
+                                   .cv_score = e->cells[e->best_cell].score,
+                                   .eta = e->chosen.eta,
+                                   .min_child_weight = e->chosen.min_child_weight,
+                                   .max_depth = e->chosen.max_depth,
+                                   .rounds = e->chosen.n_rounds,
+                                   .balanced = e->cells[e->best_cell].scale_pos_weight < 0,
+                                   .brier_before = e->brier_before,
+                                   .brier_after = e->brier_after,
+                                   .test_brier_before = e->test_brier_before,
+                                   .test_brier_after = e->test_brier_after,
                                    .notes = (const char *const *)t->spec.notes,
                                    .n_notes = t->spec.n_notes,
                                    .folds = t->folds,
@@ -227,6 +241,7 @@ int app_train(const struct app_train_params *p, app_progress_fn progress, void *
     x->n_folds = p->folds > 0 ? p->folds : x->n_folds;
     x->target_recall = p->target_recall > 0 ? p->target_recall : x->target_recall;
     x->min_precision = p->min_precision > 0 ? p->min_precision : 0;
+    x->top_k = p->top_k;
     x->xgb.seed = p->seed;
     x->xgb.n_threads = p->n_threads > 0 ? p->n_threads : x->xgb.n_threads;
     x->xgb.n_rounds = p->n_rounds > 0 ? p->n_rounds : x->xgb.n_rounds;

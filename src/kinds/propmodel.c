@@ -254,6 +254,7 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_num(&w, "test_fraction", false, p->test_fraction);
     w_num(&w, "target_recall", false, p->target_recall);
     w_num(&w, "min_precision", false, p->min_precision);
+    w_int(&w, "top_k", false, (long long)p->top_k);
     w_num(&w, "recall_z", false, p->recall_z);
     w_int(&w, "seed", false, (long long)p->xgb.seed);
     w_int(&w, "max_depth", false, e->chosen.max_depth);

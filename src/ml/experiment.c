@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "limits.h"
@@ -440,6 +441,33 @@ static int single_aucs(const struct ml_dataset *ds, const size_t *dev, size_t n_
     return PX_OK;
 }
 
+static int cmp_float_desc(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+// The budget threshold: top_k of n_lab labelled rows, scaled to the n dev scores p.
+static int threshold_for_budget(const float *p, size_t n, size_t top_k, size_t n_lab,
+                                double *threshold, struct px_err *err)
+{
+    if (top_k > n_lab) {
+        return px_fail(err, PX_EINVAL, "--top %zu is more than the %zu labelled rows", top_k,
+                       n_lab);
+    }
+    float *s = px_malloc((n ? n : 1) * sizeof *s);
+    if (s == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory for %zu scores", n);
+    }
+    memcpy(s, p, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_float_desc);
+    size_t k = (size_t)llround((double)top_k * (double)n / (double)n_lab);
+    k = k < 1 ? 1 : k > n ? n : k;
+    *threshold = s[k - 1];
+    px_free(s);
+    return PX_OK;
+}
+
 int ml_experiment_parts(const struct ml_dataset *ds, const struct ml_experiment_params *p,
                         size_t *role, struct px_err *err)
 {
@@ -540,8 +568,9 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     if (rc != PX_OK) {
         goto done;
     }
-    size_t n_dev = 0, n_test = 0;
+    size_t n_dev = 0, n_test = 0, n_lab = 0;
     for (size_t i = 0; i < n; i++) {
+        n_lab += !isnan(ds->y[i]);
         out->heldout[i] = NAN;
         size_t role = sel[i];
         if (role == (size_t)-1) {
@@ -574,7 +603,8 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     for (size_t i = 0; i < n_dev; i++) {
         out->heldout[dev[i]] = oof[i];
     }
-    rc = p.min_precision > 0
+    rc = p.top_k > 0 ? threshold_for_budget(oof, n_dev, p.top_k, n_lab, &out->threshold, err)
+         : p.min_precision > 0
              ? ml_threshold_for_precision(oof, ydev, n_dev, p.min_precision, &out->threshold, err)
              : ml_threshold_for_recall(oof, ydev, n_dev, p.target_recall, p.recall_z,
                                        &out->threshold, err);

@@ -11,7 +11,8 @@
 //               score before / after, a reliability table
 //   threshold = on the calibrated out-of-fold scores: the highest whose recall >= target_recall
 //               with 95 % confidence (Wilson lower bound; see recall_z) (or, with
-//               min_precision > 0, the lowest whose precision >= min_precision)
+//               min_precision > 0, the lowest whose precision >= min_precision; or, with
+//               top_k > 0, a budget: the score of the top_k-th most likely, see top_k)
 //   final model: all of dev, the winner's parameters, rounds = the mean of its folds' best
 //               rounds; carries the calibration ──▶ test metrics at that threshold
 //   held-out scores: every labelled row scored by a model that never saw its label (dev rows:
@@ -64,6 +65,9 @@ struct ml_experiment_params {
     double test_fraction;     // default 0.2
     double target_recall;     // default 0.95
     double min_precision;     // > 0: pick the threshold for this precision instead; default 0
+    size_t top_k;             // > 0: a budget instead: the threshold that puts this many of the
+                              // labelled rows at or above it (their share of the dev rows' out-
+                              // of-fold scores: the round(top_k * n_dev / n)-th highest); default 0
     double recall_z;          // confidence of the recall target: the threshold is set where the
                               // Wilson lower bound (this z) of the out-of-fold recall reaches
                               // target_recall; default 1.645 (one-sided 95 %), 0: plain recall
