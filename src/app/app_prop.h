@@ -180,6 +180,8 @@ struct app_score_view {
     const struct app_prop_info *model;
     bool has_target;   // the data carried the target column
     bool potential;    // as asked
+    bool out_of_fold;  // the potential rows were ranked by held-out scores (the data is the
+                       // model's training file: no row is scored by the model that saw its label)
     size_t n_data;     // rows scored
     size_t n_negatives; // of them labelled negative
     size_t n_matched;  // rows that qualified (all, or the potential ones) before top

@@ -69,6 +69,7 @@ int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struc
     const struct app_score_view *v = &s->v;
     int rc = head(out, v->model, err);
     rc = boolean(out, v->potential, key(out, "potential", false, rc, err), err);
+    rc = boolean(out, v->out_of_fold, key(out, "out_of_fold", false, rc, err), err);
     rc = raw(out, "[", key(out, "rows", false, rc, err), err);
     for (size_t i = 0; rc == PX_OK && i < v->n_rows; i++) {
         const struct app_score_row *r = &v->rows[i];

@@ -30,6 +30,8 @@
 #define MODEL_JSON_MAX (1024u << 20)
 #define RUN_JSON "run.json"
 #define MODEL_JSON "model.json"
+#define HELDOUT_CSV "heldout.csv"
+#define HELDOUT_MAX (256u << 20)
 
 const char *const propmodel_metric_names[5] = {"auc_roc", "auc_pr", "precision", "recall", "f1"};
 
@@ -194,7 +196,8 @@ static void calibration_json(struct w *w, const struct ml_experiment *e)
 static int run_json(struct buf *b, const char *name, const char *created,
                     const struct ml_spec *spec, const struct ml_experiment_params *p,
                     const struct ml_experiment *e, const struct propmodel_save_info *info,
-                    const char *model_sha, size_t model_bytes, struct px_err *err)
+                    const char *model_sha, size_t model_bytes, const char *held_sha,
+                    size_t held_bytes, struct px_err *err)
 {
     struct w w = {b, PX_OK, err};
     w_raw(&w, "{\n  ");
@@ -308,6 +311,13 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_str(&w, "format", false, "xgboost-json");
     w_str(&w, "sha256", false, model_sha);
     w_int(&w, "bytes", false, (long long)model_bytes);
+    if (held_sha != NULL) {
+        w_raw(&w, "}, {");
+        w_str(&w, "path", true, HELDOUT_CSV);
+        w_str(&w, "format", false, "csv");
+        w_str(&w, "sha256", false, held_sha);
+        w_int(&w, "bytes", false, (long long)held_bytes);
+    }
     w_raw(&w, "}]\n}\n");
     return w.rc;
 }
@@ -369,21 +379,32 @@ int propmodel_save(const char *root, const char *name, const struct ml_spec *spe
                    const struct ml_experiment_params *params, const struct ml_experiment *e,
                    const struct propmodel_save_info *info, int *version, struct px_err *err)
 {
-    char created[40], model_sha[65], thr[40];
+    char created[40], model_sha[65], held_sha[65], thr[40];
     char *model = NULL, *inputs = NULL;
-    struct buf run;
+    struct buf run, held;
     size_t model_len = 0;
     *version = 0;
     buf_init(&run, RUN_JSON_MAX);
+    buf_init(&held, HELDOUT_MAX);
     int rc = bundle_check_name(name, err);
     if (rc != PX_OK) {
         return rc;
     }
     bundle_now_utc(created, sizeof created);
-    rc = ml_classifier_save_json(e->model, &model, &model_len, err);
+    if (info->lines != NULL && info->heldout != NULL) {
+        rc = buf_printf(&held, err, "line,score\n");
+        for (size_t i = 0; rc == PX_OK && i < info->n_rows; i++) {
+            if (!isnan(info->heldout[i])) {
+                rc = buf_printf(&held, err, "%zu,%.9g\n", info->lines[i], (double)info->heldout[i]);
+            }
+        }
+    }
+    rc = rc == PX_OK ? ml_classifier_save_json(e->model, &model, &model_len, err) : rc;
     if (rc == PX_OK) {
         sha256_hex(model, model_len, model_sha);
-        rc = run_json(&run, name, created, spec, params, e, info, model_sha, model_len, err);
+        sha256_hex(held.data ? held.data : "", held.len, held_sha);
+        rc = run_json(&run, name, created, spec, params, e, info, model_sha, model_len,
+                      held.len > 0 ? held_sha : NULL, held.len, err);
     }
     if (rc == PX_OK && (inputs = signature_inputs(spec)) == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory writing MLmodel");
@@ -411,11 +432,13 @@ int propmodel_save(const char *root, const char *name, const struct ml_spec *spe
         const struct registry_file files[] = {
             {MODEL_JSON, model, model_len},
             {RUN_JSON, run.data, run.len},
+            {HELDOUT_CSV, held.data, held.len},
         };
-        rc = registry_save_files(root, files, 2, &mm, version, err);
+        rc = registry_save_files(root, files, held.len > 0 ? 3 : 2, &mm, version, err);
     }
     px_free(inputs);
     buf_free(&run);
+    buf_free(&held);
     px_free(model);
     return rc;
 }
@@ -549,6 +572,61 @@ static int calibration_from_json(const cJSON *rec, struct ml_calibration *cal, s
     return rc;
 }
 
+// heldout.csv of the version (checked against the manifest when the version was opened), when
+// there is one: "line,score" rows, lines increasing.
+static int heldout_read(const cJSON *rec, struct propmodel_model *m, struct px_err *err)
+{
+    const char *want = NULL;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"))
+    {
+        const char *path = get_str(a, "path");
+        if (path != NULL && strcmp(path, HELDOUT_CSV) == 0) {
+            want = get_str(a, "sha256");
+        }
+    }
+    if (want == NULL) { // a version written before held-out scores were kept
+        return PX_OK;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int rc = registry_read_checked(m->dir, HELDOUT_CSV, HELDOUT_MAX, want, "the run record's",
+                                   &data, &len, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++) {
+        lines += data[i] == '\n';
+    }
+    m->heldout_line = px_malloc((lines ? lines : 1) * sizeof *m->heldout_line);
+    m->heldout_score = px_malloc((lines ? lines : 1) * sizeof *m->heldout_score);
+    if (m->heldout_line == NULL || m->heldout_score == NULL) {
+        px_free(data);
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", HELDOUT_CSV);
+    }
+    const char *p = memchr(data, '\n', len); // past the header
+    size_t row = 2;
+    while (p != NULL && (size_t)(p + 1 - data) < len) {
+        p++;
+        char *end = NULL;
+        unsigned long long line = strtoull(p, &end, 10);
+        double score = end && *end == ',' ? strtod(end + 1, &end) : NAN;
+        if (end == NULL || *end != '\n' || !(score >= 0 && score <= 1) ||
+            (m->n_heldout > 0 && line <= m->heldout_line[m->n_heldout - 1])) {
+            px_free(data);
+            return px_fail(err, PX_EFORMAT, "%s: line %zu is not 'line,score' in order",
+                           HELDOUT_CSV, row);
+        }
+        m->heldout_line[m->n_heldout] = (size_t)line;
+        m->heldout_score[m->n_heldout++] = (float)score;
+        p = end;
+        row++;
+    }
+    px_free(data);
+    return PX_OK;
+}
+
 void propmodel_model_free(struct propmodel_model *m)
 {
     if (m == NULL) {
@@ -557,6 +635,8 @@ void propmodel_model_free(struct propmodel_model *m)
     ml_spec_free(&m->spec);
     ml_classifier_free(m->model);
     ml_calibration_free(&m->cal);
+    px_free(m->heldout_line);
+    px_free(m->heldout_score);
     memset(m, 0, sizeof *m);
 }
 
@@ -603,6 +683,11 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
         rc = ml_classifier_set_calibration(out->model, &out->cal, err);
     if (rc != PX_OK) {
         px_err_prefix(err, "%s", MODEL_JSON);
+        goto done;
+    }
+    const char *dsha = get_str(cJSON_GetObjectItemCaseSensitive(rec, "data"), "sha256");
+    snprintf(out->data_sha256, sizeof out->data_sha256, "%s", dsha ? dsha : "");
+    if ((rc = heldout_read(rec, out, err)) != PX_OK) {
         goto done;
     }
     snprintf(out->name, sizeof out->name, "%s", r.name);
