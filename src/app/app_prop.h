@@ -67,6 +67,9 @@ const struct app_prop_info *app_prop_model_info(const struct app_prop_model *m);
 
 // ---- training ----
 
+// One feature alone reaching this AUC on the training rows gets a leakage warning (a note).
+#define APP_LEAKAGE_AUC 0.98
+
 struct app_train_params {
     const char *csv;          // borrowed: the training CSV (header row)
     const char *registry;     // borrowed: NULL for app_registry_dir(NULL)
@@ -112,6 +115,7 @@ struct app_train_view {
     int max_depth, rounds;
     bool balanced;              // the winner weights positives by n_neg / n_pos
     // calibration (isotonic, out-of-fold): Brier score before / after, out-of-fold and test
+    bool calibrated; // false: the cross-fitted isotonic map did not help, none is applied
     double brier_before, brier_after, test_brier_before, test_brier_after;
     const char *const *notes;   // (n_notes) what was left out of the features and why
     size_t n_notes;

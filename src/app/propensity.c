@@ -209,6 +209,7 @@ static int train_view(struct app_prop_trained *t, const char *root, int version,
                                    .max_depth = e->chosen.max_depth,
                                    .rounds = e->chosen.n_rounds,
                                    .balanced = e->cells[e->best_cell].scale_pos_weight < 0,
+                                   .calibrated = e->cal.n > 0,
                                    .brier_before = e->brier_before,
                                    .brier_after = e->brier_after,
                                    .test_brier_before = e->test_brier_before,
@@ -222,6 +223,25 @@ static int train_view(struct app_prop_trained *t, const char *root, int version,
                                    .gain = t->gain,
                                    .n_features = nf};
     return PX_OK;
+}
+
+// A feature that alone separates the classes (AUC >= APP_LEAKAGE_AUC on the dev rows) is
+// likely derived from the target (digital_user from monthly_logins): a note warns of it.
+static int leakage_notes(struct ml_spec *spec, const struct ml_experiment *e, struct px_err *err)
+{
+    int rc = PX_OK;
+    for (size_t k = 0; rc == PX_OK && k < spec->n_features; k++) {
+        double a = e->single_auc[k];
+        if (a >= APP_LEAKAGE_AUC) {
+            char note[512];
+            snprintf(note, sizeof note,
+                     "leakage warning: '%.200s' alone reaches AUC %.3f on the training rows; it "
+                     "may be derived from the target '%.100s' (drop it with --drop if so)",
+                     spec->features[k].name, a, spec->target);
+            rc = ml_spec_add_note(spec, note, err);
+        }
+    }
+    return rc;
 }
 
 int app_train(const struct app_train_params *p, app_progress_fn progress, void *user,
@@ -255,6 +275,8 @@ int app_train(const struct app_train_params *p, app_progress_fn progress, void *
         rc = ml_dataset_build(p->csv, &build, &t->spec, &t->ds, err);
     if (rc == PX_OK)
         rc = ml_experiment_run(&t->ds, x, progress, user, &t->e, err);
+    if (rc == PX_OK)
+        rc = leakage_notes(&t->spec, &t->e, err);
     if (rc == PX_OK) {
         struct propmodel_save_info info = {.data_path = p->csv,
                                            .data_sha256 = t->sha256,

@@ -109,8 +109,10 @@ static void print_report(const struct app_train_view *v, const char *root)
            v->n_cells, v->eta, v->max_depth, v->min_child_weight,
            v->balanced ? "positives weighted n_neg/n_pos" : "no class weighting", v->rounds,
            v->cv_metric, v->cv_score);
-    printf("calibration: isotonic on out-of-fold scores; Brier %.4f -> %.4f out-of-fold, "
-           "%.4f -> %.4f on the test split\n",
+    printf("calibration: %s; Brier %.4f -> %.4f out-of-fold (cross-fitted), %.4f -> %.4f on the "
+           "test split\n",
+           v->calibrated ? "isotonic on out-of-fold scores"
+                         : "none (isotonic did not lower the cross-fitted Brier score)",
            v->brier_before, v->brier_after, v->test_brier_before, v->test_brier_after);
     if (v->top_k > 0) {
         printf("threshold %.4f: a budget of the %zu most likely rows\n", v->threshold, v->top_k);

@@ -151,7 +151,7 @@ static void calibration_json(struct w *w, const struct ml_experiment *e)
 {
     w_key(w, "calibration", true);
     w_raw(w, "{");
-    w_str(w, "method", true, "isotonic");
+    w_str(w, "method", true, e->cal.n > 0 ? "isotonic" : "none");
     w_str(w, "fitted_on", false, "out-of-fold scores");
     w_num(w, "tie_weight", false, ML_CALIBRATION_TIE);
     w_num(w, "brier_before", false, e->brier_before);
@@ -224,6 +224,7 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_str(&w, "positive", false, spec->positive);
     w_str(&w, "negative", false, spec->negative);
     w_bool(&w, "bool", false, spec->target_bool);
+    w_bool(&w, "one_vs_rest", false, spec->one_vs_rest);
     w_raw(&w, "},\n  ");
     w_str(&w, "id_column", true, spec->id_column);
     w_raw(&w, ",\n  ");
@@ -327,8 +328,8 @@ static int run_json(struct buf *b, const char *name, const char *created,
 // MLflow's column type for a feature's source column.
 static const char *mlflow_type(const struct ml_feature *f)
 {
-    if (f->level != NULL) {
-        return "string"; // one-hot level of a category
+    if (f->level != NULL) { // one-hot level of a category or a postcode's area, list item
+        return f->type == COLTYPE_INTEGER ? "long" : "string";
     }
     switch (f->type) {
     case COLTYPE_BOOL: return "boolean";
@@ -503,6 +504,7 @@ static int spec_from_json(const cJSON *r, const char *what, struct ml_spec *spec
     spec->positive = dup_or_null(get_str(t, "positive"), &oom);
     spec->negative = dup_or_null(get_str(t, "negative"), &oom);
     spec->target_bool = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "bool"));
+    spec->one_vs_rest = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "one_vs_rest"));
     spec->id_column = dup_or_null(get_str(r, "id_column"), &oom);
     size_t n = (size_t)cJSON_GetArraySize(fs);
     spec->features = px_calloc(n, sizeof *spec->features);

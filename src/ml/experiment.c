@@ -419,6 +419,43 @@ static int grid_search(const struct ml_dataset *ds, const struct ml_experiment_p
     return rc;
 }
 
+// The Brier score of isotonic calibration cross-fitted over the folds: each fold's scores mapped
+// by the map fitted on the other folds' (work: n_dev floats).
+static int crossfit_brier(const float *oof, const float *y, const int *part, size_t n, size_t k,
+                          float *work, double *brier, struct px_err *err)
+{
+    float *ps = px_malloc((n ? n : 1) * sizeof *ps), *ys = px_malloc((n ? n : 1) * sizeof *ys);
+    if (ps == NULL || ys == NULL) {
+        px_free(ps);
+        px_free(ys);
+        return px_fail(err, PX_ENOMEM, "out of memory calibrating %zu scores", n);
+    }
+    int rc = PX_OK;
+    for (size_t f = 0; rc == PX_OK && f < k; f++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if ((size_t)part[i] != f) {
+                ps[m] = oof[i];
+                ys[m++] = y[i];
+            }
+        }
+        struct ml_calibration c;
+        rc = ml_isotonic_fit(ps, ys, m, &c, err);
+        for (size_t i = 0; rc == PX_OK && i < n; i++) {
+            if ((size_t)part[i] == f) {
+                work[i] = (float)ml_calibration_map(&c, oof[i]);
+            }
+        }
+        ml_calibration_free(&c);
+    }
+    if (rc == PX_OK) {
+        *brier = ml_brier(work, y, n);
+    }
+    px_free(ps);
+    px_free(ys);
+    return rc;
+}
+
 // AUC of each feature alone on the dev rows (missing ranked lowest), folded to >= 0.5.
 static int single_aucs(const struct ml_dataset *ds, const size_t *dev, size_t n_dev,
                        const float *ydev, double *out, struct px_err *err)
@@ -591,14 +628,22 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     if (rc != PX_OK) {
         goto done;
     }
-    // calibration on the winner's out-of-fold scores
+    // calibration on the winner's out-of-fold scores, if it earns its place: cross-fitted over
+    // the same folds (fit on the others' scores, apply to the fold) it must lower the Brier score
     out->brier_before = ml_brier(oof, ydev, n_dev);
-    rc = ml_isotonic_fit(oof, ydev, n_dev, &out->cal, err);
+    rc = crossfit_brier(oof, ydev, part, n_dev, k, pf, &out->brier_after, err);
     if (rc != PX_OK) {
         goto done;
     }
-    ml_calibration_apply(&out->cal, oof, n_dev);
-    out->brier_after = ml_brier(oof, ydev, n_dev);
+    if (out->brier_after < out->brier_before) {
+        rc = ml_isotonic_fit(oof, ydev, n_dev, &out->cal, err);
+        if (rc != PX_OK) {
+            goto done;
+        }
+        ml_calibration_apply(&out->cal, oof, n_dev);
+    } else {
+        out->brier_after = out->brier_before; // the identity: the trees' own probabilities
+    }
     ml_reliability(oof, ydev, n_dev, ML_RELIABILITY_BINS, out->reliability);
     for (size_t i = 0; i < n_dev; i++) {
         out->heldout[dev[i]] = oof[i];
@@ -641,7 +686,7 @@ int ml_experiment_run(const struct ml_dataset *ds, const struct ml_experiment_pa
     rc = ml_classifier_train(xdev, yf, n_dev, ds->n_features, NULL, NULL, 0, &out->chosen,
                              &out->model, &out->final_info, err);
     if (rc == PX_OK)
-        rc = ml_classifier_set_calibration(out->model, &out->cal, err);
+        rc = out->cal.n > 0 ? ml_classifier_set_calibration(out->model, &out->cal, err) : PX_OK;
     if (rc != PX_OK) {
         px_err_prefix(err, "final model");
         goto done;

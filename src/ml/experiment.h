@@ -7,8 +7,11 @@
 //          improved for early_stopping rounds; the fold's scores at its best round are that
 //          cell's out-of-fold scores
 //   winner = the cell with the best pooled out-of-fold cv_metric (ties: the earlier cell)
-//   calibration: isotonic map fitted on the winner's out-of-fold scores (calibrate.h); Brier
-//               score before / after, a reliability table
+//   calibration: isotonic map fitted on the winner's out-of-fold scores (calibrate.h), kept
+//               only when, cross-fitted over the same folds (each fold mapped by the map of the
+//               others), it lowers the Brier score; else none (the trees' own probabilities).
+//               Brier before / after (after: the cross-fitted figure, or = before with none), a
+//               reliability table of the final out-of-fold scores
 //   threshold = on the calibrated out-of-fold scores: the highest whose recall >= target_recall
 //               with 95 % confidence (Wilson lower bound; see recall_z) (or, with
 //               min_precision > 0, the lowest whose precision >= min_precision; or, with
@@ -89,8 +92,9 @@ struct ml_experiment {
     size_t n_cells;
     size_t best_cell;
     struct ml_xgb_params chosen; // the final model's parameters (the winner, its rounds)
-    struct ml_calibration cal;   // owned: fitted on the winner's out-of-fold scores
-    double brier_before, brier_after;           // out-of-fold, raw / calibrated
+    struct ml_calibration cal;   // owned: fitted on the winner's out-of-fold scores; n == 0:
+                                 // none (it did not lower the cross-fitted Brier score)
+    double brier_before, brier_after;           // out-of-fold, raw / cross-fitted calibrated
     double test_brier_before, test_brier_after; // the test split, raw / calibrated
     struct ml_reliability_bin reliability[ML_RELIABILITY_BINS]; // calibrated out-of-fold
     float *heldout;      // owned: (ds rows) each labelled row's score from a model that did not
