@@ -292,8 +292,10 @@ bool app_vectors_parse(const char *s, enum app_vectors *out);
 
 struct app_look_params {
     size_t k;                        // nearest negatives per positive (default 1)
-    const char *const *features;     // borrowed: (n_features) keep rows whose tipping feature is
-    size_t n_features;               //   one of these (0: all)
+    const char *const *features;     // borrowed: (n_features) the features that may change: a
+    size_t n_features;               //   row's tipping feature is the largest |SHAP| among them
+                                     //   (0: every numeric feature but the age-like and fixed
+                                     //   ones, decided from the data: app_look_view.fixed)
     size_t top;                      // List A at most this long (0: no limit)
     bool tipping;                    // also step each row's tipping feature
     double real_step;                // step of real features (NAN: (max - min) / 100)
@@ -310,10 +312,20 @@ struct app_look_entry {
     double dist;                 // List A: distance to the nearest positive; List B: NaN
     const char *near;            // List A: that positive's name; List B: NULL
     const char *tipping_feature; // NULL: none
-    // with tipping and a tipping feature:
+    bool above;                  // already at or above the threshold: not stepped, not counted
+    // with tipping and a tipping feature (and not above):
     bool tipped;                 // the probability reached the threshold
     double from, to;             // the feature's start and tipping (or last) value; NaN: none
     double new_probability;      // at `to`; NaN: none
+};
+
+// Tipping summed over the rows of one list whose tipping feature is the same (one unit).
+struct app_tip_feature {
+    const char *feature;
+    const char *type;  // the source column's type ("integer", "currency", "percent", ...)
+    size_t rows;       // rows below the threshold with this tipping feature
+    size_t tipped;     // of them, rows that tip
+    double avg_change; // their average change in the feature's own unit (NaN when none tip)
 };
 
 struct app_look_view {
@@ -325,7 +337,11 @@ struct app_look_view {
     const struct app_look_entry *a, *b; // List A (look-alikes), List B (by probability)
     size_t n_a, n_b;
     size_t tipped_a, tipped_b;   // with tipping: rows that tip
-    double avg_a, avg_b;         // and their average change (NaN when none)
+    double avg_a, avg_b;         // and their average change: NaN when none, or when the rows
+                                 // tipped on more than one feature (units differ: by_feature)
+    const char *fixed;           // the features held fixed and why ("" when --features)
+    const struct app_tip_feature *by_a, *by_b; // with tipping: per tipping feature, by rows
+    size_t n_by_a, n_by_b;
 };
 
 struct app_prop_look;

@@ -110,7 +110,9 @@ struct app_prop_explained {
 
 struct app_prop_look {
     struct app_look_entry *a, *b; // owned
+    struct app_tip_feature *by_a, *by_b; // owned: per-feature tipping summaries
     char vectors[512];
+    char fixed[1024]; // the features held fixed and why
     struct app_look_view v;
 };
 
