@@ -156,6 +156,10 @@ size_t app_prop_data_rows(const struct app_prop_data *d);
 // once; explanations and look-alikes need them.
 int app_prop_data_shap(const struct app_prop_model *m, struct app_prop_data *d,
                        struct px_err *err);
+// The same, reporting rows done (progress may be NULL): the slow step of explain, lookalike and
+// tipping on large files.
+int app_prop_data_shap_progress(const struct app_prop_model *m, struct app_prop_data *d,
+                                app_progress_fn progress, void *user, struct px_err *err);
 // The profile text of every row of the CSV at path through the model's columns (less the id and
 // the target), in d's row order. texts: (rows) returns owned strings (free each and the array
 // with px_free).

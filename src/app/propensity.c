@@ -397,10 +397,16 @@ size_t app_prop_data_rows(const struct app_prop_data *d)
 int app_prop_data_shap(const struct app_prop_model *m, struct app_prop_data *d,
                        struct px_err *err)
 {
+    return app_prop_data_shap_progress(m, d, NULL, NULL, err);
+}
+
+int app_prop_data_shap_progress(const struct app_prop_model *m, struct app_prop_data *d,
+                                app_progress_fn progress, void *user, struct px_err *err)
+{
     if (d->has_shap) {
         return PX_OK;
     }
-    int rc = ml_explain(m->pm.model, d->ds.x, d->ds.n_rows, &d->e, err);
+    int rc = ml_explain_progress(m->pm.model, d->ds.x, d->ds.n_rows, progress, user, &d->e, err);
     d->has_shap = rc == PX_OK;
     return rc;
 }

@@ -23,8 +23,27 @@
 #include "app_registry.h"
 #include "cli.h"
 #include "limits.h"
+#include "progress.h"
 
 #define MAX_FEATURES 64
+
+
+// SHAP progress: a bar on a terminal (quiet when piped), begun on the first report.
+struct shap_bar {
+    struct progress bar;
+    const char *label;
+    bool started;
+};
+
+static void on_shap(size_t done, size_t total, void *user)
+{
+    struct shap_bar *b = user;
+    if (!b->started) {
+        progress_begin(&b->bar, b->label, total);
+        b->started = true;
+    }
+    progress_update(&b->bar, done);
+}
 
 static const char *const k_usage_look =
     "usage: prospect lookalike --model NAME[/VERSION] --csv FILE [--k 1] [--features F1,F2]\n"
@@ -187,14 +206,23 @@ static int run_cmd(const char *cmd, bool tipping, int argc, char **argv)
     struct app_prop_model *m = NULL;
     struct app_prop_data *d = NULL;
     struct app_prop_look *L = NULL;
+    struct shap_bar sb = {.label = "SHAP"};
     struct buf doc;
     buf_init(&doc, LIMIT_HTTP_RESPONSE);
     int status = CLI_FAIL;
-    if (app_prop_load(root, model, threads, &m, &err) != PX_OK ||
-        app_prop_data_csv(m, csv, true, &d, &err) != PX_OK ||
-        app_prop_data_shap(m, d, &err) != PX_OK ||
-        app_prop_lookalike(m, csv, d, &lp, &L, &err) != PX_OK ||
-        (fmt == CLI_FORMAT_JSON && app_prop_look_json(L, &doc, &err) != PX_OK)) {
+    int rc = app_prop_load(root, model, threads, &m, &err);
+    if (rc == PX_OK)
+        rc = app_prop_data_csv(m, csv, true, &d, &err);
+    if (rc == PX_OK)
+        rc = app_prop_data_shap_progress(m, d, on_shap, &sb, &err);
+    if (sb.started) {
+        progress_end(&sb.bar);
+    }
+    if (rc == PX_OK)
+        rc = app_prop_lookalike(m, csv, d, &lp, &L, &err);
+    if (rc == PX_OK && fmt == CLI_FORMAT_JSON)
+        rc = app_prop_look_json(L, &doc, &err);
+    if (rc != PX_OK) {
         status = cli_fail(cmd, &err);
         goto done;
     }
