@@ -203,9 +203,9 @@ static void test_experiment_leak(void **state)
     struct px_err err = {0};
     assert_int_equal(ml_experiment_run(&ds, &p, NULL, NULL, &e, &err), PX_OK);
     assert_int_equal(e.n_cells, 1);
-    assert_true(e.single_auc[2] >= 0.98);               // the leak
+    assert_true(e.single_auc[2] >= 0.98);                         // the leak
     assert_true(e.single_auc[0] > 0.7 && e.single_auc[0] < 0.98); // a real signal
-    assert_true(e.single_auc[1] < 0.7);                 // noise
+    assert_true(e.single_auc[1] < 0.7);                           // noise
     ml_experiment_free(&e);
     ml_dataset_free(&ds);
 }
@@ -247,8 +247,8 @@ static void test_bank_features(void **state)
 {
     (void)state;
     enum { N = 300 };
-    static const char *const products[] = {"Checking", "Checking; Savings", "Savings; IRA",
-                                           "", "IRA;Checking ; Mortgage"};
+    static const char *const products[] = {"Checking", "Checking; Savings", "Savings; IRA", "",
+                                           "IRA;Checking ; Mortgage"};
     static const char *const segments[] = {"Mass", "Affluent", "Private", "Mass", "Emerging"};
     size_t cap = 200 + N * 120;
     char *csv = px_malloc(cap);
