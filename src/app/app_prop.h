@@ -67,6 +67,9 @@ const struct app_prop_info *app_prop_model_info(const struct app_prop_model *m);
 
 // ---- training ----
 
+// One feature alone reaching this AUC on the training rows gets a leakage warning (a note).
+#define APP_LEAKAGE_AUC 0.98
+
 struct app_train_params {
     const char *csv;          // borrowed: the training CSV (header row)
     const char *registry;     // borrowed: NULL for app_registry_dir(NULL)
@@ -79,6 +82,7 @@ struct app_train_params {
     double target_recall;     // threshold for this out-of-fold recall with 95 % confidence
                               // (default 0.95) ...
     double min_precision;     // ... or, when > 0, the lowest threshold with this precision
+    size_t top_k;             // ... or, when > 0, a budget: the threshold of the top_k most likely
     uint64_t seed;            // splits and XGBoost (default 42)
     int n_threads;            // XGBoost threads (default 2)
     int n_rounds;             // most boosting rounds (default 300; early stopping ends sooner)
@@ -102,6 +106,17 @@ struct app_train_view {
     double threshold;
     double target_recall;       // the rule that chose the threshold: recall ...
     double min_precision;       // ... or, when > 0, precision
+    size_t top_k;               // ... or, when > 0, a budget of this many rows
+    // the grid search: cells tried, the winner's parameters and its pooled out-of-fold score
+    size_t n_cells;
+    const char *cv_metric;      // "auc_roc" or "auc_pr"
+    double cv_score;
+    double eta, min_child_weight;
+    int max_depth, rounds;
+    bool balanced;              // the winner weights positives by n_neg / n_pos
+    // calibration (isotonic, out-of-fold): Brier score before / after, out-of-fold and test
+    bool calibrated; // false: the cross-fitted isotonic map did not help, none is applied
+    double brier_before, brier_after, test_brier_before, test_brier_after;
     const char *const *notes;   // (n_notes) what was left out of the features and why
     size_t n_notes;
     const struct app_prop_metrics *folds; // (n_folds) each fold at the threshold
@@ -141,6 +156,10 @@ size_t app_prop_data_rows(const struct app_prop_data *d);
 // once; explanations and look-alikes need them.
 int app_prop_data_shap(const struct app_prop_model *m, struct app_prop_data *d,
                        struct px_err *err);
+// The same, reporting rows done (progress may be NULL): the slow step of explain, lookalike and
+// tipping on large files.
+int app_prop_data_shap_progress(const struct app_prop_model *m, struct app_prop_data *d,
+                                app_progress_fn progress, void *user, struct px_err *err);
 // The profile text of every row of the CSV at path through the model's columns (less the id and
 // the target), in d's row order. texts: (rows) returns owned strings (free each and the array
 // with px_free).
@@ -174,6 +193,8 @@ struct app_score_view {
     const struct app_prop_info *model;
     bool has_target;   // the data carried the target column
     bool potential;    // as asked
+    bool out_of_fold;  // the potential rows were ranked by held-out scores (the data is the
+                       // model's training file: no row is scored by the model that saw its label)
     size_t n_data;     // rows scored
     size_t n_negatives; // of them labelled negative
     size_t n_matched;  // rows that qualified (all, or the potential ones) before top
@@ -346,8 +367,10 @@ bool app_vectors_parse(const char *s, enum app_vectors *out);
 
 struct app_look_params {
     size_t k;                        // nearest negatives per positive (default 1)
-    const char *const *features;     // borrowed: (n_features) keep rows whose tipping feature is
-    size_t n_features;               //   one of these (0: all)
+    const char *const *features;     // borrowed: (n_features) the features that may change: a
+    size_t n_features;               //   row's tipping feature is the largest |SHAP| among them
+                                     //   (0: every numeric feature but the age-like and fixed
+                                     //   ones, decided from the data: app_look_view.fixed)
     size_t top;                      // List A at most this long (0: no limit)
     bool tipping;                    // also step each row's tipping feature
     double real_step;                // step of real features (NAN: (max - min) / 100)
@@ -364,10 +387,20 @@ struct app_look_entry {
     double dist;                 // List A: distance to the nearest positive; List B: NaN
     const char *near;            // List A: that positive's name; List B: NULL
     const char *tipping_feature; // NULL: none
-    // with tipping and a tipping feature:
+    bool above;                  // already at or above the threshold: not stepped, not counted
+    // with tipping and a tipping feature (and not above):
     bool tipped;                 // the probability reached the threshold
     double from, to;             // the feature's start and tipping (or last) value; NaN: none
     double new_probability;      // at `to`; NaN: none
+};
+
+// Tipping summed over the rows of one list whose tipping feature is the same (one unit).
+struct app_tip_feature {
+    const char *feature;
+    const char *type;  // the source column's type ("integer", "currency", "percent", ...)
+    size_t rows;       // rows below the threshold with this tipping feature
+    size_t tipped;     // of them, rows that tip
+    double avg_change; // their average change in the feature's own unit (NaN when none tip)
 };
 
 struct app_look_view {
@@ -379,7 +412,11 @@ struct app_look_view {
     const struct app_look_entry *a, *b; // List A (look-alikes), List B (by probability)
     size_t n_a, n_b;
     size_t tipped_a, tipped_b;   // with tipping: rows that tip
-    double avg_a, avg_b;         // and their average change (NaN when none)
+    double avg_a, avg_b;         // and their average change: NaN when none, or when the rows
+                                 // tipped on more than one feature (units differ: by_feature)
+    const char *fixed;           // the features held fixed and why ("" when --features)
+    const struct app_tip_feature *by_a, *by_b; // with tipping: per tipping feature, by rows
+    size_t n_by_a, n_by_b;
 };
 
 struct app_prop_look;

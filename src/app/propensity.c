@@ -199,6 +199,21 @@ static int train_view(struct app_prop_trained *t, const char *root, int version,
                                    .threshold = e->threshold,
                                    .target_recall = t->exp.target_recall,
                                    .min_precision = t->exp.min_precision,
+                                   .top_k = t->exp.top_k,
+                                   .n_cells = e->n_cells,
+                                   .cv_metric =
+                                       t->exp.cv_metric == ML_EVAL_AUCPR ? "auc_pr" : "auc_roc",
+                                   .cv_score = e->cells[e->best_cell].score,
+                                   .eta = e->chosen.eta,
+                                   .min_child_weight = e->chosen.min_child_weight,
+                                   .max_depth = e->chosen.max_depth,
+                                   .rounds = e->chosen.n_rounds,
+                                   .balanced = e->cells[e->best_cell].scale_pos_weight < 0,
+                                   .calibrated = e->cal.n > 0,
+                                   .brier_before = e->brier_before,
+                                   .brier_after = e->brier_after,
+                                   .test_brier_before = e->test_brier_before,
+                                   .test_brier_after = e->test_brier_after,
                                    .notes = (const char *const *)t->spec.notes,
                                    .n_notes = t->spec.n_notes,
                                    .folds = t->folds,
@@ -208,6 +223,25 @@ static int train_view(struct app_prop_trained *t, const char *root, int version,
                                    .gain = t->gain,
                                    .n_features = nf};
     return PX_OK;
+}
+
+// A feature that alone separates the classes (AUC >= APP_LEAKAGE_AUC on the dev rows) is
+// likely derived from the target (digital_user from monthly_logins): a note warns of it.
+static int leakage_notes(struct ml_spec *spec, const struct ml_experiment *e, struct px_err *err)
+{
+    int rc = PX_OK;
+    for (size_t k = 0; rc == PX_OK && k < spec->n_features; k++) {
+        double a = e->single_auc[k];
+        if (a >= APP_LEAKAGE_AUC) {
+            char note[512];
+            snprintf(note, sizeof note,
+                     "leakage warning: '%.200s' alone reaches AUC %.3f on the training rows; it "
+                     "may be derived from the target '%.100s' (drop it with --drop if so)",
+                     spec->features[k].name, a, spec->target);
+            rc = ml_spec_add_note(spec, note, err);
+        }
+    }
+    return rc;
 }
 
 int app_train(const struct app_train_params *p, app_progress_fn progress, void *user,
@@ -227,6 +261,7 @@ int app_train(const struct app_train_params *p, app_progress_fn progress, void *
     x->n_folds = p->folds > 0 ? p->folds : x->n_folds;
     x->target_recall = p->target_recall > 0 ? p->target_recall : x->target_recall;
     x->min_precision = p->min_precision > 0 ? p->min_precision : 0;
+    x->top_k = p->top_k;
     x->xgb.seed = p->seed;
     x->xgb.n_threads = p->n_threads > 0 ? p->n_threads : x->xgb.n_threads;
     x->xgb.n_rounds = p->n_rounds > 0 ? p->n_rounds : x->xgb.n_rounds;
@@ -240,11 +275,15 @@ int app_train(const struct app_train_params *p, app_progress_fn progress, void *
         rc = ml_dataset_build(p->csv, &build, &t->spec, &t->ds, err);
     if (rc == PX_OK)
         rc = ml_experiment_run(&t->ds, x, progress, user, &t->e, err);
+    if (rc == PX_OK)
+        rc = leakage_notes(&t->spec, &t->e, err);
     if (rc == PX_OK) {
         struct propmodel_save_info info = {.data_path = p->csv,
                                            .data_sha256 = t->sha256,
                                            .n_rows = t->ds.n_rows,
-                                           .n_pos = t->ds.n_pos};
+                                           .n_pos = t->ds.n_pos,
+                                           .lines = t->ds.line,
+                                           .heldout = t->e.heldout};
         rc = propmodel_save(root, p->name, &t->spec, x, &t->e, &info, &version, err);
     }
     if (rc == PX_OK)
@@ -266,6 +305,7 @@ void app_prop_data_free(struct app_prop_data *d)
     }
     ml_explanation_free(&d->e);
     ml_dataset_free(&d->ds);
+    px_free(d->heldout);
     px_free(d->names);
     px_free(d->name_block);
     px_free(d);
@@ -301,13 +341,52 @@ int app_prop_data_wrap(struct ml_dataset *ds, struct app_prop_data **out, struct
     return PX_OK;
 }
 
+float app_prop_potential_score(const struct app_prop_data *d, size_t r, float model_p)
+{
+    return d->heldout != NULL && !isnan(d->heldout[r]) ? d->heldout[r] : model_p;
+}
+
+// When csv is the model's training file (its sha256), d's rows get their held-out scores
+// (matched by CSV line), so potential lists never use the model that saw their labels.
+static int attach_heldout(const struct app_prop_model *m, const char *csv, struct app_prop_data *d,
+                          struct px_err *err)
+{
+    const struct propmodel_model *pm = &m->pm;
+    char sha[65];
+    if (pm->n_heldout == 0 || pm->data_sha256[0] == '\0' ||
+        sha256_file_hex(csv, sha, NULL) != PX_OK || strcmp(sha, pm->data_sha256) != 0) {
+        return PX_OK;
+    }
+    size_t n = d->ds.n_rows;
+    d->heldout = px_malloc((n ? n : 1) * sizeof *d->heldout);
+    if (d->heldout == NULL) {
+        return oom(err);
+    }
+    size_t j = 0; // both in line order
+    for (size_t r = 0; r < n; r++) {
+        while (j < pm->n_heldout && pm->heldout_line[j] < d->ds.line[r]) {
+            j++;
+        }
+        d->heldout[r] = j < pm->n_heldout && pm->heldout_line[j] == d->ds.line[r]
+                            ? pm->heldout_score[j]
+                            : NAN;
+    }
+    return PX_OK;
+}
+
 int app_prop_data_csv(const struct app_prop_model *m, const char *csv, bool need_target,
                       struct app_prop_data **out, struct px_err *err)
 {
     struct ml_dataset ds;
     *out = NULL;
     int rc = ml_dataset_apply(csv, &m->pm.spec, need_target, &ds, err);
-    return rc == PX_OK ? app_prop_data_wrap(&ds, out, err) : rc;
+    if (rc == PX_OK)
+        rc = app_prop_data_wrap(&ds, out, err);
+    if (rc == PX_OK && (rc = attach_heldout(m, csv, *out, err)) != PX_OK) {
+        app_prop_data_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 size_t app_prop_data_rows(const struct app_prop_data *d)
@@ -318,10 +397,16 @@ size_t app_prop_data_rows(const struct app_prop_data *d)
 int app_prop_data_shap(const struct app_prop_model *m, struct app_prop_data *d,
                        struct px_err *err)
 {
+    return app_prop_data_shap_progress(m, d, NULL, NULL, err);
+}
+
+int app_prop_data_shap_progress(const struct app_prop_model *m, struct app_prop_data *d,
+                                app_progress_fn progress, void *user, struct px_err *err)
+{
     if (d->has_shap) {
         return PX_OK;
     }
-    int rc = ml_explain(m->pm.model, d->ds.x, d->ds.n_rows, &d->e, err);
+    int rc = ml_explain_progress(m->pm.model, d->ds.x, d->ds.n_rows, progress, user, &d->e, err);
     d->has_shap = rc == PX_OK;
     return rc;
 }
@@ -557,8 +642,10 @@ int app_prop_scores_make(const struct app_prop_model *m, const struct app_prop_d
     }
     size_t k = 0;
     for (size_t r = 0; r < n; r++) {
-        if (!p->potential || (prob[r] >= m->pm.threshold && ds->y[r] == 0.0f)) {
-            rk[k++] = (struct ranked){r, prob[r]};
+        // a potential row is ranked by its held-out score when the data is the training file
+        float q = p->potential ? app_prop_potential_score(d, r, prob[r]) : prob[r];
+        if (!p->potential || (q >= m->pm.threshold && ds->y[r] == 0.0f)) {
+            rk[k++] = (struct ranked){r, q};
         }
     }
     if (p->potential) {
@@ -583,6 +670,7 @@ int app_prop_scores_make(const struct app_prop_model *m, const struct app_prop_d
     s->v = (struct app_score_view){.model = &m->info,
                                    .has_target = ds->y != NULL,
                                    .potential = p->potential,
+                                   .out_of_fold = p->potential && d->heldout != NULL,
                                    .n_data = n,
                                    .n_negatives = ds->n_neg,
                                    .n_matched = n_matched,
@@ -754,9 +842,22 @@ int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data 
         }
         sel[i] = r;
     }
+    // the potential list's order: by held-out score when d is the training file
+    size_t *po = d->heldout != NULL ? px_malloc((n ? n : 1) * sizeof *po) : ro;
+    double *pq = d->heldout != NULL ? px_malloc((n ? n : 1) * sizeof *pq) : pd;
+    if (rc == PX_OK && (po == NULL || pq == NULL)) {
+        rc = oom(err);
+    }
+    if (rc == PX_OK && d->heldout != NULL) {
+        for (size_t r = 0; r < n; r++) {
+            po[r] = r;
+            pq[r] = app_prop_potential_score(d, r, e->prob[r]);
+        }
+        qsort_r(po, n, sizeof *po, cmp_desc, pq);
+    }
     size_t n_pot = 0, pot_max = p->n_rows > 0 ? p->n_rows : n;
     for (size_t i = 0; rc == PX_OK && ds->y != NULL && i < n && n_pot < pot_max; i++) {
-        n_pot += ds->y[ro[i]] == 0.0f && e->prob[ro[i]] >= m->pm.threshold;
+        n_pot += ds->y[po[i]] == 0.0f && pq[po[i]] >= m->pm.threshold;
     }
     if (rc == PX_OK) {
         x->global = px_calloc(nf ? nf : 1, sizeof *x->global);
@@ -771,6 +872,10 @@ int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data 
     if (rc != PX_OK) {
         app_prop_explained_free(x);
         px_free(fo);
+        if (po != ro)
+            px_free(po);
+        if (pq != pd)
+            px_free(pq);
         px_free(ro);
         px_free(pd);
         px_free(sel);
@@ -798,14 +903,20 @@ int app_prop_explain(const struct app_prop_model *m, const struct app_prop_data 
     // the potential list: negatives the model already scores at or above the threshold
     size_t k = 0, n_pot_all = 0;
     for (size_t i = 0; ds->y != NULL && i < n; i++) {
-        size_t r = ro[i];
-        if (ds->y[r] == 0.0f && e->prob[r] >= m->pm.threshold) {
+        size_t r = po[i];
+        if (ds->y[r] == 0.0f && pq[r] >= m->pm.threshold) {
             if (k < n_pot) {
-                explain_row(m, d, r, NULL, 0, &x->rows[shown + k++]);
+                struct app_explain_row *row = &x->rows[shown + k++];
+                explain_row(m, d, r, NULL, 0, row);
+                row->probability = (float)pq[r]; // the held-out score it was listed by
             }
             n_pot_all++; // all of them, as `prospect score --potential` counts
         }
     }
+    if (po != ro)
+        px_free(po);
+    if (pq != pd)
+        px_free(pq);
     x->m = m;
     x->v = (struct app_explain_view){.model = &m->info,
                                      .n_data = n,

@@ -25,7 +25,13 @@ struct app_prop_data {
     char *name_block;        // owned: "line N" of every row (used where a row has no id)
     bool has_shap;
     struct ml_explanation e; // when has_shap
+    float *heldout;          // owned: (ds.n_rows) when the data is the model's training file
+                             // (same sha256): each row's score from a model that never saw its
+                             // label (heldout.csv; NaN: none), else NULL
 };
+
+// The score a potential list ranks row r by: its held-out score when d has one, else model_p.
+float app_prop_potential_score(const struct app_prop_data *d, size_t r, float model_p);
 
 // Loads ref from the registry root (a directory; never NULL). Returns owned *out.
 int app_prop_model_open(const char *root, const char *ref, int n_threads,
@@ -119,7 +125,9 @@ struct app_prop_explained {
 
 struct app_prop_look {
     struct app_look_entry *a, *b; // owned
+    struct app_tip_feature *by_a, *by_b; // owned: per-feature tipping summaries
     char vectors[512];
+    char fixed[1024]; // the features held fixed and why
     struct app_look_view v;
 };
 

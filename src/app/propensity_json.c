@@ -71,6 +71,7 @@ int app_prop_scores_json(const struct app_prop_scores *s, struct buf *out, struc
     rc = boolean(out, v->potential, key(out, "potential", false, rc, err), err);
     rc = integer(out, (long long)v->n_data, key(out, "n_data", false, rc, err), err);
     rc = integer(out, (long long)v->n_matched, key(out, "n_matched", false, rc, err), err);
+    rc = boolean(out, v->out_of_fold, key(out, "out_of_fold", false, rc, err), err);
     rc = raw(out, "[", key(out, "rows", false, rc, err), err);
     for (size_t i = 0; rc == PX_OK && i < v->n_rows; i++) {
         const struct app_score_row *r = &v->rows[i];
@@ -186,19 +187,31 @@ static int look_list(struct buf *b, const struct app_look_entry *l, size_t n, bo
             rc = num(b, x->to - x->from, key(b, "change", false, rc, err), err);
             rc = num(b, x->new_probability, key(b, "new_probability", false, rc, err), err);
             rc = boolean(b, x->tipped, key(b, "tipped", false, rc, err), err);
+            rc = boolean(b, x->above, key(b, "above_threshold", false, rc, err), err);
         }
         rc = raw(b, "}", rc, err);
     }
     return raw(b, "]", rc, err);
 }
 
-static int tip_summary(struct buf *b, size_t rows, size_t tipped, double avg, int rc,
-                       struct px_err *err)
+static int tip_summary(struct buf *b, size_t rows, size_t tipped, double avg,
+                       const struct app_tip_feature *by, size_t n_by, int rc, struct px_err *err)
 {
     rc = raw(b, "{", rc, err);
     rc = integer(b, (long long)rows, key(b, "rows", true, rc, err), err);
     rc = integer(b, (long long)tipped, key(b, "tipped", false, rc, err), err);
     rc = num(b, avg, key(b, "avg_change", false, rc, err), err);
+    rc = raw(b, "[", key(b, "by_feature", false, rc, err), err);
+    for (size_t i = 0; rc == PX_OK && i < n_by; i++) {
+        rc = raw(b, i ? ", {" : "{", rc, err);
+        rc = str(b, by[i].feature, key(b, "feature", true, rc, err), err);
+        rc = str(b, by[i].type, key(b, "type", false, rc, err), err);
+        rc = integer(b, (long long)by[i].rows, key(b, "rows", false, rc, err), err);
+        rc = integer(b, (long long)by[i].tipped, key(b, "tipped", false, rc, err), err);
+        rc = num(b, by[i].avg_change, key(b, "avg_change", false, rc, err), err);
+        rc = raw(b, "}", rc, err);
+    }
+    rc = raw(b, "]", rc, err);
     return raw(b, "}", rc, err);
 }
 
@@ -209,6 +222,7 @@ int app_prop_look_json(const struct app_prop_look *l, struct buf *out, struct px
     rc = integer(out, (long long)v->k, key(out, "k", false, rc, err), err);
     rc = str(out, v->vectors, key(out, "vectors", false, rc, err), err);
     rc = boolean(out, v->text_vectors, key(out, "text_vectors", false, rc, err), err);
+    rc = str(out, v->fixed, key(out, "fixed", false, rc, err), err);
     rc = raw(out, ",\n", rc, err);
     rc = look_list(out, v->a, v->n_a, v->tipping, key(out, "list_a", true, rc, err), err);
     rc = raw(out, ",\n", rc, err);
@@ -216,8 +230,10 @@ int app_prop_look_json(const struct app_prop_look *l, struct buf *out, struct px
     if (v->tipping) {
         rc = raw(out, ",\n", rc, err);
         rc = raw(out, "{", key(out, "summary", true, rc, err), err);
-        rc = tip_summary(out, v->n_a, v->tipped_a, v->avg_a, key(out, "a", true, rc, err), err);
-        rc = tip_summary(out, v->n_b, v->tipped_b, v->avg_b, key(out, "b", false, rc, err), err);
+        rc = tip_summary(out, v->n_a, v->tipped_a, v->avg_a, v->by_a, v->n_by_a,
+                         key(out, "a", true, rc, err), err);
+        rc = tip_summary(out, v->n_b, v->tipped_b, v->avg_b, v->by_b, v->n_by_b,
+                         key(out, "b", false, rc, err), err);
         rc = raw(out, "}", rc, err);
     }
     return raw(out, "}", rc, err);

@@ -10,9 +10,16 @@
 // every output (CLI table / JSON / CSV, HTTP) carries it. Embeddings are unit vectors, so the
 // Euclidean distance ml_lookalikes uses orders pairs as cosine similarity does.
 //
-// Tipping: each listed row's tipping feature (largest |SHAP| among the features that can be
-// stepped) is stepped towards the training maximum (ml_tipping); the answer keeps the start and
+// Tipping: each listed row's tipping feature (largest |SHAP| among the features that may
+// change) is stepped towards the training maximum (ml_tipping); the answer keeps the start and
 // tipping values and the new probability as doubles, NaN where a row has no tipping feature.
+// What may change: --features, else every numeric feature except the fixed ones, decided from
+// the data and said in the answer: dates (a birth date, a customer-since date), age-like
+// whole numbers (all values within 16..105, spanning at least 15), and any feature that moves
+// with one of those (|Pearson r| >= 0.95 on the data: Experience with Age, tenure with a
+// since-date). One-hot levels, list items and postcode areas are never stepped. Rows already at
+// or above the threshold are not stepped and not counted; summaries are per tipping feature
+// (each in its own unit), the overall average only when one feature is involved.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -225,6 +232,8 @@ void app_prop_look_free(struct app_prop_look *l)
     }
     px_free(l->a);
     px_free(l->b);
+    px_free(l->by_a);
+    px_free(l->by_b);
     px_free(l);
 }
 
@@ -292,17 +301,128 @@ static int cmp_prob(const void *x, const void *y, void *user)
     return (i > j) - (i < j);
 }
 
-static void tip_summary(const struct app_look_entry *l, size_t n, size_t *tipped, double *avg)
+// Sums a list's tipping: *tipped rows, *avg their change (NaN when none, or when they tipped on
+// more than one feature), and per feature into by (room for n entries; *n_by used).
+static void tip_summary(const struct app_prop_model *m, const struct app_look_entry *l, size_t n,
+                        size_t *tipped, double *avg, struct app_tip_feature *by, size_t *n_by)
 {
     double s = 0;
+    const char *one = NULL;
+    bool several = false;
     *tipped = 0;
+    *n_by = 0;
     for (size_t i = 0; i < n; i++) {
+        if (l[i].above || l[i].tipping_feature == NULL) {
+            continue;
+        }
+        size_t b = 0;
+        while (b < *n_by && strcmp(by[b].feature, l[i].tipping_feature) != 0) {
+            b++;
+        }
+        if (b == *n_by) {
+            const struct ml_feature *ft = NULL;
+            for (size_t f = 0; f < m->pm.spec.n_features && ft == NULL; f++) {
+                if (strcmp(m->features[f], l[i].tipping_feature) == 0) {
+                    ft = &m->pm.spec.features[f];
+                }
+            }
+            by[(*n_by)++] = (struct app_tip_feature){.feature = l[i].tipping_feature,
+                                                     .type = ft ? coltype_name(ft->type) : "",
+                                                     .avg_change = 0};
+        }
+        by[b].rows++;
         if (l[i].tipped) {
+            by[b].tipped++;
+            by[b].avg_change += l[i].to - l[i].from;
             (*tipped)++;
             s += l[i].to - l[i].from;
+            several = several || (one != NULL && strcmp(one, l[i].tipping_feature) != 0);
+            one = l[i].tipping_feature;
         }
     }
-    *avg = *tipped ? s / (double)*tipped : NAN;
+    for (size_t b = 0; b < *n_by; b++) {
+        by[b].avg_change = by[b].tipped ? by[b].avg_change / (double)by[b].tipped : NAN;
+    }
+    *avg = *tipped && !several ? s / (double)*tipped : NAN;
+}
+
+// Pearson correlation of features a and b over the rows (NaN skipped; NaN when undefined).
+static double correlation(const struct ml_dataset *ds, size_t a, size_t b)
+{
+    size_t nf = ds->n_features, m = 0;
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (size_t r = 0; r < ds->n_rows; r++) {
+        double x = ds->x[r * nf + a], y = ds->x[r * nf + b];
+        if (isnan(x) || isnan(y)) {
+            continue;
+        }
+        m++;
+        sa += x;
+        sb += y;
+        saa += x * x;
+        sbb += y * y;
+        sab += x * y;
+    }
+    if (m < 3) {
+        return NAN;
+    }
+    double va = saa - sa * sa / (double)m, vb = sbb - sb * sb / (double)m;
+    return va > 0 && vb > 0 ? (sab - sa * sb / (double)m) / sqrt(va * vb) : NAN;
+}
+
+// The features that may change (can[f] = 1) and, without --features, the fixed ones and why
+// into said (n bytes).
+static void changeable(const struct app_prop_model *m, const struct ml_dataset *ds,
+                       const struct app_look_params *p, unsigned char *can, unsigned char *why,
+                       char *said, size_t n)
+{
+    const struct ml_spec *s = &m->pm.spec;
+    size_t nf = s->n_features;
+    said[0] = '\0';
+    for (size_t f = 0; f < nf; f++) {
+        const struct ml_feature *ft = &s->features[f];
+        why[f] = 0;
+        if (p->n_features > 0) {
+            can[f] = 0;
+            for (size_t i = 0; i < p->n_features; i++) {
+                can[f] = can[f] || strcmp(ft->name, p->features[i]) == 0;
+            }
+            continue;
+        }
+        can[f] = ft->level == NULL && ft->type != COLTYPE_BOOL;
+        if (ft->level == NULL && ft->type == COLTYPE_DATE) {
+            why[f] = 1; // a date
+        } else if (ft->level == NULL && ft->integer && ft->type != COLTYPE_BOOL &&
+                   ft->min >= 16 && ft->max <= 105 && ft->max - ft->min >= 15) {
+            why[f] = 2; // age-like
+        }
+    }
+    if (p->n_features > 0) {
+        return;
+    }
+    for (size_t f = 0; f < nf; f++) { // features moving with a fixed one
+        for (size_t g = 0; g < nf && can[f] && why[f] == 0; g++) {
+            if ((why[g] == 1 || why[g] == 2) && g != f && s->features[f].level == NULL &&
+                fabs(correlation(ds, f, g)) >= 0.95) {
+                why[f] = (unsigned char)(3 + g); // moves with g (g < nf <= 252 checked below)
+            }
+        }
+    }
+    size_t at = 0;
+    for (size_t f = 0; f < nf; f++) {
+        if (why[f] == 0 || at + 1 >= n) {
+            continue;
+        }
+        can[f] = 0;
+        const char *name = s->features[f].name;
+        int w = why[f] == 1   ? snprintf(said + at, n - at, "%s'%s' (a date)", at ? ", " : "", name)
+                : why[f] == 2 ? snprintf(said + at, n - at, "%s'%s' (age-like: %g..%g)",
+                                         at ? ", " : "", name, s->features[f].min,
+                                         s->features[f].max)
+                              : snprintf(said + at, n - at, "%s'%s' (moves with '%s')",
+                                         at ? ", " : "", name, s->features[why[f] - 3].name);
+        at = w > 0 && (size_t)w < n - at ? at + (size_t)w : n - 1;
+    }
 }
 
 int app_prop_lookalike(const struct app_prop_model *m, const char *csv,
@@ -339,7 +459,7 @@ int app_prop_lookalike_with(const struct app_prop_model *m, const char *csv,
     struct app_prop_look *o = NULL;
     float *vec = NULL;       // owned (computed here)
     const float *use = NULL; // the vectors used: vec or borrowed from vectors()
-    unsigned char *allow = NULL;
+    unsigned char *allow = NULL, *can = NULL, *fixed_why = NULL, *skip = NULL;
     size_t *tip_feat = NULL, *order = NULL, *rows = NULL, *feats = NULL, *which = NULL;
     double *step = NULL, *mn = NULL, *mx = NULL;
     struct ml_tip *tips = NULL;
@@ -373,7 +493,10 @@ int app_prop_lookalike_with(const struct app_prop_model *m, const char *csv,
     step = px_malloc((nf ? nf : 1) * sizeof *step);
     mn = px_malloc((nf ? nf : 1) * sizeof *mn);
     mx = px_malloc((nf ? nf : 1) * sizeof *mx);
-    if (!o || !allow || !tip_feat || !order || !step || !mn || !mx) {
+    can = px_malloc(nf ? nf : 1);
+    fixed_why = px_malloc(nf ? nf : 1);
+    skip = px_malloc(nf ? nf : 1);
+    if (!o || !allow || !tip_feat || !order || !step || !mn || !mx || !can || !fixed_why || !skip) {
         px_fail(err, PX_ENOMEM, "out of memory");
         goto done;
     }
@@ -385,13 +508,19 @@ int app_prop_lookalike_with(const struct app_prop_model *m, const char *csv,
                   : isnan(p->real_step) ? (ft->max > ft->min ? (ft->max - ft->min) / 100.0 : 1.0)
                                         : p->real_step;
     }
+    if (nf > 250) { // why[] names a feature by a byte
+        rc = px_fail(err, PX_ELIMIT, "tipping: %zu features (at most 250)", nf);
+        goto done;
+    }
+    changeable(m, ds, p, can, fixed_why, o->fixed, sizeof o->fixed);
+    for (size_t f = 0; f < nf; f++) {
+        skip[f] = !can[f];
+    }
     for (size_t r = 0; r < n; r++) {
-        tip_feat[r] = app_prop_tipping_feature(m, d, r);
-        bool ok = p->n_features == 0;
-        for (size_t i = 0; i < p->n_features && !ok && tip_feat[r] != SIZE_MAX; i++) {
-            ok = strcmp(s->features[tip_feat[r]].name, p->features[i]) == 0;
-        }
-        allow[r] = ok && ds->y[r] == 0.0f;
+        size_t k = 0;
+        tip_feat[r] = ml_explain_top(&d->e, r, 1, skip, &k) ? k : SIZE_MAX;
+        // with --features, only rows that have one of them to change
+        allow[r] = (p->n_features == 0 || tip_feat[r] != SIZE_MAX) && ds->y[r] == 0.0f;
     }
 
     // the vectors
@@ -465,12 +594,15 @@ int app_prop_lookalike_with(const struct app_prop_model *m, const char *csv,
                                   .n_a = n_a,
                                   .n_b = n_b,
                                   .avg_a = NAN,
-                                  .avg_b = NAN};
+                                  .avg_b = NAN,
+                                  .fixed = o->fixed};
     if (p->tipping) {
         size_t n_t = 0;
         for (size_t i = 0; i < n_a + n_b; i++) {
-            size_t r = i < n_a ? o->a[i].row : o->b[i - n_a].row;
-            if (tip_feat[r] != SIZE_MAX) {
+            struct app_look_entry *x = i < n_a ? &o->a[i] : &o->b[i - n_a];
+            size_t r = x->row;
+            x->above = d->e.prob[r] >= m->pm.threshold; // nothing to tip
+            if (tip_feat[r] != SIZE_MAX && !x->above) {
                 rows[n_t] = r;
                 feats[n_t] = tip_feat[r];
                 which[n_t++] = i;
@@ -495,8 +627,16 @@ int app_prop_lookalike_with(const struct app_prop_model *m, const char *csv,
             x->to = tips[t].to;
             x->new_probability = tips[t].p_after;
         }
-        tip_summary(o->a, n_a, &o->v.tipped_a, &o->v.avg_a);
-        tip_summary(o->b, n_b, &o->v.tipped_b, &o->v.avg_b);
+        o->by_a = px_calloc(n_a ? n_a : 1, sizeof *o->by_a);
+        o->by_b = px_calloc(n_b ? n_b : 1, sizeof *o->by_b);
+        if (o->by_a == NULL || o->by_b == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+            goto done;
+        }
+        tip_summary(m, o->a, n_a, &o->v.tipped_a, &o->v.avg_a, o->by_a, &o->v.n_by_a);
+        tip_summary(m, o->b, n_b, &o->v.tipped_b, &o->v.avg_b, o->by_b, &o->v.n_by_b);
+        o->v.by_a = o->by_a;
+        o->v.by_b = o->by_b;
     }
     rc = PX_OK;
     *out = o;
@@ -505,6 +645,9 @@ done:
     app_prop_look_free(o);
     px_free(vec);
     px_free(allow);
+    px_free(can);
+    px_free(fixed_why);
+    px_free(skip);
     px_free(tip_feat);
     px_free(order);
     px_free(rows);

@@ -1,11 +1,12 @@
 // cmd_lookalike.c — `prospect lookalike` and `prospect tipping`.
 //
 // lookalike: List A = for every positive row its k nearest negatives (de-duplicated, by
-// distance); List B = the negatives ranked by the model's probability, as many as List A. Both
-// can be restricted to rows whose tipping feature (largest |SHAP| among the features that can be
-// stepped) is in --features. tipping: for List A and List B, steps each row's tipping feature
-// towards the training maximum until the probability reaches the threshold, and summarises how
-// many of each list tip and at what average change.
+// distance); List B = the negatives ranked by the model's probability, as many as List A.
+// --features lists what may change (a row's tipping feature is the largest |SHAP| among them;
+// default: what app_prop_lookalike decides from the data, said as "held fixed"). tipping: for
+// List A and List B, steps each row below the threshold on its tipping feature towards the
+// training maximum until the probability reaches the threshold, and summarises per feature (in
+// its own unit) how many tip and at what average change.
 //
 // The work is app_prop_lookalike (app_prop.h): vectors are each row's profile text embedded by
 // the sentence-transformer when its weights are present, else the standardised model features;
@@ -22,8 +23,27 @@
 #include "app_registry.h"
 #include "cli.h"
 #include "limits.h"
+#include "progress.h"
 
 #define MAX_FEATURES 64
+
+
+// SHAP progress: a bar on a terminal (quiet when piped), begun on the first report.
+struct shap_bar {
+    struct progress bar;
+    const char *label;
+    bool started;
+};
+
+static void on_shap(size_t done, size_t total, void *user)
+{
+    struct shap_bar *b = user;
+    if (!b->started) {
+        progress_begin(&b->bar, b->label, total);
+        b->started = true;
+    }
+    progress_update(&b->bar, done);
+}
 
 static const char *const k_usage_look =
     "usage: prospect lookalike --model NAME[/VERSION] --csv FILE [--k 1] [--features F1,F2]\n"
@@ -35,7 +55,9 @@ static const char *const k_usage_look =
     "\n"
     "lookalike: List A, the negatives nearest to each positive (k per positive, de-duplicated,\n"
     "by distance), and List B, the negatives ranked by probability (as many as List A).\n"
-    "--features keeps only rows whose tipping feature (largest |SHAP|) is one of these.\n"
+    "--features lists what may change: a row's tipping feature is the largest |SHAP| among them\n"
+    "(default: every numeric feature but dates, age-like ones and those moving with them,\n"
+    "as the answer says); rows already at or above the threshold are not stepped.\n"
     "tipping: for both lists, steps each row's tipping feature towards the data's maximum (by 1\n"
     "for whole-number features, by --real-step, default (max - min) / 100, for real ones) until\n"
     "the probability reaches the model's threshold; prints the tipping value, the change and the\n"
@@ -85,7 +107,9 @@ static void print_list(const char *title, const struct app_look_entry *l, size_t
             printf("  dist %7.4f (near %s)", x->dist, x->near);
         }
         printf("  tipping: %s", feat);
-        if (tipping && x->tipping_feature != NULL) {
+        if (tipping && x->above) {
+            printf(" (already at or above the threshold)");
+        } else if (tipping && x->tipping_feature != NULL) {
             if (x->tipped) {
                 printf(" %g -> %g (%+g), p %.4f", x->from, x->to, x->to - x->from,
                        x->new_probability);
@@ -182,14 +206,23 @@ static int run_cmd(const char *cmd, bool tipping, int argc, char **argv)
     struct app_prop_model *m = NULL;
     struct app_prop_data *d = NULL;
     struct app_prop_look *L = NULL;
+    struct shap_bar sb = {.label = "SHAP"};
     struct buf doc;
     buf_init(&doc, LIMIT_HTTP_RESPONSE);
     int status = CLI_FAIL;
-    if (app_prop_load(root, model, threads, &m, &err) != PX_OK ||
-        app_prop_data_csv(m, csv, true, &d, &err) != PX_OK ||
-        app_prop_data_shap(m, d, &err) != PX_OK ||
-        app_prop_lookalike(m, csv, d, &lp, &L, &err) != PX_OK ||
-        (fmt == CLI_FORMAT_JSON && app_prop_look_json(L, &doc, &err) != PX_OK)) {
+    int rc = app_prop_load(root, model, threads, &m, &err);
+    if (rc == PX_OK)
+        rc = app_prop_data_csv(m, csv, true, &d, &err);
+    if (rc == PX_OK)
+        rc = app_prop_data_shap_progress(m, d, on_shap, &sb, &err);
+    if (sb.started) {
+        progress_end(&sb.bar);
+    }
+    if (rc == PX_OK)
+        rc = app_prop_lookalike(m, csv, d, &lp, &L, &err);
+    if (rc == PX_OK && fmt == CLI_FORMAT_JSON)
+        rc = app_prop_look_json(L, &doc, &err);
+    if (rc != PX_OK) {
         status = cli_fail(cmd, &err);
         goto done;
     }
@@ -206,15 +239,27 @@ static int run_cmd(const char *cmd, bool tipping, int argc, char **argv)
         printf("model %s/%d, threshold %.4f; k = %zu\nvectors: %s\n", v->model->name,
                v->model->version, v->model->threshold, v->k, v->vectors);
     }
+    if (v->fixed[0] != '\0') {
+        fprintf(fmt == CLI_FORMAT_TABLE ? stdout : stderr,
+                "%sheld fixed (not changed by tipping; --features to choose): %s\n",
+                fmt == CLI_FORMAT_TABLE ? "" : "prospect tipping: ", v->fixed);
+    }
     print_list("A", v->a, v->n_a, tipping, fmt);
     print_list("B", v->b, v->n_b, tipping, fmt);
     if (tipping) {
         FILE *sf = fmt == CLI_FORMAT_CSV ? stderr : stdout;
-        fprintf(sf,
-                "%ssummary: List A: %zu of %zu tip (average change %.4g); List B: %zu "
-                "of %zu tip (average change %.4g)\n",
-                fmt == CLI_FORMAT_CSV ? "prospect tipping: " : "\n", v->tipped_a, v->n_a,
-                v->avg_a, v->tipped_b, v->n_b, v->avg_b);
+        const char *pre = fmt == CLI_FORMAT_CSV ? "prospect tipping: " : "";
+        fprintf(sf, "%ssummary: List A: %zu of %zu tip; List B: %zu of %zu tip (rows already at "
+                    "or above the threshold are not stepped)\n",
+                fmt == CLI_FORMAT_CSV ? pre : "\n", v->tipped_a, v->n_a, v->tipped_b, v->n_b);
+        for (int l = 0; l < 2; l++) {
+            const struct app_tip_feature *by = l ? v->by_b : v->by_a;
+            for (size_t i = 0, n_by = l ? v->n_by_b : v->n_by_a; i < n_by; i++) {
+                fprintf(sf, "%s  List %c, %s (%s): %zu of %zu tip, average change %+.4g\n", pre,
+                        l ? 'B' : 'A', by[i].feature, by[i].type, by[i].tipped, by[i].rows,
+                        by[i].avg_change);
+            }
+        }
     }
     status = CLI_OK;
 done:

@@ -165,9 +165,12 @@ int cmd_score(int argc, char **argv)
     if (sp.potential) {
         fprintf(stderr,
                 "prospect score: %zu of %zu rows labelled '%s' = %s score at or above the "
-                "threshold %.4f\n",
+                "threshold %.4f%s\n",
                 v->n_matched, v->n_negatives, v->model->target, v->model->negative,
-                v->model->threshold);
+                v->model->threshold,
+                v->out_of_fold ? " (the training file: each row scored out-of-fold, never by the "
+                                 "model that saw its label)"
+                               : "");
     }
     if (out == NULL) {
         status = fmt == CLI_FORMAT_JSON ? cli_print_json("score", &doc)

@@ -30,6 +30,8 @@
 #define MODEL_JSON_MAX (1024u << 20)
 #define RUN_JSON "run.json"
 #define MODEL_JSON "model.json"
+#define HELDOUT_CSV "heldout.csv"
+#define HELDOUT_MAX (256u << 20)
 
 const char *const propmodel_metric_names[5] = {"auc_roc", "auc_pr", "precision", "recall", "f1"};
 
@@ -116,12 +118,86 @@ static void metrics_json(struct w *w, const struct ml_metrics *m)
     w_raw(w, "}");
 }
 
+// "grid": the cells searched (scale_pos_weight null = balanced: n_neg / n_pos of the training
+// rows), each with its pooled out-of-fold score and mean best round, and the winner's index.
+static void grid_json(struct w *w, const struct ml_experiment_params *p,
+                      const struct ml_experiment *e)
+{
+    w_key(w, "grid", true);
+    w_raw(w, "{");
+    w_str(w, "metric", true, p->cv_metric == ML_EVAL_AUCPR ? "auc_pr" : "auc_roc");
+    w_int(w, "folds", false, p->n_folds);
+    w_int(w, "winner", false, (long long)e->best_cell);
+    w_key(w, "cells", false);
+    w_raw(w, "[");
+    for (size_t c = 0; c < e->n_cells; c++) {
+        const struct ml_grid_cell *g = &e->cells[c];
+        w_raw(w, c ? ",\n    {" : "\n    {");
+        w_num(w, "eta", true, g->eta);
+        w_int(w, "max_depth", false, g->max_depth);
+        w_num(w, "min_child_weight", false, g->min_child_weight);
+        w_num(w, "scale_pos_weight", false, g->scale_pos_weight < 0 ? NAN : g->scale_pos_weight);
+        w_bool(w, "balanced", false, g->scale_pos_weight < 0);
+        w_num(w, "score", false, g->score);
+        w_num(w, "rounds", false, g->rounds);
+        w_raw(w, "}");
+    }
+    w_raw(w, "]}");
+}
+
+// "calibration": the isotonic map (knots), Brier scores and the reliability table of the
+// calibrated out-of-fold scores (web/models draws it from exactly these names).
+static void calibration_json(struct w *w, const struct ml_experiment *e)
+{
+    w_key(w, "calibration", true);
+    w_raw(w, "{");
+    w_str(w, "method", true, e->cal.n > 0 ? "isotonic" : "none");
+    w_str(w, "fitted_on", false, "out-of-fold scores");
+    w_num(w, "tie_weight", false, ML_CALIBRATION_TIE);
+    w_num(w, "brier_before", false, e->brier_before);
+    w_num(w, "brier_after", false, e->brier_after);
+    w_num(w, "test_brier_before", false, e->test_brier_before);
+    w_num(w, "test_brier_after", false, e->test_brier_after);
+    w_key(w, "reliability", false);
+    w_raw(w, "[");
+    for (size_t b = 0; b < ML_RELIABILITY_BINS; b++) {
+        const struct ml_reliability_bin *r = &e->reliability[b];
+        w_raw(w, b ? ",\n    {" : "\n    {");
+        w_num(w, "lo", true, r->lo);
+        w_num(w, "hi", false, r->hi);
+        w_num(w, "mean_predicted", false, r->mean_predicted);
+        w_num(w, "observed", false, r->observed);
+        w_int(w, "n", false, (long long)r->n);
+        w_raw(w, "}");
+    }
+    w_raw(w, "],\n    ");
+    w_key(w, "knots", true);
+    w_raw(w, "{");
+    w_key(w, "x", true);
+    w_raw(w, "[");
+    for (size_t i = 0; i < e->cal.n; i++) {
+        w_raw(w, i ? ", " : "");
+        if (w->rc == PX_OK)
+            w->rc = jsonx_put_number(w->b, e->cal.x[i], JSONX_ROUND_TRIP, w->err);
+    }
+    w_raw(w, "],\n     ");
+    w_key(w, "y", true);
+    w_raw(w, "[");
+    for (size_t i = 0; i < e->cal.n; i++) {
+        w_raw(w, i ? ", " : "");
+        if (w->rc == PX_OK)
+            w->rc = jsonx_put_number(w->b, e->cal.y[i], JSONX_ROUND_TRIP, w->err);
+    }
+    w_raw(w, "]}}");
+}
+
 // The run record. The version is not in it: the registry gives the number when it publishes
 // the directory (readers take it from the directory).
 static int run_json(struct buf *b, const char *name, const char *created,
                     const struct ml_spec *spec, const struct ml_experiment_params *p,
                     const struct ml_experiment *e, const struct propmodel_save_info *info,
-                    const char *model_sha, size_t model_bytes, struct px_err *err)
+                    const char *model_sha, size_t model_bytes, const char *held_sha,
+                    size_t held_bytes, struct px_err *err)
 {
     struct w w = {b, PX_OK, err};
     w_raw(&w, "{\n  ");
@@ -148,6 +224,7 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_str(&w, "positive", false, spec->positive);
     w_str(&w, "negative", false, spec->negative);
     w_bool(&w, "bool", false, spec->target_bool);
+    w_bool(&w, "one_vs_rest", false, spec->one_vs_rest);
     w_raw(&w, "},\n  ");
     w_str(&w, "id_column", true, spec->id_column);
     w_raw(&w, ",\n  ");
@@ -179,24 +256,30 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_raw(&w, "{");
     w_int(&w, "folds", true, p->n_folds);
     w_num(&w, "test_fraction", false, p->test_fraction);
-    w_num(&w, "valid_fraction", false, p->valid_fraction);
     w_num(&w, "target_recall", false, p->target_recall);
     w_num(&w, "min_precision", false, p->min_precision);
+    w_int(&w, "top_k", false, (long long)p->top_k);
     w_num(&w, "recall_z", false, p->recall_z);
     w_int(&w, "seed", false, (long long)p->xgb.seed);
-    w_int(&w, "max_depth", false, p->xgb.max_depth);
-    w_num(&w, "eta", false, p->xgb.eta);
-    w_int(&w, "n_rounds", false, p->xgb.n_rounds);
+    w_int(&w, "max_depth", false, e->chosen.max_depth);
+    w_num(&w, "eta", false, e->chosen.eta);
+    w_int(&w, "n_rounds", false, e->chosen.n_rounds);
+    w_int(&w, "max_rounds", false, p->xgb.n_rounds);
     w_int(&w, "early_stopping", false, p->xgb.early_stopping);
+    w_str(&w, "cv_metric", false, p->cv_metric == ML_EVAL_AUCPR ? "auc_pr" : "auc_roc");
     w_num(&w, "subsample", false, p->xgb.subsample);
     w_num(&w, "colsample_bytree", false, p->xgb.colsample_bytree);
-    w_num(&w, "min_child_weight", false, p->xgb.min_child_weight);
+    w_num(&w, "min_child_weight", false, e->chosen.min_child_weight);
     w_num(&w, "lambda", false, p->xgb.lambda);
     w_num(&w, "scale_pos_weight", false, e->final_info.scale_pos_weight);
     w_int(&w, "nthread", false, p->xgb.n_threads);
     w_str(&w, "tree_method", false, "hist");
     w_str(&w, "objective", false, "binary:logistic");
     w_raw(&w, "},\n  ");
+    grid_json(&w, p, e);
+    w_raw(&w, ",\n  ");
+    calibration_json(&w, e);
+    w_raw(&w, ",\n  ");
     w_num(&w, "threshold", true, e->threshold);
     w_raw(&w, ",\n  ");
     w_key(&w, "metrics", true);
@@ -220,7 +303,6 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_raw(&w, "{");
     w_int(&w, "rounds_run", true, e->final_info.n_rounds);
     w_int(&w, "rounds_kept", false, e->final_info.best_round);
-    w_num(&w, "best_valid_logloss", false, e->final_info.best_logloss);
     w_int(&w, "rows_dev", false, (long long)e->n_dev);
     w_int(&w, "rows_test", false, (long long)e->n_test);
     w_raw(&w, "},\n  ");
@@ -230,6 +312,13 @@ static int run_json(struct buf *b, const char *name, const char *created,
     w_str(&w, "format", false, "xgboost-json");
     w_str(&w, "sha256", false, model_sha);
     w_int(&w, "bytes", false, (long long)model_bytes);
+    if (held_sha != NULL) {
+        w_raw(&w, "}, {");
+        w_str(&w, "path", true, HELDOUT_CSV);
+        w_str(&w, "format", false, "csv");
+        w_str(&w, "sha256", false, held_sha);
+        w_int(&w, "bytes", false, (long long)held_bytes);
+    }
     w_raw(&w, "}]\n}\n");
     return w.rc;
 }
@@ -239,8 +328,8 @@ static int run_json(struct buf *b, const char *name, const char *created,
 // MLflow's column type for a feature's source column.
 static const char *mlflow_type(const struct ml_feature *f)
 {
-    if (f->level != NULL) {
-        return "string"; // one-hot level of a category
+    if (f->level != NULL) { // one-hot level of a category or a postcode's area, list item
+        return f->type == COLTYPE_INTEGER ? "long" : "string";
     }
     switch (f->type) {
     case COLTYPE_BOOL: return "boolean";
@@ -291,21 +380,32 @@ int propmodel_save(const char *root, const char *name, const struct ml_spec *spe
                    const struct ml_experiment_params *params, const struct ml_experiment *e,
                    const struct propmodel_save_info *info, int *version, struct px_err *err)
 {
-    char created[40], model_sha[65], thr[40];
+    char created[40], model_sha[65], held_sha[65], thr[40];
     char *model = NULL, *inputs = NULL;
-    struct buf run;
+    struct buf run, held;
     size_t model_len = 0;
     *version = 0;
     buf_init(&run, RUN_JSON_MAX);
+    buf_init(&held, HELDOUT_MAX);
     int rc = bundle_check_name(name, err);
     if (rc != PX_OK) {
         return rc;
     }
     bundle_now_utc(created, sizeof created);
-    rc = ml_classifier_save_json(e->model, &model, &model_len, err);
+    if (info->lines != NULL && info->heldout != NULL) {
+        rc = buf_printf(&held, err, "line,score\n");
+        for (size_t i = 0; rc == PX_OK && i < info->n_rows; i++) {
+            if (!isnan(info->heldout[i])) {
+                rc = buf_printf(&held, err, "%zu,%.9g\n", info->lines[i], (double)info->heldout[i]);
+            }
+        }
+    }
+    rc = rc == PX_OK ? ml_classifier_save_json(e->model, &model, &model_len, err) : rc;
     if (rc == PX_OK) {
         sha256_hex(model, model_len, model_sha);
-        rc = run_json(&run, name, created, spec, params, e, info, model_sha, model_len, err);
+        sha256_hex(held.data ? held.data : "", held.len, held_sha);
+        rc = run_json(&run, name, created, spec, params, e, info, model_sha, model_len,
+                      held.len > 0 ? held_sha : NULL, held.len, err);
     }
     if (rc == PX_OK && (inputs = signature_inputs(spec)) == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory writing MLmodel");
@@ -333,11 +433,13 @@ int propmodel_save(const char *root, const char *name, const struct ml_spec *spe
         const struct registry_file files[] = {
             {MODEL_JSON, model, model_len},
             {RUN_JSON, run.data, run.len},
+            {HELDOUT_CSV, held.data, held.len},
         };
-        rc = registry_save_files(root, files, 2, &mm, version, err);
+        rc = registry_save_files(root, files, held.len > 0 ? 3 : 2, &mm, version, err);
     }
     px_free(inputs);
     buf_free(&run);
+    buf_free(&held);
     px_free(model);
     return rc;
 }
@@ -402,6 +504,7 @@ static int spec_from_json(const cJSON *r, const char *what, struct ml_spec *spec
     spec->positive = dup_or_null(get_str(t, "positive"), &oom);
     spec->negative = dup_or_null(get_str(t, "negative"), &oom);
     spec->target_bool = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "bool"));
+    spec->one_vs_rest = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "one_vs_rest"));
     spec->id_column = dup_or_null(get_str(r, "id_column"), &oom);
     size_t n = (size_t)cJSON_GetArraySize(fs);
     spec->features = px_calloc(n, sizeof *spec->features);
@@ -433,6 +536,99 @@ static int spec_from_json(const cJSON *r, const char *what, struct ml_spec *spec
     return PX_OK;
 }
 
+// The calibration map of a record (calibration.knots {x, y}); a record without one (written
+// before calibration) leaves *cal empty: scores are then the trees' own probabilities.
+static int calibration_from_json(const cJSON *rec, struct ml_calibration *cal, struct px_err *err)
+{
+    memset(cal, 0, sizeof *cal);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "calibration");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "knots");
+    if (c == NULL) {
+        return PX_OK;
+    }
+    const cJSON *xs = cJSON_GetObjectItemCaseSensitive(k, "x");
+    const cJSON *ys = cJSON_GetObjectItemCaseSensitive(k, "y");
+    if (!cJSON_IsArray(xs) || !cJSON_IsArray(ys) ||
+        cJSON_GetArraySize(xs) != cJSON_GetArraySize(ys)) {
+        return px_fail(err, PX_EFORMAT, "%s: calibration.knots x and y are not arrays of one size",
+                       RUN_JSON);
+    }
+    size_t n = (size_t)cJSON_GetArraySize(xs);
+    double *x = px_malloc((n ? n : 1) * sizeof *x), *y = px_malloc((n ? n : 1) * sizeof *y);
+    if (x == NULL || y == NULL) {
+        px_free(x);
+        px_free(y);
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", RUN_JSON);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *a = cJSON_GetArrayItem(xs, (int)i), *b = cJSON_GetArrayItem(ys, (int)i);
+        x[i] = cJSON_IsNumber(a) ? a->valuedouble : NAN;
+        y[i] = cJSON_IsNumber(b) ? b->valuedouble : NAN;
+    }
+    int rc = ml_calibration_set(x, y, n, cal, err);
+    if (rc != PX_OK) {
+        px_err_prefix(err, "%s", RUN_JSON);
+    }
+    px_free(x);
+    px_free(y);
+    return rc;
+}
+
+// heldout.csv of the version (checked against the manifest when the version was opened), when
+// there is one: "line,score" rows, lines increasing.
+static int heldout_read(const cJSON *rec, struct propmodel_model *m, struct px_err *err)
+{
+    const char *want = NULL;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "artifacts"))
+    {
+        const char *path = get_str(a, "path");
+        if (path != NULL && strcmp(path, HELDOUT_CSV) == 0) {
+            want = get_str(a, "sha256");
+        }
+    }
+    if (want == NULL) { // a version written before held-out scores were kept
+        return PX_OK;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int rc = registry_read_checked(m->dir, HELDOUT_CSV, HELDOUT_MAX, want, "the run record's",
+                                   &data, &len, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++) {
+        lines += data[i] == '\n';
+    }
+    m->heldout_line = px_malloc((lines ? lines : 1) * sizeof *m->heldout_line);
+    m->heldout_score = px_malloc((lines ? lines : 1) * sizeof *m->heldout_score);
+    if (m->heldout_line == NULL || m->heldout_score == NULL) {
+        px_free(data);
+        return px_fail(err, PX_ENOMEM, "out of memory reading %s", HELDOUT_CSV);
+    }
+    const char *p = memchr(data, '\n', len); // past the header
+    size_t row = 2;
+    while (p != NULL && (size_t)(p + 1 - data) < len) {
+        p++;
+        char *end = NULL;
+        unsigned long long line = strtoull(p, &end, 10);
+        double score = end && *end == ',' ? strtod(end + 1, &end) : NAN;
+        if (end == NULL || *end != '\n' || !(score >= 0 && score <= 1) ||
+            (m->n_heldout > 0 && line <= m->heldout_line[m->n_heldout - 1])) {
+            px_free(data);
+            return px_fail(err, PX_EFORMAT, "%s: line %zu is not 'line,score' in order",
+                           HELDOUT_CSV, row);
+        }
+        m->heldout_line[m->n_heldout] = (size_t)line;
+        m->heldout_score[m->n_heldout++] = (float)score;
+        p = end;
+        row++;
+    }
+    px_free(data);
+    return PX_OK;
+}
+
 void propmodel_model_free(struct propmodel_model *m)
 {
     if (m == NULL) {
@@ -440,6 +636,9 @@ void propmodel_model_free(struct propmodel_model *m)
     }
     ml_spec_free(&m->spec);
     ml_classifier_free(m->model);
+    ml_calibration_free(&m->cal);
+    px_free(m->heldout_line);
+    px_free(m->heldout_score);
     memset(m, 0, sizeof *m);
 }
 
@@ -464,6 +663,9 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
     if ((rc = spec_from_json(rec, RUN_JSON, &out->spec, err)) != PX_OK) {
         goto done;
     }
+    if ((rc = calibration_from_json(rec, &out->cal, err)) != PX_OK) {
+        goto done;
+    }
     out->threshold = get_num(rec, "threshold");
     if (!isfinite(out->threshold)) {
         rc = px_fail(err, PX_EFORMAT, "%s: no threshold", RUN_JSON);
@@ -479,8 +681,15 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
     }
     rc = ml_classifier_load_json(model, model_len, out->spec.n_features, n_threads, &out->model,
                                  err);
+    if (rc == PX_OK && out->cal.n > 0)
+        rc = ml_classifier_set_calibration(out->model, &out->cal, err);
     if (rc != PX_OK) {
         px_err_prefix(err, "%s", MODEL_JSON);
+        goto done;
+    }
+    const char *dsha = get_str(cJSON_GetObjectItemCaseSensitive(rec, "data"), "sha256");
+    snprintf(out->data_sha256, sizeof out->data_sha256, "%s", dsha ? dsha : "");
+    if ((rc = heldout_read(rec, out, err)) != PX_OK) {
         goto done;
     }
     snprintf(out->name, sizeof out->name, "%s", r.name);

@@ -5,9 +5,16 @@
 //                  threshold, ...}, signature inputs = the source columns the model scores
 //   manifest.json  kind, and the size and sha256 of every other file (bundle.h)
 //   model.json     XGBoost JSON model (XGBoosterSaveModelToBuffer)
+//   heldout.csv    "line,score": each training row's calibrated score from a model that never
+//                  saw its label (out-of-fold, or the final model's for the test split), so a
+//                  potential list on the training file is never scored by the model that
+//                  learned its labels (absent in versions written before it)
 //   run.json       run record: format, parameters, data sha256, target, features (type, one-hot
 //                  level, min/max, gain), notes, threshold, metrics per fold / cv / test,
-//                  artifacts (model.json's sha256); the version is the directory's
+//                  artifacts (model.json's sha256), the grid searched and its winner, the
+//                  calibration (isotonic knots, Brier, reliability); the version is the
+//                  directory's. A load sets the calibration on the classifier, so every
+//                  prediction through it is calibrated.
 // A save fills a staging directory, seals it and publishes it through the registry (next
 // version under the lock, RENAME_NOREPLACE); nothing is left on failure. A load verifies every
 // file against the manifest and refuses a name that holds another kind.
@@ -32,6 +39,8 @@ struct propmodel_save_info {
     const char *data_sha256; // borrowed: its hex digest
     size_t n_rows;
     size_t n_pos;
+    const size_t *lines;   // borrowed: (n_rows) each row's CSV line, or NULL: no held-out file
+    const float *heldout;  // borrowed: (n_rows) ml_experiment.heldout (NaN: none)
 };
 
 // Saves the experiment's final model and run record as the next version of name. Returns the
@@ -46,7 +55,12 @@ struct propmodel_model {
     int version;
     struct ml_spec spec;         // owned
     struct ml_classifier *model; // owned
-    double threshold;
+    double threshold;            // on calibrated scores when cal has knots
+    struct ml_calibration cal;   // owned: run.json's calibration map (n == 0: none, an old record)
+    char data_sha256[65];        // the training CSV's (run.json data.sha256; "" unknown)
+    size_t n_heldout;            // heldout.csv rows (0: none)
+    size_t *heldout_line;        // owned: (n_heldout) CSV lines, increasing
+    float *heldout_score;        // owned: (n_heldout)
     char dir[LIMIT_PATH]; // the version's directory
 };
 

@@ -3,8 +3,8 @@
 // Design:
 //   - One BoosterHandle per classifier. Data goes in through XGDMatrixCreateFromMat (row-major
 //     float, NaN missing), labels through XGDMatrixSetFloatInfo("label").
-//   - Training runs XGBoosterUpdateOneIter round by round and reads the validation logloss from
-//     XGBoosterEvalOneIter's text ("[i]\tval-logloss:0.1234"), so early stopping is ours and
+//   - Training runs XGBoosterUpdateOneIter round by round and reads the validation score from
+//     XGBoosterEvalOneIter's text ("[i]\tval-auc:0.91234"), so early stopping is ours and
 //     exact: stop after early_stopping rounds without improvement, then XGBoosterSlice to the
 //     best round, so the saved model is the model that was measured.
 //   - Determinism: seed, nthread and tree_method=hist are set explicitly; XGBoost's global
@@ -27,6 +27,7 @@
 struct ml_classifier {
     BoosterHandle booster;
     size_t n_features;
+    struct ml_calibration cal; // n == 0: none
 };
 
 struct ml_xgb_params ml_xgb_default_params(void)
@@ -36,6 +37,7 @@ struct ml_xgb_params ml_xgb_default_params(void)
         .eta = 0.3,
         .n_rounds = 300,
         .early_stopping = 20,
+        .eval_metric = ML_EVAL_LOGLOSS,
         .subsample = 0.9,
         .colsample_bytree = 0.9,
         .min_child_weight = 1,
@@ -79,6 +81,7 @@ void ml_classifier_free(struct ml_classifier *c)
     if (c->booster != NULL) {
         XGBoosterFree(c->booster);
     }
+    ml_calibration_free(&c->cal);
     px_free(c);
 }
 
@@ -125,7 +128,9 @@ static int set_params(BoosterHandle b, const struct ml_xgb_params *p, double spw
     const char *kv[][2] = {
         {"objective", "binary:logistic"},
         {"tree_method", "hist"},
-        {"eval_metric", "logloss"},
+        {"eval_metric", p->eval_metric == ML_EVAL_AUC     ? "auc"
+                        : p->eval_metric == ML_EVAL_AUCPR ? "aucpr"
+                                                          : "logloss"},
         {"max_depth", v[0]},
         {"eta", v[1]},
         {"subsample", v[2]},
@@ -164,7 +169,7 @@ static int check_input(const float *x, const float *y, size_t n, size_t nf, stru
     return PX_OK;
 }
 
-// Validation logloss out of "[12]\tval-logloss:0.123456".
+// Validation score out of "[12]\tval-logloss:0.123456".
 static double parse_eval(const char *s)
 {
     const char *c = s ? strrchr(s, ':') : NULL;
@@ -212,6 +217,7 @@ int ml_classifier_train(const float *x, const float *y, size_t n, size_t nf, con
     if ((rc = set_params(b, &p, spw, err)) != PX_OK) {
         goto done;
     }
+    double sign = p.eval_metric == ML_EVAL_LOGLOSS ? 1 : -1; // compare as "lower is better"
     double best = INFINITY;
     int best_round = 0, rounds = 0;
     for (int it = 0; it < p.n_rounds; it++) {
@@ -230,7 +236,7 @@ int ml_classifier_train(const float *x, const float *y, size_t n, size_t nf, con
             rc = xfail(err, "evaluating");
             goto done;
         }
-        double ll = parse_eval(res);
+        double ll = sign * parse_eval(res);
         if (ll < best) {
             best = ll;
             best_round = rounds;
@@ -258,7 +264,7 @@ int ml_classifier_train(const float *x, const float *y, size_t n, size_t nf, con
     if (info != NULL) {
         info->n_rounds = rounds;
         info->best_round = best_round;
-        info->best_logloss = nv > 0 ? best : NAN;
+        info->best_score = nv > 0 ? sign * best : NAN;
         info->scale_pos_weight = spw;
     }
     *out = c;
@@ -313,10 +319,32 @@ static int predict(struct ml_classifier *c, const float *x, size_t n, int type, 
     return rc;
 }
 
+int ml_classifier_set_calibration(struct ml_classifier *c, const struct ml_calibration *cal,
+                                  struct px_err *err)
+{
+    struct ml_calibration copy;
+    int rc = ml_calibration_set(cal->x, cal->y, cal->n, &copy, err);
+    if (rc == PX_OK) {
+        ml_calibration_free(&c->cal);
+        c->cal = copy;
+    }
+    return rc;
+}
+
+int ml_classifier_predict_raw(struct ml_classifier *c, const float *x, size_t n, float *prob,
+                              struct px_err *err)
+{
+    return predict(c, x, n, 0, 1, prob, err);
+}
+
 int ml_classifier_predict(struct ml_classifier *c, const float *x, size_t n, float *prob,
                           struct px_err *err)
 {
-    return predict(c, x, n, 0, 1, prob, err);
+    int rc = predict(c, x, n, 0, 1, prob, err);
+    if (rc == PX_OK) {
+        ml_calibration_apply(&c->cal, prob, n);
+    }
+    return rc;
 }
 
 int ml_classifier_margin(struct ml_classifier *c, const float *x, size_t n, float *margin,

@@ -63,6 +63,11 @@ static double iso_days(const char *iso)
 static int add_note(struct ml_spec *spec, struct px_err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+int ml_spec_add_note(struct ml_spec *spec, const char *text, struct px_err *err)
+{
+    return add_note(spec, err, "%s", text);
+}
+
 static int add_note(struct ml_spec *spec, struct px_err *err, const char *fmt, ...)
 {
     char line[512];
@@ -161,14 +166,33 @@ static int check_header(const char *path, size_t line, const char *const *f, con
 
 // ---- read 1 of a build: types and uniqueness ----
 
+// The digit shape of a column's values, for postcode-like integers: how many values are plain
+// digit strings of each width (no sign, no separator) and the distinct leading CODE_PREFIX
+// digits of those at least CODE_MIN_WIDTH wide.
+#define CODE_MIN_WIDTH 4
+#define CODE_PREFIX 3
+#define CODE_MIN_DISTINCT 50
+#define CODE_WIDTH_SHARE 0.99
+#define CODE_MAX_WIDTH 12
+
+struct code_shape {
+    size_t by_width[CODE_MAX_WIDTH + 1]; // plain digit values of each width
+    struct coltype_distinct prefixes;    // owned: leading digits (sorted at the end)
+    int width;                           // the most common width (make_spec)
+    size_t n_width;                      // values of that width
+};
+
 struct scan {
     const char *path;
     size_t n_cols;
     char **names;                // owned: (n_cols)
     struct coltype_infer *infer; // owned: (n_cols)
+    struct code_shape *shape;    // owned: (n_cols)
     uint64_t **hash;             // owned: (n_cols) arrays of (n_rows) value hashes
     size_t n_rows, cap_rows;
 };
+
+static int shape_add(struct code_shape *c, const char *v, size_t n, struct px_err *err);
 
 static void scan_free(struct scan *s)
 {
@@ -182,7 +206,14 @@ static void scan_free(struct scan *s)
         if (s->hash) {
             px_free(s->hash[j]);
         }
+        if (s->shape) {
+            for (size_t i = 0; i < s->shape[j].prefixes.n; i++) {
+                px_free(s->shape[j].prefixes.v[i]);
+            }
+            px_free(s->shape[j].prefixes.v);
+        }
     }
+    px_free(s->shape);
     px_free(s->names);
     px_free(s->infer);
     px_free(s->hash);
@@ -200,7 +231,8 @@ static int scan_record(void *user, size_t index, size_t line, const char *const 
         s->names = px_calloc(n, sizeof *s->names);
         s->infer = px_calloc(n, sizeof *s->infer);
         s->hash = px_calloc(n, sizeof *s->hash);
-        if (s->names == NULL || s->infer == NULL || s->hash == NULL) {
+        s->shape = px_calloc(n, sizeof *s->shape);
+        if (s->names == NULL || s->infer == NULL || s->hash == NULL || s->shape == NULL) {
             return px_fail(err, PX_ENOMEM, "out of memory reading %s", s->path);
         }
         s->n_cols = n;
@@ -253,9 +285,111 @@ static int scan_record(void *user, size_t index, size_t line, const char *const 
         }
         // an empty value hashes to 0 and is skipped by the uniqueness check
         s->hash[j][s->n_rows] = vl ? fnv1a(v, vl) | 1u : 0;
+        if ((rc = shape_add(&s->shape[j], v, vl, err)) != PX_OK) {
+            return rc;
+        }
     }
     s->n_rows++;
     return PX_OK;
+}
+
+// Adds a value (trimmed) to a column's digit shape.
+static int shape_add(struct code_shape *c, const char *v, size_t n, struct px_err *err)
+{
+    if (n == 0 || n > CODE_MAX_WIDTH) {
+        return PX_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            return PX_OK;
+        }
+    }
+    c->by_width[n]++;
+    if (n < CODE_MIN_WIDTH || c->prefixes.overflow) {
+        return PX_OK;
+    }
+    for (size_t i = 0; i < c->prefixes.n; i++) {
+        if (memcmp(c->prefixes.v[i], v, CODE_PREFIX) == 0) {
+            return PX_OK;
+        }
+    }
+    if (c->prefixes.n >= LIMIT_CATEGORY_VALUES) {
+        c->prefixes.overflow = true;
+        return PX_OK;
+    }
+    char **g = px_realloc(c->prefixes.v, (c->prefixes.n + 1) * sizeof *g);
+    char *d = g ? px_strndup(v, CODE_PREFIX) : NULL;
+    if (g != NULL) {
+        c->prefixes.v = g;
+    }
+    if (d == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    c->prefixes.v[c->prefixes.n++] = d;
+    return PX_OK;
+}
+
+// Distinct non-empty values of column j (sorts its hashes).
+static size_t distinct_count(struct scan *s, size_t j)
+{
+    uint64_t *h = s->hash[j];
+    qsort(h, s->n_rows, sizeof *h, cmp_u64);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_rows; i++) {
+        n += h[i] != 0 && (i == 0 || h[i] != h[i - 1]);
+    }
+    return n;
+}
+
+// Postcode-like: an integer column whose values are plain digit strings of one width (at least
+// CODE_MIN_WIDTH digits, in CODE_WIDTH_SHARE of the values), with at least CODE_MIN_DISTINCT
+// distinct values and at most LIMIT_CATEGORY_VALUES distinct leading CODE_PREFIX digits: a code
+// whose digits name a place, not a quantity (a count or an amount has values of many widths).
+// Fills the shape's width and sorts its prefixes.
+static bool postcode_like(struct scan *s, size_t j)
+{
+    struct code_shape *c = &s->shape[j];
+    size_t best = 0;
+    for (int w = 1; w <= CODE_MAX_WIDTH; w++) {
+        if (c->by_width[w] > c->by_width[best]) {
+            best = (size_t)w;
+        }
+    }
+    c->width = (int)best;
+    c->n_width = c->by_width[best];
+    size_t nv = s->infer[j].n_values;
+    if (best < CODE_MIN_WIDTH || c->prefixes.overflow || c->prefixes.n < 2 ||
+        (double)c->n_width < CODE_WIDTH_SHARE * (double)nv ||
+        distinct_count(s, j) < CODE_MIN_DISTINCT) {
+        return false;
+    }
+    qsort(c->prefixes.v, c->prefixes.n, sizeof *c->prefixes.v, cmp_str);
+    return true;
+}
+
+// Whether the list value f[0..n) ("A; B; C") holds item (items trimmed, compared exactly).
+static bool list_has(const char *f, size_t n, const char *item)
+{
+    size_t il = strlen(item);
+    const char *p = f, *end = f + n;
+    while (p <= end) {
+        const char *q = memchr(p, ';', (size_t)(end - p));
+        if (q == NULL) {
+            q = end;
+        }
+        const char *a = p, *b = q;
+        while (a < b && (*a == ' ' || *a == '\t')) {
+            a++;
+        }
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) {
+            b--;
+        }
+        if ((size_t)(b - a) == il && memcmp(a, item, il) == 0) {
+            return true;
+        }
+        p = q + 1;
+    }
+    return false;
 }
 
 // Whether every non-empty value of column j differs from the others (sorts its hashes).
@@ -365,10 +499,31 @@ static int target_classes(const struct scan *s, size_t jt, const char *positive,
         spec->positive = px_strdup(pos ? "1" : "0");
         spec->negative = px_strdup(pos ? "0" : "1");
     } else {
+        bool known = false; // a value of a column of more than two: one-vs-rest
+        for (size_t i = 0; positive != NULL && i < ci->values.n; i++) {
+            known = known || strcmp(ci->values.v[i], positive) == 0;
+        }
+        if ((ci->values.overflow || ci->values.n > 2) && positive != NULL &&
+            (known || ci->values.overflow)) {
+            size_t nl = strlen(positive) + 8;
+            spec->positive = px_strdup(positive);
+            spec->negative = px_malloc(nl);
+            spec->target = px_strdup(name);
+            if (spec->positive == NULL || spec->negative == NULL || spec->target == NULL) {
+                return px_fail(err, PX_ENOMEM, "out of memory");
+            }
+            snprintf(spec->negative, nl, "not %s", positive);
+            spec->one_vs_rest = true;
+            return add_note(spec, err,
+                            "target '%s': one-vs-rest: '%s' against the other %s%zu values", name,
+                            positive, ci->values.overflow ? "over " : "",
+                            ci->values.n > 0 ? ci->values.n - 1 : 0);
+        }
         if (ci->values.overflow || ci->values.n > 2) {
             return px_fail(err, PX_EINVAL,
                            "%s: the target column '%s' is not binary: it has %s%zu distinct "
-                           "values ('%s', '%s', '%s', ...)",
+                           "values ('%s', '%s', '%s', ...); --positive VALUE trains one value "
+                           "against the rest",
                            s->path, name, ci->values.overflow ? "over " : "", ci->values.n,
                            ci->values.v[0], ci->values.v[1], ci->values.v[2]);
         }
@@ -467,9 +622,35 @@ static int make_spec(struct scan *s, const struct ml_build_params *p, struct ml_
                 spec->id_column = px_strdup(name);
                 rc = spec->id_column ? PX_OK : px_fail(err, PX_ENOMEM, "out of memory");
             }
-        } else if (t == COLTYPE_TEXT || t == COLTYPE_LIST) {
+        } else if (t == COLTYPE_LIST) {
+            size_t nv = ci->items.n;
+            char **lv = px_calloc(nv ? nv : 1, sizeof *lv);
+            if (lv == NULL) {
+                return px_fail(err, PX_ENOMEM, "out of memory");
+            }
+            memcpy(lv, ci->items.v, nv * sizeof *lv);
+            qsort(lv, nv, sizeof *lv, cmp_str); // deterministic feature order
+            for (size_t k = 0; rc == PX_OK && k < nv; k++) {
+                rc = push_feature(spec, name, lv[k], t, err);
+            }
+            px_free(lv);
+            if (rc == PX_OK) {
+                rc = add_note(spec, err, "'%s': list, multi-hot over %zu items", name, nv);
+            }
+        } else if (t == COLTYPE_TEXT) {
             rc = add_note(spec, err, "'%s': left out: %s values are not used as features yet", name,
                           coltype_name(t));
+        } else if (t == COLTYPE_INTEGER && postcode_like(s, j)) {
+            const struct code_shape *c = &s->shape[j];
+            rc = add_note(spec, err,
+                          "'%s': postcode-like (%zu distinct codes, %d digits wide in %zu of %zu "
+                          "values): used as a category of its first %d digits (%zu areas), not "
+                          "as a number",
+                          name, distinct_count(s, j), c->width, c->n_width, ci->n_values,
+                          CODE_PREFIX, c->prefixes.n);
+            for (size_t k = 0; rc == PX_OK && k < c->prefixes.n; k++) {
+                rc = push_feature(spec, name, c->prefixes.v[k], t, err);
+            }
         } else if (t == COLTYPE_CATEGORY) {
             size_t nv = ci->values.n;
             char **lv = px_calloc(nv ? nv : 1, sizeof *lv);
@@ -637,6 +818,8 @@ static int load_target(struct load *l, size_t line, const char *s, size_t len, f
     }
     if (v.len == strlen(spec->positive) && memcmp(v.s, spec->positive, v.len) == 0) {
         *out = 1.0f;
+    } else if (spec->one_vs_rest) {
+        *out = 0.0f;
     } else if (v.len == strlen(spec->negative) && memcmp(v.s, spec->negative, v.len) == 0) {
         *out = 0.0f;
     } else {
@@ -675,6 +858,18 @@ static int load_record(void *user, size_t index, size_t line, const char *const 
         size_t j = l->src[k];
         struct coltype_value v;
         const char *why = NULL;
+        if (ft->level != NULL && ft->type == COLTYPE_LIST) {
+            x[k] = list_has(f[j], len[j], ft->level) ? 1.0f : 0.0f;
+            continue;
+        }
+        if (ft->level != NULL && ft->type == COLTYPE_INTEGER) { // a postcode's area
+            coltype_parse(COLTYPE_CATEGORY, f[j], len[j], &v, &why);
+            size_t pl = strlen(ft->level);
+            x[k] = v.len == 0                                                ? NAN
+                   : v.len > pl && memcmp(v.s, ft->level, pl) == 0           ? 1.0f
+                                                                             : 0.0f;
+            continue;
+        }
         if (ft->level != NULL) {
             coltype_parse(COLTYPE_CATEGORY, f[j], len[j], &v, &why);
             x[k] = v.len == 0                                                           ? NAN

@@ -7,12 +7,20 @@
 //   date                              days since 1970-01-01
 //   category                          one-hot: one 0/1 feature per level seen in training,
 //                                     named "<column>=<level>"; an unseen level scores as all 0
-//   text, list                        not used (a note says so); a text column whose values are
+//   list ("A; B; C")                  multi-hot: one 0/1 feature per item seen in training,
+//                                     named "<column>=<item>" (type list); an empty value is 0s
+//   postcode-like integer             one-hot over its first 3 digits (an area), type integer
+//                                     with a level: a plain digit code of one width (>= 4) in
+//                                     99 % of the values, >= 50 distinct values (a note names
+//                                     it); a count or an amount has values of many widths
+//   text                              not used (a note says so); a text column whose values are
 //                                     all distinct is the row id
 //   integer with all values distinct  ID-like: not used, a note says so, first one is the row id
 //   a single distinct value           constant: not used, a note says so
 // The target must have exactly two distinct values: a bool column's 1 / yes / true is the
 // positive class unless --positive says otherwise; for other columns --positive is required.
+// A column of more values with --positive one of them is one-vs-rest: that value is 1, every
+// other non-empty value 0 (negative "not VALUE"; a note says so).
 //
 // Two steps: ml_dataset_build infers a struct ml_spec (the feature list, saved with the model)
 // and loads the training matrix; ml_dataset_apply loads any later CSV through a saved spec (the
@@ -48,6 +56,7 @@ struct ml_spec {
     char *positive;   // owned: the positive value as written ("1" for a bool target)
     char *negative;   // owned: the other value
     bool target_bool; // target compared as a bool (yes/true/1 == 1)
+    bool one_vs_rest; // target: positive == 1, any other non-empty value 0
     char *id_column;  // owned: the row-id column, or NULL (rows are then named by line)
     char **notes;     // owned: (n_notes) one line each: what was left out and why
     size_t n_notes;
@@ -97,6 +106,8 @@ int ml_dataset_apply_records(const char *name, const struct ml_spec *spec, bool 
                              ml_records_fn produce, void *user, struct ml_dataset *ds,
                              struct px_err *err);
 
+// Appends a note (copied; at most 511 bytes kept) to spec's notes.
+int ml_spec_add_note(struct ml_spec *spec, const char *text, struct px_err *err);
 void ml_spec_free(struct ml_spec *spec);
 void ml_dataset_free(struct ml_dataset *ds);
 // Row name for output: the id, else "line N" into out (n bytes). Returns out.

@@ -11,6 +11,8 @@
 
 #include "mem.h"
 
+#define EXPLAIN_BATCH 2048 // rows per SHAP call (a progress step)
+
 #define SUM_TOLERANCE 1e-4
 
 void ml_explanation_free(struct ml_explanation *e)
@@ -28,6 +30,13 @@ void ml_explanation_free(struct ml_explanation *e)
 int ml_explain(struct ml_classifier *c, const float *x, size_t n, struct ml_explanation *out,
                struct px_err *err)
 {
+    return ml_explain_progress(c, x, n, NULL, NULL, out, err);
+}
+
+int ml_explain_progress(struct ml_classifier *c, const float *x, size_t n,
+                        ml_explain_progress_fn progress, void *user, struct ml_explanation *out,
+                        struct px_err *err)
+{
     size_t nf = ml_classifier_n_features(c);
     memset(out, 0, sizeof *out);
     out->n_rows = n;
@@ -41,8 +50,18 @@ int ml_explain(struct ml_classifier *c, const float *x, size_t n, struct ml_expl
         rc = px_fail(err, PX_ENOMEM, "out of memory explaining %zu rows", n);
         goto done;
     }
-    if ((rc = ml_classifier_contribs(c, x, n, out->contrib, err)) != PX_OK ||
-        (rc = ml_classifier_margin(c, x, n, out->margin, err)) != PX_OK ||
+    // SHAP is the slow part (exact TreeSHAP): in batches, so progress can be reported
+    for (size_t at = 0; at < n; at += EXPLAIN_BATCH) {
+        size_t m = n - at < EXPLAIN_BATCH ? n - at : EXPLAIN_BATCH;
+        rc = ml_classifier_contribs(c, x + at * nf, m, out->contrib + at * (nf + 1), err);
+        if (rc != PX_OK) {
+            goto done;
+        }
+        if (progress != NULL) {
+            progress(at + m, n, user);
+        }
+    }
+    if ((rc = ml_classifier_margin(c, x, n, out->margin, err)) != PX_OK ||
         (rc = ml_classifier_predict(c, x, n, out->prob, err)) != PX_OK) {
         goto done;
     }

@@ -20,6 +20,12 @@ struct ml_explanation {
 
 // Explains x (n, nf) with c. Fails with PX_EINTERNAL when a row's SHAP values do not add up to
 // its margin within 1e-4 (the row is named). Returns owned *out (ml_explanation_free).
+typedef void (*ml_explain_progress_fn)(size_t done, size_t total, void *user);
+// ml_explain reporting rows done (from the calling thread) as the SHAP values are computed in
+// batches; progress may be NULL.
+int ml_explain_progress(struct ml_classifier *c, const float *x, size_t n,
+                        ml_explain_progress_fn progress, void *user, struct ml_explanation *out,
+                        struct px_err *err);
 int ml_explain(struct ml_classifier *c, const float *x, size_t n, struct ml_explanation *out,
                struct px_err *err);
 void ml_explanation_free(struct ml_explanation *e);

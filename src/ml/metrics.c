@@ -6,6 +6,7 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "mem.h"
@@ -184,15 +185,24 @@ int ml_threshold_for_recall(const float *p, const float *y, size_t n, double tar
     if (rc != PX_OK) {
         return rc;
     }
-    size_t tp = 0;
-    *threshold = s[m - 1].p;
-    for (size_t i = 0; i < m;) {
-        size_t gp, gn, at = i;
-        i = group(s, m, i, &gp, &gn);
-        tp += gp;
-        double rec = z > 0 ? ml_wilson_lower(tp, np, z) : (double)tp / (double)np;
-        if (rec >= target - 1e-12) {
-            *threshold = s[at].p;
+    // with too few positives the confidence bound never reaches the target: then the plain
+    // recall (z = 0) decides, rather than a cut below every row
+    for (int pass = 0; pass < 2; pass++) {
+        double zz = pass == 0 ? z : 0;
+        size_t tp = 0;
+        bool met = false;
+        *threshold = s[m - 1].p;
+        for (size_t i = 0; i < m && !met;) {
+            size_t gp, gn, at = i;
+            i = group(s, m, i, &gp, &gn);
+            tp += gp;
+            double rec = zz > 0 ? ml_wilson_lower(tp, np, zz) : (double)tp / (double)np;
+            if (rec >= target - 1e-12) {
+                *threshold = s[at].p;
+                met = true;
+            }
+        }
+        if (met || !(z > 0)) {
             break;
         }
     }

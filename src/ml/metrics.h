@@ -37,7 +37,8 @@ int ml_metrics_at(const float *p, const float *y, size_t n, double threshold, st
 // The highest threshold whose recall is >= target (0 < target <= 1): the most precise cut that
 // still finds that share of the positives. With z > 0 the recall compared is the Wilson lower
 // confidence bound (z = 1.645: one-sided 95 %), so the target also holds, with that confidence,
-// on new rows like these rather than only on these. PX_EINVAL without positives.
+// on new rows like these rather than only on these; when even the lowest cut cannot show that
+// (too few positives), the plain recall decides. PX_EINVAL without positives.
 int ml_threshold_for_recall(const float *p, const float *y, size_t n, double target, double z,
                             double *threshold, struct px_err *err);
 // Wilson score lower bound of a proportion k / n at z (k / n when z == 0; 0 when n == 0).

@@ -164,6 +164,62 @@ struct bad {
     const char *msg; // expected on stderr
 };
 
+// The generated retail bank (issue 14): list columns multi-hot, a leakage warning for
+// digital_user (monthly_logins), a categorical target one-vs-rest, the grid and calibration in
+// the answer and in run.json, the potential list on the training file scored out-of-fold, and
+// tipping that holds age fixed and does not step rows already above the threshold.
+static void test_retail_bank(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    assert_int_equal(run("generate --rows 2000 --seed 3 --out @/retail.csv", &out, &err), 0);
+    free(out);
+    free(err);
+    int st = run("train --csv @/retail.csv --target digital_user --name dig --registry @/reg",
+                 &out, &err);
+    if (st != 0) {
+        fail_msg("train failed: %s", err);
+    }
+    assert_non_null(strstr(err, "'products_held': list, multi-hot over"));
+    assert_non_null(strstr(err, "leakage warning: 'monthly_logins' alone reaches AUC"));
+    assert_non_null(strstr(out, "grid: 16 cells; chosen: eta"));
+    assert_non_null(strstr(out, "calibration: "));
+    free(out);
+    free(err);
+    st = run("train --csv @/retail.csv --target segment --positive Private --name seg "
+             "--registry @/reg --format json",
+             &out, &err);
+    if (st != 0) {
+        fail_msg("train failed: %s", err);
+    }
+    assert_non_null(strstr(err, "one-vs-rest: 'Private' against the other"));
+    assert_non_null(strstr(out, "\"one_vs_rest\": true"));
+    assert_non_null(strstr(out, "\"negative\": \"not Private\""));
+    assert_non_null(strstr(out, "\"grid\": {\"metric\": \"auc_roc\""));
+    assert_non_null(strstr(out, "\"calibration\": {\"method\": "));
+    assert_non_null(strstr(out, "\"reliability\": ["));
+    assert_non_null(strstr(out, "\"mean_predicted\""));
+    assert_non_null(strstr(out, "\"path\": \"heldout.csv\""));
+    assert_true(exists("reg/seg/1/heldout.csv"));
+    free(out);
+    free(err);
+    st = run("score --model seg --csv @/retail.csv --registry @/reg --potential --format json",
+             &out, &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "\"out_of_fold\": true"));
+    assert_non_null(strstr(err, "scored out-of-fold"));
+    free(out);
+    free(err);
+    st = run("tipping --model seg --csv @/retail.csv --registry @/reg --top 20", &out, &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "held fixed"));
+    assert_non_null(strstr(out, "'age' (age-like"));
+    assert_null(strstr(out, "tipping: age "));
+    assert_non_null(strstr(out, "summary: List A:"));
+    free(out);
+    free(err);
+}
+
 static void test_bad_input_writes_nothing(void **state)
 {
     (void)state;
@@ -231,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_score_explain),
         cmocka_unit_test(test_bad_input_writes_nothing),
+        cmocka_unit_test(test_retail_bank),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,8 @@
 // test_thera.c — the propensity trainer on the Thera Bank personal-loan data (../shared; skips
 // when absent): the must-holds. 5-fold CV AUC-ROC >= 0.99, recall >= 0.95 on the test
-// split at the threshold chosen for recall 0.95, the same seed gives the same model (byte-equal
-// JSON) and numbers, SHAP rows add up to the margin within 1e-4 for every row, and the data's
+// split at the threshold chosen for recall 0.95, test AUC-ROC >= 0.99, the calibrated Brier
+// score no worse than the raw one, the same seed gives the same model (byte-equal JSON) and
+// numbers, SHAP rows add up to the margin within 1e-4 for every row, and the data's
 // quirks are handled generically (the ID column is found by uniqueness, not by name).
 #include <math.h>
 #include <stdio.h>
@@ -44,7 +45,14 @@ static void test_thera_must_hold(void **state)
     assert_int_equal(ds.n_pos, 480);
     assert_non_null(spec.id_column);
     assert_string_equal(spec.id_column, "ID"); // found by uniqueness
-    assert_int_equal(spec.n_features, 12);     // 14 columns less the ID and the target
+    // 14 columns less the ID and the target: 11 numbers, and ZIP Code, postcode-like (found by
+    // its shape: 5-digit codes, 467 distinct), one-hot over its 57 3-digit areas
+    assert_int_equal(spec.n_features, 11 + 57);
+    bool zip_noted = false;
+    for (size_t i = 0; i < spec.n_notes; i++) {
+        zip_noted = zip_noted || strstr(spec.notes[i], "'ZIP Code': postcode-like") != NULL;
+    }
+    assert_true(zip_noted);
 
     struct ml_experiment_params p = ml_experiment_default_params();
     p.xgb.n_threads = 2;
@@ -64,7 +72,13 @@ static void test_thera_must_hold(void **state)
         assert_true(e1.folds[f].auc_roc >= 0.98);
     }
     assert_true(e1.cv.auc_roc >= 0.99);
+    assert_true(e1.test.auc_roc >= 0.99);
     assert_true(e1.test.recall >= 0.95);
+    // calibration never makes the probabilities worse (cross-fitted out-of-fold Brier score)
+    print_message("thera: calibration %s, Brier %.5f -> %.5f (test %.5f -> %.5f)\n",
+                  e1.cal.n ? "isotonic" : "none", e1.brier_before, e1.brier_after,
+                  e1.test_brier_before, e1.test_brier_after);
+    assert_true(e1.brier_after <= e1.brier_before);
     assert_int_equal(e1.n_test, 1000);
 
     // the same seed: the same model, byte for byte, and the same numbers

@@ -157,7 +157,7 @@ struct bad_case {
 
 static const struct bad_case k_bad[] = {
     {NULL, NULL, NULL, "loan", NULL, "no target column 'loan'"},
-    {"a,t\n1,x\n2,y\n3,z\n", NULL, NULL, "t", "x", "not binary"},
+    {"a,t\n1,x\n2,y\n3,z\n", NULL, NULL, "t", "w", "not binary"},
     {"a,t\n1,yes\n2,yes\n3,yes\n", NULL, NULL, "t", NULL, "single class"},
     {"a,t\n1,A\n2,A\n3,A\n", NULL, NULL, "t", "A", "single class"},
     {NULL, ",empty", ",", "t", NULL, "'empty' has no values in any row"},

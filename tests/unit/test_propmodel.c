@@ -120,7 +120,8 @@ static void untrain(struct saved *t)
 static int save(void *user, struct px_err *err)
 {
     struct saved *t = user;
-    const struct propmodel_save_info info = {g_csv, "00", t->ds.n_rows, t->ds.n_pos};
+    const struct propmodel_save_info info = {g_csv, "00", t->ds.n_rows, t->ds.n_pos, t->ds.line,
+                                             t->e.heldout};
     return propmodel_save(g_reg, "fresh", &t->spec, &t->p, &t->e, &info, &t->version, err);
 }
 
