@@ -99,6 +99,12 @@ int app_access_log_batch(struct app_access *a, const struct app_audit_entry *e,
 int app_access_log_failure(struct app_access *a, const struct app_audit_entry *e,
                            const char *reason, struct px_err *err);
 
+// Appends one row of entry e that names its own customers: ids_json, a JSON array of the n
+// customer ids sent (or acted on), and plan (JSON, or NULL) — saved searches, alerts, reports,
+// webhook attempts. Fails closed like app_access_log.
+int app_access_log_ids(struct app_access *a, const struct app_audit_entry *e, const char *plan,
+                       const char *ids_json, long long n, struct px_err *err);
+
 struct app_audit_row {
     long long seq;
     const char *time, *key_id, *channel, *actor, *action, *query, *plan, *customer_ids;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "app_data.h"
+#include "app_saved.h"
 #include "bankgen.h"
 #include "csvimport.h"
 #include "fsx.h"
@@ -254,6 +255,13 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     }
     csvimport_result_free(&r);
     store_close(s);
+    if (rc == PX_OK && stats->committed && !p.no_alerts) {
+        struct px_err e2 = {0};
+        if (app_alerts_after_import(db_path, &stats->alerts_ran, &stats->alerts_new, &e2) !=
+            PX_OK) {
+            snprintf(stats->alerts_error, sizeof stats->alerts_error, "%s", e2.msg);
+        }
+    }
     return rc;
 }
 
