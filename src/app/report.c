@@ -135,7 +135,9 @@ static int write_report(struct out *o, struct app_book *b, const char *title, co
         describe(b, &term, line, sizeof line);
         rc = header_line(o, "boost", line, err);
     }
-    if (rc == PX_OK && p) rc = header_line(o, "semantic text", app_plan_semantic_text(p), err);
+    if (rc == PX_OK && p && app_plan_semantic_text(p)[0] != '\0') {
+        rc = header_line(o, "semantic text", app_plan_semantic_text(p), err);
+    }
     if (rc == PX_OK) rc = header_line(o, "time", when, err);
     snprintf(line, sizeof line, "%lld", gen);
     if (rc == PX_OK) rc = header_line(o, "generation", line, err);
