@@ -19,6 +19,7 @@
 #include "cpu.h"
 #include "jsonx.h"
 #include "limits.h"
+#include "mem.h"
 
 static const char *const k_usage_saved =
     "usage: prospect saved add --name NAME [--webhook URL] [--columns A,B] [--sort COL:asc|desc]\n"
@@ -297,9 +298,9 @@ int cmd_saved(int argc, char **argv)
         struct app_saved_input in = {.name = o.name, .query = argv[optind], .sort = o.sort,
                                      .webhook = o.webhook};
         if (o.columns != NULL) {
-            char *c = strdup(o.columns);
+            char *c = px_strdup(o.columns);
             st = c ? columns_json(c, &cols, &err) : px_fail(&err, PX_ENOMEM, "out of memory");
-            free(c);
+            px_free(c);
             in.columns = cols.data;
         }
         if (st == PX_OK) st = open_book("saved", &o, &b, &err);
