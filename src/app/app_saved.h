@@ -73,10 +73,29 @@ int app_saved_delete(const char *db_path, const struct app_saved_who *who, long 
 // The id of who's search named (or numbered) ref; PX_ENOENT naming it when there is none.
 int app_saved_find(const char *db_path, const struct app_saved_who *who, const char *ref,
                    long long *id, struct px_err *err);
-// Runs search id now: the search answer (app_result_to_json's document, top results) with
-// {"saved": {...}} added — without recording anything for alerts.
+// Runs search id now, re-ranked by the feedback kept with it: the search answer
+// (app_feedback_to_json's document, top results) with {"saved": {...}} added — without
+// recording anything for alerts.
 int app_saved_run(const char *db_path, struct app_book *b, const struct app_saved_who *who,
                   long long id, size_t top, struct buf *out, struct px_err *err);
+
+// ---- feedback: more like these, fewer like these ----
+
+// The search of query re-ranked with the customers marked up (n_up) and down (n_down),
+// Rocchio-style (book_feedback.c): on the sentence-transformer vectors when the search ran on
+// them (*dense true), else on standardised features and profile terms. The query's hard
+// filters still hold: only the candidates it ranked are re-ordered. Unknown ids are
+// PX_ENOENT naming them; with no marks it is app_book_search.
+int app_book_search_feedback(struct app_book *b, const char *query, size_t len, size_t top,
+                             const char *const *up, size_t n_up, const char *const *down,
+                             size_t n_down, struct app_result *res, bool *dense,
+                             struct px_err *err);
+// The answer of a feedback search: app_result_to_json's document with
+// "feedback": {"up": [ids], "down": [ids], "space": "vectors" | "features"} after "query".
+int app_feedback_to_json(const struct app_book *b, const char *query, size_t len,
+                         const char *const *up, size_t n_up, const char *const *down,
+                         size_t n_down, bool dense, const struct app_result *res,
+                         struct buf *out, struct px_err *err);
 
 // ---- alerts ----
 

@@ -501,9 +501,29 @@ int app_saved_run(const char *db_path, struct app_book *b, const struct app_save
     int rc = saved_open_get(db_path, who, id, &st, &v, err);
     if (rc != PX_OK) return rc;
     store_close(st);
-    rc = app_book_search(b, v.query, strlen(v.query), top, &res, err);
+    // the feedback kept with the search re-ranks it (app_book_search_feedback)
+    const char *up[LIMIT_FEEDBACK_IDS], *down[LIMIT_FEEDBACK_IDS];
+    size_t n_up = 0, n_down = 0;
+    cJSON *fb = NULL;
+    if (jsonx_parse(v.feedback, strlen(v.feedback), "feedback", &fb, err) == PX_OK) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(fb, "up"))
+        {
+            if (cJSON_IsString(e) && n_up < LIMIT_FEEDBACK_IDS) up[n_up++] = e->valuestring;
+        }
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(fb, "down"))
+        {
+            if (cJSON_IsString(e) && n_down < LIMIT_FEEDBACK_IDS) down[n_down++] = e->valuestring;
+        }
+    }
+    bool dense = false;
+    rc = app_book_search_feedback(b, v.query, strlen(v.query), top, up, n_up, down, n_down, &res,
+                                  &dense, err);
     size_t mark = out->len;
-    if (rc == PX_OK) rc = app_result_to_json(b, v.query, strlen(v.query), &res, out, err);
+    if (rc == PX_OK) {
+        rc = app_feedback_to_json(b, v.query, strlen(v.query), up, n_up, down, n_down, dense, &res,
+                                  out, err);
+    }
     // {"query": ... } becomes {"saved": {...}, "query": ...}
     if (rc == PX_OK && out->len > mark && out->data[mark] == '{') {
         struct buf tail;
@@ -529,6 +549,7 @@ int app_saved_run(const char *db_path, struct app_book *b, const struct app_save
     px_free(rows);
     buf_free(&ids);
     app_result_free(&res);
+    cJSON_Delete(fb);
     store_saved_clear(&v);
     return rc;
 }

@@ -113,7 +113,9 @@ static int put_operation(struct buf *o, const struct route *r, struct px_err *er
         rc = buf_printf(o, err, "%s{\"name\": \"%.*s\", \"in\": \"query\", \"required\": %s, "
                                 "\"schema\": {\"type\": \"%s\"}}",
                         first ? "" : ", ", (int)n, a, n == 1 && a[0] == 'q' ? "true" : "false",
-                        (n == 1 && a[0] == 'q') || (n == 6 && strncmp(a, "format", 6) == 0)
+                        (n == 1 && a[0] == 'q') || (n == 6 && strncmp(a, "format", 6) == 0) ||
+                                (n == 2 && strncmp(a, "up", 2) == 0) ||
+                                (n == 4 && strncmp(a, "down", 4) == 0)
                             ? "string"
                             : "integer");
         first = false;

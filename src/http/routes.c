@@ -16,7 +16,9 @@ static const struct route k_routes[] = {
     {"GET", "/version", api_version, 0, NULL, "server version"},
     {"POST", "/invocations", api_invocations, LIMIT_HTTP_BODY, NULL,
      "MLflow scoring protocol: inputs, dataframe_split, dataframe_records or instances"},
-    {"GET", "/api/search", api_search, 0, "q,top", "search customers (prospect search --json)"},
+    {"GET", "/api/search", api_search, 0, "q,top,up,down",
+     "search customers (prospect search --json); up / down: customer ids (comma-separated) that "
+     "re-rank the candidates, more like / fewer like these"},
     {"GET", "/api/customers/{id}", api_customer, 0, NULL, "one customer's row"},
     {"GET", "/api/customers/{id}/similar", api_customer_similar, 0, "top",
      "customers most like this one"},

@@ -426,6 +426,91 @@ static void test_day(void **state)
     buf_free(&out);
 }
 
+static const char *const k_toy = "id,age,balance,region\n"
+                                 "A,80,900000,Florida\n"
+                                 "B,78,850000,Florida\n"
+                                 "C,30,1000,Texas\n"
+                                 "D,79,880000,Florida\n"
+                                 "E,31,2000,Texas\n"
+                                 "F,55,400000,Ohio\n";
+
+static void order_of(struct app_book *b, const struct app_result *r, char *out)
+{
+    for (size_t i = 0; i < r->n_hits; i++) out[i] = app_book_id(b, r->hits[i].row)[0];
+    out[r->n_hits] = '\0';
+}
+
+// Rocchio on the toy book (lexical path: standardised age and balance, region one-hot). The
+// query matches no text, so the search scores every row alike (book order); up A, B and down C
+// must give A, B and D (like them) first, then F (between), then C and E (like the down one).
+static void test_rocchio(void **state)
+{
+    (void)state;
+    char db[512], csv[512];
+    snprintf(db, sizeof db, "%s/toy.db", g_dir);
+    tu_write_text(g_dir, "toy.csv", k_toy);
+    snprintf(csv, sizeof csv, "%s/toy.csv", g_dir);
+    struct app_import_stats is;
+    struct px_err err = {0};
+    assert_int_equal(app_import(db, csv, NULL, &is, &err), PX_OK);
+    app_import_stats_free(&is);
+    struct app_book *b = open_book(db);
+    struct app_result r;
+    char got[16];
+    const char *q = "customers";
+    assert_int_equal(app_book_search(b, q, strlen(q), 10, &r, &err), PX_OK);
+    order_of(b, &r, got);
+    assert_string_equal(got, "ABCDEF");
+    app_result_free(&r);
+    const char *up[] = {"A", "B"}, *down[] = {"C"};
+    bool dense = true;
+    assert_int_equal(app_book_search_feedback(b, q, strlen(q), 10, up, 2, down, 1, &r, &dense,
+                                              &err),
+                     PX_OK);
+    assert_false(dense);
+    order_of(b, &r, got);
+    assert_int_equal(strlen(got), 6);
+    // the marked-up ones and their look-alike (in some order: D sits at their centroid, and A
+    // and B are alike to it), then the middle one, then the down one and its look-alike
+    for (int i = 0; i < 3; i++) assert_non_null(strchr("ABD", got[i]));
+    assert_int_equal(got[3], 'F');
+    assert_non_null(strchr(got + 4, 'C'));
+    assert_non_null(strchr(got + 4, 'E'));
+    struct buf out;
+    buf_init(&out, 1u << 20);
+    assert_int_equal(app_feedback_to_json(b, q, strlen(q), up, 2, down, 1, dense, &r, &out, &err),
+                     PX_OK);
+    assert_non_null(strstr(out.data, "{\"feedback\": {\"up\": [\"A\", \"B\"], \"down\": "
+                                     "[\"C\"], \"space\": \"features\"}, \"query\": "));
+    buf_free(&out);
+    app_result_free(&r);
+    // down alone: C's look-alike E falls to the end, C just above it
+    assert_int_equal(app_book_search_feedback(b, q, strlen(q), 3, NULL, 0, down, 1, &r, &dense,
+                                              &err),
+                     PX_OK);
+    order_of(b, &r, got);
+    assert_int_equal(strlen(got), 3); // top still holds
+    assert_null(strchr(got, 'C'));
+    assert_null(strchr(got, 'E'));
+    app_result_free(&r);
+    // filters stay hard: C (30) is marked up, but "over 50" keeps it out
+    const char *q2 = "customers over 50", *up2[] = {"C"};
+    assert_int_equal(app_book_search_feedback(b, q2, strlen(q2), 10, up2, 1, NULL, 0, &r, &dense,
+                                              &err),
+                     PX_OK);
+    order_of(b, &r, got);
+    assert_int_equal(strlen(got), 4);
+    assert_null(strchr(got, 'C'));
+    assert_int_equal(got[0], 'F'); // the nearest to C among those over 50
+    app_result_free(&r);
+    const char *nobody[] = {"ZZZ"};
+    assert_int_equal(app_book_search_feedback(b, q, strlen(q), 10, nobody, 1, NULL, 0, &r, &dense,
+                                              &err),
+                     PX_ENOENT);
+    assert_non_null(strstr(err.msg, "ZZZ"));
+    app_book_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rocchio, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
