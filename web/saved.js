@@ -48,12 +48,12 @@
     tr.append(el('td', { class: 'fb-col' },
       el('button', {
         type: 'button', class: 'fb-up' + (up ? ' on' : ''), 'aria-pressed': up ? 'true' : 'false',
-        'aria-label': 'More like ' + r.customer_id, title: 'More like this one', text: '👍',
+        'aria-label': 'More like ' + r.customer_id, title: 'More like this one', text: '+ more',
         onclick: () => mark(r.customer_id, 'up'),
       }),
       el('button', {
         type: 'button', class: 'fb-down' + (down ? ' on' : ''), 'aria-pressed': down ? 'true' : 'false',
-        'aria-label': 'Fewer like ' + r.customer_id, title: 'Fewer like this one', text: '👎',
+        'aria-label': 'Fewer like ' + r.customer_id, title: 'Fewer like this one', text: '− fewer',
         onclick: () => mark(r.customer_id, 'down'),
       })));
   }

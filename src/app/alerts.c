@@ -4,7 +4,8 @@
 //
 // Design:
 //   - The diff is one merge of two id-sorted lists (saved_matches gives the book's rows in id
-//     order; the store reads a search's set in the same BINARY order), O(n + m), no hashing.
+//     order; the store keeps a search's set as one BLOB in the same byte order), O(n + m), no
+//     hashing; only a changed set is written back.
 //   - A search whose matches were taken at the book's current generation is skipped (nothing
 //     changed since), unless forced: an alert run after every import costs one run per search,
 //     a cron run between imports costs nothing.
@@ -108,13 +109,13 @@ static int run_one(const char *db_path, struct store *st, struct app_book *b,
     uint32_t *rows = NULL;
     size_t n = 0;
     const char **cur = NULL;
-    const char **added = NULL, **gone = NULL;
-    struct store_ids prev = {0};
+    struct store_match_set prev = {0};
     struct saved_diff d = {0};
-    struct buf new_json, gone_json, doc;
+    struct buf new_json, gone_json, doc, set;
     buf_init(&new_json, LIMIT_AUDIT_IDS_BYTES);
     buf_init(&gone_json, LIMIT_AUDIT_IDS_BYTES);
     buf_init(&doc, (size_t)2 * LIMIT_AUDIT_IDS_BYTES);
+    buf_init(&set, LIMIT_REPORT_IDS_BYTES);
     long long alert_id = 0;
     int rc = saved_matches(b, v->query, strlen(v->query), &rows, &n, NULL, err);
     if (rc == PX_OK && (cur = px_calloc(n ? n : 1, sizeof *cur)) == NULL) {
@@ -122,21 +123,12 @@ static int run_one(const char *db_path, struct store *st, struct app_book *b,
     }
     for (size_t i = 0; rc == PX_OK && i < n; i++) cur[i] = app_book_id(b, rows[i]);
     if (rc == PX_OK) rc = store_saved_matches(st, v->id, &prev, err);
-    if (rc == PX_OK) {
-        rc = saved_diff((const char *const *)prev.ids, prev.n, cur, n, &d, err);
-    }
+    if (rc == PX_OK) rc = saved_diff(prev.ids, prev.n, cur, n, &d, err);
     if (rc == PX_OK) rc = put_id_list(&new_json, cur, d.added, d.n_added, err);
+    if (rc == PX_OK) rc = put_id_list(&gone_json, prev.ids, d.gone, d.n_gone, err);
+    if (rc == PX_OK && d.n_added + d.n_gone > 0) rc = saved_set_blob(cur, n, &set, err);
     if (rc == PX_OK) {
-        rc = put_id_list(&gone_json, (const char *const *)prev.ids, d.gone, d.n_gone, err);
-    }
-    if (rc == PX_OK && ((added = px_calloc(d.n_added + 1, sizeof *added)) == NULL ||
-                        (gone = px_calloc(d.n_gone + 1, sizeof *gone)) == NULL)) {
-        rc = px_fail(err, PX_ENOMEM, "out of memory running alerts");
-    }
-    for (size_t i = 0; rc == PX_OK && i < d.n_added; i++) added[i] = cur[d.added[i]];
-    for (size_t i = 0; rc == PX_OK && i < d.n_gone; i++) gone[i] = prev.ids[d.gone[i]];
-    if (rc == PX_OK) {
-        struct store_saved_change c = {v->id, gen, added, d.n_added, gone, d.n_gone,
+        struct store_saved_change c = {v->id, gen, set.data, set.len, n, d.n_added, d.n_gone,
                                        d.n_unchanged, new_json.data, gone_json.data, false};
         rc = store_saved_record(st, &c, &alert_id, err);
     }
@@ -197,12 +189,11 @@ static int run_one(const char *db_path, struct store *st, struct app_book *b,
     *n_gone = d.n_gone;
     *changed = alert_id > 0;
     saved_diff_free(&d);
-    store_ids_free(&prev);
+    store_match_set_free(&prev);
     buf_free(&new_json);
     buf_free(&gone_json);
     buf_free(&doc);
-    px_free(added);
-    px_free(gone);
+    buf_free(&set);
     px_free(cur);
     px_free(rows);
     return rc;

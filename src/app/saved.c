@@ -238,6 +238,15 @@ int saved_open_get(const char *db_path, const struct app_saved_who *who, long lo
 
 // ---- actions ----
 
+int saved_set_blob(const char *const *ids, size_t n, struct buf *out, struct px_err *err)
+{
+    int rc = PX_OK;
+    for (size_t i = 0; rc == PX_OK && i < n; i++) {
+        rc = buf_append(out, ids[i], strlen(ids[i]) + 1, err);
+    }
+    return rc;
+}
+
 // Takes the search's first matches (the alerts' starting point) at the current generation.
 static int take_baseline(struct store *st, struct app_book *b, const struct store_saved *v,
                          size_t *n_matches, struct px_err *err)
@@ -246,6 +255,8 @@ static int take_baseline(struct store *st, struct app_book *b, const struct stor
     size_t n = 0;
     const char **ids = NULL;
     long long alert_id = 0;
+    struct buf set;
+    buf_init(&set, LIMIT_REPORT_IDS_BYTES);
     int rc = saved_matches(b, v->query, strlen(v->query), &rows, &n, NULL, err);
     if (rc == PX_OK && (ids = px_calloc(n ? n : 1, sizeof *ids)) == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory saving a search");
@@ -253,24 +264,18 @@ static int take_baseline(struct store *st, struct app_book *b, const struct stor
     for (size_t i = 0; rc == PX_OK && i < n; i++) {
         ids[i] = app_book_id(b, rows[i]);
     }
+    if (rc == PX_OK) rc = saved_set_blob(ids, n, &set, err);
     if (rc == PX_OK) {
-        // the store's rows of this search are replaced: drop the old set first
-        struct store_ids old = {0};
-        rc = store_saved_matches(st, v->id, &old, err);
+        // a baseline is not an alert: the set is recorded without an alerts row
         struct store_saved_change c = {.saved_id = v->id, .generation = v->generation,
-                                       .added = ids, .n_added = n,
-                                       .gone = (const char *const *)old.ids, .n_gone = old.n,
+                                       .set = set.data, .set_len = set.len, .n_set = n,
                                        .baseline = true};
-        if (rc == PX_OK) {
-            // a baseline is not an alert: record the set without an alerts row
-            rc = store_saved_record(st, &c, &alert_id, err);
-        }
-        store_ids_free(&old);
+        rc = store_saved_record(st, &c, &alert_id, err);
     }
     *n_matches = n;
+    buf_free(&set);
     px_free(ids);
     px_free(rows);
-    (void)alert_id;
     return rc;
 }
 
@@ -389,11 +394,8 @@ int app_saved_list(const char *db_path, const struct app_saved_who *who, struct 
     if (rc == PX_OK) rc = store_saved_list(st, owner, &all, &n, err);
     if (rc == PX_OK) rc = buf_printf(out, err, "{\"saved\": [");
     for (size_t i = 0; rc == PX_OK && i < n; i++) {
-        struct store_ids m = {0};
-        rc = store_saved_matches(st, all[i].id, &m, err);
-        if (rc == PX_OK && i > 0) rc = buf_append(out, ", ", 2, err);
-        if (rc == PX_OK) rc = saved_json(&all[i], (long long)m.n, out, err);
-        store_ids_free(&m);
+        if (i > 0) rc = buf_append(out, ", ", 2, err);
+        if (rc == PX_OK) rc = saved_json(&all[i], all[i].n_matches, out, err);
     }
     if (rc == PX_OK) rc = buf_printf(out, err, "]}");
     if (rc == PX_OK) rc = saved_audit(db_path, who, "saved_list", "", NULL, "[]", 0, err);
@@ -430,18 +432,15 @@ int app_saved_show(const char *db_path, const struct app_saved_who *who, long lo
 {
     struct store *st = NULL;
     struct store_saved v = {0};
-    struct store_ids m = {0};
     int rc = saved_open_get(db_path, who, id, &st, &v, err);
     if (rc != PX_OK) return rc;
-    rc = store_saved_matches(st, id, &m, err);
-    if (rc == PX_OK) rc = buf_printf(out, err, "{\"saved\": ");
-    if (rc == PX_OK) rc = saved_json(&v, (long long)m.n, out, err);
+    rc = buf_printf(out, err, "{\"saved\": ");
+    if (rc == PX_OK) rc = saved_json(&v, v.n_matches, out, err);
     struct show_ctx c = {out, 0};
     if (rc == PX_OK) rc = buf_printf(out, err, ", \"alerts\": [");
     if (rc == PX_OK) rc = store_alert_read(st, v.owner, id, 0, 20, show_alert, &c, err);
     if (rc == PX_OK) rc = buf_printf(out, err, "]}");
     if (rc == PX_OK) rc = saved_audit(db_path, who, "saved_show", v.query, NULL, "[]", 0, err);
-    store_ids_free(&m);
     store_saved_clear(&v);
     store_close(st);
     return rc;

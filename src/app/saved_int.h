@@ -48,6 +48,8 @@ int saved_open_get(const char *db_path, const struct app_saved_who *who, long lo
 int saved_audit(const char *db_path, const struct app_saved_who *who, const char *action,
                 const char *query, const char *plan, const char *ids_json, long long n,
                 struct px_err *err);
+// The ids (n, sorted) as a stored match set: each NUL-terminated, back to back, into out.
+int saved_set_blob(const char *const *ids, size_t n, struct buf *out, struct px_err *err);
 // The customer ids of rows as a JSON array into out.
 int saved_ids_json(const struct app_book *b, const uint32_t *rows, size_t n, struct buf *out,
                    struct px_err *err);

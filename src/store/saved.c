@@ -3,15 +3,14 @@
 // Design:
 //   - A saved search is one row; its mutable fields are rewritten whole by store_saved_update
 //     (the page sends the whole search back), so there is no field-by-field protocol.
-//   - The last matches are rows of saved_matches keyed (saved_id, customer_id) WITHOUT ROWID:
-//     reading one search's set is one index range in id byte order, which is the order the
-//     app's diff merges in; a run writes only the difference (inserts for the new, deletes for
-//     the gone), so an unchanged book costs a read, not a rewrite.
+//   - The last matches are one BLOB per search (sorted ids, NUL-terminated): reading one
+//     search's set is one column read, split in place, in the byte order the app's diff merges
+//     in; a run that finds the same set writes only the generation.
 //   - store_saved_record is the one write of a run: matches, generation and the alert row in
 //     one transaction, so a crash never leaves an alert without its matches or the reverse
 //     (the next run would otherwise report the same customers again, or never).
-//   - Deleting a search removes its matches and alerts in the same transaction (no foreign
-//     keys: the store never turned PRAGMA foreign_keys on, and one place deletes).
+//   - Deleting a search removes its alerts in the same transaction (no foreign keys: the
+//     store never turned PRAGMA foreign_keys on, and one place deletes).
 #include "saved.h"
 
 #include <stdio.h>
@@ -78,7 +77,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v, const char *dflt)
 
 #define SAVED_COLS                                                                                \
     "id, owner, name, query, chips, columns, sort, feedback, webhook, created, updated, "        \
-    "generation"
+    "generation, n_matches"
 
 static int read_row(sqlite3_stmt *st, struct store_saved *v, struct px_err *err)
 {
@@ -95,6 +94,7 @@ static int read_row(sqlite3_stmt *st, struct store_saved *v, struct px_err *err)
     snprintf(v->created, sizeof v->created, "%s", (const char *)sqlite3_column_text(st, 9));
     snprintf(v->updated, sizeof v->updated, "%s", (const char *)sqlite3_column_text(st, 10));
     v->generation = sqlite3_column_int64(st, 11);
+    v->n_matches = sqlite3_column_int64(st, 12);
     if (v->owner == NULL || v->name == NULL || v->query == NULL || v->chips == NULL ||
         v->columns == NULL || v->sort == NULL || v->feedback == NULL ||
         (v->webhook == NULL && sqlite3_column_type(st, 8) != SQLITE_NULL)) {
@@ -244,8 +244,7 @@ int store_saved_delete(struct store *s, long long id, bool *found, struct px_err
     *found = false;
     int rc = store_begin(s, err);
     if (rc != PX_OK) return rc;
-    rc = exec_id(s, "DELETE FROM saved_matches WHERE saved_id = ?", id, err);
-    if (rc == PX_OK) rc = exec_id(s, "DELETE FROM alerts WHERE saved_id = ?", id, err);
+    rc = exec_id(s, "DELETE FROM alerts WHERE saved_id = ?", id, err);
     if (rc == PX_OK) rc = exec_id(s, "DELETE FROM saved_searches WHERE id = ?", id, err);
     if (rc == PX_OK) {
         *found = sqlite3_changes(store_sqlite(s)) > 0;
@@ -269,89 +268,83 @@ int store_generation(struct store *s, long long *gen, struct px_err *err)
     return rc;
 }
 
-int store_saved_matches(struct store *s, long long id, struct store_ids *out,
+int store_saved_matches(struct store *s, long long id, struct store_match_set *out,
                         struct px_err *err)
 {
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
-    int rc = prep(s,
-                  "SELECT customer_id FROM saved_matches WHERE saved_id = ? ORDER BY customer_id",
-                  &st, err);
+    int rc = prep(s, "SELECT matches, n_matches FROM saved_searches WHERE id = ?", &st, err);
     if (rc != PX_OK) return rc;
     sqlite3_bind_int64(st, 1, id);
-    size_t cap = 0;
-    int step;
-    while (rc == PX_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            size_t nc = cap ? 2 * cap : 64;
-            char **g = px_realloc(out->ids, nc * sizeof *g);
-            if (g == NULL) {
-                rc = px_fail(err, PX_ENOMEM, "out of memory reading a saved search's matches");
-                break;
-            }
-            out->ids = g;
-            cap = nc;
-        }
-        char *v = dup_col(st, 0);
-        if (v == NULL) {
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        long long n = sqlite3_column_int64(st, 1);
+        out->data = px_malloc(len + 1);
+        out->ids = px_malloc((size_t)(n > 0 ? n : 1) * sizeof *out->ids);
+        if (out->data == NULL || out->ids == NULL) {
             rc = px_fail(err, PX_ENOMEM, "out of memory reading a saved search's matches");
-            break;
+        } else {
+            if (len > 0) memcpy(out->data, blob, len);
+            out->data[len] = '\0';
+            out->len = len;
+            for (size_t off = 0; off < len && out->n < (size_t)n;) {
+                out->ids[out->n++] = out->data + off;
+                off += strlen(out->data + off) + 1;
+            }
+            if (out->n != (size_t)n || (len > 0 && out->data[len - 1] != '\0')) {
+                rc = px_fail(err, PX_EFORMAT, "saved search %lld: its stored matches are damaged",
+                             id);
+            }
         }
-        out->ids[out->n++] = v;
-    }
-    if (rc == PX_OK && step != SQLITE_DONE) {
+    } else if (step != SQLITE_DONE) {
         rc = store_sql_fail(s, err, "reading a saved search's matches");
     }
     sqlite3_finalize(st);
     if (rc != PX_OK) {
-        store_ids_free(out);
+        store_match_set_free(out);
     }
     return rc;
+}
+
+void store_match_set_free(struct store_match_set *m)
+{
+    px_free(m->data);
+    px_free(m->ids);
+    memset(m, 0, sizeof *m);
 }
 
 static int record_tx(struct store *s, const struct store_saved_change *c, long long *alert_id,
                      struct px_err *err)
 {
-    sqlite3_stmt *ins = NULL, *del = NULL, *st = NULL;
-    int rc = prep(s,
-                  "INSERT INTO saved_matches (saved_id, customer_id, generation, first_seen)"
-                  " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                  &ins, err);
-    if (rc == PX_OK) {
-        rc = prep(s, "DELETE FROM saved_matches WHERE saved_id = ? AND customer_id = ?", &del,
-                  err);
-    }
-    for (size_t i = 0; rc == PX_OK && i < c->n_added; i++) {
-        sqlite3_reset(ins);
-        sqlite3_bind_int64(ins, 1, c->saved_id);
-        sqlite3_bind_text(ins, 2, c->added[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 3, c->generation);
-        if (sqlite3_step(ins) != SQLITE_DONE) {
-            rc = store_sql_fail(s, err, "recording a saved search's matches");
+    sqlite3_stmt *st = NULL;
+    bool changed = c->n_added > 0 || c->n_gone > 0;
+    int rc;
+    if (changed || c->baseline) {
+        rc = prep(s, "UPDATE saved_searches SET generation = ?, matches = ?, n_matches = ?"
+                     " WHERE id = ?",
+                  &st, err);
+        if (rc == PX_OK) {
+            sqlite3_bind_int64(st, 1, c->generation);
+            sqlite3_bind_blob64(st, 2, c->set ? c->set : "", c->set_len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, (long long)c->n_set);
+            sqlite3_bind_int64(st, 4, c->saved_id);
         }
-    }
-    for (size_t i = 0; rc == PX_OK && i < c->n_gone; i++) {
-        sqlite3_reset(del);
-        sqlite3_bind_int64(del, 1, c->saved_id);
-        sqlite3_bind_text(del, 2, c->gone[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(del) != SQLITE_DONE) {
-            rc = store_sql_fail(s, err, "recording a saved search's matches");
-        }
-    }
-    if (rc == PX_OK) {
+    } else {
         rc = prep(s, "UPDATE saved_searches SET generation = ? WHERE id = ?", &st, err);
         if (rc == PX_OK) {
             sqlite3_bind_int64(st, 1, c->generation);
             sqlite3_bind_int64(st, 2, c->saved_id);
-            if (sqlite3_step(st) != SQLITE_DONE) {
-                rc = store_sql_fail(s, err, "recording a saved search's generation");
-            }
         }
-        sqlite3_finalize(st);
-        st = NULL;
     }
+    if (rc == PX_OK && sqlite3_step(st) != SQLITE_DONE) {
+        rc = store_sql_fail(s, err, "recording a saved search's matches");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
     *alert_id = 0;
-    if (rc == PX_OK && !c->baseline && (c->n_added > 0 || c->n_gone > 0)) {
+    if (rc == PX_OK && !c->baseline && changed) {
         rc = prep(s,
                   "INSERT INTO alerts (saved_id, time, generation, n_new, n_gone, n_unchanged,"
                   " new_ids, gone_ids) VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?,"
@@ -373,8 +366,6 @@ static int record_tx(struct store *s, const struct store_saved_change *c, long l
         }
     }
     sqlite3_finalize(st);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(del);
     return rc;
 }
 

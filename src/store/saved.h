@@ -1,4 +1,5 @@
-// saved.h — saved searches and their alerts, in the store's database (schema version 4).
+// saved.h — saved searches, their last matches and their alerts, in the store's database
+// (schema version 4).
 //
 //   CREATE TABLE saved_searches (      -- a relationship manager's saved query (issue 15)
 //     id INTEGER PRIMARY KEY,
@@ -13,12 +14,13 @@
 //     webhook TEXT,                    -- http(s) URL the alerts are POSTed to, NULL for none
 //     created TEXT NOT NULL, updated TEXT NOT NULL,  -- UTC, ISO 8601
 //     generation INTEGER NOT NULL,     -- the book's generation its matches were taken at
+//     n_matches INTEGER NOT NULL,      -- the customers it matched at its last run, and their
+//     matches BLOB NOT NULL,           --   ids: sorted (byte order), each NUL-terminated
 //     UNIQUE (owner, name));
-//   CREATE TABLE saved_matches (       -- the customers a saved search matched at its last run
-//     saved_id INTEGER NOT NULL, customer_id TEXT NOT NULL,
-//     generation INTEGER NOT NULL,     -- the generation it first matched at
-//     first_seen TEXT NOT NULL,
-//     PRIMARY KEY (saved_id, customer_id)) WITHOUT ROWID;
+// A search's matches are one BLOB, not a row per customer: a run reads and compares them in
+// one merge (an alert run over 100 searches on a 1 M book is bounded by this read), and when
+// the foundings equal the stored ones only the generation is written. When each customer
+// first matched is in the alerts, whose rows name the new ids with their time and generation.
 //   CREATE TABLE alerts (              -- one row per run that found a change
 //     id INTEGER PRIMARY KEY, saved_id INTEGER NOT NULL, time TEXT NOT NULL,
 //     generation INTEGER NOT NULL, n_new INTEGER NOT NULL, n_gone INTEGER NOT NULL,
@@ -44,6 +46,7 @@ struct store_saved {
     char *webhook;                                                  // owned, NULL when none
     char created[32], updated[32];
     long long generation;
+    long long n_matches; // customers matched at the last run
 };
 
 // Frees the members of v and zeroes it (the struct itself is the caller's).
@@ -66,28 +69,34 @@ int store_saved_get(struct store *s, long long id, struct store_saved *out, bool
 // (store_saved_list_free).
 int store_saved_list(struct store *s, const char *owner, struct store_saved **out, size_t *n,
                      struct px_err *err);
-// Removes the search, its matches and its alerts, in one transaction.
+// Removes the search (its matches with it) and its alerts, in one transaction.
 int store_saved_delete(struct store *s, long long id, bool *found, struct px_err *err);
 
 // The book's generation (committed imports).
 int store_generation(struct store *s, long long *gen, struct px_err *err);
 
-// The customers saved search id matched at its last run, sorted by id bytes (memcmp order).
-// *out owned (store_ids_free).
-int store_saved_matches(struct store *s, long long id, struct store_ids *out,
+// The customers saved search id matched at its last run: ids (n) point into data (owned:
+// store_match_set_free), sorted by id bytes (memcmp order).
+struct store_match_set {
+    char *data;
+    size_t len;
+    const char **ids;
+    size_t n;
+};
+int store_saved_matches(struct store *s, long long id, struct store_match_set *out,
                         struct px_err *err);
+void store_match_set_free(struct store_match_set *m);
 
-// One run's change, written in one transaction: the added ids join the matches (first seen
-// now, at gen), the gone ones leave, the search's generation becomes gen, and — when anything
-// changed and it is not a baseline — an alerts row is appended (*alert_id its id, else 0). new_json / gone_json: the
-// JSON arrays of the ids.
+// One run's outcome, written in one transaction: the search's generation becomes gen; when its
+// matches changed (n_added or n_gone) or this is a baseline, its set becomes set (n_set ids,
+// sorted, each NUL-terminated, set_len bytes in all); when they changed and it is not a
+// baseline an alerts row is appended (*alert_id its id, else 0). new_json / gone_json: the
+// JSON arrays of the added and gone ids.
 struct store_saved_change {
     long long saved_id, generation;
-    const char *const *added; // (n_added), borrowed
-    size_t n_added;
-    const char *const *gone;  // (n_gone), borrowed
-    size_t n_gone;
-    size_t n_unchanged;
+    const char *set;
+    size_t set_len, n_set;
+    size_t n_added, n_gone, n_unchanged;
     const char *new_json, *gone_json;
     bool baseline; // the first set of a search (saved, or its query changed): no alerts row
 };

@@ -96,16 +96,14 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " WHEN NEW.seq IS NULL OR NEW.seq <= max(coalesce((SELECT max(seq) FROM audit), 0),"
     " coalesce((SELECT max(last_seq) FROM audit_archives), 0))"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-    // 4: saved searches, the customers each matched at its last run, and the alerts of the
+    // 4: saved searches (with the customers each matched at its last run), and the alerts of the
     // runs that found a change (issue 15; documented in saved.h)
     "CREATE TABLE saved_searches ("
     " id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, query TEXT NOT NULL,"
     " chips TEXT NOT NULL, columns TEXT NOT NULL, sort TEXT NOT NULL, feedback TEXT NOT NULL,"
     " webhook TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,"
-    " generation INTEGER NOT NULL, UNIQUE (owner, name));"
-    "CREATE TABLE saved_matches ("
-    " saved_id INTEGER NOT NULL, customer_id TEXT NOT NULL, generation INTEGER NOT NULL,"
-    " first_seen TEXT NOT NULL, PRIMARY KEY (saved_id, customer_id)) WITHOUT ROWID;"
+    " generation INTEGER NOT NULL, n_matches INTEGER NOT NULL DEFAULT 0,"
+    " matches BLOB NOT NULL DEFAULT x'', UNIQUE (owner, name));"
     "CREATE TABLE alerts ("
     " id INTEGER PRIMARY KEY, saved_id INTEGER NOT NULL, time TEXT NOT NULL,"
     " generation INTEGER NOT NULL, n_new INTEGER NOT NULL, n_gone INTEGER NOT NULL,"

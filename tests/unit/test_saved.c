@@ -237,25 +237,50 @@ static void test_store_rows(void **state)
     assert_string_equal(list[1].name, "two");
     store_saved_list_free(list, n);
     // a run's record: matches, then an alert only when something changed
-    const char *add[] = {"C1", "C2"}, *gone[] = {"C1"};
-    struct store_saved_change c = {id1, 5, add, 2, NULL, 0, 0, "[\"C1\", \"C2\"]", "[]", true};
+    static const char set1[] = "C1\0C2\0", set2[] = "C2\0";
+    struct store_saved_change c = {.saved_id = id1, .generation = 5, .set = set1,
+                                   .set_len = sizeof set1 - 1, .n_set = 2, .n_added = 2,
+                                   .new_json = "[\"C1\", \"C2\"]", .gone_json = "[]",
+                                   .baseline = true};
     long long alert = -1;
     assert_int_equal(store_saved_record(st, &c, &alert, &err), PX_OK);
     assert_int_equal(alert, 0); // a baseline is not an alert
-    struct store_saved_change c2 = {id1, 6, NULL, 0, gone, 1, 1, "[]", "[\"C1\"]", false};
+    struct store_match_set m;
+    assert_int_equal(store_saved_matches(st, id1, &m, &err), PX_OK);
+    assert_int_equal(m.n, 2);
+    assert_string_equal(m.ids[0], "C1");
+    assert_string_equal(m.ids[1], "C2");
+    store_match_set_free(&m);
+    struct store_saved_change c2 = {.saved_id = id1, .generation = 6, .set = set2,
+                                    .set_len = sizeof set2 - 1, .n_set = 1, .n_gone = 1,
+                                    .n_unchanged = 1, .new_json = "[]",
+                                    .gone_json = "[\"C1\"]"};
     assert_int_equal(store_saved_record(st, &c2, &alert, &err), PX_OK);
     assert_true(alert > 0);
-    struct store_ids m;
     assert_int_equal(store_saved_matches(st, id1, &m, &err), PX_OK);
     assert_int_equal(m.n, 1);
     assert_string_equal(m.ids[0], "C2");
-    store_ids_free(&m);
+    store_match_set_free(&m);
+    // nothing changed: the set stays, only the generation moves, no alert
+    struct store_saved_change c3 = {.saved_id = id1, .generation = 7, .n_set = 1,
+                                    .n_unchanged = 1};
+    assert_int_equal(store_saved_record(st, &c3, &alert, &err), PX_OK);
+    assert_int_equal(alert, 0);
+    struct store_saved got;
+    bool found0 = false;
+    assert_int_equal(store_saved_get(st, id1, &got, &found0, &err), PX_OK);
+    assert_int_equal(got.generation, 7);
+    assert_int_equal(got.n_matches, 1);
+    store_saved_clear(&got);
+    assert_int_equal(store_saved_matches(st, id1, &m, &err), PX_OK);
+    assert_int_equal(m.n, 1);
+    store_match_set_free(&m);
     bool found = false;
     assert_int_equal(store_saved_delete(st, id1, &found, &err), PX_OK);
     assert_true(found);
     assert_int_equal(store_saved_matches(st, id1, &m, &err), PX_OK);
     assert_int_equal(m.n, 0); // its matches went with it
-    store_ids_free(&m);
+    store_match_set_free(&m);
     assert_int_equal(store_saved_delete(st, id1, &found, &err), PX_OK);
     assert_false(found);
     store_close(st);
