@@ -74,9 +74,10 @@ struct app_audit_entry {
     const char *key_id;  // NULL when no key was used
     const char *channel; // "http" or "cli"
     const char *actor;   // OS user for "cli", else NULL
-    const char *action;  // "search", "invocations", "customer", "similar" ("auth_failed" rows
-                         // are written by app_access_log_auth_failure, "failed" ones by
-                         // app_access_log_failure)
+    const char *action;  // "search", "invocations", "customer", "similar", the saved-search
+                         // actions of app_saved.h ("saved_add", "alert_run", "webhook", ...);
+                         // "auth_failed" rows are written by app_access_log_auth_failure,
+                         // "failed" ones by app_access_log_failure
     const char *query;   // query text or the customer id asked about (len bytes)
     size_t query_len;
 };

@@ -137,9 +137,13 @@ enum app_report_format { APP_REPORT_CSV = 0, APP_REPORT_HTML = 1 };
 int app_report_write(const char *db_path, struct app_book *b, const struct app_saved_who *who,
                      long long id, enum app_report_format fmt, const char *path, FILE *stream,
                      size_t *n_rows, struct px_err *err);
-// The same for an unsaved query (the page's "export all N matches"), CSV into a sink called
-// with each chunk; the audit row is written before the first byte leaves.
+// The same into a sink called with each chunk (the HTTP body); the audit row is written before
+// the first byte leaves.
 typedef int (*app_report_sink)(void *user, const char *data, size_t len, struct px_err *err);
+int app_report_saved(const char *db_path, struct app_book *b, const struct app_saved_who *who,
+                     long long id, enum app_report_format fmt, app_report_sink sink, void *user,
+                     size_t *n_rows, struct px_err *err);
+// The same for an unsaved query (the page's "export all N matches"), as CSV.
 int app_report_query(const char *db_path, struct app_book *b, const struct app_saved_who *who,
                      const char *query, size_t len, app_report_sink sink, void *user,
                      size_t *n_rows, struct px_err *err);

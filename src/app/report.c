@@ -259,25 +259,37 @@ static int file_sink(void *user, const char *data, size_t len, struct px_err *er
     return PX_OK;
 }
 
-int app_report_write(const char *db_path, struct app_book *b, const struct app_saved_who *who,
-                     long long id, enum app_report_format fmt, const char *path, FILE *stream,
+int app_report_saved(const char *db_path, struct app_book *b, const struct app_saved_who *who,
+                     long long id, enum app_report_format fmt, app_report_sink sink, void *user,
                      size_t *n_rows, struct px_err *err)
 {
     struct store *st = NULL;
     struct store_saved v = {0};
-    struct fsx_atomic a = {0};
     *n_rows = 0;
     int rc = saved_open_get(db_path, who, id, &st, &v, err);
     if (rc != PX_OK) return rc;
     store_close(st);
+    struct out o = {.sink = sink, .user = user, .fmt = fmt};
+    buf_init(&o.chunk, (size_t)2 * CHUNK + (size_t)8 * LIMIT_CSV_ROW_BYTES);
+    rc = report_run(db_path, b, who, v.name, v.query, strlen(v.query), &o, n_rows, err);
+    buf_free(&o.chunk);
+    store_saved_clear(&v);
+    return rc;
+}
+
+int app_report_write(const char *db_path, struct app_book *b, const struct app_saved_who *who,
+                     long long id, enum app_report_format fmt, const char *path, FILE *stream,
+                     size_t *n_rows, struct px_err *err)
+{
+    struct fsx_atomic a = {0};
+    int rc = PX_OK;
+    *n_rows = 0;
     if (path != NULL) {
         rc = fsx_atomic_open(path, &a, err);
         stream = a.f;
     }
-    struct out o = {.sink = file_sink, .user = stream, .fmt = fmt};
-    buf_init(&o.chunk, (size_t)2 * CHUNK + (size_t)8 * LIMIT_CSV_ROW_BYTES);
     if (rc == PX_OK) {
-        rc = report_run(db_path, b, who, v.name, v.query, strlen(v.query), &o, n_rows, err);
+        rc = app_report_saved(db_path, b, who, id, fmt, file_sink, stream, n_rows, err);
     }
     if (rc == PX_OK && path != NULL) {
         rc = fsx_atomic_commit(&a, err);
@@ -285,8 +297,6 @@ int app_report_write(const char *db_path, struct app_book *b, const struct app_s
         rc = px_fail(err, PX_EIO, "writing the report failed");
     }
     if (path != NULL) fsx_atomic_abort(&a);
-    buf_free(&o.chunk);
-    store_saved_clear(&v);
     return rc;
 }
 

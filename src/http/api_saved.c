@@ -226,15 +226,11 @@ int api_export(const struct api_req *req, struct api_res *res, struct px_err *er
     return rc;
 }
 
-static int stream_sink(void *user, const char *data, size_t len, struct px_err *err)
-{
-    return body_sink(user, data, len, err);
-}
-
 int api_saved_report(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct app_saved_who who = who_of(req);
     long long id = 0;
+    size_t n = 0;
     const char *fmt = api_req_arg(req, "format");
     int rc = need_db(req, err);
     if (rc == PX_OK) rc = parse_id(req->id, &id, err);
@@ -242,18 +238,10 @@ int api_saved_report(const struct api_req *req, struct api_res *res, struct px_e
         rc = px_fail(err, PX_EINVAL, "format must be csv or html");
     }
     bool html = fmt != NULL && strcmp(fmt, "html") == 0;
-    // the report's file API takes a FILE: write it to memory, bounded by the body
-    char *mem = NULL;
-    size_t mem_len = 0, n = 0;
-    FILE *f = rc == PX_OK ? open_memstream(&mem, &mem_len) : NULL;
-    if (rc == PX_OK && f == NULL) rc = px_fail(err, PX_ENOMEM, "out of memory");
     if (rc == PX_OK) {
-        rc = app_report_write(req->ctx->db_path, req->ctx->book, &who, id,
-                              html ? APP_REPORT_HTML : APP_REPORT_CSV, NULL, f, &n, err);
+        rc = app_report_saved(req->ctx->db_path, req->ctx->book, &who, id,
+                              html ? APP_REPORT_HTML : APP_REPORT_CSV, body_sink, res, &n, err);
     }
-    if (f != NULL) fclose(f);
-    if (rc == PX_OK) rc = stream_sink(res, mem, mem_len, err);
-    free(mem); // open_memstream's buffer is libc's
     if (rc == PX_OK) {
         res->content_type = html ? "text/html; charset=utf-8" : "text/csv; charset=utf-8";
         res->audited = "report";
