@@ -1,7 +1,10 @@
 // app.js — the relationship managers' search page (GET /), plain JavaScript, no framework and no
 // build step. It only talks to the JSON API of the same server (/api/search, /api/customers/ID,
 // /api/customers/ID/similar, /api/schema, /health), through common.js (DOM helpers, the API call
-// with its key).
+// with its key). Sorting by a column is client side over the answer (the header again: descending,
+// again: the ranking; the # column: the ranking). Saved searches, alerts, feedback and "export
+// all" live in saved.js, which hooks in through window.prospectPage (hooks.row decorates each
+// result row, hooks.answer sees each search answer; state.feedback's ids go with the search).
 //
 // Rules: every value that comes from the API is hostile; it reaches the page only through
 // textContent / DOM nodes, never parsed as HTML (the server's Content-Security-Policy also forbids
@@ -32,7 +35,11 @@
     detailId: null,    // customer shown in the panel
     lastRow: 0,        // row index that had focus
     seq: 0,            // request sequence: only the latest answer is drawn
+    feedback: { up: [], down: [] }, // customers marked more / fewer like these (saved.js)
+    sort: null,        // {column, dir: 'asc' | 'desc'}: the table's order; null: the ranking
   };
+  // What web/saved.js (saved searches, alerts, feedback, export all) hooks into.
+  const hooks = { row: [], answer: [] };
 
   // ---- formatting by column type ----
   const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
@@ -135,8 +142,10 @@
   }
 
   // ---- search ----
-  async function search(q) {
+  async function search(q, keep) {
     q = q.trim();
+    // a new query starts without the last one's feedback (saved.js passes keep)
+    if (!keep && state.answer && state.answer.query !== q) state.feedback = { up: [], down: [] };
     $('q').value = q;
     if (!q) {
       $('q').focus();
@@ -149,13 +158,17 @@
     const seq = ++state.seq;
     setStatus('Searching…', 'busy');
     try {
-      const answer = await api('/api/search?q=' + encodeURIComponent(q) + '&top=' + encodeURIComponent(top));
+      let path = '/api/search?q=' + encodeURIComponent(q) + '&top=' + encodeURIComponent(top);
+      if (state.feedback.up.length) path += '&up=' + encodeURIComponent(state.feedback.up.join(','));
+      if (state.feedback.down.length) path += '&down=' + encodeURIComponent(state.feedback.down.join(','));
+      const answer = await api(path);
       if (seq !== state.seq) return;
       state.answer = answer;
       state.mode = 'search';
       state.similarOf = null;
       drawPlan(answer);
       drawResults();
+      for (const f of hooks.answer) f(answer);
     } catch (e) {
       if (seq !== state.seq) return;
       setStatus(e.message, 'error');
@@ -241,6 +254,39 @@
     drawPicker();
   }
 
+  // ---- sort by any column (the ranking one click away) ----
+  function sortedResults(results) {
+    if (!state.sort) return results;
+    const { column, dir } = state.sort;
+    const key = (r) => (r.row ? r.row[column] : null);
+    const sign = dir === 'desc' ? -1 : 1;
+    return results.map((r, i) => [r, i]).sort(([x, i], [y, j]) => {
+      const a = key(x), b = key(y);
+      if (a === null || a === undefined) return b === null || b === undefined ? i - j : 1;
+      if (b === null || b === undefined) return -1;
+      const c = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+      return c ? sign * c : i - j;
+    }).map(([r]) => r);
+  }
+  function sortBy(column) {
+    if (!column) state.sort = null;
+    else if (state.sort && state.sort.column === column) {
+      state.sort = state.sort.dir === 'asc' ? { column, dir: 'desc' } : null;
+    } else state.sort = { column, dir: 'asc' };
+    drawTable();
+  }
+  function sortHeader(th, column) {
+    const on = column ? state.sort && state.sort.column === column : !state.sort;
+    th.setAttribute('aria-sort', on ? (column ? (state.sort.dir === 'asc' ? 'ascending' : 'descending') : 'descending') : 'none');
+    th.classList.add('sortable');
+    th.title = column ? 'Sort by this column (again: descending, again: the ranking)' : 'Back to the ranking';
+    th.tabIndex = 0;
+    th.addEventListener('click', () => sortBy(column));
+    th.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') sortBy(column); });
+    if (on && column) th.append(state.sort.dir === 'asc' ? ' ▲' : ' ▼');
+    return th;
+  }
+
   function drawTable() {
     const a = state.answer;
     if (!a) return;
@@ -250,24 +296,30 @@
     const tbody = $('tbody');
     clear(thead);
     clear(tbody);
-    const hr = el('tr', {}, el('th', { scope: 'col', class: 'rank', text: '#' }),
-      el('th', { scope: 'col', text: idCol ? idCol.label : 'Customer' }));
+    const hr = el('tr', {}, sortHeader(el('th', { scope: 'col', class: 'rank', text: '#' }), null),
+      sortHeader(el('th', { scope: 'col', text: idCol ? idCol.label : 'Customer' }), idCol ? idCol.name : null));
     for (const name of state.columns) {
       const c = state.byName.get(name);
       const hot = state.mode === 'search' && planColumns(a).includes(name);
-      hr.append(el('th', { scope: 'col', class: (isNum(c) ? 'num' : '') + (hot ? ' hot' : ''), text: c.label,
-        title: hot ? 'used by the query' : null }));
+      const th = el('th', { scope: 'col', class: (isNum(c) ? 'num' : '') + (hot ? ' hot' : ''), text: c.label,
+        'data-column': name });
+      sortHeader(th, name);
+      if (hot) th.title = 'used by the query; ' + th.title;
+      hr.append(th);
     }
-    hr.append(el('th', { scope: 'col', class: 'score-col', text: 'Score' }));
+    hr.append(sortHeader(el('th', { scope: 'col', class: 'score-col', text: 'Score' }), null));
+    if (hooks.row.length) hr.append(el('th', { scope: 'col', class: 'fb-col', text: 'More / fewer like' }));
     thead.append(hr);
-    const results = a.results || [];
+    const ranked = a.results || [];
+    const rankOf = new Map(ranked.map((r, i) => [r.customer_id, i + 1]));
+    const results = sortedResults(ranked);
     const max = results.reduce((m, r) => Math.max(m, r.score || 0), 0);
     results.forEach((r, i) => {
       const tr = el('tr', {
         tabindex: i === 0 ? '0' : '-1', 'data-id': r.customer_id,
         'aria-label': 'Customer ' + r.customer_id + ', rank ' + (i + 1) + '. Press Enter for details.',
       });
-      tr.append(el('td', { class: 'rank', text: String(i + 1) }));
+      tr.append(el('td', { class: 'rank', text: String(rankOf.get(r.customer_id) || i + 1) }));
       tr.append(el('td', { class: 'id', text: r.customer_id }));
       for (const name of state.columns) {
         const c = state.byName.get(name);
@@ -283,7 +335,8 @@
       if (r.boost) parts.push('boosts ' + num.format(r.boost));
       tr.append(el('td', { class: 'score-col', title: parts.join(' · ') }, bar,
         el('span', { class: 'score-num', text: max > 0 ? (frac * 100).toFixed(0) : '' })));
-      tr.addEventListener('click', () => openDetail(r.customer_id, tr));
+      for (const f of hooks.row) f(tr, r);
+      tr.addEventListener('click', (ev) => { if (!ev.target.closest('button')) openDetail(r.customer_id, tr); });
       tr.addEventListener('focus', () => { state.lastRow = i; });
       tbody.append(tr);
     });
@@ -493,5 +546,6 @@
     if (q) search(q);
     else $('q').focus();
   }
+  window.prospectPage = Object.freeze({ state, hooks, search, drawTable, openDetail, fmt });
   document.addEventListener('DOMContentLoaded', start);
 })();

@@ -376,6 +376,23 @@ int app_access_log(struct app_access *a, const struct app_audit_entry *e,
     return rc;
 }
 
+int app_access_log_ids(struct app_access *a, const struct app_audit_entry *e, const char *plan,
+                       const char *ids_json, long long n, struct px_err *err)
+{
+    struct buf query;
+    buf_init(&query, (size_t)LIMIT_QUERY_BYTES + LIMIT_WEBHOOK_URL + 256);
+    int rc = buf_append(&query, e->query ? e->query : "", e->query ? e->query_len : 0, err);
+    if (rc == PX_OK) {
+        rc = append_entry(a, e, query.len ? query.data : "", plan, n, ids_json ? ids_json : "[]",
+                          err);
+    }
+    if (rc != PX_OK) {
+        px_err_prefix(err, "audit log");
+    }
+    buf_free(&query);
+    return rc;
+}
+
 int app_access_log_batch(struct app_access *a, const struct app_audit_entry *e,
                          const struct app_book *b, const char *const *queries,
                          const struct app_result *res, size_t n, struct px_err *err)

@@ -74,9 +74,10 @@ struct app_audit_entry {
     const char *key_id;  // NULL when no key was used
     const char *channel; // "http" or "cli"
     const char *actor;   // OS user for "cli", else NULL
-    const char *action;  // "search", "invocations", "customer", "similar" ("auth_failed" rows
-                         // are written by app_access_log_auth_failure, "failed" ones by
-                         // app_access_log_failure)
+    const char *action;  // "search", "invocations", "customer", "similar", the saved-search
+                         // actions of app_saved.h ("saved_add", "alert_run", "webhook", ...);
+                         // "auth_failed" rows are written by app_access_log_auth_failure,
+                         // "failed" ones by app_access_log_failure
     const char *query;   // query text or the customer id asked about (len bytes)
     size_t query_len;
 };
@@ -98,6 +99,12 @@ int app_access_log_batch(struct app_access *a, const struct app_audit_entry *e,
 // answer was sent"): action "failed", query "<e->action>: <reason>", no customers.
 int app_access_log_failure(struct app_access *a, const struct app_audit_entry *e,
                            const char *reason, struct px_err *err);
+
+// Appends one row of entry e that names its own customers: ids_json, a JSON array of the n
+// customer ids sent (or acted on), and plan (JSON, or NULL) — saved searches, alerts, reports,
+// webhook attempts. Fails closed like app_access_log.
+int app_access_log_ids(struct app_access *a, const struct app_audit_entry *e, const char *plan,
+                       const char *ids_json, long long n, struct px_err *err);
 
 struct app_audit_row {
     long long seq;

@@ -74,6 +74,9 @@ struct app_import_params {
     // checked so far and the file's data rows; NULL (default): none.
     app_progress_fn progress;
     void *user; // passed to progress
+    // After a committed import the saved searches' alerts run (app_saved.h,
+    // app_alerts_after_import) when the database has any; true: not now.
+    bool no_alerts;
 };
 
 struct app_import_params app_import_default_params(void);
@@ -105,11 +108,16 @@ struct app_import_stats {
     size_t n_store_columns;
     char notes[8][320];     // (n_notes) what the reader decided and said once: the separator
     size_t n_notes;         // when not ',', row numbers as ids, European decimal commas
+    // the alert run after the import (app_saved.h): searches run, customers new to one, and
+    // why it failed ("" when it did not; the import stays committed either way)
+    long long alerts_ran, alerts_new;
+    char alerts_error[PX_ERR_MSG_MAX];
 };
 
 // Imports the CSV at csv_path into the store at db_path (created when missing) in one
 // transaction: column types inferred (or the stored ones kept), rows upserted by id. *stats is
 // always filled (app_import_stats_free, also after a failure: it holds the row errors).
+// Once committed, the saved searches' alerts run (see no_alerts; stats->alerts_*).
 // Returns PX_OK when committed (in skip mode even with bad rows), PX_EINVAL when fail mode found
 // bad rows (err says how many and shows the first), or the status of a file-level error (err
 // names the file and line).

@@ -9,11 +9,16 @@
 //     the front ends show into plain types: the counts, the first row errors and, after a
 //     commit, the store's schema. The JSON summary is written with buf + jsonx like every other
 //     document.
+//   - After a commit the saved searches' alerts run (app_alerts_after_import, issue 15): the
+//     hook sits here so every import path (CLI, tests, future API) triggers it. Its failure
+//     does not undo or fail the import (stats->alerts_error says why; the allocations are
+//     marked benign for the fault loops), and `prospect alerts run --all` catches up.
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "app_data.h"
+#include "app_saved.h"
 #include "bankgen.h"
 #include "csvimport.h"
 #include "fsx.h"
@@ -259,6 +264,16 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     }
     csvimport_result_free(&r);
     store_close(s);
+    if (rc == PX_OK && stats->committed && !p.no_alerts) {
+        struct px_err e2 = {0};
+        // the import is committed: a failed alert run is reported (stats), not fatal
+        px_mem_benign_begin();
+        int arc = app_alerts_after_import(db_path, &stats->alerts_ran, &stats->alerts_new, &e2);
+        px_mem_benign_end();
+        if (arc != PX_OK) {
+            snprintf(stats->alerts_error, sizeof stats->alerts_error, "%s", e2.msg);
+        }
+    }
     return rc;
 }
 

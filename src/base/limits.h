@@ -238,4 +238,21 @@
 // Traits listed per segment (GET /api/segments).
 #define LIMIT_SEGMENT_TRAITS 3
 
+// Saved searches (issue 15): per owner, a name's bytes, the query's matches kept when it has no
+// hard filter (the first page of its ranking), feedback ids per direction, and webhooks: a URL's
+// bytes and the attempts per delivery.
+#define LIMIT_SAVED_SEARCHES 1000
+#define LIMIT_SAVED_NAME 100
+#define LIMIT_SAVED_TOP_MATCHES 100
+#define LIMIT_SAVED_JSON_BYTES (64u << 10)
+#define LIMIT_FEEDBACK_IDS 50
+// Feedback re-ranks the best LIMIT_FEEDBACK_POOL candidates of the search; a category column
+// gives at most LIMIT_FEEDBACK_VALUES one-hot features (book_feedback.c).
+#define LIMIT_FEEDBACK_POOL 1000
+#define LIMIT_FEEDBACK_VALUES 64
+#define LIMIT_WEBHOOK_URL 2000
+#define LIMIT_WEBHOOK_ATTEMPTS 5
+// A report's audit row lists every customer written (ids as a JSON array).
+#define LIMIT_REPORT_IDS_BYTES (256u << 20)
+
 #endif

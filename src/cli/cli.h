@@ -35,6 +35,10 @@ int cmd_tipping(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
+// Saved searches, alerts and reports (cmd_saved.c).
+int cmd_saved(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 // `prospect generate --kind wholesale` (cmd_generate_wholesale.c).
 int cli_generate_wholesale(int argc, char **argv);
 

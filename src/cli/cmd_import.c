@@ -171,6 +171,16 @@ int cmd_import(int argc, char **argv)
                 st.n_errors == 1 ? "" : "s", csv);
         print_errors(&st);
     }
+    if (rc == PX_OK && st.alerts_error[0] != '\0') {
+        fprintf(stderr, "prospect import: warning: the import is committed, but the saved "
+                        "searches' alerts did not run: %s (run `prospect alerts run --all`)\n",
+                st.alerts_error);
+    } else if (rc == PX_OK && st.alerts_ran > 0) {
+        fprintf(stderr, "prospect import: alerts: %lld saved search%s ran, %lld new match%s "
+                        "(prospect alerts)\n",
+                st.alerts_ran, st.alerts_ran == 1 ? "" : "es", st.alerts_new,
+                st.alerts_new == 1 ? "" : "es");
+    }
     int status = CLI_FAIL;
     if (rc != PX_OK) {
         status = cli_fail("import", &err);

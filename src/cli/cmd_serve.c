@@ -271,6 +271,7 @@ int cmd_serve(int argc, char **argv)
     }
     ctx_ok = true;
     ctx.access = access;
+    ctx.db_path = bp.db_path;
     ctx.require_keys = require_keys;
     ctx.registry = app_registry_dir(registry); // one registry: bundles and propensity models
     ctx.prop_data = prop_data;

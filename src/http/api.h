@@ -46,6 +46,8 @@ struct api_ctx {
                                        // (NULL in handler tests: nothing is cached)
     // recommendations and the graph (api_graph.c); NULL: those routes answer 404
     const struct app_rec *rec; // borrowed: serve --recommender / --wholesale
+    // saved searches and alerts (api_saved.c); NULL: those routes answer 404
+    const char *db_path; // borrowed: serve --db (keys, audit, saved searches)
 };
 
 // Builds the context over a book (borrowed; must outlive ctx) and precomputes the schema.
@@ -153,6 +155,15 @@ int api_model_tipping(const struct api_req *req, struct api_res *res, struct px_
 // Recommendations, the customer-product graph and segments (api_graph.c): GET /api/graph,
 // /api/customers/{id}/recommendations, /api/segments.
 int api_graph(const struct api_req *req, struct api_res *res, struct px_err *err);
+// Saved searches, alerts and exports (api_saved.c): GET/POST /api/saved, GET/POST/DELETE
+// /api/saved/{id}, GET /api/saved/{id}/run, /api/saved/{id}/report, /api/alerts, /api/export.
+int api_saved_list(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_saved_add(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_saved_one(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_saved_run(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_saved_report(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_alerts(const struct api_req *req, struct api_res *res, struct px_err *err);
+int api_export(const struct api_req *req, struct api_res *res, struct px_err *err);
 int api_customer_recommendations(const struct api_req *req, struct api_res *res,
                                  struct px_err *err);
 int api_segments(const struct api_req *req, struct api_res *res, struct px_err *err);

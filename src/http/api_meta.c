@@ -95,7 +95,10 @@ int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *e
 // One operation object: summary, parameters (path {id}, query arguments), request body.
 static int put_operation(struct buf *o, const struct route *r, struct px_err *err)
 {
-    int rc = buf_printf(o, err, "\"%s\": {\"summary\": ", strcmp(r->method, "POST") == 0 ? "post" : "get");
+    const char *m = strcmp(r->method, "POST") == 0     ? "post"
+                    : strcmp(r->method, "DELETE") == 0 ? "delete"
+                                                       : "get";
+    int rc = buf_printf(o, err, "\"%s\": {\"summary\": ", m);
     if (rc == PX_OK) rc = jsonx_put_cstr(o, r->summary, err);
     if (rc == PX_OK) rc = buf_append(o, ", \"parameters\": [", 17, err);
     bool first = true;
@@ -110,7 +113,11 @@ static int put_operation(struct buf *o, const struct route *r, struct px_err *er
         rc = buf_printf(o, err, "%s{\"name\": \"%.*s\", \"in\": \"query\", \"required\": %s, "
                                 "\"schema\": {\"type\": \"%s\"}}",
                         first ? "" : ", ", (int)n, a, n == 1 && a[0] == 'q' ? "true" : "false",
-                        n == 1 && a[0] == 'q' ? "string" : "integer");
+                        (n == 1 && a[0] == 'q') || (n == 6 && strncmp(a, "format", 6) == 0) ||
+                                (n == 2 && strncmp(a, "up", 2) == 0) ||
+                                (n == 4 && strncmp(a, "down", 4) == 0)
+                            ? "string"
+                            : "integer");
         first = false;
         a += n + (a[n] == ',');
     }

@@ -1,12 +1,15 @@
 // api_search.c — the REST search API: GET /api/search, /api/customers/{id} and
 // /api/customers/{id}/similar. Answers are app_result_to_json's, the same JSON as
-// `prospect search --json`. Each answer is built whole into the bounded body first, then
+// `prospect search --json`; with up= / down= customer ids the search is re-ranked with that
+// feedback (app_book_search_feedback) and the answer says so in "feedback". Each answer is built whole into the bounded body first, then
 // audited (the row names what is sent; no row, no answer).
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "app_saved.h"
 #include "jsonx.h"
 
 // Parses the "top" argument (absent: dflt) in 1..LIMIT_HTTP_TOP.
@@ -42,6 +45,24 @@ static int put_result(const struct app_book *b, const char *q, const struct app_
     return rc;
 }
 
+// A comma list of customer ids (absent: none) split into ids, copied into scratch.
+static int split_ids(const char *s, char *scratch, size_t size, const char **ids, size_t *n,
+                     struct px_err *err)
+{
+    *n = 0;
+    if (s == NULL || s[0] == '\0') return PX_OK;
+    snprintf(scratch, size, "%s", s);
+    for (char *save = NULL, *t = strtok_r(scratch, ",", &save); t != NULL;
+         t = strtok_r(NULL, ",", &save)) {
+        if (*n == LIMIT_FEEDBACK_IDS) {
+            return px_fail(err, PX_ELIMIT, "at most %d customer ids up and down",
+                           LIMIT_FEEDBACK_IDS);
+        }
+        ids[(*n)++] = t;
+    }
+    return PX_OK;
+}
+
 int api_search(const struct api_req *req, struct api_res *res, struct px_err *err)
 {
     struct api_ctx *ctx = req->ctx;
@@ -55,10 +76,26 @@ int api_search(const struct api_req *req, struct api_res *res, struct px_err *er
         res->status = 400;
     }
     if (rc == PX_OK) rc = arg_top(req, 10, &top, err);
+    // feedback (issue 15): up=ID,ID&down=ID re-ranks the candidates (app_saved.h)
+    char ups[LIMIT_HTTP_PARAM_BYTES], downs[LIMIT_HTTP_PARAM_BYTES];
+    const char *up[LIMIT_FEEDBACK_IDS], *down[LIMIT_FEEDBACK_IDS];
+    size_t n_up = 0, n_down = 0;
+    bool dense = false;
+    if (rc == PX_OK) rc = split_ids(api_req_arg(req, "up"), ups, sizeof ups, up, &n_up, err);
     if (rc == PX_OK) {
-        rc = app_book_search(ctx->book, q, strlen(q), top, &r, err);
+        rc = split_ids(api_req_arg(req, "down"), downs, sizeof downs, down, &n_down, err);
     }
-    if (rc == PX_OK) rc = put_result(ctx->book, q, &r, res, err);
+    if (rc == PX_OK && n_up + n_down > 0) {
+        rc = app_book_search_feedback(ctx->book, q, strlen(q), top, up, n_up, down, n_down, &r,
+                                      &dense, err);
+        if (rc == PX_OK) {
+            rc = app_feedback_to_json(ctx->book, q, strlen(q), up, n_up, down, n_down, dense, &r,
+                                      &res->body, err);
+        }
+    } else if (rc == PX_OK) {
+        rc = app_book_search(ctx->book, q, strlen(q), top, &r, err);
+        if (rc == PX_OK) rc = put_result(ctx->book, q, &r, res, err);
+    }
     if (rc == PX_OK) rc = api_audit(req, "search", q, strlen(q), &r, -1, err);
     if (rc == PX_OK) res->audited = "search";
     app_result_free(&r);

@@ -22,6 +22,8 @@ extern const unsigned char px_web_graph_html[], px_web_graph_js[];
 extern const size_t px_web_graph_html_len, px_web_graph_js_len;
 extern const unsigned char px_web_common_js[];
 extern const size_t px_web_common_js_len;
+extern const unsigned char px_web_saved_js[];
+extern const size_t px_web_saved_js_len;
 
 static const char k_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
                             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -38,6 +40,7 @@ static const struct {
     {"/static/common.js", px_web_common_js, &px_web_common_js_len,
      "text/javascript; charset=utf-8"},
     {"/static/app.js", px_web_app_js, &px_web_app_js_len, "text/javascript; charset=utf-8"},
+    {"/static/saved.js", px_web_saved_js, &px_web_saved_js_len, "text/javascript; charset=utf-8"},
     {"/static/docs.js", px_web_docs_js, &px_web_docs_js_len, "text/javascript; charset=utf-8"},
     {"/static/style.css", px_web_style_css, &px_web_style_css_len, "text/css; charset=utf-8"},
     {"/models", px_web_models_html, &px_web_models_html_len, "text/html; charset=utf-8"},

@@ -18,7 +18,9 @@ static const struct route k_routes[] = {
      "MLflow scoring protocol: inputs, dataframe_split, dataframe_records or instances; the "
      "customer search, or with serve --propensity-model rows scored by that model (also "
      "text/csv): predictions with probabilities, labels and reason codes"},
-    {"GET", "/api/search", api_search, 0, "q,top", "search customers (prospect search --json)"},
+    {"GET", "/api/search", api_search, 0, "q,top,up,down",
+     "search customers (prospect search --json); up / down: customer ids (comma-separated) that "
+     "re-rank the candidates, more like / fewer like these"},
     {"GET", "/api/customers/{id}", api_customer, 0, NULL, "one customer's row"},
     {"GET", "/api/customers/{id}/similar", api_customer_similar, 0, "top",
      "customers most like this one"},
@@ -45,6 +47,21 @@ static const struct route k_routes[] = {
      "of a segment / relationship manager"},
     {"GET", "/api/segments", api_segments, 0, "column",
      "segment sizes and what sets each apart (prospect segment)"},
+    // saved searches, alerts and exports (api_saved.c; issue 15)
+    {"GET", "/api/saved", api_saved_list, 0, NULL, "your saved searches with their match counts"},
+    {"POST", "/api/saved", api_saved_add, LIMIT_HTTP_BODY, NULL,
+     "save a search {\"name\", \"query\", \"chips\", \"columns\", \"sort\", \"feedback\", "
+     "\"webhook\"}"},
+    {"GET", "/api/saved/{id}", api_saved_one, 0, NULL, "a saved search and its latest alerts"},
+    {"POST", "/api/saved/{id}", api_saved_one, LIMIT_HTTP_BODY, NULL,
+     "change a saved search (the members given)"},
+    {"DELETE", "/api/saved/{id}", api_saved_one, 0, NULL, "delete a saved search"},
+    {"GET", "/api/saved/{id}/run", api_saved_run, 0, "top", "run a saved search now"},
+    {"GET", "/api/saved/{id}/report", api_saved_report, 0, "format",
+     "every current match of a saved search (csv or html)"},
+    {"GET", "/api/alerts", api_alerts, 0, "saved,after,limit",
+     "customers new to your saved searches, with their rows"},
+    {"GET", "/api/export", api_export, 0, "q", "every match of a query as CSV (not capped)"},
     {"GET", "/metrics", api_metrics, 0, NULL, "Prometheus metrics: requests, latencies, errors"},
     {"GET", "/openapi.json", api_openapi, 0, NULL, "this API as OpenAPI 3"},
     // the web pages (api_web.c): not the API, so /openapi.json leaves them out

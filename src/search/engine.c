@@ -520,3 +520,19 @@ done:
     bitmap_free(cand);
     return rc;
 }
+
+int engine_candidates(const struct engine *e, const struct query_plan *plan, struct bitmap **out,
+                      struct px_err *err)
+{
+    int rc = bitmap_new(e->n_rows, out, err);
+    if (rc == PX_OK && plan != NULL) {
+        rc = filter_apply(e->table, plan->filters, plan->n_filters, *out, err);
+    } else if (rc == PX_OK) {
+        bitmap_fill(*out);
+    }
+    if (rc != PX_OK) {
+        bitmap_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -148,4 +148,10 @@ int engine_search(const struct engine *e, const struct engine_query *q, size_t t
                   struct pool *pool, struct engine_hit *hits, struct engine_answer *ans,
                   struct px_err *err);
 
+// The rows passing every filter of plan (NULL: every row), as a new bitmap of engine_n_rows
+// bits (owned: bitmap_free) — all of them, uncapped, for saved-search alerts and reports.
+struct bitmap;
+int engine_candidates(const struct engine *e, const struct query_plan *plan, struct bitmap **out,
+                      struct px_err *err);
+
 #endif

@@ -33,6 +33,7 @@
 #include "mem.h"
 #include "sha256.h"
 #include "sqlalloc.h"
+#include "store_int.h"
 
 struct store {
     sqlite3 *db;
@@ -95,6 +96,19 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " WHEN NEW.seq IS NULL OR NEW.seq <= max(coalesce((SELECT max(seq) FROM audit), 0),"
     " coalesce((SELECT max(last_seq) FROM audit_archives), 0))"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 4: saved searches (with the customers each matched at its last run), and the alerts of the
+    // runs that found a change (issue 15; documented in saved.h)
+    "CREATE TABLE saved_searches ("
+    " id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, query TEXT NOT NULL,"
+    " chips TEXT NOT NULL, columns TEXT NOT NULL, sort TEXT NOT NULL, feedback TEXT NOT NULL,"
+    " webhook TEXT, created TEXT NOT NULL, updated TEXT NOT NULL,"
+    " generation INTEGER NOT NULL, n_matches INTEGER NOT NULL DEFAULT 0,"
+    " matches BLOB NOT NULL DEFAULT x'', UNIQUE (owner, name));"
+    "CREATE TABLE alerts ("
+    " id INTEGER PRIMARY KEY, saved_id INTEGER NOT NULL, time TEXT NOT NULL,"
+    " generation INTEGER NOT NULL, n_new INTEGER NOT NULL, n_gone INTEGER NOT NULL,"
+    " n_unchanged INTEGER NOT NULL, new_ids TEXT NOT NULL, gone_ids TEXT NOT NULL);"
+    "CREATE INDEX alerts_saved ON alerts (saved_id, id);",
 };
 
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
@@ -106,6 +120,13 @@ static int sql_fail(struct store *s, struct px_err *err, const char *what)
                                                                : PX_EIO;
     return px_fail(err, px, "%s: %s", what, sqlite3_errmsg(s->db));
 }
+
+sqlite3 *store_sqlite(struct store *s) { return s->db; }
+int store_sql_fail(struct store *s, struct px_err *err, const char *what)
+{
+    return sql_fail(s, err, what);
+}
+bool store_in_tx(const struct store *s) { return s->in_tx; }
 
 static int exec(struct store *s, const char *sql, const char *what, struct px_err *err)
 {

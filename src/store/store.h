@@ -74,6 +74,9 @@
 // Triggers: UPDATE refused; DELETE refused unless an archive record covers the row; INSERT
 // refused unless its seq is above every row's and every archived seq (so REPLACE / INSERT OR
 // REPLACE cannot overwrite a row).
+//
+// Version 4 adds saved searches, their last matches and their alerts (issue 15): the tables
+// and their functions are in saved.h.
 #ifndef PX_STORE_H
 #define PX_STORE_H
 
@@ -85,7 +88,7 @@
 #include "err.h"
 #include "limits.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x50525350
 
 struct store;
