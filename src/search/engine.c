@@ -433,6 +433,20 @@ static double prep_value(const struct engine *e, const struct prep_boost *pb, si
     return pb->weight * (1.0 + ENGINE_GRADE_SPAN * steps / ENGINE_GRADE_STEPS);
 }
 
+double engine_cdf(const struct engine *e, size_t col, double v)
+{
+    if (col >= e->n_cols || isnan(v) || isnan(e->dist[col * N_DIST_POINTS])) {
+        return NAN;
+    }
+    return cdf_at(&e->dist[col * N_DIST_POINTS], v);
+}
+
+int engine_text_words(const struct engine *e, const char *text, size_t len,
+                      int (*fn)(void *user, const char *w, size_t n), void *user)
+{
+    return bm25_each_word(e->bm25, text, len, fn, user);
+}
+
 double engine_boost_excess(const struct engine *e, const struct query_boost *b, size_t row)
 {
     struct prep_boost pb;
@@ -536,14 +550,14 @@ static int cmp_boost_id(const void *pa, const void *pb)
 static const char *order_of(bool boosts, bool dense, bool lexical)
 {
     static const char *const k_order[8] = {
-        "customer order (unranked)",
-        "BM25, then customer order",
-        "cosine, then customer order",
-        "BM25 and cosine fused by RRF, then customer order",
-        "boosts, then customer order",
-        "boosts, then BM25, then customer order",
-        "boosts, then cosine, then customer order",
-        "boosts, then BM25 and cosine fused by RRF, then customer order",
+        "import order (unranked)",
+        "BM25, then import order",
+        "cosine, then import order",
+        "BM25 and cosine fused by RRF, then import order",
+        "boosts, then import order",
+        "boosts, then BM25, then import order",
+        "boosts, then cosine, then import order",
+        "boosts, then BM25 and cosine fused by RRF, then import order",
     };
     return k_order[(boosts ? 4 : 0) + (dense ? 2 : 0) + (lexical ? 1 : 0)];
 }

@@ -36,7 +36,8 @@
 //   4. no list (no text, no vector, or nothing matched): candidates by graded boost, then row
 //      order; when no candidate meets a boost the answer says ranked = false (row order is
 //      not a ranking).
-// The answer's order names what decided it ("boosts, then BM25, then customer order").
+// The answer's order names what decided it ("boosts, then BM25, then import order": row
+// order is the order the rows were added, the book's import order).
 // Deterministic: ties go to the lower row.
 //
 // Threads: the builder belongs to one thread. An engine is immutable; engine_search may run
@@ -123,6 +124,13 @@ size_t engine_n_vectors(const struct engine *e);
 // until engine_free.
 const float *engine_vector(const struct engine *e, size_t row);
 
+// The share of the column's values at or below v (0..1, interpolated between its 11
+// distribution points); NaN for a column that is not numeric or has no values, or a NaN v.
+double engine_cdf(const struct engine *e, size_t col, double v);
+// Splits text the way the lexical index does (bm25_each_word): fn(user, word, len) per word.
+int engine_text_words(const struct engine *e, const char *text, size_t len,
+                      int (*fn)(void *user, const char *w, size_t n), void *user);
+
 // ---- searching ----
 
 struct engine_query {
@@ -150,7 +158,7 @@ struct engine_answer {
     bool ranked;         // something ranked the hits (a list matched, or a boost was met);
                          // false: they are the first candidates in row order
     const char *order;   // static: what decided the order, e.g. "boosts, then BM25, then
-                         // customer order" or "customer order (unranked)"
+                         // import order" or "import order (unranked)"
 };
 
 // A met boost of weight w is worth w * (1 + SPAN * steps / STEPS), steps in 0..STEPS.
