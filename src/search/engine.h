@@ -62,7 +62,7 @@ struct engine_builder;
 struct engine_params {
     struct bm25_params bm25;     // default bm25_default_params()
     struct vindex_params vindex; // default vindex_default_params()
-    struct fuse_params fuse;     // default fuse_default_params(); k_rrf also prices boosts
+    struct fuse_params fuse;     // default fuse_default_params() (the engine sets boosts_first)
 };
 
 struct engine_params engine_default_params(void);

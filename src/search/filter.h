@@ -77,7 +77,7 @@ bool filter_prepared_row(const struct coltable *t, const struct filter_prepared 
 // Clears the bits of rows (a bitmap of coltable_rows bits) whose row fails p.
 void filter_prepared_rows(const struct coltable *t, const struct filter_prepared *p,
                           struct bitmap *rows);
-// Sum of the weights of the boosts row satisfies.
+// Sum of the weights of the boosts row satisfies (flat: the engine grades them, engine.h).
 double boost_score(const struct coltable *t, const struct query_boost *boosts, size_t n,
                    size_t row);
 
