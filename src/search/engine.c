@@ -392,7 +392,23 @@ struct prep_boost {
     double at, room;   // cdf at the threshold; the share between it and the end it points to
     bool ge;
     double weight;
+    double step_at[ENGINE_GRADE_STEPS]; // graded: the value where step s + 1 begins
+    double value[ENGINE_GRADE_STEPS + 1]; // what the boost adds at each step
 };
+
+// The value at share q of the column's distribution (the inverse of cdf_at).
+static double value_at(const double *pt, double q)
+{
+    double x = q * (N_DIST_POINTS - 1);
+    if (!(x > 0)) {
+        return pt[0];
+    }
+    size_t k = (size_t)x;
+    if (k >= N_DIST_POINTS - 1) {
+        return pt[N_DIST_POINTS - 1];
+    }
+    return pt[k] + (x - (double)k) * (pt[k + 1] - pt[k]);
+}
 
 static void prep_boost(const struct engine *e, const struct query_boost *b, struct prep_boost *pb)
 {
@@ -411,7 +427,28 @@ static void prep_boost(const struct engine *e, const struct query_boost *b, stru
         pb->ge = b->op == QUERY_OP_GE;
         pb->at = cdf_at(pb->pt, b->lo);
         pb->room = pb->ge ? 1.0 - pb->at : pb->at;
+        for (int k = 0; k < ENGINE_GRADE_STEPS; k++) {
+            double share = pb->room * (k + 1) / ENGINE_GRADE_STEPS;
+            pb->step_at[k] = value_at(pb->pt, pb->ge ? pb->at + share : pb->at - share);
+        }
     }
+    for (int k = 0; k <= ENGINE_GRADE_STEPS; k++) {
+        pb->value[k] = pb->weight * (1.0 + ENGINE_GRADE_SPAN * k / ENGINE_GRADE_STEPS);
+    }
+}
+
+// The grade step of a met graded boost at row: how many step values the row's value reaches.
+static int prep_steps(const struct prep_boost *pb, size_t row)
+{
+    if (pb->pt == NULL || !(pb->room > 0)) {
+        return 0;
+    }
+    double v = pb->num[row];
+    int k = 0;
+    while (k < ENGINE_GRADE_STEPS && (pb->ge ? v >= pb->step_at[k] : v <= pb->step_at[k])) {
+        k++;
+    }
+    return k;
 }
 
 static double prep_excess(const struct prep_boost *pb, size_t row)
@@ -426,11 +463,7 @@ static double prep_excess(const struct prep_boost *pb, size_t row)
 
 static double prep_value(const struct engine *e, const struct prep_boost *pb, size_t row)
 {
-    if (!filter_prepared_row(e->table, &pb->p, row)) {
-        return 0.0;
-    }
-    double steps = floor(prep_excess(pb, row) * ENGINE_GRADE_STEPS);
-    return pb->weight * (1.0 + ENGINE_GRADE_SPAN * steps / ENGINE_GRADE_STEPS);
+    return filter_prepared_row(e->table, &pb->p, row) ? pb->value[prep_steps(pb, row)] : 0.0;
 }
 
 double engine_cdf(const struct engine *e, size_t col, double v)
@@ -492,16 +525,10 @@ static int score_boosts(const struct engine *e, const struct bitmap *cand,
         filter_prepared_rows(e->table, &pb[i].p, pass);
         rc = bitmap_or(met, pass, err);
         const uint64_t *words = bitmap_words(pass);
-        double flat = pb[i].weight; // met, no grade
         for (size_t w = 0; w < bitmap_n_words(pass); w++) {
             for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
                 size_t r = w * 64 + (size_t)__builtin_ctzll(bits);
-                if (pb[i].pt == NULL) {
-                    scores[r] += flat;
-                    continue;
-                }
-                double steps = floor(prep_excess(&pb[i], r) * ENGINE_GRADE_STEPS);
-                scores[r] += pb[i].weight * (1.0 + ENGINE_GRADE_SPAN * steps / ENGINE_GRADE_STEPS);
+                scores[r] += pb[i].value[prep_steps(&pb[i], r)];
             }
         }
     }

@@ -30,7 +30,8 @@
 //      k_rrf = 60 by default), then row order. A boost of weight w met by a row is worth
 //      w * (1 + ENGINE_GRADE_SPAN * steps / ENGINE_GRADE_STEPS), steps = how far past the
 //      threshold the row's value lies, in quarters of the column's distribution between the
-//      threshold and the end (ge: the way to the maximum, le: to the minimum); between,
+//      threshold and the end (ge: the way to the maximum, le: to the minimum; step k begins at
+//      the value at that share, read off the 11 distribution points once per search); between,
 //      contains and eq boosts have no grade (met = w). So 3 met weight-0.5 boosts (1.5) beat
 //      one weight-1 boost met by the most (1.4), and equal boosts leave the text to decide;
 //   4. no list (no text, no vector, or nothing matched): candidates by graded boost, then row

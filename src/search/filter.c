@@ -387,6 +387,8 @@ static uint64_t num_word(const double *num, size_t base, size_t count, enum quer
     return m;
 }
 
+// Numbers and dense list words are tested a whole word at a time (branch-free loops the
+// compiler vectorises); sparse words and other kinds bit by bit.
 void filter_prepared_rows(const struct coltable *t, const struct filter_prepared *p,
                           struct bitmap *rows)
 {
@@ -401,9 +403,20 @@ void filter_prepared_rows(const struct coltable *t, const struct filter_prepared
                   (f->op == QUERY_OP_EQ || f->op == QUERY_OP_IN);
     for (size_t w = 0; w < n_words; w++) {
         uint64_t bits = words[w], keep = 0;
-        if (numeric && bits != 0) {
-            size_t base = w * 64, count = base >= n ? 0 : n - base < 64 ? n - base : 64;
+        if (bits == 0) {
+            continue;
+        }
+        size_t base = w * 64, count = base >= n ? 0 : n - base < 64 ? n - base : 64;
+        if (numeric) {
             words[w] = bits & num_word(c->num, base, count, f->op, f->lo, f->hi);
+            continue;
+        }
+        if (contains && __builtin_popcountll(bits) > 8) { // dense: the whole word, no branches
+            uint64_t m = 0;
+            for (size_t b = 0; b < count; b++) {
+                m |= (uint64_t)((c->mask[base + b] & p->mask) != 0) << b;
+            }
+            words[w] = bits & m;
             continue;
         }
         while (bits != 0) {
@@ -413,9 +426,6 @@ void filter_prepared_rows(const struct coltable *t, const struct filter_prepared
             bool pass;
             if (c == NULL || r >= n) {
                 pass = false;
-            } else if (numeric) { // the common graded case, without the switch
-                double x = c->num[r];
-                pass = !isnan(x) && num_test(f->op, x, f->lo, f->hi);
             } else if (contains) {
                 pass = (c->mask[r] & p->mask) != 0; // a missing cell has no bit
             } else if (member) {
