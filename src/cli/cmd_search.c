@@ -1,5 +1,6 @@
 // cmd_search.c — `prospect search "QUERY"` and `prospect similar --id ID`: the customer book,
-// searched, as a table (the plan it applied, then the hits), as JSON (the API's answer,
+// searched, as a table (the plan it applied, what ranked the hits — or "unranked" — then the
+// hits, each with a why: / shared: line of the answer's own texts), as JSON (the API's answer,
 // app_result_to_json) or as CSV (one line per hit: rank, id, scores, then the columns).
 #include <getopt.h>
 #include <math.h>
