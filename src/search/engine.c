@@ -8,6 +8,11 @@
 //           f32 copy: engine_vector and the cosine of a lexical-only hit read it
 //   schema  query_schema derived at build time (names, labels, units, 11 distribution points
 //           per number, distinct values per category / list column)
+//   dist    the same 11 points per numeric column, kept for grading boosts (how far past a
+//           threshold a value lies) and engine_cdf
+// A search resolves each boost once (prep_boost: its test as a prepared filter, the values where
+// its grade steps begin), scores every candidate boost by boost over the candidate bitmap
+// (score_boosts), and hands the dense, lexical and boost lists to fuse_rrf with boosts_first.
 // The builder owns an engine under construction plus what the schema needs besides the table:
 // the distinct values of categorical and list columns, case kept, in first-seen order, at most
 // LIMIT_QUERY_VALUES per column (the table's dictionaries fold ASCII case, the parser's values
