@@ -92,7 +92,7 @@ long app_book_find(const struct app_book *b, const char *id);
 
 struct app_hit {
     size_t row;
-    double score;      // final ranking score
+    double score;      // boost + the RRF sum (results are ordered boost first, then RRF)
     double similarity; // cosine with the query text (dense path), NAN when not computed
     double lexical;    // BM25 score, 0 when the text does not match
     double boost;      // the graded sum of the boosts the row meets (engine.h, "Ranking")

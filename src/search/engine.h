@@ -146,7 +146,7 @@ struct engine_query {
 
 struct engine_hit {
     uint32_t row;
-    double score;      // final ranking score
+    double score;      // boost + the RRF sum (results are ordered boost first, then RRF)
     double similarity; // cosine with the query vector, NAN when not computed
     double lexical;    // BM25 score, 0 when the text does not match
     double boost;      // the graded boost sum (engine_boost_score)
