@@ -250,6 +250,7 @@
     }
     if (a.conflicts && a.conflicts.length) msg += ' ' + a.conflicts.map((c) => c.message).join('; ') + '.';
     setStatus(msg, n ? '' : 'warn');
+    drawOrderNote(a);
     drawTable();
     drawPicker();
   }
@@ -285,6 +286,24 @@
     th.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') sortBy(column); });
     if (on && column) th.append(state.sort.dir === 'asc' ? ' ▲' : ' ▼');
     return th;
+  }
+
+  // Ranked or not (the answer's "ranked" / "order"): id order is not presented as a ranking.
+  function drawOrderNote(a) {
+    const note = $('order-note');
+    note.classList.toggle('unranked', a.ranked === false);
+    if (a.ranked === false) {
+      note.textContent = 'unranked — ' + a.candidates + ' customer' + (a.candidates === 1 ? '' : 's') +
+        ' match the filters, in import order';
+    } else {
+      note.textContent = a.order ? 'Ranked by ' + a.order + '.' : '';
+    }
+  }
+
+  // A result's reasons as short texts: "why" (search) or "shared" (similar).
+  function reasons(r) {
+    if (Array.isArray(r.shared)) return r.shared.slice();
+    return (r.why || []).map((w) => w.text);
   }
 
   function drawTable() {
@@ -339,10 +358,19 @@
       tr.addEventListener('click', (ev) => { if (!ev.target.closest('button')) openDetail(r.customer_id, tr); });
       tr.addEventListener('focus', () => { state.lastRow = i; });
       tbody.append(tr);
+      const why = reasons(r);
+      if (why.length) {
+        const label = Array.isArray(r.shared) ? 'Shares: ' : 'Why: ';
+        tr.setAttribute('aria-label', 'Customer ' + r.customer_id + ', rank ' + (i + 1) + '. ' + label +
+          why.join('; ') + '. Press Enter for details.');
+        tbody.append(el('tr', { class: 'why-row', 'aria-hidden': 'true' },
+          el('td', { colspan: String(state.columns.length + 3 + (hooks.row.length ? 1 : 0)), class: 'why' },
+            el('span', { class: 'why-label', text: label }), why.join(' · '))));
+      }
     });
     if (!results.length) {
       tbody.append(el('tr', {}, el('td', {
-        colspan: String(state.columns.length + 3), class: 'none',
+        colspan: String(state.columns.length + 3 + (hooks.row.length ? 1 : 0)), class: 'none',
         text: 'No customer matches. Remove a filter to widen the search.',
       })));
     }
@@ -418,6 +446,7 @@
       if (state.detailId !== id) return;
       clear(dl);
       const touched = state.mode === 'search' && state.answer ? planColumns(state.answer) : [];
+      drawDetailWhy(id);
       for (const col of state.schema.columns) {
         if (col.id) continue;
         const v = c.row ? c.row[col.name] : null;
@@ -431,6 +460,19 @@
     }
     drawRecommendations(id);
   }
+  // The customer panel's "Why it matched" / "Shared with": the result's reasons, one per line.
+  function drawDetailWhy(id) {
+    const box = $('detail-why');
+    const list = $('detail-why-list');
+    clear(list);
+    const r = state.answer && (state.answer.results || []).find((x) => x.customer_id === id);
+    const why = r ? reasons(r) : [];
+    box.hidden = !why.length;
+    $('detail-why-title').textContent = state.mode === 'similar'
+      ? 'Shared with ' + state.similarOf : 'Why it matched';
+    for (const t of why) list.append(el('li', { text: t }));
+  }
+
   // "Recommended products": only when the server has a recommender (GET /health "recommender").
   async function drawRecommendations(id) {
     const box = $('recs'), list = $('recs-list');

@@ -92,10 +92,10 @@ long app_book_find(const struct app_book *b, const char *id);
 
 struct app_hit {
     size_t row;
-    double score;      // final ranking score
+    double score;      // boost + the RRF sum (results are ordered boost first, then RRF)
     double similarity; // cosine with the query text (dense path), NAN when not computed
     double lexical;    // BM25 score, 0 when the text does not match
-    double boost;      // sum of the satisfied boosts' weights
+    double boost;      // the graded sum of the boosts the row meets (engine.h, "Ranking")
 };
 
 struct app_plan; // a search's query plan: filters, boosts, semantic text (app_plan_*)
@@ -106,6 +106,12 @@ struct app_result {
     size_t n_hits;
     size_t n_candidates;     // rows passing every hard filter
     bool dense;              // the dense path took part
+    bool ranked;             // something ranked the hits; false: the first candidates in import
+                             // order (no text matched, no vector, no boost met)
+    const char *order;       // static: what decided the order ("boosts, then BM25, then import
+                             // order"; "import order (unranked)")
+    size_t *seeds;           // owned: (n_seeds) the rows app_book_similar was asked about
+    size_t n_seeds;
 };
 
 // Parses the query, filters, ranks; top in 1..LIMIT_VINDEX_K.
@@ -153,10 +159,24 @@ size_t app_plan_n_conflicts(const struct app_plan *p);
 // ---- the answers as JSON ----
 
 // The JSON answer: {"query", "filters", "boosts", "semantic_text", "conflicts", "dense",
-// "candidates", "results": [{"customer_id", "score", "similarity", "lexical", "boost", "row"}]}
-// (without a plan — app_book_similar — "query" is "" and the plan's members are left out).
+// "candidates", "ranked", "order", "results": [{"customer_id", "score", "similarity",
+// "lexical", "boost", "why", "row"}]} (without a plan — app_book_similar — "query" is "" and
+// the plan's members are left out, and each result says "shared" instead of "why").
+//   why: [{"kind": "filter" | "boost" | "words", "column", "label", "text", ...}] — each filter
+//        with the row's value ("Credit score 781 > 750"), each boost the row meets with what it
+//        added ("value", "excess": 0..1 how far past the threshold), and for the semantic text
+//        the query words found in a column's value ("words": ["nurse"]);
+//   shared: ["Occupation: Nurse", "Age 58 vs 61", "Products held: Checking"] — what the
+//        customer has in common with every customer asked about (equal values, numbers within
+//        a tenth of the column's distribution, list items all hold).
 int app_result_to_json(const struct app_book *b, const char *query, size_t len,
                        const struct app_result *res, struct buf *out, struct px_err *err);
+
+// Hit i's why (search) or shared traits (similar) as one line of text for a table: the items'
+// texts joined by "; " ("Credit score 781 > 750; Life events: New Baby; words: nurse
+// (Occupation)"), appended to out; nothing when there is nothing to say.
+int app_result_why_line(const struct app_book *b, const struct app_result *res, size_t i,
+                        struct buf *out, struct px_err *err);
 
 // The plan alone (filters, boosts, semantic text, conflicts) as a JSON object; "null" when res
 // has none (app_book_similar).

@@ -100,4 +100,9 @@ struct app_plan {
 // The formatted value of (row, col), "" when missing.
 const char *book_raw_at(const struct app_book *b, size_t r, size_t c);
 
+// Appends hit i's ", \"why\": [...]" (a search: filters, boosts, words) or ", \"shared\":
+// [...]" (similar: traits shared with every seed) member (book_why.c).
+int book_why_put_json(const struct app_book *b, const struct app_result *res, size_t i,
+                      struct buf *out, struct px_err *err);
+
 #endif

@@ -1,7 +1,8 @@
 // book_json.c — the book's answers as JSON, written with buf + jsonx (ARCHITECTURE.md, "One way
 // to write JSON"): a customer row, a search or similar answer, the plan alone (for the audit
 // log). The plan's members are written in place into the answer (query_plan_put_members), so
-// the answer and the plan alone share one rendering.
+// the answer and the plan alone share one rendering; each result's "why" / "shared" comes from
+// book_why.c.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,16 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
         }
     }
     if (rc == PX_OK) {
-        rc = buf_printf(out, err, ", \"dense\": %s, \"candidates\": %zu, \"results\": [",
-                        res->dense ? "true" : "false", res->n_candidates);
+        rc = buf_printf(out, err, ", \"dense\": %s, \"candidates\": %zu, \"ranked\": %s",
+                        res->dense ? "true" : "false", res->n_candidates,
+                        res->ranked ? "true" : "false");
+    }
+    if (rc == PX_OK) {
+        rc = jsonx_put_member(out, "order", res->order ? res->order : "import order (unranked)",
+                              false, err);
+    }
+    if (rc == PX_OK) {
+        rc = buf_append(out, ", \"results\": [", 14, err);
     }
     for (size_t i = 0; i < res->n_hits && rc == PX_OK; i++) {
         const struct app_hit *h = &res->hits[i];
@@ -70,6 +79,7 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
         if (rc == PX_OK) rc = jsonx_put_number(out, h->lexical, 6, err);
         if (rc == PX_OK) rc = jsonx_put_key(out, "boost", false, err);
         if (rc == PX_OK) rc = jsonx_put_number(out, h->boost, 6, err);
+        if (rc == PX_OK) rc = book_why_put_json(b, res, i, out, err);
         if (rc == PX_OK) rc = jsonx_put_key(out, "row", false, err);
         if (rc == PX_OK) rc = app_book_row_json(b, h->row, out, err);
         if (rc == PX_OK) rc = buf_append(out, "}", 1, err);

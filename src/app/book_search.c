@@ -2,8 +2,9 @@
 // schema, its semantic text embedded (from the query cache when it was seen lately, else on a
 // lane's embedder context), and engine_search ranks the plan with that vector; "customers like
 // these" searches with the centroid of their vectors and their values as text, excluding them.
-// The hits are copied out as plain app_hit structs; the plan stays behind an opaque app_plan
-// that front ends read through app_plan_* (plain strings and numbers).
+// The hits are copied out as plain app_hit structs with the engine's ranked / order; the plan
+// stays behind an opaque app_plan that front ends read through app_plan_* (plain strings and
+// numbers); a similar answer keeps its seed rows for the traits its hits share (book_why.c).
 //
 // A lane is taken only when the search has a query vector (its pool runs the vector scan, its
 // context the encoder); a filter-and-keyword search runs on the calling thread.
@@ -20,6 +21,8 @@ static int take_hits(struct app_result *res, const struct engine_hit *eh,
 {
     res->n_candidates = ans->n_candidates;
     res->dense = ans->dense;
+    res->ranked = ans->ranked;
+    res->order = ans->order;
     res->hits = px_calloc(ans->n_hits ? ans->n_hits : 1, sizeof *res->hits);
     if (res->hits == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory ranking");
@@ -161,6 +164,16 @@ int app_book_similar(struct app_book *b, const char *const *ids, size_t n_ids, s
     } else {
         rc = run(b, &eq, top, NULL, res, err);
     }
+    if (rc == PX_OK) { // the seeds, for the traits each hit shares with them
+        res->seeds = px_calloc(n_ids, sizeof *res->seeds);
+        if (res->seeds == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; rc == PX_OK && i < n_ids; i++) {
+            res->seeds[i] = rows[i];
+        }
+        res->n_seeds = rc == PX_OK ? n_ids : 0;
+    }
 done:
     buf_free(&text);
     px_free(q);
@@ -178,6 +191,7 @@ void app_result_free(struct app_result *res)
         px_free(res->plan);
     }
     px_free(res->hits);
+    px_free(res->seeds);
     memset(res, 0, sizeof *res);
 }
 

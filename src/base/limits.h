@@ -85,6 +85,8 @@
 #define LIMIT_QUERY_ITEMS 64
 // Values of one IN / NOT_IN filter ("Affluent or Private or Mass").
 #define LIMIT_QUERY_FILTER_VALUES 16
+// Items of one result's "why" / "shared" (filters + boosts + word hits, or shared traits).
+#define LIMIT_WHY_ITEMS 24
 // Columns of a query schema (LIMIT_CSV_COLUMNS), and values per categorical/list column.
 #define LIMIT_QUERY_COLUMNS 1000
 #define LIMIT_QUERY_VALUES 1000

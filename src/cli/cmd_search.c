@@ -1,5 +1,6 @@
 // cmd_search.c — `prospect search "QUERY"` and `prospect similar --id ID`: the customer book,
-// searched, as a table (the plan it applied, then the hits), as JSON (the API's answer,
+// searched, as a table (the plan it applied, what ranked the hits — or "unranked" — then the
+// hits, each with a why: / shared: line of the answer's own texts), as JSON (the API's answer,
 // app_result_to_json) or as CSV (one line per hit: rank, id, scores, then the columns).
 #include <getopt.h>
 #include <math.h>
@@ -172,7 +173,31 @@ static long pick_columns(const char *cmd, const struct app_book *b, const struct
     return (long)n_cols;
 }
 
-// Table: rank, id, score, then the columns pick_columns chose.
+// Under a table row: why it matched (search) or what it shares with the seeds (similar), the
+// answer's own "why" / "shared" texts on one line.
+static void print_why(const struct app_book *b, const struct app_result *res, size_t i)
+{
+    struct buf line;
+    struct px_err err = {0};
+    buf_init(&line, (size_t)LIMIT_TEXT_BYTES);
+    if (app_result_why_line(b, res, i, &line, &err) == PX_OK && line.len > 0) {
+        printf("      %s %.*s\n", res->plan ? "why:" : "shared:", (int)line.len, line.data);
+    }
+    buf_free(&line);
+}
+
+// Ranked or not, and by what (the answer's "ranked" and "order").
+static void print_order(const struct app_result *res)
+{
+    if (res->ranked) {
+        printf("order: %s\n\n", res->order);
+    } else {
+        printf("unranked: %zu customers match the filters, shown in import order\n\n",
+               res->n_candidates);
+    }
+}
+
+// Table: rank, id, score, then the columns pick_columns chose; a why line under each row.
 static int print_table(const char *cmd, const struct app_book *b, const struct app_result *res,
                        const char *want)
 {
@@ -193,6 +218,7 @@ static int print_table(const char *cmd, const struct app_book *b, const struct a
             printf("  %-16.16s", app_book_value(b, h->row, cols[k]));
         }
         putchar('\n');
+        print_why(b, res, i);
     }
     return CLI_OK;
 }
@@ -274,7 +300,7 @@ static void print_plan(const struct app_book *b, const struct app_result *res)
         app_plan_boost(p, i, &t);
         print_term(b, &t, i == 0);
     }
-    printf("%s\nsemantic text: \"%s\"\n%zu customers pass the filters%s\n\n", nb ? "" : " none",
+    printf("%s\nsemantic text: \"%s\"\n%zu customers pass the filters%s\n", nb ? "" : " none",
            app_plan_semantic_text(p), res->n_candidates,
            app_plan_n_conflicts(p) ? " (the filters contradict each other)" : "");
 }
@@ -348,6 +374,7 @@ static int run(const char *cmd, struct opts *o, const char *query)
         rc = print_csv(cmd, b, &res, o->columns);
     } else {
         print_plan(b, &res);
+        print_order(&res);
         rc = print_table(cmd, b, &res, o->columns);
     }
     if (rc == CLI_OK && fflush(stdout) != 0) rc = CLI_FAIL;

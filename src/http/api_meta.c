@@ -92,7 +92,8 @@ int api_metrics(const struct api_req *req, struct api_res *res, struct px_err *e
     return rc;
 }
 
-// One operation object: summary, parameters (path {id}, query arguments), request body.
+// One operation object: summary, parameters (path {id}, query arguments), request body, the
+// answer's schema where the route gives one.
 static int put_operation(struct buf *o, const struct route *r, struct px_err *err)
 {
     const char *m = strcmp(r->method, "POST") == 0     ? "post"
@@ -133,8 +134,15 @@ static int put_operation(struct buf *o, const struct route *r, struct px_err *er
         if (rc == PX_OK) rc = buf_append(o, "}}", 2, err);
     }
     if (rc == PX_OK) {
-        rc = buf_printf(o, err, ", \"responses\": {\"200\": {\"description\": \"OK\"}, "
-                                "\"default\": {\"description\": \"{\\\"error\\\": {\\\"code\\\", "
+        rc = buf_printf(o, err, ", \"responses\": {\"200\": {\"description\": \"OK\"");
+    }
+    const char *schema = routes_response_schema(r);
+    if (rc == PX_OK && schema != NULL) {
+        rc = buf_printf(o, err, ", \"content\": {\"application/json\": {\"schema\": %s}}",
+                        schema);
+    }
+    if (rc == PX_OK) {
+        rc = buf_printf(o, err, "}, \"default\": {\"description\": \"{\\\"error\\\": {\\\"code\\\", "
                                 "\\\"message\\\"}}\"}}}");
     }
     return rc;

@@ -10,6 +10,38 @@
 #include "logx.h"
 #include "routes.h"
 
+// The search and similar answers (app_book.h, app_result_to_json), for OpenAPI.
+#define ANSWER_HEAD                                                                                \
+    "{\"type\": \"object\", \"properties\": {\"query\": {\"type\": \"string\"}, "                \
+    "\"dense\": {\"type\": \"boolean\"}, \"candidates\": {\"type\": \"integer\", "              \
+    "\"description\": \"rows passing every filter\"}, "                                       \
+    "\"ranked\": {\"type\": \"boolean\", \"description\": \"false: no text, vector or boost "  \
+    "ranked the candidates; the results are the first of them in import order\"}, "           \
+    "\"order\": {\"type\": \"string\", \"description\": \"what decided the order, e.g. "       \
+    "'boosts, then BM25, then import order'\"}, "
+#define RESULT_HEAD                                                                                \
+    "\"results\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"   \
+    "\"customer_id\": {\"type\": \"string\"}, \"score\": {\"type\": \"number\"}, "               \
+    "\"similarity\": {\"type\": \"number\", \"nullable\": true}, "                             \
+    "\"lexical\": {\"type\": \"number\"}, \"boost\": {\"type\": \"number\", \"description\": " \
+    "\"the graded sum of the boosts the row meets\"}, \"row\": {\"type\": \"object\"}, "
+static const char k_search_schema[] =
+    ANSWER_HEAD "\"filters\": {\"type\": \"array\"}, \"boosts\": {\"type\": \"array\"}, "
+    "\"semantic_text\": {\"type\": \"string\"}, \"conflicts\": {\"type\": \"array\"}, " RESULT_HEAD
+    "\"why\": {\"type\": \"array\", \"description\": \"why the row matched\", \"items\": "
+    "{\"type\": \"object\", \"required\": [\"kind\", \"column\", \"label\", \"text\"], "
+    "\"properties\": {\"kind\": {\"type\": \"string\", \"enum\": [\"filter\", \"boost\", "
+    "\"words\"]}, \"column\": {\"type\": \"string\"}, \"label\": {\"type\": \"string\"}, "
+    "\"text\": {\"type\": \"string\", \"example\": \"Credit score 781 > 750\"}, "
+    "\"value\": {\"type\": \"number\", \"description\": \"boost: what it added\"}, "
+    "\"excess\": {\"type\": \"number\", \"description\": \"boost: how far past the threshold, "
+    "0..1\"}, \"words\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, "
+    "\"description\": \"words: the query words found in the column\"}}}}}}}}}";
+static const char k_similar_schema[] =
+    ANSWER_HEAD RESULT_HEAD "\"shared\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, "
+    "\"description\": \"traits shared with the customer asked about, e.g. 'Occupation: "
+    "Nurse', 'Age 58 vs 61'\"}}}}}}";
+
 static const struct route k_routes[] = {
     {"GET", "/ping", api_ping, 0, NULL, "liveness probe (MLflow scoring server)"},
     {"GET", "/health", api_health, 0, NULL, "readiness: rows loaded, dense path on or off"},
@@ -191,4 +223,15 @@ int routes_dispatch(struct api_req *req, struct api_res *res, int *i_route)
         logx(LOGX_ERROR, "route %s %s: %s", r[i].method, r[i].pattern, px_status_str(rc));
     }
     return api_error_body(res, status, err.msg[0] ? err.msg : px_status_str(rc));
+}
+
+const char *routes_response_schema(const struct route *r)
+{
+    if (strcmp(r->method, "GET") != 0) {
+        return NULL;
+    }
+    if (strcmp(r->pattern, "/api/search") == 0) {
+        return k_search_schema;
+    }
+    return strcmp(r->pattern, "/api/customers/{id}/similar") == 0 ? k_similar_schema : NULL;
 }

@@ -16,6 +16,8 @@ struct route {
     const char *summary;     // one line, for OpenAPI
 };
 
+// The JSON schema of route r's 200 answer for OpenAPI (static), or NULL (an object).
+const char *routes_response_schema(const struct route *r);
 // The table (borrowed, static) and its length.
 const struct route *routes_table(size_t *n);
 // Index of the route for method + path (filling id from {id}), or -1 when none matches; *path_ok

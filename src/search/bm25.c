@@ -425,6 +425,12 @@ size_t bm25_id_bound(const struct bm25 *ix)
     return ix->id_bound;
 }
 
+int bm25_each_word(const struct bm25 *ix, const char *text, size_t len,
+                   int (*fn)(void *user, const char *w, size_t n), void *user)
+{
+    return split_words(text, len, ix->params.stop_words, fn, user);
+}
+
 struct query_build {
     uint32_t ids[LIMIT_BM25_QUERY_TERMS]; // distinct known terms, query order
     size_t n;

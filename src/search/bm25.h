@@ -65,6 +65,12 @@ size_t bm25_id_bound(const struct bm25 *ix);
 int bm25_score(const struct bm25 *ix, const char *query, size_t len,
                const struct bitmap *candidates, float *scores, size_t n_scores,
                struct px_err *err);
+// Calls fn(user, word, len) for each word of text (len bytes) as the index splits documents and
+// queries (lowercased, its stop words left out), in text order, repeats included; the word is
+// borrowed for the call. Returns the first non-zero status fn returns. For saying which query
+// words hit which part of a document.
+int bm25_each_word(const struct bm25 *ix, const char *text, size_t len,
+                   int (*fn)(void *user, const char *w, size_t n), void *user);
 // The k best candidates with a score > 0, best first, ties by lower doc id, into out (k entries);
 // their count into *n_out. Allocates one score array per call.
 int bm25_search(const struct bm25 *ix, const char *query, size_t len,

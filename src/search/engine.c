@@ -8,6 +8,11 @@
 //           f32 copy: engine_vector and the cosine of a lexical-only hit read it
 //   schema  query_schema derived at build time (names, labels, units, 11 distribution points
 //           per number, distinct values per category / list column)
+//   dist    the same 11 points per numeric column, kept for grading boosts (how far past a
+//           threshold a value lies) and engine_cdf
+// A search resolves each boost once (prep_boost: its test as a prepared filter, the values where
+// its grade steps begin), scores every candidate boost by boost over the candidate bitmap
+// (score_boosts), and hands the dense, lexical and boost lists to fuse_rrf with boosts_first.
 // The builder owns an engine under construction plus what the schema needs besides the table:
 // the distinct values of categorical and list columns, case kept, in first-seen order, at most
 // LIMIT_QUERY_VALUES per column (the table's dictionaries fold ASCII case, the parser's values
@@ -34,6 +39,8 @@ struct engine {
     struct bm25 *bm25;            // owned
     struct vindex *vx;            // owned, NULL without vectors
     struct query_schema *schema;  // owned, NULL until engine_build
+    double *dist;                 // owned: (n_cols * N_DIST_POINTS) distribution points of each
+                                  // numeric column (NaN for other kinds): the boosts' grades
 };
 
 struct distinct {
@@ -70,6 +77,7 @@ void engine_free(struct engine *e)
     bm25_free(e->bm25);
     vindex_free(e->vx);
     query_schema_free(e->schema);
+    px_free(e->dist);
     px_free(e);
 }
 
@@ -269,8 +277,12 @@ static int build_schema(struct engine_builder *b, struct px_err *err)
     struct engine *e = b->e;
     int rc = query_schema_new(&e->schema, err);
     double *tmp = px_malloc((e->n_rows ? e->n_rows : 1) * sizeof *tmp);
-    if (rc == PX_OK && tmp == NULL) {
+    e->dist = px_malloc((e->n_cols ? e->n_cols : 1) * N_DIST_POINTS * sizeof *e->dist);
+    if (rc == PX_OK && (tmp == NULL || e->dist == NULL)) {
         rc = px_fail(err, PX_ENOMEM, "out of memory building the query schema");
+    }
+    for (size_t k = 0; rc == PX_OK && k < e->n_cols * N_DIST_POINTS; k++) {
+        e->dist[k] = NAN;
     }
     for (size_t c = 0; c < e->n_cols && rc == PX_OK; c++) {
         const struct engine_column *col = &b->cols[c];
@@ -292,6 +304,7 @@ static int build_schema(struct engine_builder *b, struct px_err *err)
             double q[N_DIST_POINTS];
             for (int k = 0; k < N_DIST_POINTS; k++) {
                 q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
+                e->dist[c * N_DIST_POINTS + (size_t)k] = q[k];
             }
             rc = query_schema_add_numeric(e->schema, col->name, col->label, col->unit, 1.0, q,
                                           N_DIST_POINTS, err);
@@ -344,8 +357,6 @@ const float *engine_vector(const struct engine *e, size_t row)
     return e->vx != NULL && row < e->n_rows ? vindex_vector(e->vx, (uint32_t)row) : NULL;
 }
 
-// ---- searching ----
-
 static double cosine(const float *q, const float *v, size_t dim)
 {
     double dot = 0, nq = 0, nv = 0;
@@ -357,15 +368,195 @@ static double cosine(const float *q, const float *v, size_t dim)
     return nq > 0 && nv > 0 ? dot / sqrt(nq * nv) : NAN;
 }
 
-// No list to fuse: candidates by boost, then row order (an insertion into the top so far).
+// ---- graded boosts ----
+
+// The column's distribution function at v, interpolated between its N_DIST_POINTS points
+// (0 below the minimum, 1 at and past the maximum).
+static double cdf_at(const double *pt, double v)
+{
+    if (v < pt[0]) {
+        return 0.0;
+    }
+    size_t k = 0;
+    while (k + 1 < N_DIST_POINTS && pt[k + 1] <= v) {
+        k++;
+    }
+    if (k + 1 == N_DIST_POINTS) {
+        return 1.0;
+    }
+    return ((double)k + (v - pt[k]) / (pt[k + 1] - pt[k])) / (N_DIST_POINTS - 1);
+}
+
+// A boost resolved once for scoring many rows: its test as a prepared filter and, for ge / le,
+// the distribution function at its threshold.
+struct prep_boost {
+    struct query_filter f;
+    struct filter_prepared p;
+    const double *pt;  // the column's distribution points; NULL: no grade
+    const double *num; // the column's numbers (graded boosts)
+    double at, room;   // cdf at the threshold; the share between it and the end it points to
+    bool ge;
+    double weight;
+    double step_at[ENGINE_GRADE_STEPS]; // graded: the value where step s + 1 begins
+    double value[ENGINE_GRADE_STEPS + 1]; // what the boost adds at each step
+};
+
+// The value at share q of the column's distribution (the inverse of cdf_at).
+static double value_at(const double *pt, double q)
+{
+    double x = q * (N_DIST_POINTS - 1);
+    if (!(x > 0)) {
+        return pt[0];
+    }
+    size_t k = (size_t)x;
+    if (k >= N_DIST_POINTS - 1) {
+        return pt[N_DIST_POINTS - 1];
+    }
+    return pt[k] + (x - (double)k) * (pt[k + 1] - pt[k]);
+}
+
+static void prep_boost(const struct engine *e, const struct query_boost *b, struct prep_boost *pb)
+{
+    memset(pb, 0, sizeof *pb);
+    pb->f = (struct query_filter){.i_col = b->i_col, .op = b->op, .lo = b->lo, .hi = b->hi};
+    if (b->value != NULL) {
+        pb->f.values[0] = b->value;
+        pb->f.n_values = 1;
+    }
+    filter_prepare(e->table, &pb->f, &pb->p);
+    pb->weight = b->weight;
+    if (b->i_col < e->n_cols && (b->op == QUERY_OP_GE || b->op == QUERY_OP_LE) &&
+        !isnan(e->dist[b->i_col * N_DIST_POINTS])) {
+        pb->pt = &e->dist[b->i_col * N_DIST_POINTS];
+        pb->num = coltable_numbers(e->table, b->i_col);
+        pb->ge = b->op == QUERY_OP_GE;
+        pb->at = cdf_at(pb->pt, b->lo);
+        pb->room = pb->ge ? 1.0 - pb->at : pb->at;
+        for (int k = 0; k < ENGINE_GRADE_STEPS; k++) {
+            double share = pb->room * (k + 1) / ENGINE_GRADE_STEPS;
+            pb->step_at[k] = value_at(pb->pt, pb->ge ? pb->at + share : pb->at - share);
+        }
+    }
+    for (int k = 0; k <= ENGINE_GRADE_STEPS; k++) {
+        pb->value[k] = pb->weight * (1.0 + ENGINE_GRADE_SPAN * k / ENGINE_GRADE_STEPS);
+    }
+}
+
+// The grade step of a met graded boost at row: how many step values the row's value reaches.
+static int prep_steps(const struct prep_boost *pb, size_t row)
+{
+    if (pb->pt == NULL || !(pb->room > 0)) {
+        return 0;
+    }
+    double v = pb->num[row];
+    int k = 0;
+    while (k < ENGINE_GRADE_STEPS && (pb->ge ? v >= pb->step_at[k] : v <= pb->step_at[k])) {
+        k++;
+    }
+    return k;
+}
+
+static double prep_excess(const struct prep_boost *pb, size_t row)
+{
+    if (pb->pt == NULL || pb->num == NULL || isnan(pb->num[row]) || !(pb->room > 0)) {
+        return 0.0;
+    }
+    double v = cdf_at(pb->pt, pb->num[row]);
+    double x = (pb->ge ? v - pb->at : pb->at - v) / pb->room;
+    return x < 0 ? 0.0 : x > 1 ? 1.0 : x;
+}
+
+static double prep_value(const struct engine *e, const struct prep_boost *pb, size_t row)
+{
+    return filter_prepared_row(e->table, &pb->p, row) ? pb->value[prep_steps(pb, row)] : 0.0;
+}
+
+double engine_cdf(const struct engine *e, size_t col, double v)
+{
+    if (col >= e->n_cols || isnan(v) || isnan(e->dist[col * N_DIST_POINTS])) {
+        return NAN;
+    }
+    return cdf_at(&e->dist[col * N_DIST_POINTS], v);
+}
+
+int engine_text_words(const struct engine *e, const char *text, size_t len,
+                      int (*fn)(void *user, const char *w, size_t n), void *user)
+{
+    return bm25_each_word(e->bm25, text, len, fn, user);
+}
+
+double engine_boost_excess(const struct engine *e, const struct query_boost *b, size_t row)
+{
+    struct prep_boost pb;
+    prep_boost(e, b, &pb);
+    return row < e->n_rows ? prep_excess(&pb, row) : 0.0;
+}
+
+double engine_boost_value(const struct engine *e, const struct query_boost *b, size_t row)
+{
+    struct prep_boost pb;
+    prep_boost(e, b, &pb);
+    return row < e->n_rows ? prep_value(e, &pb, row) : 0.0;
+}
+
+double engine_boost_score(const struct engine *e, const struct query_boost *boosts, size_t n,
+                          size_t row)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s += engine_boost_value(e, &boosts[i], row);
+    }
+    return s;
+}
+
+// scores[r] = the graded boost sum of every candidate r (other rows untouched, scores zeroed
+// by the caller), boost by boost: a pass bitmap per boost, then the met rows' values; met
+// (zeroed by the caller) gets the rows meeting any boost. The same
+// sum in the same order as prep_score, so both give equal doubles.
+static int score_boosts(const struct engine *e, const struct bitmap *cand,
+                        const struct prep_boost *pb, size_t n, double *scores, struct bitmap *met,
+                        struct px_err *err)
+{
+    struct bitmap *pass = NULL;
+    int rc = n > 0 ? bitmap_clone(cand, &pass, err) : PX_OK;
+    for (size_t i = 0; i < n && rc == PX_OK; i++) {
+        if (i > 0) {
+            bitmap_zero(pass);
+            rc = bitmap_or(pass, cand, err);
+        }
+        if (rc != PX_OK) {
+            break;
+        }
+        filter_prepared_rows(e->table, &pb[i].p, pass);
+        rc = bitmap_or(met, pass, err);
+        const uint64_t *words = bitmap_words(pass);
+        for (size_t w = 0; w < bitmap_n_words(pass); w++) {
+            for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+                size_t r = w * 64 + (size_t)__builtin_ctzll(bits);
+                scores[r] += pb[i].value[prep_steps(&pb[i], r)];
+            }
+        }
+    }
+    bitmap_free(pass);
+    return rc;
+}
+
+// ---- searching ----
+
+// Candidates by graded boost (scores: NULL = no boosts), then row order: the best top into hits
+// (an insertion into the top so far). only_boosted: rows meeting no boost are left out (the
+// boost list for fusion).
 static void rank_by_boost(const struct engine *e, const struct bitmap *cand,
-                          const struct query_boost *boosts, size_t n_boosts, size_t top,
+                          const double *scores, size_t top, bool only_boosted,
                           struct engine_hit *hits, size_t *n_hits)
 {
+    if (only_boosted && scores == NULL) {
+        return;
+    }
     for (size_t r = bitmap_next(cand, 0); r < e->n_rows; r = bitmap_next(cand, r + 1)) {
-        double bs = boost_score(e->table, boosts, n_boosts, r);
+        double bs = scores != NULL ? scores[r] : 0.0;
         size_t pos = *n_hits;
-        if (pos == top && !(bs > hits[top - 1].boost)) {
+        if ((only_boosted && bs == 0) || (pos == top && !(bs > hits[top - 1].boost))) {
             continue;
         }
         if (pos == top) {
@@ -381,7 +572,30 @@ static void rank_by_boost(const struct engine *e, const struct bitmap *cand,
     }
 }
 
-// Dense (vec, may be NULL) and lexical (text) lists among cand, fused with the boosts.
+static int cmp_boost_id(const void *pa, const void *pb)
+{
+    const struct fuse_boost *a = pa, *b = pb;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+// The answer's "order": what decided it, in the order it was applied.
+static const char *order_of(bool boosts, bool dense, bool lexical)
+{
+    static const char *const k_order[8] = {
+        "import order (unranked)",
+        "BM25, then import order",
+        "cosine, then import order",
+        "BM25 and cosine fused by RRF, then import order",
+        "boosts, then import order",
+        "boosts, then BM25, then import order",
+        "boosts, then cosine, then import order",
+        "boosts, then BM25 and cosine fused by RRF, then import order",
+    };
+    return k_order[(boosts ? 4 : 0) + (dense ? 2 : 0) + (lexical ? 1 : 0)];
+}
+
+// Dense (vec, may be NULL), lexical (text) and boost lists among cand, fused: boosts first,
+// the RRF of the lists within equal boosts, then row order.
 static int rank(const struct engine *e, const float *vec, size_t dim, const char *text,
                 size_t text_len, const struct query_plan *plan, const struct bitmap *cand,
                 size_t top, struct pool *pool, struct engine_hit *hits, struct engine_answer *ans,
@@ -392,17 +606,30 @@ static int rank(const struct engine *e, const float *vec, size_t dim, const char
     if (K > LIMIT_VINDEX_K) {
         K = LIMIT_VINDEX_K;
     }
+    const struct query_boost *boosts = plan ? plan->boosts : NULL;
+    size_t n_boosts = plan ? plan->n_boosts : 0;
     struct vindex_hit *dh = px_calloc(K, sizeof *dh);
     struct bm25_hit *lh = px_calloc(K, sizeof *lh);
-    uint32_t *dids = px_calloc(K, sizeof *dids), *lids = px_calloc(K, sizeof *lids);
-    struct fuse_boost *fb = px_calloc(2 * K, sizeof *fb);
+    struct engine_hit *bh = px_calloc(K, sizeof *bh);
+    uint32_t *ids = px_calloc(3 * K, sizeof *ids);
+    struct fuse_boost *fb = px_calloc(3 * K, sizeof *fb);
     struct fuse_hit *fh = px_calloc(top, sizeof *fh);
-    size_t nd = 0, nl = 0, nf = 0, nfh = 0;
-    if (!dh || !lh || !dids || !lids || !fb || !fh) {
+    struct prep_boost *pb = px_calloc(n_boosts ? n_boosts : 1, sizeof *pb);
+    double *scores = n_boosts > 0 ? px_calloc(e->n_rows, sizeof *scores) : NULL;
+    struct bitmap *met = NULL;
+    size_t nd = 0, nl = 0, nb = 0, nf = 0, nfh = 0;
+    if (!dh || !lh || !bh || !ids || !fb || !fh || !pb || (n_boosts > 0 && !scores)) {
         rc = px_fail(err, PX_ENOMEM, "out of memory ranking");
         goto done;
     }
-    if (vec != NULL && e->vx != NULL) {
+    for (size_t i = 0; i < n_boosts; i++) {
+        prep_boost(e, &boosts[i], &pb[i]);
+    }
+    rc = bitmap_new(e->n_rows, &met, err);
+    if (rc == PX_OK) {
+        rc = score_boosts(e, cand, pb, n_boosts, scores, met, err);
+    }
+    if (rc == PX_OK && vec != NULL && e->vx != NULL) {
         rc = vindex_search(e->vx, vec, dim, K, cand, pool, dh, &nd, err);
         ans->dense = true;
     }
@@ -412,44 +639,52 @@ static int rank(const struct engine *e, const float *vec, size_t dim, const char
     if (rc != PX_OK) {
         goto done;
     }
-    const struct query_boost *boosts = plan ? plan->boosts : NULL;
-    size_t n_boosts = plan ? plan->n_boosts : 0;
     if (nd == 0 && nl == 0) {
-        rank_by_boost(e, cand, boosts, n_boosts, top, hits, &ans->n_hits);
+        rank_by_boost(e, cand, scores, top, false, hits, &ans->n_hits);
+        ans->ranked = ans->n_hits > 0 && hits[0].boost > 0;
+        ans->order = order_of(ans->ranked, false, false);
         goto done;
     }
+    // the rows the boosts pick, so a row meeting them need not match the text
+    rank_by_boost(e, met, scores, K, true, bh, &nb);
     for (size_t i = 0; i < nd; i++) {
-        dids[i] = dh[i].row_id;
+        ids[i] = dh[i].row_id;
     }
     for (size_t i = 0; i < nl; i++) {
-        lids[i] = lh[i].doc_id;
+        ids[nd + i] = lh[i].doc_id;
     }
-    struct fuse_list lists[2] = {{dids, nd, 1.0f}, {lids, nl, 1.0f}};
-    // a weight-1 boost = two first places
-    const double unit = 2.0 / ((double)e->params.fuse.k_rrf + 1.0);
-    for (size_t i = 0; i < nd + nl; i++) {
-        uint32_t id = i < nd ? dids[i] : lids[i - nd];
-        double bs = boost_score(e->table, boosts, n_boosts, id);
+    for (size_t i = 0; i < nb; i++) {
+        ids[nd + nl + i] = bh[i].row;
+    }
+    struct fuse_list lists[3] = {{ids, nd, 1.0f}, {ids + nd, nl, 1.0f}, {ids + nd + nl, nb, 0.0f}};
+    for (size_t i = 0; i < nd + nl + nb; i++) {
+        double bs = i >= nd + nl ? bh[i - nd - nl].boost
+                                 : scores != NULL ? scores[ids[i]] : 0.0;
         if (bs != 0) {
-            fb[nf++] = (struct fuse_boost){id, (float)(bs * unit)};
+            fb[nf++] = (struct fuse_boost){ids[i], (float)bs};
         }
     }
-    // each id's boost once: fuse adds repeated boosts, so drop duplicates
+    // each id's boost once: fuse adds repeated boosts, so drop duplicates (sorted by id)
+    qsort(fb, nf, sizeof *fb, cmp_boost_id);
+    size_t nu = 0;
     for (size_t i = 0; i < nf; i++) {
-        for (size_t j = i + 1; j < nf; j++) {
-            if (fb[j].id == fb[i].id) {
-                fb[j--] = fb[--nf];
-            }
+        if (nu == 0 || fb[nu - 1].id != fb[i].id) {
+            fb[nu++] = fb[i];
         }
     }
-    rc = fuse_rrf(lists, 2, fb, nf, &e->params.fuse, top, fh, &nfh, err);
+    nf = nu;
+    struct fuse_params fp = e->params.fuse;
+    fp.boosts_first = 1;
+    rc = fuse_rrf(lists, 3, fb, nf, &fp, top, fh, &nfh, err);
+    ans->ranked = true;
+    ans->order = order_of(nf > 0, nd > 0, nl > 0);
     for (size_t i = 0; i < nfh && rc == PX_OK; i++) {
         struct engine_hit *h = &hits[ans->n_hits++];
         h->row = fh[i].id;
         h->score = fh[i].score;
         h->similarity = NAN;
         h->lexical = 0;
-        h->boost = boost_score(e->table, boosts, n_boosts, h->row);
+        h->boost = scores != NULL ? scores[h->row] : 0.0;
         for (size_t k = 0; k < nd; k++) {
             if (dh[k].row_id == h->row) {
                 h->similarity = dh[k].score;
@@ -468,10 +703,13 @@ static int rank(const struct engine *e, const float *vec, size_t dim, const char
 done:
     px_free(dh);
     px_free(lh);
-    px_free(dids);
-    px_free(lids);
+    px_free(bh);
+    px_free(ids);
     px_free(fb);
     px_free(fh);
+    px_free(pb);
+    px_free(scores);
+    bitmap_free(met);
     return rc;
 }
 
@@ -481,6 +719,7 @@ int engine_search(const struct engine *e, const struct engine_query *q, size_t t
 {
     struct bitmap *cand = NULL;
     memset(ans, 0, sizeof *ans);
+    ans->order = order_of(false, false, false);
     if (top < 1 || top > LIMIT_VINDEX_K) {
         return px_fail(err, PX_EINVAL, "top must be 1..%d, got %zu", LIMIT_VINDEX_K, top);
     }

@@ -23,12 +23,23 @@
 //   1. hard filters -> candidate bitmap (every result passes every listed filter), less the
 //      excluded rows;
 //   2. dense: top K cosine among candidates (vindex) for the query vector; lexical: BM25 of the
-//      text among candidates; K = max(100, 20 * top), at most LIMIT_VINDEX_K;
-//   3. reciprocal rank fusion of the two lists (fuse.h, k_rrf = 60 by default) plus boosts, a
-//      boost of weight w counting as w * 2 / (k_rrf + 1) — a weight-1 boost is worth two first
-//      places, so satisfied soft terms lead and the text decides within them;
-//   4. neither list (no text, no vector): candidates by boost, then row order.
-// Ties go to the lower row.
+//      text among candidates; boosts: the top K candidates by graded boost (rows meeting none
+//      left out); K = max(100, 20 * top), at most LIMIT_VINDEX_K;
+//   3. order: the graded boost sum first (a row meeting more soft terms, or meeting them by
+//      more, leads), then the reciprocal rank fusion of the dense and lexical lists (fuse.h,
+//      k_rrf = 60 by default), then row order. A boost of weight w met by a row is worth
+//      w * (1 + ENGINE_GRADE_SPAN * steps / ENGINE_GRADE_STEPS), steps = how far past the
+//      threshold the row's value lies, in quarters of the column's distribution between the
+//      threshold and the end (ge: the way to the maximum, le: to the minimum; step k begins at
+//      the value at that share, read off the 11 distribution points once per search); between,
+//      contains and eq boosts have no grade (met = w). So 3 met weight-0.5 boosts (1.5) beat
+//      one weight-1 boost met by the most (1.4), and equal boosts leave the text to decide;
+//   4. no list (no text, no vector, or nothing matched): candidates by graded boost, then row
+//      order; when no candidate meets a boost the answer says ranked = false (row order is
+//      not a ranking).
+// The answer's order names what decided it ("boosts, then BM25, then import order": row
+// order is the order the rows were added, the book's import order).
+// Deterministic: ties go to the lower row.
 //
 // Threads: the builder belongs to one thread. An engine is immutable; engine_search may run
 // from any number of threads at once, each with its own pool (or none).
@@ -52,7 +63,7 @@ struct engine_builder;
 struct engine_params {
     struct bm25_params bm25;     // default bm25_default_params()
     struct vindex_params vindex; // default vindex_default_params()
-    struct fuse_params fuse;     // default fuse_default_params(); k_rrf also prices boosts
+    struct fuse_params fuse;     // default fuse_default_params() (the engine sets boosts_first)
 };
 
 struct engine_params engine_default_params(void);
@@ -114,6 +125,13 @@ size_t engine_n_vectors(const struct engine *e);
 // until engine_free.
 const float *engine_vector(const struct engine *e, size_t row);
 
+// The share of the column's values at or below v (0..1, interpolated between its 11
+// distribution points); NaN for a column that is not numeric or has no values, or a NaN v.
+double engine_cdf(const struct engine *e, size_t col, double v);
+// Splits text the way the lexical index does (bm25_each_word): fn(user, word, len) per word.
+int engine_text_words(const struct engine *e, const char *text, size_t len,
+                      int (*fn)(void *user, const char *w, size_t n), void *user);
+
 // ---- searching ----
 
 struct engine_query {
@@ -128,17 +146,35 @@ struct engine_query {
 
 struct engine_hit {
     uint32_t row;
-    double score;      // final ranking score
+    double score;      // boost + the RRF sum (results are ordered boost first, then RRF)
     double similarity; // cosine with the query vector, NAN when not computed
     double lexical;    // BM25 score, 0 when the text does not match
-    double boost;      // sum of the satisfied boosts' weights
+    double boost;      // the graded boost sum (engine_boost_score)
 };
 
 struct engine_answer {
     size_t n_hits;       // hits written, best first
     size_t n_candidates; // rows passing every filter, less the excluded ones
     bool dense;          // the dense list took part (a vector, vectors, candidates)
+    bool ranked;         // something ranked the hits (a list matched, or a boost was met);
+                         // false: they are the first candidates in row order
+    const char *order;   // static: what decided the order, e.g. "boosts, then BM25, then
+                         // import order" or "import order (unranked)"
 };
+
+// A met boost of weight w is worth w * (1 + SPAN * steps / STEPS), steps in 0..STEPS.
+#define ENGINE_GRADE_SPAN 0.4
+#define ENGINE_GRADE_STEPS 4
+
+// How far past its threshold row's value lies, 0..1 (share of the column's distribution
+// between the threshold and the end it points to); 0 for a boost without a grade (between,
+// contains, eq) or a missing value.
+double engine_boost_excess(const struct engine *e, const struct query_boost *b, size_t row);
+// What boost b adds for row: 0 when the row does not meet it, else its graded weight.
+double engine_boost_value(const struct engine *e, const struct query_boost *b, size_t row);
+// The sum of engine_boost_value over boosts[n] (the hit's "boost").
+double engine_boost_score(const struct engine *e, const struct query_boost *boosts, size_t n,
+                          size_t row);
 
 // Ranks the query's candidates; writes at most top (1..LIMIT_VINDEX_K) hits into hits (top
 // entries) and the counts into *ans. pool (borrowed, NULL = the calling thread) runs the vector

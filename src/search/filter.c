@@ -278,18 +278,30 @@ static uint64_t values_mask(const struct column *c, const char *const *values, s
     return m;
 }
 
-static bool code_in(const struct column *c, uint32_t code, const char *const *values, size_t n)
+void filter_prepare(const struct coltable *t, const struct query_filter *f,
+                    struct filter_prepared *p)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcasecmp(c->dict[code], values[i]) == 0) {
-            return true;
+    memset(p, 0, sizeof *p);
+    p->f = f;
+    if (f->i_col >= t->n_cols) {
+        return;
+    }
+    const struct column *c = &t->cols[f->i_col];
+    if (c->kind == QUERY_COL_LIST) {
+        p->mask = values_mask(c, f->values, f->n_values);
+    } else if (c->kind == QUERY_COL_CATEGORY) {
+        for (size_t i = 0; i < f->n_values && i < LIMIT_QUERY_FILTER_VALUES; i++) {
+            uint32_t code = lookup(c, f->values[i]);
+            if (code != CODE_MISSING) {
+                p->codes[p->n_codes++] = code;
+            }
         }
     }
-    return false;
 }
 
-bool filter_row(const struct coltable *t, const struct query_filter *f, size_t row)
+bool filter_prepared_row(const struct coltable *t, const struct filter_prepared *p, size_t row)
 {
+    const struct query_filter *f = p->f;
     if (f->i_col >= t->n_cols || row >= t->n_rows) {
         return false;
     }
@@ -304,7 +316,10 @@ bool filter_row(const struct coltable *t, const struct query_filter *f, size_t r
         if (code == CODE_MISSING) {
             return false;
         }
-        bool in = code_in(c, code, f->values, f->n_values);
+        bool in = false;
+        for (size_t i = 0; i < p->n_codes && !in; i++) {
+            in = p->codes[i] == code;
+        }
         switch (f->op) {
         case QUERY_OP_EQ:
         case QUERY_OP_IN:
@@ -316,7 +331,7 @@ bool filter_row(const struct coltable *t, const struct query_filter *f, size_t r
         }
     }
     case QUERY_COL_LIST: {
-        uint64_t held = c->mask[row], want = values_mask(c, f->values, f->n_values);
+        uint64_t held = c->mask[row], want = p->mask;
         if (held == 0) {
             return false; // missing
         }
@@ -340,6 +355,100 @@ bool filter_row(const struct coltable *t, const struct query_filter *f, size_t r
     return false;
 }
 
+// Bit b of the result: row base + b (b < count) passes op; NaN (missing) passes nothing. One
+// comparison per row without branches, so a word of 64 candidates costs 64 compares.
+static uint64_t num_word(const double *num, size_t base, size_t count, enum query_op op,
+                         double lo, double hi)
+{
+    uint64_t m = 0;
+    const double *x = num + base;
+    switch (op) {
+    case QUERY_OP_GE:
+        for (size_t b = 0; b < count; b++) m |= (uint64_t)(x[b] >= lo) << b;
+        break;
+    case QUERY_OP_LE:
+        for (size_t b = 0; b < count; b++) m |= (uint64_t)(x[b] <= lo) << b;
+        break;
+    case QUERY_OP_GT:
+        for (size_t b = 0; b < count; b++) m |= (uint64_t)(x[b] > lo) << b;
+        break;
+    case QUERY_OP_LT:
+        for (size_t b = 0; b < count; b++) m |= (uint64_t)(x[b] < lo) << b;
+        break;
+    case QUERY_OP_BETWEEN:
+        for (size_t b = 0; b < count; b++) m |= (uint64_t)(x[b] >= lo && x[b] <= hi) << b;
+        break;
+    default:
+        for (size_t b = 0; b < count; b++) {
+            m |= (uint64_t)(!isnan(x[b]) && num_test(op, x[b], lo, hi)) << b;
+        }
+        break;
+    }
+    return m;
+}
+
+// Numbers and dense list words are tested a whole word at a time (branch-free loops the
+// compiler vectorises); sparse words and other kinds bit by bit.
+void filter_prepared_rows(const struct coltable *t, const struct filter_prepared *p,
+                          struct bitmap *rows)
+{
+    const struct query_filter *f = p->f;
+    const struct column *c = f->i_col < t->n_cols ? &t->cols[f->i_col] : NULL;
+    uint64_t *words = bitmap_words_mut(rows);
+    size_t n_words = bitmap_n_words(rows);
+    size_t n = bitmap_size(rows) < t->n_rows ? bitmap_size(rows) : t->n_rows;
+    bool numeric = c != NULL && c->kind == QUERY_COL_NUMERIC;
+    bool contains = c != NULL && c->kind == QUERY_COL_LIST && f->op == QUERY_OP_CONTAINS;
+    bool member = c != NULL && c->kind == QUERY_COL_CATEGORY &&
+                  (f->op == QUERY_OP_EQ || f->op == QUERY_OP_IN);
+    for (size_t w = 0; w < n_words; w++) {
+        uint64_t bits = words[w], keep = 0;
+        if (bits == 0) {
+            continue;
+        }
+        size_t base = w * 64, count = base >= n ? 0 : n - base < 64 ? n - base : 64;
+        if (numeric) {
+            words[w] = bits & num_word(c->num, base, count, f->op, f->lo, f->hi);
+            continue;
+        }
+        if (contains && __builtin_popcountll(bits) > 8) { // dense: the whole word, no branches
+            uint64_t m = 0;
+            for (size_t b = 0; b < count; b++) {
+                m |= (uint64_t)((c->mask[base + b] & p->mask) != 0) << b;
+            }
+            words[w] = bits & m;
+            continue;
+        }
+        while (bits != 0) {
+            uint64_t low = bits & (~bits + 1);
+            size_t r = w * 64 + (size_t)__builtin_ctzll(bits);
+            bits ^= low;
+            bool pass;
+            if (c == NULL || r >= n) {
+                pass = false;
+            } else if (contains) {
+                pass = (c->mask[r] & p->mask) != 0; // a missing cell has no bit
+            } else if (member) {
+                pass = false; // CODE_MISSING is never among the codes
+                for (size_t k = 0; k < p->n_codes && !pass; k++) {
+                    pass = c->code[r] == p->codes[k];
+                }
+            } else {
+                pass = filter_prepared_row(t, p, r);
+            }
+            keep |= pass ? low : 0;
+        }
+        words[w] = keep;
+    }
+}
+
+bool filter_row(const struct coltable *t, const struct query_filter *f, size_t row)
+{
+    struct filter_prepared p;
+    filter_prepare(t, f, &p);
+    return filter_prepared_row(t, &p, row);
+}
+
 int filter_apply(const struct coltable *t, const struct query_filter *filters, size_t n,
                  struct bitmap *out, struct px_err *err)
 {
@@ -359,11 +468,9 @@ int filter_apply(const struct coltable *t, const struct query_filter *filters, s
             return px_fail(err, PX_EINVAL, "column '%s' cannot be filtered",
                            t->cols[f->i_col].name);
         }
-        for (size_t r = bitmap_next(out, 0); r < t->n_rows; r = bitmap_next(out, r + 1)) {
-            if (!filter_row(t, f, r)) {
-                bitmap_clear(out, r);
-            }
-        }
+        struct filter_prepared p;
+        filter_prepare(t, f, &p);
+        filter_prepared_rows(t, &p, out);
     }
     return PX_OK;
 }

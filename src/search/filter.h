@@ -62,7 +62,22 @@ int filter_apply(const struct coltable *t, const struct query_filter *filters, s
                  struct bitmap *out, struct px_err *err);
 // True when row passes filter f.
 bool filter_row(const struct coltable *t, const struct query_filter *f, size_t row);
-// Sum of the weights of the boosts row satisfies.
+
+// A filter with its values resolved against the table once (codes, list bit mask), for
+// testing many rows: filter_prepared_row(t, p, row) == filter_row(t, p->f, row).
+struct filter_prepared {
+    const struct query_filter *f; // borrowed: must outlive p
+    uint64_t mask;                // LIST: the values' bits
+    uint32_t codes[LIMIT_QUERY_FILTER_VALUES]; // CATEGORY: the values' codes (unknown ones left out)
+    size_t n_codes;
+};
+void filter_prepare(const struct coltable *t, const struct query_filter *f,
+                    struct filter_prepared *p);
+bool filter_prepared_row(const struct coltable *t, const struct filter_prepared *p, size_t row);
+// Clears the bits of rows (a bitmap of coltable_rows bits) whose row fails p.
+void filter_prepared_rows(const struct coltable *t, const struct filter_prepared *p,
+                          struct bitmap *rows);
+// Sum of the weights of the boosts row satisfies (flat: the engine grades them, engine.h).
 double boost_score(const struct coltable *t, const struct query_boost *boosts, size_t n,
                    size_t row);
 

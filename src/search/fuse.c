@@ -1,6 +1,6 @@
 // fuse.c — see fuse.h. All entries (id, list, rank) are sorted by (id, list, rank), so each id's
 // contributions are summed in list order whatever order the input came in; the fused ids are
-// then sorted by (score desc, id asc). O(n log n) in the total entries, one allocation.
+// then sorted by (score desc, id asc), or with boosts_first by (boost desc, RRF desc, id asc). O(n log n) in the total entries, one allocation.
 #include "fuse.h"
 
 #include <math.h>
@@ -27,18 +27,40 @@ static int cmp_entry(const void *pa, const void *pb)
     return a->rank < b->rank ? -1 : a->rank > b->rank ? 1 : 0;
 }
 
-static int cmp_hit(const void *pa, const void *pb)
+// A fused id: its RRF sum and boost sum kept apart, so boosts_first compares them exactly.
+struct fused {
+    uint32_t id;
+    double rrf, boost;
+};
+
+// Added: (rrf + boost as the float score) desc, id asc. The float sum is what callers see, so
+// ordering by it keeps the output's scores non-increasing.
+static int cmp_added(const void *pa, const void *pb)
 {
-    const struct fuse_hit *a = pa, *b = pb;
-    if (a->score != b->score) {
-        return a->score > b->score ? -1 : 1;
+    const struct fused *a = pa, *b = pb;
+    float sa = (float)(a->rrf + a->boost), sb = (float)(b->rrf + b->boost);
+    if (sa != sb) {
+        return sa > sb ? -1 : 1;
+    }
+    return a->id < b->id ? -1 : a->id > b->id ? 1 : 0;
+}
+
+// boosts_first: boost desc, rrf desc, id asc.
+static int cmp_boosts_first(const void *pa, const void *pb)
+{
+    const struct fused *a = pa, *b = pb;
+    if (a->boost != b->boost) {
+        return a->boost > b->boost ? -1 : 1;
+    }
+    if (a->rrf != b->rrf) {
+        return a->rrf > b->rrf ? -1 : 1;
     }
     return a->id < b->id ? -1 : a->id > b->id ? 1 : 0;
 }
 
 struct fuse_params fuse_default_params(void)
 {
-    struct fuse_params p = {.k_rrf = 60.0f};
+    struct fuse_params p = {.k_rrf = 60.0f, .boosts_first = 0};
     return p;
 }
 
@@ -47,7 +69,7 @@ int fuse_rrf(const struct fuse_list *lists, size_t n_lists, const struct fuse_bo
              size_t *n_out, struct px_err *err)
 {
     struct entry *e = NULL;
-    struct fuse_hit *hits = NULL;
+    struct fused *hits = NULL;
     struct fuse_params p = params != NULL ? *params : fuse_default_params();
     int rc = PX_EINVAL;
     *n_out = 0;
@@ -102,11 +124,11 @@ int fuse_rrf(const struct fuse_list *lists, size_t n_lists, const struct fuse_bo
     size_t n_hits = 0;
     for (size_t i = 0; i < n;) {
         uint32_t id = e[i].id;
-        double s = 0.0;
+        double s = 0.0, bs = 0.0;
         int ranked = 0;
         for (size_t prev_list = SIZE_MAX; i < n && e[i].id == id; i++) {
             if (e[i].list == n_lists) {
-                s += boosts[e[i].rank].boost;
+                bs += boosts[e[i].rank].boost;
             } else if (e[i].list != prev_list) { // first = best rank of this id in this list
                 s += lists[e[i].list].weight / (p.k_rrf + (double)e[i].rank);
                 ranked = 1;
@@ -114,13 +136,14 @@ int fuse_rrf(const struct fuse_list *lists, size_t n_lists, const struct fuse_bo
             prev_list = e[i].list;
         }
         if (ranked) {
-            hits[n_hits++] = (struct fuse_hit){id, (float)s};
+            hits[n_hits++] = (struct fused){id, s, bs};
         }
     }
-    qsort(hits, n_hits, sizeof *hits, cmp_hit);
+    qsort(hits, n_hits, sizeof *hits, p.boosts_first ? cmp_boosts_first : cmp_added);
     size_t n_res = n_hits < k ? n_hits : k;
     for (size_t i = 0; i < n_res; i++) {
-        out[i] = hits[i];
+        out[i] = (struct fuse_hit){hits[i].id, (float)(hits[i].rrf + hits[i].boost),
+                                   (float)hits[i].boost};
     }
     *n_out = n_res;
     rc = PX_OK;

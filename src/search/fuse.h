@@ -8,6 +8,11 @@
 // calibration between cosine and BM25, which live on unrelated scales. Boosts (soft query terms)
 // are additive and only re-rank ids that some list contains; an id repeated within one list
 // counts at its best rank. Ties are broken by lower id, so the output is deterministic.
+//
+// With boosts_first (the engine's order) the boosts are not added but lead: ids sort by their
+// boost sum, then by the RRF sum, then by lower id, so a row meeting more (or more strongly)
+// the soft terms always ranks first and the lists decide among equal boosts. A list of weight 0
+// adds nothing to the sum but makes its ids rankable (the engine's "rows the boosts pick").
 #ifndef PX_FUSE_H
 #define PX_FUSE_H
 
@@ -29,11 +34,13 @@ struct fuse_boost {
 
 struct fuse_hit {
     uint32_t id;
-    float score;
+    float score; // RRF sum + boost sum
+    float boost; // the boost sum alone
 };
 
 struct fuse_params {
-    float k_rrf; // rank offset; default 60
+    float k_rrf;      // rank offset; default 60
+    int boosts_first; // nonzero: order by boost sum, then RRF sum, then id; default 0 (added)
 };
 
 struct fuse_params fuse_default_params(void);

@@ -80,6 +80,16 @@ async function main() {
   const incomes = await columnNumbers(page, 'Annual income');
   check(ages && ages.every((a) => a < 35), 'every row is under 35');
   check(incomes && incomes.every((v) => v > 100000), 'every row has an income over $100,000');
+  // filters alone rank nothing: the page says so instead of presenting id order as a ranking
+  const note1 = await page.textContent('#order-note');
+  check(/^unranked — \d+ customers? match the filters, in import order$/.test(note1),
+    'a filters-only answer says it is unranked: ' + JSON.stringify(note1));
+  // why each result matched: a line under each row, from the answer's "why" (text nodes only)
+  const why1 = await page.$$eval('#tbody tr.why-row td.why', (els) => els.map((e) => e.textContent));
+  check(why1.length === rows1.length && why1.every((t) => /^Why: /.test(t) && /Age \d+ < 35/.test(t) &&
+    /Annual income \d+/.test(t)), 'a why line under each result names both filters: ' + JSON.stringify(why1[0]));
+  check(await page.$$eval('#tbody td.why', (els) => els.every((e) => e.children.length === 1 &&
+    e.children[0].className === 'why-label')), 'the why line is text, not markup');
   const status1 = await page.textContent('#status');
   const cand1 = Number(/^(\d+)/.exec(status1)[1]);
 
@@ -122,6 +132,9 @@ async function main() {
   check(fields >= 10, 'Enter opens the customer panel with its fields (' + fields + ')');
   check(await page.$eval('#detail-fields', (d) => d.querySelectorAll('.touched').length) === 2,
     'the panel marks the fields the filters touched');
+  const panelWhy = await page.$$eval('#detail-why:not([hidden]) li', (els) => els.map((e) => e.textContent));
+  check(panelWhy.length === 2 && /^Age \d+ < 35$/.test(panelWhy[0]) && /^Annual income /.test(panelWhy[1]),
+    'the panel says why the customer matched: ' + JSON.stringify(panelWhy));
 
   // 6. CSV export
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
@@ -137,6 +150,9 @@ async function main() {
   const simRows = await page.$$eval('#tbody tr[data-id]', (els) => els.map((e) => e.dataset.id));
   check(simRows.length > 0 && !simRows.includes(focused), '"Find similar customers" lists other customers (' + simRows.length + ')');
   check(await page.isHidden('#plan'), 'the query plan is hidden while showing look-alikes');
+  const shares = await page.$$eval('#tbody tr.why-row td.why', (els) => els.map((e) => e.textContent));
+  check(shares.length > 0 && shares.every((t) => /^Shares: ./.test(t)),
+    'each look-alike says what it shares with the customer: ' + JSON.stringify(shares[0]));
   await page.keyboard.press('Escape');
   check(await page.isHidden('#detail'), 'Escape closes the customer panel');
 
@@ -147,6 +163,10 @@ async function main() {
   check((await chipTexts(page, 'filter')).length >= 1 && (await chipTexts(page, 'boost')).length >= 1,
     'a query with soft words shows filter and boost chips');
   check(await page.$$eval('#tbody .bar .fill', (els) => els.length > 0), 'ranked results show score bars');
+  const note2 = await page.textContent('#order-note');
+  check(/^Ranked by boosts/.test(note2), 'a ranked answer says what ranked it: ' + JSON.stringify(note2));
+  check(await page.$$eval('#tbody tr.why-row td.why', (els) => els.some((e) => /Children in college/.test(e.textContent))),
+    'the why lines name the filter on children in college');
   await page.click('#tbody tr[data-id]');
   await page.waitForSelector('#detail-fields dt');
   await page.screenshot({ path: path.join(out, 'search.png') });

@@ -95,6 +95,83 @@ static bool satisfies(const cJSON *row, const cJSON *f)
 
 // Runs a JSON search; checks every result against every listed filter; returns the answer
 // (cJSON_Delete) and the number of filters through *n_filters.
+// True when s holds w, ASCII case folded.
+static bool has_word(const char *s, const char *w)
+{
+    for (size_t n = strlen(w); *s; s++) {
+        if (strncasecmp(s, w, n) == 0) return true;
+    }
+    return false;
+}
+
+// A row value as text ("" when missing or null), for comparing with why texts.
+static const char *row_text(const cJSON *row, const char *col, char *tmp, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, col);
+    if (cJSON_IsString(v)) return v->valuestring;
+    if (cJSON_IsNumber(v)) {
+        snprintf(tmp, n, "%.15g", v->valuedouble);
+        return tmp;
+    }
+    return "";
+}
+
+// Each result's "why" (checked here against the answer's own plan and the row): one "filter"
+// item per filter, same column, in order, naming the label; "boost" items only for boosts the
+// row meets, their values adding up to the result's boost; "words" items whose words occur in
+// the row's value of that column. The answer says "ranked" and "order".
+static void check_why(const char *query, const cJSON *j)
+{
+    const cJSON *filters = cJSON_GetObjectItem(j, "filters"), *r;
+    if (!cJSON_IsBool(cJSON_GetObjectItem(j, "ranked")) ||
+        !cJSON_IsString(cJSON_GetObjectItem(j, "order"))) {
+        fail_msg("'%s': no ranked / order in the answer", query);
+    }
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "results"))
+    {
+        const char *id = cJSON_GetObjectItem(r, "customer_id")->valuestring;
+        const cJSON *why = cJSON_GetObjectItem(r, "why"), *w, *row = cJSON_GetObjectItem(r, "row");
+        if (!cJSON_IsArray(why)) fail_msg("'%s': %s has no why", query, id);
+        int k = 0;
+        double boost = 0;
+        cJSON_ArrayForEach(w, why)
+        {
+            const char *kind = cJSON_GetObjectItem(w, "kind")->valuestring;
+            const char *col = cJSON_GetObjectItem(w, "column")->valuestring;
+            const char *label = cJSON_GetObjectItem(w, "label")->valuestring;
+            const char *text = cJSON_GetObjectItem(w, "text")->valuestring;
+            if (strstr(text, label) != text) fail_msg("'%s': %s: why '%s' does not start with '%s'", query, id, text, label);
+            if (!strcmp(kind, "filter")) {
+                const cJSON *f = cJSON_GetArrayItem(filters, k++);
+                if (f == NULL || strcmp(cJSON_GetObjectItem(f, "column")->valuestring, col)) {
+                    fail_msg("'%s': %s: why filter %d is on %s", query, id, k, col);
+                }
+            } else if (!strcmp(kind, "boost")) {
+                double v = cJSON_GetObjectItem(w, "value")->valuedouble;
+                if (!(v > 0)) fail_msg("'%s': %s: a boost item adding %g", query, id, v);
+                boost += v;
+            } else if (!strcmp(kind, "words")) {
+                char tmp[64];
+                const char *val = row_text(row, col, tmp, sizeof tmp);
+                const cJSON *word;
+                cJSON_ArrayForEach(word, cJSON_GetObjectItem(w, "words"))
+                {
+                    if (!has_word(val, word->valuestring)) {
+                        fail_msg("'%s': %s: word '%s' is not in %s '%s'", query, id, word->valuestring, col, val);
+                    }
+                }
+            } else {
+                fail_msg("'%s': %s: why kind '%s'", query, id, kind);
+            }
+        }
+        if (k != cJSON_GetArraySize(filters)) fail_msg("'%s': %s: %d of %d filters explained", query, id, k, cJSON_GetArraySize(filters));
+        if (fabs(boost - cJSON_GetObjectItem(r, "boost")->valuedouble) > 1e-4) {
+            fail_msg("'%s': %s: boost items add to %g, the result's boost is %g", query, id, boost,
+                     cJSON_GetObjectItem(r, "boost")->valuedouble);
+        }
+    }
+}
+
 static cJSON *search_checked(const char *db, const char *query, int *n_filters, int *n_results)
 {
     char args[2048], *out = NULL, *err = NULL;
@@ -118,9 +195,24 @@ static cJSON *search_checked(const char *db, const char *query, int *n_filters, 
             }
         }
     }
+    check_why(query, j);
     free(out);
     free(err);
     return j;
+}
+
+// The why item of result i of kind on column col ("" kind: any), or NULL.
+static const cJSON *why_item(const cJSON *j, int i, const char *kind, const char *col)
+{
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), i), *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItem(r, "why"))
+    {
+        if ((!kind[0] || !strcmp(cJSON_GetObjectItem(w, "kind")->valuestring, kind)) &&
+            !strcasecmp(cJSON_GetObjectItem(w, "column")->valuestring, col)) {
+            return w;
+        }
+    }
+    return NULL;
 }
 
 static bool has_filter(const cJSON *j, const char *col, const char *op)
@@ -181,10 +273,59 @@ static void test_generated_bank(void **state)
         printf("case %zu: %d filters, %d results\n", i, nf, nr);
         cJSON_Delete(j);
     }
-    // the table form names what it applied
-    snprintf(args, sizeof args, "search --db %s 'customers over 65'", db);
+    // why: the filter with the row's value, and the life event the words name
+    int nf = 0, nr = 0;
+    cJSON *j = search_checked(db, "credit score over 750 who just had a baby", &nf, &nr);
+    assert_true(nr > 0);
+    const cJSON *w = why_item(j, 0, "filter", "credit_score");
+    assert_non_null(w);
+    char want[64];
+    snprintf(want, sizeof want, "Credit score %.0f > 750",
+             cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0), "row"), "credit_score")->valuedouble);
+    assert_string_equal(cJSON_GetObjectItem(w, "text")->valuestring, want);
+    w = why_item(j, 0, "", "life_events");
+    if (w == NULL || strstr(cJSON_GetObjectItem(w, "text")->valuestring, "New Baby") == NULL) {
+        fail_msg("the first result's why names no New Baby life event");
+    }
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "ranked")));
+    cJSON_Delete(j);
+    // filters alone rank nothing: the answer says so, and the results are in import order
+    j = search_checked(db, "credit score over 700", &nf, &nr);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "ranked")));
+    assert_string_equal(cJSON_GetObjectItem(j, "order")->valuestring, "import order (unranked)");
+    cJSON_Delete(j);
+    // the table form names what it applied, the order, and why under each row
+    snprintf(args, sizeof args, "search --db %s --top 3 'customers over 65'", db);
     assert_int_equal(run(args, &out, &err), 0);
     assert_non_null(strstr(out, "filters: Age gt 65"));
+    assert_non_null(strstr(out, "unranked: "));
+    assert_non_null(strstr(out, "      why: Age "));
+    free(out);
+    free(err);
+    // similar: each result says what it shares with the customer asked about
+    snprintf(args, sizeof args, "similar --db %s --top 5 --json --id CUST-000010", db);
+    assert_int_equal(run(args, &out, &err), 0);
+    j = cJSON_Parse(out);
+    assert_non_null(j);
+    const cJSON *r, *sh;
+    int n_shared = 0;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(j, "results"))
+    {
+        assert_true(cJSON_IsArray(cJSON_GetObjectItem(r, "shared")));
+        assert_null(cJSON_GetObjectItem(r, "why"));
+        cJSON_ArrayForEach(sh, cJSON_GetObjectItem(r, "shared"))
+        {
+            assert_true(cJSON_IsString(sh) && sh->valuestring[0] != '\0');
+            n_shared++;
+        }
+    }
+    assert_true(n_shared > 0);
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "similar --db %s --top 2 --id CUST-000010", db);
+    assert_int_equal(run(args, &out, &err), 0);
+    assert_non_null(strstr(out, "      shared: "));
     free(out);
     free(err);
 }
@@ -237,6 +378,29 @@ static void test_other_schema(void **state)
         printf("other schema case %zu: %d filters, %d results\n", i, nf, nr);
         cJSON_Delete(j);
     }
+    // why in this file's own words: "Salary $170,000 > 150000"-like, from its header's label
+    int nf = 0, nr = 0;
+    cJSON *j = search_checked(db, "salary over $150k holding shares", &nf, &nr);
+    assert_true(nr > 0);
+    const cJSON *w = why_item(j, 0, "filter", "Salary");
+    assert_non_null(w);
+    assert_true(strncmp(cJSON_GetObjectItem(w, "text")->valuestring, "Salary ", 7) == 0);
+    w = why_item(j, 0, "", "Holdings");
+    if (w == NULL || strstr(cJSON_GetObjectItem(w, "text")->valuestring, "Shares") == NULL) {
+        fail_msg("the first result's why does not name its Shares holding");
+    }
+    cJSON_Delete(j);
+    // similar on this schema: the tier or holdings it shares
+    char *out2 = NULL, *err2 = NULL;
+    snprintf(args, sizeof args, "similar --db %s --top 3 --json --id R0007", db);
+    assert_int_equal(run(args, &out2, &err2), 0);
+    j = cJSON_Parse(out2);
+    assert_non_null(j);
+    const cJSON *sh = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0), "shared");
+    assert_true(cJSON_GetArraySize(sh) > 0);
+    cJSON_Delete(j);
+    free(out2);
+    free(err2);
 }
 
 static long count_vectors(const char *db, long *distinct)

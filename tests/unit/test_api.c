@@ -269,6 +269,23 @@ static void test_meta(void **state)
         const char *m = strcmp(r[i].method, "POST") == 0 ? "post" : "get";
         if (cJSON_GetObjectItem(p, m) == NULL) fail_msg("openapi lacks %s %s", m, r[i].pattern);
     }
+    // the search and similar answers are described: ranked / order, each result's why / shared
+    const char *const described[][2] = {{"/api/search", "why"},
+                                        {"/api/customers/{id}/similar", "shared"}};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *sch = cJSON_GetObjectItemCaseSensitive(paths, described[i][0]);
+        const char *keys[] = {"get", "responses", "200", "content", "application/json", "schema",
+                              "properties"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0] && sch != NULL; k++) {
+            sch = cJSON_GetObjectItemCaseSensitive(sch, keys[k]);
+        }
+        if (sch == NULL) fail_msg("openapi: %s has no answer schema", described[i][0]);
+        assert_non_null(cJSON_GetObjectItem(sch, "ranked"));
+        assert_non_null(cJSON_GetObjectItem(sch, "order"));
+        const cJSON *item = cJSON_GetObjectItem(cJSON_GetObjectItem(sch, "results"), "items");
+        assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "properties"),
+                                            described[i][1]));
+    }
     cJSON_Delete(j);
     j = call("GET", "/api/schema", NULL, NULL, NULL, &status);
     assert_int_equal(status, 200);

@@ -1,7 +1,9 @@
 // test_engine.c — the search engine on a synthetic table (no store, no embedder): the query
 // schema it derives from the data, filters that every hit passes, exclusions, the dense list
 // from its own (single) copy of the vectors, the boost-only order, the errors it refuses, and
-// allocation failures at every step of a build.
+// allocation failures at every step of a build; on a six-row toy table whose order is written
+// down: graded boosts, more clauses met beating one met strongly, ties by text then row, and
+// "ranked" false when nothing ranks.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -283,6 +285,175 @@ static void test_boost_order(void **state)
     engine_free(e);
 }
 
+// ---- the toy table: ranking whose expected order is written down before running it ----
+//
+//   row  score  tags    text
+//    0    10    A       apple
+//    1    60    A; B    plum
+//    2    99    -       plum
+//    3    99    A       kiwi
+//    4    20    B       apple
+//    5    70    A; B    plum
+enum { T_ID, T_SCORE, T_TAGS, N_TOY };
+#define N_TOY_ROWS 6
+
+static const struct engine_column k_toy_cols[N_TOY] = {
+    {"id", NULL, QUERY_COL_ID, QUERY_UNIT_NONE},
+    {"score", NULL, QUERY_COL_NUMERIC, QUERY_UNIT_NONE},
+    {"tags", NULL, QUERY_COL_LIST, QUERY_UNIT_NONE},
+};
+
+static struct engine *toy(void)
+{
+    static const double score[N_TOY_ROWS] = {10, 60, 99, 99, 20, 70};
+    static const char *const tags[N_TOY_ROWS] = {"A", "A; B", "", "A", "B", "A; B"};
+    static const char *const text[N_TOY_ROWS] = {"apple", "plum", "plum", "kiwi", "apple", "plum"};
+    struct engine_builder *b = NULL;
+    struct engine *e = NULL;
+    struct px_err err = {0};
+    assert_int_equal(engine_builder_new(k_toy_cols, N_TOY, N_TOY_ROWS, NULL, &b, &err), PX_OK);
+    for (size_t r = 0; r < N_TOY_ROWS; r++) {
+        size_t row = 0;
+        assert_int_equal(engine_builder_add_row(b, &row, &err), PX_OK);
+        assert_int_equal(engine_builder_set_number(b, row, T_SCORE, score[r], &err), PX_OK);
+        assert_int_equal(engine_builder_set_value(b, row, T_TAGS, tags[r], &err), PX_OK);
+        assert_int_equal(engine_builder_add_text(b, row, text[r], strlen(text[r]), &err), PX_OK);
+    }
+    assert_int_equal(engine_build(b, &e, &err), PX_OK);
+    return e;
+}
+
+static struct query_boost ge_boost(double lo, double w)
+{
+    return (struct query_boost){.i_col = T_SCORE, .op = QUERY_OP_GE, .lo = lo, .quantile = -1,
+                                .weight = w};
+}
+
+static struct query_boost tag_boost(const char *tag, double w)
+{
+    return (struct query_boost){.i_col = T_TAGS, .op = QUERY_OP_CONTAINS, .value = tag,
+                                .quantile = -1, .weight = w};
+}
+
+static void search_toy(const struct engine *e, struct query_boost *boosts, size_t n_boosts,
+                       const char *text, struct engine_hit *hits, struct engine_answer *ans)
+{
+    struct query_plan plan = {.n_boosts = n_boosts, .boosts = boosts, .semantic_text = (char *)"",
+                              .semantic_len = 0};
+    struct engine_query q = {.plan = n_boosts ? &plan : NULL, .text = text,
+                             .text_len = text ? strlen(text) : 0};
+    struct px_err err = {0};
+    assert_int_equal(engine_search(e, &q, N_TOY_ROWS, NULL, hits, ans, &err), PX_OK);
+}
+
+static void want_rows(const struct engine_hit *hits, const struct engine_answer *ans,
+                      const uint32_t *want, size_t n, const char *what)
+{
+    if (ans->n_hits != n) fail_msg("%s: %zu hits, expected %zu", what, ans->n_hits, n);
+    for (size_t i = 0; i < n; i++) {
+        if (hits[i].row != want[i]) {
+            fail_msg("%s: rank %zu is row %u, expected %u", what, i + 1, hits[i].row, want[i]);
+        }
+    }
+}
+
+// One boost "score >= 50": met by rows 1 (60), 5 (70), 2 and 3 (99); the further past, the
+// higher (99 is the maximum: the full grade 1.4; 60 is just past: 1.0), equal values by row;
+// rows that miss it follow in row order.
+static void test_graded_boost(void **state)
+{
+    (void)state;
+    struct engine *e = toy();
+    struct query_boost bs[1] = {ge_boost(50, 1.0)};
+    struct engine_hit hits[N_TOY_ROWS];
+    struct engine_answer ans;
+    search_toy(e, bs, 1, NULL, hits, &ans);
+    want_rows(hits, &ans, (const uint32_t[]){2, 3, 5, 1, 0, 4}, 6, "graded");
+    assert_true(ans.ranked);
+    assert_string_equal(ans.order, "boosts, then import order");
+    assert_true(fabs(hits[0].boost - (1.0 + ENGINE_GRADE_SPAN)) < 1e-12);
+    assert_true(hits[2].boost > hits[3].boost);
+    assert_true(fabs(hits[3].boost - 1.0) < 1e-12);
+    assert_true(hits[4].boost == 0 && hits[5].boost == 0);
+    assert_true(fabs(engine_boost_excess(e, &bs[0], 2) - 1.0) < 1e-12);
+    assert_true(engine_boost_excess(e, &bs[0], 0) == 0.0);
+    assert_true(engine_boost_value(e, &bs[0], 0) == 0.0);
+    // the same for "score <= 65": 10 is the minimum (full grade), 60 just under
+    struct query_boost le = {.i_col = T_SCORE, .op = QUERY_OP_LE, .lo = 65, .weight = 1.0};
+    search_toy(e, &le, 1, NULL, hits, &ans);
+    want_rows(hits, &ans, (const uint32_t[]){0, 4, 1, 2, 3, 5}, 6, "graded le");
+    engine_free(e);
+}
+
+// Three weight-0.5 clauses (score >= 50, tag A, tag B): rows 1 and 5 meet all three (5 by more,
+// 70 > 60) and lead row 3, which meets two with the strongest score, and row 2 (99, no tags),
+// which meets one however strongly. Then rows 0 and 4 (one tag each), in row order.
+static void test_clauses_count(void **state)
+{
+    (void)state;
+    struct engine *e = toy();
+    struct query_boost bs[3] = {ge_boost(50, 0.5), tag_boost("A", 0.5), tag_boost("B", 0.5)};
+    struct engine_hit hits[N_TOY_ROWS];
+    struct engine_answer ans;
+    search_toy(e, bs, 3, NULL, hits, &ans);
+    want_rows(hits, &ans, (const uint32_t[]){5, 1, 3, 2, 0, 4}, 6, "clauses");
+    assert_true(hits[1].boost > hits[2].boost + 0.1); // 3 met (>= 1.5) vs 2 (<= 1.2)
+    engine_free(e);
+}
+
+// Equal boosts are ordered by the text, then by row: tag A is met by rows 0, 1, 3, 5; the text
+// "plum" matches rows 1, 2, 5 (BM25 ties: equal documents), so 1 and 5 lead (row order between
+// them), then 0 and 3 (boost only, row order), then row 2 (text only, no boost).
+static void test_tie_order(void **state)
+{
+    (void)state;
+    struct engine *e = toy();
+    struct query_boost bs[1] = {tag_boost("A", 1.0)};
+    struct engine_hit hits[N_TOY_ROWS];
+    struct engine_answer ans;
+    search_toy(e, bs, 1, "plum", hits, &ans);
+    want_rows(hits, &ans, (const uint32_t[]){1, 5, 0, 3, 2}, 5, "ties");
+    assert_true(ans.ranked);
+    assert_string_equal(ans.order, "boosts, then BM25, then import order");
+    // the same search twice: the same answer (deterministic)
+    struct engine_hit again[N_TOY_ROWS];
+    struct engine_answer ans2;
+    search_toy(e, bs, 1, "plum", again, &ans2);
+    assert_int_equal(ans2.n_hits, ans.n_hits);
+    for (size_t i = 0; i < ans.n_hits; i++) {
+        assert_true(again[i].row == hits[i].row && again[i].score == hits[i].score &&
+                    again[i].boost == hits[i].boost);
+    }
+    // text alone: BM25 then row order
+    search_toy(e, NULL, 0, "apple", hits, &ans);
+    want_rows(hits, &ans, (const uint32_t[]){0, 4}, 2, "text only");
+    assert_string_equal(ans.order, "BM25, then import order");
+    engine_free(e);
+}
+
+// Nothing ranks the candidates: no plan and no text, a boost no row meets, a word no row has.
+// The answer says so; the hits are the candidates in row order.
+static void test_unranked(void **state)
+{
+    (void)state;
+    struct engine *e = toy();
+    struct engine_hit hits[N_TOY_ROWS];
+    struct engine_answer ans;
+    const uint32_t in_order[] = {0, 1, 2, 3, 4, 5};
+    search_toy(e, NULL, 0, NULL, hits, &ans);
+    want_rows(hits, &ans, in_order, 6, "no plan");
+    assert_false(ans.ranked);
+    assert_string_equal(ans.order, "import order (unranked)");
+    struct query_boost none[1] = {ge_boost(1000, 1.0)};
+    search_toy(e, none, 1, NULL, hits, &ans);
+    want_rows(hits, &ans, in_order, 6, "boost nobody meets");
+    assert_false(ans.ranked);
+    search_toy(e, NULL, 0, "durian", hits, &ans);
+    want_rows(hits, &ans, in_order, 6, "unknown word");
+    assert_false(ans.ranked);
+    engine_free(e);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -352,6 +523,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_from_data), cmocka_unit_test(test_filters_and_exclusions),
         cmocka_unit_test(test_vectors),          cmocka_unit_test(test_boost_order),
+        cmocka_unit_test(test_graded_boost),     cmocka_unit_test(test_clauses_count),
+        cmocka_unit_test(test_tie_order),        cmocka_unit_test(test_unranked),
         cmocka_unit_test(test_errors),           cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

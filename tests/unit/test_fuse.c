@@ -1,5 +1,6 @@
 // test_fuse.c — reciprocal rank fusion (k_rrf = 60): order of fused lists, ties by lower id,
-// additive boosts, weights, duplicates, truncation, invalid input.
+// additive boosts, weights, duplicates, truncation, invalid input; boosts_first (boost sum,
+// then RRF, then id) and weight-0 lists.
 #include <math.h>
 #include <string.h>
 
@@ -94,10 +95,47 @@ static void test_fuse_rrf_scores_and_errors(void **state)
     assert_int_equal(fuse_rrf(many, 9, NULL, 0, NULL, 4, out, &n, &err), PX_ELIMIT);
 }
 
+// boosts_first: the boost sum leads, the RRF sum orders equal boosts, then the lower id; a list
+// of weight 0 makes its ids rankable without adding to their sum.
+static void test_fuse_boosts_first(void **state)
+{
+    (void)state;
+    // dense 1 2 3 4; lexical 4 3; weight-0 list 9 (a row only the boosts picked)
+    const uint32_t dense[] = {1, 2, 3, 4}, lex[] = {4, 3}, picked[] = {9};
+    struct fuse_list lists[3] = {{dense, 4, 1.0f}, {lex, 2, 1.0f}, {picked, 1, 0.0f}};
+    // 9 and 2 meet boosts worth 1.0, 4 one worth 0.5; 1 and 3 none
+    const struct fuse_boost boosts[] = {{9, 1.0f}, {2, 1.0f}, {4, 0.5f}};
+    struct fuse_params p = fuse_default_params();
+    p.boosts_first = 1;
+    struct fuse_hit out[8];
+    size_t n = 0;
+    struct px_err err = {0};
+    assert_int_equal(fuse_rrf(lists, 3, boosts, 3, &p, 8, out, &n, &err), PX_OK);
+    // 2 (boost 1, rrf 1/62) before 9 (boost 1, rrf 0); 4 (0.5); then 3 (1/63 + 1/62) before 1
+    // (1/61): the RRF orders the unboosted
+    const uint32_t want[] = {2, 9, 4, 3, 1};
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].id != want[i]) fail_msg("rank %zu is id %u, expected %u", i, out[i].id, want[i]);
+    }
+    assert_true(out[0].boost == 1.0f && out[2].boost == 0.5f && out[4].boost == 0.0f);
+    // a small boost on id 1 (rrf 1/61): added (the default), 4 (1/64 + 1/61) and 3 (1/63 +
+    // 1/62) still lead it (1/61 + .001); boosts first, it leads
+    const struct fuse_boost small[] = {{1, 0.001f}};
+    assert_int_equal(fuse_rrf(lists, 2, small, 1, NULL, 8, out, &n, &err), PX_OK);
+    assert_int_equal(out[0].id, 4);
+    assert_int_equal(out[1].id, 3);
+    assert_int_equal(out[2].id, 1);
+    assert_int_equal(fuse_rrf(lists, 2, small, 1, &p, 8, out, &n, &err), PX_OK);
+    assert_int_equal(out[0].id, 1);
+    assert_int_equal(out[1].id, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fuse_rrf_ordering),
+        cmocka_unit_test(test_fuse_boosts_first),
         cmocka_unit_test(test_fuse_rrf_scores_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
