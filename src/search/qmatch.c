@@ -112,8 +112,10 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             if (!q->values[v].has_alpha) {
                 continue;
             }
-            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, 1);
-            if (nv == 0) {
+            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, !q->values[v].code);
+            if (nv == 0 || (q->values[v].code &&
+                            memcmp(x->text + x->toks[i].off, q->values[v].orig,
+                                   x->toks[i].len) != 0)) {
                 continue;
             }
             // "value label" ("Private segment")
