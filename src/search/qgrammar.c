@@ -216,11 +216,17 @@ static size_t skip_fillers(const struct pctx *x, size_t j)
     return j;
 }
 
-// Fillers and stop words ("in", "on their", "for"): what may stand between a number and the
-// word that names its column.
+static int is_conj(const struct pctx *x, size_t j)
+{
+    return item_is(x, j, "and") || item_is(x, j, "or") || item_is(x, j, "nor");
+}
+
+// Fillers and stop words ("in", "on their", "for") but not "and" / "or": what may stand
+// between a number and the word that names its column ("over 70 and fico ..." names none).
 static size_t skip_glue(const struct pctx *x, size_t j)
 {
-    while (j < x->n_items && (x->items[j].kind == IT_FILLER || x->items[j].kind == IT_STOP)) {
+    while (j < x->n_items && (x->items[j].kind == IT_FILLER || x->items[j].kind == IT_STOP) &&
+           !is_conj(x, j)) {
         j++;
     }
     return j;
@@ -262,7 +268,7 @@ static long words_column(const struct pctx *x, size_t k, int numeric_only, long 
     int ok = it->kind == IT_WORD ||
              (it->kind == IT_VALUE && x->s->cols[it->col].kind == QUERY_COL_LIST) ||
              (it->kind == IT_MENTION && x->s->cols[it->col].kind != QUERY_COL_NUMERIC);
-    if (it->used || !ok) {
+    if (it->used || !ok || it->missing) {
         return -1;
     }
     long best = -1;
@@ -301,7 +307,7 @@ static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct 
         why = alt >= 0 ? "the word before the number names two columns; the first applied" : NULL;
     }
     if (col < 0) { // (2) a column mentioned right after: "over $100k in income"
-        size_t k = skip_fillers(x, end);
+        size_t k = skip_glue(x, end);
         if (k < x->n_items && x->items[k].kind == IT_MENTION && x->items[k].col >= 0 &&
             x->s->cols[x->items[k].col].kind == QUERY_COL_NUMERIC) {
             col = x->items[k].col, mention = (long)k, end = k + 1;
@@ -518,6 +524,25 @@ static int do_mention(struct pctx *x, struct pstate *st, size_t j, struct px_err
     return add_filter(x, &f, err);
 }
 
+// A word naming yes/no column col by its form, after a negation (is_false) or a membership
+// verb (is_true).
+static int do_bool_word(struct pctx *x, struct pstate *st, size_t j, size_t col,
+                        struct px_err *err)
+{
+    int neg = st->neg >= 0;
+    struct query_filter f;
+    memset(&f, 0, sizeof f);
+    f.i_col = col;
+    f.op = neg ? QUERY_OP_IS_FALSE : QUERY_OP_IS_TRUE;
+    f.span = span_of(x, j, j);
+    long verb = neg ? st->neg : st->member;
+    f.span = span_join(f.span, span_of(x, (size_t)verb, (size_t)verb));
+    x->items[verb].used = 1;
+    x->items[j].used = 1;
+    clear_pending(st);
+    return add_filter(x, &f, err);
+}
+
 static int do_soft(struct pctx *x, struct pstate *st, size_t j, struct px_err *err)
 {
     struct item *it = &x->items[j];
@@ -702,11 +727,29 @@ int qgrammar_run(struct pctx *x, struct px_err *err)
         // 100000", "investments over 1 million"
         if (it->kind == IT_WORD || it->kind == IT_VALUE || it->kind == IT_MENTION) {
             long alt = -1, c = -1;
-            if (starts_numeric(x, skip_glue(x, j + 1)) &&
-                (c = words_column(x, j, 1, &alt)) >= 0) {
+            size_t k = skip_glue(x, j + 1);
+            // one more unknown word may follow the naming one: "default risk above 10%"
+            size_t k2 = k < x->n_items && x->items[k].kind == IT_WORD && !x->items[k].missing
+                            ? skip_glue(x, k + 1)
+                            : k;
+            int near = starts_numeric(x, k) || (k2 != k && starts_numeric(x, k2));
+            if (near && (c = words_column(x, j, 1, &alt)) >= 0) {
                 st.pend = (long)j;
                 st.pend_col = c;
                 st.pend_alt = alt;
+                if (k2 != k && !starts_numeric(x, k)) {
+                    x->items[k].used = 1; // the in-between word describes the column
+                }
+                continue;
+            }
+        }
+        // a word naming a yes/no column by its form after a negation or verb: "non-digital",
+        // "with both a CD and ...", "no CD"
+        if (it->kind == IT_WORD && (st.neg >= 0 || st.member >= 0)) {
+            long alt = -1;
+            long c = words_column(x, j, 0, &alt);
+            if (c >= 0 && alt < 0 && x->s->cols[c].kind == QUERY_COL_BOOL) {
+                rc = do_bool_word(x, &st, j, (size_t)c, err);
                 continue;
             }
         }
@@ -758,7 +801,20 @@ int qgrammar_run(struct pctx *x, struct px_err *err)
             st.last_col = -1;
             st.or_seen = st.and_seen = 0;
             break;
-        default: // words and unbound numbers end what was pending
+        case IT_WORD:
+            // a negation reaches over a verb or two: "didn't accept the loan offer", "not
+            // using internet banking"; everything else pending ends
+            if (st.neg >= 0 && j - (size_t)st.neg <= 3) {
+                long neg = st.neg;
+                clear_pending(&st);
+                st.neg = neg;
+            } else {
+                clear_pending(&st);
+            }
+            st.last_col = -1;
+            st.or_seen = st.and_seen = 0;
+            break;
+        default: // unbound numbers end what was pending
             clear_pending(&st);
             st.last_col = -1;
             st.or_seen = st.and_seen = 0;

@@ -172,6 +172,18 @@ struct item qmatch_at(const struct pctx *x, size_t i)
     if (best.t1 == i) { // nothing matched: the token as it is
         const struct tok *t = &x->toks[i];
         best.t1 = i + 1;
+        // ... or the words of a lexicon concept this table has no column for ("credit score"
+        // on a table without one): kept whole so their words do not name another column
+        for (size_t k = 0; t->kind == TOK_WORD && k < x->lex->n; k++) {
+            const struct lex_entry *e = &x->lex->e[k];
+            size_t na = e->kind == LEX_ALIAS
+                            ? qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 1)
+                            : 0;
+            if (na > 0 && i + na >= best.t1) {
+                best.t1 = i + na;
+                best.missing = 1;
+            }
+        }
         best.kind = t->kind == TOK_NUM ? IT_NUM
                     : t->kind == TOK_SYM ? IT_SYM
                     : t->kind == TOK_BREAK ? IT_BREAK

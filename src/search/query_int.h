@@ -188,6 +188,7 @@ struct item {
     unsigned flags;              // NUM: NUM_*
     int used;                    // consumed by a filter or boost
     int keep;                    // stays in the semantic text even though used
+    int missing;                 // WORD: a lexicon concept the table has no column for
 };
 
 struct pctx {
