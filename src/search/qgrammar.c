@@ -268,8 +268,8 @@ static long words_column(const struct pctx *x, size_t k, int numeric_only, long 
     int ok = it->kind == IT_WORD ||
              (it->kind == IT_VALUE && x->s->cols[it->col].kind == QUERY_COL_LIST) ||
              (it->kind == IT_MENTION && x->s->cols[it->col].kind != QUERY_COL_NUMERIC);
-    if (it->used || !ok || it->missing) {
-        return -1;
+    if (it->used || !ok || (it->missing && it->t1 - it->t0 > 1)) {
+        return -1; // a concept phrase this table lacks ("credit score") names nothing else
     }
     long best = -1;
     for (size_t t = it->t0; t < it->t1; t++) {
@@ -869,10 +869,14 @@ int qgrammar_unknown(struct pctx *x, struct px_err *err)
             continue;
         }
         switch (it->kind) {
-        case IT_WORD:
-            rc = add_unknown(x, span_of(x, j, j),
-                             "no column or value holds it; searched as text", 1, err);
+        case IT_WORD: {
+            long alt = -1;
+            if (words_column(x, j, 0, &alt) < 0) { // a word naming a column is understood
+                rc = add_unknown(x, span_of(x, j, j),
+                                 "no column or value holds it; searched as text", 1, err);
+            }
             break;
+        }
         case IT_NUM:
             rc = add_unknown(x, span_of(x, j, j), "a number next to no column", 0, err);
             break;
