@@ -1,0 +1,181 @@
+// qmatch.c — matching: tokens → items (query_int.h).
+//
+// At each token the longest phrase among schema labels and values, lexicon aliases, soft words,
+// modifier+column, comparators and grammar words becomes one item (ties broken by a fixed
+// priority, see k_prio). A token nothing matches becomes an item of its own kind (word, number,
+// symbol, break).
+#include "query_int.h"
+
+#include <string.h>
+
+// Tie-break among equally long matches (higher wins): a comparator or soft word is more
+// specific than a schema value ("affluent" the level beats "Affluent" the segment), a value
+// beats a bare column mention, grammar words come last.
+static const int k_prio[] = {
+    [IT_CMP] = 9,    [IT_SOFT] = 8,       [IT_MODSOFT] = 8, [IT_VALUE] = 6,  [IT_MENTION] = 5,
+    [IT_NEG] = 4,    [IT_CMP_AFTER] = 3,  [IT_MEMBER] = 3,  [IT_NUM] = 3,    [IT_PEOPLE] = 2,
+    [IT_STOP] = 1,   [IT_FILLER] = 1,     [IT_WORD] = 0,    [IT_SYM] = 0,    [IT_BREAK] = 0,
+};
+
+static void cand(struct item *best, enum item_kind kind, size_t i, size_t n, long col,
+                 long i_value, const struct lex_entry *e)
+{
+    if (n == 0) {
+        return;
+    }
+    size_t best_n = best->t1 - best->t0;
+    if (n > best_n || (n == best_n && k_prio[kind] > k_prio[best->kind])) {
+        memset(best, 0, sizeof *best);
+        best->kind = kind;
+        best->t0 = i;
+        best->t1 = i + n;
+        best->col = col;
+        best->i_value = i_value;
+        best->lex = e;
+    }
+}
+
+// Longest column mention (label, name or alias) at token i, restricted to numeric columns when
+// numeric_only. Returns its token count (0: none) and the column in *col.
+size_t qmatch_mention(const struct pctx *x, size_t i, int numeric_only, long *col)
+{
+    size_t best = 0;
+    for (size_t c = 0; c < x->s->n; c++) {
+        const struct qcol *q = &x->s->cols[c];
+        if ((numeric_only && q->kind != QUERY_COL_NUMERIC) || q->kind == QUERY_COL_TEXT ||
+            q->kind == QUERY_COL_ID) {
+            continue;
+        }
+        size_t n = qphrase_match(&q->ph_label, x->toks, x->n_tok, i, x->low, 1);
+        size_t m = qphrase_match(&q->ph_name, x->toks, x->n_tok, i, x->low, 1);
+        n = m > n ? m : n;
+        if (n > best) {
+            best = n, *col = (long)c;
+        }
+    }
+    for (size_t k = 0; k < x->lex->n; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->kind != LEX_ALIAS) {
+            continue;
+        }
+        size_t n = qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 1);
+        if (n > best) {
+            long c = qschema_resolve_concept(x->s, e->concept, numeric_only);
+            if (c >= 0) {
+                best = n, *col = c;
+            }
+        }
+    }
+    return best;
+}
+
+// Skips "is", "=", ":" between a label and its value ("segment is Private", "education: 3").
+static size_t skip_is(const struct pctx *x, size_t i)
+{
+    if (i < x->n_tok) {
+        const struct tok *t = &x->toks[i];
+        const char *s = x->low + t->off;
+        if ((t->len == 2 && memcmp(s, "is", 2) == 0) || (t->len == 1 && (*s == '=' || *s == ':'))) {
+            return i + 1;
+        }
+    }
+    return i;
+}
+
+// The best item starting at token i.
+struct item qmatch_at(const struct pctx *x, size_t i)
+{
+    struct item best;
+    memset(&best, 0, sizeof best);
+    best.t0 = best.t1 = i;
+    best.col = -1;
+    const struct query_schema *s = x->s;
+    long col = -1;
+    size_t n = qmatch_mention(x, i, 0, &col);
+    cand(&best, IT_MENTION, i, n, col, -1, NULL);
+    for (size_t c = 0; c < s->n; c++) {
+        const struct qcol *q = &s->cols[c];
+        if (q->kind != QUERY_COL_CATEGORY && q->kind != QUERY_COL_LIST) {
+            continue;
+        }
+        // "label [is] value": the label first
+        size_t nl = qphrase_match(&q->ph_label, x->toks, x->n_tok, i, x->low, 0);
+        size_t nn = qphrase_match(&q->ph_name, x->toks, x->n_tok, i, x->low, 0);
+        nl = nn > nl ? nn : nl;
+        size_t after_label = nl > 0 ? skip_is(x, i + nl) : 0;
+        for (size_t v = 0; v < q->n_values; v++) {
+            const struct phrase *ph = &q->values[v].ph;
+            if (nl > 0 && after_label < x->n_tok) {
+                size_t nv = qphrase_match(ph, x->toks, x->n_tok, after_label, x->low, 0);
+                cand(&best, IT_VALUE, i, nv ? after_label + nv - i : 0, (long)c, (long)v, NULL);
+            }
+            if (!q->values[v].has_alpha) {
+                continue;
+            }
+            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, 1);
+            if (nv == 0) {
+                continue;
+            }
+            // "value label" ("Private segment")
+            size_t na = i + nv < x->n_tok
+                            ? qphrase_match(&q->ph_label, x->toks, x->n_tok, i + nv, x->low, 1)
+                            : 0;
+            cand(&best, IT_VALUE, i, nv + na, (long)c, (long)v, NULL);
+        }
+    }
+    static const enum item_kind k_kind[] = {
+        [LEX_ALIAS] = IT_MENTION, [LEX_PEOPLE] = IT_PEOPLE,   [LEX_SOFT] = IT_SOFT,
+        [LEX_MODIFIER] = IT_MODSOFT, [LEX_CMP] = IT_CMP,      [LEX_CMP_AFTER] = IT_CMP_AFTER,
+        [LEX_MEMBER] = IT_MEMBER, [LEX_NEG] = IT_NEG,         [LEX_FILLER] = IT_FILLER,
+        [LEX_STOP] = IT_STOP,     [LEX_NUMBER] = IT_NUM,      [LEX_DECADE] = IT_NUM,
+    };
+    for (size_t k = 0; k < x->lex->n; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->kind == LEX_ALIAS) {
+            continue; // done by qmatch_mention
+        }
+        int plural = e->kind == LEX_PEOPLE || e->kind == LEX_SOFT;
+        size_t ne = qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, plural);
+        if (ne == 0) {
+            continue;
+        }
+        // "or more" / "and under" only right after a number and not before one: in "over 750
+        // and under 800" the "and" is a filler and "under" the next comparator
+        if (e->kind == LEX_CMP_AFTER &&
+            (x->n_items == 0 || x->items[x->n_items - 1].kind != IT_NUM ||
+             (i + ne < x->n_tok && x->toks[i + ne].kind == TOK_NUM))) {
+            continue;
+        }
+        long c = -1;
+        if (e->kind == LEX_SOFT) {
+            c = qschema_resolve_concept(s, e->concept, 1);
+            if (c < 0) {
+                continue; // this table has no such column: the words stay semantic
+            }
+        } else if (e->kind == LEX_MODIFIER) {
+            size_t nm = i + ne < x->n_tok ? qmatch_mention(x, i + ne, 1, &c) : 0;
+            if (nm == 0) {
+                continue;
+            }
+            ne += nm;
+        } else if (e->kind == LEX_CMP) {
+            c = qschema_resolve_concept(s, e->concept, 1);
+        }
+        cand(&best, k_kind[e->kind], i, ne, c, -1, e);
+        if (best.lex == e && (e->kind == LEX_NUMBER || e->kind == LEX_DECADE)) {
+            best.num = e->value;
+            best.flags = e->kind == LEX_DECADE ? NUM_DECADE : 0;
+        }
+    }
+    if (best.t1 == i) { // nothing matched: the token as it is
+        const struct tok *t = &x->toks[i];
+        best.t1 = i + 1;
+        best.kind = t->kind == TOK_NUM ? IT_NUM
+                    : t->kind == TOK_SYM ? IT_SYM
+                    : t->kind == TOK_BREAK ? IT_BREAK
+                                           : IT_WORD;
+        best.num = t->num;
+        best.flags = t->flags;
+    }
+    return best;
+}
