@@ -48,7 +48,9 @@ enum tok_kind {
 
 struct tok {
     enum tok_kind kind;
-    size_t off, len; // bytes of the original text
+    size_t off, len; // bytes of the original text (spans)
+    size_t moff, mlen; // the bytes matched: pctx.low + moff (= off / len, except a corrected
+                       // typo, whose spelling from the vocabulary lives past the text)
     double num;      // TOK_NUM: value (multipliers applied)
     unsigned flags;  // TOK_NUM: NUM_*
 };
@@ -173,11 +175,20 @@ struct item {
     unsigned flags;              // NUM: NUM_*
     int used;                    // consumed by a filter or boost
     int keep;                    // stays in the semantic text even though used
+    // VALUE / MENTION found through the book's vocabulary (search/vocab.h): how, the WordNet
+    // word behind it,
+    // and the other values of the same column that matched as well (Texas → Dallas, Houston,
+    // Austin), i_value first among them
+    int vhow;        // 0: the parser's own match; else enum vocab_how + 1
+    const char *via;
+    size_t n_alts;
+    long alts[LIMIT_QUERY_FILTER_VALUES];
 };
 
 struct pctx {
     const struct query_schema *s;
     const struct query_lexicon *lex;
+    const struct vocab *vocab; // borrowed, or NULL: the parser's own matching only
     const char *text;  // original bytes [len]
     char *low;         // owned: lower-cased copy, same offsets
     size_t len;

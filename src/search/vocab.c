@@ -1078,7 +1078,23 @@ size_t vocab_correct(const struct vocab *v, const char *word, size_t n, const ch
     if (distance != NULL) {
         *distance = 0;
     }
-    if (!v->params.typos || is_vocab_word(v, word, n)) {
+    if (!v->params.typos || is_vocab_word(v, word, n) || n > LIMIT_STEM_WORD_BYTES) {
+        return 0;
+    }
+    // an English word (WordNet knows it) or a form of one of the book's words is no typo
+    if (v->wn != NULL) {
+        char bases[1][LIMIT_WORDNET_LEMMA_BYTES];
+        for (int pos = 0; pos < LANG_WN_N_POS; pos++) {
+            if (lang_wordnet_base_forms(v->wn, (enum lang_wn_pos)pos, word, n, bases, 1) > 0) {
+                return 0;
+            }
+        }
+    }
+    char key[KEY_MAX];
+    size_t kn;
+    struct px_err e = {0};
+    if (stem_key(v, 'K', &word, &n, 1, NULL, 0, key, &kn, &e) == PX_OK && kn > 0 &&
+        find_slot(v, key, kn) != NULL) {
         return 0;
     }
     int bound = lang_fuzzy_bound(lang_fuzzy_chars(word, n));

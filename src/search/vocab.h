@@ -119,10 +119,12 @@ int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *
                  size_t n_words, struct vocab_cand *out, size_t max, size_t *n_out,
                  struct px_err *err);
 
-// The book's words (value and label words, grammar words) one typo away from word[0..n)
+// The book's words (value and label words, grammar words) one typo away from word[0..n) —
+// unless it is itself a vocabulary word, a form of one (same stem), or an English word WordNet
+// knows ("homes", "travel" are not typos of "home", "travl" may be)
 // (bound: lang_fuzzy_bound of its length). Writes the nearest ones (ties all kept, at most max,
-// as NUL-terminated borrowed strings) into out and returns how many; 0 when the word is itself
-// a vocabulary word or nothing is near. *distance is the edit distance of those returned.
+// as NUL-terminated borrowed strings) into out and returns how many; 0 when it is not a typo
+// or nothing is near. *distance is the edit distance of those returned.
 size_t vocab_correct(const struct vocab *v, const char *word, size_t n, const char **out,
                      size_t max, int *distance);
 
