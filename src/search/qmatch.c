@@ -131,6 +131,13 @@ static void match_vocab(const struct pctx *x, size_t i, struct item *best)
         return;
     }
     const struct vocab_cand *top = &c[k];
+    // a modifier the parser does not know narrows a broader term in a way the vocabulary
+    // cannot check ("medical professionals" are not every professional): the words stay
+    // semantic rather than become a filter the rows may not mean
+    if (top->how == VOCAB_BROADER && x->n_items > 0 && x->items[x->n_items - 1].kind == IT_WORD &&
+        x->items[x->n_items - 1].t1 == i) {
+        return;
+    }
     memset(best, 0, sizeof *best);
     best->kind = top->i_value == VOCAB_LABEL ? IT_MENTION : IT_VALUE;
     best->t0 = i;
@@ -149,6 +156,33 @@ static void match_vocab(const struct pctx *x, size_t i, struct item *best)
             best->alts[best->n_alts++] = c[j].i_value;
         }
     }
+}
+
+// 1 when value v of column c is a short upper-case code ("IN", "OR", "ME") typed at token i
+// in lower case as one of the lexicon's words: "members in Ohio" says in, not Indiana.
+static int code_is_grammar(const struct pctx *x, const struct qvalue *v, size_t i)
+{
+    const char *o = v->orig;
+    size_t n = strlen(o);
+    if (n > 3 || v->ph.n_words != 1) {
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!(o[k] >= 'A' && o[k] <= 'Z')) {
+            return 0;
+        }
+    }
+    const struct tok *t = &x->toks[i];
+    if (x->text[t->off] >= 'A' && x->text[t->off] <= 'Z') {
+        return 0; // typed as a code
+    }
+    for (size_t k = 0; k < x->lex->n; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->ph.n_words == 1 && qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 0) == 1) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 // The best item starting at token i.
@@ -182,7 +216,7 @@ struct item qmatch_at(const struct pctx *x, size_t i)
                 continue;
             }
             size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, 1);
-            if (nv == 0) {
+            if (nv == 0 || code_is_grammar(x, &q->values[v], i)) {
                 continue;
             }
             // "value label" ("Private segment")

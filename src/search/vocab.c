@@ -104,7 +104,7 @@ const char *vocab_how_name(enum vocab_how how)
 
 struct vocab_params vocab_default_params(void)
 {
-    struct vocab_params p = {NULL, 4, 2, 60, true};
+    struct vocab_params p = {NULL, 8, 4, 60, true};
     return p;
 }
 
@@ -596,7 +596,7 @@ static int add_broader(struct vocab *v, uint32_t t, const struct lang_wn_synset 
             continue; // a broken pointer or a too generic term: not followed
         }
         int rc = add_synset_words(v, t, scratch, 0, VOCAB_BROADER,
-                                  (level == 1 ? 0.6f : 0.5f) * rank, err);
+                                  (0.65f - 0.05f * (float)level) * rank, err);
         if (rc == PX_OK) {
             rc = add_broader(v, t, scratch, level + 1, rank, scratch + 1, err);
         }
@@ -625,9 +625,26 @@ static unsigned word_no(const struct lang_wn_synset *ss, const char *lemma, size
     return 0;
 }
 
+// Whether broader terms, kinds and wholes are followed from sense k: only for values (a veteran
+// is a kind of man, but "men" does not name the veteran flag), only nouns, only the first six
+// senses, and only senses in the lexicographer files a customer's value lives in — acts (04:
+// investing), artifacts (06: a credit card), groups (14), locations (15: Dallas), persons (18:
+// a physician, a female person), possessions (21: a mortgage). "Single" the digit
+// (noun.quantity) is no marital status, "female" the animal (noun.animal) no gender.
+static int kinds_of(const struct lang_wn_synset *ss, int is_label, int pos, size_t k)
+{
+    if (is_label || pos != LANG_WN_NOUN || k >= 6) {
+        return 0;
+    }
+    switch (ss->lex_filenum) {
+    case 4: case 6: case 14: case 15: case 18: case 21: return 1;
+    default: return 0;
+    }
+}
+
 // Every relative of target t through the synsets of lemma (WordNet spelling).
 static int expand_wordnet(struct vocab *v, uint32_t t, const char *lemma, size_t n,
-                          struct lang_wn_synset *ss, struct px_err *err)
+                          int is_label, struct lang_wn_synset *ss, struct px_err *err)
 {
     int rc = PX_OK;
     for (int pos = 0; pos < LANG_WN_N_POS - 1 && rc == PX_OK; pos++) { // adverbs: no values
@@ -665,8 +682,11 @@ static int expand_wordnet(struct vocab *v, uint32_t t, const char *lemma, size_t
                     }
                     enum vocab_how how;
                     float conf;
+                    int kinds = kinds_of(&ss[0], is_label, pos, k);
                     if (p->kind == LANG_WN_PTR_DERIVATION || p->kind == LANG_WN_PTR_PERTAINYM) {
                         how = VOCAB_DERIVED, conf = 0.7f;
+                    } else if (!kinds) {
+                        continue;
                     } else if (p->kind == LANG_WN_PTR_HYPONYM) {
                         how = VOCAB_NARROWER, conf = 0.6f;
                     } else if (p->kind == LANG_WN_PTR_HOLONYM) {
@@ -683,7 +703,7 @@ static int expand_wordnet(struct vocab *v, uint32_t t, const char *lemma, size_t
                     rc = add_synset_words(v, t, &ss[1], lexical ? p->dst : 0, how, conf * rank,
                                           err);
                 }
-                if (rc == PX_OK) {
+                if (rc == PX_OK && kinds_of(&ss[0], is_label, pos, k)) {
                     rc = add_broader(v, t, &ss[0], 1, rank, &ss[1], err);
                 }
             }
@@ -750,7 +770,14 @@ int vocab_finish(struct vocab *v, struct px_err *err)
         if (rc == PX_OK && kn > 0) {
             rc = add_posting(v, key, kn, (uint32_t)t, VOCAB_STEM, 0.9f, NONE, err);
         }
-        if (rc == PX_OK && v->wn != NULL) {
+        // a value that is itself a lexicon phrase ("None" is a negation) is not expanded: its
+        // WordNet senses are not the book's ("nones", a canonical hour, is a "service")
+        int grammar = 0;
+        if (rc == PX_OK) {
+            rc = stem_key(v, 'G', ws.w, ws.len, ws.n, NULL, 0, key, &kn, err);
+            grammar = kn > 0 && find_slot(v, key, kn) != NULL;
+        }
+        if (rc == PX_OK && v->wn != NULL && !grammar) {
             char lemma[LIMIT_WORDNET_LEMMA_BYTES];
             size_t ln = 0;
             for (size_t i = 0; i < ws.n && ln + ws.len[i] + 1 < sizeof lemma; i++) {
@@ -760,7 +787,7 @@ int vocab_finish(struct vocab *v, struct px_err *err)
                 memcpy(lemma + ln, ws.w[i], ws.len[i]);
                 ln += ws.len[i];
             }
-            rc = expand_wordnet(v, (uint32_t)t, lemma, ln, ss, err);
+            rc = expand_wordnet(v, (uint32_t)t, lemma, ln, g->i_value == VOCAB_LABEL, ss, err);
         }
     }
     px_free(ss);

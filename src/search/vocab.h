@@ -64,8 +64,9 @@ struct vocab_cand {
     size_t i_col;       // the column (or grammar word's index for VOCAB_GRAMMAR)
     long i_value;       // index of the value in the column, VOCAB_LABEL or VOCAB_GRAMMAR
     enum vocab_how how;
-    double confidence;  // (0, 1]: exact 1, stem .9, synonym .8, derived .7, broader/narrower
-                        // .6 (.5 two levels up), whole .6, typo .5 / .4, embedding = cosine
+    double confidence;  // (0, 1]: exact 1, stem .9, synonym .8, derived .7, narrower and
+                        // whole .6, broader .6 one level up to .45 four up; the k-th sense
+                        // (0-based) scaled by 1 / (1 + k/4); embedding = the cosine
     size_t n_words;     // query words the candidate covers
     const char *text;   // borrowed: the value, label or grammar word as added
     const char *via;    // borrowed: the WordNet word or corrected spelling that linked them;
@@ -74,8 +75,11 @@ struct vocab_cand {
 
 struct vocab_params {
     const char *wordnet_dir; // NULL: /usr/share/wordnet; "": do not use WordNet
-    size_t max_senses;       // senses of a value's word followed (default 4)
-    size_t broader_depth;    // hypernym levels followed (default 2)
+    size_t max_senses;       // senses of a value's word whose synonyms count (default 8: "MI"
+                             // is Michigan in its fifth); broader, narrower and wholes come
+                             // from the first noun sense only
+    size_t broader_depth;    // hypernym levels followed (default 4: physician → medical
+                             // practitioner → health professional → professional)
     size_t max_hyponyms;     // a hypernym with more direct hyponyms than this is too generic to
                              // mean the value (default 60: "person" has 400, "lawyer" 37)
     bool typos;              // default true
