@@ -413,6 +413,10 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
         rc = engine_build(eb, &b->eng, err);
         eb = NULL; // consumed
     }
+    // the book's vocabulary: once per book, from its columns' labels and values
+    if (rc == PX_OK && !p.no_vocab) {
+        rc = query_vocab_build(engine_schema(b->eng), b->lex, p.wordnet_dir, &b->vocab, err);
+    }
     if (rc != PX_OK) {
         goto done;
     }
@@ -439,6 +443,7 @@ void app_book_close(struct app_book *b)
     px_free(b->raw);
     px_free(b->raw_off);
     engine_free(b->eng);
+    vocab_free(b->vocab);
     query_lexicon_free(b->lex);
     book_qcache_free(b->qc);
     book_lanes_free(&b->lanes);

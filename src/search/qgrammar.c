@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "vocab.h"
 
 static int item_is(const struct pctx *x, size_t j, const char *w)
 {
@@ -18,7 +19,7 @@ static int item_is(const struct pctx *x, size_t j, const char *w)
         return 0;
     }
     const struct tok *t = &x->toks[x->items[j].t0];
-    return t->len == strlen(w) && memcmp(x->low + t->off, w, t->len) == 0;
+    return t->mlen == strlen(w) && memcmp(x->low + t->moff, w, t->mlen) == 0;
 }
 
 static struct query_span span_of(const struct pctx *x, size_t j0, size_t j1_incl)
@@ -432,18 +433,27 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
     struct query_span sp = span_of(x, j, j);
     int neg = st->neg >= 0, member = st->member >= 0;
     int is_list = c->kind == QUERY_COL_LIST;
+    // the book's vocabulary: how the words reached the value, and its alternatives
+    const char *how = it->vhow > 0 ? vocab_how_name((enum vocab_how)(it->vhow - 1)) : NULL;
+    size_t n_alts = it->n_alts > 1 ? it->n_alts : 0;
     if (is_list && !neg && !member) { // a mention, not a requirement: boost, stays semantic
-        struct query_boost b;
-        memset(&b, 0, sizeof b);
-        b.i_col = (size_t)it->col;
-        b.op = QUERY_OP_CONTAINS;
-        b.value = v;
-        b.quantile = -1;
-        b.weight = x->lex->value_weight;
-        b.span = sp;
         it->used = it->keep = 1;
         st->or_seen = 0;
-        return b.weight > 0 ? add_boost(x, &b, err) : PX_OK;
+        int rc = PX_OK;
+        for (size_t a = 0; a < (n_alts ? n_alts : 1) && rc == PX_OK; a++) {
+            struct query_boost b;
+            memset(&b, 0, sizeof b);
+            b.i_col = (size_t)it->col;
+            b.op = QUERY_OP_CONTAINS;
+            b.value = n_alts ? c->values[it->alts[a]].orig : v;
+            b.quantile = -1;
+            b.weight = x->lex->value_weight;
+            b.span = sp;
+            b.match_how = how;
+            b.match_via = it->via;
+            rc = b.weight > 0 ? add_boost(x, &b, err) : PX_OK;
+        }
+        return rc;
     }
     if (neg) {
         sp = span_join(sp, span_of(x, (size_t)st->neg, (size_t)st->neg));
@@ -461,9 +471,18 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
         int f_neg = f->op == QUERY_OP_NE || f->op == QUERY_OP_NOT_CONTAINS ||
                     f->op == QUERY_OP_NOT_IN;
         if (f->i_col == (size_t)it->col && (f_neg == neg || (f_neg && !neg && !member)) &&
-            f->n_values < LIMIT_QUERY_FILTER_VALUES && !has_value(f, v)) {
-            f->values[f->n_values++] = v;
+            f->n_values < LIMIT_QUERY_FILTER_VALUES) {
+            for (size_t a = 0; a < (n_alts ? n_alts : 1); a++) {
+                const char *va = n_alts ? c->values[it->alts[a]].orig : v;
+                if (!has_value(f, va) && f->n_values < LIMIT_QUERY_FILTER_VALUES) {
+                    f->values[f->n_values++] = va;
+                }
+            }
             f->op = f_neg ? QUERY_OP_NOT_IN : QUERY_OP_IN;
+            if (f->match_how == NULL) {
+                f->match_how = how;
+                f->match_via = it->via;
+            }
             f->span = span_join(f->span, sp);
             st->or_seen = st->and_seen = 0;
             return PX_OK;
@@ -476,6 +495,15 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
                    : (neg ? QUERY_OP_NE : QUERY_OP_EQ);
     f.n_values = 1;
     f.values[0] = v;
+    if (n_alts) { // one reading with several values: holds any (none, negated) of them
+        f.op = neg ? QUERY_OP_NOT_IN : QUERY_OP_IN;
+        f.n_values = n_alts;
+        for (size_t a = 0; a < n_alts; a++) {
+            f.values[a] = c->values[it->alts[a]].orig;
+        }
+    }
+    f.match_how = how;
+    f.match_via = it->via;
     f.span = sp;
     st->or_seen = st->and_seen = 0;
     st->last_sf = (long)p->n_filters;

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "vocab.h"
+
 // Tie-break among equally long matches (higher wins): a comparator or soft word is more
 // specific than a schema value ("affluent" the level beats "Affluent" the segment), a value
 // beats a bare column mention, grammar words come last.
@@ -74,12 +76,113 @@ static size_t skip_is(const struct pctx *x, size_t i)
 {
     if (i < x->n_tok) {
         const struct tok *t = &x->toks[i];
-        const char *s = x->low + t->off;
-        if ((t->len == 2 && memcmp(s, "is", 2) == 0) || (t->len == 1 && (*s == '=' || *s == ':'))) {
+        const char *s = x->low + t->moff;
+        if ((t->mlen == 2 && memcmp(s, "is", 2) == 0) ||
+            (t->mlen == 1 && (*s == '=' || *s == ':'))) {
             return i + 1;
         }
     }
     return i;
+}
+
+// Relatives below this confidence (a broader term two levels up through a rare sense) are not
+// taken as a reading: the words stay semantic.
+#define VOCAB_MIN_CONFIDENCE 0.35
+
+// The book's vocabulary at token i (search/vocab.h): its candidate replaces *best only when it
+// covers more words than the parser's own match, so an exact label, value or grammar word of
+// the same length always wins over a stem, a synonym or a relative. The best candidate's column
+// and tier decide; the other values of that column in that tier are kept as alternatives
+// ("Texas" → Dallas, Houston, Austin: one `in` filter).
+static void match_vocab(const struct pctx *x, size_t i, struct item *best)
+{
+    const char *w[LIMIT_VOCAB_PHRASE_WORDS];
+    size_t len[LIMIT_VOCAB_PHRASE_WORDS], n = 0;
+    while (n < LIMIT_VOCAB_PHRASE_WORDS && i + n < x->n_tok && x->toks[i + n].kind == TOK_WORD) {
+        w[n] = x->low + x->toks[i + n].moff;
+        len[n] = x->toks[i + n].mlen;
+        n++;
+    }
+    size_t best_n = best->t1 - best->t0;
+    if (n <= best_n) {
+        return;
+    }
+    struct vocab_cand c[LIMIT_VOCAB_CANDIDATES];
+    size_t nc = 0;
+    struct px_err e = {0};
+    if (vocab_lookup(x->vocab, w, len, n, c, LIMIT_VOCAB_CANDIDATES, &nc, &e) != PX_OK) {
+        return; // the stemmer failed (out of memory): the parser's own match stands
+    }
+    size_t k = 0;
+    for (; k < nc; k++) { // the best usable candidate
+        const struct vocab_cand *t = &c[k];
+        if (t->n_words <= best_n || t->confidence < VOCAB_MIN_CONFIDENCE ||
+            t->i_col >= x->s->n) {
+            continue;
+        }
+        enum query_col_kind kind = x->s->cols[t->i_col].kind;
+        if (t->i_value == VOCAB_LABEL ? kind != QUERY_COL_TEXT && kind != QUERY_COL_ID
+                                      : t->i_value >= 0 && (kind == QUERY_COL_CATEGORY ||
+                                                            kind == QUERY_COL_LIST)) {
+            break;
+        }
+    }
+    if (k == nc) {
+        return;
+    }
+    const struct vocab_cand *top = &c[k];
+    // a modifier the parser does not know narrows a broader term in a way the vocabulary
+    // cannot check ("medical professionals" are not every professional): the words stay
+    // semantic rather than become a filter the rows may not mean
+    if (top->how == VOCAB_BROADER && x->n_items > 0 && x->items[x->n_items - 1].kind == IT_WORD &&
+        x->items[x->n_items - 1].t1 == i) {
+        return;
+    }
+    memset(best, 0, sizeof *best);
+    best->kind = top->i_value == VOCAB_LABEL ? IT_MENTION : IT_VALUE;
+    best->t0 = i;
+    best->t1 = i + top->n_words;
+    best->col = (long)top->i_col;
+    best->i_value = top->i_value;
+    best->vhow = (int)top->how + 1;
+    best->via = top->via;
+    if (top->i_value < 0) {
+        return;
+    }
+    for (size_t j = k; j < nc && best->n_alts < LIMIT_QUERY_FILTER_VALUES; j++) {
+        if (c[j].i_col == top->i_col && c[j].i_value >= 0 &&
+            vocab_how_tier(c[j].how) == vocab_how_tier(top->how) &&
+            c[j].confidence >= VOCAB_MIN_CONFIDENCE) {
+            best->alts[best->n_alts++] = c[j].i_value;
+        }
+    }
+}
+
+// 1 when value v of column c is a short upper-case code ("IN", "OR", "ME") typed at token i
+// in lower case as one of the lexicon's words: "members in Ohio" says in, not Indiana.
+static int code_is_grammar(const struct pctx *x, const struct qvalue *v, size_t i)
+{
+    const char *o = v->orig;
+    size_t n = strlen(o);
+    if (n > 3 || v->ph.n_words != 1) {
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!(o[k] >= 'A' && o[k] <= 'Z')) {
+            return 0;
+        }
+    }
+    const struct tok *t = &x->toks[i];
+    if (t->len == n && memcmp(x->text + t->off, o, n) == 0 && (i > 0 || n > 1)) {
+        return 0; // typed as the code ("in IN"), not a capital "A" opening the query
+    }
+    for (size_t k = 0; k < x->lex->n; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->ph.n_words == 1 && qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 0) == 1) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 // The best item starting at token i.
@@ -112,10 +215,8 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             if (!q->values[v].has_alpha) {
                 continue;
             }
-            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, !q->values[v].code);
-            if (nv == 0 || (q->values[v].code &&
-                            memcmp(x->text + x->toks[i].off, q->values[v].orig,
-                                   x->toks[i].len) != 0)) {
+            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, 1);
+            if (nv == 0 || code_is_grammar(x, &q->values[v], i)) {
                 continue;
             }
             // "value label" ("Private segment")
@@ -168,6 +269,9 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             best.num = e->value;
             best.flags = e->kind == LEX_DECADE ? NUM_DECADE : 0;
         }
+    }
+    if (x->vocab != NULL) {
+        match_vocab(x, i, &best);
     }
     if (best.t1 == i) { // nothing matched: the token as it is
         const struct tok *t = &x->toks[i];

@@ -37,6 +37,21 @@ static int json_head(struct buf *b, const struct query_schema *s, size_t col, en
     return rc;
 }
 
+// "match": {"how": "synonym", "via": "doctor"} when the book's vocabulary found the value.
+static int json_match(struct buf *b, const char *how, const char *via, struct px_err *err)
+{
+    if (how == NULL) {
+        return PX_OK;
+    }
+    int rc = buf_printf(b, err, ",\"match\":{\"how\":");
+    if (rc == PX_OK) rc = json_cstr(b, how, err);
+    if (rc == PX_OK && via != NULL) {
+        rc = buf_printf(b, err, ",\"via\":");
+        if (rc == PX_OK) rc = json_cstr(b, via, err);
+    }
+    return rc == PX_OK ? buf_append(b, "}", 1, err) : rc;
+}
+
 static int json_tail(struct buf *b, struct query_span sp, const char *text, size_t len,
                      struct px_err *err)
 {
@@ -145,6 +160,7 @@ int query_plan_put_members(const struct query_plan *plan, const struct query_sch
         } else {
             rc = json_cstr(out, f->values[0], err);
         }
+        if (rc == PX_OK) rc = json_match(out, f->match_how, f->match_via, err);
         if (rc == PX_OK) rc = json_tail(out, f->span, text, len, err);
     }
     if (rc == PX_OK) rc = buf_printf(out, err, "],\"boosts\":[");
@@ -164,6 +180,7 @@ int query_plan_put_members(const struct query_plan *plan, const struct query_sch
             rc = buf_printf(out, err, ",\"quantile\":%.15g", b->quantile);
         }
         if (rc == PX_OK) rc = buf_printf(out, err, ",\"weight\":%.15g", b->weight);
+        if (rc == PX_OK) rc = json_match(out, b->match_how, b->match_via, err);
         if (rc == PX_OK) rc = json_tail(out, b->span, text, len, err);
     }
     if (rc == PX_OK) rc = buf_printf(out, err, "],\"semantic_text\":");

@@ -222,6 +222,8 @@ int qtok_next(const char **p, const char *base, const char *end, struct tok *t)
             t->num = v;
             t->flags = f;
             t->len = (size_t)(s - start);
+            t->moff = t->off;
+            t->mlen = t->len;
             *p = s;
             return 1;
         }
@@ -256,6 +258,8 @@ int qtok_next(const char **p, const char *base, const char *end, struct tok *t)
         t->kind = TOK_BREAK;
     }
     t->len = (size_t)(s - start);
+    t->moff = t->off;
+    t->mlen = t->len;
     *p = s;
     return 1;
 }
@@ -349,9 +353,9 @@ size_t qphrase_match(const struct phrase *ph, const struct tok *toks, size_t n_t
         if (t->kind == TOK_BREAK) {
             return 0;
         }
-        const char *s = low + t->off;
-        int same = t->len == wl && memcmp(s, w, wl) == 0;
-        if (!same && !(plural && k + 1 == ph->n_words && is_plural(w, wl, s, t->len))) {
+        const char *s = low + t->moff;
+        int same = t->mlen == wl && memcmp(s, w, wl) == 0;
+        if (!same && !(plural && k + 1 == ph->n_words && is_plural(w, wl, s, t->mlen))) {
             return 0;
         }
         w = e + 1;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "vocab.h"
 
 void query_plan_free(struct query_plan *plan)
 {
@@ -37,6 +38,55 @@ void query_plan_free(struct query_plan *plan)
 
 int query_parse(const struct query_schema *schema, const struct query_lexicon *lex,
                 const char *text, size_t len, struct query_plan **out, struct px_err *err)
+{
+    return query_parse_vocab(schema, lex, NULL, text, len, out, err);
+}
+
+// Typos (search/vocab.h): a word that is not one of the book's words nor an English word
+// WordNet knows, with one nearest spelling among the book's words, is matched as that spelling
+// ("custmers" → customers, "abve" → above). The spellings are appended to x->low past the
+// text, and the token's moff / mlen point there; spans keep the typed bytes.
+static int correct_typos(struct pctx *x, struct px_err *err)
+{
+    size_t extra = 0;
+    const char *fix[LIMIT_QUERY_ITEMS];
+    size_t i_fix[LIMIT_QUERY_ITEMS], n_fix = 0;
+    for (size_t i = 0; i < x->n_tok && n_fix < LIMIT_QUERY_ITEMS; i++) {
+        const struct tok *t = &x->toks[i];
+        if (t->kind != TOK_WORD || t->len < 4) {
+            continue;
+        }
+        const char *out[2];
+        int d = 0;
+        if (vocab_correct(x->vocab, x->low + t->off, t->len, out, 2, &d) == 1) {
+            fix[n_fix] = out[0];
+            i_fix[n_fix++] = i;
+            extra += strlen(out[0]) + 1;
+        }
+    }
+    if (n_fix == 0) {
+        return PX_OK;
+    }
+    char *low = px_realloc(x->low, x->len + 1 + extra);
+    if (low == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory correcting a query's typos");
+    }
+    x->low = low;
+    size_t o = x->len + 1;
+    for (size_t k = 0; k < n_fix; k++) {
+        size_t n = strlen(fix[k]);
+        memcpy(low + o, fix[k], n);
+        low[o + n] = '\0';
+        x->toks[i_fix[k]].moff = o;
+        x->toks[i_fix[k]].mlen = n;
+        o += n + 1;
+    }
+    return PX_OK;
+}
+
+int query_parse_vocab(const struct query_schema *schema, const struct query_lexicon *lex,
+                      const struct vocab *vocab, const char *text, size_t len,
+                      struct query_plan **out, struct px_err *err)
 {
     struct pctx x;
     memset(&x, 0, sizeof x);
@@ -58,6 +108,7 @@ int query_parse(const struct query_schema *schema, const struct query_lexicon *l
     }
     x.s = schema;
     x.lex = lex;
+    x.vocab = vocab;
     x.text = text;
     x.len = len;
     x.plan = px_calloc(1, sizeof *x.plan);
@@ -74,6 +125,12 @@ int query_parse(const struct query_schema *schema, const struct query_lexicon *l
     const char *p = text;
     while (x.n_tok <= len && qtok_next(&p, text, text + len, &x.toks[x.n_tok])) {
         x.n_tok++;
+    }
+    if (vocab != NULL) {
+        rc = correct_typos(&x, err);
+        if (rc != PX_OK) {
+            goto done;
+        }
     }
     x.items = px_malloc((x.n_tok + 1) * sizeof *x.items);
     if (x.items == NULL) {

@@ -208,6 +208,12 @@ struct query_filter {
     size_t n_values;    // string ops: values used
     const char *values[LIMIT_QUERY_FILTER_VALUES]; // borrowed from the schema (its spelling)
     struct query_span span;
+    // How the words reached the value when the book's vocabulary found it (NULL: the value's
+    // or label's own words): "stem", "synonym", "derived", "broader", "narrower", "whole",
+    // "typo"; and the word that linked them ("doctor", "Texas"), or NULL. Borrowed from the
+    // vocabulary (static for the how).
+    const char *match_how;
+    const char *match_via;
 };
 
 struct query_boost {
@@ -218,6 +224,8 @@ struct query_boost {
     double quantile;    // probability the threshold came from; < 0 when not distribution-based
     double weight;      // lexicon weight (> 0)
     struct query_span span;
+    const char *match_how; // as in query_filter
+    const char *match_via;
 };
 
 struct query_conflict {
@@ -267,6 +275,19 @@ struct query_plan {
 // PX_ENOMEM. Contradictory filters are not an error: see plan->conflicts.
 int query_parse(const struct query_schema *schema, const struct query_lexicon *lex,
                 const char *text, size_t len, struct query_plan **out, struct px_err *err);
+// The same with the book's vocabulary (search/vocab.h, built by query_vocab_build for this
+// schema and lexicon; borrowed; NULL: query_parse): word forms, WordNet relatives and typos of
+// the book's own labels and values are matched too, each filter or boost saying how.
+struct vocab;
+int query_parse_vocab(const struct query_schema *schema, const struct query_lexicon *lex,
+                      const struct vocab *vocab, const char *text, size_t len,
+                      struct query_plan **out, struct px_err *err);
+// Builds the book's vocabulary once per book: every label of a column that can be matched,
+// every value of its categorical and list columns, the lexicon's phrases as grammar words.
+// wordnet_dir: NULL for /usr/share/wordnet, "" for none. Returns owned vocabulary in *out
+// (vocab_free). The schema and lexicon must outlive it only through the plans parsed with it.
+int query_vocab_build(const struct query_schema *schema, const struct query_lexicon *lex,
+                      const char *wordnet_dir, struct vocab **out, struct px_err *err);
 // NULL is a no-op.
 void query_plan_free(struct query_plan *plan);
 // Appends the plan's JSON (format above) to out. The original query text (text, len) is needed

@@ -48,7 +48,9 @@ enum tok_kind {
 
 struct tok {
     enum tok_kind kind;
-    size_t off, len; // bytes of the original text
+    size_t off, len; // bytes of the original text (spans)
+    size_t moff, mlen; // the bytes matched: pctx.low + moff (= off / len, except a corrected
+                       // typo, whose spelling from the vocabulary lives past the text)
     double num;      // TOK_NUM: value (multipliers applied)
     unsigned flags;  // TOK_NUM: NUM_*
 };
@@ -87,8 +89,6 @@ struct qvalue {
     char *orig;       // as given (what filters report)
     struct phrase ph; // text NULL: never matched
     int has_alpha;    // values without a letter ("1", "2") match only next to their label
-    int code;         // a code of 1-3 capitals ("IN", "TX", "A"): alone it matches only typed
-                      // in capitals, so the words "in", "or", "a" stay words
 };
 
 struct qcol {
@@ -189,11 +189,20 @@ struct item {
     int used;                    // consumed by a filter or boost
     int keep;                    // stays in the semantic text even though used
     int missing;                 // WORD: a lexicon concept the table has no column for
+    // VALUE / MENTION found through the book's vocabulary (search/vocab.h): how, the WordNet
+    // word behind it,
+    // and the other values of the same column that matched as well (Texas → Dallas, Houston,
+    // Austin), i_value first among them
+    int vhow;        // 0: the parser's own match; else enum vocab_how + 1
+    const char *via;
+    size_t n_alts;
+    long alts[LIMIT_QUERY_FILTER_VALUES];
 };
 
 struct pctx {
     const struct query_schema *s;
     const struct query_lexicon *lex;
+    const struct vocab *vocab; // borrowed, or NULL: the parser's own matching only
     const char *text;  // original bytes [len]
     char *low;         // owned: lower-cased copy, same offsets
     size_t len;
