@@ -864,12 +864,16 @@ static int add_unknown(struct pctx *x, struct query_span sp, const char *reason,
     memset(u, 0, sizeof *u);
     u->span = sp;
     u->reason = reason;
-    if (suggest && x->s->sg.suggest != NULL) {
+    // did-you-mean: the book's vocabulary when the parse has one, else the schema's suggester
+    if (suggest && x->vocab != NULL) {
+        u->n_suggestions = vocab_suggest(x->vocab, x->low + sp.off, sp.len, u->suggestions,
+                                         LIMIT_QUERY_SUGGESTIONS);
+    } else if (suggest && x->s->sg.suggest != NULL) {
         u->n_suggestions = x->s->sg.suggest(x->s->sg.ctx, x->text + sp.off, sp.len,
                                             u->suggestions, LIMIT_QUERY_SUGGESTIONS);
-        if (u->n_suggestions > LIMIT_QUERY_SUGGESTIONS) {
-            u->n_suggestions = LIMIT_QUERY_SUGGESTIONS;
-        }
+    }
+    if (u->n_suggestions > LIMIT_QUERY_SUGGESTIONS) {
+        u->n_suggestions = LIMIT_QUERY_SUGGESTIONS;
     }
     return PX_OK;
 }
