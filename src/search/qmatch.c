@@ -17,6 +17,7 @@ static const int k_prio[] = {
     [IT_CMP] = 9,    [IT_SOFT] = 8,       [IT_MODSOFT] = 8, [IT_VALUE] = 6,  [IT_MENTION] = 5,
     [IT_NEG] = 4,    [IT_CMP_AFTER] = 3,  [IT_MEMBER] = 3,  [IT_NUM] = 3,    [IT_PEOPLE] = 2,
     [IT_STOP] = 1,   [IT_FILLER] = 1,     [IT_WORD] = 0,    [IT_SYM] = 0,    [IT_BREAK] = 0,
+    [IT_READING] = 7,
 };
 
 static void cand(struct item *best, enum item_kind kind, size_t i, size_t n, long col,
@@ -231,13 +232,14 @@ struct item qmatch_at(const struct pctx *x, size_t i)
         [LEX_MODIFIER] = IT_MODSOFT, [LEX_CMP] = IT_CMP,      [LEX_CMP_AFTER] = IT_CMP_AFTER,
         [LEX_MEMBER] = IT_MEMBER, [LEX_NEG] = IT_NEG,         [LEX_FILLER] = IT_FILLER,
         [LEX_STOP] = IT_STOP,     [LEX_NUMBER] = IT_NUM,      [LEX_DECADE] = IT_NUM,
+        [LEX_READING] = IT_READING,
     };
     for (size_t k = 0; k < x->lex->n; k++) {
         const struct lex_entry *e = &x->lex->e[k];
         if (e->kind == LEX_ALIAS) {
             continue; // done by qmatch_mention
         }
-        int plural = e->kind == LEX_PEOPLE || e->kind == LEX_SOFT;
+        int plural = e->kind == LEX_PEOPLE || e->kind == LEX_SOFT || e->kind == LEX_READING;
         size_t ne = qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, plural);
         if (ne == 0) {
             continue;
@@ -264,7 +266,30 @@ struct item qmatch_at(const struct pctx *x, size_t i)
         } else if (e->kind == LEX_CMP) {
             c = qschema_resolve_concept(s, e->concept, 1);
         }
-        cand(&best, k_kind[e->kind], i, ne, c, -1, e);
+        long alt = -1;
+        if (e->kind == LEX_READING) { // the first alternative this table's columns hold
+            const struct lex_rgroup *g = &x->lex->rg[e->rgroup];
+            long cols[LIMIT_LEXICON_READING_CONS], vals[LIMIT_LEXICON_READING_CONS];
+            for (size_t a = 0; a < g->n && alt < 0; a++) {
+                if (qschema_resolve_alt(s, &g->a[a], cols, vals)) {
+                    alt = (long)a, c = cols[0];
+                }
+            }
+            if (alt < 0) {
+                continue; // no reading fits this book: the words stay semantic
+            }
+            // a column named from inside the phrase that reaches past it is meant instead:
+            // "with children in college" is the column, not the "with children" reading
+            int longer = 0;
+            for (size_t t = i + 1; t < i + ne && !longer; t++) {
+                long mc = -1;
+                longer = t + qmatch_mention(x, t, 0, &mc) > i + ne;
+            }
+            if (longer) {
+                continue;
+            }
+        }
+        cand(&best, k_kind[e->kind], i, ne, c, alt, e);
         if (best.lex == e && (e->kind == LEX_NUMBER || e->kind == LEX_DECADE)) {
             best.num = e->value;
             best.flags = e->kind == LEX_DECADE ? NUM_DECADE : 0;
