@@ -93,6 +93,8 @@
 // Words of one phrase (label, value, lexicon entry): longer ones are never typed whole.
 #define LIMIT_QUERY_PHRASE_WORDS 12
 #define LIMIT_QUERY_PHRASE_BYTES 256
+// Did-you-mean suggestions kept for one not-understood span of a query plan.
+#define LIMIT_QUERY_SUGGESTIONS 4
 // The lexicon data file, and its entries (phrases) in all sections together.
 #define LIMIT_LEXICON_BYTES (1u << 20)
 #define LIMIT_LEXICON_ENTRIES 20000

@@ -160,17 +160,34 @@ static int try_numeric(const struct pctx *x, size_t j, struct numc *nc)
     return 1;
 }
 
-// Typed value → the column's stored units (see query.h "Units").
+// Typed value → the column's stored units (see query.h "Units"). The column's declared scale
+// wins when it has one; otherwise the units are read off the column's own distribution:
+// - a percentage ("5%", "10 percent") on a column whose values all lie in [0, 1] is a fraction
+//   (5% → 0.05), on any other column it is compared as typed (10% → 10);
+// - an amount past the column's maximum whose thousandth fits it, on a column whose values are
+//   all below 10,000, is in thousands ("income over 100k" on Income in $000 → 100): amounts
+//   people type in dollars are that large only when the column counts thousands.
+static double unit_div(const struct qcol *c, double v, unsigned flags)
+{
+    double min = c->q[0], max = c->q[c->n_q - 1];
+    if (c->scale != 1) {
+        if (flags & (NUM_AMOUNT | NUM_PCT)) {
+            return c->scale;
+        }
+        return v > max && v / c->scale <= max ? c->scale : 1;
+    }
+    if (flags & NUM_PCT) {
+        return min >= 0 && max <= 1 ? 100 : 1;
+    }
+    if ((flags & NUM_AMOUNT || v >= 1000) && v > max && v / 1000 <= max && max < 1e4) {
+        return 1000;
+    }
+    return 1;
+}
+
 static double to_stored(const struct qcol *c, double v, unsigned flags)
 {
-    if (c->scale == 1) {
-        return v;
-    }
-    if (flags & (NUM_AMOUNT | NUM_PCT)) {
-        return v / c->scale;
-    }
-    double max = c->q[c->n_q - 1];
-    return v > max && v / c->scale <= max ? v / c->scale : v;
+    return v / unit_div(c, v, flags);
 }
 
 static enum query_op negate_op(enum query_op op, int *ok)
@@ -189,12 +206,28 @@ static enum query_op negate_op(enum query_op op, int *ok)
 
 static void clear_pending(struct pstate *st)
 {
-    st->neg = st->member = st->pend = -1;
+    st->neg = st->member = st->pend = st->pend_col = st->pend_alt = -1;
 }
 
 static size_t skip_fillers(const struct pctx *x, size_t j)
 {
     while (j < x->n_items && x->items[j].kind == IT_FILLER) {
+        j++;
+    }
+    return j;
+}
+
+static int is_conj(const struct pctx *x, size_t j)
+{
+    return item_is(x, j, "and") || item_is(x, j, "or") || item_is(x, j, "nor");
+}
+
+// Fillers and stop words ("in", "on their", "for") but not "and" / "or": what may stand
+// between a number and the word that names its column ("over 70 and fico ..." names none).
+static size_t skip_glue(const struct pctx *x, size_t j)
+{
+    while (j < x->n_items && (x->items[j].kind == IT_FILLER || x->items[j].kind == IT_STOP) &&
+           !is_conj(x, j)) {
         j++;
     }
     return j;
@@ -206,29 +239,94 @@ static int starts_numeric(const struct pctx *x, size_t j)
     return j < x->n_items && try_numeric(x, j, &nc);
 }
 
-// Handles a numeric constraint at item j; *done = 1 when it bound to a column (items marked
-// used, *next = the item after it).
+static int add_reading(struct pctx *x, struct query_span sp, size_t col, long alt,
+                       const char *reason, struct px_err *err)
+{
+    struct query_plan *p = x->plan;
+    int rc = grow((void **)&p->readings, &x->cap_r, p->n_readings, sizeof *p->readings, err);
+    if (rc == PX_OK) {
+        struct query_reading *r = &p->readings[p->n_readings++];
+        r->span = sp;
+        r->i_col = col;
+        r->alt_col = alt;
+        r->reason = reason;
+    }
+    return rc;
+}
+
+// The column the word forms of item k name ("savings" → Savings balance, "invested" →
+// Investment balance), numeric columns only when numeric_only, or -1; *alt: a second column
+// they name as well (-1). Only words that are not already something more specific count:
+// unknown words, list values (holdings have balances: "in savings") and mentions of
+// non-numeric columns; a categorical value ("Student") stays a value.
+static long words_column(const struct pctx *x, size_t k, int numeric_only, long *alt)
+{
+    *alt = -1;
+    if (k >= x->n_items) {
+        return -1;
+    }
+    const struct item *it = &x->items[k];
+    int ok = it->kind == IT_WORD ||
+             (it->kind == IT_VALUE && x->s->cols[it->col].kind == QUERY_COL_LIST) ||
+             (it->kind == IT_MENTION && x->s->cols[it->col].kind != QUERY_COL_NUMERIC);
+    if (it->used || !ok || (it->missing && it->t1 - it->t0 > 1)) {
+        return -1; // a concept phrase this table lacks ("credit score") names nothing else
+    }
+    long best = -1;
+    for (size_t t = it->t0; t < it->t1; t++) {
+        const struct tok *tk = &x->toks[t];
+        char st[QSTEM_BYTES];
+        if (tk->kind != TOK_WORD || qword_stem(x->text + tk->off, tk->len, st, sizeof st) < 3) {
+            continue;
+        }
+        long a = -1;
+        size_t n = 0;
+        long c = qschema_word_column(x->s, st, numeric_only, &a, &n);
+        if (c >= 0 && n == 1) {
+            *alt = -1;
+            return c;
+        }
+        if (c >= 0 && best < 0) {
+            best = c, *alt = a;
+        }
+    }
+    return best;
+}
+
+// Binds a numeric constraint at item j; *done = 1 when it bound to a column (items marked
+// used, *next = the item after it). The binding rules, in order, are query.h's.
 static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct numc *nc,
                       int *done, size_t *next, struct px_err *err)
 {
     *done = 0;
-    long col = -1, mention = -1;
+    long col = -1, mention = -1, alt = -1;
+    const char *why = NULL;
     size_t end = nc->end;
     int amount = (nc->flags & NUM_AMOUNT) != 0, pct = (nc->flags & NUM_PCT) != 0;
-    if (st->pend >= 0) {
-        col = x->items[st->pend].col, mention = st->pend;
+    if (st->pend >= 0) { // (1) a column named just before: "savings over 100000"
+        col = st->pend_col, mention = st->pend, alt = st->pend_alt;
+        why = alt >= 0 ? "the word before the number names two columns; the first applied" : NULL;
     }
-    if (col < 0) { // (3) a column mentioned right after: "over $100k in income"
-        size_t k = skip_fillers(x, end);
+    if (col < 0) { // (2) a column mentioned right after: "over $100k in income"
+        size_t k = skip_glue(x, end);
         if (k < x->n_items && x->items[k].kind == IT_MENTION && x->items[k].col >= 0 &&
             x->s->cols[x->items[k].col].kind == QUERY_COL_NUMERIC) {
             col = x->items[k].col, mention = (long)k, end = k + 1;
         }
     }
+    if (col < 0) { // (3) a word after it names one: "over $500k in savings"
+        size_t k = skip_glue(x, end);
+        long c = words_column(x, k, 1, &alt);
+        if (c >= 0) {
+            col = c, mention = (long)k, end = k + 1;
+            why = alt >= 0 ? "the word after the number names two columns; the first applied"
+                           : NULL;
+        }
+    }
     if (col < 0 && !nc->bare) {
-        if (nc->cmp_col >= 0) {
+        if (nc->cmp_col >= 0) { // (4) the comparator's concept: "older than 60"
             col = nc->cmp_col;
-        } else if (st->last_col >= 0) {
+        } else if (st->last_col >= 0) { // (5) the previous constraint's column
             const struct qcol *c = &x->s->cols[st->last_col];
             double v = to_stored(c, nc->op == QUERY_OP_BETWEEN ? nc->hi : nc->lo, nc->flags);
             double w = to_stored(c, nc->lo, nc->flags);
@@ -236,27 +334,27 @@ static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct 
                 col = st->last_col;
             }
         }
-        if (col < 0 && amount) {
-            col = x->currency_col;
-        } else if (col < 0 && pct) {
-            col = x->percent_col;
-        } else if (col < 0) {
-            enum item_kind nk = end < x->n_items ? x->items[end].kind : IT_BREAK;
-            if (nk != IT_WORD && nk != IT_VALUE && nk != IT_MENTION && nk != IT_NUM &&
-                x->people_col >= 0) {
-                // "customers over 65", "under 30" — but only for a plausible value: a number
-                // past twice the column's maximum ("credit score over 750" on a table without
-                // a credit score) is not an age, so it stays unbound (semantic text)
-                const struct qcol *pc = &x->s->cols[x->people_col];
-                double top = nc->op == QUERY_OP_BETWEEN ? nc->hi : nc->lo;
-                if (top >= 0 && top <= 2 * pc->q[pc->n_q - 1]) {
-                    col = x->people_col;
-                }
+        if (col < 0 && !amount && !pct && x->people_col >= 0) {
+            // (6) the people concept: "customers over 65", "under 30 living in Dallas" — but
+            // not when the next word names another column ("more than 3 products") or is a
+            // number, and only for a plausible value: a number past twice the column's
+            // maximum ("credit score over 750" on a table without a credit score) is no age
+            size_t k = skip_fillers(x, end);
+            enum item_kind nk = k < x->n_items ? x->items[k].kind : IT_BREAK;
+            long a2 = -1;
+            int names_col = words_column(x, k, 0, &a2) >= 0;
+            const struct qcol *pc = &x->s->cols[x->people_col];
+            double top = nc->op == QUERY_OP_BETWEEN ? nc->hi : nc->lo;
+            if (nk != IT_MENTION && nk != IT_NUM && !names_col && top >= 0 &&
+                top <= 2 * pc->q[pc->n_q - 1]) {
+                col = x->people_col;
+                why = "no column named: a number about people is read as the people concept's "
+                      "column";
             }
         }
     }
     if (col < 0) {
-        return PX_OK;
+        return PX_OK; // stays unused: reported as not understood
     }
     const struct qcol *c = &x->s->cols[col];
     struct query_filter f;
@@ -266,12 +364,11 @@ static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct 
     f.lo = to_stored(c, nc->lo, nc->flags);
     if (nc->op == QUERY_OP_BETWEEN) {
         // both ends in the same units: "between 50 and 100000" on Income in $000 converts both
-        // or neither, whatever the heuristic in to_stored says about each end alone
-        f.hi = to_stored(c, nc->hi, nc->flags);
-        if (f.hi != nc->hi || f.lo != nc->lo) {
-            f.lo = nc->lo / c->scale;
-            f.hi = nc->hi / c->scale;
-        }
+        // or neither, whatever the heuristic in unit_div says about each end alone
+        double da = unit_div(c, nc->lo, nc->flags), db = unit_div(c, nc->hi, nc->flags);
+        double d = da > db ? da : db;
+        f.lo = nc->lo / d;
+        f.hi = nc->hi / d;
     }
     int negated = 0;
     if (st->neg >= 0 && !x->items[st->neg].used) { // a negation spent on values stays there
@@ -286,6 +383,18 @@ static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct 
         x->items[st->neg].used = 1;
     }
     int rc = add_filter(x, &f, err);
+    if (rc == PX_OK && why != NULL) {
+        rc = add_reading(x, f.span, (size_t)col, alt, why, err);
+    }
+    double div = unit_div(c, nc->op == QUERY_OP_BETWEEN ? nc->hi : nc->lo, nc->flags);
+    if (rc == PX_OK && c->scale == 1 && div != 1) {
+        rc = add_reading(x, f.span, (size_t)col, -1,
+                         div == 100 ? "a percentage read as a fraction: the column's values lie "
+                                      "in 0..1"
+                                    : "an amount read in thousands: the column's values are all "
+                                      "below 10,000",
+                         err);
+    }
     if (rc != PX_OK) {
         return rc;
     }
@@ -303,6 +412,16 @@ static int do_numeric(struct pctx *x, struct pstate *st, size_t j, const struct 
     *done = 1;
     *next = end;
     return PX_OK;
+}
+
+static int has_value(const struct query_filter *f, const char *v)
+{
+    for (size_t i = 0; i < f->n_values; i++) {
+        if (f->values[i] == v) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 // A value of a categorical or list column at item j.
@@ -345,29 +464,27 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
     }
     it->used = 1;
     struct query_plan *p = x->plan;
-    if (st->or_seen && st->last_sf >= 0) {
+    // "A or B", "A, B or C" of one column → in / not_in; "A and B" too on a single-valued
+    // column ("doctors and lawyers": nobody is both, so the words mean either)
+    if ((st->or_seen || (st->and_seen && !is_list)) && st->last_sf >= 0) {
         struct query_filter *f = &p->filters[st->last_sf];
         int f_neg = f->op == QUERY_OP_NE || f->op == QUERY_OP_NOT_CONTAINS ||
                     f->op == QUERY_OP_NOT_IN;
-        if (f->i_col == (size_t)it->col && f_neg == neg &&
-            f->n_values < LIMIT_QUERY_FILTER_VALUES) {
+        if (f->i_col == (size_t)it->col && (f_neg == neg || (f_neg && !neg && !member)) &&
+            f->n_values < LIMIT_QUERY_FILTER_VALUES && !has_value(f, v)) {
             for (size_t a = 0; a < (n_alts ? n_alts : 1); a++) {
                 const char *va = n_alts ? c->values[it->alts[a]].orig : v;
-                int dup = 0;
-                for (size_t k = 0; k < f->n_values; k++) {
-                    dup |= f->values[k] == va;
-                }
-                if (!dup && f->n_values < LIMIT_QUERY_FILTER_VALUES) {
+                if (!has_value(f, va) && f->n_values < LIMIT_QUERY_FILTER_VALUES) {
                     f->values[f->n_values++] = va;
                 }
             }
-            f->op = neg ? QUERY_OP_NOT_IN : QUERY_OP_IN;
+            f->op = f_neg ? QUERY_OP_NOT_IN : QUERY_OP_IN;
             if (f->match_how == NULL) {
                 f->match_how = how;
                 f->match_via = it->via;
             }
             f->span = span_join(f->span, sp);
-            st->or_seen = 0;
+            st->or_seen = st->and_seen = 0;
             return PX_OK;
         }
     }
@@ -388,7 +505,7 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
     f.match_how = how;
     f.match_via = it->via;
     f.span = sp;
-    st->or_seen = 0;
+    st->or_seen = st->and_seen = 0;
     st->last_sf = (long)p->n_filters;
     return add_filter(x, &f, err);
 }
@@ -407,8 +524,10 @@ static int do_mention(struct pctx *x, struct pstate *st, size_t j, struct px_err
     if (c->kind == QUERY_COL_BOOL) {
         f.op = neg ? QUERY_OP_IS_FALSE : QUERY_OP_IS_TRUE;
     } else if (c->kind == QUERY_COL_NUMERIC) {
-        if (starts_numeric(x, skip_fillers(x, j + 1))) {
+        if (starts_numeric(x, skip_glue(x, j + 1))) {
             st->pend = (long)j;
+            st->pend_col = it->col;
+            st->pend_alt = -1;
             return PX_OK;
         }
         if (!neg && !member) {
@@ -433,6 +552,25 @@ static int do_mention(struct pctx *x, struct pstate *st, size_t j, struct px_err
     return add_filter(x, &f, err);
 }
 
+// A word naming yes/no column col by its form, after a negation (is_false) or a membership
+// verb (is_true).
+static int do_bool_word(struct pctx *x, struct pstate *st, size_t j, size_t col,
+                        struct px_err *err)
+{
+    int neg = st->neg >= 0;
+    struct query_filter f;
+    memset(&f, 0, sizeof f);
+    f.i_col = col;
+    f.op = neg ? QUERY_OP_IS_FALSE : QUERY_OP_IS_TRUE;
+    f.span = span_of(x, j, j);
+    long verb = neg ? st->neg : st->member;
+    f.span = span_join(f.span, span_of(x, (size_t)verb, (size_t)verb));
+    x->items[verb].used = 1;
+    x->items[j].used = 1;
+    clear_pending(st);
+    return add_filter(x, &f, err);
+}
+
 static int do_soft(struct pctx *x, struct pstate *st, size_t j, struct px_err *err)
 {
     struct item *it = &x->items[j];
@@ -449,9 +587,16 @@ static int do_soft(struct pctx *x, struct pstate *st, size_t j, struct px_err *e
         b.hi = e->hi;
         b.quantile = -1;
     } else {
-        b.op = e->dir > 0 ? QUERY_OP_GE : QUERY_OP_LE;
+        // a negated soft word inverts its boost: "not wealthy" favours the rows below the
+        // threshold "wealthy" would have favoured
+        int inv = st->neg >= 0 && !x->items[st->neg].used;
+        b.op = (e->dir > 0) != inv ? QUERY_OP_GE : QUERY_OP_LE;
         b.lo = qcol_quantile(c, e->quantile);
         b.quantile = e->quantile;
+        if (inv) {
+            b.span = span_join(b.span, span_of(x, (size_t)st->neg, (size_t)st->neg));
+            x->items[st->neg].used = 1;
+        }
     }
     it->used = 1;
     clear_pending(st);
@@ -471,16 +616,6 @@ static int numeric_interval(const struct query_filter *f, double *lo, double *hi
     case QUERY_OP_BETWEEN: *lo = f->lo, *hi = f->hi; return 1;
     default: return 0;
     }
-}
-
-static int has_value(const struct query_filter *f, const char *v)
-{
-    for (size_t i = 0; i < f->n_values; i++) {
-        if (f->values[i] == v) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 // 1 when no row can pass both a and b (same column).
@@ -577,9 +712,25 @@ int qgrammar_semantic(struct pctx *x, struct px_err *err)
     return rc;
 }
 
+// 1 when the break at item j is a comma between two values of the last string filter's column
+// ("Frankfurt, Paris or London"): the list goes on.
+static int list_comma(const struct pctx *x, const struct pstate *st, size_t j)
+{
+    if (st->last_sf < 0 || x->toks[x->items[j].t0].len != 1 ||
+        x->text[x->toks[x->items[j].t0].off] != ',') {
+        return 0;
+    }
+    size_t k = skip_fillers(x, j + 1);
+    return k < x->n_items && x->items[k].kind == IT_VALUE &&
+           (size_t)x->items[k].col == x->plan->filters[st->last_sf].i_col;
+}
+
 int qgrammar_run(struct pctx *x, struct px_err *err)
 {
-    struct pstate st = {-1, -1, -1, -1, 0, -1};
+    struct pstate st;
+    memset(&st, 0, sizeof st);
+    clear_pending(&st);
+    st.last_col = st.last_sf = -1;
     int rc = PX_OK;
     for (size_t j = 0; j < x->n_items && rc == PX_OK; j++) {
         struct item *it = &x->items[j];
@@ -595,21 +746,57 @@ int qgrammar_run(struct pctx *x, struct px_err *err)
                 break;
             }
             if (done) {
-                st.or_seen = 0;
+                st.or_seen = st.and_seen = 0;
                 j = next - 1;
+                continue;
+            }
+        }
+        // a word naming a numeric column by its form, just before a number: "savings over
+        // 100000", "investments over 1 million"
+        if (it->kind == IT_WORD || it->kind == IT_VALUE || it->kind == IT_MENTION) {
+            long alt = -1, c = -1;
+            size_t k = skip_glue(x, j + 1);
+            // one more unknown word may follow the naming one: "default risk above 10%"
+            size_t k2 = k < x->n_items && x->items[k].kind == IT_WORD && !x->items[k].missing
+                            ? skip_glue(x, k + 1)
+                            : k;
+            int near = starts_numeric(x, k) || (k2 != k && starts_numeric(x, k2));
+            if (near && (c = words_column(x, j, 1, &alt)) >= 0) {
+                st.pend = (long)j;
+                st.pend_col = c;
+                st.pend_alt = alt;
+                if (k2 != k && !starts_numeric(x, k)) {
+                    x->items[k].used = 1; // the in-between word describes the column
+                }
+                continue;
+            }
+        }
+        // a word naming a yes/no column by its form after a negation or verb: "non-digital",
+        // "with both a CD and ...", "no CD"
+        if (it->kind == IT_WORD && (st.neg >= 0 || st.member >= 0)) {
+            long alt = -1;
+            long c = words_column(x, j, 0, &alt);
+            if (c >= 0 && alt < 0 && x->s->cols[c].kind == QUERY_COL_BOOL) {
+                rc = do_bool_word(x, &st, j, (size_t)c, err);
                 continue;
             }
         }
         switch (it->kind) {
         case IT_BREAK:
+            if (list_comma(x, &st, j)) {
+                st.or_seen = 1;
+                break;
+            }
             clear_pending(&st);
             st.last_col = -1;
-            st.or_seen = 0;
+            st.or_seen = st.and_seen = 0;
             st.last_sf = -1;
             break;
         case IT_FILLER:
             if (item_is(x, j, "or") || item_is(x, j, "nor")) {
                 st.or_seen = 1;
+            } else if (item_is(x, j, "and")) {
+                st.and_seen = 1;
             }
             break;
         case IT_NEG:
@@ -628,10 +815,111 @@ int qgrammar_run(struct pctx *x, struct px_err *err)
         case IT_MODSOFT:
             rc = do_soft(x, &st, j, err);
             break;
-        default: // words, stop words, unbound numbers and comparators end what was pending
+        case IT_STOP:
+        case IT_PEOPLE:
+            // "not interested in travel", "non-digital customers over 70": stop and people
+            // words keep a pending negation or verb, and the previous constraint's column
+            break;
+        case IT_CMP:
+            if (it->lex->op == QUERY_OP_NE) { // "other than Texas": a negation before a value
+                st.neg = (long)j;
+                break;
+            }
             clear_pending(&st);
             st.last_col = -1;
-            st.or_seen = 0;
+            st.or_seen = st.and_seen = 0;
+            break;
+        case IT_WORD:
+            // a negation reaches over a verb or two: "didn't accept the loan offer", "not
+            // using internet banking"; everything else pending ends
+            if (st.neg >= 0 && j - (size_t)st.neg <= 3) {
+                long neg = st.neg;
+                clear_pending(&st);
+                st.neg = neg;
+            } else {
+                clear_pending(&st);
+            }
+            st.last_col = -1;
+            st.or_seen = st.and_seen = 0;
+            break;
+        default: // unbound numbers end what was pending
+            clear_pending(&st);
+            st.last_col = -1;
+            st.or_seen = st.and_seen = 0;
+            break;
+        }
+    }
+    return rc;
+}
+
+static int add_unknown(struct pctx *x, struct query_span sp, const char *reason, int suggest,
+                       struct px_err *err)
+{
+    struct query_plan *p = x->plan;
+    int rc = grow((void **)&p->unknown, &x->cap_u, p->n_unknown, sizeof *p->unknown, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    struct query_unknown *u = &p->unknown[p->n_unknown++];
+    memset(u, 0, sizeof *u);
+    u->span = sp;
+    u->reason = reason;
+    if (suggest && x->s->sg.suggest != NULL) {
+        u->n_suggestions = x->s->sg.suggest(x->s->sg.ctx, x->text + sp.off, sp.len,
+                                            u->suggestions, LIMIT_QUERY_SUGGESTIONS);
+        if (u->n_suggestions > LIMIT_QUERY_SUGGESTIONS) {
+            u->n_suggestions = LIMIT_QUERY_SUGGESTIONS;
+        }
+    } else if (suggest && x->vocab != NULL) { // the vocabulary the parse was given
+        u->n_suggestions = vocab_suggest(x->vocab, x->text + sp.off, sp.len, u->suggestions,
+                                         LIMIT_QUERY_SUGGESTIONS);
+    }
+    return PX_OK;
+}
+
+int qgrammar_unknown(struct pctx *x, struct px_err *err)
+{
+    int rc = PX_OK;
+    for (size_t j = 0; j < x->n_items && rc == PX_OK; j++) {
+        const struct item *it = &x->items[j];
+        if (it->used) {
+            continue;
+        }
+        struct numc nc;
+        if (try_numeric(x, j, &nc)) { // a constraint no column was found for, whole
+            size_t last = nc.end - 1;
+            while (last > j && x->items[last].used) {
+                last--;
+            }
+            rc = add_unknown(x, span_of(x, j, last),
+                             nc.bare ? "a number next to no column"
+                                     : "no column named for this number (say which: \"income "
+                                       "over 100k\")",
+                             0, err);
+            j = last;
+            continue;
+        }
+        switch (it->kind) {
+        case IT_WORD: {
+            long alt = -1;
+            if (words_column(x, j, 0, &alt) < 0) { // a word naming a column is understood
+                rc = add_unknown(x, span_of(x, j, j),
+                                 "no column or value holds it; searched as text", 1, err);
+            }
+            break;
+        }
+        case IT_NUM:
+            rc = add_unknown(x, span_of(x, j, j), "a number next to no column", 0, err);
+            break;
+        case IT_NEG:
+            rc = add_unknown(x, span_of(x, j, j), "a negation with nothing it applies to", 0,
+                             err);
+            break;
+        case IT_CMP:
+        case IT_CMP_AFTER:
+            rc = add_unknown(x, span_of(x, j, j), "a comparison with no number", 0, err);
+            break;
+        default: // grammar words, column mentions (their words stay semantic), breaks
             break;
         }
     }

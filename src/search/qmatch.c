@@ -158,33 +158,6 @@ static void match_vocab(const struct pctx *x, size_t i, struct item *best)
     }
 }
 
-// 1 when value v of column c is a short upper-case code ("IN", "OR", "ME") typed at token i
-// in lower case as one of the lexicon's words: "members in Ohio" says in, not Indiana.
-static int code_is_grammar(const struct pctx *x, const struct qvalue *v, size_t i)
-{
-    const char *o = v->orig;
-    size_t n = strlen(o);
-    if (n > 3 || v->ph.n_words != 1) {
-        return 0;
-    }
-    for (size_t k = 0; k < n; k++) {
-        if (!(o[k] >= 'A' && o[k] <= 'Z')) {
-            return 0;
-        }
-    }
-    const struct tok *t = &x->toks[i];
-    if (x->text[t->off] >= 'A' && x->text[t->off] <= 'Z') {
-        return 0; // typed as a code
-    }
-    for (size_t k = 0; k < x->lex->n; k++) {
-        const struct lex_entry *e = &x->lex->e[k];
-        if (e->ph.n_words == 1 && qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 0) == 1) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 // The best item starting at token i.
 struct item qmatch_at(const struct pctx *x, size_t i)
 {
@@ -215,8 +188,10 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             if (!q->values[v].has_alpha) {
                 continue;
             }
-            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, 1);
-            if (nv == 0 || code_is_grammar(x, &q->values[v], i)) {
+            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, !q->values[v].code);
+            if (nv == 0 || (q->values[v].code &&
+                            memcmp(x->text + x->toks[i].off, q->values[v].orig,
+                                   x->toks[i].len) != 0)) {
                 continue;
             }
             // "value label" ("Private segment")
@@ -276,6 +251,18 @@ struct item qmatch_at(const struct pctx *x, size_t i)
     if (best.t1 == i) { // nothing matched: the token as it is
         const struct tok *t = &x->toks[i];
         best.t1 = i + 1;
+        // ... or the words of a lexicon concept this table has no column for ("credit score"
+        // on a table without one): kept whole so their words do not name another column
+        for (size_t k = 0; t->kind == TOK_WORD && k < x->lex->n; k++) {
+            const struct lex_entry *e = &x->lex->e[k];
+            size_t na = e->kind == LEX_ALIAS
+                            ? qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 1)
+                            : 0;
+            if (na > 0 && i + na >= best.t1) {
+                best.t1 = i + na;
+                best.missing = 1;
+            }
+        }
         best.kind = t->kind == TOK_NUM ? IT_NUM
                     : t->kind == TOK_SYM ? IT_SYM
                     : t->kind == TOK_BREAK ? IT_BREAK

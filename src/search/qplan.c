@@ -63,6 +63,70 @@ static int json_tail(struct buf *b, struct query_span sp, const char *text, size
     return rc == PX_OK ? buf_append(b, "}", 1, err) : rc;
 }
 
+// ,"span":[o,l] and ,"text":"..." (when the text is known) of one item, no braces.
+static int put_span(struct buf *b, struct query_span sp, const char *text, size_t len,
+                    struct px_err *err)
+{
+    int rc = buf_printf(b, err, "\"span\":[%zu,%zu]", sp.off, sp.len);
+    if (rc == PX_OK && text != NULL && sp.off + sp.len <= len) {
+        rc = buf_printf(b, err, ",\"text\":");
+        if (rc == PX_OK) rc = json_str(b, text + sp.off, sp.len, err);
+    }
+    return rc;
+}
+
+// ,"not_understood":[{"span":[o,l],"text":"Texas","reason":"...","suggestions":["Texas"]}]
+static int put_unknown(const struct query_plan *plan, const char *text, size_t len,
+                       struct buf *out, struct px_err *err)
+{
+    int rc = buf_printf(out, err, ",\"not_understood\":[");
+    for (size_t i = 0; i < plan->n_unknown && rc == PX_OK; i++) {
+        const struct query_unknown *u = &plan->unknown[i];
+        rc = buf_printf(out, err, "%s{", i ? "," : "");
+        if (rc == PX_OK) rc = put_span(out, u->span, text, len, err);
+        if (rc == PX_OK) rc = buf_printf(out, err, ",\"reason\":");
+        if (rc == PX_OK) rc = json_cstr(out, u->reason, err);
+        if (rc == PX_OK) rc = buf_printf(out, err, ",\"suggestions\":[");
+        for (size_t k = 0; k < u->n_suggestions && rc == PX_OK; k++) {
+            rc = k ? buf_append(out, ",", 1, err) : PX_OK;
+            if (rc == PX_OK) rc = json_cstr(out, u->suggestions[k], err);
+        }
+        if (rc == PX_OK) rc = buf_append(out, "]}", 2, err);
+    }
+    return rc == PX_OK ? buf_append(out, "]", 1, err) : rc;
+}
+
+// ,"readings":[{"span":..,"text":..,"column":..,"label":..,"reason":..,
+//               "alternative":{"column":..,"label":..} or null}]
+static int put_readings(const struct query_plan *plan, const struct query_schema *schema,
+                        const char *text, size_t len, struct buf *out, struct px_err *err)
+{
+    int rc = buf_printf(out, err, ",\"readings\":[");
+    for (size_t i = 0; i < plan->n_readings && rc == PX_OK; i++) {
+        const struct query_reading *r = &plan->readings[i];
+        rc = buf_printf(out, err, "%s{", i ? "," : "");
+        if (rc == PX_OK) rc = put_span(out, r->span, text, len, err);
+        if (rc == PX_OK) rc = buf_printf(out, err, ",\"column\":");
+        if (rc == PX_OK) rc = json_cstr(out, schema->cols[r->i_col].name, err);
+        if (rc == PX_OK) rc = buf_printf(out, err, ",\"label\":");
+        if (rc == PX_OK) rc = json_cstr(out, schema->cols[r->i_col].label, err);
+        if (rc == PX_OK) rc = buf_printf(out, err, ",\"reason\":");
+        if (rc == PX_OK) rc = json_cstr(out, r->reason, err);
+        if (rc == PX_OK) rc = buf_printf(out, err, ",\"alternative\":");
+        if (rc == PX_OK && r->alt_col >= 0) {
+            rc = buf_printf(out, err, "{\"column\":");
+            if (rc == PX_OK) rc = json_cstr(out, schema->cols[r->alt_col].name, err);
+            if (rc == PX_OK) rc = buf_printf(out, err, ",\"label\":");
+            if (rc == PX_OK) rc = json_cstr(out, schema->cols[r->alt_col].label, err);
+            if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
+        } else if (rc == PX_OK) {
+            rc = buf_printf(out, err, "null");
+        }
+        if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
+    }
+    return rc == PX_OK ? buf_append(out, "]", 1, err) : rc;
+}
+
 int query_plan_to_json(const struct query_plan *plan, const struct query_schema *schema,
                        const char *text, size_t len, struct buf *out, struct px_err *err)
 {
@@ -134,5 +198,7 @@ int query_plan_put_members(const struct query_plan *plan, const struct query_sch
         if (rc == PX_OK) rc = buf_append(out, "}", 1, err);
     }
     if (rc == PX_OK) rc = buf_append(out, "]", 1, err);
+    if (rc == PX_OK) rc = put_unknown(plan, text, len, out, err);
+    if (rc == PX_OK) rc = put_readings(plan, schema, text, len, out, err);
     return rc;
 }

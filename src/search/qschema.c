@@ -7,6 +7,7 @@
 #include "query_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mem.h"
@@ -26,6 +27,7 @@ static void col_free(struct qcol *c)
     px_free(c->label);
     qphrase_free(&c->ph_label);
     qphrase_free(&c->ph_name);
+    px_free(c->stems);
     px_free(c->q);
     for (size_t i = 0; i < c->n_values; i++) {
         px_free(c->values[i].orig);
@@ -83,6 +85,47 @@ static int check_text(const char *s, const char *what, struct px_err *err)
     return PX_OK;
 }
 
+// c->stems from the words of its label and name phrases (built once per book, so a parse
+// compares word forms with one strstr).
+static int col_stems(struct qcol *c, struct px_err *err)
+{
+    size_t cap = 2;
+    const char *src[2] = {c->ph_label.text, c->ph_name.text};
+    for (int k = 0; k < 2; k++) {
+        cap += src[k] ? strlen(src[k]) + 1 : 0;
+    }
+    c->stems = px_malloc(cap);
+    if (c->stems == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory indexing column '%s'", c->name);
+    }
+    size_t o = 0;
+    c->stems[o++] = ' ';
+    c->stems[o] = '\0';
+    for (int k = 0; k < 2; k++) {
+        for (const char *w = src[k]; w != NULL && *w;) {
+            while (*w == ' ') {
+                w++;
+            }
+            const char *e = w;
+            while (*e && *e != ' ') {
+                e++;
+            }
+            char st[QSTEM_BYTES + 2];
+            size_t n = e > w ? qword_stem(w, (size_t)(e - w), st + 1, QSTEM_BYTES) : 0;
+            st[0] = ' ';
+            st[n + 1] = ' ';
+            st[n + 2] = '\0';
+            if (n > 0 && strstr(c->stems, st) == NULL && o + n + 1 < cap) {
+                memcpy(c->stems + o, st + 1, n + 1);
+                o += n + 1;
+                c->stems[o] = '\0';
+            }
+            w = e;
+        }
+    }
+    return PX_OK;
+}
+
 // Starts column name/label at the end of s (not yet counted in s->n; the caller commits it by
 // incrementing s->n, or frees it with col_free).
 static int col_begin(struct query_schema *s, const char *name, const char *label,
@@ -135,6 +178,9 @@ static int col_begin(struct query_schema *s, const char *name, const char *label
     rc = phrase_build_soft(c->label, 1, &c->ph_label, err);
     if (rc == PX_OK) {
         rc = phrase_build_soft(c->name, 1, &c->ph_name, err);
+    }
+    if (rc == PX_OK) {
+        rc = col_stems(c, err);
     }
     if (rc != PX_OK) {
         col_free(c);
@@ -235,6 +281,11 @@ int query_schema_add_category(struct query_schema *s, const char *name, const ch
         for (const char *q = v->ph.text; *q; q++) {
             v->has_alpha |= is_alpha((unsigned char)*q) || (unsigned char)*q >= 0x80;
         }
+        size_t vl = strlen(v->orig);
+        v->code = vl >= 1 && vl <= 3;
+        for (size_t k = 0; k < vl; k++) {
+            v->code &= v->orig[k] >= 'A' && v->orig[k] <= 'Z';
+        }
     }
     s->n++;
     return PX_OK;
@@ -299,4 +350,39 @@ long qschema_resolve_concept(const struct query_schema *s, const char *concept, 
         }
     }
     return -1;
+}
+
+long qschema_word_column(const struct query_schema *s, const char *stem, int numeric_only,
+                         long *alt, size_t *n_match)
+{
+    char key[QSTEM_BYTES + 3];
+    long first = -1;
+    *alt = -1;
+    *n_match = 0;
+    if (snprintf(key, sizeof key, " %s ", stem) >= (int)sizeof key) {
+        return -1;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const struct qcol *c = &s->cols[i];
+        if ((numeric_only && c->kind != QUERY_COL_NUMERIC) || c->kind == QUERY_COL_TEXT ||
+            c->kind == QUERY_COL_ID || c->stems == NULL || strstr(c->stems, key) == NULL) {
+            continue;
+        }
+        if (first < 0) {
+            first = (long)i;
+        } else if (*alt < 0) {
+            *alt = (long)i;
+        }
+        (*n_match)++;
+    }
+    return *n_match >= 3 ? -1 : first;
+}
+
+void query_schema_set_suggester(struct query_schema *s, const struct query_suggester *sg)
+{
+    if (sg != NULL) {
+        s->sg = *sg;
+    } else {
+        memset(&s->sg, 0, sizeof s->sg);
+    }
 }

@@ -13,6 +13,71 @@
 
 #include "mem.h"
 
+// Length of word w (lower case, may hold one space) at r, any ASCII case, followed by a word
+// boundary; 0 when it is not there.
+static size_t word_at(const char *r, const char *end, const char *w)
+{
+    size_t wl = strlen(w);
+    if ((size_t)(end - r) < wl) {
+        return 0;
+    }
+    for (size_t i = 0; i < wl; i++) {
+        if (lower((unsigned char)r[i]) != w[i]) {
+            return 0;
+        }
+    }
+    return (size_t)(end - r) == wl || !is_wordc((unsigned char)r[wl]) ? wl : 0;
+}
+
+// Spelled-out units after a number, each kind at most once and in any order: a multiplier
+// ("100 thousand", "40 grand"), a currency ("dollars"), a percent ("10 percent") and a period
+// ("a year", "monthly": read and dropped, amounts are compared as typed). Returns the cursor
+// past the last one read.
+static const char *spelled_units(const char *s, const char *end, double *v, unsigned *f)
+{
+    static const struct {
+        const char *w;
+        double m;       // multiplier (1: none)
+        unsigned flags; // NUM_* it sets
+        unsigned kind;  // 1 multiplier, 2 currency, 4 percent, 8 period
+    } k_units[] = {
+        {"thousand", 1e3, NUM_AMOUNT, 1}, {"thousands", 1e3, NUM_AMOUNT, 1},
+        {"grand", 1e3, NUM_AMOUNT, 1},    {"million", 1e6, NUM_AMOUNT, 1},
+        {"millions", 1e6, NUM_AMOUNT, 1}, {"billion", 1e9, NUM_AMOUNT, 1},
+        {"billions", 1e9, NUM_AMOUNT, 1}, {"dollars", 1, NUM_AMOUNT, 2},
+        {"dollar", 1, NUM_AMOUNT, 2},     {"usd", 1, NUM_AMOUNT, 2},
+        {"bucks", 1, NUM_AMOUNT, 2},      {"percent", 1, NUM_PCT, 4},
+        {"per cent", 1, NUM_PCT, 4},      {"pct", 1, NUM_PCT, 4},
+        {"a year", 1, 0, 8},              {"per year", 1, 0, 8},
+        {"a month", 1, 0, 8},             {"per month", 1, 0, 8},
+        {"per annum", 1, 0, 8},           {"annually", 1, 0, 8},
+        {"monthly", 1, 0, 8},             {"yearly", 1, 0, 8},
+    };
+    unsigned seen = 0;
+    for (;;) {
+        const char *r = s;
+        while (r < end && *r == ' ') {
+            r++;
+        }
+        if (r == s) {
+            return s;
+        }
+        size_t i = 0, n = 0;
+        for (; i < sizeof k_units / sizeof k_units[0]; i++) {
+            if (!(seen & k_units[i].kind) && (n = word_at(r, end, k_units[i].w)) > 0) {
+                break;
+            }
+        }
+        if (n == 0) {
+            return s;
+        }
+        *v *= k_units[i].m;
+        *f |= k_units[i].flags;
+        seen |= k_units[i].kind;
+        s = r + n;
+    }
+}
+
 // Reads a number at *p: [$]digits[,ddd]*[.digits][k|m|bn|b| thousand| million| billion][s|'s]
 // [%][+]. Returns 1 and advances *p when one was read; 0 (cursor untouched) when the bytes are
 // not a number ("3rd", "10x" and 16+ digit runs are words).
@@ -86,24 +151,8 @@ static int lex_number(const char **p, const char *end, double *val, unsigned *fl
     if ((f & NUM_DECADE) && (v < 10 || v > 90 || fmod(v, 10) != 0)) {
         return 0; // "7s", "35s": not a decade
     }
-    // spelled-out multiplier after a space: "100 thousand"
-    static const struct {
-        const char *w;
-        double m;
-    } k_mult[] = {{"thousand", 1e3}, {"million", 1e6}, {"billion", 1e9}};
     if (!(f & NUM_DECADE)) {
-        const char *r = s;
-        while (r < end && *r == ' ') {
-            r++;
-        }
-        for (size_t i = 0; r > s && i < sizeof k_mult / sizeof k_mult[0]; i++) {
-            size_t wl = strlen(k_mult[i].w);
-            if ((size_t)(end - r) >= wl && strncmp(r, k_mult[i].w, wl) == 0 &&
-                ((size_t)(end - r) == wl || !is_wordc((unsigned char)r[wl]))) {
-                v *= k_mult[i].m, f |= NUM_AMOUNT, s = r + wl;
-                break;
-            }
-        }
+        s = spelled_units(s, end, &v, &f);
     }
     if (s < end && *s == '%') {
         f |= NUM_PCT;
@@ -312,4 +361,58 @@ size_t qphrase_match(const struct phrase *ph, const struct tok *toks, size_t n_t
         w = e + 1;
     }
     return ph->n_words;
+}
+
+// ---- word forms ----
+
+static int ends(const char *w, size_t n, const char *suf)
+{
+    size_t l = strlen(suf);
+    return n >= l && memcmp(w + n - l, suf, l) == 0;
+}
+
+size_t qword_stem(const char *w, size_t n, char *out, size_t cap)
+{
+    if (cap == 0) {
+        return 0;
+    }
+    if (n >= cap) { // too long to be a label word: its own (truncated) form
+        n = cap - 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (char)lower((unsigned char)w[i]);
+    }
+    if (ends(out, n, "'s")) {
+        n -= 2;
+    } else if (ends(out, n, "'")) {
+        n -= 1;
+    }
+    // plurals
+    if (n > 4 && ends(out, n, "ies")) {
+        n -= 2;
+        out[n - 1] = 'y';
+    } else if (n > 4 && ends(out, n, "sses")) {
+        n -= 2;
+    } else if (n > 3 && out[n - 1] == 's' && !ends(out, n, "ss") && !ends(out, n, "us") &&
+               !ends(out, n, "is")) {
+        n -= 1;
+    }
+    // one derivational or inflectional ending
+    static const char *const k_suffixes[] = {"ation", "ment", "ing", "ed"};
+    for (size_t i = 0; i < sizeof k_suffixes / sizeof k_suffixes[0]; i++) {
+        size_t l = strlen(k_suffixes[i]);
+        if (n >= l + 3 && ends(out, n, k_suffixes[i])) {
+            n -= l;
+            if (n >= 4 && out[n - 1] == out[n - 2] && out[n - 1] != 'l' && out[n - 1] != 's' &&
+                is_alpha((unsigned char)out[n - 1]) && strchr("aeiou", out[n - 1]) == NULL) {
+                n -= 1; // "planned" → "plan"
+            }
+            break;
+        }
+    }
+    if (n > 3 && out[n - 1] == 'e') {
+        n -= 1;
+    }
+    out[n] = '\0';
+    return n;
 }

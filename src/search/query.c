@@ -30,6 +30,8 @@ void query_plan_free(struct query_plan *plan)
     px_free(plan->filters);
     px_free(plan->boosts);
     px_free(plan->conflicts);
+    px_free(plan->unknown);
+    px_free(plan->readings);
     px_free(plan->semantic_text);
     px_free(plan);
 }
@@ -141,30 +143,15 @@ int query_parse_vocab(const struct query_schema *schema, const struct query_lexi
         x.n_items++;
     }
     x.people_col = qschema_resolve_concept(schema, lex->people_concept, 1);
-    x.currency_col = -1;
-    x.percent_col = -1;
-    long cc = qschema_resolve_concept(schema, lex->currency_concept, 1);
-    if (cc >= 0 && schema->cols[cc].unit == QUERY_UNIT_CURRENCY) {
-        x.currency_col = cc;
-    }
-    for (size_t c = 0; c < schema->n; c++) {
-        const struct qcol *q = &schema->cols[c];
-        if (q->kind != QUERY_COL_NUMERIC) {
-            continue;
-        }
-        if (x.currency_col < 0 && q->unit == QUERY_UNIT_CURRENCY) {
-            x.currency_col = (long)c;
-        }
-        if (x.percent_col < 0 && q->unit == QUERY_UNIT_PERCENT) {
-            x.percent_col = (long)c;
-        }
-    }
     rc = qgrammar_run(&x, err);
     if (rc == PX_OK) {
         rc = qgrammar_conflicts(&x, err);
     }
     if (rc == PX_OK) {
         rc = qgrammar_semantic(&x, err);
+    }
+    if (rc == PX_OK) {
+        rc = qgrammar_unknown(&x, err);
     }
     if (rc != PX_OK) {
         goto done;

@@ -140,6 +140,17 @@ int query_schema_add_bool(struct query_schema *s, const char *name, const char *
 int query_schema_add_other(struct query_schema *s, const char *name, const char *label,
                            enum query_col_kind kind, struct px_err *err);
 
+// Did-you-mean for words nothing matched (the book's vocabulary, src/search/vocab.h): suggest
+// writes at most max NUL-terminated strings, valid while ctx lives, into out and returns how
+// many. ctx is borrowed and must outlive the schema's parses.
+struct query_suggester {
+    size_t (*suggest)(const void *ctx, const char *word, size_t n, const char **out, size_t max);
+    const void *ctx;
+};
+// Installs (sg non-NULL, copied) or removes (NULL) the schema's suggester. Not thread-safe with
+// parses of the same schema: call it while building the book.
+void query_schema_set_suggester(struct query_schema *s, const struct query_suggester *sg);
+
 size_t query_schema_n_columns(const struct query_schema *s);
 // Borrowed from s (valid while s lives); i < query_schema_n_columns().
 const char *query_schema_column_name(const struct query_schema *s, size_t i);
@@ -221,6 +232,26 @@ struct query_conflict {
     size_t i_filter_a, i_filter_b; // indexes into filters[]; a < b
 };
 
+// A span of the query the parser could not place: a number no column was named for, a word no
+// column or value holds (still searched as text), a negation or comparator with nothing to
+// apply to. reason is static text; suggestions are did-you-mean words of the book's vocabulary
+// (borrowed from the schema's suggester; none without one).
+struct query_unknown {
+    struct query_span span;
+    const char *reason;
+    size_t n_suggestions;
+    const char *suggestions[LIMIT_QUERY_SUGGESTIONS];
+};
+
+// How the parser read a span when the words alone did not settle it: which column it applied,
+// the competing column when there was one, and why (static text).
+struct query_reading {
+    struct query_span span;
+    size_t i_col;  // the column the applied filter or boost is on
+    long alt_col;  // the reading not applied, or -1
+    const char *reason;
+};
+
 // Read-only for callers. Returned owned by query_parse (query_plan_free); the values point into
 // the schema, so the plan must not outlive it.
 struct query_plan {
@@ -230,6 +261,10 @@ struct query_plan {
     struct query_boost *boosts;       // [n_boosts], in query order
     size_t n_conflicts;
     struct query_conflict *conflicts; // [n_conflicts]
+    size_t n_unknown;
+    struct query_unknown *unknown;    // [n_unknown], in query order
+    size_t n_readings;
+    struct query_reading *readings;   // [n_readings], in query order
     char *semantic_text;              // owned, NUL-terminated, "" when nothing is left
     size_t semantic_len;
 };

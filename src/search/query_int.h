@@ -76,6 +76,12 @@ void qphrase_free(struct phrase *ph);
 // plural: a plural "s"/"es"/"ies" on the last word matches too.
 size_t qphrase_match(const struct phrase *ph, const struct tok *toks, size_t n_tok, size_t i,
                     const char *low, int plural);
+// The word form of w[0..n) that labels and query words are compared by: lower case, plural and
+// one ending ("-ation", "-ment", "-ing", "-ed") taken off, a final "e" dropped, so "savings" /
+// "Saving", "invested" / "Investment", "engaged" / "Engagement" meet. A match key, never shown;
+// written NUL-terminated into out[cap]; returns its length.
+size_t qword_stem(const char *w, size_t n, char *out, size_t cap);
+#define QSTEM_BYTES 48
 
 // ---- schema (qschema.c) ----
 
@@ -83,6 +89,8 @@ struct qvalue {
     char *orig;       // as given (what filters report)
     struct phrase ph; // text NULL: never matched
     int has_alpha;    // values without a letter ("1", "2") match only next to their label
+    int code;         // a code of 1-3 capitals ("IN", "TX", "A"): alone it matches only typed
+                      // in capitals, so the words "in", "or", "a" stay words
 };
 
 struct qcol {
@@ -95,11 +103,13 @@ struct qcol {
     size_t n_q;
     struct qvalue *values; // [n_values]
     size_t n_values;
+    char *stems; // " s1 s2 " word forms of the label's and name's words (qword_stem), owned
 };
 
 struct query_schema {
     struct qcol *cols; // [n]
     size_t n, cap;
+    struct query_suggester sg; // suggest NULL: none
 };
 
 // Value at probability p in [0, 1], interpolated linearly between distribution points.
@@ -107,6 +117,11 @@ double qcol_quantile(const struct qcol *c, double p);
 // First column whose label or name contains the concept's words (padded phrase text), numeric
 // columns first; -1 when none.
 long qschema_resolve_concept(const struct query_schema *s, const char *concept, int numeric_only);
+// The column whose label or name has a word of word form stem (qword_stem), numeric columns
+// only when numeric_only; -1 when none. *n_match: how many columns have it, *alt: the second
+// one (-1). A form three or more columns share ("balance", "amount") names none of them.
+long qschema_word_column(const struct query_schema *s, const char *stem, int numeric_only,
+                         long *alt, size_t *n_match);
 
 // ---- lexicon (qlex.c) ----
 
@@ -175,10 +190,10 @@ struct item {
     unsigned flags;              // NUM: NUM_*
     int used;                    // consumed by a filter or boost
     int keep;                    // stays in the semantic text even though used
+    int missing;                 // WORD: a lexicon concept the table has no column for
     // VALUE / MENTION found through the book's vocabulary (search/vocab.h): how, the WordNet
-    // word behind it,
-    // and the other values of the same column that matched as well (Texas → Dallas, Houston,
-    // Austin), i_value first among them
+    // word behind it, and the other values of the same column that matched as well (Texas →
+    // Dallas, Houston, Austin), i_value first among them
     int vhow;        // 0: the parser's own match; else enum vocab_how + 1
     const char *via;
     size_t n_alts;
@@ -197,8 +212,8 @@ struct pctx {
     struct item *items; // owned [n_items]
     size_t n_items;
     struct query_plan *plan;
-    size_t cap_f, cap_b, cap_c;
-    long people_col, currency_col, percent_col;
+    size_t cap_f, cap_b, cap_c, cap_u, cap_r;
+    long people_col;
 };
 
 // Longest column mention (label, name or alias) at token i, restricted to numeric columns when
@@ -212,8 +227,11 @@ struct item qmatch_at(const struct pctx *x, size_t i);
 struct pstate {
     long neg, member; // item index of a pending negation / membership verb, -1
     long pend;        // item index of a numeric column mention waiting for its number, -1
+    long pend_col;    // its column (a mention's, or the one a word's form names)
+    long pend_alt;    // a second column the word names too, -1
     long last_col;    // column of the previous numeric constraint, -1
-    int or_seen;      // "or" since the last string filter
+    int or_seen;      // "or" (or a list comma) since the last string filter
+    int and_seen;     // "and" since the last string filter
     long last_sf;     // index of the last string filter (for "A or B" merging), -1
 };
 
@@ -223,5 +241,8 @@ int qgrammar_run(struct pctx *x, struct px_err *err);
 int qgrammar_conflicts(struct pctx *x, struct px_err *err);
 // What no filter or boost consumed, minus stop words → x->plan->semantic_text.
 int qgrammar_semantic(struct pctx *x, struct px_err *err);
+// Every span no filter or boost used and no grammar word explains → x->plan->unknown, with
+// did-you-mean suggestions from the schema's suggester.
+int qgrammar_unknown(struct pctx *x, struct px_err *err);
 
 #endif
