@@ -6,7 +6,10 @@
 // anything else separates), lower-cased, and joined by single spaces; a one-byte tag in front
 // says what the key indexes:
 //   'E' exact words of a label or value         "credit card"
-//   'K' stems of a label, value or relative     "credit card", "physician", "retir"
+//   'K' stems of a label or value               "credit card", "physician", "retir"
+//   'R' a WordNet relative, as its lemma        "doctor", "health professional", "texas"
+//       (relatives are not stemmed: "financial" and "financier" share a stem, not a meaning;
+//       the query's words are reduced to lemmas by WordNet's base forms instead)
 //   'G' stems of a lexicon (grammar) phrase     "individu": never a relative's key
 //   'W' one word of the book (value, label or lexicon word): the typo targets
 //   'D' a word with one or two characters deleted: the typo index (symmetric deletion, as in
@@ -16,18 +19,23 @@
 // twice keeps the better posting (exact < stem < synonym < ... in enum vocab_how).
 //
 // Expansion (vocab_finish). For each label and value: 'E' and 'K' keys; then, when WordNet is
-// open, its base forms as noun, verb and adjective, the first max_senses synsets of each, and
-// from each synset: its words (synonym), derivation and pertainym targets (derived), hypernyms
-// up to broader_depth levels (broader; a synset with more than max_hyponyms hyponyms is too
-// generic to stand for the value, and the walk stops there), direct hyponyms (narrower) and
-// part / member holonyms (whole: Dallas is part of Texas, so "Texas" reaches Dallas). Antonyms
-// and similar-to clusters are not followed ("inactive" must not mean Retired). A relative whose
-// stems are a lexicon phrase ("individual" for Single, "one" for Single, "person" for Female)
-// is dropped: the lexicon's grammar words keep their meaning.
+// open, its base forms as noun, verb and adjective, the first max_senses synsets of each (the
+// k-th sense's confidence scaled by 1 / (1 + k/4)), and from each synset: its words (synonym),
+// derivation and pertainym targets (derived). For values only, from noun senses among the
+// first six that lie in a customer-like lexicographer file (acts, artifacts, groups,
+// locations, persons, possessions — see kinds_of): hypernyms up to broader_depth levels
+// (broader; a synset with more than max_hyponyms hyponyms is too generic to stand for the
+// value, and the walk stops there), direct hyponyms (narrower) and part / member holonyms
+// (whole: Dallas is part of Texas, so "Texas" reaches Dallas). Antonyms and similar-to
+// clusters are not followed ("inactive" must not mean Retired), famous people named like a
+// value are skipped (Fannie Farmer, a cook), and a value that is itself a lexicon phrase
+// ("None") is not expanded. A relative whose stems are a lexicon phrase ("individual" or "one"
+// for Single, "person" for Female) is dropped: the lexicon's grammar words keep their meaning.
 //
 // Lookup (vocab_lookup). At the first word, spans of LIMIT_VOCAB_PHRASE_WORDS down to 1 words
-// are tried, longest first: their exact key, their stems' key, and the stems of the last
-// word's WordNet base forms ("women" → woman). The first span with postings wins. When no span
+// are tried, longest first: their exact key, their stems' key, their relative key as typed and
+// with the last word's WordNet base forms ("women" → woman). The first span with postings
+// wins. When no span
 // hits, the first word's own derivationally related forms are tried ("retirees" → retiree →
 // retire, whose stem is Retired's): WordNet is symmetric enough that value-side expansion finds
 // most relatives, but "retired" (an adjective) has no link back to "retiree".
@@ -542,7 +550,9 @@ static int add_relative(struct vocab *v, uint32_t t, const char *w, size_t n, en
     if (rc != PX_OK || kn == 0 || find_slot(v, key, kn) != NULL) {
         return rc; // a grammar phrase keeps its meaning
     }
-    key[0] = 'K';
+    if (!exact_key('R', ws.w, ws.len, ws.n, key, &kn)) {
+        return PX_OK;
+    }
     uint32_t via;
     rc = pool_add(v, w, n, &via, err);
     for (size_t i = v->pool_n - n - 1; rc == PX_OK && i < v->pool_n - 1; i++) {
@@ -967,12 +977,27 @@ int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *
             collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
         }
         if (v->wn != NULL) {
-            // the last word's base forms ("women" → woman, "children" → child)
+            // WordNet relatives are lemmas: the words as typed, then with the last word's base
+            // forms ("women" → woman, "health professionals" → health professional)
+            if (exact_key('R', words, lens, k, key, &kn)) {
+                collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
+            }
             for (int pos = 0; pos < LANG_WN_N_POS - 1; pos++) {
                 char bases[LIMIT_WORDNET_BASES][LIMIT_WORDNET_LEMMA_BYTES];
                 size_t nb = lang_wordnet_base_forms(v->wn, (enum lang_wn_pos)pos,
                                                     words[k - 1], lens[k - 1], bases, 4);
                 for (size_t b = 0; b < nb && rc == PX_OK; b++) {
+                    const char *w2[LIMIT_VOCAB_PHRASE_WORDS];
+                    size_t l2[LIMIT_VOCAB_PHRASE_WORDS];
+                    memcpy(w2, words, k * sizeof *w2);
+                    memcpy(l2, lens, k * sizeof *l2);
+                    w2[k - 1] = bases[b];
+                    l2[k - 1] = strlen(bases[b]);
+                    if (exact_key('R', w2, l2, k, key, &kn)) {
+                        collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
+                    }
+                    // and a value's own stems ("cards" → card is no lemma issue, but
+                    // "children" → child is)
                     rc = stem_key(v, 'K', words, lens, k, bases[b], strlen(bases[b]), key, &kn,
                                   err);
                     if (rc == PX_OK && kn > 0) {
