@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "assets.h"
 #include "query.h"
+#include "vocab.h"
 
 #define CHECK(cond)                                                                             \
     do {                                                                                        \
@@ -42,6 +43,7 @@ static const char k_lexicon[] =
 
 static struct query_schema *g_schema;
 static struct query_lexicon *g_lex;
+static struct vocab *g_vocab; // the schema's vocabulary (stems, WordNet when installed, typos)
 
 static void build(void)
 {
@@ -72,6 +74,32 @@ static void build(void)
     // the real lexicon, as compiled into the binary, merged over the inline one
     CHECK(query_lexicon_merge(g_lex, (const char *)px_asset_lexicon, px_asset_lexicon_len,
                               "data/lexicon.json", NULL) == PX_OK);
+    CHECK(query_vocab_build(g_schema, g_lex, NULL, &g_vocab, NULL) == PX_OK);
+}
+
+// The same bytes parsed with the vocabulary: the same statuses, spans inside the input, and a
+// plan whose JSON builds.
+static void check_vocab_parse(const char *text, size_t size)
+{
+    struct query_plan *plan = NULL;
+    struct px_err err = {0};
+    int rc = query_parse_vocab(g_schema, g_lex, g_vocab, text, size, &plan, &err);
+    if (rc != PX_OK) {
+        CHECK(rc == PX_EUTF8 || rc == PX_ELIMIT);
+        CHECK(plan == NULL);
+        return;
+    }
+    size_t n_cols = query_schema_n_columns(g_schema);
+    for (size_t i = 0; i < plan->n_filters; i++) {
+        const struct query_filter *f = &plan->filters[i];
+        CHECK(f->i_col < n_cols && f->n_values <= LIMIT_QUERY_FILTER_VALUES);
+        CHECK(f->span.off <= size && f->span.len <= size - f->span.off);
+    }
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    CHECK(query_plan_to_json(plan, g_schema, text, size, &b, NULL) == PX_OK);
+    buf_free(&b);
+    query_plan_free(plan);
 }
 
 static void check_span(struct query_span sp, size_t size)
@@ -85,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         build();
     }
     const char *text = (const char *)data;
+    check_vocab_parse(text, size);
     struct query_plan *plan = NULL;
     struct px_err err = {0};
     int rc = query_parse(g_schema, g_lex, text, size, &plan, &err);
