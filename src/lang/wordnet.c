@@ -489,6 +489,68 @@ static size_t add_base(char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t n_out, siz
     return n_out + 1;
 }
 
+int lang_wordnet_each_exception(const struct lang_wordnet *wn, enum lang_wn_pos pos,
+                                int (*fn)(void *user, const char *inflected, size_t n,
+                                          const char *base, size_t base_n),
+                                void *user)
+{
+    if ((unsigned)pos >= LANG_WN_N_POS || wn->exc[pos].s == NULL) {
+        return 0;
+    }
+    const struct wn_file *f = &wn->exc[pos];
+    size_t at = 0;
+    while (at < f->n) {
+        const char *nl = memchr(f->s + at, '\n', f->n - at);
+        size_t end = nl != NULL ? (size_t)(nl - f->s) : f->n;
+        struct cur c = {f->s + at, f->s + end};
+        const char *infl, *base;
+        size_t in, bn;
+        if (next_field(&c, &infl, &in)) {
+            while (next_field(&c, &base, &bn)) {
+                int r = fn(user, infl, in, base, bn);
+                if (r != 0) {
+                    return r;
+                }
+            }
+        }
+        at = end + 1;
+    }
+    return 0;
+}
+
+size_t lang_wordnet_rule_forms(enum lang_wn_pos pos, const char *word, size_t n,
+                               char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max)
+{
+    char key[LIMIT_WORDNET_LEMMA_BYTES];
+    size_t kn = lemma_key(word, n, key, sizeof key);
+    const struct rule *rules = pos == LANG_WN_NOUN ? k_noun_rules
+                               : pos == LANG_WN_VERB ? k_verb_rules
+                               : pos == LANG_WN_ADJ  ? k_adj_rules
+                                                     : NULL;
+    size_t n_rules = pos == LANG_WN_NOUN ? sizeof k_noun_rules / sizeof *k_noun_rules
+                     : pos == LANG_WN_VERB ? sizeof k_verb_rules / sizeof *k_verb_rules
+                     : pos == LANG_WN_ADJ  ? sizeof k_adj_rules / sizeof *k_adj_rules
+                                           : 0;
+    size_t n_out = 0;
+    for (size_t r = 0; r < n_rules && kn > 0; r++) {
+        size_t sl = strlen(rules[r].suffix), el = strlen(rules[r].ending);
+        if (kn <= sl || memcmp(key + kn - sl, rules[r].suffix, sl) != 0 ||
+            (pos == LANG_WN_NOUN && sl == 1 && kn >= 2 && key[kn - 2] == 's')) {
+            continue;
+        }
+        size_t cn = kn - sl + el;
+        if (cn >= LIMIT_WORDNET_LEMMA_BYTES) {
+            continue;
+        }
+        char cand[LIMIT_WORDNET_LEMMA_BYTES];
+        memcpy(cand, key, kn - sl);
+        memcpy(cand + kn - sl, rules[r].ending, el);
+        cand[cn] = '\0';
+        n_out = add_base(out, n_out, max, cand, cn);
+    }
+    return n_out;
+}
+
 size_t lang_wordnet_base_forms(const struct lang_wordnet *wn, enum lang_wn_pos pos,
                                const char *word, size_t n,
                                char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max)

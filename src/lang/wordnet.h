@@ -100,6 +100,20 @@ size_t lang_wordnet_base_forms(const struct lang_wordnet *wn, enum lang_wn_pos p
                                const char *word, size_t n,
                                char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max);
 
+// Calls fn for every line of pos's exception list ("women woman": inflected form, then each
+// base form), in file order, until fn returns non-zero (returned). The strings are borrowed
+// from the mapped file, not NUL-terminated. 0 when the list is absent.
+int lang_wordnet_each_exception(const struct lang_wordnet *wn, enum lang_wn_pos pos,
+                                int (*fn)(void *user, const char *inflected, size_t n,
+                                          const char *base, size_t base_n),
+                                void *user);
+
+// The detachment rules of `pos` applied to word[0..n) without asking whether the results are
+// lemmas ("doctors" → doctor; "cooking" → cooke, cook): candidates for a caller that checks
+// them against its own words. Writes at most max into out (NUL-terminated, lower case).
+size_t lang_wordnet_rule_forms(enum lang_wn_pos pos, const char *word, size_t n,
+                               char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max);
+
 // Synset offsets of lemma[0..n) as `pos`, most frequent sense first, at most max into
 // offsets[]; *n_out is how many. 0 senses is PX_OK. PX_EFORMAT for a malformed index line.
 int lang_wordnet_senses(const struct lang_wordnet *wn, enum lang_wn_pos pos, const char *lemma,

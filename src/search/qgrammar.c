@@ -463,6 +463,12 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
         x->items[st->member].used = 1;
     }
     it->used = 1;
+    // a value inferred through a broader, narrower or containing term ("professionals",
+    // "Texas") is a reading, not the words' whole meaning: they stay in the semantic text
+    if (it->vhow - 1 == VOCAB_BROADER || it->vhow - 1 == VOCAB_NARROWER ||
+        it->vhow - 1 == VOCAB_WHOLE) {
+        it->keep = 1;
+    }
     struct query_plan *p = x->plan;
     // "A or B", "A, B or C" of one column → in / not_in; "A and B" too on a single-valued
     // column ("doctors and lawyers": nobody is both, so the words mean either)

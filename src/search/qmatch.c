@@ -2,8 +2,12 @@
 //
 // At each token the longest phrase among schema labels and values, lexicon aliases, soft words,
 // modifier+column, comparators and grammar words becomes one item (ties broken by a fixed
-// priority, see k_prio). A token nothing matches becomes an item of its own kind (word, number,
-// symbol, break).
+// priority, see k_prio). Then the book's vocabulary (vocab.h, when the parse has one): its best
+// candidate replaces that item only when it covers more words, so the parser's own exact match
+// of the same length always wins and the vocabulary fills in what the values' own words did
+// not reach (match_vocab). A token nothing matches becomes an item of its own kind (word,
+// number, symbol, break). Typos were already replaced by their spelling (query.c,
+// correct_typos: token moff / mlen), so they match here like typed words.
 #include "query_int.h"
 
 #include <string.h>

@@ -6,11 +6,14 @@
 //   text ──lex──▶ tokens ──match──▶ items ──grammar──▶ plan
 //      (qtok.c)         (qmatch.c)        (qgrammar.c)
 //
-// against a schema (qschema.c) and a lexicon (qlex.c) built beforehand; qplan.c writes the
+// against a schema (qschema.c) and a lexicon (qlex.c) built beforehand, and optionally the
+// book's vocabulary (vocab.h, built by qvocab.c once per book): between lexing and matching,
+// correct_typos gives each misspelt word its spelling from the vocabulary. qplan.c writes the
 // plan's JSON. query_int.h holds the structures the files share.
 //
-// Everything the parser knows about words comes from the lexicon data file; everything it
-// knows about columns comes from the schema. The code hard-codes only grammar: number syntax,
+// Everything the parser knows about words comes from the lexicon data file and the book's
+// vocabulary (its labels and values through WordNet); everything it knows about columns comes
+// from the schema. The code hard-codes only grammar: number syntax,
 // "between/and", "from/to", "N-M", "or" merging, clause punctuation.
 //
 // Memory: a parse makes a handful of allocations (lower-cased copy, tokens, items, plan and

@@ -32,6 +32,11 @@
 //   quartile's lower edge), and "weight" is the lexicon's weight.
 // - span is [byte offset, byte length] of the query text the item came from (for chips on the
 //   web page and for "which filters did you apply" explanations); text is that slice.
+// - "match" (filters and boosts, only when the book's vocabulary found the value: parsed with
+//   query_parse_vocab) says how the words reached it — {"how": "stem" | "synonym" | "derived"
+//   | "broader" | "narrower" | "whole" | "typo", "via": the WordNet word that linked them} —
+//   so "doctors" → {"op":"eq","value":"Physician","match":{"how":"synonym","via":"doctor"}}
+//   and "Texas" → {"op":"in","value":["Dallas","Houston","Austin"],"match":{"how":"whole"}}.
 // - semantic_text is what no filter or boost consumed, minus stop words, in query order; it is
 //   what gets embedded. Mentions of list values that became boosts stay in it (the topic is
 //   still semantic content), soft words and filters leave it.

@@ -220,9 +220,8 @@ struct item {
     int keep;                    // stays in the semantic text even though used
     int missing;                 // WORD: a lexicon concept the table has no column for
     // VALUE / MENTION found through the book's vocabulary (search/vocab.h): how, the WordNet
-    // word behind it,
-    // and the other values of the same column that matched as well (Texas → Dallas, Houston,
-    // Austin), i_value first among them
+    // word behind it, and the other values of the same column that matched as well (Texas →
+    // Dallas, Houston, Austin), i_value first among them
     int vhow;        // 0: the parser's own match; else enum vocab_how + 1
     const char *via;
     size_t n_alts;

@@ -6,7 +6,10 @@
 // anything else separates), lower-cased, and joined by single spaces; a one-byte tag in front
 // says what the key indexes:
 //   'E' exact words of a label or value         "credit card"
-//   'K' stems of a label, value or relative     "credit card", "physician", "retir"
+//   'K' stems of a label or value               "credit card", "physician", "retir"
+//   'R' a WordNet relative, as its lemma        "doctor", "health professional", "texas"
+//       (relatives are not stemmed: "financial" and "financier" share a stem, not a meaning;
+//       the query's words are reduced to lemmas by WordNet's base forms instead)
 //   'G' stems of a lexicon (grammar) phrase     "individu": never a relative's key
 //   'W' one word of the book (value, label or lexicon word): the typo targets
 //   'D' a word with one or two characters deleted: the typo index (symmetric deletion, as in
@@ -16,18 +19,23 @@
 // twice keeps the better posting (exact < stem < synonym < ... in enum vocab_how).
 //
 // Expansion (vocab_finish). For each label and value: 'E' and 'K' keys; then, when WordNet is
-// open, its base forms as noun, verb and adjective, the first max_senses synsets of each, and
-// from each synset: its words (synonym), derivation and pertainym targets (derived), hypernyms
-// up to broader_depth levels (broader; a synset with more than max_hyponyms hyponyms is too
-// generic to stand for the value, and the walk stops there), direct hyponyms (narrower) and
-// part / member holonyms (whole: Dallas is part of Texas, so "Texas" reaches Dallas). Antonyms
-// and similar-to clusters are not followed ("inactive" must not mean Retired). A relative whose
-// stems are a lexicon phrase ("individual" for Single, "one" for Single, "person" for Female)
-// is dropped: the lexicon's grammar words keep their meaning.
+// open, its base forms as noun, verb and adjective, the first max_senses synsets of each (the
+// k-th sense's confidence scaled by 1 / (1 + k/4)), and from each synset: its words (synonym),
+// derivation and pertainym targets (derived). For values only, from noun senses among the
+// first six that lie in a customer-like lexicographer file (acts, artifacts, groups,
+// locations, persons, possessions — see kinds_of): hypernyms up to broader_depth levels
+// (broader; a synset with more than max_hyponyms hyponyms is too generic to stand for the
+// value, and the walk stops there), direct hyponyms (narrower) and part / member holonyms
+// (whole: Dallas is part of Texas, so "Texas" reaches Dallas). Antonyms and similar-to
+// clusters are not followed ("inactive" must not mean Retired), famous people named like a
+// value are skipped (Fannie Farmer, a cook), and a value that is itself a lexicon phrase
+// ("None") is not expanded. A relative whose stems are a lexicon phrase ("individual" or "one"
+// for Single, "person" for Female) is dropped: the lexicon's grammar words keep their meaning.
 //
 // Lookup (vocab_lookup). At the first word, spans of LIMIT_VOCAB_PHRASE_WORDS down to 1 words
-// are tried, longest first: their exact key, their stems' key, and the stems of the last
-// word's WordNet base forms ("women" → woman). The first span with postings wins. When no span
+// are tried, longest first: their exact key, their stems' key, their relative key as typed and
+// with the last word's WordNet base forms ("women" → woman). The first span with postings
+// wins. When no span
 // hits, the first word's own derivationally related forms are tried ("retirees" → retiree →
 // retire, whose stem is Retired's): WordNet is symmetric enough that value-side expansion finds
 // most relatives, but "retired" (an adjective) has no link back to "retiree".
@@ -222,7 +230,7 @@ static int get_slot(struct vocab *v, const char *key, size_t n, struct slot **ou
     s->key_len = (uint32_t)n;
     s->head = NONE;
     v->n_slots++;
-    if (key[0] == 'K' || key[0] == 'E') {
+    if (key[0] == 'K' || key[0] == 'E' || key[0] == 'R') {
         v->n_keys++;
     }
     *out = s;
@@ -542,7 +550,9 @@ static int add_relative(struct vocab *v, uint32_t t, const char *w, size_t n, en
     if (rc != PX_OK || kn == 0 || find_slot(v, key, kn) != NULL) {
         return rc; // a grammar phrase keeps its meaning
     }
-    key[0] = 'K';
+    if (!exact_key('R', ws.w, ws.len, ws.n, key, &kn)) {
+        return PX_OK;
+    }
     uint32_t via;
     rc = pool_add(v, w, n, &via, err);
     for (size_t i = v->pool_n - n - 1; rc == PX_OK && i < v->pool_n - 1; i++) {
@@ -712,6 +722,53 @@ static int expand_wordnet(struct vocab *v, uint32_t t, const char *lemma, size_t
     return rc;
 }
 
+// The irregular forms of WordNet's exception lists whose base is one of this book's keys
+// ("women" → woman, "children" → child), as 'X' keys: a query's words reach their base forms
+// by hash probes instead of binary searches of the dictionary files.
+struct exc_ctx {
+    struct vocab *v;
+    int rc;
+    struct px_err *err;
+};
+
+static int add_exception(void *user, const char *infl, size_t n, const char *base, size_t bn)
+{
+    struct exc_ctx *ec = user;
+    struct vocab *v = ec->v;
+    char key[KEY_MAX];
+    size_t kn;
+    struct words ws;
+    if (n + 1 >= KEY_MAX || !split_words(base, bn, 0, &ws) || ws.n > LIMIT_VOCAB_PHRASE_WORDS) {
+        return 0;
+    }
+    int known = exact_key('R', ws.w, ws.len, ws.n, key, &kn) && find_slot(v, key, kn) != NULL;
+    if (!known) {
+        ec->rc = stem_key(v, 'K', ws.w, ws.len, ws.n, NULL, 0, key, &kn, ec->err);
+        if (ec->rc != PX_OK) {
+            return 1;
+        }
+        known = kn > 0 && find_slot(v, key, kn) != NULL;
+    }
+    if (!known) {
+        return 0;
+    }
+    uint32_t off;
+    ec->rc = pool_add(v, base, bn, &off, ec->err);
+    for (size_t i = off; ec->rc == PX_OK && i < off + bn; i++) {
+        if (v->pool[i] == '_') {
+            v->pool[i] = ' ';
+        }
+    }
+    key[0] = 'X';
+    for (size_t i = 0; i < n; i++) {
+        key[1 + i] = (char)lower((unsigned char)infl[i]);
+    }
+    if (ec->rc == PX_OK) {
+        ec->rc = add_posting(v, key, n + 1, off, VOCAB_EXACT, 1, NONE, ec->err);
+    }
+    return ec->rc != PX_OK;
+}
+
 int vocab_finish(struct vocab *v, struct px_err *err)
 {
     if (v->finished) {
@@ -791,6 +848,11 @@ int vocab_finish(struct vocab *v, struct px_err *err)
         }
     }
     px_free(ss);
+    for (int pos = 0; v->wn != NULL && rc == PX_OK && pos < LANG_WN_N_POS - 1; pos++) {
+        struct exc_ctx ec = {v, PX_OK, err};
+        lang_wordnet_each_exception(v->wn, (enum lang_wn_pos)pos, add_exception, &ec);
+        rc = ec.rc;
+    }
     if (rc == PX_OK) {
         v->finished = 1;
     }
@@ -798,6 +860,8 @@ int vocab_finish(struct vocab *v, struct px_err *err)
 }
 
 // ---- lookup ----
+
+static int is_vocab_word(const struct vocab *v, const char *word, size_t n);
 
 struct collect {
     struct vocab_cand *out;
@@ -935,6 +999,35 @@ static int lookup_derived(const struct vocab *v, const char *w, size_t n, struct
     return rc;
 }
 
+// Base forms of a query word, checked against this book's keys rather than WordNet's files:
+// the irregular forms indexed at build ('X'), then morphy's detachment rules as noun, verb and
+// adjective (a candidate that is no key of the book finds nothing, so it needs no check).
+static size_t query_bases(const struct vocab *v, const char *w, size_t n,
+                          char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max)
+{
+    size_t k = 0;
+    char key[KEY_MAX];
+    if (n + 1 < KEY_MAX && n < LIMIT_WORDNET_LEMMA_BYTES) {
+        key[0] = 'X';
+        for (size_t i = 0; i < n; i++) {
+            key[1 + i] = (char)lower((unsigned char)w[i]);
+        }
+        const struct slot *s = find_slot(v, key, n + 1);
+        for (uint32_t p = s != NULL ? s->head : NONE; p != NONE && k < max; p = v->posts[p].next) {
+            const char *b = v->pool + v->posts[p].target;
+            size_t bn = strlen(b);
+            if (bn < LIMIT_WORDNET_LEMMA_BYTES) {
+                memcpy(out[k], b, bn + 1);
+                k++;
+            }
+        }
+    }
+    for (int pos = 0; pos < LANG_WN_N_POS - 1 && k < max; pos++) {
+        k += lang_wordnet_rule_forms((enum lang_wn_pos)pos, w, n, out + k, max - k);
+    }
+    return k;
+}
+
 int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *lens,
                  size_t n_words, struct vocab_cand *out, size_t max, size_t *n_out,
                  struct px_err *err)
@@ -967,17 +1060,27 @@ int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *
             collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
         }
         if (v->wn != NULL) {
-            // the last word's base forms ("women" → woman, "children" → child)
-            for (int pos = 0; pos < LANG_WN_N_POS - 1; pos++) {
-                char bases[LIMIT_WORDNET_BASES][LIMIT_WORDNET_LEMMA_BYTES];
-                size_t nb = lang_wordnet_base_forms(v->wn, (enum lang_wn_pos)pos,
-                                                    words[k - 1], lens[k - 1], bases, 4);
-                for (size_t b = 0; b < nb && rc == PX_OK; b++) {
-                    rc = stem_key(v, 'K', words, lens, k, bases[b], strlen(bases[b]), key, &kn,
-                                  err);
-                    if (rc == PX_OK && kn > 0) {
-                        collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
-                    }
+            // WordNet relatives are lemmas: the words as typed, then with the last word's base
+            // forms ("women" → woman, "health professionals" → health professional)
+            if (exact_key('R', words, lens, k, key, &kn)) {
+                collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
+            }
+            char bases[LIMIT_WORDNET_BASES][LIMIT_WORDNET_LEMMA_BYTES];
+            size_t nb = query_bases(v, words[k - 1], lens[k - 1], bases, LIMIT_WORDNET_BASES);
+            for (size_t b = 0; b < nb && rc == PX_OK; b++) {
+                const char *w2[LIMIT_VOCAB_PHRASE_WORDS];
+                size_t l2[LIMIT_VOCAB_PHRASE_WORDS];
+                memcpy(w2, words, k * sizeof *w2);
+                memcpy(l2, lens, k * sizeof *l2);
+                w2[k - 1] = bases[b];
+                l2[k - 1] = strlen(bases[b]);
+                if (exact_key('R', w2, l2, k, key, &kn)) {
+                    collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
+                }
+                // and a value's own stems ("children" → child, which is no stem of it)
+                rc = stem_key(v, 'K', words, lens, k, bases[b], strlen(bases[b]), key, &kn, err);
+                if (rc == PX_OK && kn > 0) {
+                    collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
                 }
             }
             if (rc != PX_OK) {
@@ -985,7 +1088,11 @@ int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *
             }
         }
     }
-    if (c.n == 0 && v->wn != NULL && lens[0] > 0 && lens[0] < LIMIT_WORDNET_LEMMA_BYTES) {
+    // derived forms of the first word: not for the book's own words or the lexicon's (they
+    // matched above, or mean what the lexicon says), which also keeps the synset reads off
+    // most words of a query
+    if (c.n == 0 && v->wn != NULL && lens[0] >= 4 && lens[0] < LIMIT_WORDNET_LEMMA_BYTES &&
+        !is_vocab_word(v, words[0], lens[0])) {
         rc = lookup_derived(v, words[0], lens[0], &c, err);
     }
     sort_cands(out, c.n);
@@ -1108,24 +1215,32 @@ size_t vocab_correct(const struct vocab *v, const char *word, size_t n, const ch
     if (!v->params.typos || is_vocab_word(v, word, n) || n > LIMIT_STEM_WORD_BYTES) {
         return 0;
     }
+    int bound = lang_fuzzy_bound(lang_fuzzy_chars(word, n));
+    size_t k = near_words(v, word, n, bound, out, max, distance);
+    if (k == 0) {
+        return 0;
+    }
     // an English word (WordNet knows it) or a form of one of the book's words is no typo
     if (v->wn != NULL) {
         char bases[1][LIMIT_WORDNET_LEMMA_BYTES];
         for (int pos = 0; pos < LANG_WN_N_POS; pos++) {
             if (lang_wordnet_base_forms(v->wn, (enum lang_wn_pos)pos, word, n, bases, 1) > 0) {
-                return 0;
+                k = 0;
+                break;
             }
         }
     }
     char key[KEY_MAX];
     size_t kn;
     struct px_err e = {0};
-    if (stem_key(v, 'K', &word, &n, 1, NULL, 0, key, &kn, &e) == PX_OK && kn > 0 &&
+    if (k > 0 && stem_key(v, 'K', &word, &n, 1, NULL, 0, key, &kn, &e) == PX_OK && kn > 0 &&
         find_slot(v, key, kn) != NULL) {
-        return 0;
+        k = 0;
     }
-    int bound = lang_fuzzy_bound(lang_fuzzy_chars(word, n));
-    return near_words(v, word, n, bound, out, max, distance);
+    if (k == 0 && distance != NULL) {
+        *distance = 0;
+    }
+    return k;
 }
 
 size_t vocab_suggest(const struct vocab *v, const char *word, size_t n, const char **out,
