@@ -276,7 +276,13 @@ static long words_column(const struct pctx *x, size_t k, int numeric_only, long 
     for (size_t t = it->t0; t < it->t1; t++) {
         const struct tok *tk = &x->toks[t];
         char st[QSTEM_BYTES];
-        if (tk->kind != TOK_WORD || qword_stem(x->text + tk->off, tk->len, st, sizeof st) < 3) {
+        size_t sl = tk->kind == TOK_WORD ? qword_stem(x->text + tk->off, tk->len, st, sizeof st)
+                                         : 0;
+        // three letters at least, or an acronym typed in capitals ("CD")
+        int caps = tk->len >= 2 && is_alpha((unsigned char)x->text[tk->off]) &&
+                   x->text[tk->off] <= 'Z' && x->text[tk->off + 1] >= 'A' &&
+                   x->text[tk->off + 1] <= 'Z';
+        if (sl < 2 || (sl < 3 && !caps)) {
             continue;
         }
         long a = -1;
@@ -536,7 +542,9 @@ static int do_mention(struct pctx *x, struct pstate *st, size_t j, struct px_err
             st->pend_alt = -1;
             return PX_OK;
         }
-        if (!neg && !member) {
+        // "without a mortgage" is = 0 and "with children in college" > 0 only where the
+        // column holds such values: "without a credit score" on 300..850 means neither
+        if ((!neg && !member) || (neg && c->q[0] > 0) || (!neg && c->q[c->n_q - 1] <= 0)) {
             clear_pending(st);
             return PX_OK;
         }

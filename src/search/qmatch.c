@@ -42,6 +42,30 @@ static void cand(struct item *best, enum item_kind kind, size_t i, size_t n, lon
     }
 }
 
+// The column of a lexicon concept: the first whose label or name holds the concept's words,
+// else the first holding one of the concept's alias phrases ("income" on a table whose column
+// is "Household earnings": "earnings" is an alias of income) that is not just part of the
+// concept's own words. The people concept is resolved
+// by its own words only: its aliases ("years") would make any number of years an age.
+static long resolve(const struct pctx *x, const char *concept, int numeric_only)
+{
+    long c = qschema_resolve_concept(x->s, concept, numeric_only);
+    if (c >= 0 || concept == NULL ||
+        (x->lex->people_concept != NULL && strcmp(concept, x->lex->people_concept) == 0)) {
+        return c;
+    }
+    for (size_t k = 0; k < x->lex->n && c < 0; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->kind == LEX_ALIAS && e->concept != NULL && strcmp(e->concept, concept) == 0 &&
+            e->ph.text != NULL && strstr(concept, e->ph.text) == NULL) {
+            // an alias that is part of the concept's own words ("credit" of "credit score")
+            // is a shortening, not another name: it would find any column with that word
+            c = qschema_resolve_concept(x->s, e->ph.text, numeric_only);
+        }
+    }
+    return c;
+}
+
 // Longest column mention (label, name or alias) at token i, restricted to numeric columns when
 // numeric_only. Returns its token count (0: none) and the column in *col.
 size_t qmatch_mention(const struct pctx *x, size_t i, int numeric_only, long *col)
@@ -67,7 +91,7 @@ size_t qmatch_mention(const struct pctx *x, size_t i, int numeric_only, long *co
         }
         size_t n = qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 1);
         if (n > best) {
-            long c = qschema_resolve_concept(x->s, e->concept, numeric_only);
+            long c = resolve(x, e->concept, numeric_only);
             if (c >= 0) {
                 best = n, *col = c;
             }
@@ -257,7 +281,7 @@ struct item qmatch_at(const struct pctx *x, size_t i)
         }
         long c = -1;
         if (e->kind == LEX_SOFT) {
-            c = qschema_resolve_concept(s, e->concept, 1);
+            c = resolve(x, e->concept, 1);
             if (c < 0) {
                 continue; // this table has no such column: the words stay semantic
             }
@@ -268,7 +292,7 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             }
             ne += nm;
         } else if (e->kind == LEX_CMP) {
-            c = qschema_resolve_concept(s, e->concept, 1);
+            c = resolve(x, e->concept, 1);
         }
         long alt = -1;
         if (e->kind == LEX_READING) { // the first alternative this table's columns hold

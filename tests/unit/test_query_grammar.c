@@ -295,8 +295,24 @@ static void test_number_binding(void **state)
         {"more than 60 days delinquent", "days_past_due gt 60", NULL, ""},
         {"use pct under 10 percent", "credit_use_pct lt 10", "", ""},
         {"home loan owed over $200,000", "home_loan_owed gt 200", "", "home_loan_owed"},
+        // a concept found through its aliases: "making" means income, this table's column for
+        // it is "Household earnings" ("earnings" is an alias of income)
+        {"making less than 40 grand a year", "household_earnings lt 40", "",
+         "household_earnings"},
+        // "without X" is X = 0 only where 0 is among X's values
+        {"without a home loan owed", "home_loan_owed eq 0", "", ""},
     };
     run(g_cu, cu, N_OF(cu), "cu");
+    static const struct gcase bank2[] = {
+        {"making less than 40k", "annual_income lt 40000", "", ""},
+        {"without a mortgage balance", "mortgage_balance eq 0", "", ""},
+        {"without a credit score", "", NULL, ""},
+    };
+    run(g_bank, bank2, N_OF(bank2), "bank");
+    static const struct gcase whole2[] = {
+        {"without a default probability", "", NULL, ""},
+    };
+    run(g_whole, whole2, N_OF(whole2), "wholesale");
 }
 
 // 3. Negation with the right scope.
