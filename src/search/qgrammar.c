@@ -477,7 +477,7 @@ static int do_value(struct pctx *x, struct pstate *st, size_t j, struct px_err *
         int f_neg = f->op == QUERY_OP_NE || f->op == QUERY_OP_NOT_CONTAINS ||
                     f->op == QUERY_OP_NOT_IN;
         if (f->i_col == (size_t)it->col && (f_neg == neg || (f_neg && !neg && !member)) &&
-            f->n_values < LIMIT_QUERY_FILTER_VALUES && !has_value(f, v)) {
+            f->n_values < LIMIT_QUERY_FILTER_VALUES) {
             for (size_t a = 0; a < (n_alts ? n_alts : 1); a++) {
                 const char *va = n_alts ? c->values[it->alts[a]].orig : v;
                 if (!has_value(f, va) && f->n_values < LIMIT_QUERY_FILTER_VALUES) {
@@ -870,15 +870,16 @@ static int add_unknown(struct pctx *x, struct query_span sp, const char *reason,
     memset(u, 0, sizeof *u);
     u->span = sp;
     u->reason = reason;
-    if (suggest && x->s->sg.suggest != NULL) {
+    // did-you-mean: the book's vocabulary when the parse has one, else the schema's suggester
+    if (suggest && x->vocab != NULL) {
+        u->n_suggestions = vocab_suggest(x->vocab, x->low + sp.off, sp.len, u->suggestions,
+                                         LIMIT_QUERY_SUGGESTIONS);
+    } else if (suggest && x->s->sg.suggest != NULL) {
         u->n_suggestions = x->s->sg.suggest(x->s->sg.ctx, x->text + sp.off, sp.len,
                                             u->suggestions, LIMIT_QUERY_SUGGESTIONS);
-        if (u->n_suggestions > LIMIT_QUERY_SUGGESTIONS) {
-            u->n_suggestions = LIMIT_QUERY_SUGGESTIONS;
-        }
-    } else if (suggest && x->vocab != NULL) { // the vocabulary the parse was given
-        u->n_suggestions = vocab_suggest(x->vocab, x->text + sp.off, sp.len, u->suggestions,
-                                         LIMIT_QUERY_SUGGESTIONS);
+    }
+    if (u->n_suggestions > LIMIT_QUERY_SUGGESTIONS) {
+        u->n_suggestions = LIMIT_QUERY_SUGGESTIONS;
     }
     return PX_OK;
 }

@@ -162,6 +162,33 @@ static void match_vocab(const struct pctx *x, size_t i, struct item *best)
     }
 }
 
+// 1 when value v of column c is a short upper-case code ("IN", "OR", "ME") typed at token i
+// in lower case as one of the lexicon's words: "members in Ohio" says in, not Indiana.
+static int code_is_grammar(const struct pctx *x, const struct qvalue *v, size_t i)
+{
+    const char *o = v->orig;
+    size_t n = strlen(o);
+    if (n > 3 || v->ph.n_words != 1) {
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!(o[k] >= 'A' && o[k] <= 'Z')) {
+            return 0;
+        }
+    }
+    const struct tok *t = &x->toks[i];
+    if (t->len == n && memcmp(x->text + t->off, o, n) == 0 && (i > 0 || n > 1)) {
+        return 0; // typed as the code ("in IN"), not a capital "A" opening the query
+    }
+    for (size_t k = 0; k < x->lex->n; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->ph.n_words == 1 && qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 0) == 1) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 // The best item starting at token i.
 struct item qmatch_at(const struct pctx *x, size_t i)
 {
@@ -192,10 +219,8 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             if (!q->values[v].has_alpha) {
                 continue;
             }
-            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, !q->values[v].code);
-            if (nv == 0 || (q->values[v].code &&
-                            memcmp(x->text + x->toks[i].off, q->values[v].orig,
-                                   x->toks[i].len) != 0)) {
+            size_t nv = qphrase_match(ph, x->toks, x->n_tok, i, x->low, 1);
+            if (nv == 0 || code_is_grammar(x, &q->values[v], i)) {
                 continue;
             }
             // "value label" ("Private segment")

@@ -281,11 +281,6 @@ int query_schema_add_category(struct query_schema *s, const char *name, const ch
         for (const char *q = v->ph.text; *q; q++) {
             v->has_alpha |= is_alpha((unsigned char)*q) || (unsigned char)*q >= 0x80;
         }
-        size_t vl = strlen(v->orig);
-        v->code = vl >= 1 && vl <= 3;
-        for (size_t k = 0; k < vl; k++) {
-            v->code &= v->orig[k] >= 'A' && v->orig[k] <= 'Z';
-        }
     }
     s->n++;
     return PX_OK;

@@ -44,6 +44,19 @@
 //   20" on age, IS_TRUE and IS_FALSE on one flag), as {"filters":[i, j], "message": "filters
 //   i and j on 'age' cannot both hold"}. Contradictions are kept, not rejected: the search then
 //   returns nothing and says why, which is easier to act on than a parse error.
+// - not_understood lists every span no filter or boost used and no grammar word explains, in
+//   query order: {"span":[o,l], "text":"Texsa", "reason":"no column or value holds it; searched
+//   as text", "suggestions":["Texas"]}. Reasons: a number no column was named for ("over
+//   $500k": never guessed as income), a word no column or value holds (it stays in the
+//   semantic text and is still searched as words), a negation or comparison with nothing to
+//   apply to. suggestions are did-you-mean words of the book's vocabulary (search/vocab.h; the
+//   schema's suggester, query_schema_set_suggester, when the parse has no vocabulary).
+// - readings lists how a span was read when its words alone did not settle it: {"span":..,
+//   "text":"under 30", "column":"age", "label":"Age", "reason":"no column named: a number
+//   about people is read as the people concept's column", "alternative": null or {"column",
+//   "label"} of the reading not applied}. Readings are made for the people concept, for a word
+//   that names two columns (the first applied, the other the alternative), and for units
+//   decided from the data ("5%" on a 0..1 column, "100k" on a column in thousands).
 //
 // ## Grammar and binding rules (in the order they are tried)
 //
@@ -62,25 +75,51 @@
 //   between N and M, from N to M, N to M, N-M, decades (→ between 30 and 39, ages being whole
 //   years), bare N next to a column mention (→ eq). A negation before a comparator inverts it
 //   ("not over 50" → le 50).
-// - A numeric constraint binds to, in order: (1) a numeric column mentioned just before it
-//   (only filler words between: "credit score of at least 700"); (2) a numeric column
-//   mentioned right after it ("over $100k in income", "2+ children in college"); (3) the
-//   comparator's own concept ("older than 60" → age); (4) the column of the previous
-//   constraint when only fillers ("and") separate them and the value lies within that column's
-//   [min, max] ("credit score over 750 and under 800", but "... and under 30" → age); (5) for $ / k / M amounts the currency column of the
-//   "income" concept, else the first currency column; for N% the first percent column; (6) the
-//   lexicon's people concept (age), unless the number is an amount or percentage or is followed
-//   by an unknown word ("more than 3 products" stays semantic). Bare N binds only by (1) or (3).
-// - Units: $ / k / M / % amounts are divided by the column's scale (Income in $000: scale
-//   1000, so "$100k" → 100); a plain number larger than a scaled column's max whose scaled
-//   value fits is converted too ("income over 100000" on Income in $000 → 100).
+// - A numeric constraint binds to, in order: (1) a column named just before it (only filler
+//   and stop words between: "credit score of at least 700"), by its label, an alias, or a
+//   word whose form (qword_stem: plural and one ending off, "savings" / "Savings balance",
+//   "investments" / "Investment balance") is one of a numeric column's label or name words
+//   ("savings over 100000", "default risk above 10%": one more unknown word may stand
+//   between); (2) a numeric column mentioned right after it ("over $100k in income", "2+
+//   children in college"); (3) a word right after it, past fillers and stop words but not
+//   "and" / "or", that names one by its form ("over $500k in savings", "owe more than 400k on
+//   their mortgage", "more than 60 days delinquent"); (4) the comparator's own concept
+//   ("older than 60" → age); (5) the column of the previous constraint when only fillers
+//   ("and") separate them and the value lies within that column's [min, max] ("credit score
+//   over 750 and under 800", but "... and under 30" → age); (6) the lexicon's people concept
+//   (age), shown as a reading, unless the number is an amount or a percentage, the next word
+//   names a column ("more than 3 products"), or the value is past twice the column's maximum.
+//   A word form three or more columns share ("balance") names none of them; a word form two
+//   columns share names the first and the plan shows the other as the alternative reading.
+//   What binds nowhere is not understood: there is no default column for amounts or
+//   percentages. Bare N binds only by (1), (2) or (4).
+// - Units: spelled units follow a number: thousand / grand / million / billion, dollars /
+//   bucks, percent / per cent / pct, and a period ("a year", "monthly": read and dropped).
+//   With a declared scale (query_schema_add_numeric), $ / k / M / % amounts are divided by it
+//   (Income in $000: scale 1000, so "$100k" → 100) and a plain number past the column's max
+//   whose scaled value fits is converted too. Without one (scale 1) the units are read off the
+//   column's own distribution, and shown as a reading: a percentage on a column whose values
+//   all lie in [0, 1] is a fraction ("under 5%" → 0.05), on any other column it is compared as
+//   typed ("under 10%" on 0..100 → 10); an amount (or a plain number of 1,000 or more) past
+//   the maximum of a column whose values are all below 10,000, and whose thousandth fits, is
+//   in thousands ("income over 100k" on Income in $000 → 100).
 // - Categorical value → eq filter (ne after a negation). List value → contains filter after a
 //   membership verb ("has", "owns", "with"), not_contains after a negation, otherwise a boost
 //   (weight "value_mention_weight"): "interested in investment products" describes a prospect,
-//   it does not require the interest to be on file. "A or B" of one column merges into in /
-//   not_in. Boolean column mention → is_true (is_false after a negation: "no credit card",
-//   "non-digital users"). A numeric column mentioned after a membership verb or negation with
-//   no number → gt 0 / eq 0 ("with children in college", "without a mortgage").
+//   it does not require the interest to be on file. Lists: "A or B", "A, B or C" of one
+//   column merge into in / not_in, and so does "A and B" of a single-valued column ("doctors
+//   and lawyers": nobody is both); on a list column "A and B" stays two contains filters.
+//   Boolean column mention → is_true (is_false after a negation: "no credit card",
+//   "non-digital users"); so does a word naming a yes/no column by its form right after a
+//   negation or a membership verb ("no CD", "with both a CD and ..."). A numeric column
+//   mentioned after a membership verb or negation with no number → gt 0 / eq 0 ("with
+//   children in college", "without a mortgage"). A code of 1-3 capitals ("IN", "OR", "A")
+//   that is also a lexicon word matches as a value only typed as the code.
+// - Negation scope: a negation ("not", "no", "without", "excluding", "don't have", "other
+//   than", "outside") applies to the next value, mention, soft word or comparison; stop and
+//   people words do not end it ("not interested in travel" → interests not_contains Travel,
+//   "non-digital customers over 70"), nor do up to two unknown words ("didn't accept the loan
+//   offer"). A negated soft word inverts its boost ("not young" → age ge q(0.25)).
 // - Soft words and "modifier + column" become boosts: direction high → ge quantile(q), low →
 //   le quantile(q), with q from the lexicon and the threshold interpolated from the column's
 //   distribution points; a lexicon "range" (nearing retirement → age 55..67, a domain fact,

@@ -89,8 +89,6 @@ struct qvalue {
     char *orig;       // as given (what filters report)
     struct phrase ph; // text NULL: never matched
     int has_alpha;    // values without a letter ("1", "2") match only next to their label
-    int code;         // a code of 1-3 capitals ("IN", "TX", "A"): alone it matches only typed
-                      // in capitals, so the words "in", "or", "a" stay words
 };
 
 struct qcol {
