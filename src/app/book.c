@@ -7,7 +7,10 @@
 // sentence-transformer's weights open and the store holds vectors for that model (model id =
 // sha256 of model.safetensors), the vectors go to the engine too — its vector index keeps the
 // only copy — and each search lane gets an embedder context. engine_build derives the query
-// schema; the lexicon (built in, or the bundle's, plus a user file) completes the parser.
+// schema; the lexicon (built in, or the bundle's, plus a user file) completes the parser, and
+// the book's vocabulary (search/vocab.h: the labels and values through word forms, WordNet and
+// typos; app_book_params.wordnet_dir, no_vocab) is built from both, once, last. Its cost
+// depends on distinct values, not rows (bench/bench_vocab, bench/bench_parse).
 //
 // The dense path is optional: no weights, no vectors yet, or a vector the index refuses turn
 // it off with a one-line reason (dense_status) and the book searches on filters and keywords.

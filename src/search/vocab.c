@@ -1003,7 +1003,7 @@ static int lookup_derived(const struct vocab *v, const char *w, size_t n, struct
 // the irregular forms indexed at build ('X'), then morphy's detachment rules as noun, verb and
 // adjective (a candidate that is no key of the book finds nothing, so it needs no check).
 static size_t query_bases(const struct vocab *v, const char *w, size_t n,
-                          char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max)
+                          char (*out)[LIMIT_WORDNET_LEMMA_BYTES], int *pos_of, size_t max)
 {
     size_t k = 0;
     char key[KEY_MAX];
@@ -1018,12 +1018,16 @@ static size_t query_bases(const struct vocab *v, const char *w, size_t n,
             size_t bn = strlen(b);
             if (bn < LIMIT_WORDNET_LEMMA_BYTES) {
                 memcpy(out[k], b, bn + 1);
-                k++;
+                pos_of[k++] = -1; // from WordNet's own list: a base form
             }
         }
     }
     for (int pos = 0; pos < LANG_WN_N_POS - 1 && k < max; pos++) {
-        k += lang_wordnet_rule_forms((enum lang_wn_pos)pos, w, n, out + k, max - k);
+        size_t m = lang_wordnet_rule_forms((enum lang_wn_pos)pos, w, n, out + k, max - k);
+        for (size_t i = 0; i < m; i++) {
+            pos_of[k + i] = pos; // a candidate: a lemma of that part of speech only if WordNet
+        }                        // says so ("need" is no past tense of "ne")
+        k += m;
     }
     return k;
 }
@@ -1066,7 +1070,9 @@ int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *
                 collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
             }
             char bases[LIMIT_WORDNET_BASES][LIMIT_WORDNET_LEMMA_BYTES];
-            size_t nb = query_bases(v, words[k - 1], lens[k - 1], bases, LIMIT_WORDNET_BASES);
+            int pos_of[LIMIT_WORDNET_BASES];
+            size_t nb = query_bases(v, words[k - 1], lens[k - 1], bases, pos_of,
+                                    LIMIT_WORDNET_BASES);
             for (size_t b = 0; b < nb && rc == PX_OK; b++) {
                 const char *w2[LIMIT_VOCAB_PHRASE_WORDS];
                 size_t l2[LIMIT_VOCAB_PHRASE_WORDS];
@@ -1074,13 +1080,30 @@ int vocab_lookup(const struct vocab *v, const char *const *words, const size_t *
                 memcpy(l2, lens, k * sizeof *l2);
                 w2[k - 1] = bases[b];
                 l2[k - 1] = strlen(bases[b]);
-                if (exact_key('R', w2, l2, k, key, &kn)) {
+                char key2[KEY_MAX];
+                size_t kn2 = 0;
+                int hit_r = exact_key('R', w2, l2, k, key, &kn) && find_slot(v, key, kn) != NULL;
+                // and a value's own stems ("children" → child, which is no stem of it)
+                rc = stem_key(v, 'K', words, lens, k, bases[b], strlen(bases[b]), key2, &kn2,
+                              err);
+                int hit_k = rc == PX_OK && kn2 > 0 && find_slot(v, key2, kn2) != NULL;
+                if (!hit_r && !hit_k) {
+                    continue;
+                }
+                uint32_t off;
+                size_t n_off = 0;
+                struct px_err e = {0};
+                if (pos_of[b] >= 0 &&
+                    (lang_wordnet_senses(v->wn, (enum lang_wn_pos)pos_of[b], bases[b],
+                                         strlen(bases[b]), &off, 1, &n_off, &e) != PX_OK ||
+                     n_off == 0)) {
+                    continue; // a rule's candidate that is no lemma of its part of speech
+                }
+                if (hit_r) {
                     collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
                 }
-                // and a value's own stems ("children" → child, which is no stem of it)
-                rc = stem_key(v, 'K', words, lens, k, bases[b], strlen(bases[b]), key, &kn, err);
-                if (rc == PX_OK && kn > 0) {
-                    collect_key(v, &c, key, kn, k, VOCAB_EXACT, 1, NULL);
+                if (hit_k) {
+                    collect_key(v, &c, key2, kn2, k, VOCAB_EXACT, 1, NULL);
                 }
             }
             if (rc != PX_OK) {

@@ -46,7 +46,7 @@ static const char k_lexicon[] =
 
 static struct query_schema *g_schema;
 static struct query_lexicon *g_lex;
-static struct vocab *g_vocab; // the schema's vocabulary (stems, WordNet when installed, typos)
+static struct vocab *g_vocab;
 
 static void build(void)
 {
@@ -91,7 +91,7 @@ static void build(void)
     // the real lexicon, as compiled into the binary, merged over the inline one
     CHECK(query_lexicon_merge(g_lex, (const char *)px_asset_lexicon, px_asset_lexicon_len,
                               "data/lexicon.json", NULL) == PX_OK);
-    CHECK(query_vocab_build(g_schema, g_lex, NULL, &g_vocab, NULL) == PX_OK);
+    CHECK(query_vocab_build(g_schema, g_lex, "", &g_vocab, NULL) == PX_OK);
 }
 
 static void check_span(struct query_span sp, size_t size)

@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 
+#include "embedder.h"
 #include "fsx.h"
 #include "mem.h"
 #include "vocab.h"
@@ -330,6 +331,52 @@ static void test_embedding_hook(void **state)
     vocab_free(v);
 }
 
+// The hook's plumbing with a real sentence-transformer: the tiny synthetic BERT of ../shared
+// (random weights: the cosines mean nothing, so only the contract is checked — every value
+// embedded once, a phrase's own value text nearest to itself, candidates ordered by cosine).
+static int st_embed(void *ctx, const char *const *texts, const size_t *lens, size_t n,
+                    float *out, struct px_err *err)
+{
+    struct embed_stats stats;
+    return embed_texts(ctx, texts, lens, n, out, NULL, NULL, &stats, err);
+}
+
+static void test_embedding_model(void **state)
+{
+    (void)state;
+    char dir[4096];
+    if (!tu_shared_path(dir, sizeof dir, "models/minilm-synthetic-test")) {
+        skip();
+    }
+    struct px_err err = {0};
+    struct embedder *e = NULL;
+    assert_int_equal(embedder_open(dir, &e, &err), PX_OK);
+    struct embed_ctx_params cp = embed_ctx_default_params();
+    struct embed_ctx *ctx = NULL;
+    assert_int_equal(embed_ctx_new(e, &cp, &ctx, &err), PX_OK);
+    struct vocab *v = build(k_cu, sizeof k_cu / sizeof *k_cu, "");
+    struct vocab_embedder ve = {st_embed, ctx, (size_t)embedder_info(e)->dim};
+    assert_int_equal(vocab_embed_values(v, &ve, &err), PX_OK);
+    struct vocab_cand c[8];
+    size_t n = 0;
+    assert_int_equal(vocab_lookup_semantic(v, &ve, "Visa Platinum", 13, -1.0, c, 8, &n, &err),
+                     PX_OK);
+    assert_int_equal(n, 8);
+    assert_string_equal(c[0].text, "Visa Platinum"); // its own text: cosine 1
+    assert_true(c[0].confidence > 0.999);
+    for (size_t i = 1; i < n; i++) {
+        assert_true(c[i - 1].confidence >= c[i].confidence);
+        assert_int_equal(c[i].how, VOCAB_EMBEDDING);
+    }
+    // a threshold above every other cosine keeps only the value itself
+    assert_int_equal(vocab_lookup_semantic(v, &ve, "Visa Platinum", 13, 0.9999, c, 8, &n, &err),
+                     PX_OK);
+    assert_int_equal(n, 1);
+    vocab_free(v);
+    embed_ctx_free(ctx);
+    embedder_close(e);
+}
+
 static void test_faults(void **state)
 {
     (void)state;
@@ -370,7 +417,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retail_relatives), cmocka_unit_test(test_cu_relatives),
         cmocka_unit_test(test_typos),            cmocka_unit_test(test_no_wordnet),
-        cmocka_unit_test(test_embedding_hook),   cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_embedding_hook),   cmocka_unit_test(test_embedding_model),
+        cmocka_unit_test(test_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
