@@ -53,6 +53,12 @@ static const struct col k_cu[] = {
     {"deposit_total", {NULL}},
 };
 
+// the wholesale book's locations (src/data/wholesale.c)
+static const struct col k_wholesale[] = {
+    {"location", {"New York", "London", "Frankfurt", "Singapore", "Hong Kong", "Tokyo", "Paris",
+                  "Sydney", "Dubai", "Toronto", "Zurich", "Chicago"}},
+};
+
 static const char *const k_grammar[] = {
     "above", "over", "under", "below", "customers", "clients", "people", "person",
     "individuals", "members", "with", "without", "not", "and", "or", "one", "two", "the",
@@ -217,6 +223,29 @@ static void test_cu_relatives(void **state)
         {"cooks", "Chef", VOCAB_NARROWER},
     };
     check_table(v, w, sizeof w / sizeof *w);
+    vocab_free(v);
+}
+
+// Places through several part-of levels, and adjectives through their pertainyms.
+static void test_wholesale_places(void **state)
+{
+    (void)state;
+    if (!have_wordnet()) {
+        skip();
+    }
+    struct vocab *v = build(k_wholesale, 1, NULL);
+    static const struct want w[] = {
+        {"England", "London", VOCAB_WHOLE},
+        {"Europe", "London", VOCAB_WHOLE},
+        {"Europe", "Frankfurt", VOCAB_WHOLE},
+        {"Europe", "Paris", VOCAB_WHOLE},
+        {"European", "Zurich", VOCAB_WHOLE},
+        {"Germany", "Frankfurt", VOCAB_WHOLE},
+        {"Japan", "Tokyo", VOCAB_WHOLE},
+    };
+    check_table(v, w, sizeof w / sizeof *w);
+    assert_false(reaches(v, "Europe", "Tokyo", VOCAB_EMBEDDING));
+    assert_false(reaches(v, "European", "Sydney", VOCAB_EMBEDDING));
     vocab_free(v);
 }
 
@@ -416,7 +445,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retail_relatives), cmocka_unit_test(test_cu_relatives),
-        cmocka_unit_test(test_typos),            cmocka_unit_test(test_no_wordnet),
+        cmocka_unit_test(test_wholesale_places), cmocka_unit_test(test_typos),
+        cmocka_unit_test(test_no_wordnet),
         cmocka_unit_test(test_embedding_hook),   cmocka_unit_test(test_embedding_model),
         cmocka_unit_test(test_faults),
     };
