@@ -95,6 +95,9 @@
 #define LIMIT_QUERY_PHRASE_BYTES 256
 // Did-you-mean suggestions kept for one not-understood span of a query plan.
 #define LIMIT_QUERY_SUGGESTIONS 4
+// Lexicon "readings": alternatives of one phrase, and constraints of one alternative.
+#define LIMIT_LEXICON_READING_ALTS 6
+#define LIMIT_LEXICON_READING_CONS 3
 // The lexicon data file, and its entries (phrases) in all sections together.
 #define LIMIT_LEXICON_BYTES (1u << 20)
 #define LIMIT_LEXICON_ENTRIES 20000

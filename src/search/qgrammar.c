@@ -276,7 +276,13 @@ static long words_column(const struct pctx *x, size_t k, int numeric_only, long 
     for (size_t t = it->t0; t < it->t1; t++) {
         const struct tok *tk = &x->toks[t];
         char st[QSTEM_BYTES];
-        if (tk->kind != TOK_WORD || qword_stem(x->text + tk->off, tk->len, st, sizeof st) < 3) {
+        size_t sl = tk->kind == TOK_WORD ? qword_stem(x->text + tk->off, tk->len, st, sizeof st)
+                                         : 0;
+        // three letters at least, or an acronym typed in capitals ("CD")
+        int caps = tk->len >= 2 && is_alpha((unsigned char)x->text[tk->off]) &&
+                   x->text[tk->off] <= 'Z' && x->text[tk->off + 1] >= 'A' &&
+                   x->text[tk->off + 1] <= 'Z';
+        if (sl < 2 || (sl < 3 && !caps)) {
             continue;
         }
         long a = -1;
@@ -536,7 +542,9 @@ static int do_mention(struct pctx *x, struct pstate *st, size_t j, struct px_err
             st->pend_alt = -1;
             return PX_OK;
         }
-        if (!neg && !member) {
+        // "without a mortgage" is = 0 and "with children in college" > 0 only where the
+        // column holds such values: "without a credit score" on 300..850 means neither
+        if ((!neg && !member) || (neg && c->q[0] > 0) || (!neg && c->q[c->n_q - 1] <= 0)) {
             clear_pending(st);
             return PX_OK;
         }
@@ -575,6 +583,66 @@ static int do_bool_word(struct pctx *x, struct pstate *st, size_t j, size_t col,
     x->items[j].used = 1;
     clear_pending(st);
     return add_filter(x, &f, err);
+}
+
+// A lexicon phrase with alternative readings ("living alone", "parents", "recently got
+// married"): the filters of the first alternative this book holds (chosen by qmatch_at, its
+// index in i_value); when a later alternative fits the book too, the plan shows it as the
+// reading not applied. A negation before a one-constraint reading inverts it.
+static int do_reading(struct pctx *x, struct pstate *st, size_t j, struct px_err *err)
+{
+    struct item *it = &x->items[j];
+    const struct lex_rgroup *g = &x->lex->rg[it->lex->rgroup];
+    const struct lex_ralt *a = &g->a[it->i_value];
+    long cols[LIMIT_LEXICON_READING_CONS], vals[LIMIT_LEXICON_READING_CONS];
+    if (!qschema_resolve_alt(x->s, a, cols, vals)) {
+        return PX_OK; // cannot happen: qmatch_at resolved it
+    }
+    int neg = st->neg >= 0 && a->n == 1;
+    struct query_span sp = span_of(x, j, j);
+    if (neg) {
+        sp = span_join(sp, span_of(x, (size_t)st->neg, (size_t)st->neg));
+        x->items[st->neg].used = 1;
+    }
+    int rc = PX_OK;
+    for (size_t k = 0; k < a->n && rc == PX_OK; k++) {
+        const struct lex_rcons *c = &a->c[k];
+        struct query_filter f;
+        memset(&f, 0, sizeof f);
+        f.i_col = (size_t)cols[k];
+        f.op = c->op;
+        f.lo = c->num;
+        f.span = sp;
+        if (vals[k] >= 0) {
+            f.n_values = 1;
+            f.values[0] = x->s->cols[cols[k]].values[vals[k]].orig;
+        }
+        if (neg) {
+            int ok = 0;
+            f.op = f.op == QUERY_OP_CONTAINS       ? QUERY_OP_NOT_CONTAINS
+                   : f.op == QUERY_OP_NOT_CONTAINS ? QUERY_OP_CONTAINS
+                   : f.op == QUERY_OP_IS_TRUE      ? QUERY_OP_IS_FALSE
+                   : f.op == QUERY_OP_IS_FALSE     ? QUERY_OP_IS_TRUE
+                                                   : negate_op(f.op, &ok);
+        }
+        rc = add_filter(x, &f, err);
+    }
+    long other[LIMIT_LEXICON_READING_CONS], ov[LIMIT_LEXICON_READING_CONS];
+    for (size_t b = (size_t)it->i_value + 1; b < g->n && rc == PX_OK; b++) {
+        if (qschema_resolve_alt(x->s, &g->a[b], other, ov)) {
+            rc = add_reading(x, sp, (size_t)cols[0], other[0],
+                             "a phrase this book can read two ways: the lexicon's first "
+                             "reading that fits its columns was applied",
+                             err);
+            break;
+        }
+    }
+    if (st->member >= 0) {
+        x->items[st->member].used = 1;
+    }
+    it->used = 1;
+    clear_pending(st);
+    return rc;
 }
 
 static int do_soft(struct pctx *x, struct pstate *st, size_t j, struct px_err *err)
@@ -820,6 +888,9 @@ int qgrammar_run(struct pctx *x, struct px_err *err)
         case IT_SOFT:
         case IT_MODSOFT:
             rc = do_soft(x, &st, j, err);
+            break;
+        case IT_READING:
+            rc = do_reading(x, &st, j, err);
             break;
         case IT_STOP:
         case IT_PEOPLE:

@@ -21,6 +21,17 @@ static void entry_free(struct lex_entry *e)
     e->concept = NULL;
 }
 
+static void rgroup_free(struct lex_rgroup *g)
+{
+    for (size_t a = 0; a < g->n; a++) {
+        for (size_t k = 0; k < g->a[a].n; k++) {
+            px_free(g->a[a].c[k].concept);
+            px_free(g->a[a].c[k].value);
+        }
+    }
+    g->n = 0;
+}
+
 void query_lexicon_free(struct query_lexicon *lex)
 {
     if (lex == NULL) {
@@ -30,6 +41,10 @@ void query_lexicon_free(struct query_lexicon *lex)
         entry_free(&lex->e[i]);
     }
     px_free(lex->e);
+    for (size_t g = 0; g < lex->n_rg; g++) {
+        rgroup_free(&lex->rg[g]);
+    }
+    px_free(lex->rg);
     px_free(lex->people_concept);
     px_free(lex->currency_concept);
     px_free(lex);
@@ -262,6 +277,110 @@ static int set_concept(char **slot, const cJSON *root, const char *key, const ch
     return rc;
 }
 
+// One constraint {"concept": "household size", "op": "eq", "value": 1 | "Married"}.
+static int read_rcons(const cJSON *o, struct lex_rcons *c, const char *where, struct px_err *err)
+{
+    static const char *const k_ops[] = {"lt", "le", "gt", "ge", "eq", "ne", NULL, NULL, NULL,
+                                        "contains", "not_contains", "is_true", "is_false"};
+    const char *concept = NULL, *op = NULL;
+    memset(c, 0, sizeof *c);
+    if (!cJSON_IsObject(o)) {
+        return px_fail(err, PX_EFORMAT, "%s: a constraint must be an object", where);
+    }
+    int rc = jsonx_get_string(o, "concept", true, NULL, &concept, where, err);
+    if (rc == PX_OK) rc = jsonx_get_string(o, "op", true, NULL, &op, where, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    int found = 0;
+    for (size_t i = 0; i < sizeof k_ops / sizeof k_ops[0] && !found; i++) {
+        if (k_ops[i] != NULL && strcmp(k_ops[i], op) == 0) {
+            c->op = (enum query_op)i, found = 1;
+        }
+    }
+    if (!found) {
+        return px_fail(err, PX_EFORMAT, "%s: op \"%s\" is not lt/le/gt/ge/eq/ne/contains/"
+                       "not_contains/is_true/is_false", where, op);
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+    int is_bool = c->op == QUERY_OP_IS_TRUE || c->op == QUERY_OP_IS_FALSE;
+    int list_op = c->op == QUERY_OP_CONTAINS || c->op == QUERY_OP_NOT_CONTAINS;
+    if (is_bool ? v != NULL
+                : !(cJSON_IsString(v) && (list_op || c->op == QUERY_OP_EQ || c->op == QUERY_OP_NE)) &&
+                      !(cJSON_IsNumber(v) && isfinite(v->valuedouble) && !list_op)) {
+        return px_fail(err, PX_EFORMAT, "%s: \"value\" must be a number (lt..ne), a string (eq, "
+                       "ne, contains, not_contains) or absent (is_true, is_false)", where);
+    }
+    rc = concept_build(concept, where, &c->concept, err);
+    if (rc == PX_OK && cJSON_IsString(v)) {
+        c->value = px_strdup(v->valuestring);
+        if (c->value == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory reading %s", where);
+        }
+    } else if (rc == PX_OK && v != NULL) {
+        c->num = v->valuedouble;
+    }
+    return rc;
+}
+
+// "readings": [{"words": [...], "means": [[constraint, ...], ...]}]: phrases whose meaning the
+// book decides: the first alternative all of whose concepts (and values) the table has.
+static int lex_add_readings(struct query_lexicon *lex, const cJSON *arr, const char *what,
+                            struct px_err *err)
+{
+    if (!cJSON_IsArray(arr)) {
+        return px_fail(err, PX_EFORMAT, "%s: \"readings\" must be an array of objects", what);
+    }
+    size_t i = 0;
+    for (const cJSON *o = arr->child; o != NULL; o = o->next, i++) {
+        char where[160];
+        snprintf(where, sizeof where, "%s: readings[%zu]", what, i);
+        const cJSON *means = cJSON_GetObjectItemCaseSensitive(o, "means");
+        int n_alts = cJSON_IsArray(means) ? cJSON_GetArraySize(means) : -1;
+        if (!cJSON_IsObject(o) || n_alts < 1 || n_alts > LIMIT_LEXICON_READING_ALTS) {
+            return px_fail(err, PX_EFORMAT, "%s: needs \"words\" and \"means\": 1..%d "
+                           "alternatives", where, LIMIT_LEXICON_READING_ALTS);
+        }
+        if (lex->n_rg == lex->cap_rg) {
+            size_t cap = lex->cap_rg ? lex->cap_rg * 2 : 8;
+            struct lex_rgroup *p = px_realloc(lex->rg, cap * sizeof *p);
+            if (p == NULL) {
+                return px_fail(err, PX_ENOMEM, "out of memory growing the lexicon");
+            }
+            lex->rg = p;
+            lex->cap_rg = cap;
+        }
+        struct lex_rgroup *g = &lex->rg[lex->n_rg++];
+        memset(g, 0, sizeof *g);
+        for (const cJSON *alt = means->child; alt != NULL; alt = alt->next) {
+            int n_cons = cJSON_IsArray(alt) ? cJSON_GetArraySize(alt) : -1;
+            if (n_cons < 1 || n_cons > LIMIT_LEXICON_READING_CONS) {
+                return px_fail(err, PX_EFORMAT, "%s: an alternative is an array of 1..%d "
+                               "constraints", where, LIMIT_LEXICON_READING_CONS);
+            }
+            struct lex_ralt *a = &g->a[g->n++];
+            a->n = 0;
+            for (const cJSON *c = alt->child; c != NULL; c = c->next) {
+                int rc = read_rcons(c, &a->c[a->n], where, err);
+                if (a->c[a->n].concept != NULL || a->c[a->n].value != NULL) {
+                    a->n++; // counted so rgroup_free releases what was read
+                }
+                if (rc != PX_OK) {
+                    return rc;
+                }
+            }
+        }
+        struct lex_entry t = {0};
+        t.rgroup = lex->n_rg - 1;
+        int rc = lex_add_strings(lex, cJSON_GetObjectItemCaseSensitive(o, "words"), LEX_READING,
+                                 NULL, &t, where, "words", err);
+        if (rc != PX_OK) {
+            return rc;
+        }
+    }
+    return PX_OK;
+}
+
 static int lex_merge_tree(struct query_lexicon *lex, const cJSON *root, const char *what,
                           struct px_err *err)
 {
@@ -271,7 +390,7 @@ static int lex_merge_tree(struct query_lexicon *lex, const cJSON *root, const ch
     static const char *const k_known[] = {
         "format",  "version",   "concepts",   "people",   "people_concept", "currency_concept",
         "soft",    "modifiers", "comparators", "membership", "negation",     "fillers",
-        "stopwords", "numbers", "decades",    "value_mention_weight"};
+        "stopwords", "numbers", "decades",    "value_mention_weight", "readings"};
     for (const cJSON *it = root->child; it != NULL; it = it->next) {
         int known = it->string != NULL && it->string[0] == '_'; // "_comment" keys
         for (size_t i = 0; !known && i < sizeof k_known / sizeof k_known[0]; i++) {
@@ -348,6 +467,10 @@ static int lex_merge_tree(struct query_lexicon *lex, const cJSON *root, const ch
     }
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decades");
     if (dec != NULL && (rc = lex_add_numbers(lex, dec, LEX_DECADE, what, "decades", err))) {
+        return rc;
+    }
+    const cJSON *rd = cJSON_GetObjectItemCaseSensitive(root, "readings");
+    if (rd != NULL && (rc = lex_add_readings(lex, rd, what, err)) != PX_OK) {
         return rc;
     }
     return PX_OK;

@@ -22,6 +22,7 @@ static const int k_prio[] = {
     [IT_CMP] = 9,    [IT_SOFT] = 8,       [IT_MODSOFT] = 8, [IT_VALUE] = 6,  [IT_MENTION] = 5,
     [IT_NEG] = 4,    [IT_CMP_AFTER] = 3,  [IT_MEMBER] = 3,  [IT_NUM] = 3,    [IT_PEOPLE] = 2,
     [IT_STOP] = 1,   [IT_FILLER] = 1,     [IT_WORD] = 0,    [IT_SYM] = 0,    [IT_BREAK] = 0,
+    [IT_READING] = 7,
 };
 
 static void cand(struct item *best, enum item_kind kind, size_t i, size_t n, long col,
@@ -40,6 +41,30 @@ static void cand(struct item *best, enum item_kind kind, size_t i, size_t n, lon
         best->i_value = i_value;
         best->lex = e;
     }
+}
+
+// The column of a lexicon concept: the first whose label or name holds the concept's words,
+// else the first holding one of the concept's alias phrases ("income" on a table whose column
+// is "Household earnings": "earnings" is an alias of income) that is not just part of the
+// concept's own words. The people concept is resolved
+// by its own words only: its aliases ("years") would make any number of years an age.
+static long resolve(const struct pctx *x, const char *concept, int numeric_only)
+{
+    long c = qschema_resolve_concept(x->s, concept, numeric_only);
+    if (c >= 0 || concept == NULL ||
+        (x->lex->people_concept != NULL && strcmp(concept, x->lex->people_concept) == 0)) {
+        return c;
+    }
+    for (size_t k = 0; k < x->lex->n && c < 0; k++) {
+        const struct lex_entry *e = &x->lex->e[k];
+        if (e->kind == LEX_ALIAS && e->concept != NULL && strcmp(e->concept, concept) == 0 &&
+            e->ph.text != NULL && strstr(concept, e->ph.text) == NULL) {
+            // an alias that is part of the concept's own words ("credit" of "credit score")
+            // is a shortening, not another name: it would find any column with that word
+            c = qschema_resolve_concept(x->s, e->ph.text, numeric_only);
+        }
+    }
+    return c;
 }
 
 // Longest column mention (label, name or alias) at token i, restricted to numeric columns when
@@ -67,7 +92,7 @@ size_t qmatch_mention(const struct pctx *x, size_t i, int numeric_only, long *co
         }
         size_t n = qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, 1);
         if (n > best) {
-            long c = qschema_resolve_concept(x->s, e->concept, numeric_only);
+            long c = resolve(x, e->concept, numeric_only);
             if (c >= 0) {
                 best = n, *col = c;
             }
@@ -242,13 +267,14 @@ struct item qmatch_at(const struct pctx *x, size_t i)
         [LEX_MODIFIER] = IT_MODSOFT, [LEX_CMP] = IT_CMP,      [LEX_CMP_AFTER] = IT_CMP_AFTER,
         [LEX_MEMBER] = IT_MEMBER, [LEX_NEG] = IT_NEG,         [LEX_FILLER] = IT_FILLER,
         [LEX_STOP] = IT_STOP,     [LEX_NUMBER] = IT_NUM,      [LEX_DECADE] = IT_NUM,
+        [LEX_READING] = IT_READING,
     };
     for (size_t k = 0; k < x->lex->n; k++) {
         const struct lex_entry *e = &x->lex->e[k];
         if (e->kind == LEX_ALIAS) {
             continue; // done by qmatch_mention
         }
-        int plural = e->kind == LEX_PEOPLE || e->kind == LEX_SOFT;
+        int plural = e->kind == LEX_PEOPLE || e->kind == LEX_SOFT || e->kind == LEX_READING;
         size_t ne = qphrase_match(&e->ph, x->toks, x->n_tok, i, x->low, plural);
         if (ne == 0) {
             continue;
@@ -262,7 +288,7 @@ struct item qmatch_at(const struct pctx *x, size_t i)
         }
         long c = -1;
         if (e->kind == LEX_SOFT) {
-            c = qschema_resolve_concept(s, e->concept, 1);
+            c = resolve(x, e->concept, 1);
             if (c < 0) {
                 continue; // this table has no such column: the words stay semantic
             }
@@ -273,9 +299,32 @@ struct item qmatch_at(const struct pctx *x, size_t i)
             }
             ne += nm;
         } else if (e->kind == LEX_CMP) {
-            c = qschema_resolve_concept(s, e->concept, 1);
+            c = resolve(x, e->concept, 1);
         }
-        cand(&best, k_kind[e->kind], i, ne, c, -1, e);
+        long alt = -1;
+        if (e->kind == LEX_READING) { // the first alternative this table's columns hold
+            const struct lex_rgroup *g = &x->lex->rg[e->rgroup];
+            long cols[LIMIT_LEXICON_READING_CONS], vals[LIMIT_LEXICON_READING_CONS];
+            for (size_t a = 0; a < g->n && alt < 0; a++) {
+                if (qschema_resolve_alt(s, &g->a[a], cols, vals)) {
+                    alt = (long)a, c = cols[0];
+                }
+            }
+            if (alt < 0) {
+                continue; // no reading fits this book: the words stay semantic
+            }
+            // a column named from inside the phrase that reaches past it is meant instead:
+            // "with children in college" is the column, not the "with children" reading
+            int longer = 0;
+            for (size_t t = i + 1; t < i + ne && !longer; t++) {
+                long mc = -1;
+                longer = t + qmatch_mention(x, t, 0, &mc) > i + ne;
+            }
+            if (longer) {
+                continue;
+            }
+        }
+        cand(&best, k_kind[e->kind], i, ne, c, alt, e);
         if (best.lex == e && (e->kind == LEX_NUMBER || e->kind == LEX_DECADE)) {
             best.num = e->value;
             best.flags = e->kind == LEX_DECADE ? NUM_DECADE : 0;

@@ -381,3 +381,58 @@ void query_schema_set_suggester(struct query_schema *s, const struct query_sugge
         memset(&s->sg, 0, sizeof s->sg);
     }
 }
+
+// Index of the value of column c spelled v (ASCII case ignored, or the same word form), or -1.
+static long find_value(const struct qcol *c, const char *v)
+{
+    char a[QSTEM_BYTES], b[QSTEM_BYTES];
+    qword_stem(v, strlen(v), a, sizeof a);
+    for (size_t i = 0; i < c->n_values; i++) {
+        const char *o = c->values[i].orig;
+        size_t k = 0;
+        while (o[k] && v[k] && lower((unsigned char)o[k]) == lower((unsigned char)v[k])) {
+            k++;
+        }
+        if (o[k] == '\0' && v[k] == '\0') {
+            return (long)i;
+        }
+        qword_stem(o, strlen(o), b, sizeof b);
+        if (strchr(o, ' ') == NULL && strcmp(a, b) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+int qschema_resolve_alt(const struct query_schema *s, const struct lex_ralt *a, long *cols,
+                        long *vals)
+{
+    for (size_t k = 0; k < a->n; k++) {
+        const struct lex_rcons *rc = &a->c[k];
+        int is_bool = rc->op == QUERY_OP_IS_TRUE || rc->op == QUERY_OP_IS_FALSE;
+        long c = qschema_resolve_concept(s, rc->concept, rc->value == NULL && !is_bool);
+        if (c < 0) {
+            return 0;
+        }
+        const struct qcol *q = &s->cols[c];
+        vals[k] = -1;
+        if (is_bool) {
+            if (q->kind != QUERY_COL_BOOL) {
+                return 0;
+            }
+        } else if (rc->value == NULL) {
+            if (q->kind != QUERY_COL_NUMERIC) {
+                return 0;
+            }
+        } else {
+            int list_op = rc->op == QUERY_OP_CONTAINS || rc->op == QUERY_OP_NOT_CONTAINS;
+            if ((q->kind != QUERY_COL_CATEGORY && q->kind != QUERY_COL_LIST) ||
+                (q->kind == QUERY_COL_LIST) != list_op ||
+                (vals[k] = find_value(q, rc->value)) < 0) {
+                return 0;
+            }
+        }
+        cols[k] = c;
+    }
+    return a->n > 0;
+}

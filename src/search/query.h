@@ -115,6 +115,15 @@
 //   mentioned after a membership verb or negation with no number → gt 0 / eq 0 ("with
 //   children in college", "without a mortgage"). A code of 1-3 capitals ("IN", "OR", "A")
 //   that is also a lexicon word matches as a value only typed as the code.
+// - Readings chosen from the data: a lexicon "readings" phrase ("living alone", "parents",
+//   "with children", "recently got married") lists alternatives of constraints on concepts;
+//   the first whose concepts (and values) this table holds is applied ("recently got married"
+//   → life events contains Marriage where the book has life events, else marital status =
+//   Married), a later one that fits as well is the plan's alternative reading. A column named
+//   from inside the phrase and reaching past it wins ("with children in college").
+// - A lexicon concept resolves to the first column whose label or name holds its words, else
+//   one holding one of its alias phrases ("income" → "Household earnings"), except for the
+//   people concept and aliases that are only part of the concept's words ("credit").
 // - Negation scope: a negation ("not", "no", "without", "excluding", "don't have", "other
 //   than", "outside") applies to the next value, mention, soft word or comparison; stop and
 //   people words do not end it ("not interested in travel" → interests not_contains Travel,

@@ -136,6 +136,27 @@ enum lex_kind {
     LEX_STOP = 9,      // "find", "interested": dropped from the semantic text
     LEX_NUMBER = 10,   // "two" → 2
     LEX_DECADE = 11,   // "thirties" → 30s
+    LEX_READING = 12,  // "living alone": alternatives of constraints, the book picks one
+};
+
+// One constraint of a reading: concept (padded phrase text) op number or value.
+struct lex_rcons {
+    char *concept;    // owned
+    enum query_op op; // lt..ne, contains, not_contains, is_true, is_false
+    double num;       // numeric ops
+    char *value;      // owned, or NULL: a number
+};
+
+// One alternative: all its constraints hold together.
+struct lex_ralt {
+    size_t n;
+    struct lex_rcons c[LIMIT_LEXICON_READING_CONS];
+};
+
+// The alternatives of a "readings" entry, in the lexicon's order of preference.
+struct lex_rgroup {
+    size_t n;
+    struct lex_ralt a[LIMIT_LEXICON_READING_ALTS];
 };
 
 struct lex_entry {
@@ -148,6 +169,7 @@ struct lex_entry {
     double lo, hi;    // SOFT range
     double weight;    // SOFT / MODIFIER
     double value;     // NUMBER / DECADE
+    size_t rgroup;    // READING: index into query_lexicon.rg
 };
 
 struct query_lexicon {
@@ -156,7 +178,14 @@ struct query_lexicon {
     char *people_concept;   // padded, owned; NULL: bare numbers stay unbound
     char *currency_concept; // padded, owned; which currency column "$100k" means by default
     double value_weight;    // boost weight of a bare list-value mention
+    struct lex_rgroup *rg;  // [n_rg] "readings" alternatives, owned
+    size_t n_rg, cap_rg;
 };
+
+// The columns and values an alternative needs in schema s: 1 with cols[k] (and vals[k], the
+// value's index or -1) for each constraint when every one resolves, else 0.
+int qschema_resolve_alt(const struct query_schema *s, const struct lex_ralt *a, long *cols,
+                        long *vals);
 
 // ---- items (qmatch.c) ----
 
@@ -176,6 +205,7 @@ enum item_kind {
     IT_FILLER = 12,
     IT_STOP = 13,
     IT_PEOPLE = 14,
+    IT_READING = 15, // a lexicon phrase with alternative readings; i_value: the one applied
 };
 
 struct item {

@@ -57,6 +57,12 @@ static struct query_schema *make_bank(void)
     ADD(query_schema_add_category(s, "products_held", NULL, products, 5, true, NULL));
     ADD(query_schema_add_category(s, "interests", NULL, interests, 3, true, NULL));
     ADD(query_schema_add_bool(s, "digital_user", NULL, NULL));
+    static const double q_dep[] = {0, 0, 1, 2, 6};
+    static const char *const events[] = {"Marriage", "New Baby", "Relocation", "Retirement"};
+    ADD(query_schema_add_numeric(s, "dependents", NULL, QUERY_UNIT_NONE, 1, q_dep, 5, NULL));
+    ADD(query_schema_add_numeric(s, "children_in_college", NULL, QUERY_UNIT_NONE, 1, q_dep, 5,
+                                 NULL));
+    ADD(query_schema_add_category(s, "life_events", NULL, events, 4, true, NULL));
     return s;
 }
 
@@ -114,6 +120,11 @@ static struct query_schema *make_cu(void)
     ADD(query_schema_add_category(s, "goals", NULL, goals, 3, true, NULL));
     ADD(query_schema_add_bool(s, "veteran", NULL, NULL));
     ADD(query_schema_add_bool(s, "online_banking", NULL, NULL));
+    static const double q_hh[] = {1, 1, 2, 3, 8};
+    static const char *const marital[] = {"Married", "Single", "Widowed"};
+    ADD(query_schema_add_numeric(s, "household_size", NULL, QUERY_UNIT_NONE, 1, q_hh, 5, NULL));
+    ADD(query_schema_add_numeric(s, "kids_at_home", NULL, QUERY_UNIT_NONE, 1, q_hh, 5, NULL));
+    ADD(query_schema_add_category(s, "marital", NULL, marital, 3, false, NULL));
     return s;
 }
 
@@ -284,8 +295,24 @@ static void test_number_binding(void **state)
         {"more than 60 days delinquent", "days_past_due gt 60", NULL, ""},
         {"use pct under 10 percent", "credit_use_pct lt 10", "", ""},
         {"home loan owed over $200,000", "home_loan_owed gt 200", "", "home_loan_owed"},
+        // a concept found through its aliases: "making" means income, this table's column for
+        // it is "Household earnings" ("earnings" is an alias of income)
+        {"making less than 40 grand a year", "household_earnings lt 40", "",
+         "household_earnings"},
+        // "without X" is X = 0 only where 0 is among X's values
+        {"without a home loan owed", "home_loan_owed eq 0", "", ""},
     };
     run(g_cu, cu, N_OF(cu), "cu");
+    static const struct gcase bank2[] = {
+        {"making less than 40k", "annual_income lt 40000", "", ""},
+        {"without a mortgage balance", "mortgage_balance eq 0", "", ""},
+        {"without a credit score", "", NULL, ""},
+    };
+    run(g_bank, bank2, N_OF(bank2), "bank");
+    static const struct gcase whole2[] = {
+        {"without a default probability", "", NULL, ""},
+    };
+    run(g_whole, whole2, N_OF(whole2), "wholesale");
 }
 
 // 3. Negation with the right scope.
@@ -449,13 +476,46 @@ static void test_readings(void **state)
     query_plan_free(p);
 }
 
+// 5. Readings chosen from the data: the lexicon's first alternative this book holds is
+// applied, a later one that fits as well is shown as the other reading.
+static void test_data_readings(void **state)
+{
+    (void)state;
+    static const struct gcase bank[] = {
+        // no household size here: not married and no dependents
+        {"over 65 living alone", "age gt 65; marital_status ne Married; dependents eq 0", NULL,
+         "age"},
+        // dependents first, children in college shown as the other reading
+        {"parents under 40", "dependents gt 0; age lt 40", NULL, "dependents|age"},
+        {"over 65 with children", "age gt 65; dependents gt 0", NULL, "age|dependents"},
+        // the named column wins over the phrase inside it
+        {"with children in college", "children_in_college gt 0", "", ""},
+        // the life event, the marital status shown as the other reading
+        {"recently got married", "life_events contains Marriage", "", "life_events"},
+        {"not recently married", "life_events not_contains Marriage", "", "life_events"},
+    };
+    run(g_bank, bank, N_OF(bank), "bank");
+    static const struct gcase cu[] = {
+        {"members living alone", "household_size eq 1", "", ""},
+        {"single parents", "marital eq Single; kids_at_home gt 0", "", ""},
+        // no life events here: married is the status
+        {"recently got married", "marital eq Married", NULL, ""},
+    };
+    run(g_cu, cu, N_OF(cu), "cu");
+    static const struct gcase whole[] = {
+        // a book without any of the readings' columns: the words stay text
+        {"parents", "", "parents", ""},
+    };
+    run(g_whole, whole, N_OF(whole), "wholesale");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_number_binding), cmocka_unit_test(test_negation_scope),
         cmocka_unit_test(test_negated_soft),   cmocka_unit_test(test_lists),
         cmocka_unit_test(test_codes),          cmocka_unit_test(test_not_understood),
-        cmocka_unit_test(test_readings),
+        cmocka_unit_test(test_readings),       cmocka_unit_test(test_data_readings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
