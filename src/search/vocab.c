@@ -812,17 +812,23 @@ int vocab_finish(struct vocab *v, struct px_err *err)
     // scratch synsets: one per level of the broader walk plus the sense and its pointer target
     size_t n_ss = (v->params.broader_depth > 3 ? v->params.broader_depth : 3) + 2;
     struct lang_wn_synset *ss = v->wn != NULL ? px_calloc(n_ss, sizeof *ss) : NULL;
-    if (v->wn != NULL && ss == NULL) {
+    // the targets' texts, copied: adding keys grows the pool, which moves the bytes the words
+    // of a text would otherwise point into
+    char *texts = px_malloc(v->pool_n > 0 ? v->pool_n : 1);
+    if ((v->wn != NULL && ss == NULL) || texts == NULL) {
+        px_free(ss);
+        px_free(texts);
         return px_fail(err, PX_ENOMEM, "out of memory expanding the vocabulary");
     }
+    memcpy(texts, v->pool, v->pool_n);
     char key[KEY_MAX];
     size_t kn;
     // grammar first: their stems block relatives, their words are typo targets
     for (size_t t = 0; t < v->n_targets && rc == PX_OK; t++) {
         const struct target *g = &v->targets[t];
         struct words ws;
-        if (g->i_value != VOCAB_GRAMMAR || !split_words(v->pool + g->text,
-                                                         strlen(v->pool + g->text), 0, &ws)) {
+        if (g->i_value != VOCAB_GRAMMAR ||
+            !split_words(texts + g->text, strlen(texts + g->text), 0, &ws)) {
             continue;
         }
         if (ws.n <= LIMIT_VOCAB_PHRASE_WORDS) {
@@ -841,7 +847,7 @@ int vocab_finish(struct vocab *v, struct px_err *err)
         if (g->i_value == VOCAB_GRAMMAR) {
             continue;
         }
-        const char *text = v->pool + g->text;
+        const char *text = texts + g->text;
         struct words ws;
         if (!split_words(text, strlen(text), g->i_value == VOCAB_LABEL, &ws)) {
             continue;
@@ -882,6 +888,7 @@ int vocab_finish(struct vocab *v, struct px_err *err)
         }
     }
     px_free(ss);
+    px_free(texts);
     for (int pos = 0; v->wn != NULL && rc == PX_OK && pos < LANG_WN_N_POS - 1; pos++) {
         struct exc_ctx ec = {v, PX_OK, err};
         lang_wordnet_each_exception(v->wn, (enum lang_wn_pos)pos, add_exception, &ec);
