@@ -617,6 +617,37 @@ static int add_broader(struct vocab *v, uint32_t t, const struct lang_wn_synset 
     return PX_OK;
 }
 
+// Places a place is part of, beyond the first: London → England → United Kingdom → Europe, so
+// "European" (whose pertainym is Europe) and "British" reach the book's cities. Part holonyms
+// of locations only (noun.location), up to three levels (scratch: two synsets).
+static int add_wholes(struct vocab *v, uint32_t t, const struct lang_wn_synset *ss,
+                      size_t level, float rank, struct lang_wn_synset *scratch,
+                      struct px_err *err)
+{
+    if (level > 3 || ss->lex_filenum != 15) {
+        return PX_OK;
+    }
+    for (size_t i = 0; i < ss->n_ptrs; i++) {
+        const struct lang_wn_ptr *p = &ss->ptrs[i];
+        if (p->kind != LANG_WN_PTR_HOLONYM || strcmp(p->sym, "#p") != 0) {
+            continue;
+        }
+        struct px_err e = {0};
+        if (lang_wordnet_synset(v->wn, p->pos, p->offset, scratch, &e) != PX_OK) {
+            continue;
+        }
+        int rc = add_synset_words(v, t, scratch, 0, VOCAB_WHOLE,
+                                  (0.65f - 0.05f * (float)level) * rank, err);
+        if (rc == PX_OK) {
+            rc = add_wholes(v, t, scratch, level + 1, rank, scratch + 1, err);
+        }
+        if (rc != PX_OK) {
+            return rc;
+        }
+    }
+    return PX_OK;
+}
+
 // Index of word w[0..n) (a lemma: '_' for spaces, lower case) among ss's words, 1-based; 0.
 static unsigned word_no(const struct lang_wn_synset *ss, const char *lemma, size_t n)
 {
@@ -712,6 +743,9 @@ static int expand_wordnet(struct vocab *v, uint32_t t, const char *lemma, size_t
                     }
                     rc = add_synset_words(v, t, &ss[1], lexical ? p->dst : 0, how, conf * rank,
                                           err);
+                    if (rc == PX_OK && how == VOCAB_WHOLE) {
+                        rc = add_wholes(v, t, &ss[1], 2, rank, &ss[2], err);
+                    }
                 }
                 if (rc == PX_OK && kinds_of(&ss[0], is_label, pos, k)) {
                     rc = add_broader(v, t, &ss[0], 1, rank, &ss[1], err);
@@ -776,19 +810,25 @@ int vocab_finish(struct vocab *v, struct px_err *err)
     }
     int rc = PX_OK;
     // scratch synsets: one per level of the broader walk plus the sense and its pointer target
-    size_t n_ss = v->params.broader_depth + 2;
+    size_t n_ss = (v->params.broader_depth > 3 ? v->params.broader_depth : 3) + 2;
     struct lang_wn_synset *ss = v->wn != NULL ? px_calloc(n_ss, sizeof *ss) : NULL;
-    if (v->wn != NULL && ss == NULL) {
+    // the targets' texts, copied: adding keys grows the pool, which moves the bytes the words
+    // of a text would otherwise point into
+    char *texts = px_malloc(v->pool_n > 0 ? v->pool_n : 1);
+    if ((v->wn != NULL && ss == NULL) || texts == NULL) {
+        px_free(ss);
+        px_free(texts);
         return px_fail(err, PX_ENOMEM, "out of memory expanding the vocabulary");
     }
+    memcpy(texts, v->pool, v->pool_n);
     char key[KEY_MAX];
     size_t kn;
     // grammar first: their stems block relatives, their words are typo targets
     for (size_t t = 0; t < v->n_targets && rc == PX_OK; t++) {
         const struct target *g = &v->targets[t];
         struct words ws;
-        if (g->i_value != VOCAB_GRAMMAR || !split_words(v->pool + g->text,
-                                                         strlen(v->pool + g->text), 0, &ws)) {
+        if (g->i_value != VOCAB_GRAMMAR ||
+            !split_words(texts + g->text, strlen(texts + g->text), 0, &ws)) {
             continue;
         }
         if (ws.n <= LIMIT_VOCAB_PHRASE_WORDS) {
@@ -807,7 +847,7 @@ int vocab_finish(struct vocab *v, struct px_err *err)
         if (g->i_value == VOCAB_GRAMMAR) {
             continue;
         }
-        const char *text = v->pool + g->text;
+        const char *text = texts + g->text;
         struct words ws;
         if (!split_words(text, strlen(text), g->i_value == VOCAB_LABEL, &ws)) {
             continue;
@@ -848,6 +888,7 @@ int vocab_finish(struct vocab *v, struct px_err *err)
         }
     }
     px_free(ss);
+    px_free(texts);
     for (int pos = 0; v->wn != NULL && rc == PX_OK && pos < LANG_WN_N_POS - 1; pos++) {
         struct exc_ctx ec = {v, PX_OK, err};
         lang_wordnet_each_exception(v->wn, (enum lang_wn_pos)pos, add_exception, &ec);
@@ -984,10 +1025,13 @@ static int lookup_derived(const struct vocab *v, const char *w, size_t n, struct
                         }
                         char key[KEY_MAX];
                         size_t kn;
+                        // the via points into the mapped dictionary: not NUL-terminated, so the
+                        // candidate names the value's own posting's via instead
+                        if (exact_key('R', ws.w, ws.len, ws.n, key, &kn)) { // "Europe"
+                            collect_key(v, c, key, kn, 1, VOCAB_DERIVED, 0.8f, NULL);
+                        }
                         rc = stem_key(v, 'K', ws.w, ws.len, ws.n, NULL, 0, key, &kn, err);
                         if (rc == PX_OK && kn > 0) {
-                            // the via points into the mapped dictionary: not NUL-terminated,
-                            // so the candidate names the value's own posting's via instead
                             collect_key(v, c, key, kn, 1, VOCAB_DERIVED, 0.8f, NULL);
                         }
                     }

@@ -12,6 +12,7 @@
 #include "embedder.h"
 #include "fsx.h"
 #include "mem.h"
+#include "query.h"
 #include "vocab.h"
 
 struct col {
@@ -51,6 +52,12 @@ static const struct col k_cu[] = {
     {"card_type", {"None", "Share Secured", "Visa Classic", "Visa Platinum", "Visa Signature"}},
     {"fico", {NULL}},
     {"deposit_total", {NULL}},
+};
+
+// the wholesale book's locations (src/data/wholesale.c)
+static const struct col k_wholesale[] = {
+    {"location", {"New York", "London", "Frankfurt", "Singapore", "Hong Kong", "Tokyo", "Paris",
+                  "Sydney", "Dubai", "Toronto", "Zurich", "Chicago"}},
 };
 
 static const char *const k_grammar[] = {
@@ -217,6 +224,29 @@ static void test_cu_relatives(void **state)
         {"cooks", "Chef", VOCAB_NARROWER},
     };
     check_table(v, w, sizeof w / sizeof *w);
+    vocab_free(v);
+}
+
+// Places through several part-of levels, and adjectives through their pertainyms.
+static void test_wholesale_places(void **state)
+{
+    (void)state;
+    if (!have_wordnet()) {
+        skip();
+    }
+    struct vocab *v = build(k_wholesale, 1, NULL);
+    static const struct want w[] = {
+        {"England", "London", VOCAB_WHOLE},
+        {"Europe", "London", VOCAB_WHOLE},
+        {"Europe", "Frankfurt", VOCAB_WHOLE},
+        {"Europe", "Paris", VOCAB_WHOLE},
+        {"European", "Zurich", VOCAB_WHOLE},
+        {"Germany", "Frankfurt", VOCAB_WHOLE},
+        {"Japan", "Tokyo", VOCAB_WHOLE},
+    };
+    check_table(v, w, sizeof w / sizeof *w);
+    assert_false(reaches(v, "Europe", "Tokyo", VOCAB_EMBEDDING));
+    assert_false(reaches(v, "European", "Sydney", VOCAB_EMBEDDING));
     vocab_free(v);
 }
 
@@ -412,13 +442,81 @@ static void test_faults(void **state)
     }
 }
 
+// query_parse_vocab with every allocation failing in turn: typos corrected (the lower-cased
+// copy grows), alternatives, derived forms; each failure is PX_ENOMEM or absorbed as benign,
+// nothing leaks, and the plan without faults reads the vocabulary's matches.
+static void test_parse_faults(void **state)
+{
+    (void)state;
+    struct px_err err = {0};
+    struct query_schema *s = NULL;
+    struct query_lexicon *lex = NULL;
+    static const char lexicon[] = "{\"people\": [\"customers\"], \"comparators\": [{\"words\": "
+                                  "[\"above\"], \"op\": \"gt\"}], \"fillers\": [\"in\", \"and\"]}";
+    static const double q[] = {300, 600, 700, 800, 850};
+    assert_int_equal(query_schema_new(&s, &err), PX_OK);
+    for (size_t c = 0; c < 6; c++) {
+        size_t n = 0;
+        while (k_retail[c].values[n] != NULL) {
+            n++;
+        }
+        assert_int_equal(query_schema_add_category(s, k_retail[c].label, NULL, k_retail[c].values,
+                                                   n, false, &err), PX_OK);
+    }
+    assert_int_equal(query_schema_add_numeric(s, "credit_score", NULL, QUERY_UNIT_NONE, 1, q, 5,
+                                              &err), PX_OK);
+    assert_int_equal(query_lexicon_parse(lexicon, sizeof lexicon - 1, &lex, &err), PX_OK);
+    struct vocab *v = NULL;
+    assert_int_equal(query_vocab_build(s, lex, NULL, &v, &err), PX_OK);
+    const char *text = "custmers in Texas with credt score abve 800 and retirees";
+    size_t live = px_mem_live_bytes();
+    for (long k = 1;; k++) {
+        px_mem_fail_at(k);
+        struct query_plan *plan = NULL;
+        int rc = query_parse_vocab(s, lex, v, text, strlen(text), &plan, &err);
+        int fired = px_mem_fault_fired();
+        px_mem_fail_at(0);
+        if (fired == 1) {
+            assert_int_equal(rc, PX_ENOMEM);
+            assert_null(plan);
+        } else {
+            assert_int_equal(rc, PX_OK);
+        }
+        query_plan_free(plan);
+        assert_int_equal(px_mem_live_bytes(), live);
+        if (!fired) {
+            break;
+        }
+        assert_true(k < 10000);
+    }
+    struct query_plan *plan = NULL;
+    assert_int_equal(query_parse_vocab(s, lex, v, text, strlen(text), &plan, &err), PX_OK);
+    int city = 0, score = 0, retired = 0;
+    for (size_t i = 0; i < plan->n_filters; i++) {
+        const struct query_filter *f = &plan->filters[i];
+        city |= f->i_col == 5 && f->op == QUERY_OP_IN && f->n_values == 3; // Dallas, Houston, Austin
+        score |= f->i_col == 6 && f->op == QUERY_OP_GT && f->lo == 800;   // credt, abve corrected
+        retired |= f->i_col == 2 && f->n_values == 1 && strcmp(f->values[0], "Retired") == 0;
+    }
+    if (have_wordnet()) {
+        assert_true(city);
+        assert_true(retired);
+    }
+    assert_true(score);
+    query_plan_free(plan);
+    vocab_free(v);
+    query_lexicon_free(lex);
+    query_schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retail_relatives), cmocka_unit_test(test_cu_relatives),
-        cmocka_unit_test(test_typos),            cmocka_unit_test(test_no_wordnet),
+        cmocka_unit_test(test_wholesale_places), cmocka_unit_test(test_typos),
+        cmocka_unit_test(test_no_wordnet),
         cmocka_unit_test(test_embedding_hook),   cmocka_unit_test(test_embedding_model),
-        cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_faults),           cmocka_unit_test(test_parse_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
