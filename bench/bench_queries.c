@@ -4,7 +4,7 @@
 // evaluator is the one test_query_set uses (tests/queryset/); this program only chooses what
 // to print. The held-out third is printed apart from the tuning part: look at it at the end.
 //
-// Usage: bench_queries [--runs R] [--baseline FILE] [--write-baseline]
+// Usage: bench_queries [--runs R] [--baseline FILE] [--write-baseline] [--no-vocab]
 //                      [--queries|--failing [--heldout]] [--ratchet] [--matches] [--keep DIR]
 //   --runs R          time each query over R searches (default 5)
 //   --baseline FILE   compare with FILE (default: bench/queries_baseline.txt of the source tree)
@@ -17,6 +17,8 @@
 //   --matches         only count each predicate's rows in its book (no search): for writing
 //                     queries, each must find someone
 //   --keep DIR        build the books in DIR (created) and leave them there
+//   --no-vocab        open the books without their vocabulary (search/vocab.h: stems, WordNet,
+//                     typos): what the vocabulary adds is the difference of the two runs
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,8 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_queries [--runs R] [--baseline FILE] [--write-baseline] "
-                    "[--queries|--failing [--heldout]] [--ratchet] [--matches] [--keep DIR]\n");
+                    "[--queries|--failing [--heldout]] [--ratchet] [--matches] [--keep DIR] "
+                    "[--no-vocab]\n");
     return 2;
 }
 
@@ -41,7 +44,7 @@ int main(int argc, char **argv)
     int runs = 5;
     const char *baseline_path = QS_BASELINE, *keep = NULL;
     bool write_baseline = false, queries = false, failing = false, ratchet = false;
-    bool matches = false, heldout = false;
+    bool matches = false, heldout = false, no_vocab = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
@@ -61,6 +64,8 @@ int main(int argc, char **argv)
             heldout = true;
         } else if (strcmp(argv[i], "--matches") == 0) {
             matches = true;
+        } else if (strcmp(argv[i], "--no-vocab") == 0) {
+            no_vocab = true;
         } else {
             return usage();
         }
@@ -89,6 +94,7 @@ int main(int argc, char **argv)
     }
     struct qs_env env = qs_env_default();
     env.work_dir = dir;
+    env.no_vocab = no_vocab;
     struct qs_books books;
     int rc = qs_books_open(&env, &books, &err);
     struct qs_outcome *out = rc == PX_OK ? calloc(set.n, sizeof *out) : NULL;

@@ -222,7 +222,28 @@
     if (!(a.boosts || []).length) b.append(el('span', { class: 'none', text: 'none' }));
     $('semantic').textContent = a.semantic_text ? '“' + a.semantic_text + '”' : 'none';
     $('semantic').className = a.semantic_text ? 'semantic' : 'none';
+    drawUnderstanding(a);
     $('plan').hidden = false;
+  }
+  // The plan's readings (how a span was read when the words alone did not settle it) and the
+  // spans it did not understand, with did-you-mean suggestions; text nodes only.
+  function drawUnderstanding(a) {
+    const r = $('readings');
+    const u = $('unknown');
+    clear(r);
+    clear(u);
+    for (const item of a.readings || []) {
+      const alt = item.alternative ? ' (not ' + (item.alternative.label || item.alternative.column) + ')' : '';
+      r.append(el('span', { class: 'reading', title: item.reason || '' },
+        '“' + (item.text || '') + '” → ' + (item.label || item.column) + alt + ': ' + (item.reason || '')));
+    }
+    for (const item of a.not_understood || []) {
+      const sugg = (item.suggestions || []).length ? ' — did you mean ' + item.suggestions.join(', ') + '?' : '';
+      u.append(el('span', { class: 'unknown-item', title: item.reason || '' },
+        '“' + (item.text || '') + '” — ' + (item.reason || 'not understood') + sugg));
+    }
+    $('readings-row').hidden = !(a.readings || []).length;
+    $('unknown-row').hidden = !(a.not_understood || []).length;
   }
 
   function drawResults() {

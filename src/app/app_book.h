@@ -62,6 +62,10 @@ struct app_book_params {
     bool read_only;            // open the database read-only, never migrate it (bundle snapshots)
     const char *lexicon_base_path; // a lexicon file used instead of the built-in one, or NULL
     bool lexical_only;         // skip the dense path (a bundle made without embeddings)
+    const char *wordnet_dir;   // WordNet's dictionary for the book's vocabulary: NULL for
+                               // /usr/share/wordnet, "" for none (stems and typos only)
+    bool no_vocab;             // match only the labels' and values' own words (no stems,
+                               // WordNet relatives or typos): the benchmark's "before"
 };
 
 struct app_book_params app_book_default_params(void);

@@ -7,7 +7,10 @@
 // sentence-transformer's weights open and the store holds vectors for that model (model id =
 // sha256 of model.safetensors), the vectors go to the engine too — its vector index keeps the
 // only copy — and each search lane gets an embedder context. engine_build derives the query
-// schema; the lexicon (built in, or the bundle's, plus a user file) completes the parser.
+// schema; the lexicon (built in, or the bundle's, plus a user file) completes the parser, and
+// the book's vocabulary (search/vocab.h: the labels and values through word forms, WordNet and
+// typos; app_book_params.wordnet_dir, no_vocab) is built from both, once, last. Its cost
+// depends on distinct values, not rows (bench/bench_vocab, bench/bench_parse).
 //
 // The dense path is optional: no weights, no vectors yet, or a vector the index refuses turn
 // it off with a one-line reason (dense_status) and the book searches on filters and keywords.
@@ -413,6 +416,10 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
         rc = engine_build(eb, &b->eng, err);
         eb = NULL; // consumed
     }
+    // the book's vocabulary: once per book, from its columns' labels and values
+    if (rc == PX_OK && !p.no_vocab) {
+        rc = query_vocab_build(engine_schema(b->eng), b->lex, p.wordnet_dir, &b->vocab, err);
+    }
     if (rc != PX_OK) {
         goto done;
     }
@@ -439,6 +446,7 @@ void app_book_close(struct app_book *b)
     px_free(b->raw);
     px_free(b->raw_off);
     engine_free(b->eng);
+    vocab_free(b->vocab);
     query_lexicon_free(b->lex);
     book_qcache_free(b->qc);
     book_lanes_free(&b->lanes);

@@ -23,6 +23,7 @@
 #include "query.h"
 #include "rowtext.h"
 #include "store.h"
+#include "vocab.h"
 
 // ---- profile text (book.c and index.c render rows the same way) ----
 
@@ -84,6 +85,7 @@ struct app_book {
     size_t *raw_off;              // owned: (n_rows * n_cols) offsets into raw
     struct engine *eng;           // owned: filter table, BM25, vectors, query schema, ranking
     struct query_lexicon *lex;    // owned
+    struct vocab *vocab;          // owned: the book's vocabulary (search/vocab.h), or NULL
     struct embedder *e;           // owned, NULL without the dense path
     int dim;                      // query vector dimension, 0 without the dense path
     struct book_qcache *qc;       // owned, NULL without the dense path: recent query vectors

@@ -66,7 +66,8 @@ int app_book_search(struct app_book *b, const char *query, size_t len, size_t to
         return px_fail(err, PX_ENOMEM, "out of memory");
     }
     res->plan->book = b;
-    rc = query_parse(engine_schema(b->eng), b->lex, query, len, &res->plan->qp, err);
+    rc = query_parse_vocab(engine_schema(b->eng), b->lex, b->vocab, query, len, &res->plan->qp,
+                           err);
     if (rc != PX_OK) {
         goto done;
     }

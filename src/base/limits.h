@@ -95,9 +95,38 @@
 // Words of one phrase (label, value, lexicon entry): longer ones are never typed whole.
 #define LIMIT_QUERY_PHRASE_WORDS 12
 #define LIMIT_QUERY_PHRASE_BYTES 256
+// Did-you-mean suggestions kept for one not-understood span of a query plan.
+#define LIMIT_QUERY_SUGGESTIONS 4
+// Lexicon "readings": alternatives of one phrase, and constraints of one alternative.
+#define LIMIT_LEXICON_READING_ALTS 6
+#define LIMIT_LEXICON_READING_CONS 3
 // The lexicon data file, and its entries (phrases) in all sections together.
 #define LIMIT_LEXICON_BYTES (1u << 20)
 #define LIMIT_LEXICON_ENTRIES 20000
+
+// ---- lexical resources (src/lang) and the book's vocabulary (src/search/vocab) ----
+// A word longer than this is its own stem and never a typo neighbour (nobody types 64 letters).
+#define LIMIT_STEM_WORD_BYTES 64
+// WordNet: a dictionary file larger than this is refused (data.noun is 15 MB).
+#define LIMIT_WORDNET_FILE_BYTES (256u << 20)
+// Synsets of one lemma read (index lines list at most a few dozen; "break" has 75 as a verb).
+#define LIMIT_WORDNET_SENSES 128
+// Words of one synset kept (w_cnt is two hex digits: at most 255 in the format).
+#define LIMIT_WORDNET_WORDS 255
+// Pointers of one synset kept (p_cnt is three digits: at most 999 in the format).
+#define LIMIT_WORDNET_POINTERS 999
+// One lemma or word as WordNet spells it ("united_states_of_america").
+#define LIMIT_WORDNET_LEMMA_BYTES 128
+// Base forms one inflected word can have (exceptions + detachment rules).
+#define LIMIT_WORDNET_BASES 16
+// Edit distance works on words of at most this many code points.
+#define LIMIT_FUZZY_WORD_CHARS 64
+// Vocabulary: keys (word forms, stems, relatives, typo variants) of one book.
+#define LIMIT_VOCAB_KEYS (1u << 22)
+// Candidates one phrase lookup returns, and did-you-mean suggestions for one word.
+#define LIMIT_VOCAB_CANDIDATES 32
+// Words of a phrase the vocabulary matches at once ("high net worth individual").
+#define LIMIT_VOCAB_PHRASE_WORDS 4
 
 // ---- vector index and lexical index (src/search) ----
 // Row ids are bit positions in candidate bitmaps and index slots: 2^28 rows (268 M) is far past

@@ -32,6 +32,11 @@
 //   quartile's lower edge), and "weight" is the lexicon's weight.
 // - span is [byte offset, byte length] of the query text the item came from (for chips on the
 //   web page and for "which filters did you apply" explanations); text is that slice.
+// - "match" (filters and boosts, only when the book's vocabulary found the value: parsed with
+//   query_parse_vocab) says how the words reached it — {"how": "stem" | "synonym" | "derived"
+//   | "broader" | "narrower" | "whole" | "typo", "via": the WordNet word that linked them} —
+//   so "doctors" → {"op":"eq","value":"Physician","match":{"how":"synonym","via":"doctor"}}
+//   and "Texas" → {"op":"in","value":["Dallas","Houston","Austin"],"match":{"how":"whole"}}.
 // - semantic_text is what no filter or boost consumed, minus stop words, in query order; it is
 //   what gets embedded. Mentions of list values that became boosts stay in it (the topic is
 //   still semantic content), soft words and filters leave it.
@@ -39,6 +44,19 @@
 //   20" on age, IS_TRUE and IS_FALSE on one flag), as {"filters":[i, j], "message": "filters
 //   i and j on 'age' cannot both hold"}. Contradictions are kept, not rejected: the search then
 //   returns nothing and says why, which is easier to act on than a parse error.
+// - not_understood lists every span no filter or boost used and no grammar word explains, in
+//   query order: {"span":[o,l], "text":"Texsa", "reason":"no column or value holds it; searched
+//   as text", "suggestions":["Texas"]}. Reasons: a number no column was named for ("over
+//   $500k": never guessed as income), a word no column or value holds (it stays in the
+//   semantic text and is still searched as words), a negation or comparison with nothing to
+//   apply to. suggestions are did-you-mean words of the book's vocabulary (search/vocab.h; the
+//   schema's suggester, query_schema_set_suggester, when the parse has no vocabulary).
+// - readings lists how a span was read when its words alone did not settle it: {"span":..,
+//   "text":"under 30", "column":"age", "label":"Age", "reason":"no column named: a number
+//   about people is read as the people concept's column", "alternative": null or {"column",
+//   "label"} of the reading not applied}. Readings are made for the people concept, for a word
+//   that names two columns (the first applied, the other the alternative), and for units
+//   decided from the data ("5%" on a 0..1 column, "100k" on a column in thousands).
 //
 // ## Grammar and binding rules (in the order they are tried)
 //
@@ -57,25 +75,60 @@
 //   between N and M, from N to M, N to M, N-M, decades (→ between 30 and 39, ages being whole
 //   years), bare N next to a column mention (→ eq). A negation before a comparator inverts it
 //   ("not over 50" → le 50).
-// - A numeric constraint binds to, in order: (1) a numeric column mentioned just before it
-//   (only filler words between: "credit score of at least 700"); (2) a numeric column
-//   mentioned right after it ("over $100k in income", "2+ children in college"); (3) the
-//   comparator's own concept ("older than 60" → age); (4) the column of the previous
-//   constraint when only fillers ("and") separate them and the value lies within that column's
-//   [min, max] ("credit score over 750 and under 800", but "... and under 30" → age); (5) for $ / k / M amounts the currency column of the
-//   "income" concept, else the first currency column; for N% the first percent column; (6) the
-//   lexicon's people concept (age), unless the number is an amount or percentage or is followed
-//   by an unknown word ("more than 3 products" stays semantic). Bare N binds only by (1) or (3).
-// - Units: $ / k / M / % amounts are divided by the column's scale (Income in $000: scale
-//   1000, so "$100k" → 100); a plain number larger than a scaled column's max whose scaled
-//   value fits is converted too ("income over 100000" on Income in $000 → 100).
+// - A numeric constraint binds to, in order: (1) a column named just before it (only filler
+//   and stop words between: "credit score of at least 700"), by its label, an alias, or a
+//   word whose form (qword_stem: plural and one ending off, "savings" / "Savings balance",
+//   "investments" / "Investment balance") is one of a numeric column's label or name words
+//   ("savings over 100000", "default risk above 10%": one more unknown word may stand
+//   between); (2) a numeric column mentioned right after it ("over $100k in income", "2+
+//   children in college"); (3) a word right after it, past fillers and stop words but not
+//   "and" / "or", that names one by its form ("over $500k in savings", "owe more than 400k on
+//   their mortgage", "more than 60 days delinquent"); (4) the comparator's own concept
+//   ("older than 60" → age); (5) the column of the previous constraint when only fillers
+//   ("and") separate them and the value lies within that column's [min, max] ("credit score
+//   over 750 and under 800", but "... and under 30" → age); (6) the lexicon's people concept
+//   (age), shown as a reading, unless the number is an amount or a percentage, the next word
+//   names a column ("more than 3 products"), or the value is past twice the column's maximum.
+//   A word form three or more columns share ("balance") names none of them; a word form two
+//   columns share names the first and the plan shows the other as the alternative reading.
+//   What binds nowhere is not understood: there is no default column for amounts or
+//   percentages. Bare N binds only by (1), (2) or (4).
+// - Units: spelled units follow a number: thousand / grand / million / billion, dollars /
+//   bucks, percent / per cent / pct, and a period ("a year", "monthly": read and dropped).
+//   With a declared scale (query_schema_add_numeric), $ / k / M / % amounts are divided by it
+//   (Income in $000: scale 1000, so "$100k" → 100) and a plain number past the column's max
+//   whose scaled value fits is converted too. Without one (scale 1) the units are read off the
+//   column's own distribution, and shown as a reading: a percentage on a column whose values
+//   all lie in [0, 1] is a fraction ("under 5%" → 0.05), on any other column it is compared as
+//   typed ("under 10%" on 0..100 → 10); an amount (or a plain number of 1,000 or more) past
+//   the maximum of a column whose values are all below 10,000, and whose thousandth fits, is
+//   in thousands ("income over 100k" on Income in $000 → 100).
 // - Categorical value → eq filter (ne after a negation). List value → contains filter after a
 //   membership verb ("has", "owns", "with"), not_contains after a negation, otherwise a boost
 //   (weight "value_mention_weight"): "interested in investment products" describes a prospect,
-//   it does not require the interest to be on file. "A or B" of one column merges into in /
-//   not_in. Boolean column mention → is_true (is_false after a negation: "no credit card",
-//   "non-digital users"). A numeric column mentioned after a membership verb or negation with
-//   no number → gt 0 / eq 0 ("with children in college", "without a mortgage").
+//   it does not require the interest to be on file. Lists: "A or B", "A, B or C" of one
+//   column merge into in / not_in, and so does "A and B" of a single-valued column ("doctors
+//   and lawyers": nobody is both); on a list column "A and B" stays two contains filters.
+//   Boolean column mention → is_true (is_false after a negation: "no credit card",
+//   "non-digital users"); so does a word naming a yes/no column by its form right after a
+//   negation or a membership verb ("no CD", "with both a CD and ..."). A numeric column
+//   mentioned after a membership verb or negation with no number → gt 0 / eq 0 ("with
+//   children in college", "without a mortgage"). A code of 1-3 capitals ("IN", "OR", "A")
+//   that is also a lexicon word matches as a value only typed as the code.
+// - Readings chosen from the data: a lexicon "readings" phrase ("living alone", "parents",
+//   "with children", "recently got married") lists alternatives of constraints on concepts;
+//   the first whose concepts (and values) this table holds is applied ("recently got married"
+//   → life events contains Marriage where the book has life events, else marital status =
+//   Married), a later one that fits as well is the plan's alternative reading. A column named
+//   from inside the phrase and reaching past it wins ("with children in college").
+// - A lexicon concept resolves to the first column whose label or name holds its words, else
+//   one holding one of its alias phrases ("income" → "Household earnings"), except for the
+//   people concept and aliases that are only part of the concept's words ("credit").
+// - Negation scope: a negation ("not", "no", "without", "excluding", "don't have", "other
+//   than", "outside") applies to the next value, mention, soft word or comparison; stop and
+//   people words do not end it ("not interested in travel" → interests not_contains Travel,
+//   "non-digital customers over 70"), nor do up to two unknown words ("didn't accept the loan
+//   offer"). A negated soft word inverts its boost ("not young" → age ge q(0.25)).
 // - Soft words and "modifier + column" become boosts: direction high → ge quantile(q), low →
 //   le quantile(q), with q from the lexicon and the threshold interpolated from the column's
 //   distribution points; a lexicon "range" (nearing retirement → age 55..67, a domain fact,
@@ -140,6 +193,17 @@ int query_schema_add_bool(struct query_schema *s, const char *name, const char *
 int query_schema_add_other(struct query_schema *s, const char *name, const char *label,
                            enum query_col_kind kind, struct px_err *err);
 
+// Did-you-mean for words nothing matched (the book's vocabulary, src/search/vocab.h): suggest
+// writes at most max NUL-terminated strings, valid while ctx lives, into out and returns how
+// many. ctx is borrowed and must outlive the schema's parses.
+struct query_suggester {
+    size_t (*suggest)(const void *ctx, const char *word, size_t n, const char **out, size_t max);
+    const void *ctx;
+};
+// Installs (sg non-NULL, copied) or removes (NULL) the schema's suggester. Not thread-safe with
+// parses of the same schema: call it while building the book.
+void query_schema_set_suggester(struct query_schema *s, const struct query_suggester *sg);
+
 size_t query_schema_n_columns(const struct query_schema *s);
 // Borrowed from s (valid while s lives); i < query_schema_n_columns().
 const char *query_schema_column_name(const struct query_schema *s, size_t i);
@@ -197,6 +261,12 @@ struct query_filter {
     size_t n_values;    // string ops: values used
     const char *values[LIMIT_QUERY_FILTER_VALUES]; // borrowed from the schema (its spelling)
     struct query_span span;
+    // How the words reached the value when the book's vocabulary found it (NULL: the value's
+    // or label's own words): "stem", "synonym", "derived", "broader", "narrower", "whole",
+    // "typo"; and the word that linked them ("doctor", "Texas"), or NULL. Borrowed from the
+    // vocabulary (static for the how).
+    const char *match_how;
+    const char *match_via;
 };
 
 struct query_boost {
@@ -207,10 +277,32 @@ struct query_boost {
     double quantile;    // probability the threshold came from; < 0 when not distribution-based
     double weight;      // lexicon weight (> 0)
     struct query_span span;
+    const char *match_how; // as in query_filter
+    const char *match_via;
 };
 
 struct query_conflict {
     size_t i_filter_a, i_filter_b; // indexes into filters[]; a < b
+};
+
+// A span of the query the parser could not place: a number no column was named for, a word no
+// column or value holds (still searched as text), a negation or comparator with nothing to
+// apply to. reason is static text; suggestions are did-you-mean words of the book's vocabulary
+// (borrowed from the schema's suggester; none without one).
+struct query_unknown {
+    struct query_span span;
+    const char *reason;
+    size_t n_suggestions;
+    const char *suggestions[LIMIT_QUERY_SUGGESTIONS];
+};
+
+// How the parser read a span when the words alone did not settle it: which column it applied,
+// the competing column when there was one, and why (static text).
+struct query_reading {
+    struct query_span span;
+    size_t i_col;  // the column the applied filter or boost is on
+    long alt_col;  // the reading not applied, or -1
+    const char *reason;
 };
 
 // Read-only for callers. Returned owned by query_parse (query_plan_free); the values point into
@@ -222,6 +314,10 @@ struct query_plan {
     struct query_boost *boosts;       // [n_boosts], in query order
     size_t n_conflicts;
     struct query_conflict *conflicts; // [n_conflicts]
+    size_t n_unknown;
+    struct query_unknown *unknown;    // [n_unknown], in query order
+    size_t n_readings;
+    struct query_reading *readings;   // [n_readings], in query order
     char *semantic_text;              // owned, NUL-terminated, "" when nothing is left
     size_t semantic_len;
 };
@@ -232,6 +328,19 @@ struct query_plan {
 // PX_ENOMEM. Contradictory filters are not an error: see plan->conflicts.
 int query_parse(const struct query_schema *schema, const struct query_lexicon *lex,
                 const char *text, size_t len, struct query_plan **out, struct px_err *err);
+// The same with the book's vocabulary (search/vocab.h, built by query_vocab_build for this
+// schema and lexicon; borrowed; NULL: query_parse): word forms, WordNet relatives and typos of
+// the book's own labels and values are matched too, each filter or boost saying how.
+struct vocab;
+int query_parse_vocab(const struct query_schema *schema, const struct query_lexicon *lex,
+                      const struct vocab *vocab, const char *text, size_t len,
+                      struct query_plan **out, struct px_err *err);
+// Builds the book's vocabulary once per book: every label of a column that can be matched,
+// every value of its categorical and list columns, the lexicon's phrases as grammar words.
+// wordnet_dir: NULL for /usr/share/wordnet, "" for none. Returns owned vocabulary in *out
+// (vocab_free). The schema and lexicon must outlive it only through the plans parsed with it.
+int query_vocab_build(const struct query_schema *schema, const struct query_lexicon *lex,
+                      const char *wordnet_dir, struct vocab **out, struct px_err *err);
 // NULL is a no-op.
 void query_plan_free(struct query_plan *plan);
 // Appends the plan's JSON (format above) to out. The original query text (text, len) is needed

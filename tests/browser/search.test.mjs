@@ -113,6 +113,18 @@ async function main() {
   await waitForAnswer(page, 'café clients under 35');
   check(true, 'a chip after non-ASCII text is cut at the right characters');
 
+  // 4b. a number no column is named for is shown as not understood, not applied silently
+  const vague = 'clients under 35 with over $250k';
+  await page.fill('#q', vague);
+  await page.press('#q', 'Enter');
+  await waitForAnswer(page, vague);
+  check(await page.isVisible('#unknown-row'), 'the "Not understood" line is shown');
+  const unknown = await page.$eval('#unknown', (e) => e.textContent);
+  check(/over \$250k/.test(unknown) && /no column/.test(unknown), 'it names the span and why: ' + unknown);
+  filters = await chipTexts(page, 'filter');
+  check(!filters.some((t) => /income/i.test(t)), 'no income filter was guessed: ' + JSON.stringify(filters));
+  check(await page.isVisible('#readings-row'), 'the reading of "under 35" as an age is shown');
+
   // back to the first query for the rest
   await page.click('#samples button:has-text("' + sample + '")');
   await waitForAnswer(page, sample);

@@ -188,6 +188,41 @@ static void test_search_audits_what_it_sent(void **state)
     cJSON_Delete(rows);
 }
 
+// The audit row keeps how the query was read: the plan's not-understood spans and readings
+// (issue 11), the same members the answer carried.
+static void test_audit_keeps_understanding(void **state)
+{
+    (void)state;
+    int before = n_audit_rows();
+    char *b = NULL;
+    assert_int_equal(th_request(g_port, "GET", "/api/search?q=over%2050%20with%20over%20%24250k",
+                                NULL, NULL, NULL, 0, &b),
+                     200);
+    cJSON *ans = cJSON_Parse(b);
+    free(b);
+    assert_non_null(ans);
+    const cJSON *nu = cJSON_GetObjectItem(ans, "not_understood");
+    assert_int_equal(cJSON_GetArraySize(nu), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(nu, 0), "text")->valuestring,
+                        "over $250k");
+    cJSON *rows = read_audit();
+    assert_int_equal(cJSON_GetArraySize(rows), before + 1);
+    const cJSON *plan = cJSON_GetObjectItem(cJSON_GetArrayItem(rows, before), "plan");
+    assert_true(cJSON_IsObject(plan));
+    const cJSON *anu = cJSON_GetObjectItem(plan, "not_understood");
+    assert_int_equal(cJSON_GetArraySize(anu), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(anu, 0), "text")->valuestring,
+                        "over $250k");
+    assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(anu, 0), "reason")->valuestring,
+                           "no column"));
+    const cJSON *rd = cJSON_GetObjectItem(plan, "readings");
+    assert_int_equal(cJSON_GetArraySize(rd), 1); // "over 50" read as the age
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(rd, 0), "text")->valuestring,
+                        "over 50");
+    cJSON_Delete(rows);
+    cJSON_Delete(ans);
+}
+
 // A client that sends a big batch and resets the connection without reading the answer: the
 // request's audit row is followed by a "failed" row for it.
 static void test_unsent_answer_recorded(void **state)
@@ -243,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_oversized_batch_refused_before_audit),
         cmocka_unit_test(test_batch_audited_once),
         cmocka_unit_test(test_search_audits_what_it_sent),
+        cmocka_unit_test(test_audit_keeps_understanding),
         cmocka_unit_test(test_unsent_answer_recorded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

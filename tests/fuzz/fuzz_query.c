@@ -3,7 +3,10 @@
 // (ctest sets it), so the replay exercises the real vocabulary. Invariants: the call returns
 // PX_OK, PX_EUTF8 or PX_ELIMIT (and a NULL plan on failure); every span lies inside the input;
 // every column index, value count and conflict index is valid; the semantic text is no longer
-// than the input; the plan's JSON builds and parses.
+// than the input; not-understood spans and readings lie inside the input and name valid
+// columns; the plan's JSON builds and parses. Each input is parsed twice: by the parser alone
+// and with the book's vocabulary (stems and typos, no WordNet: the files are not read here),
+// whose did-you-mean suggestions the not-understood spans carry.
 // Replayed over tests/fuzz/corpus/query/ by ctest; a libFuzzer target with -DPX_FUZZ=ON
 // (use tests/fuzz/fuzz_query.dict).
 #include <stdint.h>
@@ -17,6 +20,7 @@
 #include "mem.h"
 #include "assets.h"
 #include "query.h"
+#include "vocab.h"
 
 #define CHECK(cond)                                                                             \
     do {                                                                                        \
@@ -42,6 +46,7 @@ static const char k_lexicon[] =
 
 static struct query_schema *g_schema;
 static struct query_lexicon *g_lex;
+static struct vocab *g_vocab;
 
 static void build(void)
 {
@@ -53,6 +58,11 @@ static void build(void)
     static const char *const products[] = {"Checking", "Brokerage Account", "Credit Card",
                                            "Mortgage", "Auto Loan"};
     static const char *const edu[] = {"1", "2", "3"};
+    static const double q_sav[] = {0, 2000, 15000, 60000, 3000000};
+    static const double q_pd[] = {0.001, 0.01, 0.03, 0.08, 0.4};
+    static const double q_earn[] = {0, 38, 61, 95, 480};
+    static const char *const state[] = {"IN", "OR", "TX", "A"};
+    static const char *const interests[] = {"Travel", "Retirement Planning"};
     struct query_schema *s = NULL;
     CHECK(query_schema_new(&s, NULL) == PX_OK);
     CHECK(query_schema_add_other(s, "customer_id", NULL, QUERY_COL_ID, NULL) == PX_OK);
@@ -67,11 +77,21 @@ static void build(void)
     CHECK(query_schema_add_category(s, "education", NULL, edu, 3, false, NULL) == PX_OK);
     CHECK(query_schema_add_category(s, "products_held", NULL, products, 5, true, NULL) == PX_OK);
     CHECK(query_schema_add_bool(s, "digital_user", NULL, NULL) == PX_OK);
+    CHECK(query_schema_add_numeric(s, "savings_balance", NULL, QUERY_UNIT_CURRENCY, 1, q_sav, 5,
+                                   NULL) == PX_OK);
+    CHECK(query_schema_add_numeric(s, "default_probability", NULL, QUERY_UNIT_NONE, 1, q_pd, 5,
+                                   NULL) == PX_OK);
+    CHECK(query_schema_add_numeric(s, "household_earnings", NULL, QUERY_UNIT_NONE, 1, q_earn, 5,
+                                   NULL) == PX_OK);
+    CHECK(query_schema_add_category(s, "state", NULL, state, 4, false, NULL) == PX_OK);
+    CHECK(query_schema_add_category(s, "interests", NULL, interests, 2, true, NULL) == PX_OK);
+    CHECK(query_schema_add_bool(s, "veteran", NULL, NULL) == PX_OK);
     g_schema = s;
     CHECK(query_lexicon_parse(k_lexicon, sizeof k_lexicon - 1, &g_lex, NULL) == PX_OK);
     // the real lexicon, as compiled into the binary, merged over the inline one
     CHECK(query_lexicon_merge(g_lex, (const char *)px_asset_lexicon, px_asset_lexicon_len,
                               "data/lexicon.json", NULL) == PX_OK);
+    CHECK(query_vocab_build(g_schema, g_lex, "", &g_vocab, NULL) == PX_OK);
 }
 
 static void check_span(struct query_span sp, size_t size)
@@ -79,20 +99,16 @@ static void check_span(struct query_span sp, size_t size)
     CHECK(sp.off <= size && sp.len <= size - sp.off && sp.len > 0);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one(const char *text, size_t size, const struct vocab *vocab)
 {
-    if (g_schema == NULL) {
-        build();
-    }
-    const char *text = (const char *)data;
     struct query_plan *plan = NULL;
     struct px_err err = {0};
-    int rc = query_parse(g_schema, g_lex, text, size, &plan, &err);
+    int rc = query_parse_vocab(g_schema, g_lex, vocab, text, size, &plan, &err);
     if (rc != PX_OK) {
         CHECK(rc == PX_EUTF8 || rc == PX_ELIMIT);
         CHECK(plan == NULL);
         CHECK(size > LIMIT_QUERY_BYTES || rc == PX_EUTF8 || strstr(err.msg, "LIMIT_") != NULL);
-        return 0;
+        return;
     }
     size_t n_cols = query_schema_n_columns(g_schema);
     CHECK(plan->n_filters + plan->n_boosts <= LIMIT_QUERY_ITEMS);
@@ -116,6 +132,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct query_conflict *c = &plan->conflicts[i];
         CHECK(c->i_filter_a < c->i_filter_b && c->i_filter_b < plan->n_filters);
     }
+    for (size_t i = 0; i < plan->n_unknown; i++) {
+        const struct query_unknown *u = &plan->unknown[i];
+        check_span(u->span, size);
+        CHECK(u->reason != NULL && u->n_suggestions <= LIMIT_QUERY_SUGGESTIONS);
+        for (size_t k = 0; k < u->n_suggestions; k++) {
+            CHECK(u->suggestions[k] != NULL);
+        }
+        CHECK(i == 0 || u->span.off >= plan->unknown[i - 1].span.off); // in query order
+    }
+    for (size_t i = 0; i < plan->n_readings; i++) {
+        const struct query_reading *r = &plan->readings[i];
+        check_span(r->span, size);
+        CHECK(r->i_col < n_cols && r->alt_col < (long)n_cols && r->reason != NULL);
+    }
     CHECK(plan->semantic_text != NULL && strlen(plan->semantic_text) == plan->semantic_len);
     CHECK(plan->semantic_len <= size);
     struct buf b;
@@ -126,5 +156,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON_Delete(j);
     buf_free(&b);
     query_plan_free(plan);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (g_schema == NULL) {
+        build();
+    }
+    one((const char *)data, size, NULL);
+    one((const char *)data, size, g_vocab);
     return 0;
 }

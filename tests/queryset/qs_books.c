@@ -197,6 +197,7 @@ int qs_books_open(const struct qs_env *env, struct qs_books *books, struct px_er
         struct app_book_params bp = app_book_default_params();
         bp.db_path = db;
         bp.lexical_only = true;
+        bp.no_vocab = env->no_vocab;
         rc = app_book_open(&bp, &bk->book, err);
         if (rc == PX_OK) {
             rc = qs_table_from_book(bk->book, &bk->table, err);

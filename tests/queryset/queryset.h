@@ -129,6 +129,7 @@ struct qs_env {
     const char *data_dir;     // tests/data
     const char *shared_dir;   // ../shared (Thera Bank)
     const char *work_dir;     // an existing scratch directory for the CSVs and databases
+    bool no_vocab;            // open the books without their vocabulary (app_book_params)
 };
 
 struct qs_book {

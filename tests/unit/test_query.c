@@ -450,7 +450,9 @@ static void test_thera(void **state)
         {"customers with income over $100k", "Income gt 100", "", "", 0},
         {"income over 100000", "Income gt 100", "", "", 0},
         {"income over 150", "Income gt 150", "", "", 0},
-        {"over $120k", "Income gt 120", "", "", 0},
+        // an amount that names no column is not read as income (no silent default)
+        {"over $120k", "", "", "over $120k", 0},
+        {"over $120k in income", "Income gt 120", "", "", 0},
         {"wealthy customers", "", "Income ge 98", "", 0},
         {"young customers", "", "Age le 35", "", 0},
         {"customers in their 40s", "Age between 40..49", "", "", 0},
@@ -490,7 +492,10 @@ static void test_json_exact(void **state)
         "{\"filters\":[{\"column\":\"age\",\"label\":\"Age\",\"op\":\"gt\",\"value\":65,"
         "\"span\":[10,7],\"text\":\"over 65\"},{\"column\":\"products_held\",\"label\":"
         "\"Products held\",\"op\":\"contains\",\"value\":\"Brokerage Account\",\"span\":[26,17],"
-        "\"text\":\"brokerage account\"}],\"boosts\":[],\"semantic_text\":\"\",\"conflicts\":[]}";
+        "\"text\":\"brokerage account\"}],\"boosts\":[],\"semantic_text\":\"\",\"conflicts\":[],"
+        "\"not_understood\":[],\"readings\":[{\"span\":[10,7],\"text\":\"over 65\",\"column\":"
+        "\"age\",\"label\":\"Age\",\"reason\":\"no column named: a number about people is read "
+        "as the people concept's column\",\"alternative\":null}]}";
     if (strcmp(json, want) != 0) {
         fail_msg("got  %s\nwant %s", json, want);
     }
