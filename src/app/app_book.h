@@ -62,6 +62,8 @@ struct app_book_params {
     bool read_only;            // open the database read-only, never migrate it (bundle snapshots)
     const char *lexicon_base_path; // a lexicon file used instead of the built-in one, or NULL
     bool lexical_only;         // skip the dense path (a bundle made without embeddings)
+    bool ignore_index_file;    // build the indexes in memory from the store even when the
+                               // book's index file is there (tests, benchmarks: the reference)
 };
 
 struct app_book_params app_book_default_params(void);

@@ -79,6 +79,7 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
     }
     stats->n_skipped = stats->n_customers - todo.n;
     if (todo.n == 0) {
+        rc = book_index_rebuild(st, db_path, model_flag, n_threads, true, err);
         goto done;
     }
     qsort(todo.ids, todo.n, sizeof *todo.ids, cmp_str);
@@ -138,6 +139,11 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
         if (!has_row) {
             break;
         }
+    }
+    if (rc == PX_OK && st != NULL) {
+        // the vectors committed: the book's index file with them, for the current generation
+        // (a kill before this leaves the old file, which the open then reports as stale)
+        rc = book_index_rebuild(st, db_path, model_flag, n_threads, true, err);
     }
 done:
     for (int i = 0; i < INDEX_BATCH; i++) {

@@ -13,6 +13,7 @@
 // LIMIT_QUERY_VALUES per column (the table's dictionaries fold ASCII case, the parser's values
 // keep the data's spelling).
 #include "engine.h"
+#include "engine_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,17 +25,7 @@
 #include "mem.h"
 #include "strparse.h"
 
-// min, deciles, max: what level words ("affluent" = top quartile) interpolate between
-#define N_DIST_POINTS 11
 
-struct engine {
-    struct engine_params params;
-    size_t n_rows, n_cols;
-    struct coltable *table;       // owned
-    struct bm25 *bm25;            // owned
-    struct vindex *vx;            // owned, NULL without vectors
-    struct query_schema *schema;  // owned, NULL until engine_build
-};
 
 struct distinct {
     char **v;  // owned: (n) values, owned strings
@@ -70,6 +61,7 @@ void engine_free(struct engine *e)
     bm25_free(e->bm25);
     vindex_free(e->vx);
     query_schema_free(e->schema);
+    buf_free(&e->stats);
     px_free(e);
 }
 
@@ -263,19 +255,22 @@ static int cmp_f64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-// The query schema from the filled table and the distinct values.
+// The schema statistics (engine_int.h) from the filled table and the distinct values, then
+// the query schema from them: the path an engine opened from a file takes too.
 static int build_schema(struct engine_builder *b, struct px_err *err)
 {
     struct engine *e = b->e;
-    int rc = query_schema_new(&e->schema, err);
+    int rc = PX_OK;
     double *tmp = px_malloc((e->n_rows ? e->n_rows : 1) * sizeof *tmp);
-    if (rc == PX_OK && tmp == NULL) {
+    buf_init(&e->stats, LIMIT_ENGINE_STATS_BYTES);
+    if (tmp == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory building the query schema");
     }
     for (size_t c = 0; c < e->n_cols && rc == PX_OK; c++) {
         const struct engine_column *col = &b->cols[c];
-        switch (col->kind) {
-        case QUERY_COL_NUMERIC: {
+        double q[N_DIST_POINTS];
+        size_t n_q = 0;
+        if (col->kind == QUERY_COL_NUMERIC) {
             const double *num = coltable_numbers(e->table, c);
             size_t n = 0;
             for (size_t r = 0; r < e->n_rows; r++) {
@@ -283,34 +278,21 @@ static int build_schema(struct engine_builder *b, struct px_err *err)
                     tmp[n++] = num[r];
                 }
             }
-            if (n == 0) {
-                rc = query_schema_add_other(e->schema, col->name, col->label, QUERY_COL_TEXT,
-                                            err);
-                break;
+            if (n > 0) {
+                qsort(tmp, n, sizeof *tmp, cmp_f64);
+                for (int k = 0; k < N_DIST_POINTS; k++) {
+                    q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
+                }
+                n_q = N_DIST_POINTS;
             }
-            qsort(tmp, n, sizeof *tmp, cmp_f64);
-            double q[N_DIST_POINTS];
-            for (int k = 0; k < N_DIST_POINTS; k++) {
-                q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
-            }
-            rc = query_schema_add_numeric(e->schema, col->name, col->label, col->unit, 1.0, q,
-                                          N_DIST_POINTS, err);
-            break;
         }
-        case QUERY_COL_BOOL: rc = query_schema_add_bool(e->schema, col->name, col->label, err); break;
-        case QUERY_COL_CATEGORY:
-        case QUERY_COL_LIST:
-            rc = query_schema_add_category(e->schema, col->name, col->label,
-                                           (const char *const *)b->vals[c].v, b->vals[c].n,
-                                           col->kind == QUERY_COL_LIST, err);
-            break;
-        case QUERY_COL_TEXT:
-        case QUERY_COL_ID:
-            rc = query_schema_add_other(e->schema, col->name, col->label, col->kind, err);
-            break;
-        }
+        rc = engine_stats_put_column(&e->stats, col, q, n_q, (const char *const *)b->vals[c].v,
+                                     b->vals[c].n, err);
     }
     px_free(tmp);
+    if (rc == PX_OK) {
+        rc = engine_schema_from_stats(e->stats.data, e->stats.len, e->n_cols, &e->schema, err);
+    }
     return rc;
 }
 

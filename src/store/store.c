@@ -416,6 +416,18 @@ int store_count_customers(struct store *s, size_t *n, struct px_err *err)
     return rc;
 }
 
+int store_generation(struct store *s, uint64_t *imports, uint64_t *vectors, struct px_err *err)
+{
+    int g = 0, v = 0;
+    int rc = pragma_int(s, "SELECT coalesce(max(id), 0) FROM imports", &g, err);
+    if (rc == PX_OK) {
+        rc = pragma_int(s, "SELECT count(*) FROM vectors", &v, err);
+    }
+    *imports = rc == PX_OK ? (uint64_t)g : 0;
+    *vectors = rc == PX_OK ? (uint64_t)v : 0;
+    return rc;
+}
+
 struct store_upsert {
     struct store *s;
     sqlite3_stmt *exists, *upsert;

@@ -143,6 +143,10 @@ int store_add_column(struct store *s, const char *name, const char *label, enum 
 // ---- customers ----
 
 int store_count_customers(struct store *s, size_t *n, struct px_err *err);
+// The store's generation, what a book's index file is checked against: *imports = the id of
+// the last committed import (0 before any), *vectors = the vectors held (every model; `index`
+// only adds vectors, so a run that added any changes it).
+int store_generation(struct store *s, uint64_t *imports, uint64_t *vectors, struct px_err *err);
 
 // An upsert statement for a fixed list of columns: store_upsert_new, store_upsert_row per row,
 // store_upsert_free. Valid while the store is open.
