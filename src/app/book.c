@@ -377,7 +377,8 @@ done:
 // vectors when they are that model's and as current as the store's. *with_vectors says whether
 // the engine is to open them. A file older than the last `prospect index` run fails the open.
 static int load_dense_file(struct app_book *b, const struct app_book_params *p,
-                           uint64_t store_vectors, bool *with_vectors, struct px_err *err)
+                           uint64_t store_vectors, bool *with_vectors, bool *fallback,
+                           struct px_err *err)
 {
     struct px_err why = {0};
     char dir[LIMIT_PATH], model_id[APP_MODEL_ID_BYTES];
@@ -414,12 +415,15 @@ static int load_dense_file(struct app_book *b, const struct app_book_params *p,
                        (unsigned long long)store_vectors, BOOK_INDEX_REBUILD);
     }
     if (!engine_file_has_vectors(b->map) || strcmp(book_index_model(b), model_id) != 0) {
+        if (store_vectors > 0) {
+            // the store may hold this model's vectors (an import since `index`, another model):
+            // the file cannot answer as the store does, the book is built in memory
+            *fallback = true;
+            return PX_OK;
+        }
         dense_off(b, NULL,
-                  store_vectors == 0
-                      ? "semantic search is off: no customer has a vector for the model in %s "
-                        "yet; run `prospect index`"
-                      : "semantic search is off: the book's index file holds no vectors for the "
-                        "model in %s; run `prospect index`",
+                  "semantic search is off: no customer has a vector for the model in %s yet; run "
+                  "`prospect index`",
                   dir);
         return PX_OK;
     }
@@ -429,15 +433,19 @@ static int load_dense_file(struct app_book *b, const struct app_book_params *p,
 }
 
 // The book from its index file at path (the store gave b->sc and gen).
+// *fallback: the file cannot answer as the store would (vectors it lacks); b is to be dropped.
 static int open_from_file(struct app_book *b, const char *path, const struct app_book_params *p,
-                          const uint64_t gen[3], struct px_err *err)
+                          const uint64_t gen[3], bool *fallback, struct px_err *err)
 {
     bool with_vectors = false;
     int rc = book_index_open(b, path, gen, err);
     if (rc == PX_OK) rc = load_lexicon(b, p, err);
     if (rc == PX_OK) rc = book_lanes_init(&b->lanes, p->n_lanes, p->n_threads, err);
-    if (rc == PX_OK) rc = load_dense_file(b, p, gen[1], &with_vectors, err);
-    if (rc == PX_OK) rc = engine_open(b->map, NULL, with_vectors, &b->eng, err);
+    if (rc == PX_OK) rc = load_dense_file(b, p, gen[1], &with_vectors, fallback, err);
+    if (rc != PX_OK || *fallback) {
+        return rc;
+    }
+    rc = engine_open(b->map, NULL, with_vectors, &b->eng, err);
     if (rc == PX_OK && engine_n_rows(b->eng) != b->n_rows) {
         rc = px_fail(err, PX_EFORMAT, "'%s': the engine holds %zu rows, the book %zu; %s", path,
                      engine_n_rows(b->eng), b->n_rows, BOOK_INDEX_REBUILD);
@@ -536,8 +544,18 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
     if (rc == PX_OK && !p.ignore_index_file && p.template_path == NULL) {
         rc = book_index_find(p.db_path, gen[0], path, sizeof path, &found, err);
     }
-    if (rc == PX_OK) {
-        rc = found ? open_from_file(b, path, &p, gen, err) : build_from_store(b, st, &p, cap, err);
+    bool fallback = false;
+    if (rc == PX_OK && found) {
+        rc = open_from_file(b, path, &p, gen, &fallback, err);
+    }
+    if (rc == PX_OK && fallback) {
+        app_book_close(b);
+        b = px_calloc(1, sizeof *b);
+        rc = b == NULL ? px_fail(err, PX_ENOMEM, "out of memory")
+                       : read_store(b, st, p.db_path, &cap, gen, err);
+    }
+    if (rc == PX_OK && (!found || fallback)) {
+        rc = build_from_store(b, st, &p, cap, err);
     }
     if (rc != PX_OK) {
         goto done;

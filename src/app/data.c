@@ -232,11 +232,23 @@ static int copy_schema(struct store *s, struct app_import_stats *st, struct px_e
 // Only running out of memory or disk fails the import: data the engine refuses (a list column
 // past its distinct values) is the open's error, as it was before index files, so the import
 // commits without a file (and the book is built in memory, reporting it).
-static int write_index(struct store *s, void *db_path, struct px_err *err)
+struct index_hook {
+    const char *db_path;
+    uint64_t gen; // the generation being committed (its file is the one kept)
+};
+
+static int write_index(struct store *s, void *user, struct px_err *err)
 {
+    struct index_hook *h = user;
+    uint64_t n_vec = 0;
+    int rc = store_generation(s, &h->gen, &n_vec, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    const char *db_path = h->db_path;
     struct px_err e = {0};
-    int rc = book_index_rebuild(s, db_path, NULL, 1, false, &e);
-    if (rc == PX_ENOMEM || rc == PX_EIO) {
+    rc = book_index_rebuild(s, db_path, NULL, 1, false, &e);
+    if (rc != PX_OK && rc != PX_ELIMIT && rc != PX_EINVAL) {
         *err = e;
         return rc;
     }
@@ -255,8 +267,9 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     ip.on_error = p.on_error == APP_IMPORT_SKIP ? CSVIMPORT_SKIP : CSVIMPORT_FAIL;
     ip.progress = p.progress;
     ip.progress_user = p.user;
+    struct index_hook hook = {db_path, 0};
     ip.before_commit = write_index;
-    ip.before_commit_user = (void *)db_path;
+    ip.before_commit_user = &hook;
     struct csvimport_result r;
     struct store *s = NULL;
     memset(stats, 0, sizeof *stats);
@@ -264,10 +277,8 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     int rc = store_open(db_path, NULL, &s, err);
     if (rc == PX_OK) {
         rc = csvimport_file(s, csv_path, &ip, &r, err);
-        uint64_t gen = 0, n_vec = 0;
-        struct px_err e3 = {0};
-        if (rc == PX_OK && store_generation(s, &gen, &n_vec, &e3) == PX_OK) {
-            book_index_prune(db_path, gen); // the committed generation's file stays
+        if (rc == PX_OK) {
+            book_index_prune(db_path, hook.gen); // the committed generation's file stays
         }
         struct px_err e2 = {0};
         int rc2 = copy_result(&r, stats, &e2); // the row errors count after a failure too
