@@ -12,6 +12,13 @@
 // The dense path is optional: no weights, no vectors yet, or a vector the index refuses turn
 // it off with a one-line reason (dense_status) and the book searches on filters and keywords.
 // Running out of memory is never such a reason: it fails the open (PX_ENOMEM).
+//
+// Two ways to open (app_book_open): from the book's index file for the store's generation
+// (book_file.c: the rows and the engine mapped, nothing rebuilt; open_from_file), or, when the
+// store has no index file, when a template is given or when the file lacks vectors the store
+// holds, by the walk above (build_from_store). book_index_rebuild runs the walk on an open store
+// and writes the file: the import calls it before its commit, `prospect index` after its last
+// batch. Both paths give the same answers (test_bookfile).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

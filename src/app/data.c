@@ -9,6 +9,9 @@
 //     the front ends show into plain types: the counts, the first row errors and, after a
 //     commit, the store's schema. The JSON summary is written with buf + jsonx like every other
 //     document.
+//   - Inside the transaction, just before the commit, the book's index file for the new
+//     generation is written (csvimport's before_commit; book_file.c), and after the commit the
+//     other generations' files are removed: a kill at any point leaves a store and its file.
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>

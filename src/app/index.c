@@ -2,7 +2,10 @@
 // has no vector for the sentence-transformer (model id = sha256 of model.safetensors) is
 // rendered as its profile text (rowtext, the same rendering the book's lexical path sees),
 // embedded in batches of INDEX_BATCH and stored, one transaction per batch, so an interrupted
-// run loses at most the batch in flight and a re-run resumes without duplicates.
+// run loses at most the batch in flight and a re-run resumes without duplicates. After the last
+// batch (also when nothing was left to embed) the book's index file for the current generation
+// is rewritten with the vectors (book_index_rebuild): until then a book opened with the dense
+// path reports its file as stale.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

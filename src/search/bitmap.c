@@ -169,6 +169,11 @@ const uint64_t *bitmap_words(const struct bitmap *b)
     return b->words;
 }
 
+uint64_t *bitmap_words_mut(struct bitmap *b)
+{
+    return b->words;
+}
+
 size_t bitmap_n_words(const struct bitmap *b)
 {
     return b->n_words;
