@@ -480,10 +480,14 @@ static int open_from_file(struct app_book *b, const char *path, const struct app
 
 // The in-memory path: rows, texts and vectors read from the store and the engine built.
 static int build_from_store(struct app_book *b, struct store *st, const struct app_book_params *p,
-                            size_t cap, struct px_err *err)
+                            struct px_err *err)
 {
-    int rc = PX_OK;
+    size_t cap = 0;
     struct engine_builder *eb = NULL;
+    int rc = store_count_customers(st, &cap, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
     struct engine_column *ecols = px_calloc(b->n_cols ? b->n_cols : 1, sizeof *ecols);
     if (ecols == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory");
@@ -506,9 +510,10 @@ static int build_from_store(struct app_book *b, struct store *st, const struct a
     return rc;
 }
 
-// The schema, customer count and generation of the open store st into b and gen.
-static int read_store(struct app_book *b, struct store *st, const char *db_path, size_t *cap,
-                      uint64_t gen[3], struct px_err *err)
+// The schema and generation of the open store st into b and gen (no count: that scans the
+// customers, and opening from the index file must not).
+static int read_store(struct app_book *b, struct store *st, const char *db_path, uint64_t gen[3],
+                      struct px_err *err)
 {
     int rc = store_schema(st, &b->sc, err);
     if (rc == PX_OK && b->sc.n_cols == 0) {
@@ -516,9 +521,7 @@ static int read_store(struct app_book *b, struct store *st, const char *db_path,
                      db_path);
     }
     b->n_cols = b->sc.n_cols;
-    if (rc == PX_OK) rc = store_count_customers(st, cap, err);
-    if (rc == PX_OK) rc = store_generation(st, &gen[0], &gen[1], err);
-    gen[2] = *cap;
+    if (rc == PX_OK) rc = store_generation(st, gen, err);
     return rc;
 }
 
@@ -531,7 +534,6 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
     struct app_book *b = px_calloc(1, sizeof *b);
     char path[LIMIT_PATH];
     uint64_t gen[3] = {0};
-    size_t cap = 0;
     bool found = false;
     *out = NULL;
     if (b == NULL) {
@@ -546,7 +548,7 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
     struct store_params sp = store_default_params();
     sp.read_only = p.read_only;
     rc = store_open(p.db_path, &sp, &st, err);
-    if (rc == PX_OK) rc = read_store(b, st, p.db_path, &cap, gen, err);
+    if (rc == PX_OK) rc = read_store(b, st, p.db_path, gen, err);
     // a template renders other profile texts than the file's BM25 holds: built in memory
     if (rc == PX_OK && !p.ignore_index_file && p.template_path == NULL) {
         rc = book_index_find(p.db_path, gen[0], path, sizeof path, &found, err);
@@ -559,10 +561,10 @@ int app_book_open(const struct app_book_params *params, struct app_book **out,
         app_book_close(b);
         b = px_calloc(1, sizeof *b);
         rc = b == NULL ? px_fail(err, PX_ENOMEM, "out of memory")
-                       : read_store(b, st, p.db_path, &cap, gen, err);
+                       : read_store(b, st, p.db_path, gen, err);
     }
     if (rc == PX_OK && (!found || fallback)) {
-        rc = build_from_store(b, st, &p, cap, err);
+        rc = build_from_store(b, st, &p, err);
     }
     if (rc != PX_OK) {
         goto done;
@@ -585,13 +587,12 @@ int book_index_rebuild(struct store *st, const char *db_path, const char *model_
     p.lexical_only = !dense;
     char path[LIMIT_PATH];
     uint64_t gen[3] = {0};
-    size_t cap = 0;
     struct app_book *b = px_calloc(1, sizeof *b);
     if (b == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory");
     }
-    int rc = read_store(b, st, db_path, &cap, gen, err);
-    if (rc == PX_OK) rc = build_from_store(b, st, &p, cap, err);
+    int rc = read_store(b, st, db_path, gen, err);
+    if (rc == PX_OK) rc = build_from_store(b, st, &p, err);
     if (rc == PX_OK) rc = book_index_path(db_path, gen[0], path, sizeof path, err);
     if (rc == PX_OK) {
         rc = book_index_write(b, path, gen, engine_n_vectors(b->eng) ? b->model_id : "", err);

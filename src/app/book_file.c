@@ -3,7 +3,7 @@
 //
 // One file per import generation beside the store, "<db>.g<N>.index" (N = the id of the import
 // that made it), format mapfile.h with magic "PXBOOK\0\0", version BOOK_INDEX_VERSION and the
-// generations {import id, vectors held, customers}. Sections:
+// generations {import id, vectors' change counter, customers' change counter} (store.h, v4). Sections:
 //   BKHD   {n_rows, n_cols, model id of the vectors ("" without)}
 //   RIDO   (n_rows) uint64 offsets of the customer ids into RIDS
 //   RIDS   the ids, NUL-terminated, back to back
@@ -218,12 +218,15 @@ int book_index_open(struct app_book *b, const char *path, const uint64_t gen[3],
         return px_fail(err, PX_EFORMAT, "'%s': the book head is damaged; %s", path,
                        BOOK_INDEX_REBUILD);
     }
-    if (g[0] != gen[0] || g[2] != gen[2] || h->n_rows != gen[2] || h->n_cols != b->n_cols) {
+    if (g[0] != gen[0] || g[2] != gen[2] || h->n_cols != b->n_cols) {
         return px_fail(err, PX_EFORMAT,
-                       "'%s' is stale: written for import %" PRIu64 " with %" PRIu64
-                       " customers x %" PRIu64 " columns, the store is at import %" PRIu64
-                       " with %" PRIu64 " x %zu; %s",
-                       path, g[0], h->n_rows, h->n_cols, gen[0], gen[2], b->n_cols,
+                       "'%s' is stale: written for import %" PRIu64 ", customer change %" PRIu64
+                       ", %" PRIu64 " columns; the store is at import %" PRIu64 ", change %" PRIu64
+                       ", %zu columns; %s",
+                       path, g[0], g[2], h->n_cols, gen[0], gen[2], b->n_cols, BOOK_INDEX_REBUILD);
+    }
+    if (h->n_rows > LIMIT_VINDEX_ROWS) {
+        return px_fail(err, PX_EFORMAT, "'%s': %" PRIu64 " rows; %s", path, h->n_rows,
                        BOOK_INDEX_REBUILD);
     }
     b->n_rows = (size_t)h->n_rows;

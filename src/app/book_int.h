@@ -120,7 +120,7 @@ int book_index_path(const char *db_path, uint64_t gen, char *out, size_t n, stru
 int book_index_find(const char *db_path, uint64_t gen, char *out, size_t n, bool *found,
                     struct px_err *err);
 // Writes the book (built in memory) to path: the engine's sections and the rows as shown.
-// gen: the store's import generation, vector count and customer count; model_id: the model
+// gen: the store's generation (store_generation: import, vectors, customers); model_id: the model
 // of the engine's vectors, "" without.
 int book_index_write(const struct app_book *b, const char *path, const uint64_t gen[3],
                      const char *model_id, struct px_err *err);

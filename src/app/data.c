@@ -243,11 +243,12 @@ struct index_hook {
 static int write_index(struct store *s, void *user, struct px_err *err)
 {
     struct index_hook *h = user;
-    uint64_t n_vec = 0;
-    int rc = store_generation(s, &h->gen, &n_vec, err);
+    uint64_t gen[3];
+    int rc = store_generation(s, gen, err);
     if (rc != PX_OK) {
         return rc;
     }
+    h->gen = gen[0];
     const char *db_path = h->db_path;
     struct px_err e = {0};
     rc = book_index_rebuild(s, db_path, NULL, 1, false, &e);

@@ -95,6 +95,25 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " WHEN NEW.seq IS NULL OR NEW.seq <= max(coalesce((SELECT max(seq) FROM audit), 0),"
     " coalesce((SELECT max(last_seq) FROM audit_archives), 0))"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 4: change counters of the customers and the vectors (issue 12: a book's index file
+    // records them and is stale when they moved), bumped by triggers so that every writer —
+    // import, segments, index, a hand-made UPDATE — moves them, and read with one lookup.
+    "CREATE TABLE generations (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "INSERT INTO generations (name, value) VALUES"
+    " ('customers', (SELECT count(*) FROM customers)), ('vectors', (SELECT count(*) FROM vectors));"
+    "CREATE TRIGGER customers_gen_insert AFTER INSERT ON customers BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'customers'; END;"
+    "CREATE TRIGGER customers_gen_update AFTER UPDATE ON customers BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'customers'; END;"
+    "CREATE TRIGGER customers_gen_delete AFTER DELETE ON customers BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'customers'; END;"
+    "CREATE TRIGGER vectors_gen_insert AFTER INSERT ON vectors BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;"
+    "CREATE TRIGGER vectors_gen_update AFTER UPDATE ON vectors BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;"
+    "CREATE TRIGGER vectors_gen_delete AFTER DELETE ON vectors BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;",
 };
 
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
@@ -416,15 +435,19 @@ int store_count_customers(struct store *s, size_t *n, struct px_err *err)
     return rc;
 }
 
-int store_generation(struct store *s, uint64_t *imports, uint64_t *vectors, struct px_err *err)
+int store_generation(struct store *s, uint64_t gen[3], struct px_err *err)
 {
-    int g = 0, v = 0;
+    int g = 0, c = 0, v = 0;
     int rc = pragma_int(s, "SELECT coalesce(max(id), 0) FROM imports", &g, err);
     if (rc == PX_OK) {
-        rc = pragma_int(s, "SELECT count(*) FROM vectors", &v, err);
+        rc = pragma_int(s, "SELECT value FROM generations WHERE name = 'vectors'", &v, err);
     }
-    *imports = rc == PX_OK ? (uint64_t)g : 0;
-    *vectors = rc == PX_OK ? (uint64_t)v : 0;
+    if (rc == PX_OK) {
+        rc = pragma_int(s, "SELECT value FROM generations WHERE name = 'customers'", &c, err);
+    }
+    gen[0] = rc == PX_OK ? (uint64_t)g : 0;
+    gen[1] = rc == PX_OK ? (uint64_t)v : 0;
+    gen[2] = rc == PX_OK ? (uint64_t)c : 0;
     return rc;
 }
 
