@@ -1,5 +1,9 @@
 // filter.c — see filter.h. Values a plan names come from the schema's spelling and are matched
 // to the table's dictionaries ASCII-case-insensitively, so "private" finds "Private".
+// filter_apply evaluates one filter at a time over the candidate bitmap, 64 rows (a word) at a
+// time, walking only the set bits and with the plan's values resolved to codes / masks once:
+// each filter costs what the filters before it left. filter_row (boosts) is the per-row twin.
+// The table is filled in memory or mapped from a book's index file (coltable_save / _open).
 #include "filter.h"
 
 #include <math.h>

@@ -32,8 +32,8 @@ static const char *const k_queries[] = {
     "under 30 in the Mass segment",
     "not in the Private segment and credit score between 600 and 700",
     "digital users with a brokerage account",
-    "Find high-income professionals nearing retirement who might be interested in wealth "
-    "management services",
+    ("Find high-income professionals nearing retirement who might be interested in wealth "
+     "management services"),
     "wealthy customers nearing retirement",
     "Young professionals with good credit scores who might qualify for premium credit cards",
     "affluent customers with children in college who might need education loans",
