@@ -440,10 +440,14 @@ int store_generation(struct store *s, uint64_t gen[3], struct px_err *err)
     int g = 0, c = 0, v = 0;
     int rc = pragma_int(s, "SELECT coalesce(max(id), 0) FROM imports", &g, err);
     if (rc == PX_OK) {
-        rc = pragma_int(s, "SELECT value FROM generations WHERE name = 'vectors'", &v, err);
+        rc = pragma_int(s,
+                        "SELECT coalesce((SELECT value FROM generations WHERE name = 'vectors'), 0)",
+                        &v, err);
     }
     if (rc == PX_OK) {
-        rc = pragma_int(s, "SELECT value FROM generations WHERE name = 'customers'", &c, err);
+        rc = pragma_int(
+            s, "SELECT coalesce((SELECT value FROM generations WHERE name = 'customers'), 0)", &c,
+            err);
     }
     gen[0] = rc == PX_OK ? (uint64_t)g : 0;
     gen[1] = rc == PX_OK ? (uint64_t)v : 0;
@@ -1572,7 +1576,8 @@ int store_audit_read(struct store *s, const char *since, const char *key_id, siz
 // audit trail, which must never travel inside a model bundle).
 static bool snapshot_keeps(const char *table)
 {
-    static const char *const keep[] = {"meta_columns", "customers", "imports", "vectors"};
+    static const char *const keep[] = {"meta_columns", "customers", "imports", "vectors",
+                                       "generations"};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         if (strcmp(table, keep[i]) == 0) {
             return true;
