@@ -66,6 +66,8 @@ struct app_book_params {
                                // /usr/share/wordnet, "" for none (stems and typos only)
     bool no_vocab;             // match only the labels' and values' own words (no stems,
                                // WordNet relatives or typos): the benchmark's "before"
+    bool ignore_index_file;    // build the indexes in memory from the store even when the
+                               // book's index file is there (tests, benchmarks: the reference)
 };
 
 struct app_book_params app_book_default_params(void);

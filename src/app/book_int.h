@@ -15,10 +15,12 @@
 #include <stdint.h>
 
 #include "app_book.h"
+#include "app_encoder.h"
 #include "coltype.h"
 #include "embedder.h"
 #include "engine.h"
 #include "limits.h"
+#include "mapfile.h"
 #include "pool.h"
 #include "query.h"
 #include "rowtext.h"
@@ -79,10 +81,17 @@ void book_qcache_stats(struct book_qcache *c, size_t *hits, size_t *misses);
 struct app_book {
     struct store_schema sc;       // owned
     size_t n_rows, n_cols;
-    char **ids;                   // owned: (n_rows)
-    uint32_t *by_id;              // owned: (n_rows) rows sorted by id, for app_book_find
-    char *raw;                    // owned: every formatted value, NUL-terminated, back to back
-    size_t *raw_off;              // owned: (n_rows * n_cols) offsets into raw
+    // the rows as shown: owned arrays when built in memory, views of the index file when
+    // opened from it (map); offsets are checked against the blobs' lengths where they are read
+    const char *ids;              // every customer id, NUL-terminated, back to back (ids_len)
+    size_t ids_len;
+    const uint64_t *id_off;       // (n_rows) offsets into ids
+    const uint32_t *by_id;        // (n_rows) rows sorted by id, for app_book_find
+    const char *raw;              // every formatted value, NUL-terminated, back to back
+    size_t raw_len;
+    const uint64_t *raw_off;      // (n_rows * n_cols) offsets into raw
+    void *owned[5];               // what the five arrays above own when built (px_free)
+    struct mapfile *map;          // owned: the index file the book was opened from, or NULL
     struct engine *eng;           // owned: filter table, BM25, vectors, query schema, ranking
     struct query_lexicon *lex;    // owned
     struct vocab *vocab;          // owned: the book's vocabulary (search/vocab.h), or NULL
@@ -91,6 +100,7 @@ struct app_book {
     struct book_qcache *qc;       // owned, NULL without the dense path: recent query vectors
     struct book_lanes lanes;      // per-search state
     char dense_status[PX_ERR_MSG_MAX + LIMIT_PATH]; // "" when the dense path runs without remark
+    char model_id[APP_MODEL_ID_BYTES]; // the model of the engine's vectors, "" without
 };
 
 // A plan as the façade hands it out: the parsed plan and the book whose schema it points into.
@@ -106,5 +116,37 @@ const char *book_raw_at(const struct app_book *b, size_t r, size_t c);
 // [...]" (similar: traits shared with every seed) member (book_why.c).
 int book_why_put_json(const struct app_book *b, const struct app_result *res, size_t i,
                       struct buf *out, struct px_err *err);
+
+// ---- the index file (book_file.c) ----
+
+// Path of the book's index file for import generation gen: "<db_path>.g<gen>.index".
+int book_index_path(const char *db_path, uint64_t gen, char *out, size_t n, struct px_err *err);
+// Looks for the index file of import generation gen beside db_path: *found true with its path
+// in out; false when there is none and no other generation's either (a book never indexed:
+// it is built in memory). PX_EFORMAT (stale) when only another generation's file exists.
+int book_index_find(const char *db_path, uint64_t gen, char *out, size_t n, bool *found,
+                    struct px_err *err);
+// Writes the book (built in memory) to path: the engine's sections and the rows as shown.
+// gen: the store's generation (store_generation: import, vectors, customers); model_id: the model
+// of the engine's vectors, "" without.
+int book_index_write(const struct app_book *b, const char *path, const uint64_t gen[3],
+                     const char *model_id, struct px_err *err);
+// Maps path into b (whose schema sc is read from the store): the rows, and checks the
+// generation; the engine is opened by book.c (book_index_engine). PX_EFORMAT naming the file
+// and the command that rebuilds it when it is damaged or stale.
+int book_index_open(struct app_book *b, const char *path, const uint64_t gen[3],
+                    struct px_err *err);
+// The model id of the file's vectors ("" without) and its vector generation.
+const char *book_index_model(const struct app_book *b);
+uint64_t book_index_vector_gen(const struct app_book *b);
+// Removes the index files of other generations than keep beside db_path (best effort).
+void book_index_prune(const char *db_path, uint64_t keep);
+// Builds the book of the open store st in memory (the dense path when dense and the model's
+// weights open) and writes its index file for the store's current generation. The import runs
+// it inside its transaction, before the commit; `prospect index` after its last batch.
+int book_index_rebuild(struct store *st, const char *db_path, const char *model_flag,
+                       int n_threads, bool dense, struct px_err *err);
+// What every damaged / stale message ends with.
+#define BOOK_INDEX_REBUILD "rebuild it with `prospect index` (or re-import the CSV)"
 
 #endif

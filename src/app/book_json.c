@@ -67,7 +67,7 @@ int app_result_to_json(const struct app_book *b, const char *query, size_t len,
     }
     for (size_t i = 0; i < res->n_hits && rc == PX_OK; i++) {
         const struct app_hit *h = &res->hits[i];
-        const char *id = b->ids[h->row];
+        const char *id = app_book_id(b, h->row);
         rc = buf_append(out, i ? ", {" : "{", i ? 3 : 1, err);
         if (rc == PX_OK) rc = jsonx_put_key(out, "customer_id", true, err);
         if (rc == PX_OK) rc = jsonx_put_string(out, id, strlen(id), err);

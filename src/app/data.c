@@ -13,6 +13,9 @@
 //     hook sits here so every import path (CLI, tests, future API) triggers it. Its failure
 //     does not undo or fail the import (stats->alerts_error says why; the allocations are
 //     marked benign for the fault loops), and `prospect alerts run --all` catches up.
+//   - Inside the transaction, just before the commit, the book's index file for the new
+//     generation is written (csvimport's before_commit; book_file.c), and after the commit the
+//     other generations' files are removed: a kill at any point leaves a store and its file.
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +26,8 @@
 #include "csvimport.h"
 #include "fsx.h"
 #include "jsonx.h"
+#include "logx.h"
+#include "book_int.h"
 #include "limits.h"
 #include "mem.h"
 #include "store.h"
@@ -235,6 +240,37 @@ static int copy_schema(struct store *s, struct app_import_stats *st, struct px_e
     return rc;
 }
 
+// csvimport's before_commit: the book's index file for the generation being committed.
+// Only running out of memory or disk fails the import: data the engine refuses (a list column
+// past its distinct values) is the open's error, as it was before index files, so the import
+// commits without a file (and the book is built in memory, reporting it).
+struct index_hook {
+    const char *db_path;
+    uint64_t gen; // the generation being committed (its file is the one kept)
+};
+
+static int write_index(struct store *s, void *user, struct px_err *err)
+{
+    struct index_hook *h = user;
+    uint64_t gen[3];
+    int rc = store_generation(s, gen, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    h->gen = gen[0];
+    const char *db_path = h->db_path;
+    struct px_err e = {0};
+    rc = book_index_rebuild(s, db_path, NULL, 1, false, &e);
+    if (rc != PX_OK && rc != PX_ELIMIT && rc != PX_EINVAL) {
+        *err = e;
+        return rc;
+    }
+    if (rc != PX_OK) {
+        logx(LOGX_WARN, "no index file for '%s': %s", (const char *)db_path, e.msg);
+    }
+    return PX_OK;
+}
+
 int app_import(const char *db_path, const char *csv_path, const struct app_import_params *params,
                struct app_import_stats *stats, struct px_err *err)
 {
@@ -245,6 +281,9 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     ip.delimiter = p.delimiter;
     ip.progress = p.progress;
     ip.progress_user = p.user;
+    struct index_hook hook = {db_path, 0};
+    ip.before_commit = write_index;
+    ip.before_commit_user = &hook;
     struct csvimport_result r;
     struct store *s = NULL;
     memset(stats, 0, sizeof *stats);
@@ -252,6 +291,9 @@ int app_import(const char *db_path, const char *csv_path, const struct app_impor
     int rc = store_open(db_path, NULL, &s, err);
     if (rc == PX_OK) {
         rc = csvimport_file(s, csv_path, &ip, &r, err);
+        if (rc == PX_OK) {
+            book_index_prune(db_path, hook.gen); // the committed generation's file stays
+        }
         struct px_err e2 = {0};
         int rc2 = copy_result(&r, stats, &e2); // the row errors count after a failure too
         if (rc2 == PX_OK && rc == PX_OK) {

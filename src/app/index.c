@@ -2,7 +2,10 @@
 // has no vector for the sentence-transformer (model id = sha256 of model.safetensors) is
 // rendered as its profile text (rowtext, the same rendering the book's lexical path sees),
 // embedded in batches of INDEX_BATCH and stored, one transaction per batch, so an interrupted
-// run loses at most the batch in flight and a re-run resumes without duplicates.
+// run loses at most the batch in flight and a re-run resumes without duplicates. After the last
+// batch (also when nothing was left to embed) the book's index file for the current generation
+// is rewritten with the vectors (book_index_rebuild): until then a book opened with the dense
+// path reports its file as stale.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +82,7 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
     }
     stats->n_skipped = stats->n_customers - todo.n;
     if (todo.n == 0) {
+        rc = book_index_rebuild(st, db_path, model_flag, n_threads, true, err);
         goto done;
     }
     qsort(todo.ids, todo.n, sizeof *todo.ids, cmp_str);
@@ -138,6 +142,11 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
         if (!has_row) {
             break;
         }
+    }
+    if (rc == PX_OK && st != NULL) {
+        // the vectors committed: the book's index file with them, for the current generation
+        // (a kill before this leaves the old file, which the open then reports as stale)
+        rc = book_index_rebuild(st, db_path, model_flag, n_threads, true, err);
     }
 done:
     for (int i = 0; i < INDEX_BATCH; i++) {

@@ -25,6 +25,7 @@
 #include "datex.h"
 #include "jsonx.h"
 #include "limits.h"
+#include "book_int.h"
 #include "mem.h"
 #include "recommend_int.h"
 #include "segment.h"
@@ -291,9 +292,12 @@ static int gat_features(const struct app_segments_params *p, const struct rows *
 }
 
 // Stores segment assign[i] + 1 of every row in column (added when missing), in one transaction.
-static int store_segments(struct store *st, const struct store_schema *sc, int seg_col,
-                          const char *column, const struct rows *r, const int32_t *assign,
-                          struct px_err *err)
+// The book's index files go before the commit (a kill then leaves none: the book is built in
+// memory, never from a file that misses the segments) and the current generation's is written
+// again after it.
+static int store_segments(struct store *st, const char *db_path, const struct store_schema *sc,
+                          int seg_col, const char *column, const struct rows *r,
+                          const int32_t *assign, struct px_err *err)
 {
     int pos = seg_col >= 0 ? sc->cols[seg_col].position : 0;
     enum coltype t = COLTYPE_INTEGER;
@@ -313,12 +317,15 @@ static int store_segments(struct store *st, const struct store_schema *sc, int s
         rc = store_upsert_row(up, r->ids[i], strlen(r->ids[i]), &val, &inserted, err);
     }
     store_upsert_free(up);
-    if (rc == PX_OK)
+    if (rc == PX_OK) {
+        book_index_prune(db_path, UINT64_MAX);
         rc = store_commit(st, err);
+    }
     if (rc != PX_OK) {
         store_rollback(st);
+        return rc;
     }
-    return rc;
+    return book_index_rebuild(st, db_path, NULL, 1, false, err);
 }
 
 // The fit's own members of the answer, before the summary's.
@@ -400,7 +407,7 @@ int app_segments_fit(const struct app_segments_params *p, struct buf *out, struc
                          : kmeans_fit(x, r.n, dim, &kp, &km, err);
     }
     if (rc == PX_OK && !p->dry_run)
-        rc = store_segments(st, &sc, seg_col, p->column, &r, km.assign, err);
+        rc = store_segments(st, p->db, &sc, seg_col, p->column, &r, km.assign, err);
     if (rc == PX_OK && (seg = px_malloc((r.n ? r.n : 1) * sizeof *seg)) == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory");
     }

@@ -92,6 +92,9 @@
 #define LIMIT_QUERY_VALUES 1000
 // Distribution points of a numeric column (101 = every percentile).
 #define LIMIT_QUERY_QUANTILES 101
+// Bytes of a search engine's query-schema statistics (names, labels, distribution points,
+// distinct values of every column), as built and as read from a book's index file
+#define LIMIT_ENGINE_STATS_BYTES ((size_t)1 << 26)
 // Words of one phrase (label, value, lexicon entry): longer ones are never typed whole.
 #define LIMIT_QUERY_PHRASE_WORDS 12
 #define LIMIT_QUERY_PHRASE_BYTES 256

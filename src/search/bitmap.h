@@ -57,7 +57,8 @@ size_t bitmap_to_ids(const struct bitmap *b, uint32_t *ids, size_t max);
 // bitmap_n_words() of them, tail bits zero. For scanners that walk words themselves.
 const uint64_t *bitmap_words(const struct bitmap *b);
 size_t bitmap_n_words(const struct bitmap *b);
-// The same, writable, for scanners that clear bits a word at a time (set no tail bit).
+// The same words, writable, for scanners that clear bits a word at a time; the caller keeps
+// the tail bits zero.
 uint64_t *bitmap_words_mut(struct bitmap *b);
 
 #endif

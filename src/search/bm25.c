@@ -60,7 +60,9 @@ struct bm25 {
     uint32_t *post_start; // (n_terms + 1,)
     uint32_t *post_doc;   // (n_trip,)
     uint32_t *post_tf;    // (n_trip,)
+    size_t n_post;        // postings (n_trip at finalize)
     double avgdl;
+    bool mapped;          // the arrays point into a mapfile (bm25_open): never freed
 };
 
 // A short English list: function words that carry no customer meaning in profile texts.
@@ -117,6 +119,10 @@ void bm25_free(struct bm25 *ix)
     if (ix == NULL) {
         return;
     }
+    if (ix->mapped) {
+        px_free(ix);
+        return;
+    }
     px_free(ix->strs);
     px_free(ix->terms);
     px_free(ix->slots);
@@ -152,9 +158,13 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
 static size_t find_slot(const struct bm25 *ix, const char *s, size_t len)
 {
     size_t mask = ix->n_slots - 1, i = (size_t)hash_bytes(s, len) & mask;
-    while (ix->slots[i] != 0) {
+    for (size_t probes = 0; ix->slots[i] != 0 && probes < ix->n_slots; probes++) {
+        if (ix->slots[i] > ix->n_terms) { // only a damaged index file holds such a slot
+            return SIZE_MAX;
+        }
         const struct term *t = &ix->terms[ix->slots[i] - 1];
-        if (t->len == len && memcmp(ix->strs + t->off, s, len) == 0) {
+        if (t->len == len && (uint64_t)t->off + t->len <= ix->strs_len &&
+            memcmp(ix->strs + t->off, s, len) == 0) {
             break;
         }
         i = (i + 1) & mask;
@@ -404,6 +414,7 @@ int bm25_finalize(struct bm25 *ix, struct px_err *err)
     ix->post_start = start;
     ix->post_doc = doc;
     ix->post_tf = tf;
+    ix->n_post = ix->n_trip;
     ix->avgdl = ix->n_docs > 0 ? (double)ix->total_len / (double)ix->n_docs : 0.0;
     px_free(ix->trip);
     ix->trip = NULL;
@@ -445,7 +456,7 @@ static int collect_query(void *user, const char *w, size_t len)
         return PX_OK;
     }
     size_t i = find_slot(ix, w, len);
-    if (ix->slots[i] == 0) {
+    if (i == SIZE_MAX || ix->slots[i] == 0) {
         return PX_OK; // unknown word: contributes nothing
     }
     uint32_t id = ix->slots[i] - 1;
@@ -483,9 +494,11 @@ int bm25_score(const struct bm25 *ix, const char *query, size_t len,
         uint32_t t = q.ids[qi];
         double df = ix->terms[t].df;
         double idf = log(1.0 + (n_docs - df + 0.5) / (df + 0.5));
-        for (uint32_t p = ix->post_start[t]; p < ix->post_start[t + 1]; p++) {
+        uint32_t p_end = ix->post_start[t + 1];
+        p_end = p_end < ix->n_post ? p_end : (uint32_t)ix->n_post; // a damaged file's
+        for (uint32_t p = ix->post_start[t]; p < p_end; p++) {
             uint32_t d = ix->post_doc[p];
-            if (candidates != NULL && !bitmap_test(candidates, d)) {
+            if (d >= ix->id_bound || (candidates != NULL && !bitmap_test(candidates, d))) {
                 continue;
             }
             double tf = ix->post_tf[p];
@@ -571,4 +584,108 @@ int bm25_search(const struct bm25 *ix, const char *query, size_t len,
 done:
     px_free(scores);
     return rc;
+}
+
+// ---- the index file (bm25_save / bm25_open) ----
+//
+// Sections: BMHD (struct bm25_file_head), BMST term bytes, BMTM terms, BMSL hash slots, BMDL
+// document lengths (id_bound), BMPS post_start (n_terms + 1), BMPD post_doc, BMPT post_tf. The
+// arrays are the finalized index's own, so a mapped index scores exactly as the built one. Ids
+// read from the map are checked where they are used (find_slot, bm25_score).
+
+struct bm25_file_head {
+    float k1, b;
+    uint32_t stop_words, reserved;
+    uint64_t n_terms, n_slots, n_docs, id_bound, total_len, strs_len, n_post;
+    double avgdl;
+};
+
+int bm25_save(const struct bm25 *ix, struct mapfile_writer *w, struct px_err *err)
+{
+    if (!ix->finalized) {
+        return px_fail(err, PX_EINVAL, "bm25: save before bm25_finalize");
+    }
+    struct bm25_file_head h = {ix->params.k1, ix->params.b, ix->params.stop_words, 0,
+                               ix->n_terms,   ix->n_slots,  ix->n_docs, ix->id_bound,
+                               ix->total_len, ix->strs_len, ix->n_post, ix->avgdl};
+    int rc = mapfile_put(w, MAPFILE_ID("BMHD"), &h, sizeof h, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMST"), ix->strs, ix->strs_len, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMTM"), ix->terms, ix->n_terms * sizeof *ix->terms, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMSL"), ix->slots, ix->n_slots * sizeof *ix->slots, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMDL"), ix->doc_len, ix->id_bound * sizeof *ix->doc_len, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMPS"), ix->post_start, (ix->n_terms + 1) * sizeof *ix->post_start, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMPD"), ix->post_doc, ix->n_post * sizeof *ix->post_doc, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("BMPT"), ix->post_tf, ix->n_post * sizeof *ix->post_tf, err);
+    return rc;
+}
+
+// Section id of m as an array of want elements of elem bytes into *p.
+static int get_array(const struct mapfile *m, const char *id, size_t elem, uint64_t want,
+                     const void **p, struct px_err *err)
+{
+    size_t len = 0;
+    int rc = mapfile_get(m, MAPFILE_ID(id), elem, p, &len, err);
+    if (rc == PX_OK && len / elem != want) {
+        rc = px_fail(err, PX_EFORMAT, "'%s': BM25 section %s has %zu entries, the index %llu",
+                     mapfile_path(m), id, len / elem, (unsigned long long)want);
+    }
+    return rc;
+}
+
+int bm25_open(const struct mapfile *m, struct bm25 **out, struct px_err *err)
+{
+    const void *p = NULL;
+    size_t len = 0;
+    struct bm25_file_head h;
+    *out = NULL;
+    int rc = mapfile_get(m, MAPFILE_ID("BMHD"), 1, &p, &len, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    if (len != sizeof h) {
+        return px_fail(err, PX_EFORMAT, "'%s': BM25 head of %zu bytes", mapfile_path(m), len);
+    }
+    memcpy(&h, p, sizeof h);
+    bool pow2 = h.n_slots != 0 && (h.n_slots & (h.n_slots - 1)) == 0;
+    if (h.n_terms > LIMIT_BM25_TERMS || h.id_bound > LIMIT_BM25_DOCS || h.n_docs > h.id_bound ||
+        h.n_post > UINT32_MAX || h.strs_len > UINT32_MAX || (h.n_terms > 0 && !pow2) ||
+        h.n_slots > 4 * (uint64_t)LIMIT_BM25_TERMS || !(h.avgdl >= 0.0) ||
+        !(h.k1 >= 0.0f) || !(h.b >= 0.0f && h.b <= 1.0f)) {
+        return px_fail(err, PX_EFORMAT, "'%s': BM25 head is damaged", mapfile_path(m));
+    }
+    struct bm25 *ix = px_calloc(1, sizeof *ix);
+    if (ix == NULL) {
+        return px_fail(err, PX_ENOMEM, "bm25: out of memory");
+    }
+    ix->mapped = true;
+    ix->finalized = 1;
+    ix->params = (struct bm25_params){h.k1, h.b, h.stop_words != 0};
+    ix->n_terms = ix->cap_terms = (size_t)h.n_terms;
+    ix->n_slots = (size_t)h.n_slots;
+    ix->n_docs = (size_t)h.n_docs;
+    ix->id_bound = ix->cap_docs = (size_t)h.id_bound;
+    ix->total_len = h.total_len;
+    ix->strs_len = ix->strs_cap = (size_t)h.strs_len;
+    ix->n_post = (size_t)h.n_post;
+    ix->avgdl = h.avgdl;
+    rc = get_array(m, "BMST", 1, h.strs_len, &p, err);
+    ix->strs = (char *)p;
+    if (rc == PX_OK) rc = get_array(m, "BMTM", sizeof *ix->terms, h.n_terms, &p, err);
+    ix->terms = (struct term *)p;
+    if (rc == PX_OK) rc = get_array(m, "BMSL", sizeof *ix->slots, h.n_slots, &p, err);
+    ix->slots = (uint32_t *)p;
+    if (rc == PX_OK) rc = get_array(m, "BMDL", sizeof *ix->doc_len, h.id_bound, &p, err);
+    ix->doc_len = (uint32_t *)p;
+    if (rc == PX_OK) rc = get_array(m, "BMPS", sizeof *ix->post_start, h.n_terms + 1, &p, err);
+    ix->post_start = (uint32_t *)p;
+    if (rc == PX_OK) rc = get_array(m, "BMPD", sizeof *ix->post_doc, h.n_post, &p, err);
+    ix->post_doc = (uint32_t *)p;
+    if (rc == PX_OK) rc = get_array(m, "BMPT", sizeof *ix->post_tf, h.n_post, &p, err);
+    ix->post_tf = (uint32_t *)p;
+    if (rc != PX_OK) {
+        bm25_free(ix);
+        return rc;
+    }
+    *out = ix;
+    return PX_OK;
 }

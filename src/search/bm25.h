@@ -22,6 +22,7 @@
 
 #include "bitmap.h"
 #include "err.h"
+#include "mapfile.h"
 
 struct bm25;
 
@@ -54,6 +55,13 @@ int bm25_add_terms(struct bm25 *ix, uint32_t doc_id, const char *const *terms, s
                    struct px_err *err);
 // Builds the postings; the index is immutable afterwards.
 int bm25_finalize(struct bm25 *ix, struct px_err *err);
+
+// Writes a finalized index as sections BM** of w (see bm25.c).
+int bm25_save(const struct bm25 *ix, struct mapfile_writer *w, struct px_err *err);
+// A finalized, read-only index over m's BM25 sections (m borrowed: it must outlive the index;
+// the postings are read from the map). It scores exactly as the index that was saved.
+// PX_EFORMAT naming the file when a section is damaged. Returns owned *out (bm25_free).
+int bm25_open(const struct mapfile *m, struct bm25 **out, struct px_err *err);
 
 size_t bm25_doc_count(const struct bm25 *ix);
 // 1 + the largest doc id added: the length of a score array and of a candidate bitmap.

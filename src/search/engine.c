@@ -18,6 +18,7 @@
 // LIMIT_QUERY_VALUES per column (the table's dictionaries fold ASCII case, the parser's values
 // keep the data's spelling).
 #include "engine.h"
+#include "engine_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,19 +30,7 @@
 #include "mem.h"
 #include "strparse.h"
 
-// min, deciles, max: what level words ("affluent" = top quartile) interpolate between
-#define N_DIST_POINTS 11
 
-struct engine {
-    struct engine_params params;
-    size_t n_rows, n_cols;
-    struct coltable *table;       // owned
-    struct bm25 *bm25;            // owned
-    struct vindex *vx;            // owned, NULL without vectors
-    struct query_schema *schema;  // owned, NULL until engine_build
-    double *dist;                 // owned: (n_cols * N_DIST_POINTS) distribution points of each
-                                  // numeric column (NaN for other kinds): the boosts' grades
-};
 
 struct distinct {
     char **v;  // owned: (n) values, owned strings
@@ -78,6 +67,7 @@ void engine_free(struct engine *e)
     vindex_free(e->vx);
     query_schema_free(e->schema);
     px_free(e->dist);
+    buf_free(&e->stats);
     px_free(e);
 }
 
@@ -271,14 +261,16 @@ static int cmp_f64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-// The query schema from the filled table and the distinct values.
+// The schema statistics (engine_int.h) from the filled table and the distinct values, then
+// the query schema from them: the path an engine opened from a file takes too.
 static int build_schema(struct engine_builder *b, struct px_err *err)
 {
     struct engine *e = b->e;
-    int rc = query_schema_new(&e->schema, err);
+    int rc = PX_OK;
     double *tmp = px_malloc((e->n_rows ? e->n_rows : 1) * sizeof *tmp);
     e->dist = px_malloc((e->n_cols ? e->n_cols : 1) * N_DIST_POINTS * sizeof *e->dist);
-    if (rc == PX_OK && (tmp == NULL || e->dist == NULL)) {
+    buf_init(&e->stats, LIMIT_ENGINE_STATS_BYTES);
+    if (tmp == NULL || e->dist == NULL) {
         rc = px_fail(err, PX_ENOMEM, "out of memory building the query schema");
     }
     for (size_t k = 0; rc == PX_OK && k < e->n_cols * N_DIST_POINTS; k++) {
@@ -286,8 +278,9 @@ static int build_schema(struct engine_builder *b, struct px_err *err)
     }
     for (size_t c = 0; c < e->n_cols && rc == PX_OK; c++) {
         const struct engine_column *col = &b->cols[c];
-        switch (col->kind) {
-        case QUERY_COL_NUMERIC: {
+        double q[N_DIST_POINTS];
+        size_t n_q = 0;
+        if (col->kind == QUERY_COL_NUMERIC) {
             const double *num = coltable_numbers(e->table, c);
             size_t n = 0;
             for (size_t r = 0; r < e->n_rows; r++) {
@@ -295,35 +288,22 @@ static int build_schema(struct engine_builder *b, struct px_err *err)
                     tmp[n++] = num[r];
                 }
             }
-            if (n == 0) {
-                rc = query_schema_add_other(e->schema, col->name, col->label, QUERY_COL_TEXT,
-                                            err);
-                break;
+            if (n > 0) {
+                qsort(tmp, n, sizeof *tmp, cmp_f64);
+                for (int k = 0; k < N_DIST_POINTS; k++) {
+                    q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
+                }
+                n_q = N_DIST_POINTS;
             }
-            qsort(tmp, n, sizeof *tmp, cmp_f64);
-            double q[N_DIST_POINTS];
-            for (int k = 0; k < N_DIST_POINTS; k++) {
-                q[k] = tmp[(size_t)((double)(n - 1) * k / (N_DIST_POINTS - 1) + 0.5)];
-                e->dist[c * N_DIST_POINTS + (size_t)k] = q[k];
-            }
-            rc = query_schema_add_numeric(e->schema, col->name, col->label, col->unit, 1.0, q,
-                                          N_DIST_POINTS, err);
-            break;
         }
-        case QUERY_COL_BOOL: rc = query_schema_add_bool(e->schema, col->name, col->label, err); break;
-        case QUERY_COL_CATEGORY:
-        case QUERY_COL_LIST:
-            rc = query_schema_add_category(e->schema, col->name, col->label,
-                                           (const char *const *)b->vals[c].v, b->vals[c].n,
-                                           col->kind == QUERY_COL_LIST, err);
-            break;
-        case QUERY_COL_TEXT:
-        case QUERY_COL_ID:
-            rc = query_schema_add_other(e->schema, col->name, col->label, col->kind, err);
-            break;
-        }
+        rc = engine_stats_put_column(&e->stats, col, q, n_q, (const char *const *)b->vals[c].v,
+                                     b->vals[c].n, err);
     }
     px_free(tmp);
+    if (rc == PX_OK) {
+        rc = engine_schema_from_stats(e->stats.data, e->stats.len, e->n_cols, &e->schema, e->dist,
+                                      err);
+    }
     return rc;
 }
 

@@ -53,6 +53,7 @@
 #include "bm25.h"
 #include "err.h"
 #include "fuse.h"
+#include "mapfile.h"
 #include "pool.h"
 #include "query.h"
 #include "vindex.h"
@@ -109,6 +110,20 @@ void engine_builder_drop_vectors(struct engine_builder *b);
 // Finishes the indexes and derives the query schema. Takes ownership of b (freed, on failure
 // too). Returns owned *out (engine_free).
 int engine_build(struct engine_builder *b, struct engine **out, struct px_err *err);
+
+// ---- the index file (engine_file.c) ----
+
+// Writes a built engine as sections of w: its head, the schema statistics, the filter table,
+// BM25 and the vectors when it has any. The caller adds its own sections and commits.
+int engine_save(const struct engine *e, struct mapfile_writer *w, struct px_err *err);
+// An engine over the sections engine_save wrote to m (borrowed: m must outlive the engine; the
+// columns, postings and vectors are read from the map). with_vectors false leaves the vectors
+// out (no dense path). It answers exactly as the engine that was saved. PX_EFORMAT naming the
+// file when a section is damaged. Returns owned *out (engine_free).
+int engine_open(const struct mapfile *m, const struct engine_params *params, bool with_vectors,
+                struct engine **out, struct px_err *err);
+// Whether m holds a vector index.
+bool engine_file_has_vectors(const struct mapfile *m);
 
 // ---- the engine ----
 

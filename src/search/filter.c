@@ -1,5 +1,9 @@
 // filter.c — see filter.h. Values a plan names come from the schema's spelling and are matched
 // to the table's dictionaries ASCII-case-insensitively, so "private" finds "Private".
+// filter_apply evaluates one filter at a time over the candidate bitmap, 64 rows (a word) at a
+// time, walking only the set bits and with the plan's values resolved to codes / masks once:
+// each filter costs what the filters before it left. filter_row (boosts) is the per-row twin.
+// The table is filled in memory or mapped from a book's index file (coltable_save / _open).
 #include "filter.h"
 
 #include <math.h>
@@ -7,6 +11,7 @@
 #include <strings.h>
 
 #include "mem.h"
+#include "limits.h"
 #include "strparse.h"
 
 #define CODE_MISSING UINT32_MAX
@@ -27,6 +32,7 @@ struct coltable {
     size_t n_rows, n_cols;
     size_t cap_rows;     // rows allocated (coltable_set_rows may shrink n_rows below it)
     struct column *cols; // (n_cols)
+    bool mapped;         // the value arrays and dictionary strings point into a mapfile
 };
 
 int coltable_new(const struct query_schema *schema, size_t n_rows, struct coltable **out,
@@ -117,6 +123,10 @@ void coltable_free(struct coltable *t)
     for (size_t i = 0; t->cols != NULL && i < t->n_cols; i++) {
         struct column *c = &t->cols[i];
         px_free(c->name);
+        if (t->mapped) {
+            px_free(c->dict); // the pointer array only: the strings are the map's
+            continue;
+        }
         px_free(c->num);
         px_free(c->code);
         px_free(c->mask);
@@ -313,7 +323,7 @@ bool filter_prepared_row(const struct coltable *t, const struct filter_prepared 
     }
     case QUERY_COL_CATEGORY: {
         uint32_t code = c->code[row];
-        if (code == CODE_MISSING) {
+        if (code >= c->n_dict) { // CODE_MISSING (or a damaged index file's code)
             return false;
         }
         bool in = false;
@@ -491,4 +501,190 @@ double boost_score(const struct coltable *t, const struct query_boost *boosts, s
         }
     }
     return s;
+}
+
+// ---- the index file (coltable_save / coltable_open) ----
+//
+// One section FCOL: a head {n_rows, n_cols}, then per column {kind, n_dict, data_off, data_len,
+// dict_off, dict_len, name_off, name_len} (offsets from the section start, each block 64-byte
+// aligned), then the blocks: the column's value array as filled (num / code / mask / flag),
+// its dictionary (n_dict NUL-terminated strings back to back) and its name.
+
+#define FCOL MAPFILE_ID("FCOL")
+
+struct fcol_head {
+    uint64_t n_rows, n_cols;
+};
+
+struct fcol_col {
+    uint32_t kind, n_dict;
+    uint64_t data_off, data_len, dict_off, dict_len, name_off, name_len;
+};
+
+static size_t col_elem(enum query_col_kind k)
+{
+    switch (k) {
+    case QUERY_COL_NUMERIC: return sizeof(double);
+    case QUERY_COL_CATEGORY: return sizeof(uint32_t);
+    case QUERY_COL_LIST: return sizeof(uint64_t);
+    case QUERY_COL_BOOL: return sizeof(int8_t);
+    case QUERY_COL_TEXT:
+    case QUERY_COL_ID: break;
+    }
+    return 0;
+}
+
+static const void *col_data(const struct column *c)
+{
+    return c->num ? (const void *)c->num
+           : c->code ? (const void *)c->code
+           : c->mask ? (const void *)c->mask
+                     : (const void *)c->flag;
+}
+
+static uint64_t up64(uint64_t n) { return (n + 63) & ~(uint64_t)63; }
+
+int coltable_save(const struct coltable *t, struct mapfile_writer *w, struct px_err *err)
+{
+    static const unsigned char zeros[64];
+    size_t n_cols = t->n_cols;
+    struct fcol_col *cc = px_calloc(n_cols ? n_cols : 1, sizeof *cc);
+    if (cc == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory saving the filter table");
+    }
+    uint64_t pos = up64(sizeof(struct fcol_head) + n_cols * sizeof *cc);
+    for (size_t i = 0; i < n_cols; i++) {
+        const struct column *c = &t->cols[i];
+        cc[i].kind = (uint32_t)c->kind;
+        cc[i].n_dict = (uint32_t)c->n_dict;
+        cc[i].data_off = pos;
+        cc[i].data_len = col_elem(c->kind) * t->n_rows;
+        pos = up64(pos + cc[i].data_len);
+        cc[i].dict_off = pos;
+        for (size_t k = 0; k < c->n_dict; k++) {
+            cc[i].dict_len += strlen(c->dict[k]) + 1;
+        }
+        pos = up64(pos + cc[i].dict_len);
+        cc[i].name_off = pos;
+        cc[i].name_len = strlen(c->name) + 1;
+        pos = up64(pos + cc[i].name_len);
+    }
+    struct fcol_head head = {t->n_rows, n_cols};
+    uint64_t at = 0;
+    int rc = mapfile_begin(w, FCOL, err);
+    if (rc == PX_OK) rc = mapfile_append(w, &head, sizeof head, err);
+    if (rc == PX_OK) rc = mapfile_append(w, cc, n_cols * sizeof *cc, err);
+    at = sizeof head + n_cols * sizeof *cc;
+    for (size_t i = 0; rc == PX_OK && i < n_cols; i++) {
+        const struct column *c = &t->cols[i];
+        struct {
+            uint64_t off, len;
+            const void *p;
+        } parts[3] = {{cc[i].data_off, cc[i].data_len, col_data(c)},
+                      {cc[i].dict_off, 0, NULL},
+                      {cc[i].name_off, cc[i].name_len, c->name}};
+        for (int j = 0; rc == PX_OK && j < 3; j++) {
+            rc = mapfile_append(w, zeros, (size_t)(parts[j].off - at), err);
+            at = parts[j].off;
+            if (j == 1) {
+                for (size_t k = 0; rc == PX_OK && k < c->n_dict; k++) {
+                    size_t n = strlen(c->dict[k]) + 1;
+                    rc = mapfile_append(w, c->dict[k], n, err);
+                    at += n;
+                }
+            } else if (rc == PX_OK) {
+                rc = mapfile_append(w, parts[j].p, (size_t)parts[j].len, err);
+                at += parts[j].len;
+            }
+        }
+    }
+    if (rc == PX_OK) rc = mapfile_append(w, zeros, (size_t)(up64(at) - at), err);
+    if (rc == PX_OK) rc = mapfile_end(w, err);
+    px_free(cc);
+    return rc;
+}
+
+// Block [off, off + len) inside a section of size bytes?
+static bool in_section(uint64_t off, uint64_t len, size_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+int coltable_open(const struct mapfile *m, struct coltable **out, struct px_err *err)
+{
+    const unsigned char *sec = NULL;
+    size_t size = 0;
+    *out = NULL;
+    int rc = mapfile_get(m, FCOL, 1, (const void **)&sec, &size, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    struct fcol_head head;
+    if (size < sizeof head) {
+        return px_fail(err, PX_EFORMAT, "'%s': filter table section too short", mapfile_path(m));
+    }
+    memcpy(&head, sec, sizeof head);
+    if (head.n_rows > LIMIT_VINDEX_ROWS || head.n_cols > LIMIT_QUERY_VALUES ||
+        !in_section(sizeof head, head.n_cols * sizeof(struct fcol_col), size)) {
+        return px_fail(err, PX_EFORMAT, "'%s': filter table of %llu rows x %llu columns does not "
+                       "fit its section", mapfile_path(m), (unsigned long long)head.n_rows,
+                       (unsigned long long)head.n_cols);
+    }
+    const struct fcol_col *cc = (const struct fcol_col *)(sec + sizeof head);
+    struct coltable *t = px_calloc(1, sizeof *t);
+    if (t == NULL || (t->cols = px_calloc(head.n_cols ? head.n_cols : 1, sizeof *t->cols)) == NULL) {
+        px_free(t);
+        return px_fail(err, PX_ENOMEM, "out of memory opening the filter table");
+    }
+    t->mapped = true;
+    t->n_rows = t->cap_rows = (size_t)head.n_rows;
+    t->n_cols = (size_t)head.n_cols;
+    for (size_t i = 0; rc == PX_OK && i < t->n_cols; i++) {
+        struct column *c = &t->cols[i];
+        struct fcol_col k = cc[i];
+        size_t elem = k.kind <= QUERY_COL_ID ? col_elem((enum query_col_kind)k.kind) : 0;
+        const char *name = (const char *)sec + k.name_off;
+        if (k.kind > QUERY_COL_ID || k.data_len != elem * head.n_rows || k.data_off % 64 != 0 ||
+            !in_section(k.data_off, k.data_len, size) || !in_section(k.dict_off, k.dict_len, size) ||
+            !in_section(k.name_off, k.name_len, size) || k.name_len == 0 ||
+            name[k.name_len - 1] != '\0' || k.n_dict > LIMIT_QUERY_VALUES * 64u) {
+            rc = px_fail(err, PX_EFORMAT, "'%s': filter table column %zu is damaged",
+                         mapfile_path(m), i);
+            break;
+        }
+        c->kind = (enum query_col_kind)k.kind;
+        c->name = px_strdup(name);
+        c->dict = px_calloc(k.n_dict ? k.n_dict : 1, sizeof *c->dict);
+        if (c->name == NULL || c->dict == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "out of memory opening the filter table");
+            break;
+        }
+        const char *d = (const char *)sec + k.dict_off, *end = d + k.dict_len;
+        for (size_t j = 0; j < k.n_dict; j++) {
+            const char *z = d < end ? memchr(d, '\0', (size_t)(end - d)) : NULL;
+            if (z == NULL) {
+                rc = px_fail(err, PX_EFORMAT, "'%s': dictionary of column '%s' is damaged",
+                             mapfile_path(m), c->name);
+                break;
+            }
+            c->dict[j] = (char *)d; // borrowed from the map (t->mapped: never freed)
+            d = z + 1;
+        }
+        c->n_dict = c->cap_dict = k.n_dict;
+        void *data = (void *)(sec + k.data_off);
+        switch (c->kind) {
+        case QUERY_COL_NUMERIC: c->num = data; break;
+        case QUERY_COL_CATEGORY: c->code = data; break;
+        case QUERY_COL_LIST: c->mask = data; break;
+        case QUERY_COL_BOOL: c->flag = data; break;
+        case QUERY_COL_TEXT:
+        case QUERY_COL_ID: break;
+        }
+    }
+    if (rc != PX_OK) {
+        coltable_free(t);
+        return rc;
+    }
+    *out = t;
+    return PX_OK;
 }

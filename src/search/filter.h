@@ -22,6 +22,7 @@
 
 #include "bitmap.h"
 #include "err.h"
+#include "mapfile.h"
 #include "query.h"
 
 #define COLTABLE_MAX_LIST_VALUES 63
@@ -55,6 +56,13 @@ int coltable_set_number(struct coltable *t, size_t row, size_t i_col, double v,
 int coltable_set_text(struct coltable *t, size_t row, size_t i_col, const char *s,
                       struct px_err *err);
 int coltable_set_bool(struct coltable *t, size_t row, size_t i_col, int v, struct px_err *err);
+
+// Writes the table as section FCOL of w (see filter.c for the layout).
+int coltable_save(const struct coltable *t, struct mapfile_writer *w, struct px_err *err);
+// A read-only table over m's FCOL section (m borrowed: it must outlive the table; the values
+// are read from the map, not copied). PX_EFORMAT naming the file when the section is damaged.
+// Returns owned *out (coltable_free).
+int coltable_open(const struct mapfile *m, struct coltable **out, struct px_err *err);
 
 // out (bitmap of coltable_rows bits) = rows passing every filter. PX_EINVAL for a filter on a
 // column whose kind cannot be filtered.

@@ -284,24 +284,43 @@ static size_t align64(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
+// A chunk's data after its header: valid, scale, q4, vec at these offsets (each 64-aligned);
+// *total is the data's size (what the index file holds per chunk).
+static void chunk_layout(const struct vindex *ix, size_t *o_scale, size_t *o_q4, size_t *o_vec,
+                         size_t *total)
+{
+    size_t rows = ix->params.chunk_rows;
+    *o_scale = align64(rows / 8);
+    *o_q4 = *o_scale + align64(rows * sizeof(float));
+    *o_vec = *o_q4 + align64(rows / VX_TILE_ROWS * ix->n_groups * 64);
+    *total = align64(*o_vec + rows * ix->dim * sizeof(float));
+}
+
+// Points c's arrays into data (laid out as chunk_layout says).
+static void chunk_point(const struct vindex *ix, struct vx_chunk *c, unsigned char *data)
+{
+    size_t o_scale, o_q4, o_vec, total;
+    chunk_layout(ix, &o_scale, &o_q4, &o_vec, &total);
+    c->valid = (uint64_t *)data;
+    c->scale = (float *)(data + o_scale);
+    c->q4 = data + o_q4;
+    c->vec = (float *)(data + o_vec);
+}
+
 static struct vx_chunk *chunk_new(const struct vindex *ix)
 {
     size_t rows = ix->params.chunk_rows;
-    size_t o_valid = align64(sizeof(struct vx_chunk));
-    size_t o_scale = o_valid + align64(rows / 8);
-    size_t o_q4 = o_scale + align64(rows * sizeof(float));
+    size_t o_scale, o_q4, o_vec, total;
+    chunk_layout(ix, &o_scale, &o_q4, &o_vec, &total);
+    size_t head = align64(sizeof(struct vx_chunk));
     size_t q4_bytes = rows / VX_TILE_ROWS * ix->n_groups * 64;
-    size_t o_vec = o_q4 + align64(q4_bytes);
-    size_t total = o_vec + rows * ix->dim * sizeof(float);
-    unsigned char *block = px_malloc_aligned(total, 64);
+    unsigned char *block = px_malloc_aligned(head + total, 64);
     if (block == NULL) {
         return NULL;
     }
     struct vx_chunk *c = (struct vx_chunk *)block;
-    c->valid = (uint64_t *)(block + o_valid);
-    c->scale = (float *)(block + o_scale);
-    c->q4 = block + o_q4;
-    c->vec = (float *)(block + o_vec);
+    memset(block + head, 0, total);
+    chunk_point(ix, c, block + head);
     memset(c->valid, 0, rows / 8);
     memset(c->scale, 0, rows * sizeof(float));
     memset(c->q4, 0x88, q4_bytes); // nibble 8 = value 0: rows never added score 0 (and are masked)
@@ -782,4 +801,119 @@ int vindex_search_exact(const struct vindex *ix, const float *query, size_t n, s
                         struct px_err *err)
 {
     return search(ix, query, n, k, candidates, NULL, true, out, n_out, err);
+}
+
+// ---- the index file (vindex_save / vindex_open) ----
+//
+// Sections: VXHD (struct vx_file_head), VXCI the chunk table (n_chunks uint64: the chunk's
+// place in VXCB, UINT64_MAX where no row was added), VXCB the chunks' data blocks back to back,
+// each exactly as in memory (valid, scale, q4, vec; chunk_layout). A mapped index allocates
+// only its chunk headers; the codes and the f32 rows are the map's pages, so the process holds
+// one copy of each vector and the page cache shares it between processes.
+
+struct vx_file_head {
+    uint64_t dim, chunk_rows, n_rows, id_bound, n_chunks, chunk_bytes;
+};
+
+int vindex_save(const struct vindex *ix, struct mapfile_writer *w, struct px_err *err)
+{
+    size_t o_scale, o_q4, o_vec, total, n_blocks = 0;
+    chunk_layout(ix, &o_scale, &o_q4, &o_vec, &total);
+    uint64_t *table = px_malloc((ix->cap_chunks ? ix->cap_chunks : 1) * sizeof *table);
+    if (table == NULL) {
+        return px_fail(err, PX_ENOMEM, "vindex: out of memory saving");
+    }
+    for (size_t c = 0; c < ix->cap_chunks; c++) {
+        table[c] = ix->chunks[c] != NULL ? n_blocks++ : UINT64_MAX;
+    }
+    struct vx_file_head h = {ix->dim, ix->params.chunk_rows, ix->n_rows, ix->id_bound,
+                             ix->cap_chunks, total};
+    int rc = mapfile_put(w, MAPFILE_ID("VXHD"), &h, sizeof h, err);
+    if (rc == PX_OK) rc = mapfile_put(w, MAPFILE_ID("VXCI"), table, ix->cap_chunks * sizeof *table, err);
+    if (rc == PX_OK) rc = mapfile_begin(w, MAPFILE_ID("VXCB"), err);
+    for (size_t c = 0; rc == PX_OK && c < ix->cap_chunks; c++) {
+        if (ix->chunks[c] != NULL) {
+            rc = mapfile_append(w, ix->chunks[c]->valid, total, err);
+        }
+    }
+    if (rc == PX_OK) rc = mapfile_end(w, err);
+    px_free(table);
+    return rc;
+}
+
+int vindex_open(const struct mapfile *m, const struct vindex_params *params, struct vindex **out,
+                struct px_err *err)
+{
+    const void *p = NULL;
+    const uint64_t *table = NULL;
+    unsigned char *blocks = NULL;
+    size_t len = 0, n_table = 0, n_blocks = 0;
+    struct vx_file_head h;
+    *out = NULL;
+    int rc = mapfile_get(m, MAPFILE_ID("VXHD"), 1, &p, &len, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    if (len != sizeof h) {
+        return px_fail(err, PX_EFORMAT, "'%s': vector head of %zu bytes", mapfile_path(m), len);
+    }
+    memcpy(&h, p, sizeof h);
+    struct vindex_params vp = params != NULL ? *params : vindex_default_params();
+    vp.chunk_rows = (size_t)h.chunk_rows; // the file's layout
+    if (h.dim == 0 || h.dim > LIMIT_VINDEX_DIM || h.chunk_rows == 0 ||
+        h.chunk_rows > LIMIT_VINDEX_CHUNK_ROWS || h.id_bound > LIMIT_VINDEX_ROWS ||
+        h.n_rows > h.id_bound || h.n_chunks > LIMIT_VINDEX_ROWS / 64) {
+        return px_fail(err, PX_EFORMAT, "'%s': vector head is damaged", mapfile_path(m));
+    }
+    rc = vindex_new((size_t)h.dim, &vp, out, err);
+    if (rc != PX_OK) {
+        return rc == PX_ENOMEM ? rc : px_fail(err, PX_EFORMAT, "'%s': vector head is damaged",
+                                              mapfile_path(m));
+    }
+    struct vindex *ix = *out;
+    size_t o_scale, o_q4, o_vec, total;
+    chunk_layout(ix, &o_scale, &o_q4, &o_vec, &total);
+    rc = mapfile_get(m, MAPFILE_ID("VXCI"), sizeof *table, &p, &n_table, err);
+    table = p;
+    n_table /= sizeof *table;
+    if (rc == PX_OK) {
+        rc = mapfile_get(m, MAPFILE_ID("VXCB"), total, &p, &len, err);
+        blocks = (unsigned char *)p;
+        n_blocks = len / total;
+    }
+    if (rc == PX_OK && (n_table != h.n_chunks || h.chunk_bytes != total ||
+                        h.id_bound > (uint64_t)n_table * h.chunk_rows)) {
+        rc = px_fail(err, PX_EFORMAT, "'%s': vector chunk table is damaged", mapfile_path(m));
+    }
+    if (rc == PX_OK && n_table > 0) {
+        ix->chunks = px_calloc(n_table, sizeof *ix->chunks);
+        if (ix->chunks == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "vindex: out of memory opening");
+        }
+    }
+    ix->cap_chunks = rc == PX_OK ? n_table : 0;
+    for (size_t c = 0; rc == PX_OK && c < n_table; c++) {
+        if (table[c] == UINT64_MAX) {
+            continue;
+        }
+        if (table[c] >= n_blocks) {
+            rc = px_fail(err, PX_EFORMAT, "'%s': vector chunk %zu lies outside its section",
+                         mapfile_path(m), c);
+            break;
+        }
+        ix->chunks[c] = px_malloc(sizeof *ix->chunks[c]);
+        if (ix->chunks[c] == NULL) {
+            rc = px_fail(err, PX_ENOMEM, "vindex: out of memory opening");
+            break;
+        }
+        chunk_point(ix, ix->chunks[c], blocks + (size_t)table[c] * total);
+    }
+    if (rc != PX_OK) {
+        vindex_free(ix);
+        *out = NULL;
+        return rc;
+    }
+    ix->n_rows = (size_t)h.n_rows;
+    ix->id_bound = (size_t)h.id_bound;
+    return PX_OK;
 }

@@ -17,6 +17,7 @@
 
 #include "bitmap.h"
 #include "err.h"
+#include "mapfile.h"
 #include "pool.h"
 
 struct vindex;
@@ -47,6 +48,15 @@ void vindex_free(struct vindex *ix);
 // index as it was. vec is borrowed for the call.
 int vindex_add(struct vindex *ix, uint32_t row_id, const float *vec, size_t n,
                struct px_err *err);
+
+// Writes the index as sections VX** of w (see vindex.c).
+int vindex_save(const struct vindex *ix, struct mapfile_writer *w, struct px_err *err);
+// A read-only index over m's VX sections (m borrowed: it must outlive the index; the codes and
+// vectors are read from the map, never copied). params as for vindex_new; its chunk_rows is
+// the file's. Searches exactly as the index that was saved. PX_EFORMAT naming the file when a
+// section is damaged. Returns owned *out (vindex_free); vindex_add on it is not allowed.
+int vindex_open(const struct mapfile *m, const struct vindex_params *params, struct vindex **out,
+                struct px_err *err);
 
 size_t vindex_dim(const struct vindex *ix);
 size_t vindex_count(const struct vindex *ix);   // rows added

@@ -581,6 +581,9 @@ static int run_import(struct import *im)
         .rows_failed = r->n_errors,
     };
     rc = store_log_import(im->s, &log, im->err);
+    if (rc == PX_OK && im->params.before_commit != NULL) {
+        rc = im->params.before_commit(im->s, im->params.before_commit_user, im->err);
+    }
     if (rc == PX_OK) {
         in_tx = false;
         rc = store_commit(im->s, im->err);

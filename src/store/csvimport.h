@@ -48,6 +48,11 @@ struct csvimport_params {
     // with the records checked so far and the file's data records; NULL (default): none.
     void (*progress)(size_t done, size_t total, void *user);
     void *progress_user; // passed to progress
+    // Called inside the import's transaction after the rows and the import log are written,
+    // just before the commit (the store shows the new generation); a failure rolls the import
+    // back. The book's index file is written here (app/book_file.c). NULL (default): none.
+    int (*before_commit)(struct store *s, void *user, struct px_err *err);
+    void *before_commit_user; // passed to before_commit
 };
 
 enum { CSVIMPORT_PROGRESS_ROWS = 4096, CSVIMPORT_NOTES = 8, CSVIMPORT_NOTE_BYTES = 320 };

@@ -109,6 +109,25 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " generation INTEGER NOT NULL, n_new INTEGER NOT NULL, n_gone INTEGER NOT NULL,"
     " n_unchanged INTEGER NOT NULL, new_ids TEXT NOT NULL, gone_ids TEXT NOT NULL);"
     "CREATE INDEX alerts_saved ON alerts (saved_id, id);",
+    // 5: change counters of the customers and the vectors (issue 12: a book's index file
+    // records them and is stale when they moved), bumped by triggers so that every writer —
+    // import, segments, index, a hand-made UPDATE — moves them, and read with one lookup.
+    "CREATE TABLE generations (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "INSERT INTO generations (name, value) VALUES"
+    " ('customers', (SELECT count(*) FROM customers)), ('vectors', (SELECT count(*) FROM vectors));"
+    "CREATE TRIGGER customers_gen_insert AFTER INSERT ON customers BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'customers'; END;"
+    "CREATE TRIGGER customers_gen_update AFTER UPDATE ON customers BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'customers'; END;"
+    "CREATE TRIGGER customers_gen_delete AFTER DELETE ON customers BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'customers'; END;"
+    "CREATE TRIGGER vectors_gen_insert AFTER INSERT ON vectors BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;"
+    "CREATE TRIGGER vectors_gen_update AFTER UPDATE ON vectors BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;"
+    "CREATE TRIGGER vectors_gen_delete AFTER DELETE ON vectors BEGIN"
+    " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;",
 };
 
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
@@ -434,6 +453,26 @@ int store_count_customers(struct store *s, size_t *n, struct px_err *err)
     int c = 0;
     int rc = pragma_int(s, "SELECT count(*) FROM customers", &c, err);
     *n = rc == PX_OK ? (size_t)c : 0;
+    return rc;
+}
+
+int store_generation(struct store *s, uint64_t gen[3], struct px_err *err)
+{
+    int g = 0, c = 0, v = 0;
+    int rc = pragma_int(s, "SELECT coalesce(max(id), 0) FROM imports", &g, err);
+    if (rc == PX_OK) {
+        rc = pragma_int(s,
+                        "SELECT coalesce((SELECT value FROM generations WHERE name = 'vectors'), 0)",
+                        &v, err);
+    }
+    if (rc == PX_OK) {
+        rc = pragma_int(
+            s, "SELECT coalesce((SELECT value FROM generations WHERE name = 'customers'), 0)", &c,
+            err);
+    }
+    gen[0] = rc == PX_OK ? (uint64_t)g : 0;
+    gen[1] = rc == PX_OK ? (uint64_t)v : 0;
+    gen[2] = rc == PX_OK ? (uint64_t)c : 0;
     return rc;
 }
 
@@ -1558,7 +1597,8 @@ int store_audit_read(struct store *s, const char *since, const char *key_id, siz
 // audit trail, which must never travel inside a model bundle).
 static bool snapshot_keeps(const char *table)
 {
-    static const char *const keep[] = {"meta_columns", "customers", "imports", "vectors"};
+    static const char *const keep[] = {"meta_columns", "customers", "imports", "vectors",
+                                       "generations"};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         if (strcmp(table, keep[i]) == 0) {
             return true;

@@ -77,6 +77,12 @@
 //
 // Version 4 adds saved searches, their last matches and their alerts (issue 15): the tables
 // and their functions are in saved.h.
+//
+// Version 5 counts changes (issue 12: a book's index file records the counters it was built at):
+//
+//   CREATE TABLE generations (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+//   -- rows 'customers' and 'vectors'; AFTER INSERT / UPDATE / DELETE triggers on customers and
+//   -- vectors add 1 (an INSERT OR REPLACE counts as an insert)
 #ifndef PX_STORE_H
 #define PX_STORE_H
 
@@ -88,7 +94,7 @@
 #include "err.h"
 #include "limits.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_APPLICATION_ID 0x50525350
 
 struct store;
@@ -146,6 +152,10 @@ int store_add_column(struct store *s, const char *name, const char *label, enum 
 // ---- customers ----
 
 int store_count_customers(struct store *s, size_t *n, struct px_err *err);
+// The store's generation, what a book's index file is checked against: gen[0] = the id of the
+// last committed import (0 before any), gen[1] / gen[2] = the vectors' / the customers' change
+// counters (table generations, moved by triggers on every insert, update and delete).
+int store_generation(struct store *s, uint64_t gen[3], struct px_err *err);
 
 // An upsert statement for a fixed list of columns: store_upsert_new, store_upsert_row per row,
 // store_upsert_free. Valid while the store is open.
