@@ -213,7 +213,7 @@ int app_alerts_run(const char *db_path, struct app_book *b, const struct app_sav
     clock_gettime(CLOCK_MONOTONIC, &t0);
     app_saved_owner(who, owner);
     int rc = store_open(db_path, NULL, &st, err);
-    if (rc == PX_OK) rc = store_generation(st, &gen, err);
+    if (rc == PX_OK) rc = store_import_generation(st, &gen, err);
     if (rc == PX_OK) rc = store_saved_list(st, p->all_owners ? NULL : owner, &all, &n, err);
     if (rc == PX_OK) rc = buf_printf(out, err, "{\"generation\": %lld, \"runs\": [", gen);
     for (size_t i = 0; rc == PX_OK && i < n; i++) {

@@ -16,7 +16,7 @@
 static int cmp_rows_by_id(const void *a, const void *b, void *user)
 {
     const struct app_book *bk = user;
-    return strcmp(bk->ids[*(const uint32_t *)a], bk->ids[*(const uint32_t *)b]);
+    return strcmp(app_book_id(bk, *(const uint32_t *)a), app_book_id(bk, *(const uint32_t *)b));
 }
 
 int saved_matches(struct app_book *b, const char *query, size_t len, uint32_t **rows, size_t *n,

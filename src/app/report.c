@@ -237,7 +237,7 @@ static int report_run(const char *db_path, struct app_book *b, const struct app_
     char q[LIMIT_QUERY_BYTES + 1];
     snprintf(q, sizeof q, "%.*s", (int)(len < LIMIT_QUERY_BYTES ? len : LIMIT_QUERY_BYTES), query);
     int rc = store_open(db_path, NULL, &st, err);
-    if (rc == PX_OK) rc = store_generation(st, &gen, err);
+    if (rc == PX_OK) rc = store_import_generation(st, &gen, err);
     store_close(st);
     if (rc == PX_OK) rc = report_order(b, q, strlen(q), &res, &order, &n, err);
     if (rc == PX_OK) rc = saved_ids_json(b, order, n, &ids, err);

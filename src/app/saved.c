@@ -313,7 +313,7 @@ int app_saved_add(const char *db_path, struct app_book *b, const struct app_save
     v.sort = (char *)in->sort;
     v.feedback = (char *)in->feedback;
     v.webhook = (char *)in->webhook;
-    if (rc == PX_OK) rc = store_generation(st, &v.generation, err);
+    if (rc == PX_OK) rc = store_import_generation(st, &v.generation, err);
     if (rc == PX_OK) rc = store_saved_insert(st, &v, id, err);
     if (rc == PX_OK) rc = store_saved_get(st, *id, &got, &found, err);
     if (rc == PX_OK && b != NULL) rc = take_baseline(st, b, &got, &n_matches, err);
@@ -368,7 +368,7 @@ int app_saved_update(const char *db_path, struct app_book *b, const struct app_s
     size_t n_matches = 0;
     if (rc == PX_OK && new_query && b != NULL) {
         // another query: its matches start again from now
-        rc = store_generation(st, &v.generation, err);
+        rc = store_import_generation(st, &v.generation, err);
         if (rc == PX_OK) rc = take_baseline(st, b, &v, &n_matches, err);
     }
     store_saved_clear(&v);

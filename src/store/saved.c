@@ -254,7 +254,7 @@ int store_saved_delete(struct store *s, long long id, bool *found, struct px_err
     return rc;
 }
 
-int store_generation(struct store *s, long long *gen, struct px_err *err)
+int store_import_generation(struct store *s, long long *gen, struct px_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = prep(s, "SELECT count(*) FROM imports", &st, err);

@@ -72,8 +72,9 @@ int store_saved_list(struct store *s, const char *owner, struct store_saved **ou
 // Removes the search (its matches with it) and its alerts, in one transaction.
 int store_saved_delete(struct store *s, long long id, bool *found, struct px_err *err);
 
-// The book's generation (committed imports).
-int store_generation(struct store *s, long long *gen, struct px_err *err);
+// The book's generation as saved searches record it: the number of committed imports
+// (store_generation in store.h gives the index files' counters).
+int store_import_generation(struct store *s, long long *gen, struct px_err *err);
 
 // The customers saved search id matched at its last run: ids (n) point into data (owned:
 // store_match_set_free), sorted by id bytes (memcmp order).

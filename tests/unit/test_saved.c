@@ -156,7 +156,7 @@ static long long count(struct store *st, const char *table)
     (void)table;
     long long gen = -1;
     struct px_err err = {0};
-    assert_int_equal(store_generation(st, &gen, &err), PX_OK);
+    assert_int_equal(store_import_generation(st, &gen, &err), PX_OK);
     return gen;
 }
 
