@@ -14,6 +14,10 @@
 //     writes the next row under one BEGIN IMMEDIATE, so concurrent writers (server, CLI) never
 //     fork it; verify and archive walk it with the same rule (chain_step). The triggers only
 //     stop casual edits; the chain is what makes a determined one show.
+//   - store_open_memory copies a migrated empty database's image (sqlite3_serialize, made once
+//     per process under a mutex) into a new in-memory connection (sqlite3_deserialize): the
+//     migrations' DDL is over half of what a small import into a fresh store costs, and the
+//     fuzz targets open thousands of stores a second.
 //   - SQLite allocates through px_malloc (sqlalloc.c, installed before the first connection), so
 //     its SQLITE_NOMEM is a PX_ENOMEM like ours and the fault loops reach inside it.
 #include "store.h"
@@ -21,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -234,6 +239,64 @@ int store_open(const char *path, const struct store_params *params, struct store
     *out = s;
     s = NULL;
     rc = PX_OK;
+done:
+    store_close(s);
+    return rc;
+}
+
+// The empty store's image (sqlite3_serialize of a migrated ":memory:" database), made once.
+static pthread_mutex_t g_image_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *g_image; // sqlite3_malloc'd, kept for the process
+static sqlite3_int64 g_image_len;
+
+static int empty_image(struct px_err *err)
+{
+    int rc = PX_OK;
+    pthread_mutex_lock(&g_image_lock);
+    if (g_image == NULL) {
+        struct store *s = NULL;
+        rc = store_open(":memory:", NULL, &s, err);
+        if (rc == PX_OK) {
+            g_image = sqlite3_serialize(s->db, "main", &g_image_len, 0);
+            if (g_image == NULL) {
+                rc = px_fail(err, PX_ENOMEM, "out of memory copying an empty store");
+            }
+        }
+        store_close(s);
+    }
+    pthread_mutex_unlock(&g_image_lock);
+    return rc;
+}
+
+int store_open_memory(struct store **out, struct px_err *err)
+{
+    *out = NULL;
+    int rc = empty_image(err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    struct store *s = px_calloc(1, sizeof *s);
+    if (s == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory opening a store in memory");
+    }
+    unsigned char *copy = NULL;
+    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        (copy = sqlite3_malloc64((sqlite3_uint64)g_image_len)) == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory opening a store in memory");
+        goto done;
+    }
+    memcpy(copy, g_image, (size_t)g_image_len);
+    // FREEONCLOSE: the connection owns copy from here, also when deserialize fails
+    if (sqlite3_deserialize(s->db, "main", copy, g_image_len, g_image_len,
+                            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) !=
+        SQLITE_OK) {
+        rc = px_fail(err, PX_ENOMEM, "cannot open a store in memory: %s", sqlite3_errmsg(s->db));
+        goto done;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    *out = s;
+    s = NULL;
 done:
     store_close(s);
     return rc;
