@@ -502,7 +502,7 @@ static void unlock_name(int fd)
 // 8 hex digits of /proc/sys/kernel/random/boot_id: the process ran on this machine since it
 // started, so its pid is certain) or nothing in the folder has changed for
 // REGISTRY_LEFTOVER_AGE_S (so a process on another machine sharing the registry, whose pid
-// means nothing here, is left alone while it works). Each removal is logged (info). A leftover
+// means nothing here, is left alone while it works). Each removal is logged (a warning). A leftover
 // that cannot be removed stays for the next change.
 
 // This boot's tag: 8 lowercase hex digits, "" when the kernel does not say.
@@ -594,7 +594,7 @@ size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s)
             continue;
         }
         if (bundle_remove_tree(path, NULL) == PX_OK) {
-            logx(LOGX_INFO, "registry: removed %s, left by process %ld that died mid-change", path,
+            logx(LOGX_WARN, "registry: removed %s, left by process %ld that died mid-change", path,
                  pid);
             removed++;
         }
@@ -866,10 +866,13 @@ int registry_set_alias(const char *root, const char *name, const char *alias, in
     if (rc == PX_OK && !fsx_is_dir(dir)) {
         rc = px_fail(err, PX_ENOENT, "no model named '%s' in the registry '%s'", name, root);
     }
-    if (rc == PX_OK)
+    if (rc == PX_OK) {
         rc = lock_name(dir, &fd, err);
-    if (rc == PX_OK)
+    }
+    if (rc == PX_OK) {
+        registry_sweep_leftovers(dir, REGISTRY_LEFTOVER_AGE_S); // a change like the others
         rc = registry_read_state(root, name, &st, err);
+    }
     if (rc == PX_OK && !version_exists(root, name, version)) {
         rc = px_fail(err, PX_ENOENT, "%s has no version %d", name, version);
     }

@@ -38,8 +38,8 @@
 
 // Removes the leftovers of dead changes in one name's folder (see registry.c: the pid in the
 // folder's name is not a live process here, and the name carries this boot's tag or the folder
-// is unchanged for max_age_s); the caller holds the name's lock. Logs each removal (info).
-// Returns how many were removed. Publish and delete call it.
+// is unchanged for max_age_s); the caller holds the name's lock. Logs each removal (warning).
+// Returns how many were removed. Publish, promote (registry_set_alias) and delete call it.
 size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s);
 
 // "NAME", "NAME/VERSION" or "NAME@ALIAS" (MLflow's models:/name/version and models:/name@alias);
