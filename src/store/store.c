@@ -41,6 +41,7 @@
 
 struct store {
     sqlite3 *db;
+    char path[LIMIT_PATH]; // as opened (":memory:" in memory), for errors
     bool in_tx;
     sqlite3_stmt *st_dedup; // cached: one step per imported row
 };
@@ -102,6 +103,10 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
+// An SQLite failure as a px_err: "PATH: WHAT: SQLite's message", and for a failed write or open
+// the system's reason too ("disk I/O error (File too large)", "(No space left on device)",
+// "(Read-only file system)"), so a full disk or a read-only folder is named as such. WHAT may
+// be the path itself (then it is not repeated).
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
@@ -109,7 +114,26 @@ static int sql_fail(struct store *s, struct px_err *err, const char *what)
              : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? PX_EFORMAT
              : code == SQLITE_TOOBIG                           ? PX_ELIMIT
                                                                : PX_EIO;
-    return px_fail(err, px, "%s: %s", what, sqlite3_errmsg(s->db));
+    int sys = sqlite3_system_errno(s->db);
+    bool io = code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN ||
+              code == SQLITE_READONLY;
+    char why[96] = "";
+    if (io && sys != 0) {
+        snprintf(why, sizeof why, " (%s)", strerror(sys));
+    } else if (io) { // the errno was not kept (a failed commit): the operation, at least
+        int ext = sqlite3_extended_errcode(s->db);
+        if (ext == SQLITE_IOERR_WRITE) {
+            snprintf(why, sizeof why, " (a write failed: the disk is full or a size limit hit)");
+        } else if (ext == SQLITE_IOERR_FSYNC) {
+            snprintf(why, sizeof why, " (fsync failed)");
+        } else if (ext != code) {
+            snprintf(why, sizeof why, " (SQLite extended code %d)", ext);
+        }
+    }
+    if (strcmp(what, s->path) == 0) {
+        return px_fail(err, px, "%s: %s%s", what, sqlite3_errmsg(s->db), why);
+    }
+    return px_fail(err, px, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db), why);
 }
 
 static int exec(struct store *s, const char *sql, const char *what, struct px_err *err)
@@ -162,7 +186,7 @@ static int migrate(struct store *s, const char *path, struct px_err *err)
         rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &n_tables, err);
     }
     if (rc != PX_OK) {
-        return px_err_prefix(err, "%s", path);
+        return rc; // sql_fail named the path
     }
     if (app_id != STORE_APPLICATION_ID && (app_id != 0 || version != 0 || n_tables != 0)) {
         return px_fail(err, PX_EFORMAT, "%s: an SQLite database, but not a prospect store", path);
@@ -189,8 +213,7 @@ static int migrate(struct store *s, const char *path, struct px_err *err)
         rc = store_commit(s, err);
     }
     if (rc != PX_OK) {
-        store_rollback(s);
-        px_err_prefix(err, "%s", path);
+        store_rollback(s); // sql_fail named the path
     }
     return rc;
 }
@@ -208,11 +231,12 @@ int store_open(const char *path, const struct store_params *params, struct store
         rc = px_fail(err, PX_ENOMEM, "out of memory opening %s", path);
         goto done;
     }
+    snprintf(s->path, sizeof s->path, "%s", path);
     int flags = p.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = s->db == NULL || sqlite3_errcode(s->db) == SQLITE_NOMEM
                  ? px_fail(err, PX_ENOMEM, "out of memory opening %s", path)
-                 : px_fail(err, PX_EIO, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
+                 : sql_fail(s, err, "cannot open");
         goto done;
     }
     sqlite3_extended_result_codes(s->db, 0);
@@ -279,6 +303,7 @@ int store_open_memory(struct store **out, struct px_err *err)
     if (s == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory opening a store in memory");
     }
+    snprintf(s->path, sizeof s->path, ":memory:");
     unsigned char *copy = NULL;
     if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
             SQLITE_OK ||
