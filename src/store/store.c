@@ -103,10 +103,31 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
-// An SQLite failure as a px_err: "PATH: WHAT: SQLite's message", and for a failed write or open
-// the system's reason too ("disk I/O error (File too large)", "(No space left on device)",
-// "(Read-only file system)"), so a full disk or a read-only folder is named as such. WHAT may
-// be the path itself (then it is not repeated).
+// The system's reason for a failed write or open on db, as " (File too large)", " (No space
+// left on device)", " (Read-only file system)"; when SQLite did not keep the errno (a failed
+// commit), what failed at least; "" for other failures.
+static void io_reason(sqlite3 *db, char *why, size_t n)
+{
+    int code = sqlite3_errcode(db), sys = sqlite3_system_errno(db);
+    int ext = sqlite3_extended_errcode(db);
+    why[0] = '\0';
+    if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN &&
+        code != SQLITE_READONLY) {
+        return;
+    }
+    if (sys != 0) {
+        snprintf(why, n, " (%s)", strerror(sys));
+    } else if (ext == SQLITE_IOERR_WRITE) {
+        snprintf(why, n, " (a write failed: the disk is full or a size limit hit)");
+    } else if (ext == SQLITE_IOERR_FSYNC) {
+        snprintf(why, n, " (fsync failed)");
+    } else if (ext != code) {
+        snprintf(why, n, " (SQLite extended code %d)", ext);
+    }
+}
+
+// An SQLite failure as a px_err: "PATH: WHAT: SQLite's message" and io_reason's, so a full disk
+// or a read-only folder is named as such. WHAT may be the path itself (then it is not repeated).
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
@@ -114,20 +135,19 @@ static int sql_fail(struct store *s, struct px_err *err, const char *what)
              : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? PX_EFORMAT
              : code == SQLITE_TOOBIG                           ? PX_ELIMIT
                                                                : PX_EIO;
-    int sys = sqlite3_system_errno(s->db);
-    bool io = code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN ||
-              code == SQLITE_READONLY;
-    char why[96] = "";
-    if (io && sys != 0) {
-        snprintf(why, sizeof why, " (%s)", strerror(sys));
-    } else if (io) { // the errno was not kept (a failed commit): the operation, at least
-        int ext = sqlite3_extended_errcode(s->db);
-        if (ext == SQLITE_IOERR_WRITE) {
-            snprintf(why, sizeof why, " (a write failed: the disk is full or a size limit hit)");
-        } else if (ext == SQLITE_IOERR_FSYNC) {
-            snprintf(why, sizeof why, " (fsync failed)");
-        } else if (ext != code) {
-            snprintf(why, sizeof why, " (SQLite extended code %d)", ext);
+    char why[96];
+    io_reason(s->db, why, sizeof why);
+    if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY) {
+        // SQLite's errno is of its last try (often ENOENT for the -wal file it could not make):
+        // a folder that cannot be written is the reason to give
+        char dir[LIMIT_PATH];
+        snprintf(dir, sizeof dir, "%s", s->path);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL) {
+            slash[slash == dir ? 1 : 0] = '\0';
+        }
+        if (access(slash != NULL ? dir : ".", W_OK) != 0) {
+            snprintf(why, sizeof why, " (cannot write the folder: %s)", strerror(errno));
         }
     }
     if (strcmp(what, s->path) == 0) {
@@ -1636,8 +1656,12 @@ static bool snapshot_keeps(const char *table)
 
 static int snap_fail(sqlite3 *d, const char *dest, struct px_err *err, const char *what)
 {
-    return px_fail(err, sqlite3_errcode(d) == SQLITE_NOMEM ? PX_ENOMEM : PX_EIO, "%s: %s: %s",
-                   dest, what, d ? sqlite3_errmsg(d) : "out of memory");
+    char why[96] = "";
+    if (d != NULL) {
+        io_reason(d, why, sizeof why);
+    }
+    return px_fail(err, sqlite3_errcode(d) == SQLITE_NOMEM ? PX_ENOMEM : PX_EIO, "%s: %s: %s%s",
+                   dest, what, d ? sqlite3_errmsg(d) : "out of memory", why);
 }
 
 static int snap_count(sqlite3 *d, const char *dest, const char *sql, size_t *n, int *max,
