@@ -125,12 +125,22 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
     if (rc != PX_OK) {
         return rc;
     }
+    // nc and np are checked one at a time: their sum can wrap around
     if (ver != RECMODEL_FORMAT_VERSION || dim < 1 || dim > LIMIT_GAT_WIDTH || nc < 1 || np < 1 ||
-        nc + np > LIMIT_REC_NODES) {
+        nc > LIMIT_REC_NODES || np > LIMIT_REC_NODES - nc) {
         return px_fail(err, PX_EFORMAT,
                        "%s: format version %u, dim %u, %llu customers, %llu products: outside "
                        "what this build reads",
                        r->path, ver, dim, (unsigned long long)nc, (unsigned long long)np);
+    }
+    // each id and label takes 8 bytes at least, each customer a held offset: a count the file
+    // cannot hold is refused before anything is allocated for it
+    size_t left = r->n - r->at;
+    if ((nc + np) * 8 + (nc + 1) * 4 + (nc + np) * dim * 4 > left) {
+        return px_fail(err, PX_EFORMAT,
+                       "%s: %llu customers and %llu products of dim %u need more than the %zu "
+                       "bytes left at byte %zu",
+                       r->path, (unsigned long long)nc, (unsigned long long)np, dim, left, r->at);
     }
     m->n_customers = (size_t)nc;
     m->n_products = (size_t)np;
@@ -171,6 +181,10 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
         }
     }
     size_t nh = m->held_ptr[nc];
+    if (nh > (r->n - r->at) / sizeof(uint32_t)) {
+        return px_fail(err, PX_EFORMAT, "%s: truncated at byte %zu (%zu held products announced)",
+                       r->path, r->at, nh);
+    }
     m->held = px_malloc((nh ? nh : 1) * sizeof(uint32_t));
     if (m->held == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory reading %s", r->path);

@@ -2,7 +2,7 @@
 // recmodel_load run once the manifest's checksums pass): run.json through
 // propmodel_record_read, recommender.json (the recommender's report) through
 // recmodel_info_read, and model.bin through recmodel_decode then rec_model_index.
-// Invariants: every failure has a message and leaves its output zeroed; an accepted run record
+// Invariants: every failure has a message naming the file and leaves its output zeroed; an accepted run record
 // has >= 1 feature, each with a name and a column, a target with both values and a finite
 // threshold; an accepted report names model.bin's sha256; an accepted model.bin has ids, held
 // products sorted and in range, finite embeddings, and indexes; nothing leaks.
@@ -49,7 +49,7 @@ static void check_json(const char *text, size_t size)
         CHECK(isfinite(threshold));
         ml_spec_free(&spec);
     } else {
-        CHECK(err.msg[0] != '\0' && strncmp(err.msg, "run.json", 8) == 0);
+        CHECK(err.msg[0] != '\0' && strstr(err.msg, "run.json") != NULL);
         CHECK(spec.features == NULL && spec.n_features == 0 && spec.target == NULL);
         CHECK(sha == NULL);
     }
@@ -68,7 +68,7 @@ static void check_bin(const uint8_t *data, size_t size)
     struct rec_model m;
     struct px_err err = {0};
     if (recmodel_decode(data, size, "model.bin", &m, &err) != PX_OK) {
-        CHECK(err.msg[0] != '\0' && strncmp(err.msg, "model.bin", 9) == 0);
+        CHECK(err.msg[0] != '\0' && strstr(err.msg, "model.bin") != NULL);
         CHECK(m.n_customers == 0 && m.emb == NULL && m.held == NULL);
         return;
     }
