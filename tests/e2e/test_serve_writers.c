@@ -51,8 +51,7 @@ static void *client(void *arg)
     struct client *c = arg;
     static const char *const paths[] = {
         "/api/search?q=customers%20over%2060%20with%20savings&top=5", "/health",
-        "/api/customers/CUST-000010", "/api/customers/CUST-000020/similar?top=3",
-        "/api/schema"};
+        "/api/customers/CUST-000010", "/api/customers/CUST-000020/similar?top=3", "/api/schema"};
     c->rows_seen_min = 1L << 40;
     for (long k = 0; !atomic_load(&g_stop); k++) {
         const char *p = paths[(k + c->id) % 5];
@@ -65,14 +64,16 @@ static void *client(void *arg)
             snprintf(c->last_path, sizeof c->last_path, "%s", p);
         } else if (strcmp(p, "/health") == 0) {
             long n = health_rows(b);
-            if (n < c->rows_seen_min) c->rows_seen_min = n;
-            if (n > c->rows_seen_max) c->rows_seen_max = n;
+            if (n < c->rows_seen_min)
+                c->rows_seen_min = n;
+            if (n > c->rows_seen_max)
+                c->rows_seen_max = n;
         }
         free(b);
         if (k % 4 == 3) { // and MLflow scoring, a POST
             const char *q = "{\"inputs\": [\"retired with savings\"], \"params\": {\"top\": 2}}";
-            st = th_request(g_port, "POST", "/invocations", "application/json", NULL, q,
-                            strlen(q), &b);
+            st = th_request(g_port, "POST", "/invocations", "application/json", NULL, q, strlen(q),
+                            &b);
             c->requests++;
             if (st != 200) {
                 c->failures++;
@@ -89,8 +90,9 @@ static pid_t start_server(const char *log_name)
 {
     char log[400];
     snprintf(log, sizeof log, "%s/%s", g_dir, log_name);
-    const char *args[] = {"serve",     "--db",      g_db, "--port", "0",    "--threads", "4",
-                          "--embedder", "/nonexistent-model", "--rate", "0", NULL};
+    const char *args[] = {
+        "serve",  "--db", g_db, "--port", "0", "--threads", "4", "--embedder", "/nonexistent-model",
+        "--rate", "0",    NULL};
     return th_serve(args, log, &g_port);
 }
 
@@ -107,7 +109,8 @@ static void run_ok(const char *args)
 {
     char *out = NULL, *err = NULL;
     int rc = tu_run_prospect(args, NULL, &out, &err);
-    if (rc != 0) fail_msg("prospect %s: exit %d: %s", args, rc, err);
+    if (rc != 0)
+        fail_msg("prospect %s: exit %d: %s", args, rc, err);
     free(out);
     free(err);
 }
@@ -116,7 +119,9 @@ static void test_writers_beside_server(void **state)
 {
     (void)state;
     char args[2048], model[400];
-    snprintf(args, sizeof args, "generate --rows %d --seed 3 --out %s/a.csv && $PROSPECT_BIN import --db %s --csv %s/a.csv && $PROSPECT_BIN generate --rows %d --seed 4 --out %s/b.csv",
+    snprintf(args, sizeof args,
+             "generate --rows %d --seed 3 --out %s/a.csv && $PROSPECT_BIN import --db %s --csv "
+             "%s/a.csv && $PROSPECT_BIN generate --rows %d --seed 4 --out %s/b.csv",
              ROWS, g_dir, g_db, g_dir, NEW_ROWS, g_dir);
     run_ok(args);
     bool have_model = tu_shared_path(model, sizeof model, "models/minilm-synthetic-test");
@@ -138,8 +143,8 @@ static void test_writers_beside_server(void **state)
     int rcs[3] = {0, 0, 0}, n_steps = 0;
     snprintf(steps[n_steps++], sizeof steps[0], "import --db %s --csv %s/b.csv", g_db, g_dir);
     if (have_model) {
-        snprintf(steps[n_steps++], sizeof steps[0], "index --db %s --embedder %s --threads 1",
-                 g_db, model);
+        snprintf(steps[n_steps++], sizeof steps[0], "index --db %s --embedder %s --threads 1", g_db,
+                 model);
     } else {
         print_message("no ../shared/models/minilm-synthetic-test: index not run\n");
     }
@@ -160,8 +165,10 @@ static void test_writers_beside_server(void **state)
         if (c[i].failures)
             print_message("client %d: %ld of %ld failed, last %s -> %ld\n", i, c[i].failures,
                           c[i].requests, c[i].last_path, c[i].last_status);
-        if (c[i].rows_seen_max > 0 && c[i].rows_seen_min < seen_min) seen_min = c[i].rows_seen_min;
-        if (c[i].rows_seen_max > seen_max) seen_max = c[i].rows_seen_max;
+        if (c[i].rows_seen_max > 0 && c[i].rows_seen_min < seen_min)
+            seen_min = c[i].rows_seen_min;
+        if (c[i].rows_seen_max > seen_max)
+            seen_max = c[i].rows_seen_max;
     }
     print_message("%ld requests from 8 clients during import%s + import: %ld failed; /health rows "
                   "%ld..%ld\n",
@@ -191,7 +198,8 @@ static void test_writers_beside_server(void **state)
         char *out = NULL, *err = NULL;
         assert_int_equal(tu_run_prospect(args, NULL, &out, &err), 0);
         // everything was indexed during the run: nothing left to embed
-        if (strstr(out, ",0,") == NULL) fail_msg("index after the run: %s", out);
+        if (strstr(out, ",0,") == NULL)
+            fail_msg("index after the run: %s", out);
         free(out);
         free(err);
     }

@@ -2,10 +2,11 @@
 // recmodel_load run once the manifest's checksums pass): run.json through
 // propmodel_record_read, recommender.json (the recommender's report) through
 // recmodel_info_read, and model.bin through recmodel_decode then rec_model_index.
-// Invariants: every failure has a message naming the file and leaves its output zeroed; an accepted run record
-// has >= 1 feature, each with a name and a column, a target with both values and a finite
-// threshold; an accepted report names model.bin's sha256; an accepted model.bin has ids, held
-// products sorted and in range, finite embeddings, and indexes; nothing leaks.
+// Invariants: every failure has a message naming the file and leaves its output zeroed; an
+// accepted run record has >= 1 feature, each with a name and a column, a target with both
+// values and a finite threshold; an accepted report names model.bin's sha256; an accepted
+// model.bin has ids, held products sorted and in range, finite embeddings, and indexes; nothing
+// leaks.
 // Replayed over tests/fuzz/corpus/runs/ by ctest; a libFuzzer target with -DPX_FUZZ=ON
 // (use tests/fuzz/fuzz_runs.dict).
 #include <math.h>
@@ -19,11 +20,11 @@
 #include "propmodel.h"
 #include "recmodel.h"
 
-#define CHECK(cond)                                                                             \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            __builtin_trap();                                                                   \
-        }                                                                                       \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            __builtin_trap();                                                                      \
+        }                                                                                          \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
