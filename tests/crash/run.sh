@@ -32,6 +32,9 @@ command -v sqlite3 >/dev/null 2>&1 || { echo "crash harness: skipped: needs the 
 [ -x "$bin" ] || { echo "crash harness: $bin not found" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/crash.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# a private copy: a rebuild while the harness runs must not swap the binary under it
+cp "$bin" "$work/prospect"
+bin=$work/prospect
 model=${PROSPECT_SHARED:-../shared}/models/minilm-synthetic-test
 P() { "$bin" "$@"; }
 fail() { echo "crash harness: FAIL: $*" >&2; exit 1; }
@@ -140,7 +143,7 @@ for op in $ops; do
             # all or nothing: the base rows, or the base rows updated and the new ones added
             if [ "$killed" = 0 ] && [ "$rc" = 0 ]; then [ "$n" = $((rows * 2)) ] || fail "import run $i: finished but $n customers"
             elif [ "$n" != "$rows" ] && [ "$n" != $((rows * 2)) ]; then fail "import run $i: $n customers (want $rows or $((rows * 2)))"; fi
-            P import --db "$db" --csv "$work/b.csv" >/dev/null 2>&1 || fail "import run $i: re-import after the kill"
+            P import --db "$db" --csv "$work/b.csv" >"$work/v.log" 2>&1 || { cat "$work/v.log" >&2; fail "import run $i: re-import after the kill"; }
             [ "$(q "$db" 'SELECT count(*) FROM customers')" = $((rows * 2)) ] || fail "import run $i: re-import"
         done ;;
     index)

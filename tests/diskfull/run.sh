@@ -32,6 +32,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/diskfull.XXXXXX")
 work=$(cd "$work" && pwd)
 srv=""
 trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$work"' EXIT
+cp "$bin" "$work/prospect" # a private copy: a rebuild meanwhile must not swap it
+bin=$work/prospect
 trap '' XFSZ # inherited by the children: a write past the limit fails (EFBIG), no signal
 model=${PROSPECT_SHARED:-../shared}/models/minilm-synthetic-test
 P() { "$bin" "$@"; }
