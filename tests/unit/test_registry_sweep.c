@@ -125,8 +125,8 @@ static void test_sweep_this_boot(void **state)
     tu_rmtree(dir);
 }
 
-// A change to the name sweeps: here a delete of a version that is not there still took the lock
-// and removed the dead create's folder first.
+// A change to the name sweeps: here a delete, then a promote, of a version that is not there
+// still took the lock and removed the dead create's folder first.
 static void test_change_sweeps(void **state)
 {
     (void)state;
@@ -138,6 +138,11 @@ static void test_change_sweeps(void **state)
     make_leftover(name_dir, leaf, 3600);
     struct px_err err = {0};
     assert_int_not_equal(registry_delete(root, "Name", 1, false, NULL, &err), PX_OK);
+    assert_false(exists(name_dir, leaf));
+    // and a promote (an alias change) likewise
+    snprintf(leaf, sizeof leaf, ".staging-%ld-a1b2c3d4e5f7", dead_pid());
+    make_leftover(name_dir, leaf, 3600);
+    assert_int_not_equal(registry_set_alias(root, "Name", "staging", 1, &err), PX_OK);
     assert_false(exists(name_dir, leaf));
     tu_rmtree(root);
 }
