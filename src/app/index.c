@@ -6,6 +6,11 @@
 // batch (also when nothing was left to embed) the book's index file for the current generation
 // is rewritten with the vectors (book_index_rebuild): until then a book opened with the dense
 // path reports its file as stale.
+// The rows are read through one connection and the vectors written through a second: an
+// iterator's open statement holds a read transaction, and SQLite cannot upgrade a read
+// transaction to a write once another connection (a server writing audit rows) has committed
+// since it began (SQLITE_BUSY at once, no busy wait). With its own connection the writer waits
+// its turn like any other, while the reader keeps its snapshot (WAL).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +39,7 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
 {
     int rc = PX_OK;
     struct rowtext_template *tpl = NULL;
-    struct store *st = NULL;
+    struct store *st = NULL, *wst = NULL; // reads, writes (see above)
     struct store_schema sc = {0};
     struct store_ids todo = {0};
     struct embedder *e = NULL;
@@ -64,6 +69,9 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
     }
     if (rc == PX_OK) {
         rc = store_open(db_path, NULL, &st, err);
+    }
+    if (rc == PX_OK) {
+        rc = store_open(db_path, NULL, &wst, err);
     }
     if (rc == PX_OK) {
         rc = store_schema(st, &sc, err);
@@ -124,7 +132,7 @@ int app_index(const char *db_path, const char *model_flag, const char *template_
                 px_err_prefix(err, "customer '%s'", ids[es.i_error]);
                 break;
             }
-            rc = store_put_vectors(st, stats->model_id, (const char *const *)ids, vecs, n_batch,
+            rc = store_put_vectors(wst, stats->model_id, (const char *const *)ids, vecs, n_batch,
                                    dim, err);
             if (rc != PX_OK) {
                 break;
@@ -160,6 +168,7 @@ done:
     store_iter_free(it);
     store_ids_free(&todo);
     store_schema_free(&sc);
+    store_close(wst);
     store_close(st);
     embed_ctx_free(ctx);
     embedder_close(e);

@@ -458,24 +458,29 @@ static const char *get_str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+// run.json's format and version.
+static int check_format(const cJSON *rec, struct px_err *err)
+{
+    const char *fmt = get_str(rec, "format");
+    double fv = get_num(rec, "format_version");
+    if (fmt == NULL || strcmp(fmt, PROPMODEL_FORMAT) != 0 || fv != PROPMODEL_FORMAT_VERSION) {
+        return px_fail(err, PX_EFORMAT, "%s: not a %s record of version %d", RUN_JSON,
+                       PROPMODEL_FORMAT, PROPMODEL_FORMAT_VERSION);
+    }
+    return PX_OK;
+}
+
 // Parses vdir/run.json and checks its format; errors start with "run.json: ".
 static int read_record(const char *vdir, cJSON **out, struct px_err *err)
 {
     char path[LIMIT_PATH + 64];
     snprintf(path, sizeof path, "%s/%s", vdir, RUN_JSON);
     int rc = jsonx_parse_file(path, RUN_JSON_MAX, out, err);
-    if (rc != PX_OK) {
-        return rc;
-    }
-    const char *fmt = get_str(*out, "format");
-    double fv = get_num(*out, "format_version");
-    if (fmt == NULL || strcmp(fmt, PROPMODEL_FORMAT) != 0 || fv != PROPMODEL_FORMAT_VERSION) {
+    if (rc == PX_OK && (rc = check_format(*out, err)) != PX_OK) {
         cJSON_Delete(*out);
         *out = NULL;
-        return px_fail(err, PX_EFORMAT, "%s: not a %s record of version %d", RUN_JSON,
-                       PROPMODEL_FORMAT, PROPMODEL_FORMAT_VERSION);
     }
-    return PX_OK;
+    return rc;
 }
 
 static char *dup_or_null(const char *s, bool *oom)
@@ -629,6 +634,31 @@ static int heldout_read(const cJSON *rec, struct propmodel_model *m, struct px_e
     return PX_OK;
 }
 
+int propmodel_record_read(const cJSON *rec, struct ml_spec *spec, double *threshold,
+                          const char **model_sha256, struct px_err *err)
+{
+    memset(spec, 0, sizeof *spec);
+    *threshold = NAN;
+    *model_sha256 = NULL;
+    int rc = check_format(rec, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    rc = spec_from_json(rec, RUN_JSON, spec, err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    double t = get_num(rec, "threshold");
+    if (!isfinite(t)) {
+        ml_spec_free(spec);
+        return px_fail(err, PX_EFORMAT, "%s: no threshold", RUN_JSON);
+    }
+    *threshold = t;
+    const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "artifacts"), 0);
+    *model_sha256 = a ? get_str(a, "sha256") : NULL;
+    return PX_OK;
+}
+
 void propmodel_model_free(struct propmodel_model *m)
 {
     if (m == NULL) {
@@ -657,25 +687,16 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
     if (rc != PX_OK) {
         return registry_hint_missing(rc, "train one with prospect train", err);
     }
-    if ((rc = read_record(out->dir, &rec, err)) != PX_OK) {
-        goto done;
-    }
-    if ((rc = spec_from_json(rec, RUN_JSON, &out->spec, err)) != PX_OK) {
-        goto done;
-    }
-    if ((rc = calibration_from_json(rec, &out->cal, err)) != PX_OK) {
-        goto done;
-    }
-    out->threshold = get_num(rec, "threshold");
-    if (!isfinite(out->threshold)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: no threshold", RUN_JSON);
+    const char *model_sha = NULL;
+    if ((rc = read_record(out->dir, &rec, err)) != PX_OK ||
+        (rc = propmodel_record_read(rec, &out->spec, &out->threshold, &model_sha, err)) !=
+            PX_OK ||
+        (rc = calibration_from_json(rec, &out->cal, err)) != PX_OK) {
         goto done;
     }
     // the run record names its artifact too (it is read without the manifest by tools)
-    const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rec, "artifacts"), 0);
-    rc =
-        registry_read_checked(out->dir, MODEL_JSON, MODEL_JSON_MAX, a ? get_str(a, "sha256") : NULL,
-                              "the run record's", &model, &model_len, err);
+    rc = registry_read_checked(out->dir, MODEL_JSON, MODEL_JSON_MAX, model_sha,
+                               "the run record's", &model, &model_len, err);
     if (rc != PX_OK) {
         goto done;
     }

@@ -71,6 +71,14 @@ int propmodel_load(const char *root, const char *ref, int n_threads, struct prop
                   struct px_err *err);
 void propmodel_model_free(struct propmodel_model *m);
 
+// What propmodel_load reads from a parsed run.json (public for tests/fuzz/fuzz_runs.c): the
+// format and version, the feature spec (owned *spec, ml_spec_free; zeroed after a failure),
+// the threshold (finite) and model.json's sha256 from artifacts[0] (*model_sha256, borrowed
+// from rec; NULL when the record names none). PX_EFORMAT starts with "run.json: ".
+struct cJSON;
+int propmodel_record_read(const struct cJSON *rec, struct ml_spec *spec, double *threshold,
+                          const char **model_sha256, struct px_err *err);
+
 // One run as listed.
 struct propmodel_run {
     char name[LIMIT_BUNDLE_NAME_BYTES + 1];

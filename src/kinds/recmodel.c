@@ -125,12 +125,22 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
     if (rc != PX_OK) {
         return rc;
     }
+    // nc and np are checked one at a time: their sum can wrap around
     if (ver != RECMODEL_FORMAT_VERSION || dim < 1 || dim > LIMIT_GAT_WIDTH || nc < 1 || np < 1 ||
-        nc + np > LIMIT_REC_NODES) {
+        nc > LIMIT_REC_NODES || np > LIMIT_REC_NODES - nc) {
         return px_fail(err, PX_EFORMAT,
                        "%s: format version %u, dim %u, %llu customers, %llu products: outside "
                        "what this build reads",
                        r->path, ver, dim, (unsigned long long)nc, (unsigned long long)np);
+    }
+    // each id and label takes 8 bytes at least, each customer a held offset: a count the file
+    // cannot hold is refused before anything is allocated for it
+    size_t left = r->n - r->at;
+    if ((nc + np) * 8 + (nc + 1) * 4 + (nc + np) * dim * 4 > left) {
+        return px_fail(err, PX_EFORMAT,
+                       "%s: %llu customers and %llu products of dim %u need more than the %zu "
+                       "bytes left at byte %zu",
+                       r->path, (unsigned long long)nc, (unsigned long long)np, dim, left, r->at);
     }
     m->n_customers = (size_t)nc;
     m->n_products = (size_t)np;
@@ -171,6 +181,10 @@ static int decode(struct reader *r, struct rec_model *m, struct px_err *err)
         }
     }
     size_t nh = m->held_ptr[nc];
+    if (nh > (r->n - r->at) / sizeof(uint32_t)) {
+        return px_fail(err, PX_EFORMAT, "%s: truncated at byte %zu (%zu held products announced)",
+                       r->path, r->at, nh);
+    }
     m->held = px_malloc((nh ? nh : 1) * sizeof(uint32_t));
     if (m->held == NULL) {
         return px_fail(err, PX_ENOMEM, "out of memory reading %s", r->path);
@@ -378,6 +392,45 @@ int recmodel_save(const char *root, const char *name, const struct rec_model *m,
     return rc;
 }
 
+int recmodel_decode(const void *bin, size_t n, const char *what, struct rec_model *m,
+                    struct px_err *err)
+{
+    memset(m, 0, sizeof *m);
+    struct reader rd = {(const unsigned char *)bin, n, 0, what};
+    int rc = decode(&rd, m, err);
+    if (rc != PX_OK) {
+        rec_model_free(m);
+    }
+    return rc;
+}
+
+int recmodel_info_read(const cJSON *man, const char **sha256, struct rec_report *report,
+                       struct px_err *err)
+{
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(man, "format");
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(man, "format_version");
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(man, "model");
+    const cJSON *sha = mo ? cJSON_GetObjectItemCaseSensitive(mo, "sha256") : NULL;
+    *sha256 = NULL;
+    memset(report, 0, sizeof *report);
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, RECMODEL_FORMAT) != 0 ||
+        !cJSON_IsNumber(fv) || fv->valuedouble != RECMODEL_FORMAT_VERSION ||
+        !cJSON_IsString(sha)) {
+        return px_fail(err, PX_EFORMAT, "%s: not a %s description of version %d", INFO_JSON,
+                       RECMODEL_FORMAT, RECMODEL_FORMAT_VERSION);
+    }
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(man, "metrics");
+    if (mt != NULL) {
+        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "gat"), &report->gat);
+        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "popularity"), &report->popularity);
+        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "matrix_factorisation"), &report->mf);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(mt, "beats_popularity");
+        report->beats_popularity = cJSON_IsTrue(b);
+    }
+    *sha256 = sha->valuestring;
+    return PX_OK;
+}
+
 int recmodel_load(const char *root, const char *ref, struct rec_model *m, int *version,
                    struct px_err *err)
 {
@@ -399,34 +452,20 @@ int recmodel_load(const char *root, const char *ref, struct rec_model *m, int *v
     if (rc != PX_OK) {
         goto done;
     }
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(man, "format");
-    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(man, "format_version");
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(man, "model");
-    const cJSON *sha = mo ? cJSON_GetObjectItemCaseSensitive(mo, "sha256") : NULL;
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, RECMODEL_FORMAT) != 0 ||
-        !cJSON_IsNumber(fv) || fv->valuedouble != RECMODEL_FORMAT_VERSION ||
-        !cJSON_IsString(sha)) {
-        rc = px_fail(err, PX_EFORMAT, "%s: not a %s description of version %d", INFO_JSON,
-                     RECMODEL_FORMAT, RECMODEL_FORMAT_VERSION);
+    const char *sha = NULL;
+    struct rec_report report;
+    if ((rc = recmodel_info_read(man, &sha, &report, err)) != PX_OK) {
         goto done;
     }
-    rc = registry_read_checked(dir, MODEL_BIN, (size_t)MODEL_MAX, sha->valuestring, INFO_JSON "'s",
-                               &bin, &bin_len, err);
+    rc = registry_read_checked(dir, MODEL_BIN, (size_t)MODEL_MAX, sha, INFO_JSON "'s", &bin,
+                               &bin_len, err);
     if (rc != PX_OK) {
         goto done;
     }
-    struct reader rd = {(const unsigned char *)bin, bin_len, 0, MODEL_BIN};
-    if ((rc = decode(&rd, m, err)) != PX_OK) {
+    if ((rc = recmodel_decode(bin, bin_len, MODEL_BIN, m, err)) != PX_OK) {
         goto done;
     }
-    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(man, "metrics");
-    if (mt != NULL) {
-        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "gat"), &m->report.gat);
-        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "popularity"), &m->report.popularity);
-        metrics_read(cJSON_GetObjectItemCaseSensitive(mt, "matrix_factorisation"), &m->report.mf);
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(mt, "beats_popularity");
-        m->report.beats_popularity = cJSON_IsTrue(b);
-    }
+    m->report = report;
     if ((rc = rec_model_index(m, err)) != PX_OK) {
         goto done;
     }

@@ -39,4 +39,15 @@ int recmodel_save(const char *root, const char *name, const struct rec_model *m,
 int recmodel_load(const char *root, const char *ref, struct rec_model *m, int *version,
                    struct px_err *err);
 
+// The two readers recmodel_load runs after the manifest check, public for the fuzz target
+// (tests/fuzz/fuzz_runs.c). recmodel_decode: n bytes of model.bin (what names it in errors)
+// into owned *m (rec_model_free; zeroed after a failure), every length and index checked; not
+// yet indexed (rec_model_index). recmodel_info_read: recommender.json's format and version,
+// model.bin's sha256 (*sha256, borrowed from man) and the report's metrics (zeroed first).
+int recmodel_decode(const void *bin, size_t n, const char *what, struct rec_model *m,
+                    struct px_err *err);
+struct cJSON;
+int recmodel_info_read(const struct cJSON *man, const char **sha256, struct rec_report *report,
+                       struct px_err *err);
+
 #endif

@@ -180,12 +180,15 @@ static bool parse_number(const char *s, double *out)
     if (*s == '$') {
         s++;
     }
-    for (; *s && n + 1 < sizeof tmp; s++) {
+    for (; *s; s++) {
         if (*s == ',') {
             continue;
         }
         if (*s == '%' && s[1] == '\0') {
             break;
+        }
+        if (n + 1 >= sizeof tmp) {
+            return false; // longer than any number: not cut short into another value
         }
         tmp[n++] = *s;
     }

@@ -12,6 +12,7 @@
 //     for the life of the registry.
 #include "registry.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include "fsx.h"
 #include "jsonx.h"
 #include "limits.h"
+#include "logx.h"
 #include "mem.h"
 #include "secrand.h"
 #include "sha256.h"
@@ -496,9 +498,40 @@ static void unlock_name(int fd)
 // leaves <name>/.deleting-<version>-<pid>/; readers ignore both, and every change to the name
 // removes the ones whose process is gone, under the name's lock. "Gone" must be certain, since a
 // live create's staging directory is being filled: the pid does not exist on this machine
-// (kill(pid, 0) says ESRCH) and nothing in the folder has changed for REGISTRY_LEFTOVER_AGE_S
-// (so a process on another machine sharing the registry, whose pid means nothing here, is
-// left alone while it works). A leftover that cannot be removed stays for the next change.
+// (kill(pid, 0) says ESRCH) and either the folder's name carries this boot's tag (the first
+// 8 hex digits of /proc/sys/kernel/random/boot_id: the process ran on this machine since it
+// started, so its pid is certain) or nothing in the folder has changed for
+// REGISTRY_LEFTOVER_AGE_S (so a process on another machine sharing the registry, whose pid
+// means nothing here, is left alone while it works). Each removal is logged (a warning). A leftover
+// that cannot be removed stays for the next change.
+
+// This boot's tag: 8 lowercase hex digits, "" when the kernel does not say.
+static void boot_tag(char out[9])
+{
+    char id[64] = "";
+    out[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (f == NULL) {
+        return;
+    }
+    size_t n = fread(id, 1, sizeof id - 1, f);
+    fclose(f);
+    id[n] = '\0';
+    size_t k = 0;
+    for (const char *c = id; *c != '\0' && k < 8; c++) {
+        if (isxdigit((unsigned char)*c)) {
+            out[k++] = (char)tolower((unsigned char)*c);
+        }
+    }
+    out[k == 8 ? 8 : 0] = '\0';
+}
+
+// Whether leaf ends with "-<tag>" (tag not empty).
+static bool has_tag(const char *leaf, const char *tag)
+{
+    size_t n = strlen(leaf), t = strlen(tag);
+    return t > 0 && n > t + 1 && leaf[n - t - 1] == '-' && strcmp(leaf + n - t, tag) == 0;
+}
 
 // The pid a leftover's name records, or 0 when the name is not a leftover's.
 static long leftover_pid(const char *leaf)
@@ -547,6 +580,8 @@ size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s)
         return 0;
     }
     time_t now = time(NULL);
+    char tag[9];
+    boot_tag(tag);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         long pid = leftover_pid(e->d_name);
@@ -555,10 +590,12 @@ size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s)
         if (pid == 0 || pid == (long)getpid() || (kill((pid_t)pid, 0) == 0 || errno != ESRCH) ||
             fsx_join(path, sizeof path, name_dir_path, e->d_name, NULL) != PX_OK ||
             lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
-            now - newest_change(path, st.st_mtime) < max_age_s) {
+            (!has_tag(e->d_name, tag) && now - newest_change(path, st.st_mtime) < max_age_s)) {
             continue;
         }
         if (bundle_remove_tree(path, NULL) == PX_OK) {
+            logx(LOGX_WARN, "registry: removed %s, left by process %ld that died mid-change", path,
+                 pid);
             removed++;
         }
     }
@@ -580,8 +617,10 @@ int registry_stage(const char *root, const char *name, char *out, size_t n, stru
     if (rc != PX_OK) {
         return rc;
     }
-    snprintf(leaf, sizeof leaf, ".staging-%ld-%02x%02x%02x%02x%02x%02x", (long)getpid(), rnd[0],
-             rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+    char tag[9];
+    boot_tag(tag);
+    snprintf(leaf, sizeof leaf, ".staging-%ld-%02x%02x%02x%02x%02x%02x%s%s", (long)getpid(),
+             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], tag[0] ? "-" : "", tag);
     rc = fsx_join(out, n, dir, leaf, err);
     if (rc == PX_OK && mkdir(out, 0755) != 0) {
         rc = px_fail(err, PX_EIO, "cannot create '%s': %s", out, strerror(errno));
@@ -827,10 +866,13 @@ int registry_set_alias(const char *root, const char *name, const char *alias, in
     if (rc == PX_OK && !fsx_is_dir(dir)) {
         rc = px_fail(err, PX_ENOENT, "no model named '%s' in the registry '%s'", name, root);
     }
-    if (rc == PX_OK)
+    if (rc == PX_OK) {
         rc = lock_name(dir, &fd, err);
-    if (rc == PX_OK)
+    }
+    if (rc == PX_OK) {
+        registry_sweep_leftovers(dir, REGISTRY_LEFTOVER_AGE_S); // a change like the others
         rc = registry_read_state(root, name, &st, err);
+    }
     if (rc == PX_OK && !version_exists(root, name, version)) {
         rc = px_fail(err, PX_ENOENT, "%s has no version %d", name, version);
     }
@@ -914,7 +956,10 @@ int registry_delete(const char *root, const char *name, int version, bool force,
     // the aliases go first: a crash after this leaves an unaliased version, never an alias to
     // a missing one
     rc = write_state(dir, name, &st, err);
-    snprintf(gone, sizeof gone, "%s/.deleting-%d-%ld", dir, version, (long)getpid());
+    char tag[9];
+    boot_tag(tag);
+    snprintf(gone, sizeof gone, "%s/.deleting-%d-%ld%s%s", dir, version, (long)getpid(),
+             tag[0] ? "-" : "", tag);
     if (rc == PX_OK && rename(vdir, gone) != 0) {
         rc = px_fail(err, PX_EIO, "cannot remove %s/%d: %s", name, version, strerror(errno));
     }

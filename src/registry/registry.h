@@ -31,13 +31,15 @@
 #define REGISTRY_MAGIC "prospect-registry"
 #define REGISTRY_FORMAT_VERSION 1
 #define REGISTRY_STATE "registry.json"
-// A leftover .staging-* / .deleting-* folder untouched this long, whose process is gone, is
-// removed by the next change to its name (registry_sweep_leftovers).
+// A leftover .staging-* / .deleting-* folder whose process is gone is removed by the next change
+// to its name (registry_sweep_leftovers) at once when its name carries this boot's tag (made on
+// this machine since it started), else once it is untouched this long.
 #define REGISTRY_LEFTOVER_AGE_S 600
 
 // Removes the leftovers of dead changes in one name's folder (see registry.c: the pid in the
-// folder's name is not a live process here, and the folder is unchanged for max_age_s); the
-// caller holds the name's lock. Returns how many were removed. Publish and delete call it.
+// folder's name is not a live process here, and the name carries this boot's tag or the folder
+// is unchanged for max_age_s); the caller holds the name's lock. Logs each removal (warning).
+// Returns how many were removed. Publish, promote (registry_set_alias) and delete call it.
 size_t registry_sweep_leftovers(const char *name_dir_path, long max_age_s);
 
 // "NAME", "NAME/VERSION" or "NAME@ALIAS" (MLflow's models:/name/version and models:/name@alias);

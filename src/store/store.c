@@ -14,6 +14,10 @@
 //     writes the next row under one BEGIN IMMEDIATE, so concurrent writers (server, CLI) never
 //     fork it; verify and archive walk it with the same rule (chain_step). The triggers only
 //     stop casual edits; the chain is what makes a determined one show.
+//   - store_open_memory copies a migrated empty database's image (sqlite3_serialize, made once
+//     per process under a mutex) into a new in-memory connection (sqlite3_deserialize): the
+//     migrations' DDL is over half of what a small import into a fresh store costs, and the
+//     fuzz targets open thousands of stores a second.
 //   - SQLite allocates through px_malloc (sqlalloc.c, installed before the first connection), so
 //     its SQLITE_NOMEM is a PX_ENOMEM like ours and the fault loops reach inside it.
 #include "store.h"
@@ -21,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +42,7 @@
 
 struct store {
     sqlite3 *db;
+    char path[LIMIT_PATH]; // as opened (":memory:" in memory), for errors
     bool in_tx;
     sqlite3_stmt *st_dedup; // cached: one step per imported row
 };
@@ -130,6 +136,31 @@ static const char *const k_migrations[STORE_SCHEMA_VERSION] = {
     " UPDATE generations SET value = value + 1 WHERE name = 'vectors'; END;",
 };
 
+// The system's reason for a failed write or open on db, as " (File too large)", " (No space
+// left on device)", " (Read-only file system)"; when SQLite did not keep the errno (a failed
+// commit), what failed at least; "" for other failures.
+static void io_reason(sqlite3 *db, char *why, size_t n)
+{
+    int code = sqlite3_errcode(db), sys = sqlite3_system_errno(db);
+    int ext = sqlite3_extended_errcode(db);
+    why[0] = '\0';
+    if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN &&
+        code != SQLITE_READONLY) {
+        return;
+    }
+    if (sys != 0) {
+        snprintf(why, n, " (%s)", strerror(sys));
+    } else if (ext == SQLITE_IOERR_WRITE) {
+        snprintf(why, n, " (a write failed: the disk is full or a size limit hit)");
+    } else if (ext == SQLITE_IOERR_FSYNC) {
+        snprintf(why, n, " (fsync failed)");
+    } else if (ext != code) {
+        snprintf(why, n, " (SQLite extended code %d)", ext);
+    }
+}
+
+// An SQLite failure as a px_err: "PATH: WHAT: SQLite's message" and io_reason's, so a full disk
+// or a read-only folder is named as such. WHAT may be the path itself (then it is not repeated).
 static int sql_fail(struct store *s, struct px_err *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
@@ -137,7 +168,25 @@ static int sql_fail(struct store *s, struct px_err *err, const char *what)
              : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? PX_EFORMAT
              : code == SQLITE_TOOBIG                           ? PX_ELIMIT
                                                                : PX_EIO;
-    return px_fail(err, px, "%s: %s", what, sqlite3_errmsg(s->db));
+    char why[96];
+    io_reason(s->db, why, sizeof why);
+    if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY) {
+        // SQLite's errno is of its last try (often ENOENT for the -wal file it could not make):
+        // a folder that cannot be written is the reason to give
+        char dir[LIMIT_PATH];
+        snprintf(dir, sizeof dir, "%s", s->path);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL) {
+            slash[slash == dir ? 1 : 0] = '\0';
+        }
+        if (access(slash != NULL ? dir : ".", W_OK) != 0) {
+            snprintf(why, sizeof why, " (cannot write the folder: %s)", strerror(errno));
+        }
+    }
+    if (strcmp(what, s->path) == 0) {
+        return px_fail(err, px, "%s: %s%s", what, sqlite3_errmsg(s->db), why);
+    }
+    return px_fail(err, px, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db), why);
 }
 
 sqlite3 *store_sqlite(struct store *s) { return s->db; }
@@ -197,7 +246,7 @@ static int migrate(struct store *s, const char *path, struct px_err *err)
         rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &n_tables, err);
     }
     if (rc != PX_OK) {
-        return px_err_prefix(err, "%s", path);
+        return rc; // sql_fail named the path
     }
     if (app_id != STORE_APPLICATION_ID && (app_id != 0 || version != 0 || n_tables != 0)) {
         return px_fail(err, PX_EFORMAT, "%s: an SQLite database, but not a prospect store", path);
@@ -224,8 +273,7 @@ static int migrate(struct store *s, const char *path, struct px_err *err)
         rc = store_commit(s, err);
     }
     if (rc != PX_OK) {
-        store_rollback(s);
-        px_err_prefix(err, "%s", path);
+        store_rollback(s); // sql_fail named the path
     }
     return rc;
 }
@@ -243,11 +291,12 @@ int store_open(const char *path, const struct store_params *params, struct store
         rc = px_fail(err, PX_ENOMEM, "out of memory opening %s", path);
         goto done;
     }
+    snprintf(s->path, sizeof s->path, "%s", path);
     int flags = p.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = s->db == NULL || sqlite3_errcode(s->db) == SQLITE_NOMEM
                  ? px_fail(err, PX_ENOMEM, "out of memory opening %s", path)
-                 : px_fail(err, PX_EIO, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
+                 : sql_fail(s, err, "cannot open");
         goto done;
     }
     sqlite3_extended_result_codes(s->db, 0);
@@ -274,6 +323,65 @@ int store_open(const char *path, const struct store_params *params, struct store
     *out = s;
     s = NULL;
     rc = PX_OK;
+done:
+    store_close(s);
+    return rc;
+}
+
+// The empty store's image (sqlite3_serialize of a migrated ":memory:" database), made once.
+static pthread_mutex_t g_image_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *g_image; // sqlite3_malloc'd, kept for the process
+static sqlite3_int64 g_image_len;
+
+static int empty_image(struct px_err *err)
+{
+    int rc = PX_OK;
+    pthread_mutex_lock(&g_image_lock);
+    if (g_image == NULL) {
+        struct store *s = NULL;
+        rc = store_open(":memory:", NULL, &s, err);
+        if (rc == PX_OK) {
+            g_image = sqlite3_serialize(s->db, "main", &g_image_len, 0);
+            if (g_image == NULL) {
+                rc = px_fail(err, PX_ENOMEM, "out of memory copying an empty store");
+            }
+        }
+        store_close(s);
+    }
+    pthread_mutex_unlock(&g_image_lock);
+    return rc;
+}
+
+int store_open_memory(struct store **out, struct px_err *err)
+{
+    *out = NULL;
+    int rc = empty_image(err);
+    if (rc != PX_OK) {
+        return rc;
+    }
+    struct store *s = px_calloc(1, sizeof *s);
+    if (s == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory opening a store in memory");
+    }
+    snprintf(s->path, sizeof s->path, ":memory:");
+    unsigned char *copy = NULL;
+    if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        (copy = sqlite3_malloc64((sqlite3_uint64)g_image_len)) == NULL) {
+        rc = px_fail(err, PX_ENOMEM, "out of memory opening a store in memory");
+        goto done;
+    }
+    memcpy(copy, g_image, (size_t)g_image_len);
+    // FREEONCLOSE: the connection owns copy from here, also when deserialize fails
+    if (sqlite3_deserialize(s->db, "main", copy, g_image_len, g_image_len,
+                            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) !=
+        SQLITE_OK) {
+        rc = px_fail(err, PX_ENOMEM, "cannot open a store in memory: %s", sqlite3_errmsg(s->db));
+        goto done;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    *out = s;
+    s = NULL;
 done:
     store_close(s);
     return rc;
@@ -1609,8 +1717,12 @@ static bool snapshot_keeps(const char *table)
 
 static int snap_fail(sqlite3 *d, const char *dest, struct px_err *err, const char *what)
 {
-    return px_fail(err, sqlite3_errcode(d) == SQLITE_NOMEM ? PX_ENOMEM : PX_EIO, "%s: %s: %s",
-                   dest, what, d ? sqlite3_errmsg(d) : "out of memory");
+    char why[96] = "";
+    if (d != NULL) {
+        io_reason(d, why, sizeof why);
+    }
+    return px_fail(err, sqlite3_errcode(d) == SQLITE_NOMEM ? PX_ENOMEM : PX_EIO, "%s: %s: %s%s",
+                   dest, what, d ? sqlite3_errmsg(d) : "out of memory", why);
 }
 
 static int snap_count(sqlite3 *d, const char *dest, const char *sql, size_t *n, int *max,

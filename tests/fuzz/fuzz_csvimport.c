@@ -1,5 +1,6 @@
 // fuzz_csvimport.c — fuzz target for the CSV import (src/store/csvimport.c).
-// Imports the bytes into a fresh in-memory store twice, then checks the invariants:
+// Imports the bytes into a fresh in-memory store twice (store_open_memory: a copy of an empty
+// store's image, no migrations per input, no file), then checks the invariants:
 //   - fail mode: either committed with no row errors, or nothing at all was written (no
 //     customers, no columns);
 //   - skip mode: when committed, rows_read == inserted + updated + skipped, skipped == errors,
@@ -52,7 +53,7 @@ static int run(const uint8_t *data, size_t size, enum csvimport_on_error mode, b
     struct store *s = NULL;
     struct px_err err = {0};
     struct csvimport_result r;
-    if (store_open(":memory:", NULL, &s, &err) != PX_OK) {
+    if (store_open_memory(&s, &err) != PX_OK) {
         abort();
     }
     struct csvimport_params p = csvimport_default_params();

@@ -276,6 +276,12 @@ static void test_bad_input(void **state)
     assert_int_equal(rec_train(&d, &rp, NULL, NULL, &m, &err), PX_EINVAL);
     assert_non_null(strstr(err.msg, "too few"));
     rec_data_free(&d);
+    // an amount longer than any number is refused, not read as its first 63 characters
+    char tx[512];
+    snprintf(tx, sizeof tx, "customer_id,product_id,date,amount\nC1,P1,2024-01-02,1%070d\n", 0);
+    tu_write_text(dir, "transactions.csv", tx);
+    assert_int_equal(rec_data_load(c, p, t, &d, &err), PX_EINVAL);
+    assert_non_null(strstr(err.msg, "amount"));
     tu_write_text(dir, "customers.csv", "customer_id,industry\nC1,Finance\nC1,Retail\n");
     assert_int_equal(rec_data_load(c, p, t, &d, &err), PX_EINVAL);
     assert_non_null(strstr(err.msg, "duplicate"));

@@ -1,6 +1,7 @@
 // test_registry_sweep.c — the leftovers of registry changes that died (a create's .staging-*, a
 // delete's .deleting-*) are removed by the next change to the name, and only those: a live
-// process's, a recent one's, and anything that is not a leftover stay.
+// process's, a recent one's from another boot, and anything that is not a leftover stay; a
+// recent one of this boot whose process is gone goes at once.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,8 +87,46 @@ static void test_sweep(void **state)
     tu_rmtree(dir);
 }
 
-// A change to the name sweeps: here a delete of a version that is not there still took the lock
-// and removed the dead create's folder first.
+// This boot's tag, as registry.c derives it (the first 8 hex digits of boot_id), "" when the
+// kernel does not say.
+static void boot_tag(char out[9])
+{
+    char id[64] = "";
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    size_t n = f ? fread(id, 1, sizeof id - 1, f) : 0, k = 0;
+    if (f) fclose(f);
+    id[n] = '\0';
+    for (const char *c = id; *c && k < 8; c++)
+        if ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')) out[k++] = *c;
+    out[k == 8 ? 8 : 0] = '\0';
+}
+
+// A leftover made on this machine since it started (this boot's tag) is certain to be dead when
+// its pid is gone: removed at once, however recent; one tagged by another boot waits its age.
+static void test_sweep_this_boot(void **state)
+{
+    (void)state;
+    char dir[256], tag[9], now_dead[96], other_boot[96], live[96];
+    boot_tag(tag);
+    if (tag[0] == '\0') skip();
+    tu_mkdtemp(dir, sizeof dir);
+    long gone = dead_pid();
+    snprintf(now_dead, sizeof now_dead, ".staging-%ld-a1b2c3d4e5f6-%s", gone, tag);
+    snprintf(other_boot, sizeof other_boot, ".deleting-2-%ld-%s", gone,
+             strcmp(tag, "00000000") ? "00000000" : "11111111");
+    snprintf(live, sizeof live, ".staging-%ld-000000000003-%s", (long)getppid(), tag);
+    make_leftover(dir, now_dead, 1);
+    make_leftover(dir, other_boot, 1);
+    make_leftover(dir, live, 1);
+    assert_int_equal(registry_sweep_leftovers(dir, 600), 1);
+    assert_false(exists(dir, now_dead));
+    assert_true(exists(dir, other_boot));
+    assert_true(exists(dir, live));
+    tu_rmtree(dir);
+}
+
+// A change to the name sweeps: here a delete, then a promote, of a version that is not there
+// still took the lock and removed the dead create's folder first.
 static void test_change_sweeps(void **state)
 {
     (void)state;
@@ -100,6 +139,11 @@ static void test_change_sweeps(void **state)
     struct px_err err = {0};
     assert_int_not_equal(registry_delete(root, "Name", 1, false, NULL, &err), PX_OK);
     assert_false(exists(name_dir, leaf));
+    // and a promote (an alias change) likewise
+    snprintf(leaf, sizeof leaf, ".staging-%ld-a1b2c3d4e5f7", dead_pid());
+    make_leftover(name_dir, leaf, 3600);
+    assert_int_not_equal(registry_set_alias(root, "Name", "staging", 1, &err), PX_OK);
+    assert_false(exists(name_dir, leaf));
     tu_rmtree(root);
 }
 
@@ -107,6 +151,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_sweep_this_boot),
         cmocka_unit_test(test_change_sweeps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-// test_store.c — src/store/store.c: open creates and migrates, reopen keeps data, foreign or
+// test_store.c — src/store/store.c: open creates and migrates, reopen keeps data, in-memory
+// stores from the empty image are fresh and independent, foreign or
 // newer databases are refused; the row iterator; vectors: put / resume / replace without
 // duplicates / load in customer order / bad input; and allocation failures in open, schema,
 // iteration and vector loading, SQLite's own allocations included (store/sqlalloc.c).
@@ -219,6 +220,35 @@ static void release_all(void *user)
     store_vectors_free(&c->vs);
     store_close(c->s);
     memset(c, 0, sizeof *c);
+}
+
+// store_open_memory: each store is fresh and migrated (the audit tables are there), imports
+// into one do not show in another, and it holds what store_open(":memory:") would.
+static void test_open_memory(void **state)
+{
+    (void)state;
+    struct store *a = NULL, *b = NULL;
+    struct px_err err = {0};
+    assert_int_equal(store_open_memory(&a, &err), PX_OK);
+    import_base(a);
+    assert_int_equal(store_open_memory(&b, &err), PX_OK);
+    size_t na = 0, nb = 0;
+    assert_int_equal(store_count_customers(a, &na, &err), PX_OK);
+    assert_int_equal(store_count_customers(b, &nb, &err), PX_OK);
+    assert_int_equal(na, 4);
+    assert_int_equal(nb, 0);
+    struct store_schema sa, sb;
+    assert_int_equal(store_schema(a, &sa, &err), PX_OK);
+    assert_int_equal(store_schema(b, &sb, &err), PX_OK);
+    assert_int_equal(sa.n_cols, 3);
+    assert_int_equal(sb.n_cols, 0);
+    store_schema_free(&sa);
+    store_schema_free(&sb);
+    import_base(b); // the same file into the second: its own ids, no clash
+    assert_int_equal(store_count_customers(b, &nb, &err), PX_OK);
+    assert_int_equal(nb, 4);
+    store_close(a);
+    store_close(b);
 }
 
 static void test_alloc_failures(void **state)
@@ -480,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_keys_and_audit), cmocka_unit_test(test_audit_chain_faults),      cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_snapshot_leaves_keys_and_audit),
         cmocka_unit_test(test_sqlite_allocates_through_px),
+        cmocka_unit_test(test_open_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
