@@ -6,8 +6,8 @@
 // imports the first as the book and starts `prospect serve` with no --propensity-data: each
 // model is explained on the training CSV its run record names. Then:
 //  1. the page shows fem (the newest) and its charts; its potential count equals
-//     `prospect score --potential`'s for the same model and file; no reliability plot (the run
-//     records carry no "calibration");
+//     `prospect score --potential`'s for the same model and file; the reliability plot is drawn
+//     from the run record's "calibration" bins;
 //  2. picking dig redraws the SHAP bars, dependence plot and potential list for dig (each
 //     model's bars are its own /explain's global order), with no error, and the count follows;
 //  3. back on fem, a CSV dropped on the drop zone is scored (the progress bar reaches 100): every row, the
@@ -67,7 +67,10 @@ async function main() {
   check(JSON.stringify(labels2) === JSON.stringify(fem), 'fem\'s SHAP bars are its own (' + labels2.length + ')');
   const want2 = potentialCount('fem', csv2, reg);
   check(want2 > 0 && await countOnPage(page) === want2, 'the potential count for fem equals score --potential\'s (' + want2 + ')');
-  check(await page.isHidden('#m-calibration'), 'no reliability plot without "calibration" in the run record');
+  const femRun = await (await fetch(base + '/api/models/fem@1')).json();
+  const femBins = femRun.calibration && Array.isArray(femRun.calibration.reliability) ? femRun.calibration.reliability.length : 0;
+  check(femBins > 0, 'the run record has its reliability bins (' + femBins + ')');
+  check(!(await page.isHidden('#m-calibration')), 'the reliability plot is drawn from the run record');
 
   // 2. another model: every chart follows
   await page.selectOption('#m-model', 'dig@1');

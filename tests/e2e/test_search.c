@@ -287,6 +287,12 @@ static void test_generated_bank(void **state)
     if (w == NULL || strstr(cJSON_GetObjectItem(w, "text")->valuestring, "New Baby") == NULL) {
         fail_msg("the first result's why names no New Baby life event");
     }
+    // both clauses are hard ("just had a baby" reads as the life event): nothing ranks them
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "ranked")));
+    cJSON_Delete(j);
+    // a soft word ranks the candidates
+    j = search_checked(db, "wealthy customers with credit score over 750", &nf, &nr);
+    assert_true(nr > 0);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "ranked")));
     cJSON_Delete(j);
     // filters alone rank nothing: the answer says so, and the results are in import order
