@@ -3,6 +3,7 @@
 // whose header checks out was written whole; the reader maps the file with fsx_map_file.
 #include "mapfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ static int write_bytes(struct mapfile_writer *w, const void *data, size_t len, s
 {
     if (len > 0 && fwrite(data, 1, len, w->a.f) != len) {
         w->failed = true;
-        return px_fail(err, PX_EIO, "cannot write '%s'", w->a.path);
+        return px_fail(err, PX_EIO, "cannot write '%s': %s", w->a.path, strerror(errno));
     }
     w->pos += len;
     return PX_OK;
@@ -133,7 +134,8 @@ int mapfile_commit(struct mapfile_writer *w, struct px_err *err)
         w->h.file_bytes = w->pos;
         w->h.checksum = header_sum(&w->h);
         if (fseek(w->a.f, 0, SEEK_SET) != 0 || fwrite(&w->h, sizeof w->h, 1, w->a.f) != 1) {
-            rc = px_fail(err, PX_EIO, "cannot write the header of '%s'", w->a.path);
+            rc = px_fail(err, PX_EIO, "cannot write the header of '%s': %s", w->a.path,
+                         strerror(errno));
         }
     }
     if (rc == PX_OK) {

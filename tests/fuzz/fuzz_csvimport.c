@@ -72,7 +72,7 @@ static int run(const uint8_t *data, size_t size, enum csvimport_on_error mode, b
     }
     if (rc == PX_OK) {
         if (r.rows_read != r.rows_inserted + r.rows_updated + r.rows_skipped ||
-            r.rows_updated != 0 || count_rows(s, r.n_columns) != r.rows_inserted) {
+            r.rows_updated != 0 || count_rows(s, r.n_columns + (r.row_ids ? 1 : 0)) != r.rows_inserted) {
             abort();
         }
         if (mode == CSVIMPORT_FAIL && r.n_errors != 0) {
