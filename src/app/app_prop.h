@@ -143,6 +143,10 @@ struct app_prop_data; // rows read through a model's spec (+ their SHAP values o
 // (app_prop_data_free).
 int app_prop_data_csv(const struct app_prop_model *m, const char *csv, bool need_target,
                       struct app_prop_data **out, struct px_err *err);
+// The same, reporting lines read (progress may be NULL): the slow step of `score` on a large file.
+int app_prop_data_csv_progress(const struct app_prop_model *m, const char *csv,
+                               bool need_target, app_progress_fn progress, void *user,
+                               struct app_prop_data **out, struct px_err *err);
 // JSON rows: {"rows": [{"<column>": value, ...}, ...]} or a bare array of such objects (at most
 // LIMIT_PROP_ROWS). Keys must be the model's columns (its features' source columns, the id
 // column or the target); numbers, strings, booleans and null (missing) are accepted and checked

@@ -377,9 +377,19 @@ static int attach_heldout(const struct app_prop_model *m, const char *csv, struc
 int app_prop_data_csv(const struct app_prop_model *m, const char *csv, bool need_target,
                       struct app_prop_data **out, struct px_err *err)
 {
+    return app_prop_data_csv_progress(m, csv, need_target, NULL, NULL, out, err);
+}
+
+int app_prop_data_csv_progress(const struct app_prop_model *m, const char *csv,
+                               bool need_target, app_progress_fn progress, void *user,
+                               struct app_prop_data **out, struct px_err *err)
+{
     struct ml_dataset ds;
     *out = NULL;
-    int rc = ml_dataset_apply(csv, &m->pm.spec, need_target, &ds, err);
+    int rc = progress != NULL
+                 ? ml_dataset_apply_progress(csv, &m->pm.spec, need_target, progress, user, &ds,
+                                             err)
+                 : ml_dataset_apply(csv, &m->pm.spec, need_target, &ds, err);
     if (rc == PX_OK)
         rc = app_prop_data_wrap(&ds, out, err);
     if (rc == PX_OK && (rc = attach_heldout(m, csv, *out, err)) != PX_OK) {

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "progress.h"
 
 // Exit codes (documented in README): 0 ok, 1 the command failed, 2 bad usage.
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -104,5 +105,15 @@ void cli_lines_free(struct cli_lines *lines);
 
 // Verbose logging to stderr (--verbose / -v before the subcommand).
 extern int g_cli_verbose;
+
+// A progress bar for an app_progress_fn: begun on the first report (when the total is known),
+// drawn on a terminal, quiet when piped (base/progress.h). cli_bar_end ends it if it began.
+struct cli_bar {
+    struct progress bar;
+    const char *label;
+    bool started;
+};
+void cli_bar_report(size_t done, size_t total, void *user); // user: struct cli_bar *
+void cli_bar_end(struct cli_bar *b);
 
 #endif

@@ -331,3 +331,21 @@ int cli_print_json_as_csv(const char *cmd, const struct buf *doc, const char *ta
     }
     return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 }
+
+void cli_bar_report(size_t done, size_t total, void *user)
+{
+    struct cli_bar *b = user;
+    if (!b->started) {
+        progress_begin(&b->bar, b->label, total);
+        b->started = true;
+    }
+    progress_update(&b->bar, done);
+}
+
+void cli_bar_end(struct cli_bar *b)
+{
+    if (b->started) {
+        progress_end(&b->bar);
+        b->started = false;
+    }
+}

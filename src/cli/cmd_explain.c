@@ -15,28 +15,9 @@
 #include "cli.h"
 #include "fsx.h"
 #include "limits.h"
-#include "progress.h"
 
 #define MAX_IDS 1000
 #define MAX_DEP 32
-
-
-// SHAP progress: a bar on a terminal (quiet when piped), begun on the first report.
-struct shap_bar {
-    struct progress bar;
-    const char *label;
-    bool started;
-};
-
-static void on_shap(size_t done, size_t total, void *user)
-{
-    struct shap_bar *b = user;
-    if (!b->started) {
-        progress_begin(&b->bar, b->label, total);
-        b->started = true;
-    }
-    progress_update(&b->bar, done);
-}
 
 static const char *const k_usage =
     "usage: prospect explain --model NAME[/VERSION] --csv FILE [--id ID ... | --rows N] [--top K]\n"
@@ -298,23 +279,21 @@ int cmd_explain(int argc, char **argv)
     struct app_prop_model *m = NULL;
     struct app_prop_data *d = NULL;
     struct app_prop_explained *x = NULL;
-    struct shap_bar sb = {.label = "SHAP"};
+    struct cli_bar rb = {.label = "read"}, sb = {.label = "SHAP"};
     struct buf doc;
     buf_init(&doc, LIMIT_HTTP_RESPONSE);
     int status = CLI_FAIL;
-    if (app_prop_load(root, model, 2, &m, &err) != PX_OK ||
-        app_prop_data_csv(m, csv, false, &d, &err) != PX_OK ||
-        app_prop_data_shap_progress(m, d, on_shap, &sb, &err) != PX_OK ||
-        app_prop_explain(m, d, &ep, &x, &err) != PX_OK ||
+    int rc = app_prop_load(root, model, 2, &m, &err);
+    if (rc == PX_OK)
+        rc = app_prop_data_csv_progress(m, csv, false, cli_bar_report, &rb, &d, &err);
+    cli_bar_end(&rb);
+    if (rc == PX_OK)
+        rc = app_prop_data_shap_progress(m, d, cli_bar_report, &sb, &err);
+    cli_bar_end(&sb);
+    if (rc != PX_OK || app_prop_explain(m, d, &ep, &x, &err) != PX_OK ||
         (fmt == CLI_FORMAT_JSON && app_prop_explained_json(x, &doc, &err) != PX_OK)) {
-        if (sb.started) {
-            progress_end(&sb.bar);
-        }
         status = cli_fail("explain", &err);
         goto done;
-    }
-    if (sb.started) {
-        progress_end(&sb.bar);
     }
     const struct app_explain_view *v = app_prop_explained_view(x);
     status = CLI_OK;

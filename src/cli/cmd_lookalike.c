@@ -23,27 +23,8 @@
 #include "app_registry.h"
 #include "cli.h"
 #include "limits.h"
-#include "progress.h"
 
 #define MAX_FEATURES 64
-
-
-// SHAP progress: a bar on a terminal (quiet when piped), begun on the first report.
-struct shap_bar {
-    struct progress bar;
-    const char *label;
-    bool started;
-};
-
-static void on_shap(size_t done, size_t total, void *user)
-{
-    struct shap_bar *b = user;
-    if (!b->started) {
-        progress_begin(&b->bar, b->label, total);
-        b->started = true;
-    }
-    progress_update(&b->bar, done);
-}
 
 static const char *const k_usage_look =
     "usage: prospect lookalike --model NAME[/VERSION] --csv FILE [--k 1] [--features F1,F2]\n"
@@ -206,18 +187,17 @@ static int run_cmd(const char *cmd, bool tipping, int argc, char **argv)
     struct app_prop_model *m = NULL;
     struct app_prop_data *d = NULL;
     struct app_prop_look *L = NULL;
-    struct shap_bar sb = {.label = "SHAP"};
+    struct cli_bar rb = {.label = "read"}, sb = {.label = "SHAP"};
     struct buf doc;
     buf_init(&doc, LIMIT_HTTP_RESPONSE);
     int status = CLI_FAIL;
     int rc = app_prop_load(root, model, threads, &m, &err);
     if (rc == PX_OK)
-        rc = app_prop_data_csv(m, csv, true, &d, &err);
+        rc = app_prop_data_csv_progress(m, csv, true, cli_bar_report, &rb, &d, &err);
+    cli_bar_end(&rb);
     if (rc == PX_OK)
-        rc = app_prop_data_shap_progress(m, d, on_shap, &sb, &err);
-    if (sb.started) {
-        progress_end(&sb.bar);
-    }
+        rc = app_prop_data_shap_progress(m, d, cli_bar_report, &sb, &err);
+    cli_bar_end(&sb);
     if (rc == PX_OK)
         rc = app_prop_lookalike(m, csv, d, &lp, &L, &err);
     if (rc == PX_OK && fmt == CLI_FORMAT_JSON)

@@ -153,8 +153,12 @@ int cmd_score(int argc, char **argv)
     memset(&at, 0, sizeof at);
     buf_init(&doc, LIMIT_HTTP_RESPONSE);
     int status = CLI_FAIL;
-    if (app_prop_load(root, model, 2, &m, &err) != PX_OK ||
-        app_prop_data_csv(m, csv, sp.potential, &d, &err) != PX_OK ||
+    struct cli_bar rb = {.label = "read"};
+    int rc = app_prop_load(root, model, 2, &m, &err);
+    if (rc == PX_OK)
+        rc = app_prop_data_csv_progress(m, csv, sp.potential, cli_bar_report, &rb, &d, &err);
+    cli_bar_end(&rb);
+    if (rc != PX_OK ||
         app_prop_score(m, d, &sp, &s, &err) != PX_OK ||
         app_prop_scores_reasons(m, d, s, (size_t)reasons, &err) != PX_OK ||
         (fmt == CLI_FORMAT_JSON && app_prop_scores_json(s, &doc, &err) != PX_OK)) {

@@ -698,7 +698,13 @@ struct load {
     char **names; // owned: (n_cols)
     struct ml_dataset *ds;
     size_t cap;
+    ml_dataset_progress_fn progress; // NULL, or told the lines read every LOAD_PROGRESS_ROWS
+    void *progress_user;
+    size_t total_lines;              // the file's lines, counted before the read (progress)
 };
+
+// How often a load with a progress callback reports.
+#define LOAD_PROGRESS_ROWS 4096
 
 static int load_header(struct load *l, size_t line, const char *const *f, const size_t *len,
                        size_t n, struct px_err *err)
@@ -837,6 +843,10 @@ static int load_record(void *user, size_t index, size_t line, const char *const 
     if (index == 0) {
         return load_header(l, line, f, len, n, err);
     }
+    if (l->progress != NULL && index % LOAD_PROGRESS_ROWS == 0) {
+        l->progress(line < l->total_lines ? line : l->total_lines, l->total_lines,
+                    l->progress_user);
+    }
     struct ml_dataset *ds = l->ds;
     const struct ml_spec *spec = l->spec;
     if (n != l->n_cols) {
@@ -924,7 +934,30 @@ struct records {
     size_t size;
     ml_records_fn produce;
     void *user;
+    ml_dataset_progress_fn progress; // files only
+    void *progress_user;
 };
+
+// The lines of the file at path (a last line without '\n' counts), for a progress bar's total;
+// 0 when it cannot be read (the read itself then says why).
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return 0;
+    }
+    char chunk[1 << 16];
+    size_t n, lines = 0;
+    char last = '\n';
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (const char *p = chunk; (p = memchr(p, '\n', (size_t)(chunk + n - p))) != NULL; p++) {
+            lines++;
+        }
+        last = chunk[n - 1];
+    }
+    fclose(f);
+    return lines + (last != '\n');
+}
 
 static int apply(const char *path, const struct records *src, const struct ml_spec *spec,
                  bool need_target, bool training, struct ml_dataset *ds, struct px_err *err)
@@ -932,6 +965,11 @@ static int apply(const char *path, const struct records *src, const struct ml_sp
     struct load l;
     memset(&l, 0, sizeof l);
     memset(ds, 0, sizeof *ds);
+    if (src->progress != NULL && src->produce == NULL && src->data == NULL) {
+        l.progress = src->progress;
+        l.progress_user = src->progress_user;
+        l.total_lines = count_lines(path);
+    }
     l.path = path;
     l.spec = spec;
     l.need_target = need_target;
@@ -946,6 +984,9 @@ static int apply(const char *path, const struct records *src, const struct ml_sp
     }
     if (rc == PX_OK && ds->n_rows == 0) {
         rc = px_fail(err, PX_EFORMAT, "%s: a header but no data rows", path);
+    }
+    if (rc == PX_OK && l.progress != NULL) {
+        l.progress(l.total_lines, l.total_lines, l.progress_user);
     }
     for (size_t j = 0; j < l.n_cols; j++) {
         px_free(l.names[j]);
@@ -962,6 +1003,14 @@ int ml_dataset_apply(const char *path, const struct ml_spec *spec, bool need_tar
                      struct ml_dataset *ds, struct px_err *err)
 {
     const struct records src = {0};
+    return apply(path, &src, spec, need_target, false, ds, err);
+}
+
+int ml_dataset_apply_progress(const char *path, const struct ml_spec *spec, bool need_target,
+                              ml_dataset_progress_fn progress, void *user, struct ml_dataset *ds,
+                              struct px_err *err)
+{
+    const struct records src = {.progress = progress, .progress_user = user};
     return apply(path, &src, spec, need_target, false, ds, err);
 }
 

@@ -89,6 +89,12 @@ int ml_dataset_build(const char *path, const struct ml_build_params *params, str
 // *ds (ml_dataset_free).
 int ml_dataset_apply(const char *path, const struct ml_spec *spec, bool need_target,
                      struct ml_dataset *ds, struct px_err *err);
+// The same, telling progress (done, total) in lines of the file as it reads (the lines are
+// counted first, one quick pass; a scoring file of millions of rows takes seconds to load).
+typedef void (*ml_dataset_progress_fn)(size_t done, size_t total, void *user);
+int ml_dataset_apply_progress(const char *path, const struct ml_spec *spec, bool need_target,
+                              ml_dataset_progress_fn progress, void *user, struct ml_dataset *ds,
+                              struct px_err *err);
 
 // The same over CSV text in memory (data: size bytes, borrowed for the call; name is used in
 // messages where the path would be).

@@ -8,6 +8,7 @@
 
 #include "testutil.h"
 
+#include "buf.h"
 #include "classifier.h"
 #include "dataset.h"
 #include "experiment.h"
@@ -95,6 +96,21 @@ static char *make_csv(size_t n, const char *extra_header, const char *extra_valu
     return s;
 }
 
+// What ml_dataset_apply_progress reported: calls, the last (done, total), whether done fell.
+struct load_seen {
+    size_t calls, done, total;
+    bool backwards;
+};
+
+static void on_load(size_t done, size_t total, void *user)
+{
+    struct load_seen *s = user;
+    s->backwards = s->backwards || done < s->done || done > total;
+    s->calls++;
+    s->done = done;
+    s->total = total;
+}
+
 static void test_dataset_types(void **state)
 {
     (void)state;
@@ -140,6 +156,26 @@ static void test_dataset_types(void **state)
     ml_dataset_free(&sd);
     assert_int_equal(ml_dataset_apply(path, &spec, true, &sd, &err), PX_EINVAL);
     assert_non_null(strstr(err.msg, "no target column 't'"));
+    ml_dataset_free(&sd);
+
+    // a file of 10,000 rows read with progress: lines counted first, reports climb to the total
+    struct buf big;
+    buf_init(&big, 1u << 20);
+    assert_int_equal(buf_printf(&big, &err, "c,x,id,when,note\n"), PX_OK);
+    for (int i = 0; i < 10000; i++) {
+        assert_int_equal(buf_printf(&big, &err, "red,%d,Z%d,2024-01-03,a\n", i % 7, i), PX_OK);
+    }
+    assert_int_equal(buf_append(&big, "", 1, &err), PX_OK);
+    tu_write_text(g_dir, "big.csv", big.data);
+    buf_free(&big);
+    snprintf(path, sizeof path, "%s/big.csv", g_dir);
+    struct load_seen seen = {0};
+    assert_int_equal(ml_dataset_apply_progress(path, &spec, false, on_load, &seen, &sd, &err),
+                     PX_OK);
+    assert_int_equal(sd.n_rows, 10000);
+    assert_int_equal(seen.total, 10001);
+    assert_int_equal(seen.done, 10001);
+    assert_true(seen.calls >= 3 && !seen.backwards);
     ml_dataset_free(&sd);
     ml_dataset_free(&ds);
     ml_spec_free(&spec);
