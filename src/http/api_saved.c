@@ -126,6 +126,7 @@ int api_saved_add(const struct api_req *req, struct api_res *res, struct px_err 
 {
     struct app_saved_who who = who_of(req);
     struct body b;
+    memset(&b, 0, sizeof b); // body_free below also when need_db refuses before parse_body
     long long id = 0;
     int rc = need_db(req, err);
     if (rc == PX_OK) rc = parse_body(req, &b, err);
