@@ -311,23 +311,23 @@ static void dense_off(struct app_book *b, struct engine_builder *eb, const char 
     b->dim = 0;
 }
 
-// The dense path: the model's weights, and vectors for that model in the store, handed to eb.
-// PX_OK with or without it (dense_status says which); PX_ENOMEM fails the open.
-static int load_dense(struct app_book *b, struct store *st, struct engine_builder *eb,
-                      const struct app_book_params *p, struct px_err *err)
+// The query encoder of either open path: the model's weights, an embedder context per lane and
+// the model's id. *on false (dense_status says why) when the bundle has no embeddings or the
+// weights do not open; PX_OK either way, PX_ENOMEM fails the open. eb: the builder, or NULL.
+static int open_encoder(struct app_book *b, struct engine_builder *eb,
+                        const struct app_book_params *p, char dir[LIMIT_PATH],
+                        char model_id[APP_MODEL_ID_BYTES], bool *on, struct px_err *err)
 {
     struct px_err why = {0};
-    struct store_vectors sv = {0};
-    char dir[LIMIT_PATH], model_id[APP_MODEL_ID_BYTES];
-    int rc = PX_OK;
+    *on = false;
     if (p->lexical_only) {
         snprintf(b->dense_status, sizeof b->dense_status,
                  "semantic search is off, searching on filters and keywords only: the bundle was "
                  "made without embeddings");
         return PX_OK;
     }
-    if (app_open_embedder(p->model_flag, &b->e, dir, sizeof dir, &why) != PX_OK) {
-        rc = why.code == PX_ENOMEM ? px_fail(err, PX_ENOMEM, "%s", why.msg) : PX_OK;
+    if (app_open_embedder(p->model_flag, &b->e, dir, LIMIT_PATH, &why) != PX_OK) {
+        int rc = why.code == PX_ENOMEM ? px_fail(err, PX_ENOMEM, "%s", why.msg) : PX_OK;
         dense_off(b, eb, "semantic search is off, searching on filters and keywords only: %s",
                   why.msg);
         return rc;
@@ -339,9 +339,30 @@ static int load_dense(struct app_book *b, struct store *st, struct engine_builde
     for (size_t i = 0; i < b->lanes.n_lanes && st_rc == PX_OK; i++) {
         st_rc = embed_ctx_new(b->e, &ep, &b->lanes.lanes[i].ectx, &why);
     }
-    if (st_rc == PX_OK) st_rc = app_model_id(dir, model_id, sizeof model_id, &why);
-    if (st_rc == PX_OK) st_rc = store_load_vectors(st, model_id, &sv, &why);
+    if (st_rc == PX_OK) st_rc = app_model_id(dir, model_id, APP_MODEL_ID_BYTES, &why);
     if (st_rc != PX_OK) {
+        int rc = why.code == PX_ENOMEM ? px_fail(err, PX_ENOMEM, "%s", why.msg) : PX_OK;
+        dense_off(b, eb, "semantic search is off: %s", why.msg);
+        return rc;
+    }
+    *on = true;
+    return PX_OK;
+}
+
+// The dense path: the model's weights, and vectors for that model in the store, handed to eb.
+// PX_OK with or without it (dense_status says which); PX_ENOMEM fails the open.
+static int load_dense(struct app_book *b, struct store *st, struct engine_builder *eb,
+                      const struct app_book_params *p, struct px_err *err)
+{
+    struct px_err why = {0};
+    struct store_vectors sv = {0};
+    char dir[LIMIT_PATH], model_id[APP_MODEL_ID_BYTES];
+    bool on = false;
+    int rc = open_encoder(b, eb, p, dir, model_id, &on, err);
+    if (rc != PX_OK || !on) {
+        return rc;
+    }
+    if (store_load_vectors(st, model_id, &sv, &why) != PX_OK) {
         rc = why.code == PX_ENOMEM ? px_fail(err, PX_ENOMEM, "%s", why.msg) : PX_OK;
         dense_off(b, eb, "semantic search is off: %s", why.msg);
         goto done;
@@ -390,32 +411,11 @@ static int load_dense_file(struct app_book *b, const struct app_book_params *p,
                            uint64_t store_vectors, bool *with_vectors, bool *fallback,
                            struct px_err *err)
 {
-    struct px_err why = {0};
     char dir[LIMIT_PATH], model_id[APP_MODEL_ID_BYTES];
+    bool on = false;
     *with_vectors = false;
-    if (p->lexical_only) {
-        snprintf(b->dense_status, sizeof b->dense_status,
-                 "semantic search is off, searching on filters and keywords only: the bundle was "
-                 "made without embeddings");
-        return PX_OK;
-    }
-    if (app_open_embedder(p->model_flag, &b->e, dir, sizeof dir, &why) != PX_OK) {
-        int rc = why.code == PX_ENOMEM ? px_fail(err, PX_ENOMEM, "%s", why.msg) : PX_OK;
-        dense_off(b, NULL, "semantic search is off, searching on filters and keywords only: %s",
-                  why.msg);
-        return rc;
-    }
-    struct embed_ctx_params ep = embed_ctx_default_params();
-    ep.n_threads = p->n_threads;
-    ep.batch_size = 1;
-    int st_rc = PX_OK;
-    for (size_t i = 0; i < b->lanes.n_lanes && st_rc == PX_OK; i++) {
-        st_rc = embed_ctx_new(b->e, &ep, &b->lanes.lanes[i].ectx, &why);
-    }
-    if (st_rc == PX_OK) st_rc = app_model_id(dir, model_id, sizeof model_id, &why);
-    if (st_rc != PX_OK) {
-        int rc = why.code == PX_ENOMEM ? px_fail(err, PX_ENOMEM, "%s", why.msg) : PX_OK;
-        dense_off(b, NULL, "semantic search is off: %s", why.msg);
+    int rc = open_encoder(b, NULL, p, dir, model_id, &on, err);
+    if (rc != PX_OK || !on) {
         return rc;
     }
     if (book_index_vector_gen(b) != store_vectors) {

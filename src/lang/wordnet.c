@@ -518,19 +518,24 @@ int lang_wordnet_each_exception(const struct lang_wordnet *wn, enum lang_wn_pos 
     return 0;
 }
 
+// The detachment rules of a part of speech (adverbs have none): the table and its length.
+static const struct rule *rules_of(enum lang_wn_pos pos, size_t *n)
+{
+    switch (pos) {
+    case LANG_WN_NOUN: *n = sizeof k_noun_rules / sizeof *k_noun_rules; return k_noun_rules;
+    case LANG_WN_VERB: *n = sizeof k_verb_rules / sizeof *k_verb_rules; return k_verb_rules;
+    case LANG_WN_ADJ: *n = sizeof k_adj_rules / sizeof *k_adj_rules; return k_adj_rules;
+    default: *n = 0; return NULL;
+    }
+}
+
 size_t lang_wordnet_rule_forms(enum lang_wn_pos pos, const char *word, size_t n,
                                char (*out)[LIMIT_WORDNET_LEMMA_BYTES], size_t max)
 {
     char key[LIMIT_WORDNET_LEMMA_BYTES];
     size_t kn = lemma_key(word, n, key, sizeof key);
-    const struct rule *rules = pos == LANG_WN_NOUN ? k_noun_rules
-                               : pos == LANG_WN_VERB ? k_verb_rules
-                               : pos == LANG_WN_ADJ  ? k_adj_rules
-                                                     : NULL;
-    size_t n_rules = pos == LANG_WN_NOUN ? sizeof k_noun_rules / sizeof *k_noun_rules
-                     : pos == LANG_WN_VERB ? sizeof k_verb_rules / sizeof *k_verb_rules
-                     : pos == LANG_WN_ADJ  ? sizeof k_adj_rules / sizeof *k_adj_rules
-                                           : 0;
+    size_t n_rules = 0;
+    const struct rule *rules = rules_of(pos, &n_rules);
     size_t n_out = 0;
     for (size_t r = 0; r < n_rules && kn > 0; r++) {
         size_t sl = strlen(rules[r].suffix), el = strlen(rules[r].ending);
@@ -575,14 +580,8 @@ size_t lang_wordnet_base_forms(const struct lang_wordnet *wn, enum lang_wn_pos p
             n_out = add_base(out, n_out, max, s, sn);
         }
     }
-    const struct rule *rules = pos == LANG_WN_NOUN ? k_noun_rules
-                               : pos == LANG_WN_VERB ? k_verb_rules
-                               : pos == LANG_WN_ADJ  ? k_adj_rules
-                                                     : NULL;
-    size_t n_rules = pos == LANG_WN_NOUN ? sizeof k_noun_rules / sizeof *k_noun_rules
-                     : pos == LANG_WN_VERB ? sizeof k_verb_rules / sizeof *k_verb_rules
-                     : pos == LANG_WN_ADJ  ? sizeof k_adj_rules / sizeof *k_adj_rules
-                                           : 0;
+    size_t n_rules = 0;
+    const struct rule *rules = rules_of(pos, &n_rules);
     for (size_t r = 0; r < n_rules; r++) {
         size_t sl = strlen(rules[r].suffix), el = strlen(rules[r].ending);
         if (kn <= sl || memcmp(key + kn - sl, rules[r].suffix, sl) != 0) {
