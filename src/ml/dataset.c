@@ -435,6 +435,25 @@ static int push_feature(struct ml_spec *spec, const char *column, const char *le
     return PX_OK;
 }
 
+// One feature per level of column name (a category's values, a list's items), in sorted order
+// so the features do not depend on the order rows came in.
+static int push_levels(struct ml_spec *spec, const char *name, char *const *levels, size_t n,
+                       enum coltype t, struct px_err *err)
+{
+    char **lv = px_calloc(n ? n : 1, sizeof *lv);
+    if (lv == NULL) {
+        return px_fail(err, PX_ENOMEM, "out of memory");
+    }
+    memcpy(lv, levels, n * sizeof *lv);
+    qsort(lv, n, sizeof *lv, cmp_str);
+    int rc = PX_OK;
+    for (size_t k = 0; rc == PX_OK && k < n; k++) {
+        rc = push_feature(spec, name, lv[k], t, err);
+    }
+    px_free(lv);
+    return rc;
+}
+
 static int bool_of(const char *s, int *out)
 {
     struct coltype_value v;
@@ -624,16 +643,7 @@ static int make_spec(struct scan *s, const struct ml_build_params *p, struct ml_
             }
         } else if (t == COLTYPE_LIST) {
             size_t nv = ci->items.n;
-            char **lv = px_calloc(nv ? nv : 1, sizeof *lv);
-            if (lv == NULL) {
-                return px_fail(err, PX_ENOMEM, "out of memory");
-            }
-            memcpy(lv, ci->items.v, nv * sizeof *lv);
-            qsort(lv, nv, sizeof *lv, cmp_str); // deterministic feature order
-            for (size_t k = 0; rc == PX_OK && k < nv; k++) {
-                rc = push_feature(spec, name, lv[k], t, err);
-            }
-            px_free(lv);
+            rc = push_levels(spec, name, ci->items.v, nv, t, err);
             if (rc == PX_OK) {
                 rc = add_note(spec, err, "'%s': list, multi-hot over %zu items", name, nv);
             }
@@ -653,16 +663,7 @@ static int make_spec(struct scan *s, const struct ml_build_params *p, struct ml_
             }
         } else if (t == COLTYPE_CATEGORY) {
             size_t nv = ci->values.n;
-            char **lv = px_calloc(nv ? nv : 1, sizeof *lv);
-            if (lv == NULL) {
-                return px_fail(err, PX_ENOMEM, "out of memory");
-            }
-            memcpy(lv, ci->values.v, nv * sizeof *lv);
-            qsort(lv, nv, sizeof *lv, cmp_str); // deterministic feature order
-            for (size_t k = 0; rc == PX_OK && k < nv; k++) {
-                rc = push_feature(spec, name, lv[k], t, err);
-            }
-            px_free(lv);
+            rc = push_levels(spec, name, ci->values.v, nv, t, err);
             if (rc == PX_OK) {
                 rc = add_note(spec, err, "'%s': category, one-hot over %zu levels", name, nv);
             }
